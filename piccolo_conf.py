@@ -1,0 +1,5 @@
+"""Entry point for Piccolo's own CLI (`piccolo migrations new surveys --auto`) run from the repo root."""
+
+from surveys.piccolo_conf import APP_REGISTRY, DB
+
+__all__ = ["APP_REGISTRY", "DB"]

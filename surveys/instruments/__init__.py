@@ -1,0 +1,36 @@
+"""Instruments: versioned questionnaires, written as TOML files in this folder and loaded once.
+
+`_tables` holds the Instrument, Dimension and Item tables, `_spec` reads and checks a
+TOML file without touching the database, `_load` writes checked files immutably.
+"""
+
+from surveys.instruments._load import IMPORTANCE_SUFFIX, LoadOutcome, load_instruments
+from surveys.instruments._spec import (
+    BUNDLED_DIR,
+    DimensionSpec,
+    InstrumentError,
+    InstrumentSpec,
+    ItemSpec,
+    bundled_instrument_paths,
+    parse_instrument,
+)
+from surveys.instruments._tables import Dimension, Direction, Instrument, Item, ItemKind, Layer
+
+__all__ = [
+    "BUNDLED_DIR",
+    "IMPORTANCE_SUFFIX",
+    "Dimension",
+    "DimensionSpec",
+    "Direction",
+    "Instrument",
+    "InstrumentError",
+    "InstrumentSpec",
+    "Item",
+    "ItemKind",
+    "ItemSpec",
+    "Layer",
+    "LoadOutcome",
+    "bundled_instrument_paths",
+    "load_instruments",
+    "parse_instrument",
+]

@@ -1,0 +1,143 @@
+"""Loading instrument specifications into the database, once and immutably."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from surveys import audit
+from surveys.database import writing_transaction
+from surveys.instruments._spec import InstrumentError, InstrumentSpec, parse_instrument
+from surveys.instruments._tables import Dimension, Instrument, Item, ItemKind
+
+IMPORTANCE_SUFFIX = "__importance"
+"""Importance items are keyed `<dimension>__importance`."""
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """What loading one file did."""
+
+    path: Path
+    key: str
+    version: int
+    status: str
+    """`loaded` (new), or `unchanged` (the same content was already there)."""
+
+
+async def load_instruments(paths: list[Path], actor: str = "system") -> list[LoadOutcome]:
+    """Load instrument files: all of them, or (on any error) none of them.
+
+    Every file is parsed and checked against what is stored before anything is
+    written; the writes then happen in one transaction. Loading a file whose content
+    differs from the stored copy of the same key and version raises InstrumentError
+    asking for a version bump, since answers already given refer to the stored one.
+    """
+    specs = [(path, parse_instrument(path)) for path in paths]
+    seen: dict[tuple[str, int], Path] = {}
+    for path, spec in specs:
+        if (spec.key, spec.version) in seen:
+            raise InstrumentError(
+                path, "version", f"{spec.key} v{spec.version} is also in {seen[spec.key, spec.version]}"
+            )
+        seen[spec.key, spec.version] = path
+
+    plan: list[tuple[Path, InstrumentSpec, bool]] = []
+    for path, spec in specs:
+        stored = await Instrument.select(Instrument.digest).where(
+            (Instrument.key == spec.key) & (Instrument.version == spec.version)
+        ).first()
+        if stored and stored["digest"] != spec.digest:
+            raise InstrumentError(
+                path,
+                "version",
+                f"{spec.key} v{spec.version} is already loaded with different content; a "
+                f"loaded version is immutable, so bump `version` to {spec.version + 1} for the change",
+            )
+        plan.append((path, spec, stored is None))
+
+    outcomes = []
+    async with writing_transaction(Instrument._meta.db):
+        for path, spec, is_new in plan:
+            if is_new:
+                instrument_id = await _insert(spec, path)
+                await audit.record(
+                    actor, "instrument.load", "instrument", instrument_id,
+                    {"key": spec.key, "version": spec.version, "digest": spec.digest},
+                )  # fmt: skip
+            outcomes.append(
+                LoadOutcome(path, spec.key, spec.version, "loaded" if is_new else "unchanged")
+            )
+    return outcomes
+
+
+async def _insert(spec: InstrumentSpec, path: Path) -> int:
+    texts = {
+        "scale": {lang: list(labels) for lang, labels in spec.scale.items()},
+        "not_applicable": spec.not_applicable,
+        "importance_prompt": spec.importance_prompt,
+    }
+    instrument = Instrument(
+        key=spec.key,
+        version=spec.version,
+        direction=spec.direction,
+        scale_points=spec.scale_points,
+        respondent_roles=list(spec.respondent_roles),
+        languages=list(spec.languages),
+        title=spec.title,
+        intro=spec.intro,
+        texts=texts,
+        digest=spec.digest,
+        source=path.read_text(encoding="utf-8"),
+        loaded_at=dt.datetime.now(dt.UTC),
+    )
+    await instrument.save()
+    position = 0
+    items: list[Item] = []
+    for d_position, dim in enumerate(spec.dimensions):
+        dimension = Dimension(
+            instrument=instrument.id,
+            key=dim.key,
+            position=d_position,
+            layer=dim.layer,
+            mirror_key=dim.mirror,
+            asks_importance=dim.importance,
+            floor=dim.floor,
+            name=dim.name,
+            description=dim.description,
+        )
+        await dimension.save()
+        for item in dim.items:
+            items.append(
+                Item(
+                    instrument=instrument.id, dimension=dimension.id, key=item.key,
+                    position=position, kind=ItemKind.likert.value, reverse=item.reverse,
+                    min_value=1, max_value=spec.scale_points, text=item.text,
+                )  # fmt: skip
+            )
+            position += 1
+        if dim.importance:
+            items.append(
+                Item(
+                    instrument=instrument.id, dimension=dimension.id,
+                    key=f"{dim.key}{IMPORTANCE_SUFFIX}", position=position,
+                    kind=ItemKind.importance.value, min_value=1, max_value=5,
+                    text=spec.importance_prompt,
+                )  # fmt: skip
+            )
+            position += 1
+    items.append(
+        Item(
+            instrument=instrument.id, key=spec.overall_key, position=position,
+            kind=ItemKind.overall.value, min_value=0, max_value=10, text=spec.overall,
+        )  # fmt: skip
+    )
+    items.append(
+        Item(
+            instrument=instrument.id, key=spec.comment_key, position=position + 1,
+            kind=ItemKind.text.value, text=spec.comment,
+        )  # fmt: skip
+    )
+    await Item.insert(*items)
+    return int(instrument.id)

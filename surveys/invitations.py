@@ -1,0 +1,69 @@
+"""Invitations: one person asked to rate one organisation in one cycle, by a secret link.
+
+Only a hash of the link's token is stored, so a leaked database reveals no working
+link; lookups go through the hash's unique index, never a comparison of secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from enum import Enum
+
+from piccolo.columns import ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+from surveys.cycles import Cycle
+from surveys.instruments import Instrument
+from surveys.organisations import Organisation, Person, Relationship
+
+TOKEN_BYTES = 32
+"""256 random bits per link."""
+
+
+class InvitationStatus(str, Enum):
+    """How far the respondent got."""
+
+    created = "created"
+    sent = "sent"
+    opened = "opened"
+    in_progress = "in_progress"
+    submitted = "submitted"
+
+
+def new_token() -> str:
+    """Return a fresh link token with 256 bits from the operating system's CSPRNG."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    """Return the stored form of a token (SHA-256 hex; tokens have full entropy, so no salt)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(Table):
+    """One person asked to rate one organisation in one cycle."""
+
+    cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
+    relationship = ForeignKey(Relationship, on_delete=OnDelete.restrict, null=False)
+    instrument = ForeignKey(Instrument, on_delete=OnDelete.restrict, null=False)
+    respondent = ForeignKey(Person, on_delete=OnDelete.restrict, null=False, index=True)
+    target = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
+    """The organisation being rated."""
+    token_hash = Varchar(length=64, unique=True)
+    status = Varchar(length=12, choices=InvitationStatus, default="created", index=True)
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)
+    opened_at = Timestamptz(null=True, default=None)
+    submitted_at = Timestamptz(null=True, default=None)
+    expires_at = Timestamptz(null=True, default=None)
+    last_reminded_at = Timestamptz(null=True, default=None)
+    reminder_count = Integer(default=0)
+
+    invitation_one_per_respondent_and_target = Unique(["cycle", "respondent", "target"])
+    invitation_status_is_known = Check(
+        "status IN ('created', 'sent', 'opened', 'in_progress', 'submitted')"
+    )
+    invitation_reminders_not_negative = Check("reminder_count >= 0")
+    invitation_submitted_has_time = Check("status != 'submitted' OR submitted_at IS NOT NULL")

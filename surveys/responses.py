@@ -1,0 +1,49 @@
+"""Responses and their answers; drafts are kept while the person is still answering."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+from surveys.instruments import Item
+from surveys.invitations import Invitation
+
+
+class ResponseStatus(str, Enum):
+    """Draft until the respondent submits."""
+
+    draft = "draft"
+    submitted = "submitted"
+
+
+class Response(Table):
+    """The answers behind one invitation (at most one: the unique key enforces it)."""
+
+    invitation = ForeignKey(Invitation, on_delete=OnDelete.restrict, null=False, unique=True)
+    status = Varchar(length=10, choices=ResponseStatus, default="draft")
+    language = Varchar(length=8, default="en")
+    """Language the form was answered in (scores do not depend on it)."""
+    started_at = Timestamptz()
+    updated_at = Timestamptz()
+    submitted_at = Timestamptz(null=True, default=None)
+
+    response_status_is_known = Check("status IN ('draft', 'submitted')")
+    response_submitted_has_time = Check("status != 'submitted' OR submitted_at IS NOT NULL")
+
+
+class Answer(Table):
+    """One item's answer: a value, not applicable, or a comment's text."""
+
+    response = ForeignKey(Response, on_delete=OnDelete.cascade, null=False)
+    item = ForeignKey(Item, on_delete=OnDelete.restrict, null=False, index=True)
+    value = Integer(null=True, default=None)
+    """1…scale_points for Likert, 1–5 for importance, 0–10 for the overall item."""
+    not_applicable = Boolean(default=False)
+    text = Text(null=True, default=None)
+
+    answer_one_per_item = Unique(["response", "item"])
+    answer_value_in_widest_range = Check("value IS NULL OR (value >= 0 AND value <= 11)")
+    answer_not_applicable_has_no_value = Check("not_applicable = false OR value IS NULL")

@@ -1,0 +1,124 @@
+"""Score runs: one reproducible computation over a cycle, its parameters beside its results.
+
+Each result row carries `shown`: whether it may be shown to the rated party under the
+anonymity rules (DESIGN.md §4), decided once by the engine so no view re-derives it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.constraints import Check
+from piccolo.table import Table
+
+from surveys.cycles import Cycle
+from surveys.instruments import Dimension
+from surveys.organisations import Organisation
+
+
+class RunStatus(str, Enum):
+    """A run is running, done, or failed (its partial rows are then deleted with it)."""
+
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ScoreRun(Table):
+    """One scoring of one cycle, reproducible from its stored config and code version."""
+
+    cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
+    status = Varchar(length=8, choices=RunStatus, default="running")
+    config = JSON()
+    """The full scoring configuration used (weights, margins, thresholds)."""
+    code_version = Varchar(length=60)
+    input_digest = Varchar(length=64)
+    """SHA-256 of the answers scored: same digest and config, same numbers."""
+    notes = JSON()
+    """Why any value is not computable, keyed by what it concerns."""
+    started_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+
+    score_run_status_is_known = Check("status IN ('running', 'done', 'failed')")
+
+
+class TargetIndex(Table):
+    """A partner's reliability index and layer scores, over all raters or one rater organisation."""
+
+    run = ForeignKey(ScoreRun, on_delete=OnDelete.cascade, null=False, index=True)
+    cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
+    target = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
+    rater_organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=True)
+    """Null for the target's pooled score; set for one relationship's view."""
+    n_raters = Integer()
+    reliability_index = DoublePrecision(null=True, default=None)
+    ri_low = DoublePrecision(null=True, default=None)
+    ri_high = DoublePrecision(null=True, default=None)
+    raw_index = DoublePrecision(null=True, default=None)
+    """The same Sand Cone composite from unshrunk layer scores."""
+    plain_score = DoublePrecision(null=True, default=None)
+    """Weighted mean of layer scores without the Sand Cone cap."""
+    quality = DoublePrecision(null=True, default=None)
+    dependability = DoublePrecision(null=True, default=None)
+    speed = DoublePrecision(null=True, default=None)
+    cost = DoublePrecision(null=True, default=None)
+    shrinkage = DoublePrecision(null=True, default=None)
+    """λ: reliability of this target's mean (ICC(1,k) at its n)."""
+    predictability = DoublePrecision(null=True, default=None)
+    trend_slope = DoublePrecision(null=True, default=None)
+    trend_p = DoublePrecision(null=True, default=None)
+    nps = DoublePrecision(null=True, default=None)
+    response_rate = DoublePrecision(null=True, default=None)
+    shown = Boolean(default=False)
+
+    target_index_raters_not_negative = Check("n_raters >= 0")
+    target_index_index_in_range = Check(
+        "reliability_index IS NULL OR (reliability_index >= 0 AND reliability_index <= 100)"
+    )
+    target_index_interval_ordered = Check("ri_low IS NULL OR ri_high IS NULL OR ri_low <= ri_high")
+    target_index_nps_in_range = Check("nps IS NULL OR (nps >= -100 AND nps <= 100)")
+
+
+class DimensionScore(Table):
+    """A partner's score on one dimension, over all raters or one rater organisation."""
+
+    run = ForeignKey(ScoreRun, on_delete=OnDelete.cascade, null=False, index=True)
+    cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
+    target = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
+    rater_organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=True)
+    dimension = ForeignKey(Dimension, on_delete=OnDelete.restrict, null=False)
+    n_raters = Integer()
+    mean = DoublePrecision(null=True, default=None)
+    low = DoublePrecision(null=True, default=None)
+    high = DoublePrecision(null=True, default=None)
+    shrunk = DoublePrecision(null=True, default=None)
+    top_box = DoublePrecision(null=True, default=None)
+    rwg = DoublePrecision(null=True, default=None)
+    stated_importance = DoublePrecision(null=True, default=None)
+    derived_importance = DoublePrecision(null=True, default=None)
+    shown = Boolean(default=False)
+
+    dimension_score_raters_not_negative = Check("n_raters >= 0")
+    dimension_score_mean_in_range = Check("mean IS NULL OR (mean >= 0 AND mean <= 100)")
+    dimension_score_top_box_is_share = Check("top_box IS NULL OR (top_box >= 0 AND top_box <= 1)")
+
+
+class InstrumentReliability(Table):
+    """Cronbach's alpha of one dimension in one run, with its confidence interval."""
+
+    run = ForeignKey(ScoreRun, on_delete=OnDelete.cascade, null=False, index=True)
+    dimension = ForeignKey(Dimension, on_delete=OnDelete.restrict, null=False)
+    n_raters = Integer()
+    alpha = DoublePrecision(null=True, default=None)
+    alpha_low = DoublePrecision(null=True, default=None)
+    alpha_high = DoublePrecision(null=True, default=None)

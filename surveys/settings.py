@@ -1,0 +1,190 @@
+"""Every setting Rapport reads, with its environment variable, default and meaning.
+
+This is the only module that reads the environment. `rapport settings` prints
+the table below; the README's settings table is checked against it by a test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+class SettingsError(ValueError):
+    """A setting has a value Rapport cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting."""
+
+    env: str
+    default: str
+    meaning: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE_URL",
+        "sqlite:///var/rapport.sqlite",
+        "Database: `sqlite:///relative/or/absolute/path.sqlite` (embedded default, WAL mode) "
+        "or `postgresql://user@host:port/dbname` (production).",
+    ),
+    Setting("RAPPORT_HOST", "127.0.0.1", "Interface the web server listens on."),
+    Setting("RAPPORT_PORT", "8000", "Port the web server listens on."),
+    Setting(
+        "RAPPORT_PUBLIC_URL",
+        "http://{host}:{port}",
+        "Base URL used in every link Rapport sends (survey links, e-mails); never taken "
+        "from a request's Host header.",
+    ),
+    Setting(
+        "RAPPORT_SECRET_KEY",
+        "(generated once into var/secret_key)",
+        "Secret for signing sessions and CSRF tokens; set it explicitly in production.",
+    ),
+    Setting("RAPPORT_VAR_DIR", "var", "Folder for the SQLite file, the secret key and outboxes."),
+    Setting(
+        "RAPPORT_DB_TIMEOUT",
+        "30",
+        "Seconds a query waits for a locked SQLite database, or for a PostgreSQL connection.",
+    ),
+    Setting("RAPPORT_DB_POOL_SIZE", "10", "Largest PostgreSQL connection pool the app opens."),
+)
+
+
+def _env(name: str) -> str:
+    default = next(s.default for s in SETTINGS if s.env == name)
+    return os.environ.get(name, "").strip() or default
+
+
+def _positive_int(name: str) -> int:
+    raw = _env(name)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if value <= 0:
+        raise SettingsError(f"{name}={raw!r} must be greater than 0")
+    return value
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed DATABASE_URL: which engine, and where."""
+
+    url: str
+    kind: str
+    """`sqlite` or `postgres`."""
+    sqlite_path: Path | None = None
+    """The database file, for SQLite."""
+    postgres: dict[str, str | int] = field(default_factory=dict)
+    """Connection keywords for asyncpg, for PostgreSQL."""
+
+    @property
+    def display(self) -> str:
+        """The URL with any password masked, for logs and error messages."""
+        parts = urlsplit(self.url)
+        if parts.password:
+            return self.url.replace(f":{parts.password}@", ":***@", 1)
+        return self.url
+
+
+def parse_database_url(url: str) -> DatabaseURL:
+    """Return the parsed form of a DATABASE_URL, or raise SettingsError saying what is wrong.
+
+    Relative SQLite paths resolve against the current directory, as every tool does.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        raw_path = url[len("sqlite://") :]
+        if raw_path.startswith("//"):  # sqlite:////abs/path
+            path = Path(raw_path[1:])
+        elif raw_path.startswith("/"):  # sqlite:///relative/path
+            path = Path(raw_path[1:])
+        else:
+            raise SettingsError(
+                f"DATABASE_URL={url!r}: write sqlite:///relative/path.sqlite "
+                "or sqlite:////absolute/path.sqlite"
+            )
+        if not path.name or path.name == ":memory:":
+            raise SettingsError(
+                f"DATABASE_URL={url!r}: give a file name (an in-memory SQLite database "
+                "cannot be shared between connections)"
+            )
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        return DatabaseURL(url=url, kind="sqlite", sqlite_path=path)
+    if parts.scheme in {"postgresql", "postgres"}:
+        if not parts.hostname or not parts.path.strip("/"):
+            raise SettingsError(
+                f"DATABASE_URL={url!r}: write postgresql://user@host:port/dbname"
+            )
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            raise SettingsError(f"DATABASE_URL={url!r}: the port is not a number") from None
+        config: dict[str, str | int] = {
+            "host": parts.hostname,
+            "port": port,
+            "database": parts.path.strip("/"),
+            "user": parts.username or "postgres",
+        }
+        if parts.password:
+            config["password"] = parts.password
+        return DatabaseURL(url=url, kind="postgres", postgres=config)
+    raise SettingsError(
+        f"DATABASE_URL={url!r}: unknown scheme {parts.scheme or '(none)'!r}; "
+        "use sqlite:///path.sqlite or postgresql://user@host:port/dbname"
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings in force, read once from the environment."""
+
+    database: DatabaseURL
+    host: str
+    port: int
+    public_url: str
+    var_dir: Path
+    db_timeout: int
+    db_pool_size: int
+
+    @property
+    def secret_key(self) -> str:
+        """RAPPORT_SECRET_KEY, else a key generated once and kept in var/secret_key."""
+        explicit = os.environ.get("RAPPORT_SECRET_KEY", "").strip()
+        if explicit:
+            return explicit
+        key_file = self.var_dir / "secret_key"
+        if not key_file.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+def load_settings() -> Settings:
+    """Return the settings from the environment, or raise SettingsError naming the variable."""
+    var_dir = Path(_env("RAPPORT_VAR_DIR"))
+    if not var_dir.is_absolute():
+        var_dir = Path.cwd() / var_dir
+    host = _env("RAPPORT_HOST")
+    port = _positive_int("RAPPORT_PORT")
+    if port > 65535:
+        raise SettingsError(f"RAPPORT_PORT={port} is not a valid port (1–65535)")
+    public_url = _env("RAPPORT_PUBLIC_URL").format(host=host, port=port).rstrip("/")
+    if urlsplit(public_url).scheme not in {"http", "https"}:
+        raise SettingsError(f"RAPPORT_PUBLIC_URL={public_url!r} must start with http:// or https://")
+    return Settings(
+        database=parse_database_url(_env("DATABASE_URL")),
+        host=host,
+        port=port,
+        public_url=public_url,
+        var_dir=var_dir,
+        db_timeout=_positive_int("RAPPORT_DB_TIMEOUT"),
+        db_pool_size=_positive_int("RAPPORT_DB_POOL_SIZE"),
+    )

@@ -1,0 +1,78 @@
+"""Partnership tiers: what a sponsor assigns to a site each cycle, computed or overridden.
+
+The computed tier and a person's override are both kept; every change is an event in
+the tier's history, so "who moved this site to Watch, and why" always has an answer.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+from surveys.cycles import Cycle
+from surveys.organisations import Organisation, Person
+from surveys.score_runs import ScoreRun
+
+
+class Tier(IntEnum):
+    """Partnership tiers, best first (DESIGN.md §1)."""
+
+    strategic = 1
+    preferred = 2
+    approved = 3
+    watch = 4
+
+    @property
+    def label(self) -> str:
+        """The tier's name as people say it."""
+        return self.name.capitalize()
+
+
+class TierAssignment(Table):
+    """The tier an assessor (a sponsor, or a network) gives a partner in one cycle."""
+
+    cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
+    run = ForeignKey(ScoreRun, on_delete=OnDelete.set_null, null=True)
+    assessor = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
+    target = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
+    computed_tier = Integer()
+    provisional = Boolean(default=False)
+    """Data were insufficient for a confident tier (too few raters or cycles)."""
+    rule_trace = Text()
+    """Readable reasons, e.g. "Preferred: RI 74 [68–80]; lower bound 68 ≥ 65; …"."""
+    override_tier = Integer(null=True, default=None)
+    override_reason = Text(null=True, default=None)
+    overridden_by = ForeignKey(Person, on_delete=OnDelete.set_null, null=True)
+    overridden_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+    tier_assignment_one_per_cycle_assessor_target = Unique(["cycle", "assessor", "target"])
+    tier_assignment_computed_is_a_tier = Check("computed_tier >= 1 AND computed_tier <= 4")
+    tier_assignment_override_is_a_tier = Check("override_tier IS NULL OR (override_tier >= 1 AND override_tier <= 4)")
+    tier_assignment_override_has_reason = Check(
+        "override_tier IS NULL OR (override_reason IS NOT NULL AND length(override_reason) > 0)"
+    )
+
+
+class TierEvent(Table):
+    """One change in a tier assignment's history: computed, overridden, cleared, published."""
+
+    assignment = ForeignKey(TierAssignment, on_delete=OnDelete.cascade, null=False, index=True)
+    at = Timestamptz()
+    kind = Varchar(length=12)
+    tier = Integer(null=True, default=None)
+    reason = Text(null=True, default=None)
+    actor = Varchar(length=254)
+
+    tier_event_kind_is_known = Check("kind IN ('computed', 'override', 'cleared', 'published')")
