@@ -13,6 +13,7 @@ from typing import Any
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.table import Table
 
 from surveys import sqlite_constraints  # noqa: F401  (SQLite needs constraints inline)
 from surveys.settings import DatabaseURL, Settings, load_settings
@@ -122,3 +123,44 @@ def writing_transaction(engine: Engine) -> Any:
 
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+MAX_PARAMETERS = 30_000
+"""Bound on parameters per statement (SQLite allows 32,766, PostgreSQL 32,767)."""
+
+
+async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows with explicit values (ids included), in multi-row statements.
+
+    Building one ORM object per row costs about four times as much as the SQL itself; the
+    synthetic world writes hundreds of thousands of answers, so it inserts tuples. Call
+    inside a transaction; afterwards call `reset_id_sequence` if ids were given.
+    """
+    if not rows:
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    per_statement = max(1, MAX_PARAMETERS // len(columns))
+    row_marks = "(" + ", ".join(["{}"] * len(columns)) + ")"
+    tablename = table._meta.get_formatted_tablename()
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        marks = ", ".join([row_marks] * len(chunk))
+        values = [value for row in chunk for value in row]
+        await table.raw(f"INSERT INTO {tablename} ({names}) VALUES {marks}", *values)
+
+
+async def next_id(table: type[Table]) -> int:
+    """Return the first id above every id in `table` (for rows inserted with explicit ids)."""
+    row = await table.select(table.id).order_by(table.id, ascending=False).first()
+    return int(row["id"]) + 1 if row else 1
+
+
+async def reset_id_sequence(table: type[Table]) -> None:
+    """After explicit-id inserts, move PostgreSQL's id sequence past the largest id."""
+    if table._meta.db.engine_type != "postgres":
+        return  # SQLite's INTEGER PRIMARY KEY always continues from the largest id
+    name = table._meta.tablename
+    await table.raw(
+        f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+        f'COALESCE((SELECT max(id) FROM "{name}"), 0) + 1, false)'
+    )

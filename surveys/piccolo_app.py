@@ -13,7 +13,7 @@ from surveys.responses import Answer, Response
 from surveys.score_runs import DimensionScore, InstrumentReliability, ScoreRun, TargetIndex
 from surveys.scorecards import Scorecard
 from surveys.tiers import TierAssignment, TierEvent
-from surveys.world._tables import SimulatedWorld, TrueScore
+from surveys.world import SimulatedWorld, TrueScore
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "surveys"
 

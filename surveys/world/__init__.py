@@ -1,1 +1,40 @@
+"""The synthetic world: organisations, people and six cycles of answers from a known truth.
 
+`_model` generates it (pure, seeded), `_store` writes it once, `_tables` keeps the truth.
+Tests and benchmarks share `generate_world` and `build_world`.
+"""
+
+from surveys.world._model import (
+    World,
+    WorldParameters,
+    cycle_window,
+    expected_item_score,
+    generate_world,
+    next_quarter,
+    quarter_keys,
+)
+from surveys.world._store import (
+    WorldConflictError,
+    WorldSummary,
+    build_world,
+    bundled_specs,
+    sample_links,
+)
+from surveys.world._tables import SimulatedWorld, TrueScore
+
+__all__ = [
+    "SimulatedWorld",
+    "TrueScore",
+    "World",
+    "WorldConflictError",
+    "WorldParameters",
+    "WorldSummary",
+    "build_world",
+    "bundled_specs",
+    "cycle_window",
+    "expected_item_score",
+    "generate_world",
+    "next_quarter",
+    "quarter_keys",
+    "sample_links",
+]

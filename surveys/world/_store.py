@@ -1,0 +1,306 @@
+"""Writing a synthetic world into the database, once: a second build reuses the first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from surveys import audit
+from surveys.cycles import Cycle
+from surveys.database import bulk_insert, next_id, reset_id_sequence, writing_transaction
+from surveys.instruments import (
+    Instrument,
+    Item,
+    bundled_instrument_paths,
+    load_instruments,
+    parse_instrument,
+)
+from surveys.invitations import Invitation, new_token, token_hash
+from surveys.organisations import (
+    Organisation,
+    Person,
+    Relationship,
+    RelationshipContact,
+    TherapeuticArea,
+)
+from surveys.responses import Answer, Response
+from surveys.world._model import World, WorldParameters, cycle_window, generate_world
+from surveys.world._tables import SimulatedWorld, TrueScore
+
+Progress = Callable[[str], None]
+"""Told the name of each step as it starts."""
+
+
+class WorldConflictError(RuntimeError):
+    """The database already holds a different world (or organisations that clash with it)."""
+
+
+@dataclass(frozen=True)
+class WorldSummary:
+    """What a build did and what the world holds."""
+
+    world_id: int
+    reused: bool
+    parameters: dict[str, Any]
+    organisations: int
+    persons: int
+    relationships: int
+    cycles: int
+    responses: int
+    answers: int
+
+
+def bundled_specs() -> dict[str, Any]:
+    """Return the default instruments' specifications keyed by direction."""
+    specs = [parse_instrument(path) for path in bundled_instrument_paths()]
+    return {spec.direction: spec for spec in specs}
+
+
+async def build_world(
+    parameters: WorldParameters, actor: str = "system", progress: Progress | None = None
+) -> WorldSummary:
+    """Build the world for `parameters` into the database, or reuse the one already there.
+
+    Everything is written in one transaction: an interrupted build leaves nothing behind.
+    """
+    say = progress or (lambda _step: None)
+    say("loading the default instruments")
+    await load_instruments(bundled_instrument_paths(), actor=actor)
+    existing = await SimulatedWorld.select().output(load_json=True).first()
+    if existing:
+        if existing["parameters"] != parameters.as_dict():
+            raise WorldConflictError(
+                f"this database already holds a demo world built with {existing['parameters']}; "
+                "point DATABASE_URL at a fresh database to build another"
+            )
+        return await _summary(existing["id"], existing["parameters"], reused=True)
+
+    say("generating the world")
+    world = generate_world(parameters, bundled_specs())
+    clash = await Organisation.count().where(
+        Organisation.slug.is_in(world.organisations["slug"].tolist())
+    )
+    if clash:
+        raise WorldConflictError(
+            f"{clash} organisation(s) of the demo world already exist in this database; "
+            "point DATABASE_URL at a fresh database"
+        )
+    engine = Organisation._meta.db
+    async with writing_transaction(engine):
+        world_id = await _write(world, say)
+        await audit.record(actor, "world.build", "simulated_world", world_id, parameters.as_dict())
+    return await _summary(world_id, parameters.as_dict(), reused=False)
+
+
+async def _summary(world_id: int, parameters: dict[str, Any], reused: bool) -> WorldSummary:
+    return WorldSummary(
+        world_id=world_id,
+        reused=reused,
+        parameters=parameters,
+        organisations=await Organisation.count(),
+        persons=await Person.count(),
+        relationships=await Relationship.count(),
+        cycles=await Cycle.count(),
+        responses=await Response.count(),
+        answers=await Answer.count(),
+    )
+
+
+def _none(value: Any) -> Any:
+    """Return None for pandas' missing markers, the plain Python value otherwise."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+async def _write(world: World, say: Progress) -> int:
+    epoch = cycle_window(world.cycles["key"].iloc[0])[0] - dt.timedelta(days=365)
+    ids: dict[str, int] = {}
+    for table in (Organisation, Person, Relationship, Invitation, Response, SimulatedWorld):
+        ids[table._meta.tablename] = await next_id(table)
+
+    def org_id(ref: Any) -> int | None:
+        ref = _none(ref)
+        return None if ref is None else ids["organisation"] + int(ref)
+
+    say("writing organisations and people")
+    await SimulatedWorld.insert(
+        SimulatedWorld(
+            id=ids["simulated_world"], seed=world.parameters.seed,
+            parameters=world.parameters.as_dict(), created_at=epoch,
+        )  # fmt: skip
+    )
+    orgs = world.organisations
+    # networks and sponsors first, so a site's network and a CRO's sponsor exist when they are named
+    order = orgs.sort_values("kind", key=lambda k: k.map({"network": 0, "sponsor": 1, "cro": 2, "site": 3}))
+    await bulk_insert(
+        Organisation,
+        ["id", "slug", "name", "kind", "country", "network", "acts_for", "active", "created_at"],
+        [
+            (org_id(o.ref), o.slug, o.name, o.kind, _none(o.country), org_id(o.network),
+             org_id(o.acts_for), True, epoch)
+            for o in order.itertuples()
+        ],  # fmt: skip
+    )
+    await bulk_insert(
+        TherapeuticArea,
+        ["organisation", "area"],
+        [(org_id(a.organisation), a.area) for a in world.areas.itertuples()],
+    )
+    await bulk_insert(
+        Person,
+        ["id", "organisation", "name", "email", "role", "language", "active", "created_at"],
+        [
+            (ids["person"] + int(p.ref), org_id(p.organisation), p.name, p.email, p.role,
+             p.language, True, epoch)
+            for p in world.persons.itertuples()
+        ],  # fmt: skip
+    )
+    await bulk_insert(
+        Relationship,
+        ["id", "sponsor", "site", "cro", "active", "started_on"],
+        [
+            (ids["relationship"] + int(r.ref), org_id(r.sponsor), org_id(r.site), org_id(r.cro),
+             True, epoch)
+            for r in world.relationships.itertuples()
+        ],  # fmt: skip
+    )
+    await bulk_insert(
+        RelationshipContact,
+        ["relationship", "person"],
+        [
+            (ids["relationship"] + int(c.relationship), ids["person"] + int(c.person))
+            for c in world.contacts.itertuples()
+        ],
+    )
+
+    say("writing cycles and invitations")
+    instruments = {
+        row["direction"]: row["id"]
+        for row in await Instrument.select(Instrument.id, Instrument.direction, Instrument.key)
+        .where(Instrument.key.is_in(list(world.instruments)))
+        .order_by(Instrument.version)
+    }
+    cycle_ids: dict[str, int] = {}
+    for c in world.cycles.itertuples():
+        cycle = Cycle(
+            key=c.key, title=f"{c.key} partnership survey", status=c.status,
+            site_instrument=instruments["site_rates_sponsor"],
+            sponsor_instrument=instruments["sponsor_rates_site"],
+            opens_at=_none(c.opens_at), closes_at=_none(c.closes_at), created_at=epoch,
+            status_changed_at=_none(c.closes_at if c.status == "closed" else c.opens_at),
+        )  # fmt: skip
+        await cycle.save()
+        cycle_ids[c.key] = int(cycle.id)
+    closes = {c.key: _none(c.closes_at) for c in world.cycles.itertuples()}
+    invitations = world.invitations
+    await bulk_insert(
+        Invitation,
+        ["id", "cycle", "relationship", "instrument", "respondent", "target", "token_hash",
+         "status", "created_at", "sent_at", "opened_at", "submitted_at", "expires_at",
+         "reminder_count"],
+        [
+            (ids["invitation"] + int(i.ref), cycle_ids[i.cycle],
+             ids["relationship"] + int(i.relationship), instruments[i.direction],
+             ids["person"] + int(i.respondent), org_id(i.target), token_hash(new_token()),
+             i.status, _none(i.sent_at), _none(i.sent_at), _none(i.opened_at),
+             _none(i.submitted_at), closes[i.cycle], 0)
+            for i in invitations.itertuples()
+        ],
+    )  # fmt: skip
+
+    say("writing responses and answers")
+    response_id = {
+        int(ref): ids["response"] + n for n, ref in enumerate(world.responses["invitation"])
+    }
+    await bulk_insert(
+        Response,
+        ["id", "invitation", "status", "language", "started_at", "updated_at", "submitted_at"],
+        [
+            (response_id[int(r.invitation)], ids["invitation"] + int(r.invitation), r.status,
+             r.language, _none(r.started_at),
+             _none(r.submitted_at) or _none(r.started_at), _none(r.submitted_at))
+            for r in world.responses.itertuples()
+        ],  # fmt: skip
+    )
+    item_ids = {
+        (row["instrument"], row["key"]): row["id"]
+        for row in await Item.select(Item.id, Item.instrument, Item.key).where(
+            Item.instrument.is_in(list(instruments.values()))
+        )
+    }
+    direction_of = dict(zip(invitations["ref"], invitations["direction"], strict=True))
+    answers = world.answers
+    await bulk_insert(
+        Answer,
+        ["response", "item", "value", "not_applicable", "text"],
+        [
+            (response_id[int(a.invitation)],
+             item_ids[instruments[direction_of[a.invitation]], a.item],
+             _none(a.value), bool(a.not_applicable), _none(a.text))
+            for a in answers.itertuples()
+        ],  # fmt: skip
+    )
+
+    say("writing the truth")
+    await bulk_insert(
+        TrueScore,
+        ["world", "cycle", "target", "scope", "key", "value", "profile"],
+        [
+            (ids["simulated_world"], cycle_ids[t.cycle], org_id(t.target), t.scope, t.key,
+             float(t.value), t.profile)
+            for t in world.truth.itertuples()
+        ],  # fmt: skip
+    )
+    for table in (Organisation, Person, Relationship, Invitation, Response, SimulatedWorld):
+        await reset_id_sequence(table)
+    return ids["simulated_world"]
+
+
+async def sample_links(base_url: str, count: int = 3) -> list[dict[str, str]]:
+    """Issue fresh links for a few open invitations (one per language where possible).
+
+    Only hashes are stored, so the demo cannot show an existing link: it replaces the
+    token of a handful of invitations and prints those links instead.
+    """
+    rows = await Invitation.select(
+        Invitation.id,
+        Invitation.respondent.name,
+        Invitation.respondent.language,
+        Invitation.target.name,
+    ).where(
+        (Invitation.cycle.status == "open") & (Invitation.status.is_in(["created", "sent"]))
+    ).order_by(Invitation.id)
+    chosen: list[dict[str, Any]] = []
+    languages: set[str] = set()
+    for row in rows:
+        if row["respondent.language"] not in languages:
+            chosen.append(row)
+            languages.add(row["respondent.language"])
+        if len(chosen) == count:
+            break
+    links = []
+    for row in chosen:
+        token = new_token()
+        await Invitation.update({Invitation.token_hash: token_hash(token)}).where(
+            Invitation.id == row["id"]
+        )
+        links.append(
+            {
+                "url": f"{base_url}/s/{token}",
+                "respondent": row["respondent.name"],
+                "language": row["respondent.language"],
+                "target": row["target.name"],
+            }
+        )
+    return links
