@@ -1,4 +1,4 @@
-"""Entry point for Piccolo's own CLI (`piccolo migrations new surveys --auto`) run from the repo root."""
+"""Entry point for Piccolo's own CLI (`piccolo migrations new surveys --auto`) from the root."""
 
 from surveys.piccolo_conf import APP_REGISTRY, DB
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.columns import ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.constraints import Check
 from piccolo.table import Table
 
+from surveys.errors import RapportError
 from surveys.instruments import Instrument
 
 
-class CycleStatus(str, Enum):
+class CycleStatus(StrEnum):
     """Where a cycle is in its life."""
 
     draft = "draft"
@@ -32,7 +33,7 @@ TRANSITIONS: dict[CycleStatus, frozenset[CycleStatus]] = {
 """Every legal move; anything else is refused."""
 
 
-class CycleTransitionError(ValueError):
+class CycleTransitionError(RapportError, ValueError):
     """An illegal status change; the message says what is allowed instead."""
 
 
@@ -42,8 +43,10 @@ def check_transition(current: CycleStatus | str, new: CycleStatus | str) -> Cycl
     if new in TRANSITIONS[current]:
         return new
     allowed = sorted(s.value for s in TRANSITIONS[current])
-    hint = f"from {current.value} it can only become {' or '.join(allowed)}" if allowed else (
-        f"a {current.value} cycle is final"
+    hint = (
+        f"from {current.value} it can only become {' or '.join(allowed)}"
+        if allowed
+        else (f"a {current.value} cycle is final")
     )
     raise CycleTransitionError(f"cannot move a {current.value} cycle to {new.value}: {hint}")
 

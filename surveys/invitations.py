@@ -6,9 +6,12 @@ link; lookups go through the hash's unique index, never a comparison of secrets.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
 import secrets
-from enum import Enum
+from dataclasses import dataclass
+from enum import StrEnum
 
 from piccolo.columns import ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.constraints import Check, Unique
@@ -22,7 +25,7 @@ TOKEN_BYTES = 32
 """256 random bits per link."""
 
 
-class InvitationStatus(str, Enum):
+class InvitationStatus(StrEnum):
     """How far the respondent got."""
 
     created = "created"
@@ -67,3 +70,52 @@ class Invitation(Table):
     )
     invitation_reminders_not_negative = Check("reminder_count >= 0")
     invitation_submitted_has_time = Check("status != 'submitted' OR submitted_at IS NOT NULL")
+
+
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+class LinkState(StrEnum):
+    """What a survey link leads to; each gets its own page, none reveals another invitation."""
+
+    open = "open"
+    submitted = "submitted"
+    expired = "expired"
+    unknown = "unknown"
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """What the link page may say about the invitation behind a token."""
+
+    state: LinkState
+    partner: str | None = None
+    cycle: str | None = None
+    language: str = "en"
+
+
+async def link_view(token: str, now: dt.datetime) -> LinkView:
+    """Return what the invitation behind `token` is, looked up by the token's hash only."""
+    if not TOKEN_SHAPE.match(token):
+        return LinkView(LinkState.unknown)
+    row = (
+        await Invitation.select(
+            Invitation.status,
+            Invitation.expires_at,
+            Invitation.target.name,
+            Invitation.cycle.key,
+            Invitation.cycle.status,
+            Invitation.respondent.language,
+        )
+        .where(Invitation.token_hash == token_hash(token))
+        .first()
+    )
+    if row is None:
+        return LinkView(LinkState.unknown)
+    if row["status"] == InvitationStatus.submitted:
+        state = LinkState.submitted
+    elif row["cycle.status"] != "open" or (row["expires_at"] and row["expires_at"] <= now):
+        state = LinkState.expired
+    else:
+        state = LinkState.open
+    return LinkView(state, row["target.name"], row["cycle.key"], row["respondent.language"])

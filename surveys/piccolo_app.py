@@ -8,7 +8,13 @@ from surveys.audit import AuditEntry
 from surveys.cycles import Cycle
 from surveys.instruments import Dimension, Instrument, Item
 from surveys.invitations import Invitation
-from surveys.organisations import Organisation, Person, Relationship, RelationshipContact, TherapeuticArea
+from surveys.organisations import (
+    Organisation,
+    Person,
+    Relationship,
+    RelationshipContact,
+    TherapeuticArea,
+)
 from surveys.responses import Answer, Response
 from surveys.score_runs import DimensionScore, InstrumentReliability, ScoreRun, TargetIndex
 from surveys.scorecards import Scorecard

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.constraints import Check, Unique
@@ -12,7 +12,7 @@ from surveys.instruments import Item
 from surveys.invitations import Invitation
 
 
-class ResponseStatus(str, Enum):
+class ResponseStatus(StrEnum):
     """Draft until the respondent submits."""
 
     draft = "draft"

@@ -6,7 +6,7 @@ anonymity rules (DESIGN.md §4), decided once by the engine so no view re-derive
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.columns import (
     JSON,
@@ -26,7 +26,7 @@ from surveys.instruments import Dimension
 from surveys.organisations import Organisation
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     """A run is running, done, or failed (its partial rows are then deleted with it)."""
 
     running = "running"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.columns import ForeignKey, OnDelete, Text, Timestamptz, Varchar
 from piccolo.constraints import Check
@@ -13,7 +13,7 @@ from surveys.organisations import Organisation, Person
 from surveys.score_runs import ScoreRun
 
 
-class ScorecardKind(str, Enum):
+class ScorecardKind(StrEnum):
     """Which scorecard."""
 
     partner = "partner"

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-class SettingsError(ValueError):
+from surveys.errors import RapportError
+
+
+class SettingsError(RapportError, ValueError):
     """A setting has a value Rapport cannot use; the message names the variable."""
 
 
@@ -100,9 +103,7 @@ def parse_database_url(url: str) -> DatabaseURL:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         raw_path = url[len("sqlite://") :]
-        if raw_path.startswith("//"):  # sqlite:////abs/path
-            path = Path(raw_path[1:])
-        elif raw_path.startswith("/"):  # sqlite:///relative/path
+        if raw_path.startswith("//") or raw_path.startswith("/"):  # sqlite:////abs/path
             path = Path(raw_path[1:])
         else:
             raise SettingsError(
@@ -119,9 +120,7 @@ def parse_database_url(url: str) -> DatabaseURL:
         return DatabaseURL(url=url, kind="sqlite", sqlite_path=path)
     if parts.scheme in {"postgresql", "postgres"}:
         if not parts.hostname or not parts.path.strip("/"):
-            raise SettingsError(
-                f"DATABASE_URL={url!r}: write postgresql://user@host:port/dbname"
-            )
+            raise SettingsError(f"DATABASE_URL={url!r}: write postgresql://user@host:port/dbname")
         try:
             port = parts.port or 5432
         except ValueError:
@@ -178,7 +177,9 @@ def load_settings() -> Settings:
         raise SettingsError(f"RAPPORT_PORT={port} is not a valid port (1–65535)")
     public_url = _env("RAPPORT_PUBLIC_URL").format(host=host, port=port).rstrip("/")
     if urlsplit(public_url).scheme not in {"http", "https"}:
-        raise SettingsError(f"RAPPORT_PUBLIC_URL={public_url!r} must start with http:// or https://")
+        raise SettingsError(
+            f"RAPPORT_PUBLIC_URL={public_url!r} must start with http:// or https://"
+        )
     return Settings(
         database=parse_database_url(_env("DATABASE_URL")),
         host=host,

@@ -59,7 +59,9 @@ class TierAssignment(Table):
 
     tier_assignment_one_per_cycle_assessor_target = Unique(["cycle", "assessor", "target"])
     tier_assignment_computed_is_a_tier = Check("computed_tier >= 1 AND computed_tier <= 4")
-    tier_assignment_override_is_a_tier = Check("override_tier IS NULL OR (override_tier >= 1 AND override_tier <= 4)")
+    tier_assignment_override_is_a_tier = Check(
+        "override_tier IS NULL OR (override_tier >= 1 AND override_tier <= 4)"
+    )
     tier_assignment_override_has_reason = Check(
         "override_tier IS NULL OR (override_reason IS NOT NULL AND length(override_reason) > 0)"
     )

@@ -39,21 +39,26 @@ async def load_instruments(paths: list[Path], actor: str = "system") -> list[Loa
     for path, spec in specs:
         if (spec.key, spec.version) in seen:
             raise InstrumentError(
-                path, "version", f"{spec.key} v{spec.version} is also in {seen[spec.key, spec.version]}"
+                path,
+                "version",
+                f"{spec.key} v{spec.version} is also in {seen[spec.key, spec.version]}",
             )
         seen[spec.key, spec.version] = path
 
     plan: list[tuple[Path, InstrumentSpec, bool]] = []
     for path, spec in specs:
-        stored = await Instrument.select(Instrument.digest).where(
-            (Instrument.key == spec.key) & (Instrument.version == spec.version)
-        ).first()
+        stored = (
+            await Instrument.select(Instrument.digest)
+            .where((Instrument.key == spec.key) & (Instrument.version == spec.version))
+            .first()
+        )
         if stored and stored["digest"] != spec.digest:
             raise InstrumentError(
                 path,
                 "version",
-                f"{spec.key} v{spec.version} is already loaded with different content; a "
-                f"loaded version is immutable, so bump `version` to {spec.version + 1} for the change",
+                f"{spec.key} v{spec.version} is already loaded with different content; "
+                f"a loaded version is immutable, so bump `version` to {spec.version + 1} "
+                "for the change",
             )
         plan.append((path, spec, stored is None))
 
@@ -63,9 +68,12 @@ async def load_instruments(paths: list[Path], actor: str = "system") -> list[Loa
             if is_new:
                 instrument_id = await _insert(spec, path)
                 await audit.record(
-                    actor, "instrument.load", "instrument", instrument_id,
+                    actor,
+                    "instrument.load",
+                    "instrument",
+                    instrument_id,
                     {"key": spec.key, "version": spec.version, "digest": spec.digest},
-                )  # fmt: skip
+                )
             outcomes.append(
                 LoadOutcome(path, spec.key, spec.version, "loaded" if is_new else "unchanged")
             )
@@ -111,33 +119,51 @@ async def _insert(spec: InstrumentSpec, path: Path) -> int:
         for item in dim.items:
             items.append(
                 Item(
-                    instrument=instrument.id, dimension=dimension.id, key=item.key,
-                    position=position, kind=ItemKind.likert.value, reverse=item.reverse,
-                    min_value=1, max_value=spec.scale_points, text=item.text,
-                )  # fmt: skip
+                    instrument=instrument.id,
+                    dimension=dimension.id,
+                    key=item.key,
+                    position=position,
+                    kind=ItemKind.likert.value,
+                    reverse=item.reverse,
+                    min_value=1,
+                    max_value=spec.scale_points,
+                    text=item.text,
+                )
             )
             position += 1
         if dim.importance:
             items.append(
                 Item(
-                    instrument=instrument.id, dimension=dimension.id,
-                    key=f"{dim.key}{IMPORTANCE_SUFFIX}", position=position,
-                    kind=ItemKind.importance.value, min_value=1, max_value=5,
+                    instrument=instrument.id,
+                    dimension=dimension.id,
+                    key=f"{dim.key}{IMPORTANCE_SUFFIX}",
+                    position=position,
+                    kind=ItemKind.importance.value,
+                    min_value=1,
+                    max_value=5,
                     text=spec.importance_prompt,
-                )  # fmt: skip
+                )
             )
             position += 1
     items.append(
         Item(
-            instrument=instrument.id, key=spec.overall_key, position=position,
-            kind=ItemKind.overall.value, min_value=0, max_value=10, text=spec.overall,
-        )  # fmt: skip
+            instrument=instrument.id,
+            key=spec.overall_key,
+            position=position,
+            kind=ItemKind.overall.value,
+            min_value=0,
+            max_value=10,
+            text=spec.overall,
+        )
     )
     items.append(
         Item(
-            instrument=instrument.id, key=spec.comment_key, position=position + 1,
-            kind=ItemKind.text.value, text=spec.comment,
-        )  # fmt: skip
+            instrument=instrument.id,
+            key=spec.comment_key,
+            position=position + 1,
+            kind=ItemKind.text.value,
+            text=spec.comment,
+        )
     )
     await Item.insert(*items)
     return int(instrument.id)

@@ -7,6 +7,7 @@ anything is written, so a malformed file can never leave half an instrument behi
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import tomllib
@@ -14,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from surveys.errors import FileError
 from surveys.instruments._tables import Direction, Layer
 from surveys.organisations import Role
 
@@ -25,13 +27,8 @@ KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 REQUIRED_LANGUAGE = "en"
 
 
-class InstrumentError(ValueError):
+class InstrumentError(FileError):
     """An instrument file is malformed; the message names the file, the field and the line."""
-
-    def __init__(self, path: Path | str, field: str, problem: str, line: int | None = None):
-        self.path, self.field, self.problem, self.line = str(path), field, problem, line
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {field}: {problem}")
 
 
 Texts = dict[str, str]
@@ -133,9 +130,12 @@ class _Reader:
                 current, current_plain = [], table.group(1)
                 if plain_tables and current_plain == ".".join(plain_tables) and leaf == "":
                     return number
-            elif re.match(rf"^{re.escape(leaf)}\s*[=.]", line):
-                if current == target_tables and current_plain == ".".join(plain_tables):
-                    return number
+            elif (
+                re.match(rf"^{re.escape(leaf)}\s*[=.]", line)
+                and current == target_tables
+                and current_plain == ".".join(plain_tables)
+            ):
+                return number
         return None
 
     def texts(self, value: Any, field: str) -> Texts:
@@ -193,9 +193,20 @@ def parse_instrument(path: Path) -> InstrumentSpec:
 
 def _instrument(r: _Reader, doc: dict[str, Any]) -> InstrumentSpec:
     top = {
-        "key", "version", "direction", "scale_points", "respondent_roles", "title", "intro",
-        "scale", "not_applicable", "importance", "overall", "comment", "dimension",
-    }  # fmt: skip
+        "key",
+        "version",
+        "direction",
+        "scale_points",
+        "respondent_roles",
+        "title",
+        "intro",
+        "scale",
+        "not_applicable",
+        "importance",
+        "overall",
+        "comment",
+        "dimension",
+    }
     for name in doc:
         if name not in top:
             raise r.fail(name, "unknown field")
@@ -247,11 +258,15 @@ def _instrument(r: _Reader, doc: dict[str, Any]) -> InstrumentSpec:
             item_keys.add(item.key)
     layers = [Layer(d.layer) for d in dimensions]
     order = list(Layer)
-    if any(order.index(a) > order.index(b) for a, b in zip(layers, layers[1:], strict=False)):
-        raise r.fail("dimension", "list dimensions in Sand Cone order: quality, dependability, speed, cost")
+    if any(order.index(a) > order.index(b) for a, b in itertools.pairwise(layers)):
+        raise r.fail(
+            "dimension", "list dimensions in Sand Cone order: quality, dependability, speed, cost"
+        )
     missing = set(Layer) - set(layers)
     if missing:
-        raise r.fail("dimension", f"no dimension on layer(s) {', '.join(sorted(m.value for m in missing))}")
+        raise r.fail(
+            "dimension", f"no dimension on layer(s) {', '.join(sorted(m.value for m in missing))}"
+        )
 
     return InstrumentSpec(
         key=key,
@@ -276,11 +291,15 @@ def _dimension(r: _Reader, raw: Any, index: int) -> DimensionSpec:
     field = f"dimension[{index}]"
     if not isinstance(raw, dict):
         raise r.fail(field, "must be a table")
-    r.unknown(raw, {"key", "layer", "mirror", "importance", "floor", "name", "description", "item"}, field)
+    r.unknown(
+        raw, {"key", "layer", "mirror", "importance", "floor", "name", "description", "item"}, field
+    )
     key = r.key(raw.get("key"), f"{field}.key")
     layer = raw.get("layer")
     if layer not in {x.value for x in Layer}:
-        raise r.fail(f"{field}.layer", f"{layer!r} is not one of {', '.join(x.value for x in Layer)}")
+        raise r.fail(
+            f"{field}.layer", f"{layer!r} is not one of {', '.join(x.value for x in Layer)}"
+        )
     mirror = raw.get("mirror")
     if mirror is not None:
         mirror = r.key(mirror, f"{field}.mirror")
@@ -292,7 +311,9 @@ def _dimension(r: _Reader, raw: Any, index: int) -> DimensionSpec:
         raise r.fail(f"{field}.floor", "must be a number from 0 to 100")
     items_raw = raw.get("item")
     if not isinstance(items_raw, list) or len(items_raw) < 2:
-        raise r.fail(f"{field}.item", "a dimension needs at least two items (its reliability is measured)")
+        raise r.fail(
+            f"{field}.item", "a dimension needs at least two items (its reliability is measured)"
+        )
     items = []
     for i, item in enumerate(items_raw):
         item_field = f"{field}.item[{i}]"

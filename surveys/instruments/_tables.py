@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.columns import (
     JSON,
@@ -19,14 +19,14 @@ from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Who rates whom."""
 
     site_rates_sponsor = "site_rates_sponsor"
     sponsor_rates_site = "sponsor_rates_site"
 
 
-class Layer(str, Enum):
+class Layer(StrEnum):
     """Sand Cone layers, in the order they build on each other."""
 
     quality = "quality"
@@ -35,7 +35,7 @@ class Layer(str, Enum):
     cost = "cost"
 
 
-class ItemKind(str, Enum):
+class ItemKind(StrEnum):
     """What an item asks for."""
 
     likert = "likert"

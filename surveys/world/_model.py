@@ -77,7 +77,11 @@ NETWORK_NAMES = (
     "Rhine-Alps Trial Partners",
     "Pacific Clinical Collaborative",
 )
-SITE_FORMS = ("{city} University Hospital", "{city} Clinical Research Centre", "{city} Medical Centre")
+SITE_FORMS = (
+    "{city} University Hospital",
+    "{city} Clinical Research Centre",
+    "{city} Medical Centre",
+)
 
 COMMENTS = {
     "site_rates_sponsor": {
@@ -290,9 +294,16 @@ class _Builder:
         self.slugs.add(slug)
         ref = len(self.orgs)
         self.orgs.append(
-            {"ref": ref, "slug": slug, "name": name, "kind": kind, "country": country,
-             "network": links.get("network"), "acts_for": links.get("acts_for")}
-        )  # fmt: skip
+            {
+                "ref": ref,
+                "slug": slug,
+                "name": name,
+                "kind": kind,
+                "country": country,
+                "network": links.get("network"),
+                "acts_for": links.get("acts_for"),
+            }
+        )
         return ref
 
     def add_person(self, org: int, role: str) -> int:
@@ -310,9 +321,15 @@ class _Builder:
         self.emails.add(email)
         ref = len(self.people)
         self.people.append(
-            {"ref": ref, "organisation": org, "name": name, "email": email, "role": role,
-             "language": COUNTRIES[country][1]}
-        )  # fmt: skip
+            {
+                "ref": ref,
+                "organisation": org,
+                "name": name,
+                "email": email,
+                "role": role,
+                "language": COUNTRIES[country][1],
+            }
+        )
         return ref
 
     def build_organisations(self) -> None:
@@ -320,25 +337,30 @@ class _Builder:
         hq = ("US", "GB", "DE", "JP", "FR")
         self.sponsors = [
             self.add_org(
-                SPONSOR_NAMES[i] if i < len(SPONSOR_NAMES) else f"{self.faker('US').last_name()} Pharma",
-                "sponsor", hq[i % len(hq)],
-            )  # fmt: skip
+                SPONSOR_NAMES[i]
+                if i < len(SPONSOR_NAMES)
+                else f"{self.faker('US').last_name()} Pharma",
+                "sponsor",
+                hq[i % len(hq)],
+            )
             for i in range(p.sponsors)
         ]
         self.cros = [
             self.add_org(
                 CRO_NAMES[i] if i < len(CRO_NAMES) else f"{self.faker('GB').last_name()} Clinical",
-                "cro", hq[(i + 1) % len(hq)],
+                "cro",
+                hq[(i + 1) % len(hq)],
                 # the first CRO (and every third one after) acts for one sponsor only
                 acts_for=self.sponsors[i % p.sponsors] if i % 3 == 0 else None,
-            )  # fmt: skip
+            )
             for i in range(p.cros)
         ]
         self.networks = [
             self.add_org(
                 NETWORK_NAMES[i] if i < len(NETWORK_NAMES) else f"Research Network {i + 1}",
-                "network", None,
-            )  # fmt: skip
+                "network",
+                None,
+            )
             for i in range(p.networks)
         ]
         countries = list(COUNTRIES)
@@ -349,7 +371,9 @@ class _Builder:
             form = SITE_FORMS[int(rng.integers(len(SITE_FORMS)))]
             # about a fifth of sites are independent; the rest belong to one network
             network = None if rng.random() < 0.2 else self.networks[int(rng.integers(p.networks))]
-            self.sites.append(self.add_org(form.format(city=city), "site", country, network=network))
+            self.sites.append(
+                self.add_org(form.format(city=city), "site", country, network=network)
+            )
 
     def build_areas(self) -> pd.DataFrame:
         rows = []
@@ -365,7 +389,7 @@ class _Builder:
         p, rng = self.p, self.rng
         rows = []
         for site in self.sites:
-            k = int(rng.choice([1, 2, 3, 4], p=[0.3, 0.35, 0.25, 0.1]))
+            k = int(rng.choice([1, 2, 3, 4], p=[0.15, 0.35, 0.3, 0.2]))
             for sponsor in rng.choice(self.sponsors, size=min(k, p.sponsors), replace=False):
                 sponsor = int(sponsor)
                 dedicated = [c for c in self.cros if self.orgs[c]["acts_for"] == sponsor]
@@ -406,7 +430,10 @@ class _Builder:
                     contacts += [{"relationship": rel.ref, "person": int(c)} for c in chosen]
                 if column == "sponsor" and (runs_it or rng.random() < 0.5):
                     contacts.append(
-                        {"relationship": rel.ref, "person": managers[int(rng.integers(len(managers)))]}
+                        {
+                            "relationship": rel.ref,
+                            "person": managers[int(rng.integers(len(managers)))],
+                        }
                     )
         return relationships, pd.DataFrame(contacts).drop_duplicates(ignore_index=True)
 
@@ -441,7 +468,9 @@ class _Builder:
         self.item_offset: dict[str, np.ndarray] = {}
         for direction, spec in self.instruments.items():
             n_items = sum(len(d.items) for d in spec.dimensions)
-            self.dim_offset[direction] = rng.normal(0, DIMENSION_OFFSET_SD, (n, len(spec.dimensions)))
+            self.dim_offset[direction] = rng.normal(
+                0, DIMENSION_OFFSET_SD, (n, len(spec.dimensions))
+            )
             self.item_offset[direction] = rng.normal(0, ITEM_OFFSET_SD, n_items)
         self.leniency = rng.normal(0, LENIENCY_SD, len(self.people))
 
@@ -455,7 +484,9 @@ class _Builder:
         frames = []
         for direction, spec in self.instruments.items():
             kinds = {"site"} if direction == "sponsor_rates_site" else {"sponsor", "cro"}
-            rated = np.array([self.target_index[t] for t in self.targets if self.orgs[t]["kind"] in kinds])
+            rated = np.array(
+                [self.target_index[t] for t in self.targets if self.orgs[t]["kind"] in kinds]
+            )
             item_dim = np.concatenate([[i] * len(d.items) for i, d in enumerate(spec.dimensions)])
             offsets = self.item_offset[direction]
             for c, key in enumerate(cycles):
@@ -471,11 +502,15 @@ class _Builder:
                 for layer in Layer:
                     cols = [j for j, d in enumerate(spec.dimensions) if d.layer == layer.value]
                     frames.append(
-                        self._truth_frame(key, rated, "layer", layer.value, dims[:, cols].mean(axis=1))
+                        self._truth_frame(
+                            key, rated, "layer", layer.value, dims[:, cols].mean(axis=1)
+                        )
                     )
         return pd.concat(frames, ignore_index=True)
 
-    def _truth_frame(self, cycle: str, rated: np.ndarray, scope: str, key: str, values: np.ndarray) -> pd.DataFrame:
+    def _truth_frame(
+        self, cycle: str, rated: np.ndarray, scope: str, key: str, values: np.ndarray
+    ) -> pd.DataFrame:
         return pd.DataFrame(
             {
                 "cycle": cycle,
@@ -489,10 +524,14 @@ class _Builder:
 
     # invitations and answers ---------------------------------------------------------------
 
-    def build_invitations(self, relationships: pd.DataFrame, contacts: pd.DataFrame, cycles: list[str]) -> pd.DataFrame:
+    def build_invitations(
+        self, relationships: pd.DataFrame, contacts: pd.DataFrame, cycles: list[str]
+    ) -> pd.DataFrame:
         """One invitation per cycle, respondent and target, in both directions."""
         persons = pd.DataFrame(self.people)
-        site_staff = persons[persons["role"].isin(self.instruments["site_rates_sponsor"].respondent_roles)]
+        site_staff = persons[
+            persons["role"].isin(self.instruments["site_rates_sponsor"].respondent_roles)
+        ]
         pairs = []
         for rel in relationships.itertuples():
             targets = [rel.sponsor] + ([] if pd.isna(rel.cro) else [int(rel.cro)])
@@ -513,14 +552,18 @@ class _Builder:
         invitations.insert(0, "ref", np.arange(len(invitations)))
         return invitations
 
-    def build_answers(self, invitations: pd.DataFrame, cycles: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    def build_answers(
+        self, invitations: pd.DataFrame, cycles: list[str]
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Return invitations with their outcome, the responses and the answers."""
         rng = self.rng
         n = len(invitations)
         past = invitations["cycle"].isin(cycles).to_numpy()
         # each site answers more or less diligently; sponsors' staff about as often
         diligence = {org["ref"]: rng.uniform(0.55, 0.98) for org in self.orgs}
-        respondent_org = np.array([self.people[r]["organisation"] for r in invitations["respondent"]])
+        respondent_org = np.array(
+            [self.people[r]["organisation"] for r in invitations["respondent"]]
+        )
         p_respond = np.array([diligence[o] for o in respondent_org]) * P_RESPOND / 0.765
         submitted = past & (rng.random(n) < np.clip(p_respond, 0, 0.97))
         draft = ~submitted & (rng.random(n) < P_DRAFT_OF_NON_RESPONDERS) & past
@@ -529,8 +572,10 @@ class _Builder:
         status = np.where(submitted, "submitted", np.where(draft, "in_progress", "sent"))
         invitations = invitations.assign(status=status)
         invitations["sent_at"] = invitations["cycle"].map(opens)
-        answered_at = invitations["sent_at"] + pd.to_timedelta(day, unit="D") + pd.to_timedelta(
-            rng.integers(0, 10 * 3600, n), unit="s"
+        answered_at = (
+            invitations["sent_at"]
+            + pd.to_timedelta(day, unit="D")
+            + pd.to_timedelta(rng.integers(0, 10 * 3600, n), unit="s")
         )
         invitations["submitted_at"] = answered_at.where(submitted)
         invitations["opened_at"] = (answered_at - pd.Timedelta(minutes=12)).where(submitted | draft)
@@ -593,38 +638,68 @@ class _Builder:
         inv = np.repeat(rows["ref"].to_numpy(), len(items))
         keys = np.tile([item.key for item in items], len(rows))
         likert = pd.DataFrame(
-            {"invitation": inv, "item": keys, "value": written.ravel(),
-             "not_applicable": not_applicable.ravel(), "text": None}
-        )[present.ravel()]  # fmt: skip
+            {
+                "invitation": inv,
+                "item": keys,
+                "value": written.ravel(),
+                "not_applicable": not_applicable.ravel(),
+                "text": None,
+            }
+        )[present.ravel()]
 
         done = ~is_draft
         extra = []
         layer_weights = np.array([4, 3, 2, 1]) / 10
         mean_level = self.level[targets, cycles] @ layer_weights
-        overall = np.clip(np.rint(2.5 * (mean_level - 1) + 2.5 * leniency + rng.normal(0, 0.9, len(rows))), 0, 10)
-        extra.append(pd.DataFrame(
-            {"invitation": rows["ref"].to_numpy()[done], "item": spec.overall_key,
-             "value": overall[done], "not_applicable": False, "text": None}
-        ))  # fmt: skip
+        overall = np.clip(
+            np.rint(2.5 * (mean_level - 1) + 2.5 * leniency + rng.normal(0, 0.9, len(rows))), 0, 10
+        )
+        extra.append(
+            pd.DataFrame(
+                {
+                    "invitation": rows["ref"].to_numpy()[done],
+                    "item": spec.overall_key,
+                    "value": overall[done],
+                    "not_applicable": False,
+                    "text": None,
+                }
+            )
+        )
         importance_mean = rng.uniform(3.0, 4.8, len(spec.dimensions))
         for j, dim in enumerate(spec.dimensions):
             if not dim.importance:
                 continue
             answered = done & (rng.random(len(rows)) < 0.85)
             stated = np.clip(np.rint(rng.normal(importance_mean[j], 0.7, len(rows))), 1, 5)
-            extra.append(pd.DataFrame(
-                {"invitation": rows["ref"].to_numpy()[answered], "item": f"{dim.key}__importance",
-                 "value": stated[answered], "not_applicable": False, "text": None}
-            ))  # fmt: skip
+            extra.append(
+                pd.DataFrame(
+                    {
+                        "invitation": rows["ref"].to_numpy()[answered],
+                        "item": f"{dim.key}__importance",
+                        "value": stated[answered],
+                        "not_applicable": False,
+                        "text": None,
+                    }
+                )
+            )
         p_comment = 0.25 if direction == "site_rates_sponsor" else 0.35
         commented = done & (rng.random(len(rows)) < p_comment)
         pools = COMMENTS[direction]
-        mood = np.where(mean_level + leniency < 3.2, "low", np.where(mean_level + leniency < 3.9, "mid", "high"))
+        mood = np.where(
+            mean_level + leniency < 3.2, "low", np.where(mean_level + leniency < 3.9, "mid", "high")
+        )
         texts = [pools[m][int(rng.integers(len(pools[m])))] for m in mood[commented]]
-        extra.append(pd.DataFrame(
-            {"invitation": rows["ref"].to_numpy()[commented], "item": spec.comment_key,
-             "value": np.nan, "not_applicable": False, "text": texts}
-        ))  # fmt: skip
+        extra.append(
+            pd.DataFrame(
+                {
+                    "invitation": rows["ref"].to_numpy()[commented],
+                    "item": spec.comment_key,
+                    "value": np.nan,
+                    "not_applicable": False,
+                    "text": texts,
+                }
+            )
+        )
         answers = pd.concat([likert, *extra], ignore_index=True)
         answers["value"] = answers["value"].astype("Int64")
         return answers
@@ -642,10 +717,21 @@ class _Builder:
         invitations, responses, answers = self.build_answers(invitations, cycles)
         current = next_quarter(cycles[-1])
         cycle_rows = [
-            {"key": k, "status": "closed", "opens_at": cycle_window(k)[0], "closes_at": cycle_window(k)[1]}
+            {
+                "key": k,
+                "status": "closed",
+                "opens_at": cycle_window(k)[0],
+                "closes_at": cycle_window(k)[1],
+            }
             for k in cycles
-        ] + [{"key": current, "status": "open", "opens_at": cycle_window(current)[0],
-              "closes_at": cycle_window(current)[1]}]  # fmt: skip
+        ] + [
+            {
+                "key": current,
+                "status": "open",
+                "opens_at": cycle_window(current)[0],
+                "closes_at": cycle_window(current)[1],
+            }
+        ]
         organisations = pd.DataFrame(self.orgs)
         for column in ("network", "acts_for"):
             organisations[column] = organisations[column].astype("Int64")

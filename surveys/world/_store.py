@@ -12,6 +12,7 @@ import pandas as pd
 from surveys import audit
 from surveys.cycles import Cycle
 from surveys.database import bulk_insert, next_id, reset_id_sequence, writing_transaction
+from surveys.errors import RapportError
 from surveys.instruments import (
     Instrument,
     Item,
@@ -35,7 +36,7 @@ Progress = Callable[[str], None]
 """Told the name of each step as it starts."""
 
 
-class WorldConflictError(RuntimeError):
+class WorldConflictError(RapportError):
     """The database already holds a different world (or organisations that clash with it)."""
 
 
@@ -136,21 +137,34 @@ async def _write(world: World, say: Progress) -> int:
     say("writing organisations and people")
     await SimulatedWorld.insert(
         SimulatedWorld(
-            id=ids["simulated_world"], seed=world.parameters.seed,
-            parameters=world.parameters.as_dict(), created_at=epoch,
-        )  # fmt: skip
+            id=ids["simulated_world"],
+            seed=world.parameters.seed,
+            parameters=world.parameters.as_dict(),
+            created_at=epoch,
+        )
     )
     orgs = world.organisations
     # networks and sponsors first, so a site's network and a CRO's sponsor exist when they are named
-    order = orgs.sort_values("kind", key=lambda k: k.map({"network": 0, "sponsor": 1, "cro": 2, "site": 3}))
+    order = orgs.sort_values(
+        "kind", key=lambda k: k.map({"network": 0, "sponsor": 1, "cro": 2, "site": 3})
+    )
     await bulk_insert(
         Organisation,
         ["id", "slug", "name", "kind", "country", "network", "acts_for", "active", "created_at"],
         [
-            (org_id(o.ref), o.slug, o.name, o.kind, _none(o.country), org_id(o.network),
-             org_id(o.acts_for), True, epoch)
+            (
+                org_id(o.ref),
+                o.slug,
+                o.name,
+                o.kind,
+                _none(o.country),
+                org_id(o.network),
+                org_id(o.acts_for),
+                True,
+                epoch,
+            )
             for o in order.itertuples()
-        ],  # fmt: skip
+        ],
     )
     await bulk_insert(
         TherapeuticArea,
@@ -161,19 +175,33 @@ async def _write(world: World, say: Progress) -> int:
         Person,
         ["id", "organisation", "name", "email", "role", "language", "active", "created_at"],
         [
-            (ids["person"] + int(p.ref), org_id(p.organisation), p.name, p.email, p.role,
-             p.language, True, epoch)
+            (
+                ids["person"] + int(p.ref),
+                org_id(p.organisation),
+                p.name,
+                p.email,
+                p.role,
+                p.language,
+                True,
+                epoch,
+            )
             for p in world.persons.itertuples()
-        ],  # fmt: skip
+        ],
     )
     await bulk_insert(
         Relationship,
         ["id", "sponsor", "site", "cro", "active", "started_on"],
         [
-            (ids["relationship"] + int(r.ref), org_id(r.sponsor), org_id(r.site), org_id(r.cro),
-             True, epoch)
+            (
+                ids["relationship"] + int(r.ref),
+                org_id(r.sponsor),
+                org_id(r.site),
+                org_id(r.cro),
+                True,
+                epoch,
+            )
             for r in world.relationships.itertuples()
-        ],  # fmt: skip
+        ],
     )
     await bulk_insert(
         RelationshipContact,
@@ -194,30 +222,58 @@ async def _write(world: World, say: Progress) -> int:
     cycle_ids: dict[str, int] = {}
     for c in world.cycles.itertuples():
         cycle = Cycle(
-            key=c.key, title=f"{c.key} partnership survey", status=c.status,
+            key=c.key,
+            title=f"{c.key} partnership survey",
+            status=c.status,
             site_instrument=instruments["site_rates_sponsor"],
             sponsor_instrument=instruments["sponsor_rates_site"],
-            opens_at=_none(c.opens_at), closes_at=_none(c.closes_at), created_at=epoch,
+            opens_at=_none(c.opens_at),
+            closes_at=_none(c.closes_at),
+            created_at=epoch,
             status_changed_at=_none(c.closes_at if c.status == "closed" else c.opens_at),
-        )  # fmt: skip
+        )
         await cycle.save()
         cycle_ids[c.key] = int(cycle.id)
     closes = {c.key: _none(c.closes_at) for c in world.cycles.itertuples()}
     invitations = world.invitations
     await bulk_insert(
         Invitation,
-        ["id", "cycle", "relationship", "instrument", "respondent", "target", "token_hash",
-         "status", "created_at", "sent_at", "opened_at", "submitted_at", "expires_at",
-         "reminder_count"],
         [
-            (ids["invitation"] + int(i.ref), cycle_ids[i.cycle],
-             ids["relationship"] + int(i.relationship), instruments[i.direction],
-             ids["person"] + int(i.respondent), org_id(i.target), token_hash(new_token()),
-             i.status, _none(i.sent_at), _none(i.sent_at), _none(i.opened_at),
-             _none(i.submitted_at), closes[i.cycle], 0)
+            "id",
+            "cycle",
+            "relationship",
+            "instrument",
+            "respondent",
+            "target",
+            "token_hash",
+            "status",
+            "created_at",
+            "sent_at",
+            "opened_at",
+            "submitted_at",
+            "expires_at",
+            "reminder_count",
+        ],
+        [
+            (
+                ids["invitation"] + int(i.ref),
+                cycle_ids[i.cycle],
+                ids["relationship"] + int(i.relationship),
+                instruments[i.direction],
+                ids["person"] + int(i.respondent),
+                org_id(i.target),
+                token_hash(new_token()),
+                i.status,
+                _none(i.sent_at),
+                _none(i.sent_at),
+                _none(i.opened_at),
+                _none(i.submitted_at),
+                closes[i.cycle],
+                0,
+            )
             for i in invitations.itertuples()
         ],
-    )  # fmt: skip
+    )
 
     say("writing responses and answers")
     response_id = {
@@ -227,11 +283,17 @@ async def _write(world: World, say: Progress) -> int:
         Response,
         ["id", "invitation", "status", "language", "started_at", "updated_at", "submitted_at"],
         [
-            (response_id[int(r.invitation)], ids["invitation"] + int(r.invitation), r.status,
-             r.language, _none(r.started_at),
-             _none(r.submitted_at) or _none(r.started_at), _none(r.submitted_at))
+            (
+                response_id[int(r.invitation)],
+                ids["invitation"] + int(r.invitation),
+                r.status,
+                r.language,
+                _none(r.started_at),
+                _none(r.submitted_at) or _none(r.started_at),
+                _none(r.submitted_at),
+            )
             for r in world.responses.itertuples()
-        ],  # fmt: skip
+        ],
     )
     item_ids = {
         (row["instrument"], row["key"]): row["id"]
@@ -239,17 +301,26 @@ async def _write(world: World, say: Progress) -> int:
             Item.instrument.is_in(list(instruments.values()))
         )
     }
-    direction_of = dict(zip(invitations["ref"], invitations["direction"], strict=True))
+    # answers are the bulk of a world: build their rows column-wise, not row by row
     answers = world.answers
+    direction = answers["invitation"].map(
+        dict(zip(invitations["ref"], invitations["direction"], strict=True))
+    )
+    item_key = direction.map(instruments).astype(str) + ":" + answers["item"]
+    item_id = item_key.map({f"{i}:{k}": v for (i, k), v in item_ids.items()})
     await bulk_insert(
         Answer,
         ["response", "item", "value", "not_applicable", "text"],
-        [
-            (response_id[int(a.invitation)],
-             item_ids[instruments[direction_of[a.invitation]], a.item],
-             _none(a.value), bool(a.not_applicable), _none(a.text))
-            for a in answers.itertuples()
-        ],  # fmt: skip
+        list(
+            zip(
+                answers["invitation"].map(response_id).tolist(),
+                item_id.tolist(),
+                answers["value"].astype(object).where(answers["value"].notna(), None).tolist(),
+                answers["not_applicable"].astype(bool).tolist(),
+                answers["text"].astype(object).where(answers["text"].notna(), None).tolist(),
+                strict=True,
+            )
+        ),
     )
 
     say("writing the truth")
@@ -257,10 +328,17 @@ async def _write(world: World, say: Progress) -> int:
         TrueScore,
         ["world", "cycle", "target", "scope", "key", "value", "profile"],
         [
-            (ids["simulated_world"], cycle_ids[t.cycle], org_id(t.target), t.scope, t.key,
-             float(t.value), t.profile)
+            (
+                ids["simulated_world"],
+                cycle_ids[t.cycle],
+                org_id(t.target),
+                t.scope,
+                t.key,
+                float(t.value),
+                t.profile,
+            )
             for t in world.truth.itertuples()
-        ],  # fmt: skip
+        ],
     )
     for table in (Organisation, Person, Relationship, Invitation, Response, SimulatedWorld):
         await reset_id_sequence(table)
@@ -273,14 +351,16 @@ async def sample_links(base_url: str, count: int = 3) -> list[dict[str, str]]:
     Only hashes are stored, so the demo cannot show an existing link: it replaces the
     token of a handful of invitations and prints those links instead.
     """
-    rows = await Invitation.select(
-        Invitation.id,
-        Invitation.respondent.name,
-        Invitation.respondent.language,
-        Invitation.target.name,
-    ).where(
-        (Invitation.cycle.status == "open") & (Invitation.status.is_in(["created", "sent"]))
-    ).order_by(Invitation.id)
+    rows = (
+        await Invitation.select(
+            Invitation.id,
+            Invitation.respondent.name,
+            Invitation.respondent.language,
+            Invitation.target.name,
+        )
+        .where((Invitation.cycle.status == "open") & (Invitation.status.is_in(["created", "sent"])))
+        .order_by(Invitation.id)
+    )
     chosen: list[dict[str, Any]] = []
     languages: set[str] = set()
     for row in rows:

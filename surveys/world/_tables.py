@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, DoublePrecision, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 

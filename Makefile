@@ -1,0 +1,40 @@
+# One command runner for people and CI. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint bench lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Rapport with pinned dependencies
+
+demo: $(STAMP) ## Build the demo world on SQLite (once) and serve it on http://127.0.0.1:8000
+	$(BIN)/rapport demo
+
+test: $(STAMP) ## Run the whole suite (SQLite; PostgreSQL too when RAPPORT_TEST_POSTGRES is set)
+	$(BIN)/python -m pytest --doctest-modules tests surveys/world scoring
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on scoring/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy scoring
+
+bench: $(STAMP) ## Measure world generation and storage at benchmark scale
+	$(BIN)/python benchmarks/bench_world.py
+
+lock: ## Re-pin constraints.txt from the current .venv
+	echo "# Exact versions every machine installs (make install); regenerate with \`make lock\`." > constraints.txt
+	$(BIN)/pip freeze --exclude-editable | grep -v '^rapport' >> constraints.txt
+
+clean: ## Remove .venv and the demo database (var/)
+	rm -rf $(VENV) var

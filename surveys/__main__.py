@@ -1,0 +1,5 @@
+"""`python -m surveys` runs the `rapport` command."""
+
+from surveys.cli import main
+
+main()

@@ -1,0 +1,315 @@
+"""The `rapport` command: migrate, load instruments, import organisations, build the demo, serve.
+
+Every expected failure (bad settings, an unreachable database, a malformed file, a port
+in use) ends in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import getpass
+import socket
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from surveys.errors import RapportError
+from surveys.settings import SETTINGS, load_settings
+
+T = TypeVar("T")
+console = Console()
+
+
+class RapportGroup(click.Group):
+    """Turns Rapport's expected errors into one clear line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RapportError as error:
+            raise click.ClickException(str(error)) from None
+
+
+class PortInUseError(RapportError):
+    """The web server's port is taken."""
+
+
+def actor() -> str:
+    """Who runs this command, for the audit log."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def run(step: Callable[[], Awaitable[T]]) -> T:
+    """Connect to the configured database, then run one async step to completion."""
+
+    async def connected() -> T:
+        from surveys.database import configured_engine, prepare, use_engine
+
+        engine = configured_engine(load_settings())
+        use_engine(engine)
+        await prepare(engine)
+        return await step()
+
+    return asyncio.run(connected())
+
+
+async def migrate_database() -> list[str]:
+    """Apply every pending migration; return the ids applied, raise if one fails."""
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+
+    manager = ForwardsMigrationManager(app_name="surveys", migration_id="all")
+    response = await manager.run()
+    if not response.success:
+        from surveys.database import DatabaseUnavailableError
+
+        raise DatabaseUnavailableError(f"migration failed: {response.message}")
+    from piccolo.apps.migrations.tables import Migration
+
+    return [
+        row["name"]
+        for row in await Migration.select(Migration.name).where(Migration.app_name == "surveys")
+    ]
+
+
+@click.group(cls=RapportGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rapport")
+def main() -> None:
+    """Rapport: two-way relationship-health surveys between clinical-trial sponsors/CROs and sites.
+
+    Settings come from environment variables; `rapport settings` lists them.
+    """
+
+
+@main.command()
+def migrate() -> None:
+    """Create or update the database schema (applies pending migrations)."""
+    settings = load_settings()
+    applied = run(migrate_database)
+    console.print(
+        f"Database is up to date ({settings.database.display}); "
+        f"{len(applied)} migration(s) applied in all."
+    )
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """List every setting: environment variable, value in force, default, meaning."""
+    settings = load_settings()  # fail early and clearly on a bad value
+    import os
+
+    in_force = {
+        "DATABASE_URL": settings.database.display,
+        "RAPPORT_HOST": settings.host,
+        "RAPPORT_PORT": str(settings.port),
+        "RAPPORT_PUBLIC_URL": settings.public_url,
+        "RAPPORT_SECRET_KEY": "(set)" if os.environ.get("RAPPORT_SECRET_KEY") else "(generated)",
+        "RAPPORT_VAR_DIR": str(settings.var_dir),
+        "RAPPORT_DB_TIMEOUT": str(settings.db_timeout),
+        "RAPPORT_DB_POOL_SIZE": str(settings.db_pool_size),
+    }
+    table = RichTable("variable", "in force", "default", "meaning", title="Rapport settings")
+    for setting in SETTINGS:
+        table.add_row(setting.env, in_force[setting.env], setting.default, setting.meaning)
+    console.print(table)
+
+
+@main.group()
+def instruments() -> None:
+    """Questionnaires: load the TOML files, list what is loaded."""
+
+
+@instruments.command("load")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+def instruments_load(files: tuple[Path, ...]) -> None:
+    """Load instrument FILES (default: the bundled instruments); all or none.
+
+    A loaded version is immutable: changing a file needs a new `version`.
+    """
+    from surveys.instruments import bundled_instrument_paths, load_instruments
+
+    paths = list(files) or bundled_instrument_paths()
+    outcomes = run(lambda: load_instruments(paths, actor=actor()))
+    table = RichTable("instrument", "version", "file", "status")
+    for outcome in outcomes:
+        table.add_row(outcome.key, str(outcome.version), str(outcome.path), outcome.status)
+    console.print(table)
+
+
+@instruments.command("list")
+def instruments_list() -> None:
+    """List the loaded instruments with their item counts."""
+    from surveys.instruments import Instrument, Item
+
+    async def rows() -> list[dict[str, Any]]:
+        listed = (
+            await Instrument.select(
+                Instrument.id,
+                Instrument.key,
+                Instrument.version,
+                Instrument.direction,
+                Instrument.scale_points,
+                Instrument.languages,
+            )
+            .output(load_json=True)
+            .order_by(Instrument.key)
+            .order_by(Instrument.version)
+        )
+        for row in listed:
+            row["items"] = await Item.count().where(
+                (Item.instrument == row["id"]) & (Item.kind == "likert")
+            )
+        return listed
+
+    table = RichTable("instrument", "version", "direction", "scale", "Likert items", "languages")
+    for row in run(rows):
+        table.add_row(
+            row["key"],
+            str(row["version"]),
+            row["direction"],
+            f"1–{row['scale_points']}",
+            str(row["items"]),
+            ", ".join(row["languages"]),
+        )
+    console.print(table)
+
+
+@main.group()
+def organisations() -> None:
+    """Sponsors, CROs, sites and networks."""
+
+
+@organisations.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+def organisations_import(file: Path) -> None:
+    """Create or update organisations from a CSV FILE; all lines or none.
+
+    Header: slug,name,kind,country,network,acts_for,therapeutic_areas. kind is sponsor, cro,
+    site or network; network and acts_for give another organisation's slug; areas are
+    separated by semicolons.
+    """
+    from surveys.organisations import import_organisations
+
+    created, updated = run(lambda: import_organisations(file, actor=actor()))
+    console.print(f"{file}: {created} organisation(s) created, {updated} updated.")
+
+
+def world_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The sizes of a synthetic world, shared by `demo` and `world build`."""
+    for option in reversed(
+        [
+            click.option("--seed", default=7, show_default=True, help="Same seed, same world."),
+            click.option("--sites", default=40, show_default=True, help="Investigator sites."),
+            click.option(
+                "--cycles", default=6, show_default=True, help="Past quarterly cycles answered."
+            ),
+            click.option(
+                "--raters", default=3, show_default=True, help="Staff per site who answer."
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def build(seed: int, sites: int, cycles: int, raters: int) -> Any:
+    """Migrate, then build (or reuse) the synthetic world, showing each step."""
+    from surveys.world import WorldParameters, build_world
+
+    try:
+        parameters = WorldParameters(seed=seed, sites=sites, cycles=cycles, raters=raters)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+    async def step() -> Any:
+        await migrate_database()
+        with console.status("building the world") as status:
+            return await build_world(parameters, actor=actor(), progress=lambda s: status.update(s))
+
+    summary = run(step)
+    verb = "Reusing the world already built" if summary.reused else "Built a new world"
+    console.print(
+        f"{verb}: {summary.organisations} organisations, {summary.persons} persons, "
+        f"{summary.relationships} relationships, {summary.cycles} cycles, "
+        f"{summary.responses} responses, {summary.answers} answers."
+    )
+    return summary
+
+
+@main.command()
+@world_options
+@click.option(
+    "--serve/--no-serve", default=True, show_default=True, help="Start the web server afterwards."
+)
+def demo(seed: int, sites: int, cycles: int, raters: int, serve: bool) -> None:
+    """Build the demo world (once; later runs reuse it), print links, and serve it."""
+    settings = load_settings()
+    if serve:
+        ensure_port_free(settings.host, settings.port)
+    build(seed, sites, cycles, raters)
+    from surveys.world import sample_links
+
+    links = run(lambda: sample_links(settings.public_url))
+    console.print(
+        f"\n[bold]Rapport is at {settings.public_url}/[/bold]"
+        f"  (health: {settings.public_url}/healthz)"
+    )
+    if links:
+        console.print("Sample survey links (each run issues fresh ones):")
+        for link in links:
+            console.print(
+                f"  {link['url']}\n"
+                f"    {link['respondent']} ({link['language']}) rates {link['target']}"
+            )
+    console.print("Demo logins: none yet; accounts and sign-in arrive with the workspaces.")
+    if serve:
+        serve_app(settings.host, settings.port)
+
+
+@main.group()
+def world() -> None:
+    """The synthetic world with known truth (for demos, tests and benchmarks)."""
+
+
+@world.command("build")
+@world_options
+def world_build(seed: int, sites: int, cycles: int, raters: int) -> None:
+    """Build a synthetic world into the configured database (or reuse the one there)."""
+    build(seed, sites, cycles, raters)
+
+
+@main.command()
+def serve() -> None:
+    """Start the web server on RAPPORT_HOST:RAPPORT_PORT."""
+    settings = load_settings()
+    ensure_port_free(settings.host, settings.port)
+    serve_app(settings.host, settings.port)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Raise PortInUseError if nothing can listen on host:port."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f"port {port} on {host} is already in use; "
+                    "stop the other server or set RAPPORT_PORT"
+                ) from None
+            raise PortInUseError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def serve_app(host: str, port: int) -> None:
+    """Run the app under uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run("surveys.web.app:create_app", factory=True, host=host, port=port, log_level="info")

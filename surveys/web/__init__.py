@@ -1,0 +1,1 @@
+"""Litestar controllers, one per area, and the application factory."""

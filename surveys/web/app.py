@@ -1,0 +1,49 @@
+"""The Litestar application: pages, health check, and the database's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from surveys.database import close_pool, configured_engine, prepare, start_pool, use_engine
+from surveys.settings import Settings, load_settings
+from surveys.web.health import healthz
+from surveys.web.pages import PagesController
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Return the application for `settings` (read from the environment by default)."""
+    settings = settings or load_settings()
+    engine = configured_engine(settings)
+
+    @asynccontextmanager
+    async def database(_app: Litestar) -> AsyncIterator[None]:
+        use_engine(engine)
+        await prepare(engine)
+        await start_pool(engine, max_size=settings.db_pool_size)
+        try:
+            yield
+        finally:
+            await close_pool(engine)
+
+    return Litestar(
+        route_handlers=[
+            PagesController,
+            healthz,
+            create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
+        ],
+        lifespan=[database],
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(title="Rapport", version="0.1.0", path="/schema"),
+        logging_config=LoggingConfig(log_exceptions="always"),
+    )

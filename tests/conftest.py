@@ -1,0 +1,191 @@
+"""Fresh databases for every test, on SQLite always and on PostgreSQL when asked.
+
+Set RAPPORT_TEST_POSTGRES to a server URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres)
+to run every database test on PostgreSQL too. When it is set and the server cannot be
+reached, the tests fail: CI must not pass by skipping them.
+
+Migrating takes a while, so each engine gets one migrated template per session (and one
+holding a small synthetic world); each test then receives a copy of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from piccolo.engine.base import Engine
+
+from surveys.database import engine_for, prepare, use_engine
+from surveys.settings import parse_database_url
+
+POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES", "").strip()
+ENGINES = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
+SMALL_WORLD = {"seed": 11, "sites": 8, "cycles": 3, "raters": 3}
+"""The world most database tests share: big enough for every case, quick to copy."""
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@dataclass(frozen=True)
+class Template:
+    """A migrated database a test can copy."""
+
+    kind: str
+    location: str
+    """A file path (SQLite) or a database name (PostgreSQL)."""
+
+
+def _server() -> dict[str, object]:
+    return dict(parse_database_url(POSTGRES_URL).postgres)
+
+
+async def _admin(sql: str) -> None:
+    config = {**_server(), "database": _server().get("database", "postgres")}
+    connection = await asyncpg.connect(**config, timeout=10)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def _url(kind: str, location: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{location}"
+    s = _server()
+    return f"postgresql://{s['user']}@{s['host']}:{s['port']}/{location}"
+
+
+def engine_at(kind: str, location: str) -> Engine:
+    """Return an engine for a test database and point every table at it."""
+    engine = engine_for(parse_database_url(_url(kind, location)))
+    use_engine(engine)
+    return engine
+
+
+async def _migrate(kind: str, location: str, with_world: bool) -> None:
+    from surveys.cli import migrate_database
+    from surveys.world import WorldParameters, build_world
+
+    engine = engine_at(kind, location)
+    await prepare(engine)
+    await migrate_database()
+    if with_world:
+        await build_world(WorldParameters(**SMALL_WORLD), actor="test")
+    if kind == "sqlite":
+        await engine.run_ddl("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _make_template(kind: str, base: Path, with_world: bool) -> Template:
+    name = f"rapport_tpl_{'world' if with_world else 'empty'}_{uuid.uuid4().hex[:8]}"
+    if kind == "sqlite":
+        location = str(base / f"{name}.sqlite")
+    else:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        location = name
+    asyncio.run(_migrate(kind, location, with_world))
+    return Template(kind, location)
+
+
+@pytest.fixture(scope="session")
+def templates(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[tuple[str, bool], Template]]:
+    """Templates built on first use, dropped at the end of the session."""
+    base = tmp_path_factory.mktemp("templates")
+    made: dict[tuple[str, bool], Template] = {}
+
+    class Lazy(dict[tuple[str, bool], Template]):
+        def __missing__(self, key: tuple[str, bool]) -> Template:
+            made[key] = self[key] = _make_template(key[0], base, key[1])
+            return made[key]
+
+    yield Lazy()
+    for template in made.values():
+        if template.kind == "postgres":
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{template.location}" WITH (FORCE)'))
+
+
+def _copy(template: Template, tmp_path: Path) -> str:
+    if template.kind == "sqlite":
+        target = tmp_path / "test.sqlite"
+        shutil.copyfile(template.location, target)
+        return str(target)
+    name = f"rapport_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"'))
+    return name
+
+
+def _drop(kind: str, location: str) -> None:
+    if kind == "postgres":
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{location}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=ENGINES)
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    """Each database test runs once per engine."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(engine_kind: str, templates: dict, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, migrated, empty database for this test alone."""
+    location = _copy(templates[engine_kind, False], tmp_path)
+    yield _url(engine_kind, location)
+    _drop(engine_kind, location)
+
+
+@pytest.fixture
+def db(engine_kind: str, templates: dict, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh, migrated, empty database for this test, with every table pointed at it."""
+    location = _copy(templates[engine_kind, False], tmp_path)
+    engine = engine_at(engine_kind, location)
+    yield engine
+    _drop(engine_kind, location)
+
+
+@pytest.fixture
+def world_db(engine_kind: str, templates: dict, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh database holding the small synthetic world (SMALL_WORLD) for this test."""
+    location = _copy(templates[engine_kind, True], tmp_path)
+    engine = engine_at(engine_kind, location)
+    yield engine
+    _drop(engine_kind, location)
+
+
+@pytest.fixture
+def blank_url(engine_kind: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, unmigrated database (to test migrating from nothing)."""
+    if engine_kind == "sqlite":
+        yield _url("sqlite", str(tmp_path / "blank.sqlite"))
+        return
+    name = f"rapport_blank_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    yield _url("postgres", name)
+    _drop("postgres", name)
+
+
+def url_of(engine: Engine) -> str:
+    """Return the DATABASE_URL of a test engine."""
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    if isinstance(engine, SQLiteEngine):
+        return f"sqlite:///{engine.path}"
+    return _url("postgres", engine.config["database"])
+
+
+def pytest_report_header() -> str:
+    """Say at the top of every run which databases the tests use."""
+    if POSTGRES_URL:
+        server = _server()
+        return f"databases: SQLite and PostgreSQL ({server['host']}:{server['port']})"
+    return "databases: SQLite only (set RAPPORT_TEST_POSTGRES to add PostgreSQL)"

@@ -1,0 +1,128 @@
+"""The first pages: health check, organisation directory, survey link states."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from httpx import Response
+from litestar.testing import AsyncTestClient
+from piccolo.engine.base import Engine
+
+from surveys.cycles import Cycle
+from surveys.database import engine_for, use_engine
+from surveys.invitations import Invitation, new_token, token_hash
+from surveys.organisations import Organisation
+from surveys.settings import load_settings, parse_database_url
+from surveys.web.app import create_app
+from tests.conftest import url_of
+
+pytestmark = pytest.mark.anyio
+
+
+async def fetch(engine: Engine, *paths: str) -> list[Response]:
+    """Serve the app on `engine`'s database and GET each path.
+
+    Tests set up their data before calling this: the app opens its own connection pool
+    on the test client's event loop, so the test body must not share it.
+    """
+    import os
+
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url_of(engine)
+    try:
+        async with AsyncTestClient(app=create_app(load_settings())) as client:
+            return [await client.get(path) for path in paths]
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+
+
+async def test_healthz_reports_the_database(world_db: Engine, engine_kind: str) -> None:
+    [response] = await fetch(world_db, "/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["engine"] == {"sqlite": "SQLite", "postgres": "PostgreSQL"}[engine_kind]
+    assert body["database"]["version"][0].isdigit()
+
+
+async def test_healthz_is_503_when_the_database_is_gone(
+    monkeypatch: pytest.MonkeyPatch, db: Engine, engine_kind: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url_of(db))
+    gone = {
+        "sqlite": "sqlite:////nonexistent-dir/gone.sqlite",
+        "postgres": "postgresql://postgres@127.0.0.1:1/gone",
+    }[engine_kind]
+    async with AsyncTestClient(app=create_app(load_settings())) as client:
+        # the database disappears while the app runs
+        use_engine(engine_for(parse_database_url(gone)))
+        response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+async def test_home_lists_every_organisation_by_kind(world_db: Engine) -> None:
+    [response] = await fetch(world_db, "/")
+    assert response.status_code == 200
+    html = response.text
+    for row in await Organisation.select(Organisation.name):
+        assert row["name"].replace("'", "&#39;") in html
+    for heading in ("Sponsors", "Contract research organisations", "Site networks", "Sites"):
+        assert f">{heading} <span" in html
+    assert '<html lang="en">' in html and 'name="viewport"' in html
+
+
+async def test_home_escapes_organisation_names(world_db: Engine) -> None:
+    await Organisation.update({Organisation.name: "<script>alert(1)</script> Clinic"}).where(
+        Organisation.kind == "site"
+    )
+    [response] = await fetch(world_db, "/")
+    html = response.text
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Clinic" in html
+
+
+async def issue_link(status: str, cycle_status: str) -> str:
+    invitation = (
+        await Invitation.select(Invitation.id, Invitation.cycle)
+        .where(Invitation.status == status)
+        .first()
+    )
+    await Cycle.update({Cycle.status: cycle_status}).where(Cycle.id == invitation["cycle"])
+    token = new_token()
+    await Invitation.update({Invitation.token_hash: token_hash(token)}).where(
+        Invitation.id == invitation["id"]
+    )
+    return token
+
+
+async def test_open_link_names_the_partner(world_db: Engine) -> None:
+    token = await issue_link("sent", "open")
+    await Invitation.update(
+        {Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=3)}
+    ).where(Invitation.token_hash == token_hash(token))
+    [response] = await fetch(world_db, f"/s/{token}")
+    assert response.status_code == 200
+    assert "Partnership survey:" in response.text
+
+
+async def test_submitted_link_thanks_and_closed_cycle_link_is_gone(world_db: Engine) -> None:
+    submitted = await issue_link("submitted", "closed")
+    expired = await issue_link("sent", "closed")
+    thanks, gone = await fetch(world_db, f"/s/{submitted}", f"/s/{expired}")
+    assert thanks.status_code == 200
+    assert "your answers are in" in thanks.text
+    assert gone.status_code == 410
+    assert "has closed" in gone.text
+
+
+@pytest.mark.parametrize("token", ["nonsense", "A" * 43])
+async def test_unknown_link_reveals_nothing(world_db: Engine, token: str) -> None:
+    [response] = await fetch(world_db, f"/s/{token}")
+    assert response.status_code == 404
+    assert "could not find this survey link" in response.text
+    assert "Partnership survey:" not in response.text
