@@ -189,3 +189,18 @@ def pytest_report_header() -> str:
         server = _server()
         return f"databases: SQLite and PostgreSQL ({server['host']}:{server['port']})"
     return "databases: SQLite only (set RAPPORT_TEST_POSTGRES to add PostgreSQL)"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """End every run with how many database tests passed and failed on each engine."""
+    counts: dict[str, dict[str, int]] = {kind: {} for kind in ENGINES}
+    for outcome in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            params = getattr(report, "nodeid", "").partition("[")[2].rstrip("]").split("-")
+            for kind in ENGINES:
+                if kind in params:
+                    counts[kind][outcome] = counts[kind].get(outcome, 0) + 1
+    terminalreporter.section("database tests per engine")
+    for kind, tally in counts.items():
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in tally.items()) or "none ran"
+        terminalreporter.write_line(f"{kind}: {summary}")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from piccolo.engine.base import Engine
-from surveys.errors import FileError
 
+from surveys.errors import FileError
 from surveys.organisations import Organisation, TherapeuticArea, import_organisations
 
 pytestmark = pytest.mark.anyio
