@@ -32,6 +32,9 @@ from surveys.responses import Answer, Response
 from surveys.world._model import World, WorldParameters, cycle_window, generate_world
 from surveys.world._tables import SimulatedWorld, TrueScore
 
+ANSWER_SLICE = 200_000
+"""Answers written per batch when storing a world."""
+
 Progress = Callable[[str], None]
 """Told the name of each step as it starts."""
 
@@ -301,27 +304,30 @@ async def _write(world: World, say: Progress) -> int:
             Item.instrument.is_in(list(instruments.values()))
         )
     }
-    # answers are the bulk of a world: build their rows column-wise, not row by row
+    # answers are the bulk of a world: build their rows column-wise, a slice at a time,
+    # so memory stays flat however large the world
     answers = world.answers
-    direction = answers["invitation"].map(
-        dict(zip(invitations["ref"], invitations["direction"], strict=True))
-    )
-    item_key = direction.map(instruments).astype(str) + ":" + answers["item"]
-    item_id = item_key.map({f"{i}:{k}": v for (i, k), v in item_ids.items()})
-    await bulk_insert(
-        Answer,
-        ["response", "item", "value", "not_applicable", "text"],
-        list(
-            zip(
-                answers["invitation"].map(response_id).tolist(),
-                item_id.tolist(),
-                answers["value"].astype(object).where(answers["value"].notna(), None).tolist(),
-                answers["not_applicable"].astype(bool).tolist(),
-                answers["text"].astype(object).where(answers["text"].notna(), None).tolist(),
-                strict=True,
-            )
-        ),
-    )
+    direction_of = dict(zip(invitations["ref"], invitations["direction"], strict=True))
+    item_id_of = {f"{i}:{k}": v for (i, k), v in item_ids.items()}
+    for start in range(0, len(answers), ANSWER_SLICE):
+        part = answers.iloc[start : start + ANSWER_SLICE]
+        item_key = part["invitation"].map(direction_of).map(instruments).astype(str)
+        values = part["value"].astype(object)
+        texts = part["text"].astype(object)
+        await bulk_insert(
+            Answer,
+            ["response", "item", "value", "not_applicable", "text"],
+            list(
+                zip(
+                    part["invitation"].map(response_id).tolist(),
+                    (item_key + ":" + part["item"]).map(item_id_of).tolist(),
+                    values.where(part["value"].notna(), None).tolist(),
+                    part["not_applicable"].astype(bool).tolist(),
+                    texts.where(part["text"].notna(), None).tolist(),
+                    strict=True,
+                )
+            ),
+        )
 
     say("writing the truth")
     await bulk_insert(
