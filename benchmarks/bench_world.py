@@ -20,8 +20,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from surveys.cli import migrate_database
-from surveys.database import engine_for, prepare, use_engine
+from surveys.database import apply_migrations, engine_for, prepare, use_engine
 from surveys.settings import parse_database_url
 from surveys.world import WorldParameters, build_world, bundled_specs, generate_world
 
@@ -37,7 +36,7 @@ async def store(parameters: WorldParameters, url: str) -> float:
     engine = engine_for(parse_database_url(url))
     use_engine(engine)
     await prepare(engine)
-    await migrate_database()
+    await apply_migrations()
     start = time.perf_counter()
     await build_world(parameters, actor="bench")
     return time.perf_counter() - start

@@ -7,6 +7,7 @@ in use) ends in one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import errno
 import getpass
 import socket
@@ -18,6 +19,7 @@ import click
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from surveys.database import apply_migrations, describe
 from surveys.errors import RapportError
 from surveys.settings import SETTINGS, load_settings
 
@@ -39,6 +41,10 @@ class PortInUseError(RapportError):
     """The web server's port is taken."""
 
 
+class SchemaOutdatedError(RapportError):
+    """The database has not been migrated to the schema this code needs."""
+
+
 def actor() -> str:
     """Who runs this command, for the audit log."""
     try:
@@ -47,36 +53,27 @@ def actor() -> str:
         return "cli"
 
 
-def run(step: Callable[[], Awaitable[T]]) -> T:
-    """Connect to the configured database, then run one async step to completion."""
+def run(step: Callable[[], Awaitable[T]], needs_schema: bool = True) -> T:
+    """Connect to the configured database, then run one async step to completion.
+
+    Unless `needs_schema` is False (commands that migrate), a database without the
+    current schema stops here with a message, not with "no such table" deep inside.
+    """
 
     async def connected() -> T:
-        from surveys.database import configured_engine, prepare, use_engine
+        from surveys.database import configured_engine, pending_migrations, prepare, use_engine
 
         engine = configured_engine(load_settings())
         use_engine(engine)
         await prepare(engine)
+        if needs_schema and (pending := await pending_migrations()):
+            raise SchemaOutdatedError(
+                f"the database ({describe(engine)}) lacks {pending} migration(s): "
+                "run `rapport migrate` first"
+            )
         return await step()
 
     return asyncio.run(connected())
-
-
-async def migrate_database() -> list[str]:
-    """Apply every pending migration; return the ids applied, raise if one fails."""
-    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
-
-    manager = ForwardsMigrationManager(app_name="surveys", migration_id="all")
-    response = await manager.run()
-    if not response.success:
-        from surveys.database import DatabaseUnavailableError
-
-        raise DatabaseUnavailableError(f"migration failed: {response.message}")
-    from piccolo.apps.migrations.tables import Migration
-
-    return [
-        row["name"]
-        for row in await Migration.select(Migration.name).where(Migration.app_name == "surveys")
-    ]
 
 
 @click.group(cls=RapportGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,7 +89,7 @@ def main() -> None:
 def migrate() -> None:
     """Create or update the database schema (applies pending migrations)."""
     settings = load_settings()
-    applied = run(migrate_database)
+    applied = run(apply_migrations, needs_schema=False)
     console.print(
         f"Database is up to date ({settings.database.display}); "
         f"{len(applied)} migration(s) applied in all."
@@ -133,9 +130,11 @@ def instruments_load(files: tuple[Path, ...]) -> None:
 
     A loaded version is immutable: changing a file needs a new `version`.
     """
-    from surveys.instruments import bundled_instrument_paths, load_instruments
+    from surveys.instruments import bundled_instrument_paths, load_instruments, parse_instrument
 
     paths = list(files) or bundled_instrument_paths()
+    for path in paths:  # a broken file is reported before any database is touched
+        parse_instrument(path)
     outcomes = run(lambda: load_instruments(paths, actor=actor()))
     table = RichTable("instrument", "version", "file", "status")
     for outcome in outcomes:
@@ -229,11 +228,11 @@ def build(seed: int, sites: int, cycles: int, raters: int) -> Any:
         raise click.BadParameter(str(error)) from None
 
     async def step() -> Any:
-        await migrate_database()
+        await apply_migrations()
         with console.status("building the world") as status:
             return await build_world(parameters, actor=actor(), progress=lambda s: status.update(s))
 
-    summary = run(step)
+    summary = run(step, needs_schema=False)
     verb = "Reusing the world already built" if summary.reused else "Built a new world"
     console.print(
         f"{verb}: {summary.organisations} organisations, {summary.persons} persons, "
@@ -256,7 +255,7 @@ def demo(seed: int, sites: int, cycles: int, raters: int, serve: bool) -> None:
     build(seed, sites, cycles, raters)
     from surveys.world import sample_links
 
-    links = run(lambda: sample_links(settings.public_url))
+    links = run(lambda: sample_links(settings.public_url, dt.datetime.now(dt.UTC)))
     console.print(
         f"\n[bold]Rapport is at {settings.public_url}/[/bold]"
         f"  (health: {settings.public_url}/healthz)"
@@ -290,7 +289,12 @@ def serve() -> None:
     """Start the web server on RAPPORT_HOST:RAPPORT_PORT."""
     settings = load_settings()
     ensure_port_free(settings.host, settings.port)
+    run(_nothing)
     serve_app(settings.host, settings.port)
+
+
+async def _nothing() -> None:
+    """A step that only proves the database is reachable and migrated."""
 
 
 def ensure_port_free(host: str, port: int) -> None:

@@ -183,6 +183,19 @@ async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[A
     await transaction.connection.executemany(sql, rows)
 
 
+async def lock_for_explicit_ids(tables: list[type[Table]]) -> None:
+    """Inside a transaction, keep other writers out of tables about to get explicit ids.
+
+    SQLite's BEGIN IMMEDIATE already holds the database's one write lock; PostgreSQL
+    needs the tables locked, or a concurrent insert could take an id chosen here.
+    """
+    engine = tables[0]._meta.db
+    if engine.engine_type == "postgres":
+        names = ", ".join(t._meta.get_formatted_tablename() for t in tables)
+        # raw() joins the open transaction; a lock taken elsewhere would not hold
+        await tables[0].raw(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
+
+
 async def next_id(table: type[Table]) -> int:
     """Return the first id above every id in `table` (for rows inserted with explicit ids)."""
     row = await table.select(table.id).order_by(table.id, ascending=False).first()
@@ -196,3 +209,27 @@ async def reset_id_sequence(table: type[Table]) -> None:
     name = table._meta.tablename  # one of Rapport's own tables, never user input
     largest = f'COALESCE((SELECT max(id) FROM "{name}"), 0) + 1'  # noqa: S608
     await table.raw(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), {largest}, false)")
+
+
+async def apply_migrations() -> list[str]:
+    """Apply every pending migration; return the ids of all applied, raise if one fails."""
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    response = await ForwardsMigrationManager(app_name="surveys", migration_id="all").run()
+    if not response.success:
+        raise DatabaseUnavailableError(f"migration failed: {response.message}")
+    rows = await Migration.select(Migration.name).where(Migration.app_name == "surveys")
+    return [row["name"] for row in rows]
+
+
+async def pending_migrations() -> int:
+    """Return how many of Rapport's migrations the database has not applied yet."""
+    from piccolo.apps.migrations.commands.check import CheckMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    if not await Migration.table_exists():
+        from surveys.piccolo_app import APP_CONFIG
+
+        return len(list(Path(APP_CONFIG.resolved_migrations_folder_path).glob("surveys_*.py")))
+    return int(await CheckMigrationManager(app_name="surveys").havent_ran_count())

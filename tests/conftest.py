@@ -73,12 +73,12 @@ def engine_at(kind: str, location: str) -> Engine:
 
 
 async def _migrate(kind: str, location: str, with_world: bool) -> None:
-    from surveys.cli import migrate_database
+    from surveys.database import apply_migrations
     from surveys.world import WorldParameters, build_world
 
     engine = engine_at(kind, location)
     await prepare(engine)
-    await migrate_database()
+    await apply_migrations()
     if with_world:
         await build_world(WorldParameters(**SMALL_WORLD), actor="test")
     if kind == "sqlite":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,12 +21,34 @@ from surveys.web.health import healthz
 from surveys.web.pages import PagesController
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+SURVEY_TOKEN = re.compile(r"/s/[^/?\s]+")
+
+
+class RedactSurveyTokens(logging.Filter):
+    """Keep survey link tokens out of access logs: a token in a log file is a working key."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                SURVEY_TOKEN.sub("/s/[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        record.msg = SURVEY_TOKEN.sub("/s/[redacted]", str(record.msg))
+        return True
+
+
+def redact_access_logs() -> None:
+    """Attach the token filter to the server's access logger (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSurveyTokens) for f in access.filters):
+        access.addFilter(RedactSurveyTokens())
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """Return the application for `settings` (read from the environment by default)."""
     settings = settings or load_settings()
     engine = configured_engine(settings)
+    redact_access_logs()
 
     @asynccontextmanager
     async def database(_app: Litestar) -> AsyncIterator[None]:

@@ -42,4 +42,10 @@ class PagesController(Controller):
         """Say what a survey link leads to, with a status code that matches."""
         view = await link_view(token, dt.datetime.now(dt.UTC))
         status = {LinkState.unknown: 404, LinkState.expired: 410}.get(view.state, 200)
-        return Template("pages/link.html", context={"page": LinkContext(view)}, status_code=status)
+        return Template(
+            "pages/link.html",
+            context={"page": LinkContext(view)},
+            status_code=status,
+            # the URL is a secret: keep it out of caches and out of other sites' Referer
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        )

@@ -11,7 +11,13 @@ import pandas as pd
 
 from surveys import audit
 from surveys.cycles import Cycle
-from surveys.database import bulk_insert, next_id, reset_id_sequence, writing_transaction
+from surveys.database import (
+    bulk_insert,
+    lock_for_explicit_ids,
+    next_id,
+    reset_id_sequence,
+    writing_transaction,
+)
 from surveys.errors import RapportError
 from surveys.instruments import (
     Instrument,
@@ -74,30 +80,48 @@ async def build_world(
     say = progress or (lambda _step: None)
     say("loading the default instruments")
     await load_instruments(bundled_instrument_paths(), actor=actor)
-    existing = await SimulatedWorld.select().output(load_json=True).first()
-    if existing:
-        if existing["parameters"] != parameters.as_dict():
-            raise WorldConflictError(
-                f"this database already holds a demo world built with {existing['parameters']}; "
-                "point DATABASE_URL at a fresh database to build another"
-            )
-        return await _summary(existing["id"], existing["parameters"], reused=True)
-
-    say("generating the world")
-    world = generate_world(parameters, bundled_specs())
-    clash = await Organisation.count().where(
-        Organisation.slug.is_in(world.organisations["slug"].tolist())
-    )
-    if clash:
-        raise WorldConflictError(
-            f"{clash} organisation(s) of the demo world already exist in this database; "
-            "point DATABASE_URL at a fresh database"
-        )
+    world: World | None = None
     engine = Organisation._meta.db
     async with writing_transaction(engine):
-        world_id = await _write(world, say)
-        await audit.record(actor, "world.build", "simulated_world", world_id, parameters.as_dict())
-    return await _summary(world_id, parameters.as_dict(), reused=False)
+        # the checks run inside the write lock, so two builds cannot both pass them
+        await lock_for_explicit_ids(
+            [Organisation, Person, Relationship, Invitation, Response, SimulatedWorld, Cycle]
+        )
+        existing = await SimulatedWorld.select().output(load_json=True).first()
+        if existing:
+            if existing["parameters"] != parameters.as_dict():
+                raise WorldConflictError(
+                    f"this database already holds a demo world built with "
+                    f"{existing['parameters']}; point DATABASE_URL at a fresh database "
+                    "to build another"
+                )
+            world_id, reused = existing["id"], True
+        else:
+            say("generating the world")
+            world = generate_world(parameters, bundled_specs())
+            await _refuse_clashes(world)
+            world_id, reused = await _write(world, say), False
+            await audit.record(
+                actor, "world.build", "simulated_world", world_id, parameters.as_dict()
+            )
+    return await _summary(world_id, parameters.as_dict(), reused=reused)
+
+
+async def _refuse_clashes(world: World) -> None:
+    """Raise WorldConflictError if the world's names are already taken in this database."""
+    checks = [
+        ("organisation slug", Organisation, Organisation.slug, world.organisations["slug"]),
+        ("person e-mail", Person, Person.email, world.persons["email"]),
+        ("cycle", Cycle, Cycle.key, world.cycles["key"]),
+    ]
+    for label, table, column, values in checks:
+        taken = await table.select(column).where(column.is_in(values.tolist())).limit(3)
+        if taken:
+            examples = ", ".join(str(row[column._meta.name]) for row in taken)
+            raise WorldConflictError(
+                f"the demo world's {label}s already exist in this database (e.g. {examples}); "
+                "point DATABASE_URL at a fresh database"
+            )
 
 
 async def _summary(world_id: int, parameters: dict[str, Any], reused: bool) -> WorldSummary:
@@ -216,12 +240,14 @@ async def _write(world: World, say: Progress) -> int:
     )
 
     say("writing cycles and invitations")
-    instruments = {
-        row["direction"]: row["id"]
-        for row in await Instrument.select(Instrument.id, Instrument.direction, Instrument.key)
-        .where(Instrument.key.is_in(list(world.instruments)))
-        .order_by(Instrument.version)
-    }
+    instruments: dict[str, int] = {}
+    for direction, spec in world.instruments.items():
+        row = (
+            await Instrument.select(Instrument.id)
+            .where((Instrument.key == spec.key) & (Instrument.version == spec.version))
+            .first()
+        )
+        instruments[direction] = row["id"]
     cycle_ids: dict[str, int] = {}
     for c in world.cycles.itertuples():
         cycle = Cycle(
@@ -351,12 +377,32 @@ async def _write(world: World, say: Progress) -> int:
     return ids["simulated_world"]
 
 
-async def sample_links(base_url: str, count: int = 3) -> list[dict[str, str]]:
+DEMO_OPEN_DAYS = 28
+"""How long the demo's open cycle stays open after each `rapport demo`."""
+
+
+async def sample_links(base_url: str, now: dt.datetime, count: int = 3) -> list[dict[str, str]]:
     """Issue fresh links for a few open invitations (one per language where possible).
 
     Only hashes are stored, so the demo cannot show an existing link: it replaces the
-    token of a handful of invitations and prints those links instead.
+    token of a handful of invitations and prints those links instead. The synthetic
+    world's open cycle has fixed dates, so a demo run months later would hand out links
+    to a closed survey; each run therefore keeps that cycle open for DEMO_OPEN_DAYS more.
     """
+    if not await SimulatedWorld.exists():
+        return []
+    closes = now + dt.timedelta(days=DEMO_OPEN_DAYS)
+    async with writing_transaction(Cycle._meta.db):
+        open_cycles = [
+            row["id"] for row in await Cycle.select(Cycle.id).where(Cycle.status == "open")
+        ]
+        if open_cycles:
+            await Cycle.update({Cycle.closes_at: closes}).where(
+                Cycle.id.is_in(open_cycles) & (Cycle.closes_at < closes)
+            )
+            await Invitation.update({Invitation.expires_at: closes}).where(
+                Invitation.cycle.is_in(open_cycles) & (Invitation.expires_at < closes)
+            )
     rows = (
         await Invitation.select(
             Invitation.id,

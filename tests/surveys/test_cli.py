@@ -109,3 +109,10 @@ def test_bad_world_size_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "--sites must be at least 4" in result.stderr
+
+
+def test_unmigrated_database_asks_for_migrate(tmp_path: Path) -> None:
+    result = rapport(
+        "instruments", "list", env={"DATABASE_URL": f"sqlite:///{tmp_path}/new.sqlite"}
+    )
+    assert_one_clear_line(result, "lacks 1 migration(s): run `rapport migrate` first")

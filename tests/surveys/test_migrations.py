@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
-from surveys.cli import migrate_database
-from surveys.database import prepare
+from surveys.database import apply_migrations, prepare
 from surveys.piccolo_app import APP_CONFIG
 from tests.conftest import engine_at
 
@@ -21,12 +20,12 @@ async def test_migrations_create_every_table_on_a_fresh_database(
     )
     engine = engine_at(engine_kind, location)
     await prepare(engine)
-    applied = await migrate_database()
+    applied = await apply_migrations()
     assert applied, "at least one migration should be recorded"
     for table in APP_CONFIG.table_classes:
         assert await table.table_exists(), f"{table._meta.tablename} was not created"
     # a second run is a no-op, not an error
-    assert await migrate_database() == applied
+    assert await apply_migrations() == applied
 
 
 async def test_no_auto_migration_is_pending() -> None:

@@ -126,3 +126,24 @@ async def test_unknown_link_reveals_nothing(world_db: Engine, token: str) -> Non
     assert response.status_code == 404
     assert "could not find this survey link" in response.text
     assert "Partnership survey:" not in response.text
+
+
+async def test_link_pages_are_not_cached_and_send_no_referrer(world_db: Engine) -> None:
+    [response] = await fetch(world_db, "/s/" + "B" * 43)
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_access_log_never_shows_a_survey_token() -> None:
+    import logging
+
+    from surveys.web.app import RedactSurveyTokens
+
+    token = new_token()
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/s/{token}?lang=fr", "1.1", 200), None,
+    )  # fmt: skip
+    assert RedactSurveyTokens().filter(record)
+    assert token not in record.getMessage()
+    assert "/s/[redacted]?lang=fr" in record.getMessage()
