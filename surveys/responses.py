@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import pandas as pd
 from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
@@ -47,3 +48,34 @@ class Answer(Table):
     answer_one_per_item = Unique(["response", "item"])
     answer_value_in_widest_range = Check("value IS NULL OR (value >= 0 AND value <= 11)")
     answer_not_applicable_has_no_value = Check("not_applicable = false OR value IS NULL")
+
+
+ANSWER_COLUMNS = ("cycle", "rater", "rater_org", "target", "item", "value", "not_applicable")
+"""The scoring engine's long format, one row per submitted non-text answer."""
+
+
+async def submitted_answers(cycle_keys: list[str] | None = None) -> pd.DataFrame:
+    """Return submitted answers (all cycles, or those named) in the scoring engine's format.
+
+    Raters are named by e-mail, organisations by slug, items by key; `value` is a float,
+    NaN when skipped or not applicable. Drafts and comments are left out: drafts were never
+    given, and comments are not scored.
+    """
+    invitation = Answer.response.invitation
+    query = Answer.select(
+        invitation.cycle.key.as_alias("cycle"),
+        invitation.respondent.email.as_alias("rater"),
+        invitation.respondent.organisation.slug.as_alias("rater_org"),
+        invitation.target.slug.as_alias("target"),
+        Answer.item.key.as_alias("item"),
+        Answer.value,
+        Answer.not_applicable,
+    ).where(
+        (Answer.response.status == ResponseStatus.submitted.value) & (Answer.item.kind != "text")
+    )
+    if cycle_keys is not None:
+        query = query.where(invitation.cycle.key.is_in(cycle_keys))
+    frame = pd.DataFrame(await query, columns=list(ANSWER_COLUMNS))
+    frame["value"] = frame["value"].astype("float64")
+    frame["not_applicable"] = frame["not_applicable"].astype(bool)
+    return frame
