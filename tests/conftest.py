@@ -136,30 +136,22 @@ def engine_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def database_url(engine_kind: str, templates: dict, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh, migrated, empty database for this test alone."""
-    location = _copy(templates[engine_kind, False], tmp_path)
-    yield _url(engine_kind, location)
-    _drop(engine_kind, location)
+def _fresh(kind: str, templates: dict, tmp_path: Path, with_world: bool) -> Iterator[Engine]:
+    location = _copy(templates[kind, with_world], tmp_path)
+    yield engine_at(kind, location)
+    _drop(kind, location)
 
 
 @pytest.fixture
 def db(engine_kind: str, templates: dict, tmp_path: Path) -> Iterator[Engine]:
     """A fresh, migrated, empty database for this test, with every table pointed at it."""
-    location = _copy(templates[engine_kind, False], tmp_path)
-    engine = engine_at(engine_kind, location)
-    yield engine
-    _drop(engine_kind, location)
+    yield from _fresh(engine_kind, templates, tmp_path, with_world=False)
 
 
 @pytest.fixture
 def world_db(engine_kind: str, templates: dict, tmp_path: Path) -> Iterator[Engine]:
     """A fresh database holding the small synthetic world (SMALL_WORLD) for this test."""
-    location = _copy(templates[engine_kind, True], tmp_path)
-    engine = engine_at(engine_kind, location)
-    yield engine
-    _drop(engine_kind, location)
+    yield from _fresh(engine_kind, templates, tmp_path, with_world=True)
 
 
 @pytest.fixture

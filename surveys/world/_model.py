@@ -26,6 +26,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -218,6 +219,15 @@ def _ascii(text: str) -> str:
     return re.sub(r"[^a-z]+", "", folded.lower())
 
 
+def _first_free(candidate: Callable[[int], str], taken: set[str]) -> str:
+    """Return the first of candidate(1), candidate(2), … not yet taken, and take it."""
+    n = 1
+    while (name := candidate(n)) in taken:
+        n += 1
+    taken.add(name)
+    return name
+
+
 def quarter_keys(last: str, count: int) -> list[str]:
     """Return `count` quarterly cycle keys ending at `last`, oldest first."""
     year, quarter = int(last[:4]), int(last[-1])
@@ -288,10 +298,7 @@ class _Builder:
 
     def add_org(self, name: str, kind: str, country: str | None, **links: int | None) -> int:
         base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:70] or kind
-        slug, n = base, 2
-        while slug in self.slugs:
-            slug, n = f"{base}-{n}", n + 1
-        self.slugs.add(slug)
+        slug = _first_free(lambda n: base if n == 1 else f"{base}-{n}", self.slugs)
         ref = len(self.orgs)
         self.orgs.append(
             {
@@ -315,10 +322,9 @@ class _Builder:
         local = ".".join(_ascii(part) for part in (first, last) if _ascii(part))
         if "." not in local:  # names in other scripts: fall back to a romanised user name
             local = _ascii(fake.user_name()) or f"staff{len(self.people)}"
-        email, n = f"{local}@{domain}", 2
-        while email in self.emails:
-            email, n = f"{local}{n}@{domain}", n + 1
-        self.emails.add(email)
+        email = _first_free(
+            lambda n: f"{local}@{domain}" if n == 1 else f"{local}{n}@{domain}", self.emails
+        )
         ref = len(self.people)
         self.people.append(
             {
