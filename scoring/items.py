@@ -1,0 +1,128 @@
+"""Step 1 of the method: answers → reverse-coded item values → rater dimension scores.
+
+The engine scores one instrument (one direction) at a time. Its input is a long table
+of answers, one row per (cycle, rater, target, item), and a table describing the
+instrument's items. Dimension keys are only unique within an instrument, which is why
+the two directions are never mixed in one call.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+ANSWER_COLUMNS = ("cycle", "rater", "rater_org", "target", "item", "value")
+"""Columns the engine reads from an answers table; `value` is NaN when missing or N/A."""
+ITEM_COLUMNS = ("dimension", "layer", "reverse", "kind")
+"""Columns of the item table, indexed by item key; `kind` is likert, overall, importance or text."""
+
+
+class AnswersError(ValueError):
+    """Answers the instrument cannot have produced; the message names the row and column."""
+
+
+def coded_answers(answers: pd.DataFrame, items: pd.DataFrame, scale_points: int) -> pd.DataFrame:
+    """Return answered Likert items, reverse-coded, with their dimension and layer.
+
+    Parameters
+    ----------
+    answers
+        Long table with the columns of ANSWER_COLUMNS.
+    items
+        Indexed by item key, with the columns of ITEM_COLUMNS.
+    scale_points
+        A, the number of agreement points (answers run 1…A).
+
+    Returns
+    -------
+    DataFrame
+        cycle, rater, rater_org, target, item, dimension, layer, value; one row per
+        answered Likert item, `value` on the 1…A scale with reverse-coded items turned
+        round (A + 1 − answer), so a higher value is always better.
+
+    Raises
+    ------
+    AnswersError
+        For an item the instrument does not have, or a Likert answer outside 1…A
+        (naming the first offending row, counted from 0 in `answers`).
+
+    Examples
+    --------
+    >>> items = pd.DataFrame(
+    ...     {"dimension": ["d", "d"], "layer": ["quality"] * 2,
+    ...      "reverse": [False, True], "kind": ["likert"] * 2}, index=["i1", "i2"])
+    >>> answers = pd.DataFrame({"cycle": "c", "rater": "r", "rater_org": "o", "target": "t",
+    ...                         "item": ["i1", "i2"], "value": [5.0, 2.0]})
+    >>> coded_answers(answers, items, 5)["value"].tolist()
+    [5.0, 4.0]
+    """
+    missing = [c for c in ANSWER_COLUMNS if c not in answers.columns]
+    if missing:
+        raise AnswersError(f"answers lack the column(s) {', '.join(missing)}")
+    unknown = ~answers["item"].isin(items.index)
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise AnswersError(
+            f"row {row}, column item: {answers['item'].iloc[row]!r} "
+            "is not an item of this instrument"
+        )
+    kinds = answers["item"].map(items["kind"])
+    likert = answers[(kinds == "likert").to_numpy() & answers["value"].notna().to_numpy()]
+    values = likert["value"].to_numpy(dtype="float64")
+    bad = (values < 1) | (values > scale_points) | (values != np.round(values))
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        row = int(answers.index.get_loc(likert.index[position]))
+        raise AnswersError(
+            f"row {row}, column value: {values[position]:g} "
+            f"is not an answer on the 1–{scale_points} scale"
+        )
+    reverse = likert["item"].map(items["reverse"]).to_numpy(dtype=bool)
+    coded = likert[["cycle", "rater", "rater_org", "target", "item"]].copy()
+    coded["dimension"] = likert["item"].map(items["dimension"]).to_numpy()
+    coded["layer"] = likert["item"].map(items["layer"]).to_numpy()
+    coded["value"] = np.where(reverse, scale_points + 1 - values, values)
+    return coded.reset_index(drop=True)
+
+
+def to_percent(
+    value: np.ndarray | pd.Series | float, scale_points: int
+) -> np.ndarray | pd.Series | float:
+    """Rescale a 1…A value to 0–100: (x − 1) / (A − 1) × 100 (DESIGN.md §3.1)."""
+    return (value - 1) / (scale_points - 1) * 100
+
+
+def rater_dimension_scores(
+    coded: pd.DataFrame, items: pd.DataFrame, scale_points: int
+) -> pd.DataFrame:
+    """Return each rater's 0–100 score per dimension, where they answered at least half its items.
+
+    Notes
+    -----
+    score = (x̄ − 1) / (A − 1) × 100, x̄ the mean of the rater's answered, reverse-coded
+    items of the dimension. With k items in a dimension the rater needs ⌈k/2⌉ answers;
+    otherwise the rater has no score on it (and does not count towards its n).
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"dimension": ["d"] * 3, "layer": ["speed"] * 3,
+    ...                       "reverse": [False] * 3, "kind": ["likert"] * 3},
+    ...                      index=["a", "b", "c"])
+    >>> coded = pd.DataFrame({"cycle": "c", "rater": ["r1", "r1", "r2"], "rater_org": "o",
+    ...                       "target": "t", "item": ["a", "b", "a"], "dimension": "d",
+    ...                       "layer": "speed", "value": [4.0, 5.0, 2.0]})
+    >>> rater_dimension_scores(coded, items, 5)[["rater", "score"]].values.tolist()
+    [['r1', 87.5]]
+    """
+    keys = ["cycle", "target", "rater", "rater_org", "dimension", "layer"]
+    grouped = (
+        coded.groupby(keys, sort=True, observed=True)["value"].agg(["mean", "count"]).reset_index()
+    )
+    likert = items[items["kind"] == "likert"]
+    needed = likert.groupby("dimension").size().map(lambda k: math.ceil(k / 2))
+    enough = grouped["count"].to_numpy() >= grouped["dimension"].map(needed).to_numpy()
+    scores = grouped[enough].rename(columns={"count": "n_items"})
+    scores["score"] = to_percent(scores["mean"].to_numpy(), scale_points)
+    return scores.drop(columns="mean").reset_index(drop=True)
