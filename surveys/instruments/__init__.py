@@ -4,14 +4,16 @@
 TOML file without touching the database, `_load` writes checked files immutably.
 """
 
-from surveys.instruments._load import IMPORTANCE_SUFFIX, LoadOutcome, load_instruments
+from surveys.instruments._load import LoadOutcome, load_instruments
 from surveys.instruments._spec import (
     BUNDLED_DIR,
+    IMPORTANCE_SUFFIX,
     DimensionSpec,
     InstrumentError,
     InstrumentSpec,
     ItemSpec,
     bundled_instrument_paths,
+    importance_key,
     parse_instrument,
 )
 from surveys.instruments._tables import Dimension, Direction, Instrument, Item, ItemKind, Layer
@@ -31,6 +33,7 @@ __all__ = [
     "Layer",
     "LoadOutcome",
     "bundled_instrument_paths",
+    "importance_key",
     "load_instruments",
     "parse_instrument",
 ]

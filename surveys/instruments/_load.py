@@ -8,11 +8,13 @@ from pathlib import Path
 
 from surveys import audit
 from surveys.database import writing_transaction
-from surveys.instruments._spec import InstrumentError, InstrumentSpec, parse_instrument
+from surveys.instruments._spec import (
+    InstrumentError,
+    InstrumentSpec,
+    importance_key,
+    parse_instrument,
+)
 from surveys.instruments._tables import Dimension, Instrument, Item, ItemKind
-
-IMPORTANCE_SUFFIX = "__importance"
-"""Importance items are keyed `<dimension>__importance`."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ async def _insert(spec: InstrumentSpec, path: Path) -> int:
                 Item(
                     instrument=instrument.id,
                     dimension=dimension.id,
-                    key=f"{dim.key}{IMPORTANCE_SUFFIX}",
+                    key=importance_key(dim.key),
                     position=position,
                     kind=ItemKind.importance.value,
                     min_value=1,

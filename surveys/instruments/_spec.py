@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from surveys.errors import FileError
 from surveys.instruments._tables import Direction, Layer
 from surveys.organisations import Role
@@ -25,6 +27,12 @@ BUNDLED_DIR = Path(__file__).resolve().parent
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 REQUIRED_LANGUAGE = "en"
+IMPORTANCE_SUFFIX = "__importance"
+
+
+def importance_key(dimension: str) -> str:
+    """Return the key of a dimension's importance item (`<dimension>__importance`)."""
+    return f"{dimension}{IMPORTANCE_SUFFIX}"
 
 
 class InstrumentError(FileError):
@@ -86,6 +94,26 @@ class InstrumentSpec:
         sets += [set(i.text) for d in self.dimensions for i in d.items]
         common = set.intersection(*sets)
         return (REQUIRED_LANGUAGE, *sorted(common - {REQUIRED_LANGUAGE}))
+
+    def item_table(self) -> pd.DataFrame:
+        """Return the items as the scoring engine reads them, indexed by item key.
+
+        Columns: dimension, layer, reverse, kind (likert, importance, overall, text).
+        """
+        rows = [
+            (item.key, dim.key, dim.layer, item.reverse, "likert")
+            for dim in self.dimensions
+            for item in dim.items
+        ]
+        rows += [
+            (importance_key(dim.key), dim.key, dim.layer, False, "importance")
+            for dim in self.dimensions
+            if dim.importance
+        ]
+        rows += [(self.overall_key, None, None, False, "overall")]
+        rows += [(self.comment_key, None, None, False, "text")]
+        table = pd.DataFrame(rows, columns=["item", "dimension", "layer", "reverse", "kind"])
+        return table.set_index("item")
 
     @property
     def digest(self) -> str:

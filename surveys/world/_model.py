@@ -34,7 +34,7 @@ import pandas as pd
 from faker import Faker
 from scipy.stats import norm
 
-from surveys.instruments import InstrumentSpec, Layer
+from surveys.instruments import InstrumentSpec, Layer, importance_key
 
 LENIENCY_SD = 0.35
 """σ_b: how much raters differ in how generously they answer (scale points)."""
@@ -681,7 +681,7 @@ class _Builder:
                 pd.DataFrame(
                     {
                         "invitation": rows["ref"].to_numpy()[answered],
-                        "item": f"{dim.key}__importance",
+                        "item": importance_key(dim.key),
                         "value": stated[answered],
                         "not_applicable": False,
                         "text": None,
