@@ -1,0 +1,204 @@
+"""Step 12 of the method: partnership tiers, with hysteresis and a readable rule trace.
+
+Tiers decide who wins business, so a tier moves only on evidence: a promotion must
+hold for two consecutive cycles, and a demotion needs either a clear miss (the
+estimate a margin below the threshold) or two misses in a row. Every decision carries
+the sentence that explains it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from scoring.config import Tiers
+
+STRATEGIC, PREFERRED, APPROVED, WATCH = 1, 2, 3, 4
+NAMES = {STRATEGIC: "Strategic", PREFERRED: "Preferred", APPROVED: "Approved", WATCH: "Watch"}
+
+
+@dataclass(frozen=True)
+class TierEvidence:
+    """What one cycle's scores say about a partner (0–100 scores; NaN = not computable)."""
+
+    index: float
+    low: float
+    high: float
+    quality: float
+    predictability: float
+    n_raters: int
+    scored_cycles: int
+    """Cycles with a computable index, this one included."""
+    declining: bool
+    """The trend is a significant decline."""
+
+
+@dataclass(frozen=True)
+class TierDecision:
+    """The rules' verdict for one partner and cycle."""
+
+    candidate: int
+    """The tier this cycle's evidence alone supports."""
+    tier: int
+    """The tier assigned after hysteresis."""
+    provisional: bool
+    trace: str
+
+
+def _num(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.0f}"
+
+
+def candidate_tier(e: TierEvidence, rules: Tiers) -> tuple[int, bool, list[str]]:
+    """Return (tier, provisional, reasons) from this cycle's evidence alone.
+
+    Watch is checked first (a partner can be Watch on quality alone, whatever its
+    index), then Strategic, then Preferred; Approved is the default. Too little data
+    (no index, or fewer raters than Strategic asks) gives a provisional Approved unless
+    the interval itself already proves Watch.
+    """
+    reasons = [f"RI {_num(e.index)} [{_num(e.low)}–{_num(e.high)}]"]
+    if not math.isnan(e.high) and e.high < rules.watch_upper_bound:
+        return WATCH, False, [*reasons, f"upper bound {_num(e.high)} < {rules.watch_upper_bound:g}"]
+    if math.isnan(e.index) or e.n_raters < rules.strategic_raters:
+        why = (
+            "no index"
+            if math.isnan(e.index)
+            else f"{e.n_raters} rater(s) < {rules.strategic_raters}"
+        )
+        return APPROVED, True, [*reasons, f"provisional: {why}"]
+    if not math.isnan(e.quality) and e.quality < rules.watch_quality:
+        return WATCH, False, [*reasons, f"quality {_num(e.quality)} < {rules.watch_quality:g}"]
+    if e.declining and e.index < rules.watch_decline_index:
+        return (
+            WATCH,
+            False,
+            [*reasons, f"significant decline to {_num(e.index)} < {rules.watch_decline_index:g}"],
+        )
+    missing = []
+    if not e.low >= rules.strategic_lower_bound:
+        missing.append(f"lower bound {_num(e.low)} < {rules.strategic_lower_bound:g}")
+    if not e.quality >= rules.strategic_quality:
+        missing.append(f"quality {_num(e.quality)} < {rules.strategic_quality:g}")
+    if not e.predictability >= rules.strategic_predictability:
+        missing.append(
+            f"predictability {_num(e.predictability)} < {rules.strategic_predictability:g}"
+        )
+    if e.scored_cycles < rules.strategic_cycles:
+        missing.append(f"{e.scored_cycles} scored cycle(s) < {rules.strategic_cycles}")
+    if not missing:
+        return (
+            STRATEGIC,
+            False,
+            [*reasons, f"lower bound {_num(e.low)} ≥ {rules.strategic_lower_bound:g}"],
+        )
+    if e.low >= rules.preferred_lower_bound:
+        return PREFERRED, False, [
+            *reasons, f"lower bound {_num(e.low)} ≥ {rules.preferred_lower_bound:g}",
+            f"Strategic not met: {'; '.join(missing)}",
+        ]  # fmt: skip
+    return (
+        APPROVED,
+        False,
+        [
+            *reasons,
+            f"Preferred not met: lower bound {_num(e.low)} < {rules.preferred_lower_bound:g}",
+        ],
+    )
+
+
+def _clear_miss(previous: int, e: TierEvidence, rules: Tiers) -> bool:
+    """Whether the evidence falls at least the demotion margin short of the previous tier."""
+    margin = rules.demotion_margin
+    if previous == STRATEGIC:
+        return (
+            e.low < rules.strategic_lower_bound - margin
+            or e.quality < rules.strategic_quality - margin
+        )
+    if previous == PREFERRED:
+        return e.low < rules.preferred_lower_bound - margin
+    # Approved → Watch: the Watch criterion itself must be missed by the margin
+    return (
+        e.high < rules.watch_upper_bound - margin
+        or e.quality < rules.watch_quality - margin
+        or (e.declining and e.index < rules.watch_decline_index - margin)
+    )
+
+
+def tier_for(
+    evidence: TierEvidence,
+    rules: Tiers,
+    previous_tier: int | None = None,
+    previous_candidate: int | None = None,
+) -> TierDecision:
+    """Return the tier for this cycle, given the last assigned tier and last candidate.
+
+    Hysteresis: a promotion (a better candidate than the previous tier) is granted only
+    if the previous cycle's candidate was at least as good; a demotion only on a clear
+    miss (`_clear_miss`) or if the previous candidate was also below the previous tier.
+    A first assessment takes the candidate as it is. Promotions and demotions move as
+    far as the evidence supports in one step; noise alone cannot do that twice in a row.
+    """
+    candidate, provisional, reasons = candidate_tier(evidence, rules)
+    head = f"{NAMES[candidate]}{' (provisional)' if provisional else ''}"
+    if previous_tier is None or candidate == previous_tier:
+        return TierDecision(candidate, candidate, provisional, f"{head}: {'; '.join(reasons)}")
+    if candidate < previous_tier:  # better
+        if previous_candidate is not None and previous_candidate <= candidate:
+            note = f"promoted from {NAMES[previous_tier]}: held for two cycles"
+            return TierDecision(
+                candidate, candidate, provisional, f"{head}: {'; '.join(reasons)}; {note}"
+            )
+        note = f"stays {NAMES[previous_tier]}: a promotion must hold for two consecutive cycles"
+        return TierDecision(
+            candidate, previous_tier, False, f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}"
+        )
+    if provisional:
+        note = f"stays {NAMES[previous_tier]}: too little data to demote"
+        return TierDecision(
+            candidate, previous_tier, True, f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}"
+        )
+    if _clear_miss(previous_tier, evidence, rules):
+        note = f"demoted from {NAMES[previous_tier]}: missed by at least {rules.demotion_margin:g}"
+        return TierDecision(candidate, candidate, False, f"{head}: {'; '.join(reasons)}; {note}")
+    if previous_candidate is not None and previous_candidate > previous_tier:
+        note = f"demoted from {NAMES[previous_tier]}: second consecutive miss"
+        return TierDecision(candidate, candidate, False, f"{head}: {'; '.join(reasons)}; {note}")
+    note = f"stays {NAMES[previous_tier]}: first narrow miss (a demotion needs two)"
+    return TierDecision(
+        candidate, previous_tier, False, f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}"
+    )
+
+
+def assign_tiers(
+    current: pd.DataFrame, previous: pd.DataFrame | None, rules: Tiers
+) -> pd.DataFrame:
+    """Return tier decisions for every row of `current`, given last cycle's decisions.
+
+    `current` has the TierEvidence fields as columns plus `target`; `previous` (or None)
+    has target, tier, candidate. Rules are a handful of comparisons per partner; they
+    run per row because each decision also writes its sentence.
+    """
+    before = previous.set_index("target") if previous is not None else pd.DataFrame()
+    rows = []
+    for row in current.itertuples(index=False):
+        evidence = TierEvidence(
+            index=float(row.index), low=float(row.low), high=float(row.high),
+            quality=float(row.quality), predictability=float(row.predictability),
+            n_raters=int(row.n_raters), scored_cycles=int(row.scored_cycles),
+            declining=bool(row.declining),
+        )  # fmt: skip
+        last = before.loc[row.target] if row.target in before.index else None
+        decision = tier_for(
+            evidence,
+            rules,
+            None if last is None else int(last["tier"]),
+            None if last is None else int(last["candidate"]),
+        )
+        rows.append(
+            {"target": row.target, "candidate": decision.candidate, "tier": decision.tier,
+             "provisional": decision.provisional, "tier_trace": decision.trace}
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=["target", "candidate", "tier", "provisional", "tier_trace"])

@@ -1,0 +1,240 @@
+"""Every tier rule, hysteresis, provisional status and the trace, as an explicit table of cases."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from scoring.config import Tiers
+from scoring.tiers import (
+    APPROVED,
+    PREFERRED,
+    STRATEGIC,
+    WATCH,
+    TierEvidence,
+    assign_tiers,
+    tier_for,
+)
+
+RULES = Tiers()
+NAN = math.nan
+
+
+def evidence(index: float = 70, low: float | None = None, high: float | None = None, quality: float = 80,
+             predictability: float = 80, n_raters: int = 5, scored_cycles: int = 3,
+             declining: bool = False) -> TierEvidence:  # fmt: skip
+    return TierEvidence(
+        index=index, low=index - 6 if low is None else low, high=index + 6 if high is None else high,
+        quality=quality, predictability=predictability, n_raters=n_raters,
+        scored_cycles=scored_cycles, declining=declining,
+    )  # fmt: skip
+
+
+# (case, evidence, expected candidate, expected provisional, fragment of the trace)
+CANDIDATES = [
+    (
+        "strategic: every condition met",
+        evidence(88, low=81),
+        STRATEGIC,
+        False,
+        "lower bound 81 ≥ 80",
+    ),
+    (
+        "strategic needs quality 75",
+        evidence(88, low=81, quality=74),
+        PREFERRED,
+        False,
+        "quality 74 < 75",
+    ),
+    (
+        "strategic needs predictability 70",
+        evidence(88, low=81, predictability=60),
+        PREFERRED,
+        False,
+        "predictability 60 < 70",
+    ),
+    (
+        "strategic needs 2 scored cycles",
+        evidence(88, low=81, scored_cycles=1),
+        PREFERRED,
+        False,
+        "1 scored cycle(s) < 2",
+    ),
+    (
+        "preferred: lower bound 65",
+        evidence(74, low=68),
+        PREFERRED,
+        False,
+        "Strategic not met: lower bound 68 < 80",
+    ),
+    (
+        "approved: lower bound under 65",
+        evidence(66, low=60),
+        APPROVED,
+        False,
+        "lower bound 60 < 65",
+    ),
+    ("watch: upper bound under 45", evidence(38, high=44), WATCH, False, "upper bound 44 < 45"),
+    ("watch: quality under 50", evidence(72, low=66, quality=49), WATCH, False, "quality 49 < 50"),
+    (
+        "watch: significant decline under 55",
+        evidence(54, declining=True),
+        WATCH,
+        False,
+        "significant decline to 54 < 55",
+    ),
+    (
+        "a decline above 55 is not watch",
+        evidence(60, declining=True),
+        APPROVED,
+        False,
+        "Preferred not met",
+    ),
+    (
+        "provisional: too few raters",
+        evidence(90, low=85, n_raters=2),
+        APPROVED,
+        True,
+        "2 rater(s) < 3",
+    ),
+    ("provisional: no index", evidence(NAN, low=NAN, high=NAN), APPROVED, True, "no index"),
+    (
+        "few raters but a damning interval",
+        evidence(30, high=40, n_raters=1),
+        WATCH,
+        False,
+        "upper bound 40 < 45",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "e", "tier", "provisional", "fragment"), CANDIDATES, ids=[c[0] for c in CANDIDATES]
+)
+def test_first_assessment_follows_the_rules(
+    case: str, e: TierEvidence, tier: int, provisional: bool, fragment: str
+) -> None:
+    decision = tier_for(e, RULES)
+    assert (decision.tier, decision.provisional) == (tier, provisional)
+    assert fragment in decision.trace
+    assert decision.trace.startswith(("Strategic", "Preferred", "Approved", "Watch"))
+
+
+# (case, evidence, previous tier, previous candidate, expected tier, trace fragment)
+HYSTERESIS = [
+    (
+        "promotion not yet held",
+        evidence(74, low=68),
+        APPROVED,
+        APPROVED,
+        APPROVED,
+        "must hold for two consecutive cycles",
+    ),
+    (
+        "promotion held two cycles",
+        evidence(74, low=68),
+        APPROVED,
+        PREFERRED,
+        PREFERRED,
+        "held for two cycles",
+    ),
+    (
+        "promotion held, candidate even better before",
+        evidence(74, low=68),
+        APPROVED,
+        STRATEGIC,
+        PREFERRED,
+        "held for two cycles",
+    ),
+    (
+        "narrow first miss keeps the tier",
+        evidence(66, low=62),
+        PREFERRED,
+        PREFERRED,
+        PREFERRED,
+        "first narrow miss",
+    ),
+    (
+        "second consecutive miss demotes",
+        evidence(66, low=62),
+        PREFERRED,
+        APPROVED,
+        APPROVED,
+        "second consecutive miss",
+    ),
+    (
+        "clear miss demotes at once",
+        evidence(62, low=58),
+        PREFERRED,
+        PREFERRED,
+        APPROVED,
+        "missed by at least 5",
+    ),
+    (
+        "strategic clear miss on quality",
+        evidence(88, low=81, quality=69),
+        STRATEGIC,
+        STRATEGIC,
+        PREFERRED,
+        "missed by at least 5",
+    ),
+    (
+        "narrow watch miss keeps approved",
+        evidence(52, high=58, quality=48),
+        APPROVED,
+        APPROVED,
+        APPROVED,
+        "first narrow miss",
+    ),
+    (
+        "clear watch miss demotes",
+        evidence(40, high=44, quality=44),
+        APPROVED,
+        APPROVED,
+        WATCH,
+        "missed by at least 5",
+    ),
+    (
+        "too little data never demotes",
+        evidence(50, low=40, n_raters=1),
+        PREFERRED,
+        PREFERRED,
+        PREFERRED,
+        "too little data to demote",
+    ),
+    ("unchanged", evidence(74, low=68), PREFERRED, PREFERRED, PREFERRED, "Preferred:"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "e", "previous", "previous_candidate", "tier", "fragment"),
+    HYSTERESIS,
+    ids=[c[0] for c in HYSTERESIS],
+)
+def test_hysteresis(
+    case: str, e: TierEvidence, previous: int, previous_candidate: int, tier: int, fragment: str
+) -> None:
+    decision = tier_for(e, RULES, previous, previous_candidate)
+    assert decision.tier == tier
+    assert fragment in decision.trace
+
+
+def test_trace_reads_like_the_design_example() -> None:
+    trace = tier_for(evidence(74, low=68, high=80), RULES).trace
+    assert trace == (
+        "Preferred: RI 74 [68–80]; lower bound 68 ≥ 65; Strategic not met: lower bound 68 < 80"
+    )
+
+
+def test_assign_tiers_uses_last_cycle() -> None:
+    current = pd.DataFrame(
+        [{"target": t, **vars(evidence(74, low=68))} for t in ("new", "climbing", "steady")]
+    )
+    previous = pd.DataFrame(
+        [{"target": "climbing", "tier": APPROVED, "candidate": PREFERRED},
+         {"target": "steady", "tier": APPROVED, "candidate": APPROVED}]
+    )  # fmt: skip
+    out = assign_tiers(current, previous, RULES).set_index("target")
+    assert out["tier"].to_dict() == {"new": PREFERRED, "climbing": PREFERRED, "steady": APPROVED}
