@@ -284,6 +284,68 @@ def world_build(seed: int, sites: int, cycles: int, raters: int) -> None:
     build(seed, sites, cycles, raters)
 
 
+@main.command("score-file")
+@click.argument("answers", type=click.Path(path_type=Path))
+@click.option(
+    "--instrument",
+    "instrument",
+    required=True,
+    help="A bundled instrument key (site_rates_sponsor, sponsor_rates_site) or a TOML file.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Scoring configuration TOML (defaults: docs/scoring.example.toml).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for targets.csv, dimensions.csv, reliability.csv and run.json.",
+)
+def score_file(answers: Path, instrument: str, config_path: Path | None, out: Path) -> None:
+    """Score an ANSWERS.csv from elsewhere, without a database.
+
+    ANSWERS.csv is long format with the header cycle,rater,rater_org,target,item,value
+    (item: the instrument's item key; empty value: missing; NA: not applicable). Every
+    cycle in the file is scored; earlier cycles give later ones their trend and tier.
+    """
+    from scoring.config import ConfigError, load_config
+    from scoring.engine import score
+    from scoring.items import AnswersError
+    from surveys.answer_files import instrument_for, read_answers_csv, write_results
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    spec = instrument_for(instrument)
+    table = read_answers_csv(answers)
+    with console.status(f"scoring {len(table):,} answers"):
+        try:
+            result = score(table, spec.item_table(), spec.scale_points, spec.direction, config)
+        except AnswersError as error:
+            # rows count from 0 in the table; the file's line is two further on (header)
+            raise click.ClickException(f"{answers}: {_line_of(error)}") from None
+    written = write_results(result, out, config, spec, answers)
+    cycles = result.targets["cycle"].nunique()
+    console.print(
+        f"Scored {len(table):,} answers: {cycles} cycle(s), "
+        f"{result.targets['target'].nunique()} target(s). "
+        f"Wrote {', '.join(p.name for p in written)} to {out}."
+    )
+
+
+def _line_of(error: Exception) -> str:
+    """Turn the engine's 0-based row into the CSV's line number (the header is line 1)."""
+    import re
+
+    return re.sub(r"^row (\d+)", lambda m: f"line {int(m.group(1)) + 2}", str(error))
+
+
 @main.command()
 def serve() -> None:
     """Start the web server on RAPPORT_HOST:RAPPORT_PORT."""

@@ -13,6 +13,7 @@ from surveys.instruments._spec import (
     InstrumentSpec,
     ItemSpec,
     bundled_instrument_paths,
+    bundled_specs_by_key,
     importance_key,
     parse_instrument,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Layer",
     "LoadOutcome",
     "bundled_instrument_paths",
+    "bundled_specs_by_key",
     "importance_key",
     "load_instruments",
     "parse_instrument",

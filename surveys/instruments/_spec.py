@@ -374,3 +374,8 @@ def _dimension(r: _Reader, raw: Any, index: int) -> DimensionSpec:
 def bundled_instrument_paths() -> list[Path]:
     """Return the default instrument files that ship with Rapport."""
     return sorted(BUNDLED_DIR.glob("*.toml"))
+
+
+def bundled_specs_by_key() -> dict[str, InstrumentSpec]:
+    """Return the default instruments' specifications keyed by instrument key."""
+    return {spec.key: spec for spec in map(parse_instrument, bundled_instrument_paths())}

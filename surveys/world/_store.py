@@ -23,8 +23,8 @@ from surveys.instruments import (
     Instrument,
     Item,
     bundled_instrument_paths,
+    bundled_specs_by_key,
     load_instruments,
-    parse_instrument,
 )
 from surveys.invitations import Invitation, new_token, token_hash
 from surveys.organisations import (
@@ -66,8 +66,7 @@ class WorldSummary:
 
 def bundled_specs() -> dict[str, Any]:
     """Return the default instruments' specifications keyed by direction."""
-    specs = [parse_instrument(path) for path in bundled_instrument_paths()]
-    return {spec.direction: spec for spec in specs}
+    return {spec.direction: spec for spec in bundled_specs_by_key().values()}
 
 
 async def build_world(

@@ -1,0 +1,172 @@
+"""The whole method for one instrument: answers in, the tables of a score run out.
+
+`score` runs steps 1–8, 10 and 12 of DESIGN.md §3 over every cycle in the answers
+(earlier cycles give later ones their trend and tier history) and marks every cell
+with whether the rated party may see it (§4). Both `rapport score-file` and
+`rapport score` call it; neither computes anything itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from scoring.config import ScoringConfig
+from scoring.indices import rwg, target_scores, top_box_share
+from scoring.items import AnswersError, coded_answers, rater_dimension_scores
+from scoring.reliability import dimension_alphas
+from scoring.sand_cone import reliability_indices
+from scoring.tiers import NAMES, assign_tiers
+from scoring.trends import nps, predictability, trends
+
+TARGET_COLUMNS = (
+    "cycle", "target", "n_raters", "reliability_index", "ri_low", "ri_high", "raw_index",
+    "plain_score", "quality", "dependability", "speed", "cost", "lambda", "predictability",
+    "trend_slope", "trend_p", "nps", "tier", "tier_trace", "shown",
+)  # fmt: skip
+DIMENSION_COLUMNS = (
+    "cycle", "target", "dimension", "n_raters", "mean", "low", "high", "top_box", "rwg", "shown",
+)  # fmt: skip
+RELIABILITY_COLUMNS = ("cycle", "dimension", "alpha", "alpha_low", "alpha_high", "n_raters")
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """The tables of one score run, and why any value in them is missing."""
+
+    targets: pd.DataFrame
+    """One row per cycle and target (TARGET_COLUMNS); `tier` is the tier's name."""
+    dimensions: pd.DataFrame
+    """One row per cycle, target and dimension (DIMENSION_COLUMNS)."""
+    reliability: pd.DataFrame
+    """Cronbach's alpha per cycle and dimension (RELIABILITY_COLUMNS)."""
+    notes: dict[str, str] = field(default_factory=dict)
+    """Column name → why its empty cells are empty."""
+
+
+def minimum_raters(direction: str, config: ScoringConfig) -> int:
+    """Return k, the raters an aggregate needs before the rated party may see it."""
+    if direction == "site_rates_sponsor":
+        return config.anonymity.site_rates_sponsor
+    if direction == "sponsor_rates_site":
+        return config.anonymity.sponsor_rates_site
+    raise ValueError(f"unknown direction {direction!r}")
+
+
+def subgroup_shown(group_n: int, subgroup_n: int, k: int) -> bool:
+    """Whether a sub-group may be shown beside its group without disclosure by difference.
+
+    DESIGN.md §4: the sub-group needs k raters, and so does the rest of the group, or
+    the two side by side would reveal the few raters outside the sub-group.
+
+    Examples
+    --------
+    >>> subgroup_shown(5, 4, 3), subgroup_shown(8, 4, 3), subgroup_shown(8, 2, 3)
+    (False, True, False)
+    """
+    return subgroup_n >= k and (group_n - subgroup_n == 0 or group_n - subgroup_n >= k)
+
+
+def score(
+    answers: pd.DataFrame,
+    items: pd.DataFrame,
+    scale_points: int,
+    direction: str,
+    config: ScoringConfig,
+) -> ScoreResult:
+    """Return the score run's tables for one instrument's answers (every cycle in them).
+
+    Raises AnswersError for answers the instrument cannot have produced; thin data
+    (one rater, one target, one item answered) gives empty cells explained in `notes`.
+    """
+    k = minimum_raters(direction, config)
+    coded = coded_answers(answers, items, scale_points)
+    if coded.empty:
+        raise AnswersError("no Likert answers to score")
+    dimension_scores = rater_dimension_scores(coded, items, scale_points)
+    dims = _dimension_table(coded, dimension_scores, scale_points, k, config)
+    targets = _target_table(answers, items, dimension_scores, dims, k, config)
+    alphas = dimension_alphas(coded, config.alpha_ci)[list(RELIABILITY_COLUMNS)]
+    notes = {
+        "ri_low": "empty where the index has no interval (a layer without any rater score)",
+        "reliability_index": "empty where a target lacks a score on one of the four layers",
+        "lambda": "empty where every target has a single rater (no within-target variance)",
+        "trend_slope": f"empty before {config.trend.min_cycles} scored cycles",
+        "trend_p": f"empty before {config.trend.min_cycles} scored cycles",
+        "predictability": "empty without a trend or without two raters to measure agreement",
+        "nps": "empty where nobody answered the overall 0–10 item",
+        "low": "empty with a single rater (no interval from one score)",
+        "rwg": "empty with a single rater (agreement needs two)",
+        "alpha": "empty with fewer than two responses or two items",
+    }
+    return ScoreResult(targets=targets, dimensions=dims, reliability=alphas, notes=notes)
+
+
+def _dimension_table(
+    coded: pd.DataFrame, scores: pd.DataFrame, scale_points: int, k: int, config: ScoringConfig
+) -> pd.DataFrame:
+    keys = ["cycle", "target", "dimension"]
+    table = target_scores(scores, keys, ci=config.ci)
+    table = table.merge(top_box_share(coded, keys, scale_points), on=keys, how="left")
+    table = table.merge(rwg(coded, keys, scale_points), on=keys, how="left")
+    table["shown"] = table["n_raters"] >= k
+    return table[list(DIMENSION_COLUMNS)]
+
+
+def _target_table(
+    answers: pd.DataFrame,
+    items: pd.DataFrame,
+    scores: pd.DataFrame,
+    dims: pd.DataFrame,
+    k: int,
+    config: ScoringConfig,
+) -> pd.DataFrame:
+    indices = reliability_indices(scores, config.sand_cone, ci=config.ci)
+    overall_items = items.index[items["kind"] == "overall"]
+    overall = answers[answers["item"].isin(overall_items)]
+    values = overall["value"].dropna()
+    bad = (values < 0) | (values > 10) | (values != np.round(values))
+    if bad.any():
+        row = int(answers.index.get_loc(values.index[bad.to_numpy()][0]))
+        raise AnswersError(
+            f"row {row}, column value: {values[bad].iloc[0]:g} is not an answer on the 0–10 scale"
+        )
+    indices = indices.merge(nps(overall, ["cycle", "target"]), on=["cycle", "target"], how="left")
+    agreement = dims.groupby(["cycle", "target"])["rwg"].mean().rename("agreement")
+    indices = indices.join(agreement, on=["cycle", "target"])
+
+    rows, previous = [], None
+    for cycle in sorted(indices["cycle"].unique()):
+        history = indices[indices["cycle"] <= cycle]
+        trend = trends(
+            history[["target", "cycle", "reliability_index"]],
+            min_cycles=config.trend.min_cycles,
+            significance=config.trend.significance,
+        ).set_index("target")
+        now = indices[indices["cycle"] == cycle].set_index("target")
+        now = now.join(trend[["trend_slope", "trend_p", "trend", "residual_sd"]])
+        now["predictability"] = predictability(now["residual_sd"], now["agreement"])
+        scored = history.dropna(subset=["reliability_index"]).groupby("target")["cycle"].nunique()
+        evidence = pd.DataFrame(
+            {
+                "target": now.index,
+                "index": now["reliability_index"].to_numpy(),
+                "low": now["ri_low"].to_numpy(),
+                "high": now["ri_high"].to_numpy(),
+                "quality": now["quality"].to_numpy(),
+                "predictability": now["predictability"].to_numpy(),
+                "n_raters": now["n_raters"].to_numpy(),
+                "scored_cycles": scored.reindex(now.index).fillna(0).to_numpy(),
+                "declining": (now["trend"] == "declining").to_numpy(),
+            }
+        )
+        decisions = assign_tiers(evidence, previous, config.tiers)
+        previous = decisions[["target", "tier", "candidate"]]
+        now = now.join(decisions.set_index("target")[["tier", "tier_trace"]])
+        now["tier"] = now["tier"].map(NAMES)
+        rows.append(now.reset_index())
+    table = pd.concat(rows, ignore_index=True)
+    table["shown"] = table["n_raters"] >= k
+    return table[list(TARGET_COLUMNS)]
