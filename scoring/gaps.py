@@ -1,0 +1,170 @@
+"""Steps 9, 11 and 13 of the method: what to talk about at the next review meeting.
+
+The perception gap sets the two sides of one relationship against each other on their
+mirror dimensions; importance against performance names what to fix first; escalation
+flags name what cannot wait for the meeting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def perception_gaps(
+    site_view: pd.DataFrame,
+    sponsor_view: pd.DataFrame,
+    site_mirrors: pd.Series,
+    sponsor_mirrors: pd.Series,
+) -> pd.DataFrame:
+    """Return, per relationship and mirror key, the site's view minus the sponsor's view.
+
+    Parameters
+    ----------
+    site_view
+        Sites' scores of their partners: cycle, rater_org (the site), target (the
+        sponsor or CRO), dimension, mean.
+    sponsor_view
+        Partners' scores of their sites: cycle, rater_org (the sponsor or CRO), target
+        (the site), dimension, mean.
+    site_mirrors, sponsor_mirrors
+        Dimension → mirror key, for each instrument's mirror dimensions.
+
+    Returns
+    -------
+    DataFrame
+        cycle, site, partner, mirror, site_view, partner_view, gap (site_view −
+        partner_view): a positive gap means the site rates the partner higher than the
+        partner rates the site. Only relationships seen from both sides appear.
+
+    Examples
+    --------
+    >>> site = pd.DataFrame({"cycle": "c", "rater_org": "s", "target": "p",
+    ...                      "dimension": ["communication"], "mean": [80.0]})
+    >>> partner = pd.DataFrame({"cycle": "c", "rater_org": "p", "target": "s",
+    ...                         "dimension": ["site_communication"], "mean": [65.0]})
+    >>> perception_gaps(site, partner, pd.Series({"communication": "communication"}),
+    ...                 pd.Series({"site_communication": "communication"}))["gap"].tolist()
+    [15.0]
+    """
+    left = site_view.assign(mirror=site_view["dimension"].map(site_mirrors)).dropna(
+        subset=["mirror"]
+    )
+    right = sponsor_view.assign(mirror=sponsor_view["dimension"].map(sponsor_mirrors)).dropna(
+        subset=["mirror"]
+    )
+    left = left.rename(columns={"rater_org": "site", "target": "partner", "mean": "site_view"})
+    right = right.rename(columns={"rater_org": "partner", "target": "site", "mean": "partner_view"})
+    keys = ["cycle", "site", "partner", "mirror"]
+    merged = left[[*keys, "site_view"]].merge(right[[*keys, "partner_view"]], on=keys, how="inner")
+    merged["gap"] = merged["site_view"] - merged["partner_view"]
+    return merged.sort_values(keys, ignore_index=True)
+
+
+def derived_importance(dimension_scores: pd.DataFrame, overall: pd.DataFrame) -> pd.DataFrame:
+    """Return, per cycle and dimension, the correlation of raters' scores with their overall item.
+
+    A dimension whose scores move with "would you work with them again" matters to the
+    raters, whether or not they say so. Pearson correlation over every rater and target
+    of the instrument in the cycle (a target has too few raters for its own); NaN with
+    fewer than three pairs or no spread.
+    """
+    pairs = dimension_scores.merge(
+        overall.rename(columns={"value": "overall"})[["cycle", "rater", "target", "overall"]],
+        on=["cycle", "rater", "target"],
+    ).dropna(subset=["overall"])
+
+    def pearson(group: pd.DataFrame) -> float:
+        if len(group) < 3 or group["score"].std() == 0 or group["overall"].std() == 0:
+            return float("nan")
+        return float(np.corrcoef(group["score"], group["overall"])[0, 1])
+
+    result = pairs.groupby(["cycle", "dimension"], sort=True)[["score", "overall"]].apply(pearson)
+    return result.rename("derived_importance").reset_index()
+
+
+def fix_first(performance: pd.DataFrame, importance: pd.DataFrame) -> pd.DataFrame:
+    """Mark each target's dimensions in the "high importance, low performance" quadrant.
+
+    Performance is the target's dimension mean; importance its stated importance where
+    raters gave one, else the derived importance. A dimension is "fix first" when its
+    importance is above the median importance of the target's dimensions and its
+    performance below the target's median performance.
+
+    Returns the rows of `performance` with importance, quadrant and fix_first columns.
+    """
+    table = performance.merge(importance, on=["cycle", "target", "dimension"], how="left")
+    by = table.groupby(["cycle", "target"])
+    high_importance = table["importance"] > by["importance"].transform("median")
+    low_performance = table["mean"] < by["mean"].transform("median")
+    table["quadrant"] = np.select(
+        [high_importance & low_performance, high_importance, low_performance],
+        ["fix first", "keep up", "low priority"],
+        "possible overkill",
+    )
+    table["fix_first"] = high_importance & low_performance
+    return table
+
+
+def escalation_flags(
+    targets: pd.DataFrame,
+    dimensions: pd.DataFrame,
+    floors: pd.Series,
+    response_rates: pd.DataFrame | None = None,
+    collapse: float = 0.5,
+) -> pd.DataFrame:
+    """Return one row per flag: a significant drop, a dimension under its floor, a response collapse.
+
+    Parameters
+    ----------
+    targets
+        cycle, target, reliability_index, ri_low, ri_high (every scored cycle).
+    dimensions
+        cycle, target, dimension, mean.
+    floors
+        Dimension → 0–100 floor from the instrument.
+    response_rates
+        cycle, target, response_rate (0–1), if invitations are known.
+    collapse
+        A response rate below this share of the previous cycle's is a collapse.
+
+    Notes
+    -----
+    A drop is significant when this cycle's interval lies wholly below the previous
+    cycle's (ri_high < previous ri_low): non-overlapping intervals, as DESIGN.md §3.13
+    asks.
+
+    Returns
+    -------
+    DataFrame
+        cycle, target, flag (significant_drop, under_floor, response_collapse), detail.
+    """
+    flags = []
+    ordered = targets.sort_values(["target", "cycle"])
+    previous = ordered.groupby("target")[["cycle", "reliability_index", "ri_low"]].shift(1)
+    dropped = ordered["ri_high"] < previous["ri_low"]
+    for row, before in zip(
+        ordered[dropped].itertuples(), previous[dropped].itertuples(), strict=True
+    ):
+        flags.append(
+            {"cycle": row.cycle, "target": row.target, "flag": "significant_drop",
+             "detail": f"RI {row.reliability_index:.0f} [{row.ri_low:.0f}–{row.ri_high:.0f}], "
+                       f"below {before.cycle}'s lower bound {before.ri_low:.0f}"}
+        )  # fmt: skip
+    floor = dimensions["dimension"].map(floors)
+    under = dimensions[dimensions["mean"] < floor]
+    for row, limit in zip(under.itertuples(), floor[under.index], strict=True):
+        flags.append(
+            {"cycle": row.cycle, "target": row.target, "flag": "under_floor",
+             "detail": f"{row.dimension} {row.mean:.0f} < floor {limit:g}"}
+        )  # fmt: skip
+    if response_rates is not None:
+        rates = response_rates.sort_values(["target", "cycle"])
+        before = rates.groupby("target")["response_rate"].shift(1)
+        fell = rates["response_rate"] < collapse * before
+        for row, was in zip(rates[fell].itertuples(), before[fell], strict=True):
+            flags.append(
+                {"cycle": row.cycle, "target": row.target, "flag": "response_collapse",
+                 "detail": f"response rate {row.response_rate:.0%}, was {was:.0%}"}
+            )  # fmt: skip
+    return pd.DataFrame(flags, columns=["cycle", "target", "flag", "detail"])

@@ -1,0 +1,102 @@
+"""Perception gaps, importance against performance, and escalation flags on worked cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scoring.gaps import derived_importance, escalation_flags, fix_first, perception_gaps
+
+
+def test_gap_pairs_the_two_sides_of_each_relationship_only() -> None:
+    site = pd.DataFrame(
+        {"cycle": "c", "rater_org": ["s1", "s1", "s2"], "target": ["p", "p", "p"],
+         "dimension": ["communication", "predictability", "communication"], "mean": [80.0, 60.0, 50.0]}
+    )  # fmt: skip
+    partner = pd.DataFrame(
+        {"cycle": "c", "rater_org": ["p", "p", "q"], "target": ["s1", "s1", "s2"],
+         "dimension": ["communication", "enrollment_commitments", "communication"], "mean": [70.0, 75.0, 90.0]}
+    )  # fmt: skip
+    gaps = perception_gaps(
+        site, partner,
+        pd.Series({"communication": "communication", "predictability": "predictability"}),
+        pd.Series({"communication": "communication", "enrollment_commitments": "predictability"}),
+    )  # fmt: skip
+    # s2 rates p but q (not p) rates s2: no relationship seen from both sides
+    assert gaps[["site", "partner", "mirror", "gap"]].values.tolist() == [
+        ["s1", "p", "communication", 10.0],
+        ["s1", "p", "predictability", -15.0],
+    ]
+
+
+def test_derived_importance_is_the_correlation_with_the_overall_item() -> None:
+    scores = pd.DataFrame(
+        {
+            "cycle": "c",
+            "target": "t",
+            "rater": list("abcde"),
+            "dimension": "d",
+            "score": [10.0, 30, 50, 70, 90],
+        }
+    )
+    overall = pd.DataFrame(
+        {"cycle": "c", "target": "t", "rater": list("abcde"), "value": [2.0, 4, 5, 8, 9]}
+    )
+    [value] = derived_importance(scores, overall)["derived_importance"]
+    assert value == pytest.approx(np.corrcoef([10, 30, 50, 70, 90], [2, 4, 5, 8, 9])[0, 1])
+
+
+def test_fix_first_is_high_importance_with_low_performance() -> None:
+    performance = pd.DataFrame(
+        {"cycle": "c", "target": "t", "dimension": ["a", "b", "c", "d"], "mean": [40.0, 85, 45, 90]}
+    )
+    importance = pd.DataFrame(
+        {
+            "cycle": "c",
+            "target": "t",
+            "dimension": ["a", "b", "c", "d"],
+            "importance": [4.8, 4.6, 2.0, 1.5],
+        }
+    )
+    table = fix_first(performance, importance).set_index("dimension")
+    assert table["quadrant"].to_dict() == {
+        "a": "fix first", "b": "keep up", "c": "low priority", "d": "possible overkill",
+    }  # fmt: skip
+
+
+def test_flags_for_a_drop_a_floor_and_a_collapse() -> None:
+    targets = pd.DataFrame(
+        {"cycle": ["1", "2", "1", "2"], "target": ["down", "down", "wobble", "wobble"],
+         "reliability_index": [78.0, 60, 70, 66], "ri_low": [74.0, 55, 64, 60], "ri_high": [82.0, 65, 76, 72]}
+    )  # fmt: skip
+    dimensions = pd.DataFrame(
+        {"cycle": "2", "target": "down", "dimension": ["data", "speed"], "mean": [58.0, 49]}
+    )
+    rates = pd.DataFrame({"cycle": ["1", "2"], "target": "wobble", "response_rate": [0.8, 0.3]})
+    flags = escalation_flags(targets, dimensions, pd.Series({"data": 60.0, "speed": 50.0}), rates)
+    assert flags[["target", "flag"]].values.tolist() == [
+        ["down", "significant_drop"],
+        ["down", "under_floor"],
+        ["down", "under_floor"],
+        ["wobble", "response_collapse"],
+    ]
+    assert "RI 60 [55–65], below 1's lower bound 74" in flags["detail"].iloc[0]
+    assert flags["detail"].iloc[3] == "response rate 30%, was 80%"
+
+
+def test_overlapping_intervals_raise_no_drop_flag() -> None:
+    targets = pd.DataFrame(
+        {
+            "cycle": ["1", "2"],
+            "target": "t",
+            "reliability_index": [70.0, 64],
+            "ri_low": [65.0, 58],
+            "ri_high": [75.0, 70],
+        }
+    )
+    assert escalation_flags(
+        targets,
+        pd.DataFrame(columns=["cycle", "target", "dimension", "mean"]),
+        pd.Series(dtype=float),
+    ).empty
