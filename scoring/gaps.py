@@ -113,7 +113,7 @@ def escalation_flags(
     response_rates: pd.DataFrame | None = None,
     collapse: float = 0.5,
 ) -> pd.DataFrame:
-    """Return one row per flag: a significant drop, a dimension under its floor, a response collapse.
+    """Return one row per flag: a significant drop, a dimension under its floor, fewer responses.
 
     Parameters
     ----------
