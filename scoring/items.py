@@ -61,29 +61,46 @@ def coded_answers(answers: pd.DataFrame, items: pd.DataFrame, scale_points: int)
     missing = [c for c in ANSWER_COLUMNS if c not in answers.columns]
     if missing:
         raise AnswersError(f"answers lack the column(s) {', '.join(missing)}")
-    unknown = ~answers["item"].isin(items.index)
-    if unknown.any():
-        row = int(np.flatnonzero(unknown.to_numpy())[0])
+    # hash the item keys once; every lookup after that is by integer code
+    codes, keys_seen = pd.factorize(answers["item"], sort=True)
+    known = keys_seen.isin(items.index)
+    if not known.all():
+        row = int(np.flatnonzero(~known[codes])[0])
         raise AnswersError(
             f"row {row}, column item: {answers['item'].iloc[row]!r} "
             "is not an item of this instrument"
         )
-    kinds = answers["item"].map(items["kind"])
-    likert = answers[(kinds == "likert").to_numpy() & answers["value"].notna().to_numpy()]
-    values = likert["value"].to_numpy(dtype="float64")
+    meta = items.reindex(keys_seen)
+    is_likert = (meta["kind"] == "likert").to_numpy()[codes]
+    values_all = answers["value"].to_numpy(dtype="float64")
+    keep = is_likert & ~np.isnan(values_all)
+    values = values_all[keep]
     bad = (values < 1) | (values > scale_points) | (values != np.round(values))
     if bad.any():
-        position = int(np.flatnonzero(bad)[0])
-        row = int(answers.index.get_loc(likert.index[position]))
+        row = int(np.flatnonzero(keep)[np.flatnonzero(bad)[0]])
         raise AnswersError(
-            f"row {row}, column value: {values[position]:g} "
+            f"row {row}, column value: {values[bad][0]:g} "
             f"is not an answer on the 1–{scale_points} scale"
         )
-    reverse = likert["item"].map(items["reverse"]).to_numpy(dtype=bool)
-    coded = likert[["cycle", "rater", "rater_org", "target", "item"]].copy()
-    coded["dimension"] = likert["item"].map(items["dimension"]).to_numpy()
-    coded["layer"] = likert["item"].map(items["layer"]).to_numpy()
+    kept_codes = codes[keep]
+    reverse = meta["reverse"].to_numpy(dtype=bool)[kept_codes]
+    coded = pd.DataFrame(
+        {
+            column: answers[column].to_numpy()[keep]
+            for column in ("cycle", "rater", "rater_org", "target")
+        }
+    )
+    item_category = pd.CategoricalDtype(keys_seen)
+    coded["item"] = pd.Categorical.from_codes(kept_codes, dtype=item_category)
+    for column in ("dimension", "layer"):  # both are properties of the item: look them up by code
+        per_item, names = pd.factorize(meta[column], sort=True)
+        coded[column] = pd.Categorical.from_codes(
+            per_item[kept_codes], dtype=pd.CategoricalDtype(names)
+        )
     coded["value"] = np.where(reverse, scale_points + 1 - values, values)
+    # every later step groups by these keys: as categories they group by integer codes
+    keys = ["cycle", "rater", "rater_org", "target"]
+    coded[keys] = coded[keys].astype("category")
     return coded.reset_index(drop=True)
 
 
