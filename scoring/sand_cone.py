@@ -118,7 +118,10 @@ def reliability_indices(
     for k, layer in enumerate(LAYERS):
         out[layer] = shrunk_layers[:, k]
         out[f"raw_{layer}"] = raw_layers[:, k]
-    out["lambda"] = np.nanmean(_layer_matrix(wide, "lambda"), axis=1)
+    lambdas = _layer_matrix(wide, "lambda")
+    known = np.isfinite(lambdas)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no known λ: NaN, as documented
+        out["lambda"] = np.where(known, lambdas, 0).sum(axis=1) / known.sum(axis=1)
     return out.reset_index()
 
 

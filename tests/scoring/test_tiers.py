@@ -238,3 +238,56 @@ def test_assign_tiers_uses_last_cycle() -> None:
     )  # fmt: skip
     out = assign_tiers(current, previous, RULES).set_index("target")
     assert out["tier"].to_dict() == {"new": PREFERRED, "climbing": PREFERRED, "steady": APPROVED}
+
+
+@pytest.mark.slow
+def test_tiers_from_estimates_track_tiers_from_the_truth() -> None:
+    """On three synthetic worlds (160 sites, 4 cycles): most tiers match, nearly all within one,
+    and no target whose true level is steady ever jumps two tiers between cycles."""
+    from scoring.config import SandCone, ScoringConfig
+    from scoring.engine import score
+    from scoring.sand_cone import capped_index
+    from scoring.tiers import NAMES
+    from surveys.world import WorldParameters, bundled_specs, generate_world
+
+    specs = bundled_specs()
+    spec = specs["sponsor_rates_site"]
+    items = spec.item_table()
+    order = {name: tier for tier, name in NAMES.items()}
+    frames = []
+    for seed in (1, 2, 3):
+        world = generate_world(WorldParameters(seed=seed, sites=160, cycles=4), specs)
+        answers = world.answers_for_scoring()
+        estimated = score(
+            answers[answers["item"].isin(items.index)], items, 5, spec.direction, ScoringConfig()
+        ).targets
+        slugs = world.organisations.set_index("ref")["slug"]
+        truth = world.truth.assign(target=world.truth["target"].map(slugs))
+        profile = truth.groupby("target")["profile"].first()
+        layers = truth[truth["scope"] == "layer"].pivot_table(
+            index=["cycle", "target"], columns="key", values="value"
+        )
+        true_index, _ = capped_index(
+            layers[["quality", "dependability", "speed", "cost"]].to_numpy(), SandCone()
+        )
+        layers = layers.assign(true_index=true_index).reset_index()
+        merged = estimated.merge(layers, on=["cycle", "target"], suffixes=("", "_true"))
+        merged["true_tier"] = [
+            tier_for(
+                TierEvidence(
+                    x.true_index, x.true_index, x.true_index, x.quality_true, 100.0, 99, 3, False
+                ),
+                RULES,
+            ).tier
+            for x in merged.itertuples()
+        ]
+        merged["estimated_tier"] = merged["tier"].map(order)
+        frames.append(merged.assign(seed=seed, profile=merged["target"].map(profile)))
+    tiers = pd.concat(frames, ignore_index=True)
+    last = tiers[tiers["cycle"] == tiers["cycle"].max()]
+    assert (last["estimated_tier"] == last["true_tier"]).mean() > 0.55
+    assert ((last["estimated_tier"] - last["true_tier"]).abs() <= 1).mean() > 0.95
+    tiers = tiers.sort_values(["seed", "target", "cycle"])
+    jump = tiers.groupby(["seed", "target"])["estimated_tier"].diff().abs()
+    assert not ((jump >= 2) & (tiers["profile"] == "steady")).any()
+    assert (jump >= 2).mean() < 0.01
