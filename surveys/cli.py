@@ -284,6 +284,44 @@ def world_build(seed: int, sites: int, cycles: int, raters: int) -> None:
     build(seed, sites, cycles, raters)
 
 
+@main.command("score")
+@click.option("--cycle", "cycle_key", required=True, help="The cycle to score, e.g. 2026-Q1.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Scoring configuration TOML (defaults: docs/scoring.example.toml).",
+)
+def score_command(cycle_key: str, config_path: Path | None) -> None:
+    """Score a closed cycle from the database and store the run.
+
+    Earlier closed cycles give this one its trend and history; the run stores its
+    configuration and code version. Scoring again stores a new run with the same numbers.
+    """
+    from scoring.config import ConfigError, load_config
+    from surveys.answer_files import code_version
+    from surveys.score_runs import score_cycle
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    with console.status("scoring") as status:
+        summary = run(
+            lambda: score_cycle(
+                cycle_key, config, code_version(), actor(), lambda s: status.update(s)
+            )
+        )
+    scored = ", ".join(
+        f"{n} {direction.replace('_', ' ')} target(s)" for direction, n in summary.targets.items()
+    )
+    console.print(
+        f"Stored run {summary.run_id} for {summary.cycle}: {scored} "
+        f"from {summary.answers:,} answers."
+    )
+
+
 @main.command("score-file")
 @click.argument("answers", type=click.Path(path_type=Path))
 @click.option(

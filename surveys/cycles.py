@@ -48,7 +48,7 @@ def check_transition(current: CycleStatus | str, new: CycleStatus | str) -> Cycl
         if allowed
         else (f"a {current.value} cycle is final")
     )
-    raise CycleTransitionError(f"cannot move a {current.value} cycle to {new.value}: {hint}")
+    raise CycleTransitionError(f"cannot move a cycle from {current.value} to {new.value}: {hint}")
 
 
 class Cycle(Table):

@@ -54,8 +54,13 @@ ANSWER_COLUMNS = ("cycle", "rater", "rater_org", "target", "item", "value", "not
 """The scoring engine's long format, one row per submitted non-text answer."""
 
 
-async def submitted_answers(cycle_keys: list[str] | None = None) -> pd.DataFrame:
+async def submitted_answers(
+    cycle_keys: list[str] | None = None, instrument_key: str | None = None
+) -> pd.DataFrame:
     """Return submitted answers (all cycles, or those named) in the scoring engine's format.
+
+    `instrument_key` keeps one instrument's answers (any version): the two directions
+    share some item keys (the comment, importance of the mirror dimensions).
 
     Raters are named by e-mail, organisations by slug, items by key; `value` is a float,
     NaN when skipped or not applicable. Drafts and comments are left out: drafts were never
@@ -75,6 +80,8 @@ async def submitted_answers(cycle_keys: list[str] | None = None) -> pd.DataFrame
     )
     if cycle_keys is not None:
         query = query.where(invitation.cycle.key.is_in(cycle_keys))
+    if instrument_key is not None:
+        query = query.where(Answer.item.instrument.key == instrument_key)
     frame = pd.DataFrame(await query, columns=list(ANSWER_COLUMNS))
     frame["value"] = frame["value"].astype("float64")
     frame["not_applicable"] = frame["not_applicable"].astype(bool)

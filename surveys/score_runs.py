@@ -6,8 +6,15 @@ anonymity rules (DESIGN.md §4), decided once by the engine so no view re-derive
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+import pandas as pd
 from piccolo.columns import (
     JSON,
     Boolean,
@@ -21,9 +28,16 @@ from piccolo.columns import (
 from piccolo.constraints import Check
 from piccolo.table import Table
 
-from surveys.cycles import Cycle
-from surveys.instruments import Dimension
+from scoring.config import ScoringConfig
+from scoring.engine import ScoreResult, score
+from surveys import audit
+from surveys.cycles import Cycle, CycleStatus, check_transition
+from surveys.database import writing_transaction
+from surveys.errors import RapportError
+from surveys.instruments import Dimension, Instrument, Item
+from surveys.invitations import Invitation
 from surveys.organisations import Organisation
+from surveys.responses import submitted_answers
 
 
 class RunStatus(StrEnum):
@@ -122,3 +136,196 @@ class InstrumentReliability(Table):
     alpha = DoublePrecision(null=True, default=None)
     alpha_low = DoublePrecision(null=True, default=None)
     alpha_high = DoublePrecision(null=True, default=None)
+
+
+class ScoringError(RapportError):
+    """A cycle cannot be scored; the message says why."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What `score_cycle` stored."""
+
+    run_id: int
+    cycle: str
+    targets: dict[str, int]
+    """Targets scored per direction."""
+    answers: int
+
+
+async def instrument_items(instrument_id: int) -> tuple[pd.DataFrame, int, str, str]:
+    """Return an instrument's item table (as the engine reads it), scale, direction and key."""
+    instrument = (
+        await Instrument.select(Instrument.key, Instrument.direction, Instrument.scale_points)
+        .where(Instrument.id == instrument_id)
+        .first()
+    )
+    rows = await Item.select(
+        Item.key, Item.kind, Item.reverse,
+        Item.dimension.key.as_alias("dimension"), Item.dimension.layer.as_alias("layer"),
+    ).where(Item.instrument == instrument_id)  # fmt: skip
+    items = pd.DataFrame(rows, columns=["key", "kind", "reverse", "dimension", "layer"]).set_index(
+        "key"
+    )
+    items["reverse"] = items["reverse"].astype(bool)
+    return items, int(instrument["scale_points"]), instrument["direction"], instrument["key"]
+
+
+def _value(value: Any) -> Any:
+    """Return None for NaN, plain Python numbers otherwise (for the database)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+async def score_cycle(
+    cycle_key: str, config: ScoringConfig, code_version: str, actor: str = "system",
+    progress: Callable[[str], None] | None = None,
+) -> RunSummary:  # fmt: skip
+    """Score a closed (or re-score a scored) cycle and store the run, all in one transaction.
+
+    Earlier closed cycles are loaded too: they give this cycle its trend, predictability
+    and tier history. Only this cycle's results are stored; running it again stores a
+    new run with the same numbers.
+    """
+    say = progress or (lambda _step: None)
+    cycle = await Cycle.select().where(Cycle.key == cycle_key).first()
+    if cycle is None:
+        known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
+        raise ScoringError(f"no cycle {cycle_key!r}; cycles: {', '.join(known) or 'none'}")
+    check_transition(cycle["status"], CycleStatus.scored)
+    history = [
+        row["key"]
+        for row in await Cycle.select(Cycle.key).where(
+            (Cycle.key <= cycle_key) & Cycle.status.is_in(["closed", "scored", "published"])
+        )
+    ]
+    started = dt.datetime.now(dt.UTC)
+    results, digests, counts, total = [], [], {}, 0
+    for instrument_id in (cycle["site_instrument"], cycle["sponsor_instrument"]):
+        items, scale, direction, key = await instrument_items(instrument_id)
+        say(f"loading {direction} answers")
+        answers = await submitted_answers(history, instrument_key=key)
+        answers = answers[answers["item"].isin(items.index)]
+        if answers.empty or not (answers["cycle"] == cycle_key).any():
+            raise ScoringError(f"cycle {cycle_key} has no submitted {direction} answers to score")
+        say(f"scoring {len(answers):,} {direction} answers")
+        result = score(answers, items, scale, direction, config)
+        ordered = answers.sort_values(["cycle", "rater", "target", "item"])
+        digests.append(hashlib.sha256(ordered.to_csv(index=False).encode()).hexdigest())
+        results.append((instrument_id, result))
+        counts[direction] = int((result.targets["cycle"] == cycle_key).sum())
+        total += len(answers)
+    say("storing the run")
+    rates = await _response_rates(cycle["id"])
+    async with writing_transaction(ScoreRun._meta.db):
+        run = ScoreRun(
+            cycle=cycle["id"], status=RunStatus.done.value, config=config.as_dict(),
+            code_version=code_version,
+            input_digest=hashlib.sha256("".join(digests).encode()).hexdigest(),
+            notes=results[0][1].notes, started_at=started, finished_at=dt.datetime.now(dt.UTC),
+        )  # fmt: skip
+        await run.save()
+        for instrument_id, result in results:
+            await _store(run.id, cycle["id"], cycle_key, instrument_id, result, rates)
+        await Cycle.update(
+            {Cycle.status: CycleStatus.scored.value, Cycle.status_changed_at: started}
+        ).where(Cycle.id == cycle["id"])
+        await audit.record(
+            actor, "cycle.score", "score_run", run.id, {"cycle": cycle_key, **counts}
+        )
+    return RunSummary(run_id=int(run.id), cycle=cycle_key, targets=counts, answers=total)
+
+
+async def _response_rates(cycle_id: int) -> dict[str, float]:
+    rows = await Invitation.select(
+        Invitation.target.slug.as_alias("target"), Invitation.status
+    ).where(Invitation.cycle == cycle_id)
+    table = pd.DataFrame(rows, columns=["target", "status"])
+    if table.empty:
+        return {}
+    rate = (table["status"] == "submitted").groupby(table["target"]).mean()
+    return {str(k): float(v) for k, v in rate.items()}
+
+
+async def _store(
+    run_id: int, cycle_id: int, cycle_key: str, instrument_id: int, result: ScoreResult,
+    rates: dict[str, float],
+) -> None:  # fmt: skip
+    # "lambda" is a Python keyword, which itertuples would rename to a position
+    targets = result.targets[result.targets["cycle"] == cycle_key].rename(
+        columns={"lambda": "shrinkage"}
+    )
+    slugs = set(targets["target"]) | set(result.dimensions["target"])
+    org_ids = {
+        row["slug"]: row["id"]
+        for row in await Organisation.select(Organisation.id, Organisation.slug).where(
+            Organisation.slug.is_in(sorted(slugs))
+        )
+    }
+    await TargetIndex.insert(
+        *(
+            TargetIndex(
+                run=run_id,
+                cycle=cycle_id,
+                target=org_ids[row.target],
+                n_raters=int(row.n_raters),
+                reliability_index=_value(row.reliability_index),
+                ri_low=_value(row.ri_low),
+                ri_high=_value(row.ri_high),
+                raw_index=_value(row.raw_index),
+                plain_score=_value(row.plain_score),
+                quality=_value(row.quality),
+                dependability=_value(row.dependability),
+                speed=_value(row.speed),
+                cost=_value(row.cost),
+                shrinkage=_value(row.shrinkage),
+                predictability=_value(row.predictability),
+                trend_slope=_value(row.trend_slope),
+                trend_p=_value(row.trend_p),
+                nps=_value(row.nps),
+                response_rate=rates.get(row.target),
+                shown=bool(row.shown),
+            )
+            for row in targets.itertuples()
+        )
+    )
+    dimension_ids = {
+        row["key"]: row["id"]
+        for row in await Dimension.select(Dimension.id, Dimension.key).where(
+            Dimension.instrument == instrument_id
+        )
+    }
+    dims = result.dimensions[result.dimensions["cycle"] == cycle_key]
+    await DimensionScore.insert(
+        *(
+            DimensionScore(
+                run=run_id,
+                cycle=cycle_id,
+                target=org_ids[row.target],
+                dimension=dimension_ids[row.dimension],
+                n_raters=int(row.n_raters),
+                mean=_value(row.mean),
+                low=_value(row.low),
+                high=_value(row.high),
+                top_box=_value(row.top_box),
+                rwg=_value(row.rwg),
+                shown=bool(row.shown),
+            )
+            for row in dims.itertuples()
+        )
+    )
+    alphas = result.reliability[result.reliability["cycle"] == cycle_key]
+    await InstrumentReliability.insert(
+        *(
+            InstrumentReliability(
+                run=run_id,
+                dimension=dimension_ids[row.dimension],
+                n_raters=int(row.n_raters),
+                alpha=_value(row.alpha),
+                alpha_low=_value(row.alpha_low),
+                alpha_high=_value(row.alpha_high),
+            )
+            for row in alphas.itertuples()
+        )
+    )

@@ -27,9 +27,13 @@ def test_each_step_forward_is_allowed(current: str, new: str) -> None:
         (
             "draft",
             "closed",
-            "cannot move a draft cycle to closed: from draft it can only become open",
+            "cannot move a cycle from draft to closed: from draft it can only become open",
         ),
-        ("published", "open", "cannot move a published cycle to open: a published cycle is final"),
+        (
+            "published",
+            "open",
+            "cannot move a cycle from published to open: a published cycle is final",
+        ),
         ("open", "draft", "from open it can only become closed"),
         ("closed", "published", "from closed it can only become scored"),
     ],
