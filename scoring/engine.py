@@ -109,8 +109,11 @@ def _dimension_table(
 ) -> pd.DataFrame:
     keys = ["cycle", "target", "dimension"]
     table = target_scores(scores, keys, ci=config.ci)
-    table = table.merge(top_box_share(coded, keys, scale_points), on=keys, how="left")
-    table = table.merge(rwg(coded, keys, scale_points), on=keys, how="left")
+    for key in keys:
+        table[key] = table[key].astype(str)
+    for extra in (top_box_share(coded, keys, scale_points), rwg(coded, keys, scale_points)):
+        extra[keys] = extra[keys].astype(str)
+        table = table.merge(extra, on=keys, how="left")
     table["shown"] = table["n_raters"] >= k
     return table[list(DIMENSION_COLUMNS)]
 
@@ -124,6 +127,8 @@ def _target_table(
     config: ScoringConfig,
 ) -> pd.DataFrame:
     indices = reliability_indices(scores, config.sand_cone, ci=config.ci)
+    for key in ("cycle", "target"):  # plain text from here on: cycles compare as text
+        indices[key] = indices[key].astype(str)
     overall_items = items.index[items["kind"] == "overall"]
     overall = answers[answers["item"].isin(overall_items)]
     values = overall["value"].dropna()
@@ -168,5 +173,7 @@ def _target_table(
         now["tier"] = now["tier"].map(NAMES)
         rows.append(now.reset_index())
     table = pd.concat(rows, ignore_index=True)
-    table["shown"] = table["n_raters"] >= k
+    # every number in the row must stand on k raters: the thinnest layer and the NPS too
+    overall_ok = table["n_overall"].isna() | (table["n_overall"] >= k)
+    table["shown"] = (table["n_raters"] >= k) & (table["min_layer_raters"] >= k) & overall_ok
     return table[list(TARGET_COLUMNS)]

@@ -105,8 +105,16 @@ def shrunk_scores(
     of target i's mean (its ICC(1,k) at k = nᵢ). The shrinkage centre μ is the
     precision-weighted mean of target means, weights 1 / (τ² + σ²/nᵢ). Then
     shrunk = μ + λᵢ (x̄ᵢ − μ), with posterior variance λᵢ σ²/nᵢ. When τ² = 0 every target
-    is shrunk to μ; when σ² is not computable (every target has one rater) λ is NaN and
-    the mean is left unshrunk.
+    is shrunk to μ; with no rater noise at all (σ² = 0) λ = 1; when σ² is not computable
+    (every target has one rater) λ is NaN and the mean is left unshrunk.
+
+    The posterior variance adds Morris's terms for the estimated centre and τ²:
+    λσ²/nᵢ + B²/Σw + 2/(k − 3) · B²(x̄ᵢ − μ)², B = 1 − λᵢ, k targets (k − 3 floored at 1).
+
+    References
+    ----------
+    Morris, C. N. (1983). Parametric empirical Bayes inference: theory and applications.
+    Journal of the American Statistical Association, 78(381).
 
     Returns
     -------
@@ -133,20 +141,34 @@ def shrunk_scores(
     tau2, sigma2 = means["tau2"].to_numpy(), means["sigma2"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         error = sigma2 / n
-        lam = tau2 / (tau2 + error)
-        weight = 1 / (tau2 + error)
-    lam = np.where(np.isfinite(lam), lam, np.where(tau2 == 0, 0.0, np.nan))
+        total = tau2 + error
+        lam = np.where(error == 0, 1.0, tau2 / total)  # no rater noise: the mean is exact
+        weight = np.where(total > 0, 1 / total, 1.0)  # all alike: weigh targets equally
+    lam = np.where(np.isfinite(lam), lam, np.nan)
     means["lambda"] = lam
     means["weight"] = np.where(np.isfinite(weight), weight, np.nan)
     weighted = means.assign(wx=means["weight"] * means["mean"])
     centre = weighted.groupby(by, sort=True, observed=True)[["wx", "weight"]].sum()
     means = means.join((centre["wx"] / centre["weight"]).rename("centre"), on=by)
+    means = means.join(centre["weight"].rename("total_weight"), on=by)
+    means = means.join(
+        means.groupby(by, sort=True, observed=True)[target].size().rename("k"), on=by
+    )
     lam_known = means["lambda"].notna()
     means["shrunk"] = np.where(
         lam_known,
         means["centre"] + means["lambda"] * (means["mean"] - means["centre"]),
         means["mean"],
     )
-    means["posterior_sd"] = np.sqrt(means["lambda"] * error)
+    # Morris (1983): besides λσ²/n, the centre and τ² are estimated too; without these
+    # terms intervals under-cover when there are few targets
+    b = 1 - means["lambda"]
+    spread = means["mean"] - means["centre"]
+    extra_k = 2 / np.maximum(means["k"] - 3, 1)
+    with np.errstate(invalid="ignore"):
+        variance = (
+            means["lambda"] * error + b**2 / means["total_weight"] + extra_k * b**2 * spread**2
+        )
+    means["posterior_sd"] = np.sqrt(variance)
     columns = [*by, target, "n_raters", "mean", "lambda", "centre", "shrunk", "posterior_sd"]
     return means[[*columns, "tau2", "sigma2"]]

@@ -88,9 +88,12 @@ def reliability_indices(
     shrunk = shrunk_scores(layers, ["cycle", "layer"])
     wide = shrunk.pivot_table(
         index=["cycle", "target"], columns="layer",
-        values=["shrunk", "mean", "posterior_sd", "lambda"], aggfunc="first",
+        values=["shrunk", "mean", "posterior_sd", "lambda", "n_raters"], aggfunc="first",
+        dropna=False, observed=True,
     )  # fmt: skip
-    raters = layers.groupby(["cycle", "target"], sort=True)["rater"].nunique()
+    raters = layers.groupby(["cycle", "target"], sort=True, observed=True)["rater"].nunique()
+    # dropna=False keeps all-NaN value columns, and with them unrated (cycle, target) pairs
+    wide = wide[wide.index.isin(raters.index)]
     out = pd.DataFrame(index=wide.index)
     out["n_raters"] = raters.reindex(wide.index).to_numpy()
     shrunk_layers = _layer_matrix(wide, "shrunk")
@@ -107,13 +110,14 @@ def reliability_indices(
         correlation = _within_target_correlation(layers[layers["cycle"] == cycle])
         chol = np.linalg.cholesky(correlation)
         z = rng.standard_normal((DRAWS, len(LAYERS))) @ chol.T  # shared draws, one cycle
-        draws = (
-            shrunk_layers[rows][None, :, :] + z[:, None, :] * np.nan_to_num(sds[rows])[None, :, :]
-        )
+        # an unknown spread stays unknown (NaN), never a falsely certain 0
+        draws = shrunk_layers[rows][None, :, :] + z[:, None, :] * sds[rows][None, :, :]
         index, _ = capped_index(draws, sand_cone)
         tail = (1 - ci) / 2
         low[rows] = np.quantile(index, tail, axis=0)
         high[rows] = np.quantile(index, 1 - tail, axis=0)
+    # the smallest number of raters behind any layer: what anonymity must be judged on
+    out["min_layer_raters"] = np.nanmin(_layer_matrix(wide, "n_raters"), axis=1, initial=np.inf)
     out["ri_low"], out["ri_high"] = low, high
     for k, layer in enumerate(LAYERS):
         out[layer] = shrunk_layers[:, k]

@@ -81,7 +81,7 @@ def scored_world() -> dict[str, pd.DataFrame]:
 def test_ninety_percent_intervals_cover_the_true_index(
     scored_world: dict[str, pd.DataFrame],
 ) -> None:
-    sites = scored_world["sponsor_rates_site"]
+    sites = scored_world["sponsor_rates_site"].dropna(subset=["reliability_index", "ri_low"])
     covered = (sites["ri_low"] <= sites["true_index"]) & (sites["true_index"] <= sites["ri_high"])
     assert 0.85 <= covered.mean() <= 0.95, (
         f"coverage {covered.mean():.3f} over {len(sites)} targets"
@@ -99,7 +99,7 @@ def test_shrunk_index_ranks_targets_closer_to_the_truth(
 ) -> None:
     from scipy.stats import spearmanr
 
-    sites = scored_world["sponsor_rates_site"]
+    sites = scored_world["sponsor_rates_site"].dropna(subset=["reliability_index"])
     raw_error = ((sites["raw_index"] - sites["true_index"]) ** 2).mean()
     shrunk_error = ((sites["reliability_index"] - sites["true_index"]) ** 2).mean()
     assert shrunk_error < raw_error
