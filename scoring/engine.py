@@ -168,7 +168,15 @@ def _target_table(
             }
         )
         decisions = assign_tiers(evidence, previous, config.tiers)
-        previous = decisions[["target", "tier", "candidate"]]
+        # each target's last decision carries over cycles it was not rated in
+        latest = decisions[["target", "tier", "candidate"]]
+        previous = (
+            latest
+            if previous is None
+            else pd.concat(
+                [previous[~previous["target"].isin(latest["target"])], latest], ignore_index=True
+            )
+        )
         now = now.join(decisions.set_index("target")[["tier", "tier_trace"]])
         now["tier"] = now["tier"].map(NAMES)
         rows.append(now.reset_index())

@@ -39,8 +39,8 @@ class TierEvidence:
 class TierDecision:
     """The rules' verdict for one partner and cycle."""
 
-    candidate: int
-    """The tier this cycle's evidence alone supports."""
+    candidate: int | None
+    """The tier this cycle's evidence alone supports; None without an index (no evidence)."""
     tier: int
     """The tier assigned after hysteresis."""
     provisional: bool
@@ -54,29 +54,23 @@ def _num(value: float) -> str:
 def candidate_tier(e: TierEvidence, rules: Tiers) -> tuple[int, bool, list[str]]:
     """Return (tier, provisional, reasons) from this cycle's evidence alone.
 
-    Watch is checked first (a partner can be Watch on quality alone, whatever its
-    index), then Strategic, then Preferred; Approved is the default. Too little data
-    (no index, or fewer raters than Strategic asks) gives a provisional Approved unless
-    the interval itself already proves Watch.
+    No index at all gives a provisional Approved. Otherwise Watch is checked first (a
+    partner can be Watch on quality alone, whatever its index), then Strategic, then
+    Preferred; Approved is the default. Fewer raters than Strategic asks only withhold
+    Strategic and mark the tier provisional: the interval already carries the
+    uncertainty of a small sample.
     """
     reasons = [f"RI {_num(e.index)} [{_num(e.low)}–{_num(e.high)}]"]
+    if math.isnan(e.index):
+        return APPROVED, True, [*reasons, "provisional: no index"]
+    few = e.n_raters < rules.strategic_raters
     if not math.isnan(e.high) and e.high < rules.watch_upper_bound:
-        return WATCH, False, [*reasons, f"upper bound {_num(e.high)} < {rules.watch_upper_bound:g}"]
-    if math.isnan(e.index) or e.n_raters < rules.strategic_raters:
-        why = (
-            "no index"
-            if math.isnan(e.index)
-            else f"{e.n_raters} rater(s) < {rules.strategic_raters}"
-        )
-        return APPROVED, True, [*reasons, f"provisional: {why}"]
+        return WATCH, few, [*reasons, f"upper bound {_num(e.high)} < {rules.watch_upper_bound:g}"]
     if not math.isnan(e.quality) and e.quality < rules.watch_quality:
-        return WATCH, False, [*reasons, f"quality {_num(e.quality)} < {rules.watch_quality:g}"]
+        return WATCH, few, [*reasons, f"quality {_num(e.quality)} < {rules.watch_quality:g}"]
     if e.declining and e.index < rules.watch_decline_index:
-        return (
-            WATCH,
-            False,
-            [*reasons, f"significant decline to {_num(e.index)} < {rules.watch_decline_index:g}"],
-        )
+        decline = f"significant decline to {_num(e.index)} < {rules.watch_decline_index:g}"
+        return WATCH, few, [*reasons, decline]
     missing = []
     if not e.low >= rules.strategic_lower_bound:
         missing.append(f"lower bound {_num(e.low)} < {rules.strategic_lower_bound:g}")
@@ -88,6 +82,8 @@ def candidate_tier(e: TierEvidence, rules: Tiers) -> tuple[int, bool, list[str]]
         )
     if e.scored_cycles < rules.strategic_cycles:
         missing.append(f"{e.scored_cycles} scored cycle(s) < {rules.strategic_cycles}")
+    if few:
+        missing.append(f"{e.n_raters} rater(s) < {rules.strategic_raters}")
     if not missing:
         return (
             STRATEGIC,
@@ -95,18 +91,12 @@ def candidate_tier(e: TierEvidence, rules: Tiers) -> tuple[int, bool, list[str]]
             [*reasons, f"lower bound {_num(e.low)} ≥ {rules.strategic_lower_bound:g}"],
         )
     if e.low >= rules.preferred_lower_bound:
-        return PREFERRED, False, [
+        return PREFERRED, few, [
             *reasons, f"lower bound {_num(e.low)} ≥ {rules.preferred_lower_bound:g}",
             f"Strategic not met: {'; '.join(missing)}",
         ]  # fmt: skip
-    return (
-        APPROVED,
-        False,
-        [
-            *reasons,
-            f"Preferred not met: lower bound {_num(e.low)} < {rules.preferred_lower_bound:g}",
-        ],
-    )
+    lower = f"Preferred not met: lower bound {_num(e.low)} < {rules.preferred_lower_bound:g}"
+    return APPROVED, few, [*reasons, lower]
 
 
 def _clear_miss(previous: int, e: TierEvidence, rules: Tiers) -> bool:
@@ -143,6 +133,13 @@ def tier_for(
     """
     candidate, provisional, reasons = candidate_tier(evidence, rules)
     head = f"{NAMES[candidate]}{' (provisional)' if provisional else ''}"
+    if math.isnan(evidence.index):  # no evidence: nothing moves, and nothing is recorded
+        if previous_tier is None:
+            return TierDecision(None, candidate, True, f"{head}: {'; '.join(reasons)}")
+        note = f"stays {NAMES[previous_tier]}: no index this cycle"
+        return TierDecision(
+            None, previous_tier, True, f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}"
+        )
     if previous_tier is None or candidate == previous_tier:
         return TierDecision(candidate, candidate, provisional, f"{head}: {'; '.join(reasons)}")
     if candidate < previous_tier:  # better
@@ -153,22 +150,27 @@ def tier_for(
             )
         note = f"stays {NAMES[previous_tier]}: a promotion must hold for two consecutive cycles"
         return TierDecision(
-            candidate, previous_tier, False, f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}"
-        )
-    if provisional:
-        note = f"stays {NAMES[previous_tier]}: too little data to demote"
-        return TierDecision(
-            candidate, previous_tier, True, f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}"
+            candidate,
+            previous_tier,
+            provisional,
+            f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}",
         )
     if _clear_miss(previous_tier, evidence, rules):
         note = f"demoted from {NAMES[previous_tier]}: missed by at least {rules.demotion_margin:g}"
-        return TierDecision(candidate, candidate, False, f"{head}: {'; '.join(reasons)}; {note}")
+        return TierDecision(
+            candidate, candidate, provisional, f"{head}: {'; '.join(reasons)}; {note}"
+        )
     if previous_candidate is not None and previous_candidate > previous_tier:
         note = f"demoted from {NAMES[previous_tier]}: second consecutive miss"
-        return TierDecision(candidate, candidate, False, f"{head}: {'; '.join(reasons)}; {note}")
+        return TierDecision(
+            candidate, candidate, provisional, f"{head}: {'; '.join(reasons)}; {note}"
+        )
     note = f"stays {NAMES[previous_tier]}: first narrow miss (a demotion needs two)"
     return TierDecision(
-        candidate, previous_tier, False, f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}"
+        candidate,
+        previous_tier,
+        provisional,
+        f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}",
     )
 
 
@@ -178,8 +180,9 @@ def assign_tiers(
     """Return tier decisions for every row of `current`, given last cycle's decisions.
 
     `current` has the TierEvidence fields as columns plus `target`; `previous` (or None)
-    has target, tier, candidate. Rules are a handful of comparisons per partner; they
-    run per row because each decision also writes its sentence.
+    has target, tier, candidate: each target's last decision, however many cycles ago.
+    Rules are a handful of comparisons per partner; they run per row because each
+    decision also writes its sentence.
     """
     before = previous.set_index("target") if previous is not None else pd.DataFrame()
     rows = []
@@ -191,11 +194,11 @@ def assign_tiers(
             declining=bool(row.declining),
         )  # fmt: skip
         last = before.loc[row.target] if row.target in before.index else None
+        last_candidate = (
+            None if last is None or pd.isna(last["candidate"]) else int(last["candidate"])
+        )
         decision = tier_for(
-            evidence,
-            rules,
-            None if last is None else int(last["tier"]),
-            None if last is None else int(last["candidate"]),
+            evidence, rules, None if last is None else int(last["tier"]), last_candidate
         )
         rows.append(
             {"target": row.target, "candidate": decision.candidate, "tier": decision.tier,

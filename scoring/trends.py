@@ -26,8 +26,9 @@ def trends(
 
     Notes
     -----
-    x is the cycle's position (0, 1, …) among the target's last `window` scored cycles,
-    y its index. slope = Sxy / Sxx, s² = Σ residual² / (m − 2), se = √(s² / Sxx),
+    x is the cycle's position among all cycles of the history (so a skipped cycle
+    counts), over the last `window` of them; y the target's index.
+    slope = Sxy / Sxx, s² = Σ residual² / (m − 2), se = √(s² / Sxx),
     p = 2 P(T > |slope / se|), T ~ t(m − 2): the slope and p-value
     `pingouin.linear_regression` reports. Label: improving (p < significance, slope > 0),
     declining (p < significance, slope < 0), otherwise stable; with fewer than
@@ -38,14 +39,16 @@ def trends(
     DataFrame
         target, n_cycles, trend_slope (points per cycle), trend_p, trend, residual_sd.
     """
-    recent = (
-        history.dropna(subset=["reliability_index"])
-        .sort_values(["target", "cycle"])
-        .groupby("target", sort=True)
-        .tail(window)
-        .copy()
-    )
-    recent["x"] = recent.groupby("target").cumcount().astype(float)
+    # x is the cycle's place among all cycles, so a gap counts as time passing, and the
+    # window is the last `window` cycles of the history, not a target's last scores
+    cycles = sorted(history["cycle"].unique())
+    position = {cycle: float(i) for i, cycle in enumerate(cycles)}
+    recent = history.dropna(subset=["reliability_index"]).sort_values(["target", "cycle"]).copy()
+    recent["x"] = recent["cycle"].map(position)
+    recent = recent[recent["x"] > len(cycles) - 1 - window]
+    columns = ["target", "n_cycles", "trend_slope", "trend_p", "residual_sd", "trend"]
+    if recent.empty:  # no computable index anywhere: nothing to fit
+        return pd.DataFrame(columns=columns)
     grouped = recent.groupby("target", sort=True)
     m = grouped["x"].count().astype(float)
     x_mean, y_mean = grouped["x"].mean(), grouped["reliability_index"].mean()
@@ -95,7 +98,7 @@ def predictability(residual_sd: pd.Series, agreement: pd.Series) -> pd.Series:
     >>> predictability(pd.Series([0.0, 10.0, 30.0]), pd.Series([1.0, 0.8, 0.5])).tolist()
     [100.0, 65.0, 25.0]
     """
-    stability = np.maximum(0.0, 1 - residual_sd / STABILITY_SCALE)
+    stability = (1 - residual_sd / STABILITY_SCALE).clip(lower=0.0)
     return 50 * (stability + agreement)
 
 

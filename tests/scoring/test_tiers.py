@@ -93,18 +93,25 @@ CANDIDATES = [
         "Preferred not met",
     ),
     (
-        "provisional: too few raters",
+        "too few raters withholds only Strategic",
         evidence(90, low=85, n_raters=2),
-        APPROVED,
+        PREFERRED,
         True,
         "2 rater(s) < 3",
+    ),
+    (
+        "too few raters can still be Watch on quality",
+        evidence(60, quality=30, n_raters=2),
+        WATCH,
+        True,
+        "quality 30 < 50",
     ),
     ("provisional: no index", evidence(NAN, low=NAN, high=NAN), APPROVED, True, "no index"),
     (
         "few raters but a damning interval",
         evidence(30, high=40, n_raters=1),
         WATCH,
-        False,
+        True,
         "upper bound 40 < 45",
     ),
 ]
@@ -197,12 +204,28 @@ HYSTERESIS = [
         "missed by at least 5",
     ),
     (
-        "too little data never demotes",
-        evidence(50, low=40, n_raters=1),
+        "no index never moves a tier",
+        evidence(NAN, low=NAN, high=NAN),
         PREFERRED,
         PREFERRED,
         PREFERRED,
-        "too little data to demote",
+        "no index this cycle",
+    ),
+    (
+        "a cycle without evidence confirms no promotion",
+        evidence(74, low=68),
+        APPROVED,
+        None,
+        APPROVED,
+        "must hold for two",
+    ),
+    (
+        "a cycle without evidence is no earlier miss",
+        evidence(66, low=62),
+        PREFERRED,
+        None,
+        PREFERRED,
+        "first narrow miss",
     ),
     ("unchanged", evidence(74, low=68), PREFERRED, PREFERRED, PREFERRED, "Preferred:"),
 ]
@@ -226,6 +249,43 @@ def test_trace_reads_like_the_design_example() -> None:
     assert trace == (
         "Preferred: RI 74 [68–80]; lower bound 68 ≥ 65; Strategic not met: lower bound 68 < 80"
     )
+
+
+def test_a_skipped_cycle_keeps_the_earlier_tier() -> None:
+    """Watch in Q1, unrated in Q2, strong in Q3: the promotion must still hold for two cycles."""
+    import numpy as np
+
+    from scoring.config import ScoringConfig
+    from scoring.engine import score
+
+    items = pd.DataFrame(
+        {"dimension": ["q", "q", "d", "d", "s", "s", "c", "c"],
+         "layer": ["quality"] * 2 + ["dependability"] * 2 + ["speed"] * 2 + ["cost"] * 2,
+         "reverse": False, "kind": "likert"},
+        index=["q1", "q2", "d1", "d2", "s1", "s2", "c1", "c2"],
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    rows = []
+    for cycle, level in (("2026-Q1", 1), ("2026-Q3", 5)):
+        for target in ("t0", "t1", "t2", "t3"):
+            if cycle == "2026-Q3" or target == "t0":
+                value_level = level if target == "t0" else 3
+                for r in range(6):
+                    for item in items.index:
+                        v = float(np.clip(value_level + rng.integers(-1, 1), 1, 5))
+                        rows.append((cycle, f"{target}{r}", "o", target, item, v))
+            elif target != "t0":
+                for r in range(6):
+                    for item in items.index:
+                        rows.append(
+                            (cycle, f"{target}{r}", "o", target, item, float(rng.integers(2, 5)))
+                        )
+    data = pd.DataFrame(rows, columns=["cycle", "rater", "rater_org", "target", "item", "value"])
+    targets = score(data, items, 5, "sponsor_rates_site", ScoringConfig()).targets
+    t0 = targets[targets["target"] == "t0"].set_index("cycle")
+    assert t0.at["2026-Q1", "tier"] == "Watch"
+    assert t0.at["2026-Q3", "tier"] == "Watch"
+    assert "must hold for two consecutive cycles" in t0.at["2026-Q3", "tier_trace"]
 
 
 def test_assign_tiers_uses_last_cycle() -> None:

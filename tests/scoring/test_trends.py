@@ -89,3 +89,12 @@ def test_predictability_rewards_steadiness_and_agreement() -> None:
     assert steady > erratic
     assert steady > split
     assert 0 <= min(steady, erratic, split) <= max(steady, erratic, split) <= 100
+
+
+def test_a_skipped_cycle_counts_as_time() -> None:
+    # rated in the 1st, 2nd and 4th of four cycles: x = 0, 1, 3
+    data = history({"a": [60, 62, 0, 66], "b": [50, 50, 50, 50]})
+    data = data[~((data["target"] == "a") & (data["cycle"] == "2025-Q4"))]
+    out = trends(data, window=4).set_index("target")
+    expected = pg.linear_regression(np.array([0.0, 1.0, 3.0]), np.array([60.0, 62.0, 66.0]))
+    assert out.at["a", "trend_slope"] == pytest.approx(expected.set_index("names").at["x1", "coef"])
