@@ -284,29 +284,38 @@ def world_build(seed: int, sites: int, cycles: int, raters: int) -> None:
     build(seed, sites, cycles, raters)
 
 
-@main.command("score")
-@click.option("--cycle", "cycle_key", required=True, help="The cycle to score, e.g. 2026-Q1.")
-@click.option(
+config_option = click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path),
     default=None,
     help="Scoring configuration TOML (defaults: docs/scoring.example.toml).",
 )
+
+
+def scoring_config(path: Path | None) -> Any:
+    """Return the scoring configuration, or stop with the key the file gets wrong."""
+    from scoring.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as error:  # scoring/ knows nothing of RapportError: translate here
+        raise click.ClickException(str(error)) from None
+
+
+@main.command("score")
+@click.option("--cycle", "cycle_key", required=True, help="The cycle to score, e.g. 2026-Q1.")
+@config_option
 def score_command(cycle_key: str, config_path: Path | None) -> None:
     """Score a closed cycle from the database and store the run.
 
     Earlier closed cycles give this one its trend and history; the run stores its
     configuration and code version. Scoring again stores a new run with the same numbers.
     """
-    from scoring.config import ConfigError, load_config
     from surveys.answer_files import code_version
     from surveys.score_runs import score_cycle
 
-    try:
-        config = load_config(config_path)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+    config = scoring_config(config_path)
     with console.status("scoring") as status:
         summary = run(
             lambda: score_cycle(
@@ -330,13 +339,7 @@ def score_command(cycle_key: str, config_path: Path | None) -> None:
     required=True,
     help="A bundled instrument key (site_rates_sponsor, sponsor_rates_site) or a TOML file.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Scoring configuration TOML (defaults: docs/scoring.example.toml).",
-)
+@config_option
 @click.option(
     "--out",
     "out",
@@ -351,15 +354,11 @@ def score_file(answers: Path, instrument: str, config_path: Path | None, out: Pa
     (item: the instrument's item key; empty value: missing; NA: not applicable). Every
     cycle in the file is scored; earlier cycles give later ones their trend and tier.
     """
-    from scoring.config import ConfigError, load_config
     from scoring.engine import score
     from scoring.items import AnswersError
     from surveys.answer_files import instrument_for, read_answers_csv, write_results
 
-    try:
-        config = load_config(config_path)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+    config = scoring_config(config_path)
     spec = instrument_for(instrument)
     table = read_answers_csv(answers)
     with console.status(f"scoring {len(table):,} answers"):
