@@ -8,28 +8,15 @@ for its per-target statistics) is timed on a sample and extrapolated for the spe
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import resource
 import time
-from pathlib import Path
 
 import click
 import pandas as pd
-from rich.console import Console
-from rich.table import Table
+from _report import machine, peak_rss_mb, report
 
 from scoring.config import ScoringConfig
 from scoring.engine import score
 from surveys.world import WorldParameters, bundled_specs, generate_world
-
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def naive_seconds_per_target(answers: pd.DataFrame, items: pd.DataFrame, sample: int) -> float:
@@ -65,9 +52,7 @@ def main(sites: int, raters: int, sample: int) -> None:
     del world
     baseline = peak_rss_mb()
     figures: dict[str, object] = {
-        "machine": (
-            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        ),
+        "machine": machine(),
         "answers": len(answers),
         "rss_before_scoring_mb": round(baseline),
     }
@@ -89,12 +74,7 @@ def main(sites: int, raters: int, sample: int) -> None:
     figures["peak_rss_mb"] = round(peak_rss_mb())
     naive = sum(v for k, v in figures.items() if k.endswith("naive_s_extrapolated"))  # type: ignore[misc]
     figures["speed_up"] = round(naive / total, 1)
-    table = Table("measure", "value", title="Scoring benchmark")
-    for key, value in figures.items():
-        table.add_row(key, str(value))
-    Console().print(table)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scoring.json").write_text(json.dumps(figures, indent=2))
+    report("Scoring benchmark", figures, "scoring")
 
 
 if __name__ == "__main__":

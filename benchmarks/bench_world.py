@@ -8,28 +8,16 @@ the machine they came from.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import platform
-import resource
 import tempfile
 import time
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
+from _report import machine, peak_rss_mb, report
 
 from surveys.database import apply_migrations, engine_for, prepare, use_engine
 from surveys.settings import parse_database_url
 from surveys.world import WorldParameters, build_world, bundled_specs, generate_world
-
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def store(parameters: WorldParameters, url: str) -> float:
@@ -60,9 +48,7 @@ def main(sites: int, cycles: int, raters: int, store_it: bool) -> None:
     world = generate_world(parameters, bundled_specs())
     generate_s = time.perf_counter() - start
     figures: dict[str, object] = {
-        "machine": (
-            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        ),
+        "machine": machine(),
         "parameters": parameters.as_dict(),
         "relationships": len(world.relationships),
         "persons": len(world.persons),
@@ -77,12 +63,7 @@ def main(sites: int, cycles: int, raters: int, store_it: bool) -> None:
             figures["store_sqlite_s"] = round(seconds, 1)
             figures["sqlite_file_mb"] = round(Path(folder, "bench.sqlite").stat().st_size / 2**20)
         figures["total_peak_rss_mb"] = round(peak_rss_mb())
-    table = Table("measure", "value", title="Synthetic world benchmark")
-    for key, value in figures.items():
-        table.add_row(key, str(value))
-    Console().print(table)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "world.json").write_text(json.dumps(figures, indent=2))
+    report("Synthetic world benchmark", figures, "world")
 
 
 if __name__ == "__main__":

@@ -158,6 +158,22 @@ def writing_transaction(engine: Engine) -> Any:
     return engine.transaction()
 
 
+def db_value(value: Any) -> Any:
+    """Return a value as the database driver takes it: None for any missing marker
+    (None, NaN, pandas' NA and NaT), plain Python for numpy scalars and Timestamps."""
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
 async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     """Insert many rows with explicit values (ids included) through the driver's executemany.
 

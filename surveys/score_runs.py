@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import pandas as pd
 from piccolo.columns import (
@@ -32,7 +30,7 @@ from scoring.config import ScoringConfig
 from scoring.engine import ScoreResult, score
 from surveys import audit
 from surveys.cycles import Cycle, CycleStatus, check_transition
-from surveys.database import writing_transaction
+from surveys.database import db_value, writing_transaction
 from surveys.errors import RapportError
 from surveys.instruments import Dimension, Instrument, Item
 from surveys.invitations import Invitation
@@ -171,13 +169,6 @@ async def instrument_items(instrument_id: int) -> tuple[pd.DataFrame, int, str, 
     return items, int(instrument["scale_points"]), instrument["direction"], instrument["key"]
 
 
-def _value(value: Any) -> Any:
-    """Return None for NaN, plain Python numbers otherwise (for the database)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
 async def score_cycle(
     cycle_key: str, config: ScoringConfig, code_version: str, actor: str = "system",
     progress: Callable[[str], None] | None = None,
@@ -270,20 +261,20 @@ async def _store(
                 cycle=cycle_id,
                 target=org_ids[row.target],
                 n_raters=int(row.n_raters),
-                reliability_index=_value(row.reliability_index),
-                ri_low=_value(row.ri_low),
-                ri_high=_value(row.ri_high),
-                raw_index=_value(row.raw_index),
-                plain_score=_value(row.plain_score),
-                quality=_value(row.quality),
-                dependability=_value(row.dependability),
-                speed=_value(row.speed),
-                cost=_value(row.cost),
-                shrinkage=_value(row.shrinkage),
-                predictability=_value(row.predictability),
-                trend_slope=_value(row.trend_slope),
-                trend_p=_value(row.trend_p),
-                nps=_value(row.nps),
+                reliability_index=db_value(row.reliability_index),
+                ri_low=db_value(row.ri_low),
+                ri_high=db_value(row.ri_high),
+                raw_index=db_value(row.raw_index),
+                plain_score=db_value(row.plain_score),
+                quality=db_value(row.quality),
+                dependability=db_value(row.dependability),
+                speed=db_value(row.speed),
+                cost=db_value(row.cost),
+                shrinkage=db_value(row.shrinkage),
+                predictability=db_value(row.predictability),
+                trend_slope=db_value(row.trend_slope),
+                trend_p=db_value(row.trend_p),
+                nps=db_value(row.nps),
                 response_rate=rates.get(row.target),
                 shown=bool(row.shown),
             )
@@ -305,11 +296,11 @@ async def _store(
                 target=org_ids[row.target],
                 dimension=dimension_ids[row.dimension],
                 n_raters=int(row.n_raters),
-                mean=_value(row.mean),
-                low=_value(row.low),
-                high=_value(row.high),
-                top_box=_value(row.top_box),
-                rwg=_value(row.rwg),
+                mean=db_value(row.mean),
+                low=db_value(row.low),
+                high=db_value(row.high),
+                top_box=db_value(row.top_box),
+                rwg=db_value(row.rwg),
                 shown=bool(row.shown),
             )
             for row in dims.itertuples()
@@ -322,9 +313,9 @@ async def _store(
                 run=run_id,
                 dimension=dimension_ids[row.dimension],
                 n_raters=int(row.n_raters),
-                alpha=_value(row.alpha),
-                alpha_low=_value(row.alpha_low),
-                alpha_high=_value(row.alpha_high),
+                alpha=db_value(row.alpha),
+                alpha_low=db_value(row.alpha_low),
+                alpha_high=db_value(row.alpha_high),
             )
             for row in alphas.itertuples()
         )

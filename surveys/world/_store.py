@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from surveys import audit
 from surveys.cycles import Cycle
 from surveys.database import (
     bulk_insert,
+    db_value,
     lock_for_explicit_ids,
     next_id,
     reset_id_sequence,
@@ -137,19 +136,6 @@ async def _summary(world_id: int, parameters: dict[str, Any], reused: bool) -> W
     )
 
 
-def _none(value: Any) -> Any:
-    """Return None for pandas' missing markers, the plain Python value otherwise."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
-
-
 async def _write(world: World, say: Progress) -> int:
     epoch = cycle_window(world.cycles["key"].iloc[0])[0] - dt.timedelta(days=365)
     ids: dict[str, int] = {}
@@ -157,7 +143,7 @@ async def _write(world: World, say: Progress) -> int:
         ids[table._meta.tablename] = await next_id(table)
 
     def org_id(ref: Any) -> int | None:
-        ref = _none(ref)
+        ref = db_value(ref)
         return None if ref is None else ids["organisation"] + int(ref)
 
     say("writing organisations and people")
@@ -183,7 +169,7 @@ async def _write(world: World, say: Progress) -> int:
                 o.slug,
                 o.name,
                 o.kind,
-                _none(o.country),
+                db_value(o.country),
                 org_id(o.network),
                 org_id(o.acts_for),
                 True,
@@ -255,14 +241,14 @@ async def _write(world: World, say: Progress) -> int:
             status=c.status,
             site_instrument=instruments["site_rates_sponsor"],
             sponsor_instrument=instruments["sponsor_rates_site"],
-            opens_at=_none(c.opens_at),
-            closes_at=_none(c.closes_at),
+            opens_at=db_value(c.opens_at),
+            closes_at=db_value(c.closes_at),
             created_at=epoch,
-            status_changed_at=_none(c.closes_at if c.status == "closed" else c.opens_at),
+            status_changed_at=db_value(c.closes_at if c.status == "closed" else c.opens_at),
         )
         await cycle.save()
         cycle_ids[c.key] = int(cycle.id)
-    closes = {c.key: _none(c.closes_at) for c in world.cycles.itertuples()}
+    closes = {c.key: db_value(c.closes_at) for c in world.cycles.itertuples()}
     invitations = world.invitations
     await bulk_insert(
         Invitation,
@@ -292,10 +278,10 @@ async def _write(world: World, say: Progress) -> int:
                 org_id(i.target),
                 token_hash(new_token()),
                 i.status,
-                _none(i.sent_at),
-                _none(i.sent_at),
-                _none(i.opened_at),
-                _none(i.submitted_at),
+                db_value(i.sent_at),
+                db_value(i.sent_at),
+                db_value(i.opened_at),
+                db_value(i.submitted_at),
                 closes[i.cycle],
                 0,
             )
@@ -316,9 +302,9 @@ async def _write(world: World, say: Progress) -> int:
                 ids["invitation"] + int(r.invitation),
                 r.status,
                 r.language,
-                _none(r.started_at),
-                _none(r.submitted_at) or _none(r.started_at),
-                _none(r.submitted_at),
+                db_value(r.started_at),
+                db_value(r.submitted_at) or db_value(r.started_at),
+                db_value(r.submitted_at),
             )
             for r in world.responses.itertuples()
         ],
