@@ -104,16 +104,22 @@ def score(
     return ScoreResult(targets=targets, dimensions=dims, reliability=alphas, notes=notes)
 
 
+def _as_text(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Return `table` with its key columns as plain text.
+
+    The steps group by categorical codes (`coded_answers`); the engine's tables leave
+    them as text, so cycles compare as text and tables from different steps merge.
+    """
+    return table.assign(**{key: table[key].astype(str) for key in keys})
+
+
 def _dimension_table(
     coded: pd.DataFrame, scores: pd.DataFrame, scale_points: int, k: int, config: ScoringConfig
 ) -> pd.DataFrame:
     keys = ["cycle", "target", "dimension"]
-    table = target_scores(scores, keys, ci=config.ci)
-    for key in keys:
-        table[key] = table[key].astype(str)
+    table = _as_text(target_scores(scores, keys, ci=config.ci), keys)
     for extra in (top_box_share(coded, keys, scale_points), rwg(coded, keys, scale_points)):
-        extra[keys] = extra[keys].astype(str)
-        table = table.merge(extra, on=keys, how="left")
+        table = table.merge(_as_text(extra, keys), on=keys, how="left")
     table["shown"] = table["n_raters"] >= k
     return table[list(DIMENSION_COLUMNS)]
 
@@ -126,9 +132,9 @@ def _target_table(
     k: int,
     config: ScoringConfig,
 ) -> pd.DataFrame:
-    indices = reliability_indices(scores, config.sand_cone, ci=config.ci)
-    for key in ("cycle", "target"):  # plain text from here on: cycles compare as text
-        indices[key] = indices[key].astype(str)
+    indices = _as_text(
+        reliability_indices(scores, config.sand_cone, ci=config.ci), ["cycle", "target"]
+    )
     overall_items = items.index[items["kind"] == "overall"]
     overall = answers[answers["item"].isin(overall_items)]
     values = overall["value"].dropna()

@@ -132,45 +132,37 @@ def tier_for(
     far as the evidence supports in one step; noise alone cannot do that twice in a row.
     """
     candidate, provisional, reasons = candidate_tier(evidence, rules)
-    head = f"{NAMES[candidate]}{' (provisional)' if provisional else ''}"
-    if math.isnan(evidence.index):  # no evidence: nothing moves, and nothing is recorded
-        if previous_tier is None:
-            return TierDecision(None, candidate, True, f"{head}: {'; '.join(reasons)}")
-        note = f"stays {NAMES[previous_tier]}: no index this cycle"
+    recorded = None if math.isnan(evidence.index) else candidate  # no index: no evidence
+    body = "; ".join(reasons)
+
+    def moves(note: str | None = None) -> TierDecision:
+        label = f"{NAMES[candidate]}{' (provisional)' if provisional else ''}"
         return TierDecision(
-            None, previous_tier, True, f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}"
+            recorded, candidate, provisional, f"{label}: {body}" + (f"; {note}" if note else "")
         )
-    if previous_tier is None or candidate == previous_tier:
-        return TierDecision(candidate, candidate, provisional, f"{head}: {'; '.join(reasons)}")
+
+    def stays(tier: int, note: str) -> TierDecision:
+        return TierDecision(recorded, tier, provisional, f"{NAMES[tier]}: {body}; {note}")
+
+    if previous_tier is None:
+        return moves()
+    if recorded is None:  # nothing moves without evidence
+        return stays(previous_tier, f"stays {NAMES[previous_tier]}: no index this cycle")
+    if candidate == previous_tier:
+        return moves()
     if candidate < previous_tier:  # better
         if previous_candidate is not None and previous_candidate <= candidate:
-            note = f"promoted from {NAMES[previous_tier]}: held for two cycles"
-            return TierDecision(
-                candidate, candidate, provisional, f"{head}: {'; '.join(reasons)}; {note}"
-            )
+            return moves(f"promoted from {NAMES[previous_tier]}: held for two cycles")
         note = f"stays {NAMES[previous_tier]}: a promotion must hold for two consecutive cycles"
-        return TierDecision(
-            candidate,
-            previous_tier,
-            provisional,
-            f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}",
-        )
+        return stays(previous_tier, note)
     if _clear_miss(previous_tier, evidence, rules):
-        note = f"demoted from {NAMES[previous_tier]}: missed by at least {rules.demotion_margin:g}"
-        return TierDecision(
-            candidate, candidate, provisional, f"{head}: {'; '.join(reasons)}; {note}"
+        return moves(
+            f"demoted from {NAMES[previous_tier]}: missed by at least {rules.demotion_margin:g}"
         )
     if previous_candidate is not None and previous_candidate > previous_tier:
-        note = f"demoted from {NAMES[previous_tier]}: second consecutive miss"
-        return TierDecision(
-            candidate, candidate, provisional, f"{head}: {'; '.join(reasons)}; {note}"
-        )
-    note = f"stays {NAMES[previous_tier]}: first narrow miss (a demotion needs two)"
-    return TierDecision(
-        candidate,
-        previous_tier,
-        provisional,
-        f"{NAMES[previous_tier]}: {'; '.join(reasons)}; {note}",
+        return moves(f"demoted from {NAMES[previous_tier]}: second consecutive miss")
+    return stays(
+        previous_tier, f"stays {NAMES[previous_tier]}: first narrow miss (a demotion needs two)"
     )
 
 
