@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scoring.anonymity import disclosable_subgroups, minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
 from scoring.indices import rwg, target_scores, top_box_share
 from scoring.items import AnswersError, coded_answers, rater_dimension_scores
@@ -25,7 +26,10 @@ TARGET_COLUMNS = (
     "cycle", "target", "n_raters", "reliability_index", "ri_low", "ri_high", "raw_index",
     "plain_score", "quality", "dependability", "speed", "cost", "lambda", "predictability",
     "trend_slope", "trend_p", "nps", "tier", "tier_trace", "shown",
+    "comments_shown", "provisional",
 )  # fmt: skip
+"""targets.csv's columns: the issue's list, then whether comments may be shown and whether
+the tier is provisional (data too thin for a confident tier)."""
 DIMENSION_COLUMNS = (
     "cycle", "target", "dimension", "n_raters", "mean", "low", "high", "top_box", "rwg", "shown",
 )  # fmt: skip
@@ -44,29 +48,6 @@ class ScoreResult:
     """Cronbach's alpha per cycle and dimension (RELIABILITY_COLUMNS)."""
     notes: dict[str, str] = field(default_factory=dict)
     """Column name → why its empty cells are empty."""
-
-
-def minimum_raters(direction: str, config: ScoringConfig) -> int:
-    """Return k, the raters an aggregate needs before the rated party may see it."""
-    if direction == "site_rates_sponsor":
-        return config.anonymity.site_rates_sponsor
-    if direction == "sponsor_rates_site":
-        return config.anonymity.sponsor_rates_site
-    raise ValueError(f"unknown direction {direction!r}")
-
-
-def subgroup_shown(group_n: int, subgroup_n: int, k: int) -> bool:
-    """Whether a sub-group may be shown beside its group without disclosure by difference.
-
-    DESIGN.md §4: the sub-group needs k raters, and so does the rest of the group, or
-    the two side by side would reveal the few raters outside the sub-group.
-
-    Examples
-    --------
-    >>> subgroup_shown(5, 4, 3), subgroup_shown(8, 4, 3), subgroup_shown(8, 2, 3)
-    (False, True, False)
-    """
-    return subgroup_n >= k and (group_n - subgroup_n == 0 or group_n - subgroup_n >= k)
 
 
 def score(
@@ -88,6 +69,8 @@ def score(
     dimension_scores = rater_dimension_scores(coded, items, scale_points)
     dims = _dimension_table(coded, dimension_scores, scale_points, k, config)
     targets = _target_table(answers, items, dimension_scores, dims, k, config)
+    targets["comments_shown"] = targets["n_raters"] >= minimum_commenters(direction, config)
+    targets = targets[list(TARGET_COLUMNS)]
     alphas = dimension_alphas(coded, config.alpha_ci)[list(RELIABILITY_COLUMNS)]
     notes = {
         "ri_low": "empty where the index has no interval (a layer without any rater score)",
@@ -100,8 +83,84 @@ def score(
         "low": "empty with a single rater (no interval from one score)",
         "rwg": "empty with a single rater (agreement needs two)",
         "alpha": "empty with fewer than two responses or two items",
+        "comments_shown": "comments need more raters than numbers (DESIGN.md §4)",
     }
     return ScoreResult(targets=targets, dimensions=dims, reliability=alphas, notes=notes)
+
+
+VIEW_SEPARATOR = "\x1f"
+"""Joins a view's organisation and target into one key while the view is scored."""
+
+
+def score_views(
+    answers: pd.DataFrame,
+    items: pd.DataFrame,
+    scale_points: int,
+    direction: str,
+    config: ScoringConfig,
+    pooled: ScoreResult,
+    by: str = "rater_org",
+) -> ScoreResult:
+    """Return each target as seen by one group of its raters: one site's view of a sponsor.
+
+    Parameters
+    ----------
+    answers, items, scale_points, direction, config
+        As for `score`; `answers` also has the column `by`.
+    pooled
+        `score` of the same answers: every view is a sub-group of its pooled target.
+    by
+        The column naming whose view a rating belongs to: `rater_org` for a
+        relationship seen by one organisation's raters, or an assessor (the sponsor a
+        CRO rates on behalf of, a site's network). Rows without one are left out.
+
+    Notes
+    -----
+    Each (view, target) pair is scored as a target of its own, by the same method:
+    shrunk towards the other pairs, with its own trend and tier history (the tier the
+    assessor gives). `shown` adds to the pooled rule the one against disclosure by
+    difference (`scoring.anonymity.disclosable_subgroups`), so a view never reveals
+    the raters outside it; `comments_shown` likewise.
+
+    Returns
+    -------
+    ScoreResult
+        targets and dimensions with the column `by` first; reliability as `score`'s.
+    """
+    viewed = answers.dropna(subset=[by])
+    viewed = viewed.assign(
+        target=viewed[by].astype(str) + VIEW_SEPARATOR + viewed["target"].astype(str)
+    )
+    result = score(viewed, items, scale_points, direction, config)
+    targets = _split_view(result.targets, by)
+    dims = _split_view(result.dimensions, by)
+    k = minimum_raters(direction, config)
+    group = ["cycle", "target"]
+    targets = targets.merge(
+        pooled.targets[[*group, "n_raters"]].rename(columns={"n_raters": "group_n"}), on=group
+    )
+    targets["shown"] = disclosable_subgroups(targets, group, "n_raters", "group_n", "shown", k)
+    targets["comments_shown"] = disclosable_subgroups(
+        targets, group, "n_raters", "group_n", "comments_shown",
+        minimum_commenters(direction, config),
+    )  # fmt: skip
+    group = ["cycle", "target", "dimension"]
+    dims = dims.merge(
+        pooled.dimensions[[*group, "n_raters"]].rename(columns={"n_raters": "group_n"}), on=group
+    )
+    dims["shown"] = disclosable_subgroups(dims, group, "n_raters", "group_n", "shown", k)
+    return ScoreResult(
+        targets=targets[[by, *TARGET_COLUMNS]],
+        dimensions=dims[[by, *DIMENSION_COLUMNS]],
+        reliability=result.reliability,
+        notes=result.notes,
+    )
+
+
+def _split_view(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Return a view's table with its joined key split back into `by` and target."""
+    parts = table["target"].str.split(VIEW_SEPARATOR, n=1, expand=True)
+    return table.assign(**{by: parts[0], "target": parts[1]})
 
 
 def _as_text(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -183,11 +242,11 @@ def _target_table(
                 [previous[~previous["target"].isin(latest["target"])], latest], ignore_index=True
             )
         )
-        now = now.join(decisions.set_index("target")[["tier", "tier_trace"]])
+        now = now.join(decisions.set_index("target")[["tier", "tier_trace", "provisional"]])
         now["tier"] = now["tier"].map(NAMES)
         rows.append(now.reset_index())
     table = pd.concat(rows, ignore_index=True)
     # every number in the row must stand on k raters: the thinnest layer and the NPS too
     overall_ok = table["n_overall"].isna() | (table["n_overall"] >= k)
     table["shown"] = (table["n_raters"] >= k) & (table["min_layer_raters"] >= k) & overall_ok
-    return table[list(TARGET_COLUMNS)]
+    return table

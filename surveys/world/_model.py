@@ -187,13 +187,18 @@ class World:
     truth: pd.DataFrame
     instruments: dict[str, InstrumentSpec] = field(repr=False)
 
-    def answers_for_scoring(self) -> pd.DataFrame:
-        """Submitted answers in the scoring engine's long format.
+    def answers_for_scoring(self, direction: str | None = None) -> pd.DataFrame:
+        """Submitted answers in the scoring engine's long format, of one direction or both.
 
         Columns: cycle, rater, rater_org, target, item, value (float; NaN when skipped),
         not_applicable. Raters, organisations and targets are named by slug / e-mail.
+        The two instruments share item keys (the overall item), so scoring needs one
+        direction at a time.
         """
         submitted = self.responses.loc[self.responses["status"] == "submitted", "invitation"]
+        if direction is not None:
+            mine = self.invitations.loc[self.invitations["direction"] == direction, "ref"]
+            submitted = submitted[submitted.isin(mine)]
         inv = self.invitations.set_index("ref").loc[submitted]
         ans = self.answers[self.answers["invitation"].isin(submitted)]
         ans = ans[ans["text"].isna()]

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.config import ScoringConfig
-from scoring.engine import score, subgroup_shown
+from scoring.engine import score
 from scoring.indices import shrunk_scores, target_scores
 from scoring.items import coded_answers, rater_dimension_scores
 
@@ -103,11 +103,3 @@ def test_suppressed_cells_are_never_shown_to_the_rated_party(answers: pd.DataFra
     assert (result.targets.loc[result.targets["shown"], "n_raters"] >= k).all()
     assert (result.dimensions.loc[result.dimensions["shown"], "n_raters"] >= k).all()
     assert not result.dimensions.loc[result.dimensions["n_raters"] < k, "shown"].any()
-
-
-@given(group=st.integers(0, 40), sub=st.integers(0, 40), k=st.integers(3, 8))
-def test_no_subgroup_is_shown_that_discloses_by_difference(group: int, sub: int, k: int) -> None:
-    sub = min(sub, group)
-    if subgroup_shown(group, sub, k):
-        assert sub >= k
-        assert group - sub == 0 or group - sub >= k

@@ -317,10 +317,8 @@ def test_tiers_from_estimates_track_tiers_from_the_truth() -> None:
     frames = []
     for seed in (1, 2, 3):
         world = generate_world(WorldParameters(seed=seed, sites=160, cycles=4), specs)
-        answers = world.answers_for_scoring()
-        estimated = score(
-            answers[answers["item"].isin(items.index)], items, 5, spec.direction, ScoringConfig()
-        ).targets
+        answers = world.answers_for_scoring(spec.direction)
+        estimated = score(answers, items, 5, spec.direction, ScoringConfig()).targets
         slugs = world.organisations.set_index("ref")["slug"]
         truth = world.truth.assign(target=world.truth["target"].map(slugs))
         profile = truth.groupby("target")["profile"].first()

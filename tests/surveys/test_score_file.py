@@ -24,8 +24,7 @@ HEADER = "cycle,rater,rater_org,target,item,value\n"
 def answers_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     specs = bundled_specs()
     world = generate_world(WorldParameters(seed=3, sites=20, cycles=3), specs)
-    table = world.answers_for_scoring()
-    table = table[table["item"].isin(specs["sponsor_rates_site"].item_table().index)].copy()
+    table = world.answers_for_scoring("sponsor_rates_site")
     text = table["value"].map(lambda v: "" if np.isnan(v) else str(int(v)))
     text[table["not_applicable"].to_numpy()] = "NA"
     table["value"] = text
