@@ -15,8 +15,9 @@ import pandas as pd
 
 from scoring.anonymity import disclosable_subgroups, minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
+from scoring.gaps import derived_importance, escalation_flags, fix_first
 from scoring.indices import rwg, target_scores, top_box_share
-from scoring.items import AnswersError, coded_answers, rater_dimension_scores
+from scoring.items import AnswersError, coded_answers, rater_dimension_scores, to_percent
 from scoring.reliability import dimension_alphas
 from scoring.sand_cone import reliability_indices
 from scoring.tiers import NAMES, assign_tiers
@@ -34,6 +35,13 @@ DIMENSION_COLUMNS = (
     "cycle", "target", "dimension", "n_raters", "mean", "low", "high", "top_box", "rwg", "shown",
 )  # fmt: skip
 RELIABILITY_COLUMNS = ("cycle", "dimension", "alpha", "alpha_low", "alpha_high", "n_raters")
+IMPORTANCE_COLUMNS = (
+    "cycle", "target", "dimension", "mean", "stated_importance", "derived_importance",
+    "importance", "quadrant", "fix_first", "shown",
+)  # fmt: skip
+FLAG_COLUMNS = ("cycle", "target", "flag", "dimension", "detail", "shown")
+IMPORTANCE_POINTS = 5
+"""Stated importance is asked on a 1–5 scale whatever the instrument's agreement scale."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,12 @@ class ScoreResult:
     """One row per cycle, target and dimension (DIMENSION_COLUMNS)."""
     reliability: pd.DataFrame
     """Cronbach's alpha per cycle and dimension (RELIABILITY_COLUMNS)."""
+    importance: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=IMPORTANCE_COLUMNS)
+    )
+    """Importance against performance per cycle, target and dimension (IMPORTANCE_COLUMNS)."""
+    flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FLAG_COLUMNS))
+    """Escalation flags, one row per flag (FLAG_COLUMNS)."""
     notes: dict[str, str] = field(default_factory=dict)
     """Column name → why its empty cells are empty."""
 
@@ -56,11 +70,14 @@ def score(
     scale_points: int,
     direction: str,
     config: ScoringConfig,
+    response_rates: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Return the score run's tables for one instrument's answers (every cycle in them).
 
-    Raises AnswersError for answers the instrument cannot have produced; thin data
-    (one rater, one target, one item answered) gives empty cells explained in `notes`.
+    `response_rates` (cycle, target, response_rate), when invitations are known, lets a
+    collapse in responses raise a flag. Raises AnswersError for answers the instrument
+    cannot have produced; thin data (one rater, one target, one item answered) gives
+    empty cells explained in `notes`.
     """
     k = minimum_raters(direction, config)
     coded = coded_answers(answers, items, scale_points)
@@ -72,6 +89,8 @@ def score(
     targets["comments_shown"] = targets["n_raters"] >= minimum_commenters(direction, config)
     targets = targets[list(TARGET_COLUMNS)]
     alphas = dimension_alphas(coded, config.alpha_ci)[list(RELIABILITY_COLUMNS)]
+    importance = _importance_table(answers, items, dimension_scores, dims)
+    flags = _flag_table(targets, dims, items, response_rates)
     notes = {
         "ri_low": "empty where the index has no interval (a layer without any rater score)",
         "reliability_index": "empty where a target lacks a score on one of the four layers",
@@ -84,8 +103,14 @@ def score(
         "rwg": "empty with a single rater (agreement needs two)",
         "alpha": "empty with fewer than two responses or two items",
         "comments_shown": "comments need more raters than numbers (DESIGN.md §4)",
+        "stated_importance": "empty where nobody rated the dimension's importance",
+        "derived_importance": "empty with fewer than three raters answering the overall item",
+        "quadrant": "empty where the dimension's importance is unknown",
     }
-    return ScoreResult(targets=targets, dimensions=dims, reliability=alphas, notes=notes)
+    return ScoreResult(
+        targets=targets, dimensions=dims, reliability=alphas, importance=importance,
+        flags=flags, notes=notes,
+    )  # fmt: skip
 
 
 VIEW_SEPARATOR = "\x1f"
@@ -149,16 +174,30 @@ def score_views(
         pooled.dimensions[[*group, "n_raters"]].rename(columns={"n_raters": "group_n"}), on=group
     )
     dims["shown"] = disclosable_subgroups(dims, group, "n_raters", "group_n", "shown", k)
+    cell = ["cycle", by, "target", "dimension"]
+    importance = _split_view(result.importance, by).drop(columns="shown")
+    importance = importance.merge(dims[[*cell, "shown"]], on=cell, how="left")
+    flags = _split_view(result.flags, by).drop(columns="shown")
+    flags = flags.merge(dims[[*cell, "shown"]], on=cell, how="left").merge(
+        targets[["cycle", by, "target", "shown"]].rename(columns={"shown": "row_shown"}),
+        on=["cycle", by, "target"], how="left",
+    )  # fmt: skip
+    # a flag is shown when what it quotes is: the dimension's cell, or the target's row
+    flags["shown"] = flags["shown"].fillna(flags["row_shown"]).fillna(False).astype(bool)
     return ScoreResult(
         targets=targets[[by, *TARGET_COLUMNS]],
         dimensions=dims[[by, *DIMENSION_COLUMNS]],
         reliability=result.reliability,
+        importance=importance[[by, *IMPORTANCE_COLUMNS]],
+        flags=flags[[by, *FLAG_COLUMNS]],
         notes=result.notes,
     )
 
 
 def _split_view(table: pd.DataFrame, by: str) -> pd.DataFrame:
     """Return a view's table with its joined key split back into `by` and target."""
+    if table.empty:
+        return table.assign(**{by: pd.Series(dtype=object)})
     parts = table["target"].str.split(VIEW_SEPARATOR, n=1, expand=True)
     return table.assign(**{by: parts[0], "target": parts[1]})
 
@@ -170,6 +209,81 @@ def _as_text(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     them as text, so cycles compare as text and tables from different steps merge.
     """
     return table.assign(**{key: table[key].astype(str) for key in keys})
+
+
+def _importance_table(
+    answers: pd.DataFrame, items: pd.DataFrame, scores: pd.DataFrame, dims: pd.DataFrame
+) -> pd.DataFrame:
+    """Step 11: stated and derived importance beside performance, and what to fix first.
+
+    Stated importance is the mean of raters' 1–5 importance answers on 0–100; derived
+    importance the correlation of dimension scores with the overall item, over all
+    targets of the cycle. A target's dimensions are ranked on stated importance where
+    its raters gave any, else on derived importance (the two are not on one scale).
+    """
+    kinds = answers["item"].map(items["kind"])
+    stated = answers[(kinds == "importance").to_numpy()].dropna(subset=["value"])
+    values = stated["value"]
+    bad = (values < 1) | (values > IMPORTANCE_POINTS) | (values != np.round(values))
+    if bad.any():
+        row = int(answers.index.get_loc(values.index[bad.to_numpy()][0]))
+        raise AnswersError(
+            f"row {row}, column value: {values[bad].iloc[0]:g} is not an importance on the "
+            f"1–{IMPORTANCE_POINTS} scale"
+        )
+    keys = ["cycle", "target", "dimension"]
+    stated_mean = (
+        stated.assign(dimension=stated["item"].map(items["dimension"]))
+        .groupby(keys)["value"]
+        .mean()
+        .map(lambda x: to_percent(x, IMPORTANCE_POINTS))
+        .rename("stated_importance")
+        .reset_index()
+    )
+    overall = answers[(kinds == "overall").to_numpy()][["cycle", "rater", "target", "value"]]
+    derived = derived_importance(
+        _as_text(scores, ["cycle", "rater", "target", "dimension"]), overall
+    )
+    table = dims[[*keys, "mean", "shown"]].merge(_as_text(stated_mean, keys), on=keys, how="left")
+    table = table.merge(
+        _as_text(derived, ["cycle", "dimension"]), on=["cycle", "dimension"], how="left"
+    )
+    any_stated = table.groupby(["cycle", "target"])["stated_importance"].transform("count") > 0
+    table["importance"] = np.where(
+        any_stated, table["stated_importance"], table["derived_importance"]
+    )
+    ranked = fix_first(table.drop(columns="importance"), table[[*keys, "importance"]])
+    ranked["quadrant"] = ranked["quadrant"].where(ranked["importance"].notna(), None)
+    return ranked[list(IMPORTANCE_COLUMNS)]
+
+
+def _flag_table(
+    targets: pd.DataFrame, dims: pd.DataFrame, items: pd.DataFrame, rates: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Step 13: escalation flags, each shown only where what it quotes may be shown."""
+    floors = (
+        items.dropna(subset=["dimension"]).groupby("dimension")["floor"].first()
+        if "floor" in items.columns
+        else pd.Series(dtype=float)
+    )
+    flags = escalation_flags(targets, dims, floors, rates)
+    shown_row = targets.set_index(["cycle", "target"])["shown"]
+    previous = (
+        targets.sort_values(["target", "cycle"])
+        .assign(before=lambda t: t.groupby("target")["shown"].shift(1))
+        .set_index(["cycle", "target"])["before"]
+    )
+    shown_cell = dims.set_index(["cycle", "target", "dimension"])["shown"]
+    row = pd.MultiIndex.from_frame(flags[["cycle", "target"]])
+    cell = pd.MultiIndex.from_frame(flags[["cycle", "target", "dimension"]])
+    cell_shown = shown_cell.reindex(cell).fillna(False).to_numpy(dtype=bool)
+    both_rows_shown = shown_row.reindex(row).fillna(False) & previous.reindex(row).fillna(False)
+    flags["shown"] = np.select(
+        [flags["flag"] == "under_floor", flags["flag"] == "significant_drop"],
+        [cell_shown, both_rows_shown.to_numpy(dtype=bool)],
+        True,  # a response rate quotes no rating
+    ).astype(bool)
+    return flags[list(FLAG_COLUMNS)]
 
 
 def _dimension_table(

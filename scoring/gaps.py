@@ -79,6 +79,8 @@ def derived_importance(dimension_scores: pd.DataFrame, overall: pd.DataFrame) ->
             return float("nan")
         return float(np.corrcoef(group["score"], group["overall"])[0, 1])
 
+    if pairs.empty:
+        return pd.DataFrame(columns=["cycle", "dimension", "derived_importance"])
     result = pairs.groupby(["cycle", "dimension"], sort=True)[["score", "overall"]].apply(pearson)
     return result.rename("derived_importance").reset_index()
 
@@ -137,34 +139,31 @@ def escalation_flags(
     Returns
     -------
     DataFrame
-        cycle, target, flag (significant_drop, under_floor, response_collapse), detail.
+        cycle, target, flag (significant_drop, under_floor, response_collapse),
+        dimension (for under_floor; else None), detail.
     """
-    flags = []
+    flags: list[tuple[object, object, str, object, str]] = []
     ordered = targets.sort_values(["target", "cycle"])
     previous = ordered.groupby("target")[["cycle", "reliability_index", "ri_low"]].shift(1)
     dropped = ordered["ri_high"] < previous["ri_low"]
     for row, before in zip(
         ordered[dropped].itertuples(), previous[dropped].itertuples(), strict=True
     ):
-        flags.append(
-            {"cycle": row.cycle, "target": row.target, "flag": "significant_drop",
-             "detail": f"RI {row.reliability_index:.0f} [{row.ri_low:.0f}–{row.ri_high:.0f}], "
-                       f"below {before.cycle}'s lower bound {before.ri_low:.0f}"}
-        )  # fmt: skip
+        detail = (
+            f"RI {row.reliability_index:.0f} [{row.ri_low:.0f}–{row.ri_high:.0f}], "
+            f"below {before.cycle}'s lower bound {before.ri_low:.0f}"
+        )
+        flags.append((row.cycle, row.target, "significant_drop", None, detail))
     floor = dimensions["dimension"].map(floors)
     under = dimensions[dimensions["mean"] < floor]
     for row, limit in zip(under.itertuples(), floor[under.index], strict=True):
-        flags.append(
-            {"cycle": row.cycle, "target": row.target, "flag": "under_floor",
-             "detail": f"{row.dimension} {row.mean:.0f} < floor {limit:g}"}
-        )  # fmt: skip
+        detail = f"{row.dimension} {row.mean:.0f} < floor {limit:g}"
+        flags.append((row.cycle, row.target, "under_floor", row.dimension, detail))
     if response_rates is not None:
         rates = response_rates.sort_values(["target", "cycle"])
         before = rates.groupby("target")["response_rate"].shift(1)
         fell = rates["response_rate"] < collapse * before
         for row, was in zip(rates[fell].itertuples(), before[fell], strict=True):
-            flags.append(
-                {"cycle": row.cycle, "target": row.target, "flag": "response_collapse",
-                 "detail": f"response rate {row.response_rate:.0%}, was {was:.0%}"}
-            )  # fmt: skip
-    return pd.DataFrame(flags, columns=["cycle", "target", "flag", "detail"])
+            detail = f"response rate {row.response_rate:.0%}, was {was:.0%}"
+            flags.append((row.cycle, row.target, "response_collapse", None, detail))
+    return pd.DataFrame(flags, columns=["cycle", "target", "flag", "dimension", "detail"])

@@ -16,7 +16,9 @@ import pandas as pd
 ANSWER_COLUMNS = ("cycle", "rater", "rater_org", "target", "item", "value")
 """Columns the engine reads from an answers table; `value` is NaN when missing or N/A."""
 ITEM_COLUMNS = ("dimension", "layer", "reverse", "kind")
-"""Columns of the item table, indexed by item key; `kind` is likert, overall, importance or text."""
+"""Columns of the item table, indexed by item key; `kind` is likert, overall, importance or text.
+
+An optional `floor` column gives each item's dimension its 0–100 floor (escalation flags)."""
 
 
 class AnswersError(ValueError):

@@ -105,14 +105,15 @@ def file_digest(path: Path) -> str:
 def write_results(
     result: ScoreResult, out: Path, config: ScoringConfig, spec: InstrumentSpec, source: Path
 ) -> list[Path]:
-    """Write targets.csv, dimensions.csv, reliability.csv and run.json into `out`.
+    """Write targets.csv, dimensions.csv, reliability.csv, importance.csv, flags.csv and run.json.
 
     Files are written beside each other under temporary names and renamed at the end,
     so a failure leaves the previous results (or nothing), never half a run.
     """
     out.mkdir(parents=True, exist_ok=True)
     tables = {"targets.csv": result.targets, "dimensions.csv": result.dimensions,
-              "reliability.csv": result.reliability}  # fmt: skip
+              "reliability.csv": result.reliability, "importance.csv": result.importance,
+              "flags.csv": result.flags}  # fmt: skip
     run: dict[str, Any] = {
         "code_version": code_version(),
         "instrument": {"key": spec.key, "version": spec.version, "digest": spec.digest},

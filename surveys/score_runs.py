@@ -161,10 +161,10 @@ async def instrument_items(instrument_id: int) -> tuple[pd.DataFrame, int, str, 
     rows = await Item.select(
         Item.key, Item.kind, Item.reverse,
         Item.dimension.key.as_alias("dimension"), Item.dimension.layer.as_alias("layer"),
+        Item.dimension.floor.as_alias("floor"),
     ).where(Item.instrument == instrument_id)  # fmt: skip
-    items = pd.DataFrame(rows, columns=["key", "kind", "reverse", "dimension", "layer"]).set_index(
-        "key"
-    )
+    columns = ["key", "kind", "reverse", "dimension", "layer", "floor"]
+    items = pd.DataFrame(rows, columns=columns).set_index("key").astype({"floor": "float64"})
     items["reverse"] = items["reverse"].astype(bool)
     return items, int(instrument["scale_points"]), instrument["direction"], instrument["key"]
 

@@ -98,21 +98,23 @@ class InstrumentSpec:
     def item_table(self) -> pd.DataFrame:
         """Return the items as the scoring engine reads them, indexed by item key.
 
-        Columns: dimension, layer, reverse, kind (likert, importance, overall, text).
+        Columns: dimension, layer, reverse, kind (likert, importance, overall, text),
+        floor (the dimension's 0–100 floor, under which it is an escalation flag).
         """
         rows = [
-            (item.key, dim.key, dim.layer, item.reverse, "likert")
+            (item.key, dim.key, dim.layer, item.reverse, "likert", dim.floor)
             for dim in self.dimensions
             for item in dim.items
         ]
         rows += [
-            (importance_key(dim.key), dim.key, dim.layer, False, "importance")
+            (importance_key(dim.key), dim.key, dim.layer, False, "importance", dim.floor)
             for dim in self.dimensions
             if dim.importance
         ]
-        rows += [(self.overall_key, None, None, False, "overall")]
-        rows += [(self.comment_key, None, None, False, "text")]
-        table = pd.DataFrame(rows, columns=["item", "dimension", "layer", "reverse", "kind"])
+        rows += [(self.overall_key, None, None, False, "overall", None)]
+        rows += [(self.comment_key, None, None, False, "text", None)]
+        columns = ["item", "dimension", "layer", "reverse", "kind", "floor"]
+        table = pd.DataFrame(rows, columns=columns).astype({"floor": "float64"})
         return table.set_index("item")
 
     @property

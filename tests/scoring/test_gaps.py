@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scoring.config import ScoringConfig
+from scoring.engine import score
 from scoring.gaps import derived_importance, escalation_flags, fix_first, perception_gaps
+from scoring.items import AnswersError
+from tests.scoring.test_properties import ITEMS
 
 
 def test_gap_pairs_the_two_sides_of_each_relationship_only() -> None:
@@ -100,3 +104,71 @@ def test_overlapping_intervals_raise_no_drop_flag() -> None:
         pd.DataFrame(columns=["cycle", "target", "dimension", "mean"]),
         pd.Series(dtype=float),
     ).empty
+
+
+IMPORTANCE_ITEMS = pd.concat(
+    [
+        ITEMS.assign(floor=[90.0] * 8 + [np.nan]),
+        pd.DataFrame(
+            {
+                "dimension": ["q1", "d1"],
+                "layer": ["quality", "dependability"],
+                "reverse": False,
+                "kind": "importance",
+                "floor": 90.0,
+            },
+            index=["q1__importance", "d1__importance"],
+        ),
+    ]
+)
+
+
+def engine_answers(raters: int, importance: dict[str, list[float]] | None = None) -> pd.DataFrame:
+    """Two targets rated on every item; t0's raters also rate importance where given."""
+    rng = np.random.default_rng(2)
+    rows = []
+    for t in ("t0", "t1", "t2"):
+        for r in range(raters):
+            rater = f"{t}-r{r}"
+            for item in ITEMS.index[:8]:
+                rows.append(("2026-Q1", rater, f"o{r}", t, item, float(rng.integers(1, 6))))
+            rows.append(("2026-Q1", rater, f"o{r}", t, "overall", float(rng.integers(0, 11))))
+            for item, values in (importance or {}).items():
+                if t == "t0":
+                    rows.append(("2026-Q1", rater, f"o{r}", t, item, values[r]))
+    return pd.DataFrame(rows, columns=["cycle", "rater", "rater_org", "target", "item", "value"])
+
+
+def test_stated_importance_is_the_raters_mean_on_0_to_100() -> None:
+    answers = engine_answers(3, {"q1__importance": [5.0, 3.0, np.nan], "d1__importance": [2, 2, 2]})
+    result = score(answers, IMPORTANCE_ITEMS, 5, "site_rates_sponsor", ScoringConfig())
+    table = result.importance.set_index(["target", "dimension"])
+    assert table.loc[("t0", "q1"), "stated_importance"] == 75.0  # mean 4 on 1–5
+    assert table.loc[("t0", "d1"), "stated_importance"] == 25.0
+    # t0 ranks on what its raters said; t1 said nothing, so it ranks on derived importance
+    assert table.loc[("t0", "q1"), "importance"] == 75.0
+    assert np.isnan(table.loc[("t0", "s1"), "importance"]), "no stated value: not ranked"
+    assert pd.isna(table.loc[("t0", "s1"), "quadrant"])
+    t1 = table.loc["t1"]
+    pd.testing.assert_series_equal(t1["importance"], t1["derived_importance"], check_names=False)
+    assert t1["stated_importance"].isna().all()
+
+
+def test_importance_off_its_scale_names_the_row() -> None:
+    answers = engine_answers(3, {"q1__importance": [5.0, 6.0, 4.0]})
+    with pytest.raises(
+        AnswersError, match=r"row \d+, column value: 6 is not an importance on the 1–5"
+    ):
+        score(answers, IMPORTANCE_ITEMS, 5, "site_rates_sponsor", ScoringConfig())
+
+
+def test_flags_quote_only_what_may_be_shown() -> None:
+    # floors of 90 put nearly every dimension under its floor
+    two = score(engine_answers(2), IMPORTANCE_ITEMS, 5, "site_rates_sponsor", ScoringConfig())
+    under = two.flags[two.flags["flag"] == "under_floor"]
+    assert len(under) > 0 and not under["shown"].any(), "2 site raters: k = 3 hides every cell"
+    four = score(engine_answers(4), IMPORTANCE_ITEMS, 5, "site_rates_sponsor", ScoringConfig())
+    under = four.flags[four.flags["flag"] == "under_floor"]
+    assert len(under) > 0 and under["shown"].all()
+    merged = under.merge(four.dimensions, on=["cycle", "target", "dimension"])
+    assert (merged["mean"] < 90).all()

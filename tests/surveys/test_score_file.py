@@ -12,7 +12,14 @@ import pandas as pd
 import pytest
 
 from scoring.config import ScoringConfig
-from scoring.engine import DIMENSION_COLUMNS, RELIABILITY_COLUMNS, TARGET_COLUMNS, score
+from scoring.engine import (
+    DIMENSION_COLUMNS,
+    FLAG_COLUMNS,
+    IMPORTANCE_COLUMNS,
+    RELIABILITY_COLUMNS,
+    TARGET_COLUMNS,
+    score,
+)
 from surveys.answer_files import read_answers_csv
 from surveys.errors import FileError
 from surveys.world import WorldParameters, bundled_specs, generate_world
@@ -39,9 +46,7 @@ def rapport(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_score_file_writes_the_four_files_and_is_repeatable(
-    answers_csv: Path, tmp_path: Path
-) -> None:
+def test_score_file_writes_its_files_and_is_repeatable(answers_csv: Path, tmp_path: Path) -> None:
     for out in ("first", "second"):
         result = rapport(
             "score-file",
@@ -52,12 +57,19 @@ def test_score_file_writes_the_four_files_and_is_repeatable(
             str(tmp_path / out),
         )
         assert result.returncode == 0, result.stderr
-    for name in ("targets.csv", "dimensions.csv", "reliability.csv"):
+    for name in ("targets.csv", "dimensions.csv", "reliability.csv", "importance.csv", "flags.csv"):
         assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes()
     targets = pd.read_csv(tmp_path / "first" / "targets.csv")
     assert tuple(targets.columns) == TARGET_COLUMNS
     assert tuple(pd.read_csv(tmp_path / "first" / "dimensions.csv").columns) == DIMENSION_COLUMNS
     assert tuple(pd.read_csv(tmp_path / "first" / "reliability.csv").columns) == RELIABILITY_COLUMNS
+    importance = pd.read_csv(tmp_path / "first" / "importance.csv")
+    assert tuple(importance.columns) == IMPORTANCE_COLUMNS
+    assert importance["stated_importance"].dropna().between(0, 100).all()
+    assert importance["stated_importance"].notna().mean() > 0.5
+    flags = pd.read_csv(tmp_path / "first" / "flags.csv")
+    assert tuple(flags.columns) == FLAG_COLUMNS
+    assert set(flags["flag"]) <= {"significant_drop", "under_floor"}, "no invitations, no rates"
     assert sorted(targets["cycle"].unique()) == ["2026-Q1", "2026-Q2", "2026-Q3"]
     assert targets["reliability_index"].between(0, 100).all()
     # trends need three scored cycles: only the last cycle has them
