@@ -16,7 +16,7 @@ import pandas as pd
 from scoring.anonymity import disclosable_subgroups, minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
 from scoring.gaps import derived_importance, escalation_flags, fix_first
-from scoring.indices import rwg, target_scores, top_box_share
+from scoring.indices import rwg, shrunk_scores, target_scores, top_box_share
 from scoring.items import AnswersError, coded_answers, rater_dimension_scores, to_percent
 from scoring.reliability import dimension_alphas
 from scoring.sand_cone import reliability_indices
@@ -33,7 +33,9 @@ TARGET_COLUMNS = (
 the tier is provisional (data too thin for a confident tier)."""
 DIMENSION_COLUMNS = (
     "cycle", "target", "dimension", "n_raters", "mean", "low", "high", "top_box", "rwg", "shown",
+    "shrunk",
 )  # fmt: skip
+"""dimensions.csv's columns: the issue's list, then the mean shrunk as the index's layers are."""
 RELIABILITY_COLUMNS = ("cycle", "dimension", "alpha", "alpha_low", "alpha_high", "n_raters")
 IMPORTANCE_COLUMNS = (
     "cycle", "target", "dimension", "mean", "stated_importance", "derived_importance",
@@ -291,6 +293,8 @@ def _dimension_table(
 ) -> pd.DataFrame:
     keys = ["cycle", "target", "dimension"]
     table = _as_text(target_scores(scores, keys, ci=config.ci), keys)
+    shrunk = shrunk_scores(scores, ["cycle", "dimension"])[[*keys, "shrunk"]]
+    table = table.merge(_as_text(shrunk, keys), on=keys, how="left")
     for extra in (top_box_share(coded, keys, scale_points), rwg(coded, keys, scale_points)):
         table = table.merge(_as_text(extra, keys), on=keys, how="left")
     table["shown"] = table["n_raters"] >= k

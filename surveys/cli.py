@@ -313,7 +313,7 @@ def score_command(cycle_key: str, config_path: Path | None) -> None:
     configuration and code version. Scoring again stores a new run with the same numbers.
     """
     from surveys.answer_files import code_version
-    from surveys.score_runs import score_cycle
+    from surveys.cycle_scoring import score_cycle
 
     config = scoring_config(config_path)
     with console.status("scoring") as status:
@@ -325,10 +325,19 @@ def score_command(cycle_key: str, config_path: Path | None) -> None:
     scored = ", ".join(
         f"{n} {direction.replace('_', ' ')} target(s)" for direction, n in summary.targets.items()
     )
+    views = sum(summary.views.values())
     console.print(
         f"Stored run {summary.run_id} for {summary.cycle}: {scored} "
-        f"from {summary.answers:,} answers."
+        f"from {summary.answers:,} answers; {views} organisation-to-partner views, "
+        f"{summary.gaps} perception gaps, {summary.flags} escalation flags."
     )
+    tiers = summary.tiers
+    kept = (
+        f"; {tiers.overrides_kept} override(s) kept beside the new computed tier"
+        if tiers.overrides_kept
+        else ""
+    )
+    console.print(f"Tiers computed for {tiers.computed} sponsor–site relationships{kept}.")
 
 
 @main.command("score-file")

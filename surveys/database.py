@@ -175,7 +175,7 @@ def db_value(value: Any) -> Any:
 
 
 async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows with explicit values (ids included) through the driver's executemany.
+    """Insert many rows (ids given or left to the database) through the driver's executemany.
 
     Piccolo builds each statement through its QueryString, whose cost grows with every
     value (about 30 µs a row); the synthetic world writes millions of answers, so this

@@ -16,7 +16,14 @@ from surveys.organisations import (
     TherapeuticArea,
 )
 from surveys.responses import Answer, Response
-from surveys.score_runs import DimensionScore, InstrumentReliability, ScoreRun, TargetIndex
+from surveys.score_runs import (
+    DimensionScore,
+    EscalationFlag,
+    InstrumentReliability,
+    PerceptionGap,
+    ScoreRun,
+    TargetIndex,
+)
 from surveys.scorecards import Scorecard
 from surveys.tiers import TierAssignment, TierEvent
 from surveys.world import SimulatedWorld, TrueScore
@@ -43,6 +50,8 @@ APP_CONFIG = AppConfig(
         TargetIndex,
         DimensionScore,
         InstrumentReliability,
+        PerceptionGap,
+        EscalationFlag,
         TierAssignment,
         TierEvent,
         Scorecard,

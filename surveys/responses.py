@@ -50,8 +50,11 @@ class Answer(Table):
     answer_not_applicable_has_no_value = Check("not_applicable = false OR value IS NULL")
 
 
-ANSWER_COLUMNS = ("cycle", "rater", "rater_org", "target", "item", "value", "not_applicable")
-"""The scoring engine's long format, one row per submitted non-text answer."""
+ANSWER_COLUMNS = (
+    "cycle", "rater", "rater_org", "target", "item", "value", "not_applicable", "sponsor",
+)  # fmt: skip
+"""The scoring engine's long format, one row per submitted non-text answer, with the
+sponsor of the relationship the answer was given in (whose view of a site it is)."""
 
 
 async def submitted_answers(
@@ -75,6 +78,7 @@ async def submitted_answers(
         Answer.item.key.as_alias("item"),
         Answer.value,
         Answer.not_applicable,
+        invitation.relationship.sponsor.slug.as_alias("sponsor"),
     ).where(
         (Answer.response.status == ResponseStatus.submitted.value) & (Answer.item.kind != "text")
     )

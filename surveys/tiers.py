@@ -6,8 +6,11 @@ the tier's history, so "who moved this site to Watch, and why" always has an ans
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from enum import IntEnum
 
+import pandas as pd
 from piccolo.columns import (
     Boolean,
     ForeignKey,
@@ -21,6 +24,7 @@ from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
 from surveys.cycles import Cycle
+from surveys.database import bulk_insert
 from surveys.organisations import Organisation, Person
 from surveys.score_runs import ScoreRun
 
@@ -78,3 +82,68 @@ class TierEvent(Table):
     actor = Varchar(length=254)
 
     tier_event_kind_is_known = Check("kind IN ('computed', 'override', 'cleared', 'published')")
+
+
+@dataclass(frozen=True)
+class TierSummary:
+    """What recording a run's tiers did."""
+
+    computed: int
+    """Assignments written or brought up to date."""
+    overrides_kept: int
+    """Assignments whose human override stays beside the newly computed tier."""
+
+
+async def record_computed_tiers(
+    run_id: int, cycle_id: int, decisions: pd.DataFrame, org_ids: dict[str, int], actor: str
+) -> TierSummary:
+    """Store a run's computed tiers in the tier history, keeping any human override.
+
+    `decisions` holds one row per assessor and target: assessor, target (slugs), tier
+    (its name), provisional, tier_trace. A first scoring of the cycle creates the
+    assignments; a re-scoring updates their computed tier, trace and run, and leaves an
+    override (tier, reason, who, when) where it was, to be shown beside the new computed
+    tier. Each one gets a `computed` event. Call inside the run's transaction.
+    """
+    now = dt.datetime.now(dt.UTC)
+    existing = {
+        (row["assessor"], row["target"]): row
+        for row in await TierAssignment.select(
+            TierAssignment.id, TierAssignment.assessor, TierAssignment.target,
+            TierAssignment.override_tier,
+        ).where(TierAssignment.cycle == cycle_id)
+    }  # fmt: skip
+    rows = [
+        (org_ids[d.assessor], org_ids[d.target], int(Tier[d.tier.lower()]), bool(d.provisional),
+         d.tier_trace)
+        for d in decisions.itertuples()
+    ]  # fmt: skip
+    new = [row for row in rows if (row[0], row[1]) not in existing]
+    await bulk_insert(
+        TierAssignment,
+        ["cycle", "run", "assessor", "target", "computed_tier", "provisional", "rule_trace",
+         "created_at"],
+        [(cycle_id, run_id, *row, now) for row in new],
+    )  # fmt: skip
+    kept = 0
+    for assessor, target, tier, provisional, trace in rows:
+        before = existing.get((assessor, target))
+        if before is None:
+            continue
+        kept += before["override_tier"] is not None
+        await TierAssignment.update(
+            {TierAssignment.run: run_id, TierAssignment.computed_tier: tier,
+             TierAssignment.provisional: provisional, TierAssignment.rule_trace: trace}
+        ).where(TierAssignment.id == before["id"])  # fmt: skip
+    ids = {
+        (row["assessor"], row["target"]): row["id"]
+        for row in await TierAssignment.select(
+            TierAssignment.id, TierAssignment.assessor, TierAssignment.target
+        ).where(TierAssignment.cycle == cycle_id)
+    }
+    await bulk_insert(
+        TierEvent,
+        ["assignment", "at", "kind", "tier", "reason", "actor"],
+        [(ids[(a, t)], now, "computed", tier, trace, actor) for a, t, tier, _, trace in rows],
+    )
+    return TierSummary(computed=len(rows), overrides_kept=kept)

@@ -115,4 +115,4 @@ def test_unmigrated_database_asks_for_migrate(tmp_path: Path) -> None:
     result = rapport(
         "instruments", "list", env={"DATABASE_URL": f"sqlite:///{tmp_path}/new.sqlite"}
     )
-    assert_one_clear_line(result, "lacks 1 migration(s): run `rapport migrate` first")
+    assert_one_clear_line(result, "migration(s): run `rapport migrate` first")

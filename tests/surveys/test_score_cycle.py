@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pandas as pd
 import pytest
 from piccolo.engine.base import Engine
 
 from scoring.config import ScoringConfig
 from scoring.engine import score
+from scoring.tiers import NAMES
+from surveys.cycle_scoring import ScoringError, instrument_items, score_cycle
 from surveys.cycles import Cycle, CycleTransitionError
 from surveys.responses import submitted_answers
 from surveys.score_runs import (
     DimensionScore,
+    EscalationFlag,
     InstrumentReliability,
+    PerceptionGap,
     ScoreRun,
-    ScoringError,
     TargetIndex,
-    instrument_items,
-    score_cycle,
 )
+from surveys.tiers import Tier, TierAssignment, TierEvent
 
 pytestmark = pytest.mark.anyio
 LAST = "2026-Q3"  # SMALL_WORLD: 2026-Q1…Q3 closed, 2026-Q4 open
+TIER_NAMES = set(NAMES.values())
 
 
 async def stored(run_id: int) -> list[dict]:
     rows = await TargetIndex.select(
         TargetIndex.target.slug, TargetIndex.reliability_index, TargetIndex.ri_low, TargetIndex.ri_high,
         TargetIndex.trend_slope, TargetIndex.nps, TargetIndex.shown, TargetIndex.response_rate,
-    ).where(TargetIndex.run == run_id).order_by(TargetIndex.target)  # fmt: skip
+    ).where(
+        (TargetIndex.run == run_id) & TargetIndex.rater_organisation.is_null()
+    ).order_by(TargetIndex.target)  # fmt: skip
     return rows
 
 
@@ -81,3 +89,95 @@ async def test_open_and_unknown_cycles_are_refused(world_db: Engine) -> None:
     with pytest.raises(ScoringError, match="no cycle '1999-Q1'"):
         await score_cycle("1999-Q1", ScoringConfig(), "test")
     assert await ScoreRun.count() == 0
+
+
+async def test_each_organisations_view_is_stored_without_disclosure_by_difference(
+    world_db: Engine,
+) -> None:
+    summary = await score_cycle(LAST, ScoringConfig(), "test")
+    rows = await TargetIndex.select(
+        TargetIndex.target.slug.as_alias("target"), TargetIndex.target.kind.as_alias("kind"),
+        TargetIndex.rater_organisation.slug.as_alias("viewer"), TargetIndex.n_raters,
+        TargetIndex.shown, TargetIndex.comments_shown,
+    ).where(TargetIndex.run == summary.run_id)  # fmt: skip
+    table = pd.DataFrame(rows)
+    pooled = table[table["viewer"].isna()].set_index("target")
+    views = table[table["viewer"].notna()]
+    assert len(views) == sum(summary.views.values()) > len(pooled)
+    sites_view = views[views["kind"].isin(["sponsor", "cro"])]
+    assert (sites_view.loc[sites_view["shown"], "n_raters"] >= 3).all()
+    assert (sites_view.loc[sites_view["comments_shown"], "n_raters"] >= 5).all()
+    shown = sites_view["n_raters"].where(sites_view["shown"], 0).groupby(sites_view["target"]).sum()
+    hidden = pooled.loc[shown.index, "n_raters"] - shown
+    assert ((shown == 0) | (hidden == 0) | (hidden >= 3)).all()
+    # each view's raters belong to its organisation: together they are the pool
+    assert (
+        sites_view.groupby("target")["n_raters"].sum() == pooled.loc[shown.index, "n_raters"]
+    ).all()
+
+
+async def test_sponsors_tiers_go_to_the_history_and_an_override_is_kept(world_db: Engine) -> None:
+    first = await score_cycle(LAST, ScoringConfig(), "test")
+    assignments = await TierAssignment.select(
+        TierAssignment.id, TierAssignment.assessor.kind.as_alias("assessor_kind"),
+        TierAssignment.target.kind.as_alias("target_kind"), TierAssignment.computed_tier,
+        TierAssignment.rule_trace, TierAssignment.run,
+    ).where(TierAssignment.cycle.key == LAST)  # fmt: skip
+    assert len(assignments) == first.tiers.computed == first.views["sponsor_rates_site"] > 0
+    assert {a["assessor_kind"] for a in assignments} == {"sponsor"}
+    assert {a["target_kind"] for a in assignments} == {"site"}
+    assert all(a["rule_trace"].split(":")[0].split(" ")[0] in TIER_NAMES for a in assignments)
+    chosen = assignments[0]
+    await TierAssignment.update(
+        {TierAssignment.override_tier: Tier.watch.value,
+         TierAssignment.override_reason: "two protocol deviations not yet in the data",
+         TierAssignment.overridden_at: dt.datetime.now(dt.UTC)}
+    ).where(TierAssignment.id == chosen["id"])  # fmt: skip
+    second = await score_cycle(LAST, ScoringConfig(), "test")
+    assert second.tiers.overrides_kept == 1
+    after = await TierAssignment.select().where(TierAssignment.id == chosen["id"]).first()
+    assert after["override_tier"] == Tier.watch.value
+    assert after["override_reason"] == "two protocol deviations not yet in the data"
+    assert after["computed_tier"] == chosen["computed_tier"], "same answers, same tier"
+    assert after["run"] == second.run_id
+    events = await TierEvent.select(TierEvent.kind, TierEvent.tier).where(
+        TierEvent.assignment == chosen["id"]
+    )
+    assert [e["kind"] for e in events] == ["computed", "computed"]
+    assert await TierAssignment.count().where(TierAssignment.cycle.key == LAST) == len(assignments)
+
+
+async def test_gaps_and_flags_are_stored_with_what_may_be_shown(world_db: Engine) -> None:
+    summary = await score_cycle(LAST, ScoringConfig(), "test")
+    gaps = pd.DataFrame(
+        await PerceptionGap.select(
+            PerceptionGap.site.slug.as_alias("site"), PerceptionGap.partner.slug.as_alias("partner"),
+            PerceptionGap.mirror, PerceptionGap.site_view, PerceptionGap.partner_view,
+            PerceptionGap.gap, PerceptionGap.shown,
+        ).where(PerceptionGap.run == summary.run_id)
+    )  # fmt: skip
+    assert len(gaps) == summary.gaps > 0
+    assert set(gaps["mirror"]) == {"communication", "predictability"}
+    assert (gaps["gap"] - (gaps["site_view"] - gaps["partner_view"])).abs().max() < 1e-9
+    site_cells = pd.DataFrame(
+        await DimensionScore.select(
+            DimensionScore.rater_organisation.slug.as_alias("site"),
+            DimensionScore.target.slug.as_alias("partner"),
+            DimensionScore.dimension.mirror_key.as_alias("mirror"), DimensionScore.shown,
+        ).where(
+            (DimensionScore.run == summary.run_id) & DimensionScore.rater_organisation.kind.is_in(["site"])
+            & DimensionScore.dimension.mirror_key.is_not_null()
+        )
+    )  # fmt: skip
+    merged = gaps.merge(site_cells, on=["site", "partner", "mirror"], suffixes=("", "_site"))
+    assert len(merged) == len(gaps)
+    assert not (merged["shown"] & ~merged["shown_site"]).any(), "a gap never reveals a hidden view"
+    assert (~merged["shown_site"]).any(), "the small world has sites with fewer than 3 raters"
+    flags = await EscalationFlag.select(EscalationFlag.kind).where(
+        EscalationFlag.run == summary.run_id
+    )
+    assert len(flags) == summary.flags > 0
+    reliability = await InstrumentReliability.select(
+        InstrumentReliability.alpha, InstrumentReliability.low_alpha
+    ).where(InstrumentReliability.run == summary.run_id)
+    assert all(r["low_alpha"] == (r["alpha"] < 0.70) for r in reliability if r["alpha"] is not None)
