@@ -20,8 +20,24 @@ def machine() -> str:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    """Peak resident memory of this process since it started or `reset_peak`, in MB.
+
+    Linux's VmHWM, not getrusage's ru_maxrss: ru_maxrss survives fork and exec, so a
+    child would report its parent's peak, and it cannot be reset between phases.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak() -> None:
+    """Start measuring the peak afresh, so a phase is measured apart from what came before."""
+    clear = Path("/proc/self/clear_refs")
+    if clear.exists():
+        clear.write_text("5")
 
 
 def report(title: str, figures: dict[str, object], name: str) -> None:

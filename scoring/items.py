@@ -86,9 +86,11 @@ def coded_answers(answers: pd.DataFrame, items: pd.DataFrame, scale_points: int)
         )
     kept_codes = codes[keep]
     reverse = meta["reverse"].to_numpy(dtype=bool)[kept_codes]
+    # every later step groups by these keys: as categories they group by integer codes;
+    # factorising first never turns millions of (Arrow-held) strings into Python objects
     coded = pd.DataFrame(
         {
-            column: answers[column].to_numpy()[keep]
+            column: _kept_categories(answers[column], keep)
             for column in ("cycle", "rater", "rater_org", "target")
         }
     )
@@ -100,10 +102,14 @@ def coded_answers(answers: pd.DataFrame, items: pd.DataFrame, scale_points: int)
             per_item[kept_codes], dtype=pd.CategoricalDtype(names)
         )
     coded["value"] = np.where(reverse, scale_points + 1 - values, values)
-    # every later step groups by these keys: as categories they group by integer codes
-    keys = ["cycle", "rater", "rater_org", "target"]
-    coded[keys] = coded[keys].astype("category")
-    return coded.reset_index(drop=True)
+    return coded
+
+
+def _kept_categories(column: pd.Series, keep: np.ndarray) -> pd.Categorical:
+    """Return the kept rows of a text column as a categorical of the values they use, sorted."""
+    codes, uniques = pd.factorize(column, sort=True)
+    kept = pd.Categorical.from_codes(codes[keep], categories=pd.Index(uniques, dtype=object))
+    return kept.remove_unused_categories()
 
 
 def to_percent(

@@ -29,13 +29,19 @@ NOT_APPLICABLE = "NA"
 
 def read_answers_csv(path: Path) -> pd.DataFrame:
     """Return the answers in `path` in the engine's format, or raise FileError on a bad line."""
+    options: dict[str, Any] = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        # Arrow's multithreaded reader is ten times faster on millions of rows, but names
+        # no line when a row is malformed; the C reader then reads it again to say where
+        try:
+            raw = pd.read_csv(path, engine="pyarrow", **options)
+        except pd.errors.ParserError:
+            raw = pd.read_csv(path, engine="c", **options)
     except FileNotFoundError:
         raise FileError(path, "file", "no such file") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise FileError(
-            path, "file", f"not a readable CSV ({str(error).splitlines()[0]})"
+            path, "file", f"not a readable CSV ({str(error).strip().splitlines()[0]})"
         ) from None
     missing = [c for c in ANSWER_COLUMNS if c not in raw.columns]
     if missing:
@@ -46,21 +52,25 @@ def read_answers_csv(path: Path) -> pd.DataFrame:
             1,
         )
     for column in ("cycle", "rater", "target", "item"):
-        empty = raw[column].str.strip() == ""
+        codes, texts = pd.factorize(raw[column])
+        empty = (texts.str.strip() == "")[codes]
         if empty.any():
-            raise FileError(path, column, "is empty", int(np.flatnonzero(empty.to_numpy())[0]) + 2)
-    text = raw["value"].str.strip()
-    not_applicable = text == NOT_APPLICABLE
-    numbers = pd.to_numeric(text.where(~not_applicable & (text != ""), None), errors="coerce")
-    unreadable = numbers.isna() & ~not_applicable & (text != "")
-    if unreadable.any():
-        line = int(np.flatnonzero(unreadable.to_numpy())[0])
+            raise FileError(path, column, "is empty", int(np.flatnonzero(empty)[0]) + 2)
+    # a few distinct texts among millions of values: convert each text once
+    codes, texts = pd.factorize(raw["value"])
+    stripped = pd.Series(texts, dtype=object).str.strip()
+    is_na = (stripped == NOT_APPLICABLE).to_numpy()
+    is_empty = (stripped == "").to_numpy()
+    numbers = pd.to_numeric(stripped.where(~is_na & ~is_empty), errors="coerce").to_numpy(float)
+    unreadable = np.isnan(numbers) & ~is_na & ~is_empty
+    if unreadable[codes].any():
+        line = int(np.flatnonzero(unreadable[codes])[0])
         raise FileError(
-            path, "value", f"{text.iloc[line]!r} is not a number, empty or NA", line + 2
+            path, "value", f"{stripped.iloc[codes[line]]!r} is not a number, empty or NA", line + 2
         )
     answers = raw[list(ANSWER_COLUMNS)].copy()
-    answers["value"] = numbers.astype("float64")
-    answers["not_applicable"] = not_applicable.to_numpy()
+    answers["value"] = numbers[codes]
+    answers["not_applicable"] = is_na[codes]
     return answers
 
 

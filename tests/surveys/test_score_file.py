@@ -110,6 +110,11 @@ def test_file_results_equal_the_engine_on_the_same_answers(
             "c,r,o,t,data_matches_source,3\nc,,o,t,data_matches_source,3\n",
             "answers.csv:3: rater: is empty",
         ),
+        (
+            "c,r,o,t,data_matches_source,3\nc,r,o,t,data_matches_source,3,9\n",
+            "answers.csv: file: not a readable CSV .*Expected 6 fields in line 3, saw 7",
+        ),
+        ("c,r,o,t,data_matches_source,3\nc,r,o\n", "answers.csv:3: target: is empty"),
     ],
 )
 def test_bad_lines_are_named(tmp_path: Path, body: str, message: str) -> None:
