@@ -42,7 +42,8 @@ class Anonymity:
     sponsor_rates_site: int = 1
     """Sponsor raters behind an aggregate a site sees (a sponsor speaks as an organisation)."""
     comments: int = 5
-    """Distinct raters behind a group before its comments may be shown."""
+    """Distinct site raters behind a group before their comments may be shown; a sponsor's
+    comments speak for the sponsor and follow `sponsor_rates_site`."""
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,9 @@ def escalation_flags(
     targets
         cycle, target, reliability_index, ri_low, ri_high (every scored cycle).
     dimensions
-        cycle, target, dimension, mean.
+        cycle, target, dimension, mean, and optionally shrunk: where given, the shrunk
+        mean decides, so one harsh rater of a thinly rated partner does not raise a flag
+        the evidence does not support (the detail quotes both).
     floors
         Dimension → 0–100 floor from the instrument.
     response_rates
@@ -155,9 +157,15 @@ def escalation_flags(
         )
         flags.append((row.cycle, row.target, "significant_drop", None, detail))
     floor = dimensions["dimension"].map(floors)
-    under = dimensions[dimensions["mean"] < floor]
-    for row, limit in zip(under.itertuples(), floor[under.index], strict=True):
-        detail = f"{row.dimension} {row.mean:.0f} < floor {limit:g}"
+    shrunk = "shrunk" in dimensions.columns
+    estimate = dimensions["shrunk"].fillna(dimensions["mean"]) if shrunk else dimensions["mean"]
+    under = dimensions[estimate < floor]
+    for row, value, limit in zip(
+        under.itertuples(), estimate[under.index], floor[under.index], strict=True
+    ):
+        detail = f"{row.dimension} {value:.0f} < floor {limit:g}"
+        if shrunk:
+            detail += f" (shrunk estimate; raters' mean {row.mean:.0f})"
         flags.append((row.cycle, row.target, "under_floor", row.dimension, detail))
     if response_rates is not None:
         rates = response_rates.sort_values(["target", "cycle"])

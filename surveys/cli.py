@@ -253,7 +253,23 @@ def demo(seed: int, sites: int, cycles: int, raters: int, serve: bool) -> None:
     if serve:
         ensure_port_free(settings.host, settings.port)
     build(seed, sites, cycles, raters)
+    from scoring.config import ScoringConfig
+    from surveys.answer_files import code_version
+    from surveys.cycle_scoring import score_closed_cycles
     from surveys.world import sample_links
+
+    with console.status("scoring closed cycles") as status:
+        scored = run(
+            lambda: score_closed_cycles(
+                ScoringConfig(), code_version(), "demo", lambda s: status.update(s)
+            )
+        )
+    if scored:
+        console.print(
+            f"Scored {len(scored)} closed cycle(s) ({scored[0].cycle}…{scored[-1].cycle}): "
+            f"{sum(s.tiers.computed for s in scored)} tier assignments, "
+            f"{sum(s.flags for s in scored)} escalation flags."
+        )
 
     links = run(lambda: sample_links(settings.public_url, dt.datetime.now(dt.UTC)))
     console.print(

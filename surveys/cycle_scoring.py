@@ -104,7 +104,11 @@ async def score_cycle(
     new run with the same numbers, and brings the cycle's tiers up to date without
     touching a person's override.
     """
-    say = progress or (lambda _step: None)
+
+    def say(step: str) -> None:
+        if progress is not None:
+            progress(f"{cycle_key}: {step}")
+
     cycle = await Cycle.select().where(Cycle.key == cycle_key).first()
     if cycle is None:
         known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
@@ -186,6 +190,18 @@ async def score_cycle(
         run_id=int(run.id), cycle=cycle_key, targets=counts, views=views, answers=total,
         tiers=tiers, flags=flags, gaps=len(gaps),
     )  # fmt: skip
+
+
+async def score_closed_cycles(
+    config: ScoringConfig, code_version: str, actor: str = "system",
+    progress: Callable[[str], None] | None = None,
+) -> list[RunSummary]:  # fmt: skip
+    """Score every closed cycle not yet scored, oldest first (each one's history is scored)."""
+    closed = await Cycle.select(Cycle.key).where(Cycle.status == CycleStatus.closed.value)
+    return [
+        await score_cycle(key, config, code_version, actor, progress)
+        for key in sorted(row["key"] for row in closed)
+    ]
 
 
 async def response_rates(cycle_keys: list[str], instrument_key: str | None = None) -> pd.DataFrame:

@@ -171,4 +171,18 @@ def test_flags_quote_only_what_may_be_shown() -> None:
     under = four.flags[four.flags["flag"] == "under_floor"]
     assert len(under) > 0 and under["shown"].all()
     merged = under.merge(four.dimensions, on=["cycle", "target", "dimension"])
-    assert (merged["mean"] < 90).all()
+    assert (merged["shrunk"] < 90).all()
+
+
+def test_a_floor_is_judged_on_the_shrunk_estimate_where_there_is_one() -> None:
+    dimensions = pd.DataFrame(
+        {"cycle": "1", "target": ["thin", "clear"], "dimension": "data",
+         "mean": [40.0, 40.0], "shrunk": [55.0, 45.0]}
+    )  # fmt: skip
+    flags = escalation_flags(
+        pd.DataFrame(columns=["cycle", "target", "reliability_index", "ri_low", "ri_high"]),
+        dimensions,
+        pd.Series({"data": 50.0}),
+    )
+    assert flags["target"].tolist() == ["clear"], "one harsh rater of a thin target is no flag"
+    assert flags["detail"].iloc[0] == "data 45 < floor 50 (shrunk estimate; raters' mean 40)"

@@ -11,7 +11,7 @@ from piccolo.engine.base import Engine
 from scoring.config import ScoringConfig
 from scoring.engine import score
 from scoring.tiers import NAMES
-from surveys.cycle_scoring import ScoringError, instrument_items, score_cycle
+from surveys.cycle_scoring import ScoringError, instrument_items, score_closed_cycles, score_cycle
 from surveys.cycles import Cycle, CycleTransitionError
 from surveys.responses import submitted_answers
 from surveys.score_runs import (
@@ -181,3 +181,13 @@ async def test_gaps_and_flags_are_stored_with_what_may_be_shown(world_db: Engine
         InstrumentReliability.alpha, InstrumentReliability.low_alpha
     ).where(InstrumentReliability.run == summary.run_id)
     assert all(r["low_alpha"] == (r["alpha"] < 0.70) for r in reliability if r["alpha"] is not None)
+
+
+async def test_closed_cycles_are_scored_oldest_first_and_only_once(world_db: Engine) -> None:
+    steps: list[str] = []
+    summaries = await score_closed_cycles(ScoringConfig(), "test", progress=steps.append)
+    assert [s.cycle for s in summaries] == ["2026-Q1", "2026-Q2", LAST]
+    assert steps[0].startswith("2026-Q1: ") and steps[-1].startswith(f"{LAST}: ")
+    statuses = await Cycle.select(Cycle.key, Cycle.status).order_by(Cycle.key)
+    assert [row["status"] for row in statuses] == ["scored", "scored", "scored", "open"]
+    assert await score_closed_cycles(ScoringConfig(), "test") == []
