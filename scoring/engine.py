@@ -73,13 +73,16 @@ def score(
     direction: str,
     config: ScoringConfig,
     response_rates: pd.DataFrame | None = None,
+    overrides: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Return the score run's tables for one instrument's answers (every cycle in them).
 
     `response_rates` (cycle, target, response_rate), when invitations are known, lets a
-    collapse in responses raise a flag. Raises AnswersError for answers the instrument
-    cannot have produced; thin data (one rater, one target, one item answered) gives
-    empty cells explained in `notes`.
+    collapse in responses raise a flag. `overrides` (cycle, target, tier: 1–4) are
+    reviewers' overrides of earlier cycles' tiers: the tier in force that the next
+    cycle's hysteresis starts from; the `tier` column stays the computed one. Raises
+    AnswersError for answers the instrument cannot have produced; thin data (one rater,
+    one target, one item answered) gives empty cells explained in `notes`.
     """
     k = minimum_raters(direction, config)
     coded = coded_answers(answers, items, scale_points)
@@ -87,7 +90,7 @@ def score(
         raise AnswersError("no Likert answers to score")
     dimension_scores = rater_dimension_scores(coded, items, scale_points)
     dims = _dimension_table(coded, dimension_scores, scale_points, k, config)
-    targets = _target_table(answers, items, dimension_scores, dims, k, config)
+    targets = _target_table(answers, items, dimension_scores, dims, k, config, overrides)
     targets["comments_shown"] = targets["n_raters"] >= minimum_commenters(direction, config)
     targets = targets[list(TARGET_COLUMNS)]
     alphas = dimension_alphas(coded, config.alpha_ci)[list(RELIABILITY_COLUMNS)]
@@ -127,6 +130,7 @@ def score_views(
     config: ScoringConfig,
     pooled: ScoreResult,
     by: str = "rater_org",
+    overrides: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Return each target as seen by one group of its raters: one site's view of a sponsor.
 
@@ -140,6 +144,8 @@ def score_views(
         The column naming whose view a rating belongs to: `rater_org` for a
         relationship seen by one organisation's raters, or an assessor (the sponsor a
         CRO rates on behalf of, a site's network). Rows without one are left out.
+    overrides
+        As for `score`, with the column `by` naming whose tier was overridden.
 
     Notes
     -----
@@ -158,7 +164,11 @@ def score_views(
     viewed = viewed.assign(
         target=viewed[by].astype(str) + VIEW_SEPARATOR + viewed["target"].astype(str)
     )
-    result = score(viewed, items, scale_points, direction, config)
+    if overrides is not None:
+        overrides = overrides.assign(
+            target=overrides[by].astype(str) + VIEW_SEPARATOR + overrides["target"].astype(str)
+        )
+    result = score(viewed, items, scale_points, direction, config, overrides=overrides)
     targets = _split_view(result.targets, by)
     dims = _split_view(result.dimensions, by)
     k = minimum_raters(direction, config)
@@ -301,6 +311,17 @@ def _dimension_table(
     return table[list(DIMENSION_COLUMNS)]
 
 
+def _in_force(decisions: pd.DataFrame, overrides: pd.DataFrame | None, cycle: str) -> pd.DataFrame:
+    """Return a cycle's decisions with reviewers' overrides in place of the computed tier."""
+    if overrides is None or overrides.empty:
+        return decisions.assign(overridden=False)
+    mine = overrides[overrides["cycle"].astype(str) == cycle].set_index("target")["tier"]
+    override = decisions["target"].map(mine)
+    return decisions.assign(
+        tier=override.fillna(decisions["tier"]).astype(int), overridden=override.notna()
+    )
+
+
 def _target_table(
     answers: pd.DataFrame,
     items: pd.DataFrame,
@@ -308,6 +329,7 @@ def _target_table(
     dims: pd.DataFrame,
     k: int,
     config: ScoringConfig,
+    overrides: pd.DataFrame | None,
 ) -> pd.DataFrame:
     indices = _as_text(
         reliability_indices(scores, config.sand_cone, ci=config.ci), ["cycle", "target"]
@@ -351,8 +373,9 @@ def _target_table(
             }
         )
         decisions = assign_tiers(evidence, previous, config.tiers)
-        # each target's last decision carries over cycles it was not rated in
-        latest = decisions[["target", "tier", "candidate"]]
+        # each target's last decision carries over cycles it was not rated in; a
+        # reviewer's override of it is the tier that was in force
+        latest = _in_force(decisions[["target", "tier", "candidate"]], overrides, cycle)
         previous = (
             latest
             if previous is None

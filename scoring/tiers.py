@@ -122,18 +122,29 @@ def tier_for(
     rules: Tiers,
     previous_tier: int | None = None,
     previous_candidate: int | None = None,
+    previous_overridden: bool = False,
 ) -> TierDecision:
-    """Return the tier for this cycle, given the last assigned tier and last candidate.
+    """Return the tier for this cycle, given the last tier in force and last candidate.
 
     Hysteresis: a promotion (a better candidate than the previous tier) is granted only
     if the previous cycle's candidate was at least as good; a demotion only on a clear
     miss (`_clear_miss`) or if the previous candidate was also below the previous tier.
     A first assessment takes the candidate as it is. Promotions and demotions move as
     far as the evidence supports in one step; noise alone cannot do that twice in a row.
+
+    A reviewer's override (`previous_overridden`) is the tier that was in force, so the
+    rules start from it like any other previous tier; the trace says so. The override
+    itself is never carried forward: each cycle's computed tier stands on its evidence,
+    and a reviewer who still disagrees overrides again, with a new reason.
     """
     candidate, provisional, reasons = candidate_tier(evidence, rules)
     recorded = None if math.isnan(evidence.index) else candidate  # no index: no evidence
     body = "; ".join(reasons)
+    was = (
+        ""
+        if previous_tier is None
+        else NAMES[previous_tier] + (" (a reviewer's override)" if previous_overridden else "")
+    )
 
     def moves(note: str | None = None) -> TierDecision:
         label = f"{NAMES[candidate]}{' (provisional)' if provisional else ''}"
@@ -147,23 +158,19 @@ def tier_for(
     if previous_tier is None:
         return moves()
     if recorded is None:  # nothing moves without evidence
-        return stays(previous_tier, f"stays {NAMES[previous_tier]}: no index this cycle")
+        return stays(previous_tier, f"stays {was}: no index this cycle")
     if candidate == previous_tier:
-        return moves()
+        return moves(f"as before, {was}" if previous_overridden else None)
     if candidate < previous_tier:  # better
         if previous_candidate is not None and previous_candidate <= candidate:
-            return moves(f"promoted from {NAMES[previous_tier]}: held for two cycles")
-        note = f"stays {NAMES[previous_tier]}: a promotion must hold for two consecutive cycles"
+            return moves(f"promoted from {was}: held for two cycles")
+        note = f"stays {was}: a promotion must hold for two consecutive cycles"
         return stays(previous_tier, note)
     if _clear_miss(previous_tier, evidence, rules):
-        return moves(
-            f"demoted from {NAMES[previous_tier]}: missed by at least {rules.demotion_margin:g}"
-        )
+        return moves(f"demoted from {was}: missed by at least {rules.demotion_margin:g}")
     if previous_candidate is not None and previous_candidate > previous_tier:
-        return moves(f"demoted from {NAMES[previous_tier]}: second consecutive miss")
-    return stays(
-        previous_tier, f"stays {NAMES[previous_tier]}: first narrow miss (a demotion needs two)"
-    )
+        return moves(f"demoted from {was}: second consecutive miss")
+    return stays(previous_tier, f"stays {was}: first narrow miss (a demotion needs two)")
 
 
 def assign_tiers(
@@ -172,7 +179,8 @@ def assign_tiers(
     """Return tier decisions for every row of `current`, given last cycle's decisions.
 
     `current` has the TierEvidence fields as columns plus `target`; `previous` (or None)
-    has target, tier, candidate: each target's last decision, however many cycles ago.
+    has target, tier, candidate: each target's last decision, however many cycles ago,
+    and optionally `overridden`: whether that tier was a reviewer's override.
     Rules are a handful of comparisons per partner; they run per row because each
     decision also writes its sentence.
     """
@@ -189,9 +197,11 @@ def assign_tiers(
         last_candidate = (
             None if last is None or pd.isna(last["candidate"]) else int(last["candidate"])
         )
+        overridden = last is not None and bool(last.get("overridden", False))
         decision = tier_for(
-            evidence, rules, None if last is None else int(last["tier"]), last_candidate
-        )
+            evidence, rules, None if last is None else int(last["tier"]), last_candidate,
+            overridden,
+        )  # fmt: skip
         rows.append(
             {"target": row.target, "candidate": decision.candidate, "tier": decision.tier,
              "provisional": decision.provisional, "tier_trace": decision.trace}

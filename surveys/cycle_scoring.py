@@ -36,7 +36,7 @@ from surveys.score_runs import (
     ScoreRun,
     TargetIndex,
 )
-from surveys.tiers import TierSummary, record_computed_tiers
+from surveys.tiers import TierAssignment, TierSummary, record_computed_tiers
 
 VIEW_BY = {"site_rates_sponsor": "rater_org", "sponsor_rates_site": "sponsor"}
 """Whose view a rating belongs to: a site's own raters; for a site, the sponsor of the
@@ -133,7 +133,10 @@ async def score_cycle(
         rates = await response_rates(history, instrument_key=key)
         pooled = score(answers, items, scale, direction, config, rates)
         say(f"scoring each organisation's view ({direction})")
-        views = score_views(answers, items, scale, direction, config, pooled, VIEW_BY[direction])
+        overrides = await tier_overrides(history) if direction == "sponsor_rates_site" else None
+        views = score_views(
+            answers, items, scale, direction, config, pooled, VIEW_BY[direction], overrides
+        )
         ordered = answers.sort_values(["cycle", "rater", "target", "item"])
         digests.append(hashlib.sha256(ordered.to_csv(index=False).encode()).hexdigest())
         scored.append(
@@ -202,6 +205,20 @@ async def score_closed_cycles(
         await score_cycle(key, config, code_version, actor, progress)
         for key in sorted(row["key"] for row in closed)
     ]
+
+
+async def tier_overrides(cycle_keys: list[str]) -> pd.DataFrame:
+    """Return reviewers' tier overrides in these cycles: cycle, sponsor, target, tier.
+
+    The engine starts each next cycle's hysteresis from the tier that was in force.
+    """
+    rows = await TierAssignment.select(
+        TierAssignment.cycle.key.as_alias("cycle"),
+        TierAssignment.assessor.slug.as_alias(VIEW_BY["sponsor_rates_site"]),
+        TierAssignment.target.slug.as_alias("target"),
+        TierAssignment.override_tier.as_alias("tier"),
+    ).where(TierAssignment.cycle.key.is_in(cycle_keys) & TierAssignment.override_tier.is_not_null())
+    return pd.DataFrame(rows, columns=["cycle", VIEW_BY["sponsor_rates_site"], "target", "tier"])
 
 
 async def response_rates(cycle_keys: list[str], instrument_key: str | None = None) -> pd.DataFrame:

@@ -244,6 +244,86 @@ def test_hysteresis(
     assert fragment in decision.trace
 
 
+# (case, evidence, override in force last cycle, computed candidate last cycle, tier, trace)
+OVERRIDES = [
+    (
+        "an override to Watch is where the next cycle starts; the evidence held: back up",
+        evidence(74, low=68), WATCH, PREFERRED, PREFERRED,
+        "promoted from Watch (a reviewer's override): held for two cycles",
+    ),
+    (
+        "an override to Watch, then one Preferred cycle: the promotion must hold",
+        evidence(74, low=68), WATCH, APPROVED, WATCH,
+        "stays Watch (a reviewer's override): a promotion must hold",
+    ),
+    (
+        "an override up to Preferred, contradicted by the data twice: demoted",
+        evidence(66, low=60), PREFERRED, APPROVED, APPROVED,
+        "demoted from Preferred (a reviewer's override): second consecutive miss",
+    ),
+    (
+        "an override up to Preferred, then data that support it: it stands as computed",
+        evidence(74, low=68), PREFERRED, APPROVED, PREFERRED,
+        "as before, Preferred (a reviewer's override)",
+    ),
+    (
+        "no index after an override: the override's tier stays in force",
+        evidence(NAN, low=NAN, high=NAN, quality=NAN), WATCH, APPROVED, WATCH,
+        "stays Watch (a reviewer's override): no index this cycle",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "e", "overridden", "previous_candidate", "tier", "fragment"),
+    OVERRIDES,
+    ids=[c[0] for c in OVERRIDES],
+)
+def test_an_override_is_the_tier_in_force(
+    case: str, e: TierEvidence, overridden: int, previous_candidate: int, tier: int, fragment: str
+) -> None:
+    decision = tier_for(e, RULES, overridden, previous_candidate, previous_overridden=True)
+    assert decision.tier == tier
+    assert fragment in decision.trace
+
+
+def test_the_engine_starts_the_next_cycle_from_an_override() -> None:
+    """Same answers, with and without a reviewer's override of the first cycle's tier."""
+    import numpy as np
+
+    from scoring.config import ScoringConfig
+    from scoring.engine import score
+
+    items = pd.DataFrame(
+        {"dimension": ["q", "q", "d", "d", "s", "s", "c", "c"],
+         "layer": ["quality"] * 2 + ["dependability"] * 2 + ["speed"] * 2 + ["cost"] * 2,
+         "reverse": False, "kind": "likert"},
+        index=["q1", "q2", "d1", "d2", "s1", "s2", "c1", "c2"],
+    )  # fmt: skip
+    rng = np.random.default_rng(3)
+    rows = [
+        (cycle, f"{target}{r}", "o", target, item, float(rng.integers(low, low + 2)))
+        for cycle in ("2026-Q1", "2026-Q2")
+        for target, low in (("t0", 4), ("t1", 2), ("t2", 3), ("t3", 3))
+        for r in range(6)
+        for item in items.index
+    ]
+    data = pd.DataFrame(rows, columns=["cycle", "rater", "rater_org", "target", "item", "value"])
+    plain = score(data, items, 5, "sponsor_rates_site", ScoringConfig()).targets
+    t0 = plain[plain["target"] == "t0"].set_index("cycle")
+    assert t0.at["2026-Q1", "tier"] == t0.at["2026-Q2", "tier"] != "Watch"
+    override = pd.DataFrame({"cycle": ["2026-Q1"], "target": ["t0"], "tier": [WATCH]})
+    after = score(data, items, 5, "sponsor_rates_site", ScoringConfig(), overrides=override)
+    t0 = after.targets[after.targets["target"] == "t0"].set_index("cycle")
+    assert (
+        t0.at["2026-Q1", "tier"]
+        == plain.set_index(["target", "cycle"]).at[("t0", "2026-Q1"), "tier"]
+    )
+    assert "(a reviewer's override)" in t0.at["2026-Q2", "tier_trace"]
+    others = after.targets[after.targets["target"] != "t0"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(others, plain[plain["target"] != "t0"].reset_index(drop=True))
+
+
 def test_trace_reads_like_the_design_example() -> None:
     trace = tier_for(evidence(74, low=68, high=80), RULES).trace
     assert trace == (

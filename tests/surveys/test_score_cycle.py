@@ -191,3 +191,31 @@ async def test_closed_cycles_are_scored_oldest_first_and_only_once(world_db: Eng
     statuses = await Cycle.select(Cycle.key, Cycle.status).order_by(Cycle.key)
     assert [row["status"] for row in statuses] == ["scored", "scored", "scored", "open"]
     assert await score_closed_cycles(ScoringConfig(), "test") == []
+
+
+async def test_an_override_is_where_the_next_cycle_starts(world_db: Engine) -> None:
+    await score_cycle("2026-Q1", ScoringConfig(), "test")
+    await score_cycle("2026-Q2", ScoringConfig(), "test")
+    chosen = await TierAssignment.select(TierAssignment.id, TierAssignment.assessor,
+                                         TierAssignment.target).where(
+        TierAssignment.cycle.key == "2026-Q2"
+    ).first()  # fmt: skip
+    await TierAssignment.update(
+        {TierAssignment.override_tier: Tier.watch.value,
+         TierAssignment.override_reason: "an audit finding",
+         TierAssignment.overridden_at: dt.datetime.now(dt.UTC)}
+    ).where(TierAssignment.id == chosen["id"])  # fmt: skip
+    await score_cycle(LAST, ScoringConfig(), "test")
+    q3 = await TierAssignment.select(TierAssignment.rule_trace).where(
+        (TierAssignment.cycle.key == LAST) & (TierAssignment.assessor == chosen["assessor"])
+        & (TierAssignment.target == chosen["target"])
+    ).first()  # fmt: skip
+    assert "Watch (a reviewer's override)" in q3["rule_trace"]
+    rows = await TierAssignment.select(
+        TierAssignment.assessor, TierAssignment.target, TierAssignment.rule_trace
+    ).where(TierAssignment.cycle.key == LAST)
+    others = [
+        r for r in rows if (r["assessor"], r["target"]) != (chosen["assessor"], chosen["target"])
+    ]
+    assert len(others) == len(rows) - 1
+    assert not any("override" in row["rule_trace"] for row in others)
