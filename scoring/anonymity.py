@@ -70,7 +70,7 @@ def disclosable_subgroups(
     [False, True, False]
     """
     counts = cells[n].to_numpy(dtype=float)
-    shown: np.ndarray = cells[eligible].to_numpy(dtype=bool) & (counts >= k)
+    shown: np.ndarray = cells[eligible].eq(True).to_numpy() & (counts >= k)
     if not len(cells):
         return shown
     codes = cells.groupby(group, sort=False, observed=True, dropna=False).ngroup().to_numpy()

@@ -14,23 +14,33 @@ import numpy as np
 import pandas as pd
 
 from scoring.anonymity import disclosable_subgroups, minimum_commenters, minimum_raters
-from scoring.config import ScoringConfig
+from scoring.config import LAYERS, ScoringConfig
 from scoring.gaps import derived_importance, escalation_flags, fix_first
 from scoring.indices import rwg, shrunk_scores, target_scores, top_box_share
-from scoring.items import AnswersError, coded_answers, rater_dimension_scores, to_percent
+from scoring.items import (
+    AnswersError,
+    coded_answers,
+    rater_dimension_scores,
+    scored_answers,
+    to_percent,
+)
 from scoring.reliability import dimension_alphas
 from scoring.sand_cone import reliability_indices
 from scoring.tiers import NAMES, assign_tiers
-from scoring.trends import nps, predictability, trends
+from scoring.trends import WINDOW, nps, predictability, trends
 
 TARGET_COLUMNS = (
     "cycle", "target", "n_raters", "reliability_index", "ri_low", "ri_high", "raw_index",
     "plain_score", "quality", "dependability", "speed", "cost", "lambda", "predictability",
     "trend_slope", "trend_p", "nps", "tier", "tier_trace", "shown",
-    "comments_shown", "provisional",
+    "comments_shown", "provisional", "trend_shown",
 )  # fmt: skip
-"""targets.csv's columns: the issue's list, then whether comments may be shown and whether
-the tier is provisional (data too thin for a confident tier)."""
+"""targets.csv's columns: the issue's list, then whether comments may be shown, whether the
+tier is provisional (data too thin for a confident tier), and whether the trend and
+predictability may be shown (every cycle in the trend's window was shown: a trend over
+a hidden cycle would give that cycle's index away)."""
+COUNT_COLUMNS = ("cycle", "target", "n_raters", *(f"n_{layer}" for layer in LAYERS), "n_overall")
+"""The raters behind each number of a targets row: all, per layer, and the overall item."""
 DIMENSION_COLUMNS = (
     "cycle", "target", "dimension", "n_raters", "mean", "low", "high", "top_box", "rwg", "shown",
     "shrunk",
@@ -38,8 +48,8 @@ DIMENSION_COLUMNS = (
 """dimensions.csv's columns: the issue's list, then the mean shrunk as the index's layers are."""
 RELIABILITY_COLUMNS = ("cycle", "dimension", "alpha", "alpha_low", "alpha_high", "n_raters")
 IMPORTANCE_COLUMNS = (
-    "cycle", "target", "dimension", "mean", "stated_importance", "derived_importance",
-    "importance", "quadrant", "fix_first", "shown",
+    "cycle", "target", "dimension", "mean", "n_stated", "stated_importance",
+    "derived_importance", "importance", "quadrant", "fix_first", "shown",
 )  # fmt: skip
 FLAG_COLUMNS = ("cycle", "target", "flag", "dimension", "detail", "shown")
 IMPORTANCE_POINTS = 5
@@ -62,6 +72,8 @@ class ScoreResult:
     """Importance against performance per cycle, target and dimension (IMPORTANCE_COLUMNS)."""
     flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FLAG_COLUMNS))
     """Escalation flags, one row per flag (FLAG_COLUMNS)."""
+    counts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COUNT_COLUMNS))
+    """The raters behind each targets row's numbers (COUNT_COLUMNS), for anonymity checks."""
     notes: dict[str, str] = field(default_factory=dict)
     """Column name → why its empty cells are empty."""
 
@@ -89,13 +101,16 @@ def score(
     if coded.empty:
         raise AnswersError("no Likert answers to score")
     dimension_scores = rater_dimension_scores(coded, items, scale_points)
-    dims = _dimension_table(coded, dimension_scores, scale_points, k, config)
+    dims = _dimension_table(scored_answers(coded, items), dimension_scores, scale_points, k, config)
     targets = _target_table(answers, items, dimension_scores, dims, k, config, overrides)
     targets["comments_shown"] = targets["n_raters"] >= minimum_commenters(direction, config)
+    targets["trend_shown"] = _trend_shown(targets, ["target"])
+    counts = targets[list(COUNT_COLUMNS)].fillna({"n_overall": 0})
     targets = targets[list(TARGET_COLUMNS)]
     alphas = dimension_alphas(coded, config.alpha_ci)[list(RELIABILITY_COLUMNS)]
-    importance = _importance_table(answers, items, dimension_scores, dims)
+    importance = _importance_table(answers, items, dimension_scores, dims, k)
     flags = _flag_table(targets, dims, items, response_rates)
+    flags["shown"] = _flag_shown(flags, targets, dims, ["target"])
     notes = {
         "ri_low": "empty where the index has no interval (a layer without any rater score)",
         "reliability_index": "empty where a target lacks a score on one of the four layers",
@@ -114,7 +129,7 @@ def score(
     }
     return ScoreResult(
         targets=targets, dimensions=dims, reliability=alphas, importance=importance,
-        flags=flags, notes=notes,
+        flags=flags, counts=counts, notes=notes,
     )  # fmt: skip
 
 
@@ -169,39 +184,50 @@ def score_views(
             target=overrides[by].astype(str) + VIEW_SEPARATOR + overrides["target"].astype(str)
         )
     result = score(viewed, items, scale_points, direction, config, overrides=overrides)
-    targets = _split_view(result.targets, by)
-    dims = _split_view(result.dimensions, by)
     k = minimum_raters(direction, config)
-    group = ["cycle", "target"]
-    targets = targets.merge(
-        pooled.targets[[*group, "n_raters"]].rename(columns={"n_raters": "group_n"}), on=group
-    )
-    targets["shown"] = disclosable_subgroups(targets, group, "n_raters", "group_n", "shown", k)
+    row = ["cycle", "target"]
+    targets = _split_view(result.targets, by)
+    counts = _split_view(result.counts, by).merge(pooled.counts, on=row, suffixes=("", "_group"))
+    eligible = targets["shown"].to_numpy(dtype=bool)
+    # every number in the row stands on its own raters: each count gets its own check
+    for column in COUNT_COLUMNS[2:]:
+        cells = counts[row].assign(
+            n=counts[column].to_numpy(), group_n=counts[f"{column}_group"].to_numpy(), ok=eligible
+        )
+        nothing = cells["n"].to_numpy() == 0  # no number in the row rests on this count
+        targets["shown"] &= nothing | disclosable_subgroups(cells, row, "n", "group_n", "ok", k)
     targets["comments_shown"] = disclosable_subgroups(
-        targets, group, "n_raters", "group_n", "comments_shown",
-        minimum_commenters(direction, config),
+        targets.assign(group_n=counts["n_raters_group"].to_numpy()), row, "n_raters", "group_n",
+        "comments_shown", minimum_commenters(direction, config),
     )  # fmt: skip
-    group = ["cycle", "target", "dimension"]
-    dims = dims.merge(
-        pooled.dimensions[[*group, "n_raters"]].rename(columns={"n_raters": "group_n"}), on=group
+    keys = [by, "target"]
+    targets["trend_shown"] = _trend_shown(targets, keys)
+    cell = ["cycle", "target", "dimension"]
+    dims = _split_view(result.dimensions, by).merge(
+        pooled.dimensions[[*cell, "n_raters"]].rename(columns={"n_raters": "group_n"}), on=cell
     )
-    dims["shown"] = disclosable_subgroups(dims, group, "n_raters", "group_n", "shown", k)
-    cell = ["cycle", by, "target", "dimension"]
+    dims["shown"] = disclosable_subgroups(dims, cell, "n_raters", "group_n", "shown", k)
     importance = _split_view(result.importance, by).drop(columns="shown")
-    importance = importance.merge(dims[[*cell, "shown"]], on=cell, how="left")
-    flags = _split_view(result.flags, by).drop(columns="shown")
-    flags = flags.merge(dims[[*cell, "shown"]], on=cell, how="left").merge(
-        targets[["cycle", by, "target", "shown"]].rename(columns={"shown": "row_shown"}),
-        on=["cycle", by, "target"], how="left",
+    importance = importance.merge(dims[["cycle", *keys, "dimension", "shown"]], how="left")
+    importance = importance.merge(
+        pooled.importance[[*cell, "n_stated"]].rename(columns={"n_stated": "group_n"}), on=cell
+    )
+    cell_shown = importance["shown"].eq(True)
+    # stated importance has raters of its own, and a view of them is a sub-group too
+    stated_shown = disclosable_subgroups(
+        importance.assign(ok=cell_shown & (importance["n_stated"] >= k)),
+        cell, "n_stated", "group_n", "ok", k,
     )  # fmt: skip
-    # a flag is shown when what it quotes is: the dimension's cell, or the target's row
-    flags["shown"] = flags["shown"].fillna(flags["row_shown"]).fillna(False).astype(bool)
+    importance["shown"] = cell_shown & ((importance["n_stated"] == 0) | stated_shown)
+    flags = _split_view(result.flags, by)
+    flags["shown"] = _flag_shown(flags, targets, dims, keys)
     return ScoreResult(
         targets=targets[[by, *TARGET_COLUMNS]],
         dimensions=dims[[by, *DIMENSION_COLUMNS]],
         reliability=result.reliability,
         importance=importance[[by, *IMPORTANCE_COLUMNS]],
         flags=flags[[by, *FLAG_COLUMNS]],
+        counts=_split_view(result.counts, by)[[by, *COUNT_COLUMNS]],
         notes=result.notes,
     )
 
@@ -224,14 +250,16 @@ def _as_text(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _importance_table(
-    answers: pd.DataFrame, items: pd.DataFrame, scores: pd.DataFrame, dims: pd.DataFrame
+    answers: pd.DataFrame, items: pd.DataFrame, scores: pd.DataFrame, dims: pd.DataFrame, k: int
 ) -> pd.DataFrame:
     """Step 11: stated and derived importance beside performance, and what to fix first.
 
     Stated importance is the mean of raters' 1–5 importance answers on 0–100; derived
     importance the correlation of dimension scores with the overall item, over all
     targets of the cycle. A target's dimensions are ranked on stated importance where
-    its raters gave any, else on derived importance (the two are not on one scale).
+    its raters gave any, else on derived importance (the two are not on one scale). A
+    row is shown with its dimension's cell, unless stated importance rests on 1…k − 1
+    raters of its own.
     """
     kinds = answers["item"].map(items["kind"])
     stated = answers[(kinds == "importance").to_numpy()].dropna(subset=["value"])
@@ -247,10 +275,11 @@ def _importance_table(
     stated_mean = (
         stated.assign(dimension=stated["item"].map(items["dimension"]))
         .groupby(keys)["value"]
-        .mean()
-        .map(lambda x: to_percent(x, IMPORTANCE_POINTS))
-        .rename("stated_importance")
+        .agg(n_stated="count", stated_importance="mean")
         .reset_index()
+    )
+    stated_mean["stated_importance"] = to_percent(
+        stated_mean["stated_importance"], IMPORTANCE_POINTS
     )
     overall = answers[(kinds == "overall").to_numpy()][["cycle", "rater", "target", "value"]]
     derived = derived_importance(
@@ -266,6 +295,8 @@ def _importance_table(
     )
     ranked = fix_first(table.drop(columns="importance"), table[[*keys, "importance"]])
     ranked["quadrant"] = ranked["quadrant"].where(ranked["importance"].notna(), None)
+    ranked["n_stated"] = ranked["n_stated"].fillna(0).astype(int)
+    ranked["shown"] = ranked["shown"] & ((ranked["n_stated"] == 0) | (ranked["n_stated"] >= k))
     return ranked[list(IMPORTANCE_COLUMNS)]
 
 
@@ -278,24 +309,50 @@ def _flag_table(
         if "floor" in items.columns
         else pd.Series(dtype=float)
     )
-    flags = escalation_flags(targets, dims, floors, rates)
-    shown_row = targets.set_index(["cycle", "target"])["shown"]
-    previous = (
-        targets.sort_values(["target", "cycle"])
-        .assign(before=lambda t: t.groupby("target")["shown"].shift(1))
-        .set_index(["cycle", "target"])["before"]
-    )
-    shown_cell = dims.set_index(["cycle", "target", "dimension"])["shown"]
-    row = pd.MultiIndex.from_frame(flags[["cycle", "target"]])
-    cell = pd.MultiIndex.from_frame(flags[["cycle", "target", "dimension"]])
-    cell_shown = shown_cell.reindex(cell).fillna(False).to_numpy(dtype=bool)
-    both_rows_shown = shown_row.reindex(row).fillna(False) & previous.reindex(row).fillna(False)
-    flags["shown"] = np.select(
-        [flags["flag"] == "under_floor", flags["flag"] == "significant_drop"],
-        [cell_shown, both_rows_shown.to_numpy(dtype=bool)],
-        True,  # a response rate quotes no rating
+    return escalation_flags(targets, dims, floors, rates)
+
+
+def _flag_shown(
+    flags: pd.DataFrame, targets: pd.DataFrame, dims: pd.DataFrame, keys: list[str]
+) -> np.ndarray:
+    """Return whether each flag may be shown: only where what it quotes may be.
+
+    A floor flag quotes its dimension's cell; a drop quotes this cycle's and the
+    previous cycle's index, so both rows must be shown; a response rate quotes no rating.
+    """
+    ordered = targets.sort_values([*keys, "cycle"])
+    before = ordered.groupby(keys, sort=False)["shown"].shift(1).eq(True)
+    both = ordered[["cycle", *keys]].assign(ok=ordered["shown"].eq(True) & before)
+    row = flags[["cycle", *keys]].merge(both, how="left")["ok"].eq(True).to_numpy()
+    cell_keys = ["cycle", *keys, "dimension"]
+    cell = flags[cell_keys].merge(dims[[*cell_keys, "shown"]], how="left")["shown"].eq(True)
+    kind = flags["flag"].to_numpy()
+    shown: np.ndarray = np.select(
+        [kind == "under_floor", kind == "significant_drop"], [cell.to_numpy(), row], True
     ).astype(bool)
-    return flags[list(FLAG_COLUMNS)]
+    return shown
+
+
+def _trend_shown(targets: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Return, per row, whether every cycle in its trend's window was shown.
+
+    A trend fitted over a hidden cycle would give that cycle's index away (with three
+    cycles, y₁ = y₃ − 2·slope); cycles without an index take no part in the fit.
+    """
+    cycles = sorted(targets["cycle"].unique())
+    ok = (targets["shown"].eq(True) | targets["reliability_index"].isna()).rename("ok")
+    wide = (
+        pd.concat([targets[[*keys, "cycle"]], ok], axis=1)
+        .pivot_table(index=keys, columns="cycle", values="ok", aggfunc="min")
+        .reindex(columns=cycles)
+        .astype(float)
+        .fillna(1.0)
+    )
+    windowed = wide.T.rolling(WINDOW, min_periods=1).min().T
+    long = windowed.stack().rename("trend_ok").reset_index()
+    merged = targets[[*keys, "cycle"]].merge(long, on=[*keys, "cycle"], how="left")
+    shown: np.ndarray = merged["trend_ok"].eq(1.0).to_numpy()
+    return shown
 
 
 def _dimension_table(

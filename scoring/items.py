@@ -145,9 +145,27 @@ def rater_dimension_scores(
     grouped = (
         coded.groupby(keys, sort=True, observed=True)["value"].agg(["mean", "count"]).reset_index()
     )
-    likert = items[items["kind"] == "likert"]
-    needed = likert.groupby("dimension").size().map(lambda k: math.ceil(k / 2))
-    enough = grouped["count"].to_numpy() >= grouped["dimension"].map(needed).to_numpy()
+    needed = grouped["dimension"].astype(object).map(items_needed(items)).to_numpy(dtype=float)
+    enough = grouped["count"].to_numpy() >= needed
     scores = grouped[enough].rename(columns={"count": "n_items"})
     scores["score"] = to_percent(scores["mean"].to_numpy(), scale_points)
     return scores.drop(columns="mean").reset_index(drop=True)
+
+
+def items_needed(items: pd.DataFrame) -> pd.Series:
+    """Return, per dimension, the answered items a rater needs for a score: ⌈k/2⌉ of k."""
+    likert = items[items["kind"] == "likert"]
+    return likert.groupby("dimension").size().map(lambda k: math.ceil(k / 2))
+
+
+def scored_answers(coded: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Return the answers behind raters' dimension scores, without those of raters who have none.
+
+    A rater who answered too few of a dimension's items is not among its n raters, so
+    their answers must not move what is shown beside that n (top-box share, rwg): a
+    lone answer would otherwise show through by difference.
+    """
+    keys = ["cycle", "target", "rater", "dimension"]
+    answered = coded.groupby(keys, sort=False, observed=True)["value"].transform("size")
+    needed = coded["dimension"].astype(object).map(items_needed(items)).to_numpy(dtype=float)
+    return coded[answered.to_numpy() >= needed]

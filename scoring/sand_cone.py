@@ -8,6 +8,8 @@ combined, so the index inherits the protection against small samples; the raw in
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 
@@ -64,7 +66,8 @@ def reliability_indices(
     ci
         Level of the index's interval.
     seed
-        Seed of the posterior draws, stored with the run.
+        Seed of the posterior draws, combined with each cycle's key: the same answers
+        give the same interval whatever other cycles are scored with them.
 
     Notes
     -----
@@ -81,8 +84,9 @@ def reliability_indices(
     -------
     DataFrame
         cycle, target, n_raters, reliability_index, ri_low, ri_high, raw_index,
-        plain_score, one column per layer (shrunk), one `raw_<layer>` per layer,
-        `lambda` (mean over layers). A target lacking a layer has NaN index values.
+        plain_score, one column per layer (shrunk), one `raw_<layer>` per layer, one
+        `n_<layer>` per layer (its raters, 0 if none), `lambda` (mean over layers). A
+        target lacking a layer has NaN index values.
     """
     layers = rater_layer_scores(dimension_scores)
     shrunk = shrunk_scores(layers, ["cycle", "layer"])
@@ -103,9 +107,10 @@ def reliability_indices(
     out["raw_index"], _ = capped_index(raw_layers, sand_cone)
     low = np.full(len(out), np.nan)
     high = np.full(len(out), np.nan)
-    rng = np.random.default_rng(seed)
     cycles = out.index.get_level_values("cycle").to_numpy()
     for cycle in np.unique(cycles):
+        # seeded per cycle, so a cycle's interval does not depend on which cycles precede it
+        rng = np.random.default_rng([seed, zlib.crc32(str(cycle).encode())])
         rows = np.flatnonzero(cycles == cycle)
         correlation = _within_target_correlation(layers[layers["cycle"] == cycle])
         chol = np.linalg.cholesky(correlation)
@@ -117,7 +122,10 @@ def reliability_indices(
         low[rows] = np.quantile(index, tail, axis=0)
         high[rows] = np.quantile(index, 1 - tail, axis=0)
     # the smallest number of raters behind any layer: what anonymity must be judged on
-    out["min_layer_raters"] = np.nanmin(_layer_matrix(wide, "n_raters"), axis=1, initial=np.inf)
+    layer_raters = _layer_matrix(wide, "n_raters")
+    out["min_layer_raters"] = np.nanmin(layer_raters, axis=1, initial=np.inf)
+    for k, layer in enumerate(LAYERS):
+        out[f"n_{layer}"] = np.nan_to_num(layer_raters[:, k])
     out["ri_low"], out["ri_high"] = low, high
     for k, layer in enumerate(LAYERS):
         out[layer] = shrunk_layers[:, k]

@@ -132,11 +132,18 @@ def tier_for(
     A first assessment takes the candidate as it is. Promotions and demotions move as
     far as the evidence supports in one step; noise alone cannot do that twice in a row.
 
-    A reviewer's override (`previous_overridden`) is the tier that was in force, so the
-    rules start from it like any other previous tier; the trace says so. The override
-    itself is never carried forward: each cycle's computed tier stands on its evidence,
-    and a reviewer who still disagrees overrides again, with a new reason.
+    A promotion goes to the better tier that both cycles support: Approved last cycle
+    and Preferred now promotes a Watch partner to Approved.
+
+    A reviewer's override (`previous_overridden`) is the tier that was in force, and it
+    also stands for last cycle's evidence: the reviewer knew something the answers did
+    not. So the next cycle's rules start from it as from a tier held for a cycle (a
+    promotion away from it must hold two cycles, a demotion needs a clear or a second
+    miss), and the trace says so. The override is not carried further: a reviewer who
+    still disagrees overrides again, with a new reason.
     """
+    if previous_overridden:
+        previous_candidate = previous_tier
     candidate, provisional, reasons = candidate_tier(evidence, rules)
     recorded = None if math.isnan(evidence.index) else candidate  # no index: no evidence
     body = "; ".join(reasons)
@@ -162,8 +169,12 @@ def tier_for(
     if candidate == previous_tier:
         return moves(f"as before, {was}" if previous_overridden else None)
     if candidate < previous_tier:  # better
-        if previous_candidate is not None and previous_candidate <= candidate:
-            return moves(f"promoted from {was}: held for two cycles")
+        held = None if previous_candidate is None else max(previous_candidate, candidate)
+        if held is not None and held < previous_tier:
+            note = f"promoted from {was}: held for two cycles"
+            if held != candidate:
+                note += f" ({NAMES[candidate]} must hold for two cycles too)"
+            return TierDecision(recorded, held, provisional, f"{NAMES[held]}: {body}; {note}")
         note = f"stays {was}: a promotion must hold for two consecutive cycles"
         return stays(previous_tier, note)
     if _clear_miss(previous_tier, evidence, rules):

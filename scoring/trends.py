@@ -14,8 +14,12 @@ STABILITY_SCALE = 20.0
 """Residual spread of the index (points) at which stability reaches 0."""
 
 
+WINDOW = 4
+"""Cycles a trend looks back over, the current one included."""
+
+
 def trends(
-    history: pd.DataFrame, min_cycles: int = 3, window: int = 4, significance: float = 0.05
+    history: pd.DataFrame, min_cycles: int = 3, window: int = WINDOW, significance: float = 0.05
 ) -> pd.DataFrame:
     """Return each target's least-squares trend of its index over its last `window` cycles.
 

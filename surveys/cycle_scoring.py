@@ -175,9 +175,16 @@ async def score_cycle(
             columns={VIEW_BY["sponsor_rates_site"]: "assessor"}
         )
         tiers = await record_computed_tiers(run.id, cycle["id"], decisions, store.org_ids, actor)
-        await Cycle.update(
+        # the cycle may have moved on (published, say) while its answers were scored
+        moved = await Cycle.update(
             {Cycle.status: CycleStatus.scored.value, Cycle.status_changed_at: started}
-        ).where(Cycle.id == cycle["id"])
+        ).where(
+            (Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"])
+        ).returning(Cycle.id)  # fmt: skip
+        if not moved:
+            raise ScoringError(
+                f"cycle {cycle_key} changed status while it was scored; nothing was stored"
+            )
         counts = {
             one.direction: int((one.pooled.targets["cycle"] == cycle_key).sum()) for one in scored
         }
@@ -260,7 +267,7 @@ def _gaps(scored: list[Scored], cycle_key: str) -> pd.DataFrame:
     gaps = gaps.merge(site_shown[[*keys, "site_shown"]], on=keys, how="left").merge(
         partner_shown[[*keys, "partner_shown"]], on=keys, how="left"
     )
-    gaps["shown"] = gaps["site_shown"].astype(bool) & gaps["partner_shown"].astype(bool)
+    gaps["shown"] = gaps["site_shown"].eq(True) & gaps["partner_shown"].eq(True)
     return gaps
 
 
@@ -306,13 +313,14 @@ class RunStore:
         rows = [
             (self.run_id, self.cycle_id, self.org_ids[row.target], self._viewer(row, by),
              int(row.n_raters), *(db_value(getattr(row, c)) for c in values),
-             rates.get(row.target), bool(row.shown), bool(row.comments_shown))
+             rates.get(row.target), bool(row.shown), bool(row.comments_shown),
+             bool(row.trend_shown))
             for row in now.itertuples()
         ]  # fmt: skip
         await bulk_insert(
             TargetIndex,
             ["run", "cycle", "target", "rater_organisation", "n_raters", *values, "response_rate",
-             "shown", "comments_shown"],
+             "shown", "comments_shown", "trend_shown"],
             rows,
         )  # fmt: skip
 
@@ -321,21 +329,25 @@ class RunStore:
         keys = (
             ["cycle", "target", "dimension"] if by is None else ["cycle", by, "target", "dimension"]
         )
-        importance = result.importance[[*keys, "stated_importance", "derived_importance",
-                                         "importance", "quadrant"]]  # fmt: skip
+        columns = ["n_stated", "stated_importance", "derived_importance", "importance",
+                   "quadrant", "shown"]  # fmt: skip
+        importance = result.importance[[*keys, *columns]].rename(
+            columns={"shown": "importance_shown"}
+        )
         table = self._now(result.dimensions).merge(importance, on=keys, how="left")
         values = ["mean", "low", "high", "shrunk", "top_box", "rwg", "stated_importance",
                   "derived_importance", "importance", "quadrant"]  # fmt: skip
         rows = [
             (self.run_id, self.cycle_id, self.org_ids[row.target], self._viewer(row, by),
              self.dimension_ids[(instrument_id, row.dimension)], int(row.n_raters),
-             *(db_value(getattr(row, c)) for c in values), bool(row.shown))
+             *(db_value(getattr(row, c)) for c in values), int(row.n_stated),
+             row.importance_shown is True, bool(row.shown))
             for row in table.itertuples()
         ]  # fmt: skip
         await bulk_insert(
             DimensionScore,
             ["run", "cycle", "target", "rater_organisation", "dimension", "n_raters", *values,
-             "shown"],
+             "n_stated", "importance_shown", "shown"],
             rows,
         )  # fmt: skip
 

@@ -86,6 +86,8 @@ class TargetIndex(Table):
     shown = Boolean(default=False)
     comments_shown = Boolean(default=False)
     """Enough raters for the group's comments to be shown (DESIGN.md §4)."""
+    trend_shown = Boolean(default=False)
+    """Trend and predictability may be shown: no cycle in their window was hidden."""
 
     target_index_raters_not_negative = Check("n_raters >= 0")
     target_index_index_in_range = Check(
@@ -116,6 +118,10 @@ class DimensionScore(Table):
     """What the quadrant ranks on: stated importance where raters gave any, else derived."""
     quadrant = Varchar(length=20, null=True, default=None)
     """fix first, keep up, low priority or possible overkill; null with no importance."""
+    n_stated = Integer(default=0)
+    """Raters who stated the dimension's importance."""
+    importance_shown = Boolean(default=False)
+    """Importance and quadrant may be shown (stated importance has k raters of its own)."""
     shown = Boolean(default=False)
 
     dimension_score_raters_not_negative = Check("n_raters >= 0")

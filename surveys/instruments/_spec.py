@@ -272,10 +272,16 @@ def _instrument(r: _Reader, doc: dict[str, Any]) -> InstrumentSpec:
     dimensions = tuple(_dimension(r, raw, i) for i, raw in enumerate(dims_raw))
 
     seen: dict[str, str] = {}
+    mirrors: set[str] = set()
     for d_index, dim in enumerate(dimensions):
         if dim.key in seen:
             raise r.fail(f"dimension[{d_index}].key", f"{dim.key!r} is used twice")
         seen[dim.key] = "dimension"
+        if dim.mirror is not None and dim.mirror in mirrors:
+            # one relationship is compared across directions one mirror key at a time
+            raise r.fail(f"dimension[{d_index}].mirror", f"{dim.mirror!r} is used twice")
+        if dim.mirror is not None:
+            mirrors.add(dim.mirror)
     item_keys = {r.key(overall.get("key"), "overall.key"), r.key(comment.get("key"), "comment.key")}
     if len(item_keys) < 2:
         raise r.fail("comment.key", "must differ from overall.key")

@@ -228,6 +228,15 @@ HYSTERESIS = [
         "first narrow miss",
     ),
     ("unchanged", evidence(74, low=68), PREFERRED, PREFERRED, PREFERRED, "Preferred:"),
+    (
+        "promotion to the better tier both cycles support",
+        evidence(74, low=68),
+        WATCH,
+        APPROVED,
+        APPROVED,
+        "Approved: RI 74 [68–80]; lower bound 68 ≥ 65; Strategic not met: lower bound 68 < 80; "
+        "promoted from Watch: held for two cycles (Preferred must hold for two cycles too)",
+    ),
 ]
 
 
@@ -247,22 +256,22 @@ def test_hysteresis(
 # (case, evidence, override in force last cycle, computed candidate last cycle, tier, trace)
 OVERRIDES = [
     (
-        "an override to Watch is where the next cycle starts; the evidence held: back up",
-        evidence(74, low=68), WATCH, PREFERRED, PREFERRED,
-        "promoted from Watch (a reviewer's override): held for two cycles",
+        "override down to Watch: a promotion away from it must hold two cycles",
+        evidence(74, low=68), WATCH, PREFERRED, WATCH,
+        "stays Watch (a reviewer's override): a promotion must hold for two consecutive cycles",
     ),
     (
-        "an override to Watch, then one Preferred cycle: the promotion must hold",
-        evidence(74, low=68), WATCH, APPROVED, WATCH,
-        "stays Watch (a reviewer's override): a promotion must hold",
+        "override up to Preferred, then a narrow miss: it stands",
+        evidence(66, low=60), PREFERRED, APPROVED, PREFERRED,
+        "stays Preferred (a reviewer's override): first narrow miss",
     ),
     (
-        "an override up to Preferred, contradicted by the data twice: demoted",
-        evidence(66, low=60), PREFERRED, APPROVED, APPROVED,
-        "demoted from Preferred (a reviewer's override): second consecutive miss",
+        "override up to Preferred, then a clear miss: demoted",
+        evidence(60, low=54), PREFERRED, APPROVED, APPROVED,
+        "demoted from Preferred (a reviewer's override): missed by at least 5",
     ),
     (
-        "an override up to Preferred, then data that support it: it stands as computed",
+        "override up to Preferred, then data that support it: it stands as computed",
         evidence(74, low=68), PREFERRED, APPROVED, PREFERRED,
         "as before, Preferred (a reviewer's override)",
     ),

@@ -93,6 +93,13 @@ def line_of(path: Path, fragment: str) -> int:
         ),
         ('key = "d2"', 'key = "d1"', "dimension[1].item[1].key", "'d1' is used twice", None),
         (
+            'layer = "speed"',
+            'layer = "speed"\nmirror = "predictability"',
+            "dimension[2].mirror",
+            "'predictability' is used twice",
+            None,
+        ),
+        (
             'name.en = "Speed"',
             'name.fr = "Vitesse"',
             "dimension[2].name",

@@ -98,9 +98,12 @@ async def test_each_organisations_view_is_stored_without_disclosure_by_differenc
     rows = await TargetIndex.select(
         TargetIndex.target.slug.as_alias("target"), TargetIndex.target.kind.as_alias("kind"),
         TargetIndex.rater_organisation.slug.as_alias("viewer"), TargetIndex.n_raters,
-        TargetIndex.shown, TargetIndex.comments_shown,
+        TargetIndex.shown, TargetIndex.comments_shown, TargetIndex.trend_shown,
+        TargetIndex.reliability_index,
     ).where(TargetIndex.run == summary.run_id)  # fmt: skip
     table = pd.DataFrame(rows)
+    # a trend is shown only beside a shown row (or a row without an index to hide)
+    assert not (table["trend_shown"] & ~table["shown"] & table["reliability_index"].notna()).any()
     pooled = table[table["viewer"].isna()].set_index("target")
     views = table[table["viewer"].notna()]
     assert len(views) == sum(summary.views.values()) > len(pooled)
@@ -219,3 +222,25 @@ async def test_an_override_is_where_the_next_cycle_starts(world_db: Engine) -> N
     ]
     assert len(others) == len(rows) - 1
     assert not any("override" in row["rule_trace"] for row in others)
+
+
+async def test_a_cycle_that_moves_on_while_scored_stores_nothing(
+    world_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from surveys import cycle_scoring
+
+    real = cycle_scoring.response_rates
+
+    async def publish_meanwhile(keys: list[str], instrument_key: str | None = None) -> pd.DataFrame:
+        if instrument_key is None:  # the last load before the run is stored
+            await Cycle.update({Cycle.status: "published"}).where(Cycle.key == LAST)
+        return await real(keys, instrument_key)
+
+    monkeypatch.setattr(cycle_scoring, "response_rates", publish_meanwhile)
+    with pytest.raises(ScoringError, match="changed status while it was scored"):
+        await score_cycle(LAST, ScoringConfig(), "test")
+    assert await ScoreRun.count() == 0
+    assert await TierAssignment.count() == 0
+    assert (await Cycle.select(Cycle.status).where(Cycle.key == LAST).first())[
+        "status"
+    ] == "published"
