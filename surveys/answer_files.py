@@ -39,6 +39,10 @@ def read_answers_csv(path: Path) -> pd.DataFrame:
             raw = pd.read_csv(path, engine="c", **options)
     except FileNotFoundError:
         raise FileError(path, "file", "no such file") from None
+    except pd.errors.EmptyDataError:
+        raise FileError(
+            path, "file", f"is empty; expected the header {','.join(ANSWER_COLUMNS)}"
+        ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise FileError(
             path, "file", f"not a readable CSV ({str(error).strip().splitlines()[0]})"

@@ -124,6 +124,13 @@ def test_bad_lines_are_named(tmp_path: Path, body: str, message: str) -> None:
         read_answers_csv(path)
 
 
+def test_an_empty_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text("")
+    with pytest.raises(FileError, match=r"answers.csv: file: is empty; expected the header cycle,"):
+        read_answers_csv(path)
+
+
 def test_missing_column_is_named(tmp_path: Path) -> None:
     path = tmp_path / "answers.csv"
     path.write_text("cycle,rater,target,item,value\nc,r,t,i,3\n")
