@@ -199,6 +199,22 @@ async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[A
     await transaction.connection.executemany(sql, rows)
 
 
+async def lock_row(table: type[Table], row_id: int) -> None:
+    """Inside a transaction, hold one row against other writers until the transaction ends.
+
+    PostgreSQL locks the row (SELECT … FOR UPDATE); SQLite's BEGIN IMMEDIATE already holds
+    the database's one write lock, so there is nothing more to take.
+    """
+    engine = table._meta.db
+    if engine.engine_type == "sqlite":
+        return
+    # the table name comes from Rapport's own table class; the id is a bound parameter
+    await table.raw(
+        f"SELECT id FROM {table._meta.get_formatted_tablename()} WHERE id = {{}} FOR UPDATE",  # noqa: S608
+        row_id,
+    )
+
+
 async def lock_for_explicit_ids(tables: list[type[Table]]) -> None:
     """Inside a transaction, keep other writers out of tables about to get explicit ids.
 

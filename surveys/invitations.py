@@ -92,6 +92,10 @@ class LinkView:
     partner: str | None = None
     cycle: str | None = None
     language: str = "en"
+    invitation_id: int | None = None
+    """For the server only: which invitation to save answers to (never rendered)."""
+    instrument_id: int | None = None
+    closes_at: dt.datetime | None = None
 
 
 async def link_view(token: str, now: dt.datetime) -> LinkView:
@@ -106,6 +110,9 @@ async def link_view(token: str, now: dt.datetime) -> LinkView:
             Invitation.cycle.key,
             Invitation.cycle.status,
             Invitation.respondent.language,
+            Invitation.id,
+            Invitation.instrument,
+            Invitation.cycle.closes_at,
         )
         .where(Invitation.token_hash == token_hash(token))
         .first()
@@ -118,4 +125,7 @@ async def link_view(token: str, now: dt.datetime) -> LinkView:
         state = LinkState.expired
     else:
         state = LinkState.open
-    return LinkView(state, row["target.name"], row["cycle.key"], row["respondent.language"])
+    return LinkView(
+        state, row["target.name"], row["cycle.key"], row["respondent.language"], row["id"],
+        row["instrument"], row["expires_at"] or row["cycle.closes_at"],
+    )  # fmt: skip

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -19,6 +20,7 @@ from surveys.database import close_pool, configured_engine, prepare, start_pool,
 from surveys.settings import Settings, load_settings
 from surveys.web.health import healthz
 from surveys.web.pages import PagesController
+from surveys.web.survey import SurveyController
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 SURVEY_TOKEN = re.compile(r"/s/[^/?\s]+")
@@ -63,11 +65,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             PagesController,
+            SurveyController,
             healthz,
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
         lifespan=[database],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        # the survey form has no account behind it: a double-submit cookie guards its POSTs
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.public_url.startswith("https://"),
+            cookie_samesite="strict",
+        ),
         openapi_config=OpenAPIConfig(title="Rapport", version="0.1.0", path="/schema"),
         logging_config=LoggingConfig(log_exceptions="always"),
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from surveys.answering import FormAnswers
 from surveys.invitations import LinkView
 from surveys.organisations import OrganisationListing
+from surveys.questionnaires import Questionnaire
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,25 @@ class LinkContext:
 
     link: LinkView
     """The invitation's state, partner and cycle, as much as may be shown."""
+
+
+@dataclass(frozen=True)
+class SurveyContext:
+    """The survey form: the questions, the answers so far, and what is wrong with them."""
+
+    link: LinkView
+    questionnaire: Questionnaire
+    answers: FormAnswers
+    errors: dict[str, str]
+    """Item key → message, in the order the questions appear."""
+    answered: int
+    """Questions answered so far (statements and the overall question)."""
+    questions: int
+    """Questions that need an answer before submitting."""
+    notice: str | None
+    """A line to show above the form, e.g. that a draft was saved."""
+    privacy: str
+    """Who will see the answers and the comment, in the respondent's terms."""
+    comment_limit: int
+    token: str
+    """The link's token, to post the form back to the same address."""

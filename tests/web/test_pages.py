@@ -105,9 +105,12 @@ async def test_open_link_names_the_partner(world_db: Engine) -> None:
     await Invitation.update(
         {Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=3)}
     ).where(Invitation.token_hash == token_hash(token))
+    partner = await Invitation.select(Invitation.target.name).where(
+        Invitation.token_hash == token_hash(token)
+    )
     [response] = await fetch(world_db, f"/s/{token}")
     assert response.status_code == 200
-    assert "Partnership survey:" in response.text
+    assert f"Rating <strong>{partner[0]['target.name']}</strong>" in response.text
 
 
 async def test_submitted_link_thanks_and_closed_cycle_link_is_gone(world_db: Engine) -> None:
@@ -125,7 +128,7 @@ async def test_unknown_link_reveals_nothing(world_db: Engine, token: str) -> Non
     [response] = await fetch(world_db, f"/s/{token}")
     assert response.status_code == 404
     assert "could not find this survey link" in response.text
-    assert "Partnership survey:" not in response.text
+    assert "Rating <strong>" not in response.text
 
 
 async def test_link_pages_are_not_cached_and_send_no_referrer(world_db: Engine) -> None:

@@ -1,0 +1,233 @@
+"""What a respondent does with the form: read it, check it, keep a draft, submit once.
+
+The form works without JavaScript, so everything arrives as one POST of text fields.
+Reading the form never trusts it: every value is checked against the questionnaire
+(a tampered value is an error, not a stored answer). Saving is one transaction that
+first takes the invitation's lock, so two submits at once (a double click, two tabs)
+leave exactly one response, and a submitted response is never changed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from surveys.cycles import CycleStatus
+from surveys.database import lock_row, writing_transaction
+from surveys.instruments import Item
+from surveys.invitations import Invitation, InvitationStatus
+from surveys.questionnaires import IMPORTANCE_POINTS, OVERALL_POINTS, Questionnaire
+from surveys.responses import Answer, Response, ResponseStatus
+
+NOT_APPLICABLE = "na"
+"""The form value of "Not applicable" on a Likert question."""
+COMMENT_LIMIT = 4000
+"""Characters a comment may have: a long paragraph, not a document."""
+FIELD_PREFIX = "item-"
+"""Form fields are named `item-<item key>`, so no item key can clash with a control."""
+
+
+def field_name(key: str) -> str:
+    """Return the form field of an item."""
+    return f"{FIELD_PREFIX}{key}"
+
+
+@dataclass(frozen=True)
+class FormAnswers:
+    """The answers on a form: what the respondent chose, nothing more."""
+
+    likert: dict[str, int | None] = field(default_factory=dict)
+    """Item key → 1…A, or None for "Not applicable"; unanswered items are absent."""
+    importance: dict[str, int] = field(default_factory=dict)
+    overall: int | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class CheckedForm:
+    """A form as read: its answers and, per item key, what is wrong with it."""
+
+    answers: FormAnswers
+    errors: dict[str, str]
+
+
+def read_form(
+    questionnaire: Questionnaire, form: Mapping[str, str], submitting: bool
+) -> CheckedForm:
+    """Return the answers in a posted form and an error for each item that needs one.
+
+    A draft may leave anything out; a submission needs every statement answered (or
+    marked not applicable) and the overall question. Importance and the comment are
+    always optional. Values that are not among the choices are errors either way.
+    """
+    errors: dict[str, str] = {}
+    likert: dict[str, int | None] = {}
+    for key in questionnaire.likert_keys:
+        raw = form.get(field_name(key), "").strip()
+        if raw == NOT_APPLICABLE:
+            likert[key] = None
+        elif raw:
+            value = _choice(raw, range(1, questionnaire.scale_points + 1))
+            if value is None:
+                errors[key] = "This is not one of the choices."
+            else:
+                likert[key] = value
+        elif submitting:
+            errors[key] = "Please choose an answer, or “Not applicable”."
+    importance: dict[str, int] = {}
+    for key in questionnaire.importance_keys:
+        raw = form.get(field_name(key), "").strip()
+        if raw:
+            value = _choice(raw, range(1, IMPORTANCE_POINTS + 1))
+            if value is None:
+                errors[key] = "This is not one of the choices."
+            else:
+                importance[key] = value
+    raw = form.get(field_name(questionnaire.overall_key), "").strip()
+    overall = _choice(raw, OVERALL_POINTS) if raw else None
+    if raw and overall is None:
+        errors[questionnaire.overall_key] = "This is not one of the choices."
+    elif overall is None and submitting:
+        errors[questionnaire.overall_key] = "Please choose a number from 0 to 10."
+    comment = form.get(field_name(questionnaire.comment_key), "").replace("\r\n", "\n").strip()
+    if len(comment) > COMMENT_LIMIT:
+        errors[questionnaire.comment_key] = (
+            f"Please shorten your comment to {COMMENT_LIMIT:,} characters "
+            f"(it has {len(comment):,})."
+        )
+    return CheckedForm(FormAnswers(likert, importance, overall, comment), errors)
+
+
+def _choice(raw: str, allowed: range) -> int | None:
+    """Return `raw` as one of the allowed whole numbers, or None."""
+    if not raw.isdigit():
+        return None
+    value = int(raw)
+    return value if value in allowed else None
+
+
+class SaveOutcome(StrEnum):
+    """What became of a save or a submit."""
+
+    saved = "saved"
+    submitted = "submitted"
+    already_submitted = "already_submitted"
+    """Submitted before (another tab, a double click): nothing was changed."""
+    closed = "closed"
+    """The cycle closed or the link expired meanwhile: nothing was stored."""
+
+
+async def save_answers(
+    invitation_id: int, questionnaire: Questionnaire, answers: FormAnswers, submit: bool,
+    now: dt.datetime,
+) -> SaveOutcome:  # fmt: skip
+    """Store the form's answers as the invitation's draft, or submit them; once only.
+
+    All in one transaction, with the invitation locked first: a second submit waits
+    for the first, then finds the response submitted and changes nothing.
+    """
+    item_ids = {
+        row["key"]: row["id"]
+        for row in await Item.select(Item.id, Item.key).where(
+            Item.instrument == questionnaire.instrument_id
+        )
+    }
+    async with writing_transaction(Invitation._meta.db):
+        await lock_row(Invitation, invitation_id)
+        invitation = (
+            await Invitation.select(
+                Invitation.status, Invitation.expires_at, Invitation.cycle.status
+            )
+            .where(Invitation.id == invitation_id)
+            .first()
+        )
+        if invitation["status"] == InvitationStatus.submitted:
+            return SaveOutcome.already_submitted
+        expired = invitation["expires_at"] is not None and invitation["expires_at"] <= now
+        if invitation["cycle.status"] != CycleStatus.open or expired:
+            return SaveOutcome.closed
+        response = (
+            await Response.select(Response.id).where(Response.invitation == invitation_id).first()
+        )
+        status = ResponseStatus.submitted if submit else ResponseStatus.draft
+        if response is None:
+            created = Response(
+                invitation=invitation_id, status=status.value, language=questionnaire.language,
+                started_at=now, updated_at=now, submitted_at=now if submit else None,
+            )  # fmt: skip
+            await created.save()
+            response_id = int(created.id)
+        else:
+            response_id = int(response["id"])
+            await Response.update(
+                {Response.status: status.value, Response.language: questionnaire.language,
+                 Response.updated_at: now, Response.submitted_at: now if submit else None}
+            ).where(Response.id == response_id)  # fmt: skip
+            await Answer.delete().where(Answer.response == response_id)
+        rows = _answer_rows(response_id, item_ids, questionnaire, answers)
+        if rows:
+            await Answer.insert(*rows)
+        await Invitation.update(
+            {Invitation.status: (InvitationStatus.submitted if submit
+                                 else InvitationStatus.in_progress).value,
+             Invitation.submitted_at: now if submit else None}
+        ).where(Invitation.id == invitation_id)  # fmt: skip
+    return SaveOutcome.submitted if submit else SaveOutcome.saved
+
+
+def _answer_rows(
+    response_id: int, item_ids: dict[str, int], questionnaire: Questionnaire, answers: FormAnswers
+) -> list[Answer]:
+    rows = [
+        Answer(response=response_id, item=item_ids[key], value=value,
+               not_applicable=value is None)
+        for key, value in answers.likert.items()
+    ]  # fmt: skip
+    rows += [
+        Answer(response=response_id, item=item_ids[key], value=value)
+        for key, value in answers.importance.items()
+    ]
+    if answers.overall is not None:
+        rows.append(
+            Answer(response=response_id, item=item_ids[questionnaire.overall_key],
+                   value=answers.overall)
+        )  # fmt: skip
+    if answers.comment:
+        rows.append(
+            Answer(response=response_id, item=item_ids[questionnaire.comment_key],
+                   text=answers.comment)
+        )  # fmt: skip
+    return rows
+
+
+async def draft_answers(invitation_id: int) -> FormAnswers:
+    """Return the answers kept for an invitation (its draft), or an empty form."""
+    rows = await Answer.select(
+        Answer.item.key.as_alias("key"), Answer.item.kind.as_alias("kind"), Answer.value,
+        Answer.not_applicable, Answer.text,
+    ).where(Answer.response.invitation == invitation_id)  # fmt: skip
+    likert: dict[str, int | None] = {}
+    importance: dict[str, int] = {}
+    overall, comment = None, ""
+    for row in rows:
+        if row["kind"] == "likert":
+            likert[row["key"]] = None if row["not_applicable"] else row["value"]
+        elif row["kind"] == "importance" and row["value"] is not None:
+            importance[row["key"]] = row["value"]
+        elif row["kind"] == "overall":
+            overall = row["value"]
+        elif row["kind"] == "text":
+            comment = row["text"] or ""
+    return FormAnswers(likert, importance, overall, comment)
+
+
+async def mark_opened(invitation_id: int, now: dt.datetime) -> None:
+    """Record the first time a link was opened (for the cycle's status report)."""
+    await Invitation.update(
+        {Invitation.status: InvitationStatus.opened.value, Invitation.opened_at: now}
+    ).where(
+        (Invitation.id == invitation_id)
+        & Invitation.status.is_in([InvitationStatus.created.value, InvitationStatus.sent.value])
+    )
