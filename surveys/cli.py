@@ -300,6 +300,91 @@ def world_build(seed: int, sites: int, cycles: int, raters: int) -> None:
     build(seed, sites, cycles, raters)
 
 
+@main.group()
+def cycle() -> None:
+    """Survey cycles: create, open (invite everyone), close, and see how far people got."""
+
+
+def _settings_and_now() -> tuple[Any, dt.datetime]:
+    return load_settings(), dt.datetime.now(dt.UTC)
+
+
+@cycle.command("create")
+@click.argument("key")
+@click.option(
+    "--closes",
+    "closes",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day answers are taken (the survey closes at the end of it, UTC).",
+)
+@click.option("--title", default="", help="Shown to respondents; defaults to the key.")
+def cycle_create(key: str, closes: dt.datetime, title: str) -> None:
+    """Create a draft cycle KEY (e.g. 2027-Q1) with the newest loaded instruments."""
+    from surveys.cycle_admin import create_cycle
+
+    _, now = _settings_and_now()
+    closes_at = closes.replace(tzinfo=dt.UTC) + dt.timedelta(days=1) - dt.timedelta(seconds=1)
+    run(lambda: create_cycle(key, title, closes_at, now, actor()))
+    console.print(f"Created cycle {key} (draft), closing {closes_at:%Y-%m-%d}. "
+                  f"Open it with `rapport cycle open {key}`.")  # fmt: skip
+
+
+@cycle.command("open")
+@click.argument("key")
+def cycle_open(key: str) -> None:
+    """Open cycle KEY: invite both sides of every active relationship and e-mail each one."""
+    from surveys.cycle_admin import open_cycle
+    from surveys.mail import Outbox
+
+    settings, now = _settings_and_now()
+    outbox = Outbox(settings.outbox)
+    with console.status("opening") as status:
+        summary = run(
+            lambda: open_cycle(
+                key, now, settings.secret_key, settings.public_url, settings.mail_from, outbox,
+                actor(), lambda s: status.update(s),
+            )
+        )  # fmt: skip
+    invited = ", ".join(f"{n:,} {d.replace('_', ' ')}" for d, n in sorted(summary.invited.items()))
+    console.print(f"Opened {key}: {invited}. {summary.sent:,} invitation e-mails written to "
+                  f"{summary.outbox}.")  # fmt: skip
+
+
+@cycle.command("close")
+@click.argument("key")
+def cycle_close(key: str) -> None:
+    """Close cycle KEY: its links stop taking answers; it can then be scored."""
+    from surveys.cycle_admin import close_cycle
+
+    _, now = _settings_and_now()
+    submitted = run(lambda: close_cycle(key, now, actor()))
+    console.print(f"Closed {key} with {submitted:,} submitted responses. "
+                  f"Score it with `rapport score --cycle {key}`.")  # fmt: skip
+
+
+@cycle.command("status")
+@click.argument("key")
+def cycle_status(key: str) -> None:
+    """Show who was invited, opened, started and submitted, per organisation and direction."""
+    from rich.table import Table
+
+    from surveys.cycle_admin import STAGES, cycle_report
+
+    cycle_row, report = run(lambda: cycle_report(key))
+    table = Table("organisation", "direction", *STAGES, "response rate",
+                  title=f"{key} · {cycle_row['status']}")  # fmt: skip
+    for row in report.itertuples():
+        counts = (f"{getattr(row, stage):,}" for stage in STAGES)
+        direction = row.direction.replace("_", " ")
+        table.add_row(row.organisation, direction, *counts, f"{row.response_rate:.0%}")
+    totals = report[list(STAGES)].sum()
+    if len(report):
+        table.add_row("all", "", *(f"{totals[s]:,}" for s in STAGES),
+                      f"{totals['submitted'] / totals['invited']:.0%}", style="bold")  # fmt: skip
+    console.print(table)
+
+
 config_option = click.option(
     "--config",
     "config_path",

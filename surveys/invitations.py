@@ -6,8 +6,10 @@ link; lookups go through the hash's unique index, never a comparison of secrets.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -40,6 +42,22 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
+def new_nonce() -> str:
+    """Return a fresh per-invitation nonce (256 random bits, hex) to derive its link from."""
+    return secrets.token_hex(TOKEN_BYTES)
+
+
+def link_token(secret: str, nonce: str) -> str:
+    """Return the link token of an invitation: HMAC-SHA256 of its nonce under the server key.
+
+    The database holds the nonce and the token's hash, never the token: a copy of the
+    database alone opens no survey, yet the server can send a reminder with the same
+    link as the invitation (it knows the key). The token carries the nonce's 256 bits.
+    """
+    digest = hmac.new(secret.encode(), f"rapport-survey-link:{nonce}".encode(), "sha256")
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
 def token_hash(token: str) -> str:
     """Return the stored form of a token (SHA-256 hex; tokens have full entropy, so no salt)."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -55,6 +73,8 @@ class Invitation(Table):
     target = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
     """The organisation being rated."""
     token_hash = Varchar(length=64, unique=True)
+    token_nonce = Varchar(length=64, null=True, default=None)
+    """Derives the link with the server's key (`link_token`); null for links issued once."""
     status = Varchar(length=12, choices=InvitationStatus, default="created", index=True)
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)

@@ -151,11 +151,11 @@ async def questionnaire_for(instrument_id: int, partner: str, language: str) -> 
     )
 
 
-def privacy_note(questionnaire: Questionnaire, partner: str, config: ScoringConfig) -> str:
-    """Return who will see the answers and the comment, as the form tells the respondent."""
-    if questionnaire.direction == "site_rates_sponsor":
-        k = minimum_raters(questionnaire.direction, config)
-        comments = minimum_commenters(questionnaire.direction, config)
+def privacy_note(direction: str, partner: str, config: ScoringConfig) -> str:
+    """Return who will see the answers and the comment, as the form and e-mails say it."""
+    if direction == "site_rates_sponsor":
+        k = minimum_raters(direction, config)
+        comments = minimum_commenters(direction, config)
         return (
             f"{partner} sees your answers only pooled with those of at least {k} people "
             f"from sites, and comments only once at least {comments} people have answered. "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,6 +56,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a query waits for a locked SQLite database, or for a PostgreSQL connection.",
     ),
     Setting("RAPPORT_DB_POOL_SIZE", "10", "Largest PostgreSQL connection pool the app opens."),
+    Setting(
+        "RAPPORT_MAIL_FROM",
+        "Rapport surveys <surveys@rapport.invalid>",
+        "Sender of invitation and reminder e-mails.",
+    ),
 )
 
 
@@ -151,6 +157,12 @@ class Settings:
     var_dir: Path
     db_timeout: int
     db_pool_size: int
+    mail_from: str
+
+    @property
+    def outbox(self) -> Path:
+        """Where e-mails are written as .eml files (the default delivery: nothing leaves)."""
+        return self.var_dir / "outbox"
 
     @property
     def secret_key(self) -> str:
@@ -188,4 +200,13 @@ def load_settings() -> Settings:
         var_dir=var_dir,
         db_timeout=_positive_int("RAPPORT_DB_TIMEOUT"),
         db_pool_size=_positive_int("RAPPORT_DB_POOL_SIZE"),
+        mail_from=_mail_from(_env("RAPPORT_MAIL_FROM")),
     )
+
+
+def _mail_from(value: str) -> str:
+    """Return a sender address, or raise SettingsError if it has no usable address in it."""
+    name, address = parseaddr(value)
+    if "@" not in address:
+        raise SettingsError(f"RAPPORT_MAIL_FROM={value!r} needs an address, e.g. Surveys <a@b.org>")
+    return formataddr((name, address))

@@ -95,7 +95,7 @@ async def form_page(
         answered=answered(checked.answers),
         questions=len(questionnaire.likert_keys) + 1,
         notice=notice,
-        privacy=privacy_note(questionnaire, partner, ScoringConfig()),
+        privacy=privacy_note(questionnaire.direction, partner, ScoringConfig()),
         comment_limit=COMMENT_LIMIT,
         token=token,
     )

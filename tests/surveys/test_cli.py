@@ -24,6 +24,11 @@ COMMANDS = [
     ["serve"],
     ["world"],
     ["world", "build"],
+    ["cycle"],
+    ["cycle", "create"],
+    ["cycle", "open"],
+    ["cycle", "close"],
+    ["cycle", "status"],
 ]
 
 
@@ -116,3 +121,15 @@ def test_unmigrated_database_asks_for_migrate(tmp_path: Path) -> None:
         "instruments", "list", env={"DATABASE_URL": f"sqlite:///{tmp_path}/new.sqlite"}
     )
     assert_one_clear_line(result, "migration(s): run `rapport migrate` first")
+
+
+def test_cycle_commands_fail_in_one_line(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/c.sqlite", "RAPPORT_VAR_DIR": str(tmp_path)}
+    assert rapport("migrate", env=env).returncode == 0
+    assert rapport("instruments", "load", env=env).returncode == 0
+    result = rapport("cycle", "create", "2027-Q1", "--closes", "2020-01-31", env=env)
+    assert_one_clear_line(result, "the closing date 2020-01-31 is not in the future")
+    assert rapport("cycle", "create", "2027-Q1", "--closes", "2099-01-31", env=env).returncode == 0
+    assert_one_clear_line(rapport("cycle", "close", "2027-Q1", env=env), "from draft to closed")
+    assert_one_clear_line(rapport("cycle", "open", "2027-Q1", env=env), "would invite nobody")
+    assert_one_clear_line(rapport("cycle", "status", "2031-Q1", env=env), "no cycle '2031-Q1'")

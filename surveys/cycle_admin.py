@@ -1,0 +1,252 @@
+"""Running a cycle: create it, open it (invite everyone), close it, and report on it.
+
+Opening a cycle invites, for every active relationship, both sides: the site's staff
+whose roles the site instrument names rate the sponsor (and its CRO), and the
+relationship's sponsor and CRO contacts whose roles the sponsor instrument names rate
+the site. The invitations are written in one transaction; the e-mails follow, each
+marked sent once it is delivered, so a failure leaves the rest to send again later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from scoring.config import ScoringConfig
+from surveys import audit
+from surveys.cycles import Cycle, CycleStatus, check_transition
+from surveys.database import bulk_insert, writing_transaction
+from surveys.errors import RapportError
+from surveys.instruments import Instrument
+from surveys.invitations import Invitation, InvitationStatus, link_token, new_nonce, token_hash
+from surveys.mail import Letter, Outbox, compose
+from surveys.organisations import Person, Relationship, RelationshipContact
+from surveys.questionnaires import privacy_note
+
+
+class CycleError(RapportError):
+    """A cycle cannot be created or changed as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class OpenSummary:
+    """What opening a cycle did."""
+
+    invited: dict[str, int]
+    """Invitations per direction."""
+    sent: int
+    outbox: Any
+
+
+async def create_cycle(
+    key: str, title: str, closes_at: dt.datetime, now: dt.datetime, actor: str = "system"
+) -> int:
+    """Create a draft cycle using the newest loaded version of each default instrument."""
+    if await Cycle.exists().where(Cycle.key == key):
+        raise CycleError(f"a cycle {key!r} exists already")
+    if closes_at <= now:
+        raise CycleError(f"the closing date {closes_at:%Y-%m-%d} is not in the future")
+    instruments = {}
+    for direction in ("site_rates_sponsor", "sponsor_rates_site"):
+        row = (
+            await Instrument.select(Instrument.id)
+            .where(Instrument.direction == direction)
+            .order_by(Instrument.version, ascending=False)
+            .first()
+        )
+        if row is None:
+            raise CycleError(
+                f"no {direction} instrument is loaded: run `rapport instruments load` first"
+            )
+        instruments[direction] = row["id"]
+    async with writing_transaction(Cycle._meta.db):
+        cycle = Cycle(
+            key=key, title=title or key, status=CycleStatus.draft.value,
+            site_instrument=instruments["site_rates_sponsor"],
+            sponsor_instrument=instruments["sponsor_rates_site"], closes_at=closes_at,
+            created_at=now, status_changed_at=now,
+        )  # fmt: skip
+        await cycle.save()
+        await audit.record(actor, "cycle.create", "cycle", cycle.id, {"key": key})
+    return int(cycle.id)
+
+
+async def _cycle(key: str) -> dict[str, Any]:
+    cycle = await Cycle.select().where(Cycle.key == key).first()
+    if cycle is None:
+        known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
+        raise CycleError(f"no cycle {key!r}; cycles: {', '.join(known) or 'none'}")
+    return dict(cycle)
+
+
+async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
+    """Return who rates whom in a cycle: relationship, respondent, target, instrument, direction.
+
+    A person working with the same partner through two relationships is invited once.
+    """
+    roles = {
+        row["id"]: (row["direction"], set(row["respondent_roles"]))
+        for row in await Instrument.select(
+            Instrument.id, Instrument.direction, Instrument.respondent_roles
+        )
+        .where(Instrument.id.is_in([cycle["site_instrument"], cycle["sponsor_instrument"]]))
+        .output(load_json=True)
+    }
+    site_roles = roles[cycle["site_instrument"]][1]
+    sponsor_roles = roles[cycle["sponsor_instrument"]][1]
+    relationships = await Relationship.select(
+        Relationship.id, Relationship.sponsor, Relationship.site, Relationship.cro
+    ).where(Relationship.active.eq(True))
+    staff = await Person.select(Person.id, Person.organisation, Person.role).where(
+        Person.active.eq(True)
+    )
+    contacts = await RelationshipContact.select(
+        RelationshipContact.relationship, RelationshipContact.person,
+        RelationshipContact.person.role.as_alias("role"),
+        RelationshipContact.person.active.as_alias("active"),
+    )  # fmt: skip
+    at_site: dict[int, list[int]] = {}
+    for person in staff:
+        if person["role"] in site_roles:
+            at_site.setdefault(person["organisation"], []).append(person["id"])
+    on_relationship: dict[int, list[int]] = {}
+    for contact in contacts:
+        if contact["active"] and contact["role"] in sponsor_roles:
+            on_relationship.setdefault(contact["relationship"], []).append(contact["person"])
+    rows = []
+    for rel in sorted(relationships, key=lambda r: r["id"]):
+        partners = [rel["sponsor"]] + ([rel["cro"]] if rel["cro"] is not None else [])
+        for person in at_site.get(rel["site"], []):
+            rows += [(rel["id"], person, partner, cycle["site_instrument"], "site_rates_sponsor")
+                     for partner in partners]  # fmt: skip
+        for person in on_relationship.get(rel["id"], []):
+            rows.append(
+                (rel["id"], person, rel["site"], cycle["sponsor_instrument"], "sponsor_rates_site")
+            )
+    table = pd.DataFrame(
+        rows, columns=["relationship", "respondent", "target", "instrument", "direction"]
+    )
+    return table.drop_duplicates(["respondent", "target"], ignore_index=True)
+
+
+async def open_cycle(
+    key: str, now: dt.datetime, secret: str, public_url: str, sender: str, outbox: Outbox,
+    actor: str = "system", progress: Callable[[str], None] | None = None,
+) -> OpenSummary:  # fmt: skip
+    """Open a draft cycle: invite everyone (one transaction), then e-mail each invitation."""
+    say = progress or (lambda _step: None)
+    cycle = await _cycle(key)
+    check_transition(cycle["status"], CycleStatus.open)
+    if cycle["closes_at"] is None or cycle["closes_at"] <= now:
+        raise CycleError(f"cycle {key} closes on {cycle['closes_at']:%Y-%m-%d}: set a later date")
+    table = await invitees(cycle)
+    if table.empty:
+        raise CycleError(f"cycle {key} would invite nobody: no active relationship has contacts")
+    say(f"inviting {len(table):,} people")
+    table["nonce"] = [new_nonce() for _ in range(len(table))]
+    async with writing_transaction(Cycle._meta.db):
+        moved = await Cycle.update(
+            {Cycle.status: CycleStatus.open.value, Cycle.opens_at: now,
+             Cycle.status_changed_at: now}
+        ).where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"])).returning(
+            Cycle.id
+        )  # fmt: skip
+        if not moved:
+            raise CycleError(f"cycle {key} changed status meanwhile; nothing was done")
+        await bulk_insert(
+            Invitation,
+            ["cycle", "relationship", "instrument", "respondent", "target", "token_hash",
+             "token_nonce", "status", "created_at", "expires_at", "reminder_count"],
+            [(cycle["id"], int(r.relationship), int(r.instrument), int(r.respondent),
+              int(r.target), token_hash(link_token(secret, r.nonce)), r.nonce,
+              InvitationStatus.created.value, now, cycle["closes_at"], 0)
+             for r in table.itertuples()],
+        )  # fmt: skip
+        await audit.record(
+            actor, "cycle.open", "cycle", cycle["id"],
+            {"key": key, "invitations": len(table)},
+        )  # fmt: skip
+    say("sending invitations")
+    sent = await send_invitations(key, now, secret, public_url, sender, outbox)
+    invited = table.groupby("direction").size().astype(int).to_dict()
+    return OpenSummary(invited=invited, sent=sent, outbox=outbox.folder)
+
+
+async def send_invitations(
+    key: str, now: dt.datetime, secret: str, public_url: str, sender: str, outbox: Outbox
+) -> int:
+    """E-mail every invitation of a cycle not yet sent; return how many were sent."""
+    rows = await Invitation.select(
+        Invitation.id, Invitation.token_nonce, Invitation.expires_at,
+        Invitation.respondent.name.as_alias("name"), Invitation.respondent.email.as_alias("email"),
+        Invitation.respondent.language.as_alias("language"),
+        Invitation.respondent.organisation.name.as_alias("organisation"),
+        Invitation.target.name.as_alias("partner"),
+        Invitation.instrument.direction.as_alias("direction"),
+        Invitation.cycle.title.as_alias("cycle"),
+    ).where(
+        (Invitation.cycle.key == key) & (Invitation.status == InvitationStatus.created.value)
+        & Invitation.token_nonce.is_not_null()
+    ).order_by(Invitation.id)  # fmt: skip
+    config = ScoringConfig()
+    sent = []
+    for row in rows:
+        letter = Letter(
+            invitation_id=row["id"], kind="invitation", number=0, name=row["name"],
+            email=row["email"], language=row["language"], organisation=row["organisation"],
+            partner=row["partner"], cycle=row["cycle"], deadline=row["expires_at"],
+            link=f"{public_url}/s/{link_token(secret, row['token_nonce'])}",
+            privacy=privacy_note(row["direction"], row["partner"], config),
+        )  # fmt: skip
+        outbox.deliver(compose(letter, sender, now))
+        sent.append(row["id"])
+    for start in range(0, len(sent), 500):
+        await Invitation.update(
+            {Invitation.status: InvitationStatus.sent.value, Invitation.sent_at: now}
+        ).where(Invitation.id.is_in(sent[start : start + 500]))
+    return len(sent)
+
+
+async def close_cycle(key: str, now: dt.datetime, actor: str = "system") -> int:
+    """Close an open cycle: its links stop taking answers. Return the responses submitted."""
+    cycle = await _cycle(key)
+    check_transition(cycle["status"], CycleStatus.closed)
+    async with writing_transaction(Cycle._meta.db):
+        await Cycle.update(
+            {Cycle.status: CycleStatus.closed.value, Cycle.status_changed_at: now}
+        ).where(Cycle.id == cycle["id"])
+        await audit.record(actor, "cycle.close", "cycle", cycle["id"], {"key": key})
+    return int(
+        await Invitation.count().where(
+            (Invitation.cycle == cycle["id"])
+            & (Invitation.status == InvitationStatus.submitted.value)
+        )
+    )
+
+
+STAGES = ("invited", "opened", "in_progress", "submitted")
+
+
+async def cycle_report(key: str) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Return the cycle and, per rating organisation and direction, how far its people got.
+
+    Columns: organisation, direction, invited, opened, in_progress, submitted,
+    response_rate. Each stage counts those who got at least that far.
+    """
+    cycle = await _cycle(key)
+    rows = await Invitation.select(
+        Invitation.respondent.organisation.name.as_alias("organisation"),
+        Invitation.instrument.direction.as_alias("direction"), Invitation.status,
+    ).where(Invitation.cycle == cycle["id"])  # fmt: skip
+    table = pd.DataFrame(rows, columns=["organisation", "direction", "status"])
+    order = {"created": 0, "sent": 0, "opened": 1, "in_progress": 2, "submitted": 3}
+    reached = table["status"].map(order)
+    for level, stage in enumerate(STAGES):
+        table[stage] = (reached >= level).astype(int)
+    report = table.groupby(["organisation", "direction"], as_index=False)[list(STAGES)].sum()
+    report["response_rate"] = report["submitted"] / report["invited"]
+    return cycle, report.sort_values(["direction", "organisation"], ignore_index=True)

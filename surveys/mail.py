@@ -1,0 +1,107 @@
+"""Invitation and reminder e-mails: composed from templates/email/, delivered to an outbox.
+
+Every message has a Message-ID made from what it is (which invitation, which kind,
+which reminder), so a message is never delivered twice: the outbox refuses a second
+copy of the same Message-ID, and a retry after a failure sends the one that failed.
+The default delivery writes each message as an `.eml` file under `var/outbox/`, which
+any mail client opens; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MAIL_DOMAIN = "rapport.invalid"
+"""Right-hand side of Message-IDs; never a real host, so no one else's ids collide."""
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One invitation or reminder, with everything its text needs."""
+
+    invitation_id: int
+    kind: str
+    """invitation or reminder."""
+    number: int
+    """0 for the invitation, 1, 2, … for reminders."""
+    name: str
+    email: str
+    language: str
+    organisation: str
+    """The respondent's organisation."""
+    partner: str
+    """Who is being rated."""
+    cycle: str
+    deadline: dt.datetime
+    link: str
+    privacy: str
+
+    @property
+    def message_id(self) -> str:
+        """The message's identity: the same letter always has the same id."""
+        return f"<invitation-{self.invitation_id}-{self.kind}-{self.number}@{MAIL_DOMAIN}>"
+
+
+def compose(letter: Letter, sender: str, now: dt.datetime) -> EmailMessage:
+    """Return the letter as a plain-text e-mail with an HTML alternative."""
+    reminder = letter.kind == "reminder"
+    subject = (
+        f"Reminder: how is working with {letter.partner}? ({letter.cycle})"
+        if reminder
+        else f"How is working with {letter.partner}? A 10-minute survey ({letter.cycle})"
+    )
+    context = {
+        "reminder": reminder, "subject": subject, "name": letter.name,
+        "organisation": letter.organisation, "partner": letter.partner, "cycle": letter.cycle,
+        "deadline": f"{letter.deadline:%-d %B %Y}", "link": letter.link,
+        "privacy": letter.privacy, "language": letter.language,
+    }  # fmt: skip
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = formataddr((letter.name, letter.email))
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = letter.message_id
+    message.set_content(_environment.get_template("email/invitation.txt").render(context))
+    message.add_alternative(
+        _environment.get_template("email/invitation.html").render(context), subtype="html"
+    )
+    message["Content-Language"] = letter.language  # after the bodies: set_content clears it
+    return message
+
+
+class Outbox:
+    """Delivers e-mails as .eml files in one folder, one file per Message-ID."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path_of(self, message: EmailMessage) -> Path:
+        """Return where a message is (or would be) kept."""
+        name = str(message["Message-ID"]).strip("<>").replace("@", "_at_")
+        return self.folder / f"{name}.eml"
+
+    def deliver(self, message: EmailMessage) -> bool:
+        """Write the message unless it was delivered before; return whether it was written."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        final = self.path_of(message)
+        if final.exists():
+            return False
+        temporary = final.with_suffix(".tmp")
+        temporary.write_bytes(message.as_bytes())
+        temporary.replace(final)  # whole or not at all
+        return True
