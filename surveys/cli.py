@@ -111,6 +111,10 @@ def show_settings() -> None:
         "RAPPORT_VAR_DIR": str(settings.var_dir),
         "RAPPORT_DB_TIMEOUT": str(settings.db_timeout),
         "RAPPORT_DB_POOL_SIZE": str(settings.db_pool_size),
+        "RAPPORT_MAIL_FROM": settings.mail_from,
+        "RAPPORT_SMTP_URL": settings.smtp.display if settings.smtp else "(outbox folder)",
+        "RAPPORT_REMINDERS": str(settings.reminders),
+        "RAPPORT_REMINDER_DAYS": str(settings.reminder_days),
     }
     table = RichTable("variable", "in force", "default", "meaning", title="Rapport settings")
     for setting in SETTINGS:
@@ -330,25 +334,72 @@ def cycle_create(key: str, closes: dt.datetime, title: str) -> None:
                   f"Open it with `rapport cycle open {key}`.")  # fmt: skip
 
 
+def _mailer(settings: Any) -> Any:
+    from surveys.cycle_admin import Mailer
+    from surveys.mail import delivery_for
+
+    return Mailer(
+        secret=settings.secret_key, public_url=settings.public_url, sender=settings.mail_from,
+        delivery=delivery_for(settings.smtp, settings.outbox),
+    )  # fmt: skip
+
+
+def _report_mail(what: str, report: Any) -> None:
+    """Print what a round of e-mails did; stop with status 1 if any could not be delivered."""
+    console.print(f"{report.sent:,} {what} delivered to {report.to}.")
+    if report.skipped:
+        console.print(f"{report.skipped:,} invitations have links that were issued once and "
+                      "cannot be sent again.")  # fmt: skip
+    if report.failed:
+        shown = "\n  ".join(report.failed[:5])
+        more = f"\n  … and {len(report.failed) - 5} more" if len(report.failed) > 5 else ""
+        raise click.ClickException(
+            f"{len(report.failed)} e-mail(s) could not be delivered; they will go with the "
+            f"next `rapport cycle send` or `remind`:\n  {shown}{more}"
+        )
+
+
 @cycle.command("open")
 @click.argument("key")
 def cycle_open(key: str) -> None:
     """Open cycle KEY: invite both sides of every active relationship and e-mail each one."""
     from surveys.cycle_admin import open_cycle
-    from surveys.mail import Outbox
 
     settings, now = _settings_and_now()
-    outbox = Outbox(settings.outbox)
+    mailer = _mailer(settings)
     with console.status("opening") as status:
-        summary = run(
-            lambda: open_cycle(
-                key, now, settings.secret_key, settings.public_url, settings.mail_from, outbox,
-                actor(), lambda s: status.update(s),
-            )
-        )  # fmt: skip
+        summary = run(lambda: open_cycle(key, now, mailer, actor(), lambda s: status.update(s)))
     invited = ", ".join(f"{n:,} {d.replace('_', ' ')}" for d, n in sorted(summary.invited.items()))
-    console.print(f"Opened {key}: {invited}. {summary.sent:,} invitation e-mails written to "
-                  f"{summary.outbox}.")  # fmt: skip
+    console.print(f"Opened {key}: {invited} invitations.")
+    _report_mail("invitation e-mails", summary.mail)
+
+
+@cycle.command("send")
+@click.argument("key")
+def cycle_send(key: str) -> None:
+    """E-mail the invitations of KEY not sent yet (after a mail server failed, say)."""
+    from surveys.cycle_admin import send_invitations
+
+    settings, now = _settings_and_now()
+    mailer = _mailer(settings)
+    _report_mail("invitation e-mails", run(lambda: send_invitations(key, now, mailer)))
+
+
+@cycle.command("remind")
+@click.argument("key")
+def cycle_remind(key: str) -> None:
+    """Remind who has not submitted in KEY.
+
+    At most RAPPORT_REMINDERS times each, RAPPORT_REMINDER_DAYS apart at least.
+    """
+    from surveys.cycle_admin import send_reminders
+
+    settings, now = _settings_and_now()
+    mailer = _mailer(settings)
+    report = run(
+        lambda: send_reminders(key, now, mailer, settings.reminders, settings.reminder_days)
+    )
+    _report_mail("reminders", report)
 
 
 @cycle.command("close")

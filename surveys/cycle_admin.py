@@ -10,7 +10,7 @@ marked sent once it is delivered, so a failure leaves the rest to send again lat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from surveys.database import bulk_insert, writing_transaction
 from surveys.errors import RapportError
 from surveys.instruments import Instrument
 from surveys.invitations import Invitation, InvitationStatus, link_token, new_nonce, token_hash
-from surveys.mail import Letter, Outbox, compose
+from surveys.mail import Delivery, DeliveryError, Letter, compose
 from surveys.organisations import Person, Relationship, RelationshipContact
 from surveys.questionnaires import privacy_note
 
@@ -33,13 +33,25 @@ class CycleError(RapportError):
 
 
 @dataclass(frozen=True)
+class SendReport:
+    """What a round of e-mails did: sent, and what failed (to send again later)."""
+
+    sent: int
+    failed: tuple[str, ...]
+    """One line per message the delivery would not take: to whom, and why."""
+    skipped: int = 0
+    """Invitations whose link was issued once and cannot be repeated in an e-mail."""
+    to: str = ""
+    """Where the messages went: the outbox folder or the mail server."""
+
+
+@dataclass(frozen=True)
 class OpenSummary:
     """What opening a cycle did."""
 
     invited: dict[str, int]
     """Invitations per direction."""
-    sent: int
-    outbox: Any
+    mail: SendReport
 
 
 async def create_cycle(
@@ -133,9 +145,19 @@ async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
     return table.drop_duplicates(["respondent", "target"], ignore_index=True)
 
 
+@dataclass(frozen=True)
+class Mailer:
+    """What sending needs: the key links are derived with, where links point, who sends."""
+
+    secret: str
+    public_url: str
+    sender: str
+    delivery: Delivery
+
+
 async def open_cycle(
-    key: str, now: dt.datetime, secret: str, public_url: str, sender: str, outbox: Outbox,
-    actor: str = "system", progress: Callable[[str], None] | None = None,
+    key: str, now: dt.datetime, mailer: Mailer, actor: str = "system",
+    progress: Callable[[str], None] | None = None,
 ) -> OpenSummary:  # fmt: skip
     """Open a draft cycle: invite everyone (one transaction), then e-mail each invitation."""
     say = progress or (lambda _step: None)
@@ -162,7 +184,7 @@ async def open_cycle(
             ["cycle", "relationship", "instrument", "respondent", "target", "token_hash",
              "token_nonce", "status", "created_at", "expires_at", "reminder_count"],
             [(cycle["id"], int(r.relationship), int(r.instrument), int(r.respondent),
-              int(r.target), token_hash(link_token(secret, r.nonce)), r.nonce,
+              int(r.target), token_hash(link_token(mailer.secret, r.nonce)), r.nonce,
               InvitationStatus.created.value, now, cycle["closes_at"], 0)
              for r in table.itertuples()],
         )  # fmt: skip
@@ -171,44 +193,107 @@ async def open_cycle(
             {"key": key, "invitations": len(table)},
         )  # fmt: skip
     say("sending invitations")
-    sent = await send_invitations(key, now, secret, public_url, sender, outbox)
+    report = await send_invitations(key, now, mailer)
     invited = table.groupby("direction").size().astype(int).to_dict()
-    return OpenSummary(invited=invited, sent=sent, outbox=outbox.folder)
+    return OpenSummary(invited=invited, mail=report)
 
 
-async def send_invitations(
-    key: str, now: dt.datetime, secret: str, public_url: str, sender: str, outbox: Outbox
-) -> int:
-    """E-mail every invitation of a cycle not yet sent; return how many were sent."""
-    rows = await Invitation.select(
-        Invitation.id, Invitation.token_nonce, Invitation.expires_at,
-        Invitation.respondent.name.as_alias("name"), Invitation.respondent.email.as_alias("email"),
-        Invitation.respondent.language.as_alias("language"),
-        Invitation.respondent.organisation.name.as_alias("organisation"),
-        Invitation.target.name.as_alias("partner"),
-        Invitation.instrument.direction.as_alias("direction"),
-        Invitation.cycle.title.as_alias("cycle"),
-    ).where(
+LETTER_COLUMNS = (
+    Invitation.id, Invitation.token_nonce, Invitation.expires_at, Invitation.reminder_count,
+    Invitation.respondent.name.as_alias("name"), Invitation.respondent.email.as_alias("email"),
+    Invitation.respondent.language.as_alias("language"),
+    Invitation.respondent.organisation.name.as_alias("organisation"),
+    Invitation.target.name.as_alias("partner"),
+    Invitation.instrument.direction.as_alias("direction"),
+    Invitation.cycle.title.as_alias("cycle"),
+)  # fmt: skip
+
+
+async def send_invitations(key: str, now: dt.datetime, mailer: Mailer) -> SendReport:
+    """E-mail every invitation of a cycle not sent yet (all of them, or those that failed)."""
+    rows = await Invitation.select(*LETTER_COLUMNS).where(
         (Invitation.cycle.key == key) & (Invitation.status == InvitationStatus.created.value)
         & Invitation.token_nonce.is_not_null()
     ).order_by(Invitation.id)  # fmt: skip
-    config = ScoringConfig()
-    sent = []
-    for row in rows:
-        letter = Letter(
-            invitation_id=row["id"], kind="invitation", number=0, name=row["name"],
-            email=row["email"], language=row["language"], organisation=row["organisation"],
-            partner=row["partner"], cycle=row["cycle"], deadline=row["expires_at"],
-            link=f"{public_url}/s/{link_token(secret, row['token_nonce'])}",
-            privacy=privacy_note(row["direction"], row["partner"], config),
-        )  # fmt: skip
-        outbox.deliver(compose(letter, sender, now))
-        sent.append(row["id"])
-    for start in range(0, len(sent), 500):
+
+    async def mark(invitation_id: int) -> None:
         await Invitation.update(
             {Invitation.status: InvitationStatus.sent.value, Invitation.sent_at: now}
-        ).where(Invitation.id.is_in(sent[start : start + 500]))
-    return len(sent)
+        ).where(
+            (Invitation.id == invitation_id) & (Invitation.status == InvitationStatus.created.value)
+        )
+
+    return await _send(rows, "invitation", now, mailer, mark)
+
+
+async def send_reminders(
+    key: str, now: dt.datetime, mailer: Mailer, most: int, days: int
+) -> SendReport:
+    """Remind those who have not submitted: at most `most` times, `days` apart at least.
+
+    The spacing counts from the last e-mail the person got, invitation or reminder.
+    """
+    cycle = await _cycle(key)
+    if cycle["status"] != CycleStatus.open:
+        raise CycleError(
+            f"cycle {key} is {cycle['status']}: only an open cycle's people are reminded"
+        )
+    due = now - dt.timedelta(days=days)
+    candidates = await Invitation.select(
+        *LETTER_COLUMNS, Invitation.sent_at, Invitation.last_reminded_at
+    ).where(
+        (Invitation.cycle == cycle["id"])
+        & Invitation.status.is_in([InvitationStatus.sent.value, InvitationStatus.opened.value,
+                                   InvitationStatus.in_progress.value])
+        & (Invitation.reminder_count < most)
+    ).order_by(Invitation.id)  # fmt: skip
+    rows = [
+        row for row in candidates
+        if (row["last_reminded_at"] or row["sent_at"]) is not None
+        and (row["last_reminded_at"] or row["sent_at"]) <= due
+    ]  # fmt: skip
+
+    async def mark(invitation_id: int) -> None:
+        await Invitation.update(
+            {Invitation.reminder_count: Invitation.reminder_count + 1,
+             Invitation.last_reminded_at: now}
+        ).where(Invitation.id == invitation_id)  # fmt: skip
+
+    return await _send(rows, "reminder", now, mailer, mark)
+
+
+async def _send(
+    rows: list[dict[str, Any]], kind: str, now: dt.datetime, mailer: Mailer,
+    mark: Callable[[int], Awaitable[None]],
+) -> SendReport:  # fmt: skip
+    """Deliver one letter per row, marking each as soon as it is delivered.
+
+    Marking one by one means a crash or a failing server never sends a delivered message
+    again: the next round picks up exactly the rows not marked.
+    """
+    config = ScoringConfig()
+    sent, failed, skipped = 0, [], 0
+    for row in rows:
+        if row["token_nonce"] is None:
+            skipped += 1
+            continue
+        letter = Letter(
+            invitation_id=row["id"], kind=kind,
+            number=0 if kind == "invitation" else row["reminder_count"] + 1,
+            name=row["name"], email=row["email"], language=row["language"],
+            organisation=row["organisation"], partner=row["partner"], cycle=row["cycle"],
+            deadline=row["expires_at"],
+            link=f"{mailer.public_url}/s/{link_token(mailer.secret, row['token_nonce'])}",
+            privacy=privacy_note(row["direction"], row["partner"], config),
+        )  # fmt: skip
+        try:
+            await mailer.delivery.deliver(compose(letter, mailer.sender, now))
+        except DeliveryError as error:
+            failed.append(str(error))
+            continue
+        await mark(row["id"])
+        sent += 1
+    return SendReport(sent, tuple(failed), skipped, mailer.delivery.description)
 
 
 async def close_cycle(key: str, now: dt.datetime, actor: str = "system") -> int:

@@ -9,13 +9,19 @@ any mail client opens; nothing leaves the machine.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import Protocol
 
+import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from surveys.errors import RapportError
+from surveys.settings import SMTPServer
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAIL_DOMAIN = "rapport.invalid"
@@ -84,18 +90,33 @@ def compose(letter: Letter, sender: str, now: dt.datetime) -> EmailMessage:
     return message
 
 
+class DeliveryError(RapportError):
+    """A message could not be handed over; the message says to whom and why."""
+
+
+class Delivery(Protocol):
+    """Somewhere e-mails go: the outbox folder, or a mail server."""
+
+    description: str
+
+    async def deliver(self, message: EmailMessage) -> bool:
+        """Deliver one message; False if it had been delivered before. Raises DeliveryError."""
+        ...
+
+
 class Outbox:
     """Delivers e-mails as .eml files in one folder, one file per Message-ID."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.description = str(folder)
 
     def path_of(self, message: EmailMessage) -> Path:
         """Return where a message is (or would be) kept."""
         name = str(message["Message-ID"]).strip("<>").replace("@", "_at_")
         return self.folder / f"{name}.eml"
 
-    def deliver(self, message: EmailMessage) -> bool:
+    async def deliver(self, message: EmailMessage) -> bool:
         """Write the message unless it was delivered before; return whether it was written."""
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.path_of(message)
@@ -105,3 +126,48 @@ class Outbox:
         temporary.write_bytes(message.as_bytes())
         temporary.replace(final)  # whole or not at all
         return True
+
+
+class SMTPRelay:
+    """Hands e-mails to a mail server, retrying what may pass on a second try.
+
+    A refused connection, a dropped line or a 4xx reply ("try again later") is retried
+    with growing pauses; a 5xx reply (a refused recipient, say) is not, since it would
+    fail the same way. Whatever still fails is raised, never dropped in silence.
+    """
+
+    def __init__(self, server: SMTPServer, attempts: int = 3, pause: float = 1.0) -> None:
+        self.server = server
+        self.attempts = attempts
+        self.pause = pause
+        self.description = server.display
+
+    async def deliver(self, message: EmailMessage) -> bool:
+        """Send one message; raise DeliveryError when the server will not take it."""
+        server = self.server
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await aiosmtplib.send(
+                    message, hostname=server.host, port=server.port, username=server.username,
+                    password=server.password, use_tls=server.implicit_tls, timeout=30,
+                )  # fmt: skip
+                return True
+            except aiosmtplib.SMTPRecipientsRefused as error:
+                reason = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+                break  # the server said no to the address: asking again changes nothing
+            except aiosmtplib.SMTPResponseException as error:
+                reason = f"{error.code} {error.message}"
+                if not 400 <= error.code < 500:
+                    break
+            except (aiosmtplib.SMTPException, OSError) as error:
+                reason = str(error) or type(error).__name__
+            if attempt < self.attempts:
+                await asyncio.sleep(self.pause * 2 ** (attempt - 1))
+        raise DeliveryError(
+            f"{message['To']}: {server.display} did not take the message ({reason})"
+        )
+
+
+def delivery_for(smtp: SMTPServer | None, outbox: Path) -> Delivery:
+    """Return the mail server's relay if one is configured, else the outbox folder."""
+    return SMTPRelay(smtp) if smtp is not None else Outbox(outbox)

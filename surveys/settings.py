@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from surveys.errors import RapportError
 
@@ -61,6 +61,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Rapport surveys <surveys@rapport.invalid>",
         "Sender of invitation and reminder e-mails.",
     ),
+    Setting(
+        "RAPPORT_SMTP_URL",
+        "",
+        "Mail server: `smtp://user:password@host:587` (STARTTLS when the server offers it) or "
+        "`smtps://user:password@host:465`. Empty: e-mails are written to var/outbox/ instead.",
+    ),
+    Setting("RAPPORT_REMINDERS", "2", "Reminders a respondent gets at most per cycle."),
+    Setting("RAPPORT_REMINDER_DAYS", "5", "Days at least between two e-mails to one respondent."),
 )
 
 
@@ -158,6 +166,10 @@ class Settings:
     db_timeout: int
     db_pool_size: int
     mail_from: str
+    smtp: SMTPServer | None
+    """None: e-mails go to the outbox folder."""
+    reminders: int
+    reminder_days: int
 
     @property
     def outbox(self) -> Path:
@@ -201,7 +213,47 @@ def load_settings() -> Settings:
         db_timeout=_positive_int("RAPPORT_DB_TIMEOUT"),
         db_pool_size=_positive_int("RAPPORT_DB_POOL_SIZE"),
         mail_from=_mail_from(_env("RAPPORT_MAIL_FROM")),
+        smtp=parse_smtp_url(_env("RAPPORT_SMTP_URL")),
+        reminders=_positive_int("RAPPORT_REMINDERS"),
+        reminder_days=_positive_int("RAPPORT_REMINDER_DAYS"),
     )
+
+
+@dataclass(frozen=True)
+class SMTPServer:
+    """Where e-mails are handed over, and how."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None = field(repr=False)
+    implicit_tls: bool
+    """smtps:// (TLS from the first byte); smtp:// upgrades with STARTTLS when offered."""
+
+    @property
+    def display(self) -> str:
+        """The server as it may be printed: never the password."""
+        user = f"{self.username}:***@" if self.username else ""
+        return f"{'smtps' if self.implicit_tls else 'smtp'}://{user}{self.host}:{self.port}"
+
+
+def parse_smtp_url(url: str) -> SMTPServer | None:
+    """Return the mail server of RAPPORT_SMTP_URL, None when it is empty, or raise SettingsError."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise SettingsError(
+            "RAPPORT_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465"
+        )
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 587)
+    except ValueError:
+        raise SettingsError("RAPPORT_SMTP_URL has a port that is not a number") from None
+    return SMTPServer(
+        host=parts.hostname, port=port, username=unquote(parts.username or "") or None,
+        password=unquote(parts.password or "") or None, implicit_tls=parts.scheme == "smtps",
+    )  # fmt: skip
 
 
 def _mail_from(value: str) -> str:

@@ -29,6 +29,8 @@ COMMANDS = [
     ["cycle", "open"],
     ["cycle", "close"],
     ["cycle", "status"],
+    ["cycle", "send"],
+    ["cycle", "remind"],
 ]
 
 

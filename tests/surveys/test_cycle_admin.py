@@ -7,6 +7,7 @@ import email
 import re
 from email import policy
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,11 +15,13 @@ from piccolo.engine.base import Engine
 
 from surveys.cycle_admin import (
     CycleError,
+    Mailer,
     close_cycle,
     create_cycle,
     cycle_report,
     open_cycle,
     send_invitations,
+    send_reminders,
 )
 from surveys.cycles import Cycle, CycleTransitionError
 from surveys.invitations import Invitation, LinkState, link_token, link_view, token_hash
@@ -33,10 +36,14 @@ URL = "https://rapport.example.org"
 SENDER = "Rapport surveys <surveys@rapport.example.org>"
 
 
-async def opened(tmp_path: Path) -> tuple[Outbox, object]:
+def mailer(outbox: Outbox) -> Mailer:
+    return Mailer(secret=SECRET, public_url=URL, sender=SENDER, delivery=outbox)
+
+
+async def opened(tmp_path: Path) -> tuple[Outbox, Any]:
     await create_cycle("2027-Q1", "Q1 2027", CLOSES, NOW)
     outbox = Outbox(tmp_path / "outbox")
-    summary = await open_cycle("2027-Q1", NOW, SECRET, URL, SENDER, outbox)
+    summary = await open_cycle("2027-Q1", NOW, mailer(outbox))
     return outbox, summary
 
 
@@ -100,7 +107,7 @@ async def test_each_invitation_gets_one_e_mail_whose_link_opens_its_survey(
 ) -> None:
     outbox, summary = await opened(tmp_path)
     files = sorted(outbox.folder.glob("*.eml"))
-    assert len(files) == sum(summary.invited.values()) == summary.sent
+    assert len(files) == sum(summary.invited.values()) == summary.mail.sent
     message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert message["From"] == SENDER
     text = message.get_body(("plain",)).get_content()
@@ -118,7 +125,7 @@ async def test_each_invitation_gets_one_e_mail_whose_link_opens_its_survey(
     assert token_hash(link.group(1)) == row[0]["token_hash"]
     assert link.group(1) not in str(row)
     # sending again sends nothing: every invitation is marked sent
-    assert await send_invitations("2027-Q1", NOW, SECRET, URL, SENDER, outbox) == 0
+    assert (await send_invitations("2027-Q1", NOW, mailer(outbox))).sent == 0
     assert len(list(outbox.folder.glob("*.eml"))) == len(files)
 
 
@@ -132,8 +139,8 @@ async def test_an_outbox_never_delivers_one_message_twice(tmp_path: Path) -> Non
     )  # fmt: skip
     outbox = Outbox(tmp_path)
     message = compose(letter, SENDER, NOW)
-    assert outbox.deliver(message) is True
-    assert outbox.deliver(compose(letter, SENDER, NOW)) is False
+    assert await outbox.deliver(message) is True
+    assert await outbox.deliver(compose(letter, SENDER, NOW)) is False
     assert len(list(tmp_path.glob("*.eml"))) == 1
     assert message["Content-Language"] == "es"
     assert message["Subject"].startswith("Reminder:")
@@ -176,4 +183,47 @@ async def test_closing_stops_the_links_and_status_counts_each_stage(
     view = await link_view(link_token(SECRET, nonce[0]["token_nonce"]), NOW)
     assert view.state == LinkState.expired
     with pytest.raises(CycleTransitionError, match="from closed to open"):
-        await open_cycle("2027-Q1", NOW, SECRET, URL, SENDER, Outbox(tmp_path))
+        await open_cycle("2027-Q1", NOW, mailer(Outbox(tmp_path)))
+
+
+async def test_reminders_go_only_to_those_who_have_not_submitted_and_are_spaced(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    outbox, summary = await opened(tmp_path)
+    cycle = await Cycle.select(Cycle.id).where(Cycle.key == "2027-Q1").first()
+    invited = sum(summary.invited.values())
+    done = [
+        row["id"]
+        for row in await Invitation.select(Invitation.id)
+        .where(Invitation.cycle == cycle["id"])
+        .limit(10)
+    ]
+    await Invitation.update({Invitation.status: "submitted", Invitation.submitted_at: NOW}).where(
+        Invitation.id.is_in(done)
+    )
+    days = dt.timedelta(days=1)
+
+    async def remind(at: dt.datetime) -> int:
+        return (await send_reminders("2027-Q1", at, mailer(outbox), most=2, days=5)).sent
+
+    assert await remind(NOW + 4 * days) == 0, "too soon after the invitation"
+    assert await remind(NOW + 5 * days) == invited - 10
+    assert await remind(NOW + 9 * days) == 0, "too soon after the first reminder"
+    assert await remind(NOW + 10 * days) == invited - 10
+    assert await remind(NOW + 30 * days) == 0, "two reminders at most"
+    reminders = sorted(outbox.folder.glob("*-reminder-*.eml"))
+    assert len(reminders) == 2 * (invited - 10)
+    assert not any(f"invitation-{i}-" in f.name for i in done for f in reminders)
+    # a reminder repeats the invitation's own link
+    first = next(outbox.folder.glob("*-reminder-1_*.eml"))
+    invitation = outbox.folder / first.name.replace("-reminder-1_", "-invitation-0_")
+    link = re.compile(rf"{re.escape(URL)}/s/\S+")
+
+    def link_in(path: Path) -> str:
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        return link.search(message.get_body(("plain",)).get_content()).group(0)  # type: ignore[union-attr]
+
+    assert link_in(first) == link_in(invitation)
+    await close_cycle("2027-Q1", NOW + 40 * days)
+    with pytest.raises(CycleError, match="only an open cycle"):
+        await remind(NOW + 41 * days)

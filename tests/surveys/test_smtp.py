@@ -1,0 +1,172 @@
+"""E-mail through a real SMTP server (aiosmtpd on localhost): delivered once, retried, reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import socket
+from collections.abc import Iterator
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from piccolo.engine.base import Engine
+
+from surveys.cycle_admin import Mailer, create_cycle, open_cycle, send_invitations
+from surveys.invitations import Invitation
+from surveys.mail import DeliveryError, Letter, SMTPRelay, compose
+from surveys.settings import SettingsError, SMTPServer, parse_smtp_url
+
+pytestmark = pytest.mark.anyio
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+SENDER = "Rapport surveys <surveys@rapport.example.org>"
+
+
+class Inbox:
+    """An SMTP handler that keeps what it accepts and can be told to refuse."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.busy = 0
+        """Answer 451 (try later) to this many more messages."""
+        self.refuse: set[str] = set()
+        """Recipients answered 550 (never)."""
+
+    async def handle_RCPT(  # noqa: N802  (aiosmtpd calls handlers by these names)
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.busy:
+            self.busy -= 1
+            return "451 busy, try again later"
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, SMTPServer]]:
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, SMTPServer("127.0.0.1", controller.port, None, None, implicit_tls=False)
+    finally:
+        controller.stop()
+
+
+def letter(to: str = "ana@site.example") -> Letter:
+    return Letter(
+        invitation_id=1, kind="invitation", number=0, name="Ana Ruiz", email=to, language="en",
+        organisation="Hospital", partner="Kestrel Pharma", cycle="Q1 2027",
+        deadline=NOW + dt.timedelta(days=60), link="https://rapport.example.org/s/abc",
+        privacy="Private.",
+    )  # fmt: skip
+
+
+async def test_a_message_arrives_whole(inbox: tuple[Inbox, SMTPServer]) -> None:
+    handler, server = inbox
+    await SMTPRelay(server, pause=0).deliver(compose(letter(), SENDER, NOW))
+    [message] = handler.messages
+    assert message["To"] == "Ana Ruiz <ana@site.example>"
+    assert "Kestrel Pharma" in message["Subject"]
+    assert "https://rapport.example.org/s/abc" in message.get_body(("plain",)).get_content()
+    assert message.get_body(("html",)) is not None
+
+
+async def test_a_busy_server_is_retried_a_refusal_is_not(inbox: tuple[Inbox, SMTPServer]) -> None:
+    handler, server = inbox
+    handler.busy = 2
+    await SMTPRelay(server, attempts=3, pause=0).deliver(compose(letter(), SENDER, NOW))
+    assert len(handler.messages) == 1, "third time lucky, and only once"
+    handler.refuse.add("gone@site.example")
+    with pytest.raises(DeliveryError, match=r"gone@site.example.*550 no such user"):
+        await SMTPRelay(server, attempts=3, pause=0).deliver(
+            compose(letter("gone@site.example"), SENDER, NOW)
+        )
+    assert len(handler.messages) == 1
+
+
+async def test_an_unreachable_server_is_reported() -> None:
+    server = SMTPServer("127.0.0.1", free_port(), None, None, implicit_tls=False)
+    with pytest.raises(DeliveryError, match="did not take the message"):
+        await SMTPRelay(server, attempts=2, pause=0).deliver(compose(letter(), SENDER, NOW))
+
+
+async def test_failed_invitations_are_sent_later_and_nothing_twice(
+    world_db: Engine, inbox: tuple[Inbox, SMTPServer]
+) -> None:
+    handler, server = inbox
+    target = await Invitation.select(Invitation.respondent.email).first()  # someone invited again
+    refused = target["respondent.email"]
+    handler.refuse.add(refused)
+    mailer = Mailer("secret", "https://rapport.example.org", SENDER, SMTPRelay(server, pause=0))
+    await create_cycle("2027-Q1", "Q1 2027", NOW + dt.timedelta(days=90), NOW)
+    summary = await open_cycle("2027-Q1", NOW, mailer)
+    assert len(summary.mail.failed) >= 1 and all(refused in f for f in summary.mail.failed)
+    delivered = len(handler.messages)
+    assert (
+        delivered == summary.mail.sent == sum(summary.invited.values()) - len(summary.mail.failed)
+    )
+    unsent = await Invitation.count().where(
+        (Invitation.cycle.key == "2027-Q1") & (Invitation.status == "created")
+    )
+    assert unsent == len(summary.mail.failed)
+    handler.refuse.clear()
+    again = await send_invitations("2027-Q1", NOW, mailer)
+    assert again.sent == unsent and not again.failed
+    ids = [m["Message-ID"] for m in handler.messages]
+    assert len(ids) == len(set(ids)) == sum(summary.invited.values())
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("", None),
+        ("smtp://mail.example.org", ("mail.example.org", 587, None, False)),
+        ("smtps://a%40b:p%3Ass@mail.example.org", ("mail.example.org", 465, "a@b", True)),
+        ("smtp://mail.example.org:2525", ("mail.example.org", 2525, None, False)),
+    ],
+)
+def test_smtp_urls(url: str, expected: tuple[Any, ...] | None) -> None:
+    server = parse_smtp_url(url)
+    if expected is None:
+        assert server is None
+        return
+    assert server is not None
+    assert (server.host, server.port, server.username, server.implicit_tls) == expected
+    assert "p:ss" not in server.display and "p:ss" not in repr(server)
+
+
+@pytest.mark.parametrize("url", ["http://mail.example.org", "smtp://", "smtp://host:port"])
+def test_bad_smtp_urls_name_the_setting(url: str) -> None:
+    with pytest.raises(SettingsError, match="RAPPORT_SMTP_URL"):
+        parse_smtp_url(url)
+
+
+def test_settings_never_print_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    env = {
+        "RAPPORT_SMTP_URL": "smtp://user:hunter2@mail.example.org",
+        "RAPPORT_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "surveys", "settings"], capture_output=True, text=True,
+        env={**__import__("os").environ, **env}, timeout=60, check=True,
+    )  # fmt: skip
+    assert "hunter2" not in result.stdout
+    assert "user:***@" in result.stdout
