@@ -115,6 +115,7 @@ def show_settings() -> None:
         "RAPPORT_SMTP_URL": settings.smtp.display if settings.smtp else "(outbox folder)",
         "RAPPORT_REMINDERS": str(settings.reminders),
         "RAPPORT_REMINDER_DAYS": str(settings.reminder_days),
+        "RAPPORT_LINK_RATE": str(settings.link_rate),
     }
     table = RichTable("variable", "in force", "default", "meaning", title="Rapport settings")
     for setting in SETTINGS:

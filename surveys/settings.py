@@ -67,6 +67,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Mail server: `smtp://user:password@host:587` (STARTTLS when the server offers it) or "
         "`smtps://user:password@host:465`. Empty: e-mails are written to var/outbox/ instead.",
     ),
+    Setting(
+        "RAPPORT_LINK_RATE",
+        "60",
+        "Survey-link requests one address may make per minute; more get a 'please wait' page.",
+    ),
     Setting("RAPPORT_REMINDERS", "2", "Reminders a respondent gets at most per cycle."),
     Setting("RAPPORT_REMINDER_DAYS", "5", "Days at least between two e-mails to one respondent."),
 )
@@ -170,6 +175,8 @@ class Settings:
     """None: e-mails go to the outbox folder."""
     reminders: int
     reminder_days: int
+    link_rate: int
+    """Survey-link requests per minute from one address."""
 
     @property
     def outbox(self) -> Path:
@@ -216,6 +223,7 @@ def load_settings() -> Settings:
         smtp=parse_smtp_url(_env("RAPPORT_SMTP_URL")),
         reminders=_positive_int("RAPPORT_REMINDERS"),
         reminder_days=_positive_int("RAPPORT_REMINDER_DAYS"),
+        link_rate=_positive_int("RAPPORT_LINK_RATE"),
     )
 
 

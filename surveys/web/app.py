@@ -7,12 +7,16 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import TooManyRequestsException
 from litestar.logging import LoggingConfig
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -46,6 +50,14 @@ def redact_access_logs() -> None:
         access.addFilter(RedactSurveyTokens())
 
 
+def too_many_requests(_request: Request[Any, Any, Any], _error: Exception) -> Template:
+    """A friendly page for a respondent who (or a script that) asked too often."""
+    return Template(
+        "pages/too_many.html", status_code=429,
+        headers={"Cache-Control": "no-store", "Retry-After": "60"},
+    )  # fmt: skip
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Return the application for `settings` (read from the environment by default)."""
     settings = settings or load_settings()
@@ -65,7 +77,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             PagesController,
-            SurveyController,
+            # link lookups are limited per address, so tokens cannot be tried by the million
+            Router(
+                path="/",
+                route_handlers=[SurveyController],
+                middleware=[RateLimitConfig(rate_limit=("minute", settings.link_rate)).middleware],
+                exception_handlers={TooManyRequestsException: too_many_requests},
+            ),
             healthz,
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],

@@ -248,3 +248,19 @@ async def test_answers_to_a_closed_cycle_are_not_stored(world_db: Engine) -> Non
     assert response.status_code == 410
     assert "has closed" in response.text
     assert await stored(invitation_id) == ([], [])
+
+
+async def test_link_lookups_are_rate_limited(
+    world_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAPPORT_LINK_RATE", "5")
+
+    async def guess(client: AsyncTestClient[Any]) -> list[Any]:
+        return [await client.get("/s/" + "C" * 43) for _ in range(7)]
+
+    responses = await in_browser(world_db, guess)
+    assert [r.status_code for r in responses] == [404] * 5 + [429, 429]
+    assert "Please wait a moment" in responses[-1].text
+    assert responses[-1].headers["retry-after"] == "60"
+    page = await in_browser(world_db, lambda c: c.get("/"))
+    assert page.status_code == 200, "other pages are not limited"
