@@ -437,6 +437,34 @@ def cycle_status(key: str) -> None:
     console.print(table)
 
 
+@main.group()
+def export() -> None:
+    """Exports for administrators (CSV)."""
+
+
+@export.command("responses")
+@click.option("--cycle", "cycle_key", required=True, help="The cycle, e.g. 2027-Q1.")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), default=None, help="File (default: stdout)."
+)
+def export_responses(cycle_key: str, out: Path | None) -> None:
+    """Write a cycle's submitted answers as CSV, raters under pseudonyms.
+
+    The file is in score-file's format (one instrument at a time: filter on `instrument`).
+    """
+    from surveys.exports import responses_table
+
+    settings = load_settings()
+    table = run(lambda: responses_table(cycle_key, settings.secret_key))
+    if out is None:
+        click.echo(table.to_csv(index=False), nl=False)
+        return
+    temporary = out.with_name(f".{out.name}.tmp")
+    table.to_csv(temporary, index=False)
+    temporary.replace(out)
+    click.echo(f"Wrote {len(table):,} answers to {out}.", err=True)
+
+
 config_option = click.option(
     "--config",
     "config_path",

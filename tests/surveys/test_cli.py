@@ -31,6 +31,8 @@ COMMANDS = [
     ["cycle", "status"],
     ["cycle", "send"],
     ["cycle", "remind"],
+    ["export"],
+    ["export", "responses"],
 ]
 
 

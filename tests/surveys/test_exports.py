@@ -1,0 +1,54 @@
+"""Exports: pseudonymous raters, spreadsheet-safe text, and score-file's own format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from piccolo.engine.base import Engine
+
+from surveys.answer_files import read_answers_csv
+from surveys.exports import pseudonym, responses_table, spreadsheet_safe
+from surveys.responses import Answer
+
+pytestmark = pytest.mark.anyio
+CYCLE = "2026-Q3"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2", "'-2"),
+     ("@SUM(A1)", "'@SUM(A1)"), ("Fine - thanks", "Fine - thanks"), ("", "")],
+)  # fmt: skip
+def test_formula_like_text_is_kept_as_text(text: str, shown: str) -> None:
+    assert spreadsheet_safe(text) == shown
+
+
+async def test_a_cycle_exports_every_submitted_answer_under_pseudonyms(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    comment = await Answer.select(Answer.id).where(
+        Answer.text.is_not_null() & (Answer.response.invitation.cycle.key == CYCLE)
+        & (Answer.response.status == "submitted")
+    ).first()  # fmt: skip
+    await Answer.update({Answer.text: "=cmd|' /C calc'!A0"}).where(Answer.id == comment["id"])
+    table = await responses_table(CYCLE, "secret")
+    submitted = await Answer.count().where(
+        (Answer.response.invitation.cycle.key == CYCLE) & (Answer.response.status == "submitted")
+    )
+    everything = await Answer.count().where(Answer.response.invitation.cycle.key == CYCLE)
+    assert len(table) == submitted > 0
+    assert everything > submitted, "the world has drafts, and drafts are not exported"
+    assert set(table["cycle"]) == {CYCLE}
+    assert table["rater"].str.fullmatch(r"r-[0-9a-f]{12}").all()
+    assert not table.astype(str).apply(lambda c: c.str.contains("@")).any().any()
+    assert "'=cmd|' /C calc'!A0" in set(table["text"])
+    assert set(table["value"]) <= {"", "NA", *map(str, range(11))}
+    assert pseudonym("secret", "a@b.org") == pseudonym("secret", "a@b.org")
+    assert pseudonym("secret", "a@b.org") != pseudonym("other", "a@b.org")
+    # one instrument of it is a file score-file reads
+    path = tmp_path / "answers.csv"
+    sponsors = table[(table["instrument"] == "sponsor_rates_site") & (table["text"] == "")]
+    sponsors.to_csv(path, index=False)
+    answers = read_answers_csv(path)
+    assert len(answers) == len(sponsors)
