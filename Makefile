@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint bench lock clean
+.PHONY: help install demo test lint bench lock messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,10 @@ bench: $(STAMP) ## Measure world generation, storage and scoring at benchmark sc
 lock: ## Re-pin constraints.txt from the current .venv
 	echo "# Exact versions every machine installs (make install); regenerate with \`make lock\`." > constraints.txt
 	$(BIN)/pip freeze --exclude-editable | grep -v '^rapport' >> constraints.txt
+
+messages: $(STAMP) ## Re-extract the interface's texts into surveys/locale/ and update each catalogue
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o surveys/locale/messages.pot .
+	$(BIN)/pybabel update -i surveys/locale/messages.pot -d surveys/locale --no-location --width 100
 
 clean: ## Remove .venv and the demo database (var/)
 	rm -rf $(VENV) var

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from surveys.cycles import CycleStatus
 from surveys.database import lock_row, writing_transaction
+from surveys.i18n import N_, Text
 from surveys.instruments import Item
 from surveys.invitations import Invitation, InvitationStatus
 from surveys.questionnaires import IMPORTANCE_POINTS, OVERALL_POINTS, Questionnaire
@@ -50,7 +51,7 @@ class CheckedForm:
     """A form as read: its answers and, per item key, what is wrong with it."""
 
     answers: FormAnswers
-    errors: dict[str, str]
+    errors: dict[str, Text]
 
 
 def read_form(
@@ -62,7 +63,8 @@ def read_form(
     marked not applicable) and the overall question. Importance and the comment are
     always optional. Values that are not among the choices are errors either way.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Text] = {}
+    not_a_choice = Text(N_("This is not one of the choices."))
     likert: dict[str, int | None] = {}
     for key in questionnaire.likert_keys:
         raw = form.get(field_name(key), "").strip()
@@ -71,31 +73,31 @@ def read_form(
         elif raw:
             value = _choice(raw, range(1, questionnaire.scale_points + 1))
             if value is None:
-                errors[key] = "This is not one of the choices."
+                errors[key] = not_a_choice
             else:
                 likert[key] = value
         elif submitting:
-            errors[key] = "Please choose an answer, or “Not applicable”."
+            errors[key] = Text(N_("Please choose an answer, or “Not applicable”."))
     importance: dict[str, int] = {}
     for key in questionnaire.importance_keys:
         raw = form.get(field_name(key), "").strip()
         if raw:
             value = _choice(raw, range(1, IMPORTANCE_POINTS + 1))
             if value is None:
-                errors[key] = "This is not one of the choices."
+                errors[key] = not_a_choice
             else:
                 importance[key] = value
     raw = form.get(field_name(questionnaire.overall_key), "").strip()
     overall = _choice(raw, OVERALL_POINTS) if raw else None
     if raw and overall is None:
-        errors[questionnaire.overall_key] = "This is not one of the choices."
+        errors[questionnaire.overall_key] = not_a_choice
     elif overall is None and submitting:
-        errors[questionnaire.overall_key] = "Please choose a number from 0 to 10."
+        errors[questionnaire.overall_key] = Text(N_("Please choose a number from 0 to 10."))
     comment = form.get(field_name(questionnaire.comment_key), "").replace("\r\n", "\n").strip()
     if len(comment) > COMMENT_LIMIT:
-        errors[questionnaire.comment_key] = (
-            f"Please shorten your comment to {COMMENT_LIMIT:,} characters "
-            f"(it has {len(comment):,})."
+        errors[questionnaire.comment_key] = Text(
+            N_("Please shorten your comment to %(limit)s characters (it has %(length)s)."),
+            {"limit": COMMENT_LIMIT, "length": len(comment)},
         )
     return CheckedForm(FormAnswers(likert, importance, overall, comment), errors)
 
@@ -221,6 +223,14 @@ async def draft_answers(invitation_id: int) -> FormAnswers:
         elif row["kind"] == "text":
             comment = row["text"] or ""
     return FormAnswers(likert, importance, overall, comment)
+
+
+async def draft_language(invitation_id: int) -> str | None:
+    """Return the language a draft was last saved in, if there is a draft."""
+    row = (
+        await Response.select(Response.language).where(Response.invitation == invitation_id).first()
+    )
+    return None if row is None else str(row["language"])
 
 
 async def mark_opened(invitation_id: int, now: dt.datetime) -> None:

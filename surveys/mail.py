@@ -21,17 +21,20 @@ import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from surveys.errors import RapportError
+from surveys.i18n import N_, Text, choose_language, install_i18n, long_date, translated
 from surveys.settings import SMTPServer
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAIL_DOMAIN = "rapport.invalid"
 """Right-hand side of Message-IDs; never a real host, so no one else's ids collide."""
 
-_environment = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
+_environment = install_i18n(
+    Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
 )
 
 
@@ -54,7 +57,7 @@ class Letter:
     cycle: str
     deadline: dt.datetime
     link: str
-    privacy: str
+    privacy: Text
 
     @property
     def message_id(self) -> str:
@@ -63,19 +66,23 @@ class Letter:
 
 
 def compose(letter: Letter, sender: str, now: dt.datetime) -> EmailMessage:
-    """Return the letter as a plain-text e-mail with an HTML alternative."""
+    """Return the letter as a plain-text e-mail with an HTML alternative, in its language."""
     reminder = letter.kind == "reminder"
-    subject = (
-        f"Reminder: how is working with {letter.partner}? ({letter.cycle})"
+    language = choose_language(letter.language)
+    values = {"partner": letter.partner, "cycle": letter.cycle}
+    subject = Text(
+        N_("Reminder: how is working with %(partner)s? (%(cycle)s)")
         if reminder
-        else f"How is working with {letter.partner}? A 10-minute survey ({letter.cycle})"
-    )
-    context = {
-        "reminder": reminder, "subject": subject, "name": letter.name,
-        "organisation": letter.organisation, "partner": letter.partner, "cycle": letter.cycle,
-        "deadline": f"{letter.deadline:%-d %B %Y}", "link": letter.link,
-        "privacy": letter.privacy, "language": letter.language,
-    }  # fmt: skip
+        else N_("How is working with %(partner)s? A 10-minute survey (%(cycle)s)"),
+        values,
+    ).render(language)
+    context = translated(
+        {"reminder": reminder, "subject": subject, "name": letter.name,
+         "organisation": letter.organisation, "partner": letter.partner, "cycle": letter.cycle,
+         "deadline": long_date(letter.deadline, language), "link": letter.link,
+         "privacy": letter.privacy.render(language)},
+        language,
+    )  # fmt: skip
     message = EmailMessage()
     message["From"] = sender
     message["To"] = formataddr((letter.name, letter.email))
@@ -86,7 +93,7 @@ def compose(letter: Letter, sender: str, now: dt.datetime) -> EmailMessage:
     message.add_alternative(
         _environment.get_template("email/invitation.html").render(context), subtype="html"
     )
-    message["Content-Language"] = letter.language  # after the bodies: set_content clears it
+    message["Content-Language"] = language  # after the bodies: set_content clears it
     return message
 
 

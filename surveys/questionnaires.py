@@ -12,6 +12,7 @@ from typing import Any
 
 from scoring.anonymity import minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
+from surveys.i18n import N_, Text
 from surveys.instruments import Dimension, Instrument, Item
 
 FALLBACK_LANGUAGE = "en"
@@ -151,17 +152,22 @@ async def questionnaire_for(instrument_id: int, partner: str, language: str) -> 
     )
 
 
-def privacy_note(direction: str, partner: str, config: ScoringConfig) -> str:
+def privacy_note(direction: str, partner: str, config: ScoringConfig) -> Text:
     """Return who will see the answers and the comment, as the form and e-mails say it."""
     if direction == "site_rates_sponsor":
-        k = minimum_raters(direction, config)
-        comments = minimum_commenters(direction, config)
-        return (
-            f"{partner} sees your answers only pooled with those of at least {k} people "
-            f"from sites, and comments only once at least {comments} people have answered. "
-            "Nothing is ever shown with your name."
-        )
-    return (
-        f"Your answers and comment reach {partner} as your organisation's feedback, "
-        "without your name."
+        return Text(
+            N_(
+                "%(partner)s sees your answers only pooled with those of at least %(k)s people "
+                "from sites, and comments only once at least %(comments)s people have "
+                "answered. Nothing is ever shown with your name."
+            ),
+            {"partner": partner, "k": minimum_raters(direction, config),
+             "comments": minimum_commenters(direction, config)},
+        )  # fmt: skip
+    return Text(
+        N_(
+            "Your answers and comment reach %(partner)s as your organisation's feedback, "
+            "without your name."
+        ),
+        {"partner": partner},
     )

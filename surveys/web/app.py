@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from surveys.database import close_pool, configured_engine, prepare, start_pool, use_engine
+from surveys.i18n import install_i18n
 from surveys.settings import Settings, load_settings
 from surveys.web.health import healthz
 from surveys.web.pages import PagesController
@@ -88,7 +89,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
         lifespan=[database],
-        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=TEMPLATES,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda jinja: install_i18n(jinja.engine),
+        ),
         # the survey form has no account behind it: a double-submit cookie guards its POSTs
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -50,7 +50,7 @@ class SurveyContext:
     questionnaire: Questionnaire
     answers: FormAnswers
     errors: dict[str, str]
-    """Item key → message, in the order the questions appear."""
+    """Item key → message (translated), in the order the questions appear."""
     answered: int
     """Questions answered so far (statements and the overall question)."""
     questions: int
@@ -62,3 +62,9 @@ class SurveyContext:
     comment_limit: int
     token: str
     """The link's token, to post the form back to the same address."""
+    language: str
+    """The language the form is shown in."""
+    languages: dict[str, str]
+    """Every language the form can switch to, by code, with its own name."""
+    closes: str | None
+    """The closing date, written as the language writes dates."""

@@ -16,9 +16,19 @@ from surveys.answering import (
     FormAnswers,
     SaveOutcome,
     draft_answers,
+    draft_language,
     mark_opened,
     read_form,
     save_answers,
+)
+from surveys.i18n import (
+    LANGUAGES,
+    N_,
+    Text,
+    choose_language,
+    language_from_header,
+    long_date,
+    translated,
 )
 from surveys.invitations import LinkState, LinkView, link_view
 from surveys.questionnaires import privacy_note, questionnaire_for
@@ -27,81 +37,101 @@ from surveys.web.contexts import LinkContext, SurveyContext
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 """The URL is a secret: keep it out of caches and out of other sites' Referer."""
 NOTICES = {
-    "saved": "Your answers are saved. This link brings you back to them until the survey closes."
+    "saved": Text(
+        N_("Your answers are saved. This link brings you back to them until the survey closes.")
+    ),
 }
+Any_Request = Request[Any, Any, Any]
 
 
 class SurveyController(Controller):
     """`/s/<token>`: open → the form; submitted, expired, unknown → their own page."""
 
     @get("/s/{token:str}", name="survey-link")
-    async def show(self, token: FromPath[str], request: Request[Any, Any, Any]) -> Template:
+    async def show(self, token: FromPath[str], request: Any_Request) -> Template:
         """Show the form (with any draft), or the page for the link's state."""
         now = dt.datetime.now(dt.UTC)
         link = await link_view(token, now)
         if link.state != LinkState.open or link.invitation_id is None:
-            return state_page(link)
+            return state_page(link, request)
         await mark_opened(link.invitation_id, now)
         answers = await draft_answers(link.invitation_id)
+        language = choose_language(
+            request.query_params.get("lang"), await draft_language(link.invitation_id),
+            link.language, language_from_header(request.headers.get("accept-language")),
+        )  # fmt: skip
         notice = NOTICES.get(request.query_params.get("notice", ""))
-        return await form_page(token, link, CheckedForm(answers, {}), notice, 200)
+        return await form_page(token, link, language, CheckedForm(answers, {}), notice, 200)
 
     @post("/s/{token:str}", name="survey-answer")
     async def answer(
-        self, token: FromPath[str], data: URLEncodedBody[dict[str, str]]
+        self, token: FromPath[str], data: URLEncodedBody[dict[str, str]], request: Any_Request
     ) -> Template | Redirect:
-        """Save a draft or submit; on errors show the form again with every answer kept."""
+        """Save a draft, switch language or submit; on errors show the form with every answer."""
         now = dt.datetime.now(dt.UTC)
         link = await link_view(token, now)
         if link.state != LinkState.open or link.invitation_id is None or link.instrument_id is None:
-            return state_page(link)
-        submitting = data.get("action") == "submit"
-        questionnaire = await questionnaire_for(
-            link.instrument_id, link.partner or "", link.language
-        )
+            return state_page(link, request)
+        action = data.get("action", "save")
+        submitting = action == "submit"
+        # the form says which language it was shown in; switching saves a draft in the new one
+        shown_in = choose_language(data.get("lang_shown"), link.language)
+        language = choose_language(data.get("lang"), shown_in) if action == "language" else shown_in
+        questionnaire = await questionnaire_for(link.instrument_id, link.partner or "", language)
         checked = read_form(questionnaire, data, submitting)
         if checked.errors:
-            return await form_page(token, link, checked, None, 400)
+            return await form_page(token, link, shown_in, checked, None, 400)
         outcome = await save_answers(
             link.invitation_id, questionnaire, checked.answers, submitting, now
         )
         if outcome == SaveOutcome.saved:
-            return Redirect(f"/s/{token}?notice=saved", status_code=303, headers=PRIVATE)
+            notice = "" if action == "language" else "notice=saved&"
+            return Redirect(f"/s/{token}?{notice}lang={language}", status_code=303, headers=PRIVATE)
         # submitted now or before, or closed meanwhile: the link's page says which
-        return Redirect(f"/s/{token}", status_code=303, headers=PRIVATE)
+        return Redirect(f"/s/{token}?lang={language}", status_code=303, headers=PRIVATE)
 
 
-def state_page(link: LinkView) -> Template:
+def state_page(link: LinkView, request: Any_Request) -> Template:
     """The page for a link that leads to no form: submitted, expired or unknown."""
+    language = choose_language(
+        request.query_params.get("lang"), link.language if link.partner else None,
+        language_from_header(request.headers.get("accept-language")),
+    )  # fmt: skip
     status = {LinkState.unknown: 404, LinkState.expired: 410}.get(link.state, 200)
     return Template(
-        "pages/link.html", context={"page": LinkContext(link)}, status_code=status,
-        headers=PRIVATE,
+        "pages/link.html", context=translated({"page": LinkContext(link)}, language),
+        status_code=status, headers=PRIVATE,
     )  # fmt: skip
 
 
 async def form_page(
-    token: str, link: LinkView, checked: CheckedForm, notice: str | None, status: int
-) -> Template:
+    token: str, link: LinkView, language: str, checked: CheckedForm, notice: Text | None,
+    status: int,
+) -> Template:  # fmt: skip
     """The form, filled with `checked`'s answers and showing its errors."""
-    assert link.instrument_id is not None
+    if link.instrument_id is None:
+        raise ValueError("an open link always has an instrument")
     partner = link.partner or ""
-    questionnaire = await questionnaire_for(link.instrument_id, partner, link.language)
+    questionnaire = await questionnaire_for(link.instrument_id, partner, language)
     context = SurveyContext(
         link=link,
         questionnaire=questionnaire,
         answers=checked.answers,
-        errors=checked.errors,
+        errors={key: text.render(language) for key, text in checked.errors.items()},
         answered=answered(checked.answers),
         questions=len(questionnaire.likert_keys) + 1,
-        notice=notice,
-        privacy=privacy_note(questionnaire.direction, partner, ScoringConfig()),
+        notice=notice.render(language) if notice else None,
+        privacy=privacy_note(questionnaire.direction, partner, ScoringConfig()).render(language),
         comment_limit=COMMENT_LIMIT,
         token=token,
+        language=language,
+        languages=LANGUAGES,
+        closes=long_date(link.closes_at, language) if link.closes_at else None,
     )
     return Template(
-        "pages/survey.html", context={"page": context}, status_code=status, headers=PRIVATE
-    )
+        "pages/survey.html", context=translated({"page": context}, language),
+        status_code=status, headers=PRIVATE,
+    )  # fmt: skip
 
 
 def answered(answers: FormAnswers) -> int:

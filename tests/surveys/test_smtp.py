@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from piccolo.engine.base import Engine
 
 from surveys.cycle_admin import Mailer, create_cycle, open_cycle, send_invitations
+from surveys.i18n import Text
 from surveys.invitations import Invitation
 from surveys.mail import DeliveryError, Letter, SMTPRelay, compose
 from surveys.settings import SettingsError, SMTPServer, parse_smtp_url
@@ -72,7 +73,7 @@ def letter(to: str = "ana@site.example") -> Letter:
         invitation_id=1, kind="invitation", number=0, name="Ana Ruiz", email=to, language="en",
         organisation="Hospital", partner="Kestrel Pharma", cycle="Q1 2027",
         deadline=NOW + dt.timedelta(days=60), link="https://rapport.example.org/s/abc",
-        privacy="Private.",
+        privacy=Text("Private."),
     )  # fmt: skip
 
 

@@ -264,3 +264,36 @@ async def test_link_lookups_are_rate_limited(
     assert responses[-1].headers["retry-after"] == "60"
     page = await in_browser(world_db, lambda c: c.get("/"))
     assert page.status_code == 200, "other pages are not limited"
+
+
+async def test_switching_language_keeps_every_answer(world_db: Engine) -> None:
+    token, invitation_id, q = await open_invitation()
+    first = q.likert_keys[0]
+    japanese = await questionnaire_for(q.instrument_id, "X", "ja")
+
+    async def switch(client: AsyncTestClient[Any]) -> Any:
+        page = await client.get(f"/s/{token}")
+        csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        data = {field_name(first): "5", field_name(q.comment_key): "ありがとう", "lang": "ja",
+                "lang_shown": "en", "action": "language", "_csrf_token": csrf}  # fmt: skip
+        return await client.post(f"/s/{token}", data=data)
+
+    page = await in_browser(world_db, switch)
+    html = page.text
+    assert page.status_code == 200
+    assert '<html lang="ja">' in html
+    assert japanese.sections[0].name in html and "保存して後で続ける" in html
+    assert re.search(rf'name="{field_name(first)}" value="5" checked', html)
+    assert ">ありがとう</textarea>" in html
+    responses, answers = await stored(invitation_id)
+    assert [(r["status"], r["language"]) for r in responses] == [("draft", "ja")]
+    assert {(a["key"], a["value"]) for a in answers if a["value"] is not None} == {(first, 5)}
+
+
+async def test_pages_without_a_person_follow_the_browser_language(world_db: Engine) -> None:
+    response = await in_browser(
+        world_db, lambda c: c.get("/s/" + "D" * 43, headers={"Accept-Language": "de-DE,de;q=0.9"})
+    )
+    assert response.status_code == 404
+    assert '<html lang="de">' in response.text
+    assert "Wir konnten diesen Umfragelink nicht finden" in response.text
