@@ -21,7 +21,13 @@ install: $(STAMP) ## Create .venv and install Rapport with pinned dependencies
 demo: $(STAMP) ## Build the demo world on SQLite (once) and serve it on http://127.0.0.1:8000
 	$(BIN)/rapport demo
 
-test: $(STAMP) ## Run the whole suite (SQLite; PostgreSQL too when RAPPORT_TEST_POSTGRES is set)
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):  # the browser test drives Debian's Chromium; Playwright's own download cannot work here
+	apt-get install -y --no-install-recommends chromium fonts-noto-cjk || \
+	  (echo "the browser test needs Chromium: apt-get install chromium (as root)" >&2; exit 1)
+
+test: $(STAMP) $(CHROMIUM) ## Run the whole suite (SQLite; PostgreSQL too when RAPPORT_TEST_POSTGRES is set)
 	$(BIN)/python -m pytest --doctest-modules tests surveys/world scoring
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on scoring/

@@ -1,0 +1,164 @@
+"""In a real browser, on a phone: open a link, answer, save, resume, switch language, submit.
+
+Debian's Chromium (/usr/bin/chromium) driven by Playwright, against the real server in
+a subprocess. Every page of the flow is checked by axe-core against WCAG 2.2 A and AA,
+and screenshots of the form on a phone and a desktop are kept in the test's folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from piccolo.engine.base import Engine
+
+from surveys.invitations import Invitation, new_token, token_hash
+from surveys.responses import Answer, Response
+from tests.conftest import url_of
+
+pytestmark = pytest.mark.anyio
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 375, "height": 812}
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                              "wcag22aa"]}, "resultTypes": ["violations"]}  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def server(world_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
+    """The app served by uvicorn on the test's database; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url_of(world_db), "RAPPORT_PORT": str(port),
+           "RAPPORT_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "surveys", "serve"], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError(process.stderr.read().decode() if process.stderr else "no server")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def a_link() -> tuple[str, int]:
+    """A fresh token for an unanswered invitation of the open cycle, whose person reads English."""
+    row = await Invitation.select(Invitation.id).where(
+        (Invitation.status == "sent") & (Invitation.cycle.status == "open")
+        & (Invitation.respondent.language == "en")
+        & (Invitation.instrument.direction == "site_rates_sponsor")
+    ).first()  # fmt: skip
+    token = new_token()
+    await Invitation.update(
+        {Invitation.token_hash: token_hash(token),
+         Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=7)}
+    ).where(Invitation.id == row["id"])  # fmt: skip
+    return token, row["id"]
+
+
+async def accessible(page: Any, axe: Any, what: str) -> None:
+    """Fail with axe's own report if the page breaks a WCAG 2.2 A or AA rule."""
+    results = await axe.run(page, options=WCAG)
+    assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
+
+
+async def test_a_respondent_answers_on_a_phone(
+    server: str, tmp_path: Path, world_db: Engine
+) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    token, invitation_id = await a_link()
+    axe = Axe()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        # the checker does catch a broken page (an image without alt text, an unlabelled box)
+        broken = await browser.new_page()
+        await broken.set_content('<html lang="en"><body><img src="x.png"><input></body></html>')
+        assert (await axe.run(broken, options=WCAG)).violations_count >= 2
+        desktop = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await desktop.goto(f"{server}/s/{token}")
+        await desktop.screenshot(path=str(tmp_path / "form-desktop.png"))
+        page = await browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+
+        await page.goto(f"{server}/s/{token}")
+        await page.screenshot(path=str(tmp_path / "form-phone.png"))
+        await accessible(page, axe, "the form")
+        groups = page.locator("fieldset.question:not(.importance)")
+        statements = await groups.count() - 1  # the last one is the overall question
+        # the first three statements, by keyboard-free taps on their labels
+        for i in range(3):
+            await groups.nth(i).locator("label.choice").nth(3).click()
+        await page.get_by_role("button", name="Save and finish later").click()
+        await page.wait_for_url("**notice=saved**")
+        assert await page.get_by_role("status").is_visible()
+        await accessible(page, axe, "the form after saving")
+
+        # resume: the same link, later, shows the three answers
+        resumed = await browser.new_page(viewport=PHONE, is_mobile=True)
+        await resumed.goto(f"{server}/s/{token}")
+        assert await resumed.locator("input[type=radio]:checked").count() == 3
+        assert "Answered 3 of" in await resumed.locator(".progress-line").inner_text()
+
+        # switch to French without losing them
+        await resumed.select_option("#lang", "fr")
+        await resumed.get_by_role("button", name="Change language").click()
+        await resumed.wait_for_load_state()
+        assert await resumed.get_attribute("html", "lang") == "fr"
+        assert await resumed.locator("input[type=radio]:checked").count() == 3
+        await accessible(resumed, axe, "the form in French")
+
+        # submitting with gaps: errors, tied to their fields, every answer kept
+        await resumed.get_by_role("button", name="Envoyer").click()
+        await resumed.wait_for_load_state()
+        summary = resumed.get_by_role("alert")
+        assert await summary.is_visible()
+        assert await resumed.locator("[aria-invalid=true]").count() > 0
+        assert await resumed.locator("input[type=radio]:checked").count() == 3
+        await accessible(resumed, axe, "the form with errors")
+
+        # answer the rest: "Sans objet" for the remaining statements, 9 overall
+        groups = resumed.locator("fieldset.question:not(.importance)")
+        for i in range(3, statements):
+            await groups.nth(i).locator("label.choice.na").click()
+        await groups.nth(statements).locator("label.choice").nth(9).click()
+        await resumed.get_by_label("(facultatif)").fill("Merci <b>beaucoup</b>")
+        await resumed.get_by_role("button", name="Envoyer").click()
+        await resumed.wait_for_load_state()
+        assert "Merci" in await resumed.locator("h1").inner_text()
+        await accessible(resumed, axe, "the thank-you page")
+        await resumed.screenshot(path=str(tmp_path / "thanks-phone.png"))
+        await browser.close()
+
+    responses = await Response.select(Response.status, Response.language).where(
+        Response.invitation == invitation_id
+    )
+    assert [(r["status"], r["language"]) for r in responses] == [("submitted", "fr")]
+    answers = await Answer.select(Answer.value, Answer.not_applicable, Answer.text).where(
+        Answer.response.invitation == invitation_id
+    )
+    assert sum(a["not_applicable"] for a in answers) == statements - 3
+    assert sorted(a["value"] for a in answers if a["value"] is not None) == [4, 4, 4, 9]
+    assert [a["text"] for a in answers if a["text"]] == ["Merci <b>beaucoup</b>"]
