@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from surveys.cycles import CycleStatus
-from surveys.database import lock_row, writing_transaction
+from surveys.database import bulk_insert, lock_row, writing_transaction
 from surveys.i18n import N_, Text
-from surveys.instruments import Item
 from surveys.invitations import Invitation, InvitationStatus
-from surveys.questionnaires import IMPORTANCE_POINTS, OVERALL_POINTS, Questionnaire
+from surveys.questionnaires import (
+    IMPORTANCE_POINTS,
+    OVERALL_POINTS,
+    Questionnaire,
+    instrument_rows,
+)
 from surveys.responses import Answer, Response, ResponseStatus
 
 NOT_APPLICABLE = "na"
@@ -130,12 +134,7 @@ async def save_answers(
     All in one transaction, with the invitation locked first: a second submit waits
     for the first, then finds the response submitted and changes nothing.
     """
-    item_ids = {
-        row["key"]: row["id"]
-        for row in await Item.select(Item.id, Item.key).where(
-            Item.instrument == questionnaire.instrument_id
-        )
-    }
+    item_ids = (await instrument_rows(questionnaire.instrument_id)).item_ids
     async with writing_transaction(Invitation._meta.db):
         await lock_row(Invitation, invitation_id)
         invitation = (
@@ -168,9 +167,10 @@ async def save_answers(
                  Response.updated_at: now, Response.submitted_at: now if submit else None}
             ).where(Response.id == response_id)  # fmt: skip
             await Answer.delete().where(Answer.response == response_id)
-        rows = _answer_rows(response_id, item_ids, questionnaire, answers)
-        if rows:
-            await Answer.insert(*rows)
+        await bulk_insert(
+            Answer, ["response", "item", "value", "not_applicable", "text"],
+            _answer_rows(response_id, item_ids, questionnaire, answers),
+        )  # fmt: skip
         await Invitation.update(
             {Invitation.status: (InvitationStatus.submitted if submit
                                  else InvitationStatus.in_progress).value,
@@ -181,26 +181,24 @@ async def save_answers(
 
 def _answer_rows(
     response_id: int, item_ids: dict[str, int], questionnaire: Questionnaire, answers: FormAnswers
-) -> list[Answer]:
+) -> list[tuple[int, int, int | None, bool, str | None]]:
+    """The form's answers as Answer rows: response, item, value, not applicable, text."""
     rows = [
-        Answer(response=response_id, item=item_ids[key], value=value,
-               not_applicable=value is None)
+        (response_id, item_ids[key], value, value is None, None)
         for key, value in answers.likert.items()
-    ]  # fmt: skip
+    ]
     rows += [
-        Answer(response=response_id, item=item_ids[key], value=value)
+        (response_id, item_ids[key], value, False, None)
         for key, value in answers.importance.items()
     ]
     if answers.overall is not None:
         rows.append(
-            Answer(response=response_id, item=item_ids[questionnaire.overall_key],
-                   value=answers.overall)
-        )  # fmt: skip
+            (response_id, item_ids[questionnaire.overall_key], answers.overall, False, None)
+        )
     if answers.comment:
         rows.append(
-            Answer(response=response_id, item=item_ids[questionnaire.comment_key],
-                   text=answers.comment)
-        )  # fmt: skip
+            (response_id, item_ids[questionnaire.comment_key], None, False, answers.comment)
+        )
     return rows
 
 

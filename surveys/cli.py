@@ -116,6 +116,7 @@ def show_settings() -> None:
         "RAPPORT_REMINDERS": str(settings.reminders),
         "RAPPORT_REMINDER_DAYS": str(settings.reminder_days),
         "RAPPORT_LINK_RATE": str(settings.link_rate),
+        "RAPPORT_WORKERS": str(settings.workers),
     }
     table = RichTable("variable", "in force", "default", "meaning", title="Rapport settings")
     for setting in SETTINGS:
@@ -290,7 +291,7 @@ def demo(seed: int, sites: int, cycles: int, raters: int, serve: bool) -> None:
             )
     console.print("Demo logins: none yet; accounts and sign-in arrive with the workspaces.")
     if serve:
-        serve_app(settings.host, settings.port)
+        serve_app(settings.host, settings.port, settings.workers)
 
 
 @main.group()
@@ -579,7 +580,7 @@ def serve() -> None:
     settings = load_settings()
     ensure_port_free(settings.host, settings.port)
     run(_nothing)
-    serve_app(settings.host, settings.port)
+    serve_app(settings.host, settings.port, settings.workers)
 
 
 async def _nothing() -> None:
@@ -601,8 +602,11 @@ def ensure_port_free(host: str, port: int) -> None:
             raise PortInUseError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def serve_app(host: str, port: int) -> None:
-    """Run the app under uvicorn until interrupted."""
+def serve_app(host: str, port: int, workers: int = 1) -> None:
+    """Run the app under uvicorn until interrupted (in `workers` processes)."""
     import uvicorn
 
-    uvicorn.run("surveys.web.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "surveys.web.app:create_app", factory=True, host=host, port=port, log_level="info",
+        workers=workers,
+    )  # fmt: skip

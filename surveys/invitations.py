@@ -114,6 +114,8 @@ class LinkView:
     language: str = "en"
     invitation_id: int | None = None
     """For the server only: which invitation to save answers to (never rendered)."""
+    status: str | None = None
+    """For the server only: how far the respondent got (created … submitted)."""
     instrument_id: int | None = None
     closes_at: dt.datetime | None = None
 
@@ -147,5 +149,5 @@ async def link_view(token: str, now: dt.datetime) -> LinkView:
         state = LinkState.open
     return LinkView(
         state, row["target.name"], row["cycle.key"], row["respondent.language"], row["id"],
-        row["instrument"], row["expires_at"] or row["cycle.closes_at"],
+        row["status"], row["instrument"], row["expires_at"] or row["cycle.closes_at"],
     )  # fmt: skip

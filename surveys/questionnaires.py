@@ -12,6 +12,7 @@ from typing import Any
 
 from scoring.anonymity import minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
+from surveys.database import database_identity
 from surveys.i18n import N_, Text
 from surveys.instruments import Dimension, Instrument, Item
 
@@ -91,28 +92,60 @@ def localised(texts: dict[str, str] | None, language: str, partner: str) -> str:
     return text.replace("{partner}", partner)
 
 
+@dataclass(frozen=True)
+class InstrumentRows:
+    """A loaded instrument version as stored: the instrument, its dimensions and items."""
+
+    instrument: dict[str, Any]
+    dimensions: list[dict[str, Any]]
+    items: list[dict[str, Any]]
+
+    @property
+    def item_ids(self) -> dict[str, int]:
+        """Item key → row id, to store answers by."""
+        return {item["key"]: item["id"] for item in self.items}
+
+
+_loaded: dict[tuple[str, int], InstrumentRows] = {}
+
+
+async def instrument_rows(instrument_id: int) -> InstrumentRows:
+    """Return a loaded instrument version, read from the database once per process.
+
+    A loaded version never changes (changes make a new version), so keeping it is safe;
+    it spares every form view and submission three queries. Keyed by database too, as
+    tests switch databases in one process.
+    """
+    key = (database_identity(Instrument._meta.db), instrument_id)
+    if key not in _loaded:
+        instrument = (
+            await Instrument.select()
+            .where(Instrument.id == instrument_id)
+            .output(load_json=True)
+            .first()
+        )
+        dimensions = (
+            await Dimension.select()
+            .where(Dimension.instrument == instrument_id)
+            .order_by(Dimension.position)
+            .output(load_json=True)
+        )
+        items = (
+            await Item.select()
+            .where(Item.instrument == instrument_id)
+            .order_by(Item.position)
+            .output(load_json=True)
+        )
+        _loaded[key] = InstrumentRows(dict(instrument), list(dimensions), list(items))
+    return _loaded[key]
+
+
 async def questionnaire_for(instrument_id: int, partner: str, language: str) -> Questionnaire:
     """Return the questionnaire of a loaded instrument version, in `language`, about `partner`."""
-    instrument: dict[str, Any] = (
-        await Instrument.select()
-        .where(Instrument.id == instrument_id)
-        .output(load_json=True)
-        .first()
-    )
+    rows = await instrument_rows(instrument_id)
+    instrument, dimensions, items = rows.instrument, rows.dimensions, rows.items
     if language not in instrument["languages"]:
         language = FALLBACK_LANGUAGE
-    dimensions = (
-        await Dimension.select()
-        .where(Dimension.instrument == instrument_id)
-        .order_by(Dimension.position)
-        .output(load_json=True)
-    )
-    items = (
-        await Item.select()
-        .where(Item.instrument == instrument_id)
-        .order_by(Item.position)
-        .output(load_json=True)
-    )
     texts = instrument["texts"]
     sections = []
     for dimension in dimensions:

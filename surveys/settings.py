@@ -39,6 +39,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RAPPORT_HOST", "127.0.0.1", "Interface the web server listens on."),
     Setting("RAPPORT_PORT", "8000", "Port the web server listens on."),
     Setting(
+        "RAPPORT_WORKERS",
+        "1",
+        "Web server processes; one per core serves more respondents at once.",
+    ),
+    Setting(
         "RAPPORT_PUBLIC_URL",
         "http://{host}:{port}",
         "Base URL used in every link Rapport sends (survey links, e-mails); never taken "
@@ -177,6 +182,7 @@ class Settings:
     reminder_days: int
     link_rate: int
     """Survey-link requests per minute from one address."""
+    workers: int
 
     @property
     def outbox(self) -> Path:
@@ -191,9 +197,18 @@ class Settings:
             return explicit
         key_file = self.var_dir / "secret_key"
         if not key_file.exists():
+            # several server processes may start at once: the first link wins, and every
+            # process reads that one key (two keys would refuse each other's CSRF tokens)
             self.var_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_urlsafe(48))
-            key_file.chmod(0o600)
+            candidate = self.var_dir / f".secret_key.{os.getpid()}"
+            candidate.write_text(secrets.token_urlsafe(48))
+            candidate.chmod(0o600)
+            try:
+                os.link(candidate, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                candidate.unlink()
         return key_file.read_text().strip()
 
 
@@ -224,6 +239,7 @@ def load_settings() -> Settings:
         reminders=_positive_int("RAPPORT_REMINDERS"),
         reminder_days=_positive_int("RAPPORT_REMINDER_DAYS"),
         link_rate=_positive_int("RAPPORT_LINK_RATE"),
+        workers=_positive_int("RAPPORT_WORKERS"),
     )
 
 

@@ -54,10 +54,14 @@ class SurveyController(Controller):
         link = await link_view(token, now)
         if link.state != LinkState.open or link.invitation_id is None:
             return state_page(link, request)
-        await mark_opened(link.invitation_id, now)
-        answers = await draft_answers(link.invitation_id)
+        if link.status in {"created", "sent"}:
+            await mark_opened(link.invitation_id, now)
+        # only a link in progress has a draft to read back
+        drafted = link.status == "in_progress"
+        answers = await draft_answers(link.invitation_id) if drafted else FormAnswers()
         language = choose_language(
-            request.query_params.get("lang"), await draft_language(link.invitation_id),
+            request.query_params.get("lang"),
+            await draft_language(link.invitation_id) if drafted else None,
             link.language, language_from_header(request.headers.get("accept-language")),
         )  # fmt: skip
         notice = NOTICES.get(request.query_params.get("notice", ""))

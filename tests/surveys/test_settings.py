@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,20 @@ def test_readme_documents_every_setting() -> None:
     readme = README.read_text()
     for setting in SETTINGS:
         assert f"`{setting.env}`" in readme, f"README's settings table lacks {setting.env}"
+
+
+def test_processes_starting_together_agree_on_one_secret_key(tmp_path: Path) -> None:
+    """Web workers start at the same moment; two keys would refuse each other's CSRF tokens."""
+    import subprocess
+    import sys
+
+    code = "from surveys.settings import load_settings; print(load_settings().secret_key)"
+    env = {**os.environ, "RAPPORT_VAR_DIR": str(tmp_path / "var")}
+    env.pop("RAPPORT_SECRET_KEY", None)
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(8)
+    ]
+    keys = {process.communicate(timeout=60)[0].strip() for process in processes}
+    assert len(keys) == 1 and len(keys.pop()) >= 40
+    assert [p.name for p in (tmp_path / "var").iterdir()] == ["secret_key"], "no leftovers"
