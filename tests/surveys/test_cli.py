@@ -31,6 +31,8 @@ COMMANDS = [
     ["cycle", "status"],
     ["cycle", "send"],
     ["cycle", "remind"],
+    ["import"],
+    ["import", "responses"],
     ["export"],
     ["export", "responses"],
 ]
