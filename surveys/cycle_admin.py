@@ -32,6 +32,10 @@ class CycleError(RapportError):
     """A cycle cannot be created or changed as asked; the message says why."""
 
 
+class UnknownCycleError(CycleError):
+    """No cycle has the key asked for."""
+
+
 @dataclass(frozen=True)
 class SendReport:
     """What a round of e-mails did: sent, and what failed (to send again later)."""
@@ -91,7 +95,7 @@ async def _cycle(key: str) -> dict[str, Any]:
     cycle = await Cycle.select().where(Cycle.key == key).first()
     if cycle is None:
         known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
-        raise CycleError(f"no cycle {key!r}; cycles: {', '.join(known) or 'none'}")
+        raise UnknownCycleError(f"no cycle {key!r}; cycles: {', '.join(known) or 'none'}")
     return dict(cycle)
 
 

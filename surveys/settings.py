@@ -77,6 +77,12 @@ SETTINGS: tuple[Setting, ...] = (
         "60",
         "Survey-link requests one address may make per minute; more get a 'please wait' page.",
     ),
+    Setting(
+        "RAPPORT_ADMIN_TOKEN",
+        "",
+        "Bearer token for the administrators' JSON API under /api (until personal tokens "
+        "arrive with accounts); empty turns that API off.",
+    ),
     Setting("RAPPORT_REMINDERS", "2", "Reminders a respondent gets at most per cycle."),
     Setting("RAPPORT_REMINDER_DAYS", "5", "Days at least between two e-mails to one respondent."),
 )
@@ -183,6 +189,7 @@ class Settings:
     link_rate: int
     """Survey-link requests per minute from one address."""
     workers: int
+    admin_token: str = field(repr=False, default="")
 
     @property
     def outbox(self) -> Path:
@@ -240,6 +247,7 @@ def load_settings() -> Settings:
         reminder_days=_positive_int("RAPPORT_REMINDER_DAYS"),
         link_rate=_positive_int("RAPPORT_LINK_RATE"),
         workers=_positive_int("RAPPORT_WORKERS"),
+        admin_token=_env("RAPPORT_ADMIN_TOKEN"),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.exceptions import TooManyRequestsException
 from litestar.logging import LoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -23,6 +24,7 @@ from litestar.template import TemplateConfig
 from surveys.database import close_pool, configured_engine, prepare, start_pool, use_engine
 from surveys.i18n import install_i18n
 from surveys.settings import Settings, load_settings
+from surveys.web.api import CyclesAPI
 from surveys.web.health import healthz
 from surveys.web.pages import PagesController
 from surveys.web.survey import SurveyController
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             PagesController,
+            CyclesAPI,
             # link lookups are limited per address, so tokens cannot be tried by the million
             Router(
                 path="/",
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
         lifespan=[database],
+        state=State({"settings": settings}),
         template_config=TemplateConfig(
             directory=TEMPLATES,
             engine=JinjaTemplateEngine,

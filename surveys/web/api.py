@@ -1,0 +1,180 @@
+"""The administrators' JSON API for cycles: what `rapport cycle …` does, over HTTP.
+
+Authenticated by a bearer token (RAPPORT_ADMIN_TOKEN) until accounts and personal API
+tokens arrive; with no token configured the API answers 503 and does nothing. The
+header, not a cookie, authenticates, so these routes need no CSRF token. Documented
+in the OpenAPI schema at /schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    ServiceUnavailableException,
+)
+from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath, JSONBody
+
+from surveys.cycle_admin import (
+    CycleError,
+    Mailer,
+    UnknownCycleError,
+    close_cycle,
+    create_cycle,
+    cycle_report,
+    open_cycle,
+    send_reminders,
+)
+from surveys.cycles import Cycle, CycleTransitionError
+from surveys.mail import delivery_for
+from surveys.settings import Settings
+
+
+class ConflictException(HTTPException):
+    """The cycle is not in a state that allows this (409)."""
+
+    status_code = 409
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Let through only requests bearing the administrators' token (compared in constant time)."""
+    settings: Settings = connection.app.state.settings
+    if not settings.admin_token:
+        raise ServiceUnavailableException("the API is off: set RAPPORT_ADMIN_TOKEN to turn it on")
+    given = connection.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
+        raise NotAuthorizedException("a valid bearer token is required")
+
+
+class NewCycle(msgspec.Struct, forbid_unknown_fields=True):
+    """A cycle to create."""
+
+    key: str
+    closes_on: dt.date
+    title: str = ""
+
+
+class CycleOut(msgspec.Struct):
+    """A cycle, as listed."""
+
+    key: str
+    title: str
+    status: str
+    opens_at: dt.datetime | None
+    closes_at: dt.datetime | None
+
+
+class Progress(msgspec.Struct):
+    """How far one organisation's people got in one direction."""
+
+    organisation: str
+    direction: str
+    invited: int
+    opened: int
+    in_progress: int
+    submitted: int
+    response_rate: float
+
+
+class CycleStatusOut(msgspec.Struct):
+    """A cycle and how far everyone got."""
+
+    cycle: CycleOut
+    progress: list[Progress]
+
+
+class MailOut(msgspec.Struct):
+    """What a round of e-mails did."""
+
+    sent: int
+    failed: list[str]
+    skipped: int
+
+
+def _cycle_out(row: dict[str, Any]) -> CycleOut:
+    return CycleOut(row["key"], row["title"], row["status"], row["opens_at"], row["closes_at"])
+
+
+async def _checked(coroutine: Any) -> Any:
+    """Run a cycle operation, turning its refusals into 404 or 409 with the reason."""
+    try:
+        return await coroutine
+    except UnknownCycleError as error:
+        raise NotFoundException(str(error)) from None
+    except (CycleError, CycleTransitionError) as error:
+        raise ConflictException(str(error)) from None
+
+
+def _mailer(request: Request[Any, Any, Any]) -> Mailer:
+    settings: Settings = request.app.state.settings
+    return Mailer(settings.secret_key, settings.public_url, settings.mail_from,
+                  delivery_for(settings.smtp, settings.outbox))  # fmt: skip
+
+
+class CyclesAPI(Controller):
+    """Survey cycles: list, create, open, remind, close, status."""
+
+    path = "/api/cycles"
+    guards = [admin_only]  # noqa: RUF012  (Litestar reads it as a class attribute)
+    opt = {"exclude_from_csrf": True}  # noqa: RUF012
+    tags = ["cycles"]  # noqa: RUF012
+
+    @get("/", summary="List cycles")
+    async def list_cycles(self) -> list[CycleOut]:
+        """Every cycle, newest first."""
+        rows = await Cycle.select().order_by(Cycle.key, ascending=False)
+        return [_cycle_out(dict(row)) for row in rows]
+
+    @post("/", summary="Create a draft cycle", status_code=201)
+    async def create(self, data: JSONBody[NewCycle], request: Request[Any, Any, Any]) -> CycleOut:
+        """Create a draft cycle with the newest loaded instruments; it closes at the end of
+        `closes_on` (UTC)."""
+        now = dt.datetime.now(dt.UTC)
+        closes = dt.datetime.combine(data.closes_on, dt.time(23, 59, 59), tzinfo=dt.UTC)
+        await _checked(create_cycle(data.key, data.title, closes, now, "api"))
+        row = await Cycle.select().where(Cycle.key == data.key).first()
+        return _cycle_out(dict(row))
+
+    @get("/{key:str}", summary="A cycle and how far everyone got")
+    async def status(self, key: FromPath[str]) -> CycleStatusOut:
+        """Invited, opened, in progress and submitted, per organisation and direction."""
+        cycle, report = await _checked(cycle_report(key))
+        progress = [
+            Progress(r.organisation, r.direction, int(r.invited), int(r.opened),
+                     int(r.in_progress), int(r.submitted), float(r.response_rate))
+            for r in report.itertuples()
+        ]  # fmt: skip
+        return CycleStatusOut(_cycle_out(cycle), progress)
+
+    @post("/{key:str}/open", summary="Open: invite everyone and e-mail them", status_code=200)
+    async def open(self, key: FromPath[str], request: Request[Any, Any, Any]) -> MailOut:
+        """Invite both sides of every active relationship and e-mail each invitation."""
+        now = dt.datetime.now(dt.UTC)
+        summary = await _checked(open_cycle(key, now, _mailer(request), "api"))
+        return MailOut(summary.mail.sent, list(summary.mail.failed), summary.mail.skipped)
+
+    @post("/{key:str}/remind", summary="Remind who has not submitted", status_code=200)
+    async def remind(self, key: FromPath[str], request: Request[Any, Any, Any]) -> MailOut:
+        """Remind, at most RAPPORT_REMINDERS times, RAPPORT_REMINDER_DAYS apart."""
+        settings: Settings = request.app.state.settings
+        report = await _checked(
+            send_reminders(key, dt.datetime.now(dt.UTC), _mailer(request), settings.reminders,
+                           settings.reminder_days)
+        )  # fmt: skip
+        return MailOut(report.sent, list(report.failed), report.skipped)
+
+    @post("/{key:str}/close", summary="Close: links stop taking answers", status_code=200)
+    async def close(self, key: FromPath[str]) -> CycleOut:
+        """Close an open cycle."""
+        await _checked(close_cycle(key, dt.datetime.now(dt.UTC), "api"))
+        row = await Cycle.select().where(Cycle.key == key).first()
+        return _cycle_out(dict(row))
