@@ -278,18 +278,24 @@ def demo(seed: int, sites: int, cycles: int, raters: int, serve: bool) -> None:
             f"{sum(s.flags for s in scored)} escalation flags."
         )
 
-    links = run(lambda: sample_links(settings.public_url, dt.datetime.now(dt.UTC)))
+    now = dt.datetime.now(dt.UTC)
+    links = run(lambda: sample_links(settings.public_url, now, settings.secret_key))
     console.print(
         f"\n[bold]Rapport is at {settings.public_url}/[/bold]"
         f"  (health: {settings.public_url}/healthz)"
     )
     if links:
+        from surveys.cycle_admin import send_letters
+
         console.print("Sample survey links (each run issues fresh ones):")
         for link in links:
             console.print(
                 f"  {link['url']}\n"
                 f"    {link['respondent']} ({link['language']}) rates {link['target']}"
             )
+        mailer = _mailer(settings)
+        report = run(lambda: send_letters([link["invitation"] for link in links], now, mailer))
+        console.print(f"Their invitation e-mails ({report.sent}) are in {report.to}/.")
     console.print("Demo logins: none yet; accounts and sign-in arrive with the workspaces.")
     if serve:
         serve_app(settings.host, settings.port, settings.workers)

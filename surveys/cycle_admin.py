@@ -266,6 +266,16 @@ async def send_reminders(
     return await _send(rows, "reminder", now, mailer, mark)
 
 
+async def send_letters(invitation_ids: list[int], now: dt.datetime, mailer: Mailer) -> SendReport:
+    """E-mail the invitation letters of the given invitations (the demo's sample links)."""
+    rows = await Invitation.select(*LETTER_COLUMNS).where(Invitation.id.is_in(invitation_ids))
+
+    async def mark(_invitation_id: int) -> None:
+        return None  # already counted as sent: the demo only shows the letters
+
+    return await _send(rows, "invitation", now, mailer, mark)
+
+
 async def _send(
     rows: list[dict[str, Any]], kind: str, now: dt.datetime, mailer: Mailer,
     mark: Callable[[int], Awaitable[None]],

@@ -25,7 +25,7 @@ from surveys.instruments import (
     bundled_specs_by_key,
     load_instruments,
 )
-from surveys.invitations import Invitation, new_token, token_hash
+from surveys.invitations import Invitation, link_token, new_nonce, new_token, token_hash
 from surveys.organisations import (
     Organisation,
     Person,
@@ -366,7 +366,9 @@ DEMO_OPEN_DAYS = 28
 """How long the demo's open cycle stays open after each `rapport demo`."""
 
 
-async def sample_links(base_url: str, now: dt.datetime, count: int = 3) -> list[dict[str, str]]:
+async def sample_links(
+    base_url: str, now: dt.datetime, secret: str, count: int = 3
+) -> list[dict[str, Any]]:
     """Issue fresh links for a few open invitations (one per language where possible).
 
     Only hashes are stored, so the demo cannot show an existing link: it replaces the
@@ -408,16 +410,19 @@ async def sample_links(base_url: str, now: dt.datetime, count: int = 3) -> list[
             break
     links = []
     for row in chosen:
-        token = new_token()
-        await Invitation.update({Invitation.token_hash: token_hash(token)}).where(
-            Invitation.id == row["id"]
-        )
+        # a derivable link (like a real cycle's), so the demo can also e-mail it
+        nonce = new_nonce()
+        token = link_token(secret, nonce)
+        await Invitation.update(
+            {Invitation.token_hash: token_hash(token), Invitation.token_nonce: nonce}
+        ).where(Invitation.id == row["id"])
         links.append(
             {
                 "url": f"{base_url}/s/{token}",
                 "respondent": row["respondent.name"],
                 "language": row["respondent.language"],
                 "target": row["target.name"],
+                "invitation": row["id"],
             }
         )
     return links

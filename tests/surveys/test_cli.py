@@ -139,3 +139,24 @@ def test_cycle_commands_fail_in_one_line(tmp_path: Path) -> None:
     assert_one_clear_line(rapport("cycle", "close", "2027-Q1", env=env), "from draft to closed")
     assert_one_clear_line(rapport("cycle", "open", "2027-Q1", env=env), "would invite nobody")
     assert_one_clear_line(rapport("cycle", "status", "2031-Q1", env=env), "no cycle '2031-Q1'")
+
+
+def test_the_demo_scores_its_cycles_prints_links_and_writes_their_e_mails(tmp_path: Path) -> None:
+    import email
+    import re
+    from email import policy
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite", "RAPPORT_VAR_DIR": str(tmp_path),
+           "COLUMNS": "200"}  # fmt: skip
+    result = rapport("demo", "--sites", "8", "--cycles", "3", "--no-serve", env=env)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"Scored 3 closed cycle\(s\)", result.stdout)
+    links = re.findall(r"http://127\.0\.0\.1:8000/s/[A-Za-z0-9_-]{43}", result.stdout)
+    assert len(links) == 3
+    letters = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(letters) == 3
+    sent = set()
+    for letter in letters:
+        message = email.message_from_bytes(letter.read_bytes(), policy=policy.default)
+        sent |= set(re.findall(r"http://\S+/s/\S+", message.get_body(("plain",)).get_content()))
+    assert sent == set(links), "each printed link is the one its e-mail carries"

@@ -122,7 +122,8 @@ async def test_a_post_without_the_csrf_token_is_refused(world_db: Engine) -> Non
 async def test_a_draft_is_kept_and_the_same_link_resumes_it(world_db: Engine) -> None:
     token, invitation_id, q = await open_invitation()
     first, second = q.likert_keys[:2]
-    draft = {field_name(first): "2", field_name(second): "na", field_name(q.comment_key): "So far"}
+    draft = {field_name(first): "2", field_name(second): "na",
+             field_name(q.comment_key): "So far <script>alert(1)</script>"}  # fmt: skip
 
     async def save_then_resume(client: AsyncTestClient[Any]) -> tuple[Any, Any]:
         saved = await post(client, token, draft, "save")
@@ -134,7 +135,8 @@ async def test_a_draft_is_kept_and_the_same_link_resumes_it(world_db: Engine) ->
     assert "Your answers are saved" in html
     assert re.search(rf'name="{field_name(first)}" value="2" checked', html)
     assert re.search(rf'name="{field_name(second)}" value="na" checked', html)
-    assert ">So far</textarea>" in html
+    assert ">So far &lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in html, "shown as text"
+    assert "<script>alert(1)" not in html
     assert "Answered 2 of" in html
     responses, answers = await stored(invitation_id)
     assert [r["status"] for r in responses] == ["draft"]
