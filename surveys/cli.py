@@ -511,6 +511,34 @@ def export_responses(cycle_key: str, out: Path | None) -> None:
     click.echo(f"Wrote {len(table):,} answers to {out}.", err=True)
 
 
+@export.command("scores")
+@click.option("--cycle", "cycle_key", required=True, help="The cycle, e.g. 2026-Q3.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder.")
+def export_scores(cycle_key: str, out: Path) -> None:
+    """Write a cycle's latest score run: targets.csv, dimensions.csv and flags.csv.
+
+    Pooled scores and each organisation's view, with whether the rated party may see each
+    row (`shown`); for administrators, so hidden rows are included.
+    """
+    from surveys.exports import scores_tables
+
+    tables = run(lambda: scores_tables(cycle_key))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        temporary = out / f".{name}.tmp"
+        table.map(spreadsheet_text).to_csv(temporary, index=False)
+        temporary.replace(out / name)
+    counts = ", ".join(f"{len(t):,} rows in {n}" for n, t in tables.items())
+    console.print(f"Wrote {counts} to {out}.")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A cell as a spreadsheet should show it (formula-like text as text)."""
+    from surveys.exports import spreadsheet_safe
+
+    return spreadsheet_safe(value)
+
+
 config_option = click.option(
     "--config",
     "config_path",

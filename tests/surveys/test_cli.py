@@ -35,6 +35,7 @@ COMMANDS = [
     ["import", "responses"],
     ["export"],
     ["export", "responses"],
+    ["export", "scores"],
 ]
 
 

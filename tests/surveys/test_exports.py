@@ -52,3 +52,27 @@ async def test_a_cycle_exports_every_submitted_answer_under_pseudonyms(
     sponsors.to_csv(path, index=False)
     answers = read_answers_csv(path)
     assert len(answers) == len(sponsors)
+
+
+async def test_a_score_run_exports_with_its_views_and_what_may_be_shown(world_db: Engine) -> None:
+    from scoring.config import ScoringConfig
+    from surveys.cycle_scoring import score_cycle
+    from surveys.exports import ExportError, scores_tables
+    from surveys.score_runs import DimensionScore, TargetIndex
+
+    with pytest.raises(ExportError, match="has no score run"):
+        await scores_tables(CYCLE)
+    summary = await score_cycle(CYCLE, ScoringConfig(), "test")
+    tables = await scores_tables(CYCLE)
+    targets, dimensions = tables["targets.csv"], tables["dimensions.csv"]
+    assert len(targets) == await TargetIndex.count().where(TargetIndex.run == summary.run_id)
+    assert len(dimensions) == await DimensionScore.count().where(
+        DimensionScore.run == summary.run_id
+    )
+    assert len(tables["flags.csv"]) == summary.flags
+    assert targets["view"].isna().sum() == sum(summary.targets.values())
+    assert targets["view"].notna().sum() == sum(summary.views.values())
+    assert {"reliability_index", "ri_low", "ri_high", "shown", "trend_shown"} <= set(
+        targets.columns
+    )
+    assert not targets["shown"].all(), "hidden rows are in an administrators' export, marked"
