@@ -10,11 +10,12 @@ leave exactly one response, and a submitted response is never changed again.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from surveys.cycles import CycleStatus
+from surveys.cycles import Cycle, CycleStatus
 from surveys.database import bulk_insert, lock_row, writing_transaction
 from surveys.i18n import N_, Text
 from surveys.invitations import Invitation, InvitationStatus
@@ -97,13 +98,22 @@ def read_form(
         errors[questionnaire.overall_key] = not_a_choice
     elif overall is None and submitting:
         errors[questionnaire.overall_key] = Text(N_("Please choose a number from 0 to 10."))
-    comment = form.get(field_name(questionnaire.comment_key), "").replace("\r\n", "\n").strip()
+    comment = without_control_characters(form.get(field_name(questionnaire.comment_key), ""))
     if len(comment) > COMMENT_LIMIT:
         errors[questionnaire.comment_key] = Text(
             N_("Please shorten your comment to %(limit)s characters (it has %(length)s)."),
             {"limit": COMMENT_LIMIT, "length": len(comment)},
         )
     return CheckedForm(FormAnswers(likert, importance, overall, comment), errors)
+
+
+def without_control_characters(text: str) -> str:
+    """Return text with line breaks made plain and other control characters removed.
+
+    A NUL cannot be stored in PostgreSQL, and no one types the others on purpose.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc").strip()
 
 
 def _choice(raw: str, allowed: range) -> int | None:
@@ -127,7 +137,7 @@ class SaveOutcome(StrEnum):
 
 async def save_answers(
     invitation_id: int, questionnaire: Questionnaire, answers: FormAnswers, submit: bool,
-    now: dt.datetime,
+    now: dt.datetime, language: str | None = None,
 ) -> SaveOutcome:  # fmt: skip
     """Store the form's answers as the invitation's draft, or submit them; once only.
 
@@ -138,12 +148,14 @@ async def save_answers(
     async with writing_transaction(Invitation._meta.db):
         await lock_row(Invitation, invitation_id)
         invitation = (
-            await Invitation.select(
-                Invitation.status, Invitation.expires_at, Invitation.cycle.status
-            )
+            await Invitation.select(Invitation.status, Invitation.expires_at, Invitation.cycle)
             .where(Invitation.id == invitation_id)
             .first()
         )
+        # closing the cycle waits for this answer, or this answer sees the cycle closed
+        await lock_row(Cycle, invitation["cycle"], shared=True)
+        cycle = await Cycle.select(Cycle.status).where(Cycle.id == invitation["cycle"]).first()
+        invitation["cycle.status"] = cycle["status"]
         if invitation["status"] == InvitationStatus.submitted:
             return SaveOutcome.already_submitted
         expired = invitation["expires_at"] is not None and invitation["expires_at"] <= now
@@ -153,9 +165,10 @@ async def save_answers(
             await Response.select(Response.id).where(Response.invitation == invitation_id).first()
         )
         status = ResponseStatus.submitted if submit else ResponseStatus.draft
+        shown_in = language or questionnaire.language  # the interface's, which a resume keeps
         if response is None:
             created = Response(
-                invitation=invitation_id, status=status.value, language=questionnaire.language,
+                invitation=invitation_id, status=status.value, language=shown_in,
                 started_at=now, updated_at=now, submitted_at=now if submit else None,
             )  # fmt: skip
             await created.save()
@@ -163,7 +176,7 @@ async def save_answers(
         else:
             response_id = int(response["id"])
             await Response.update(
-                {Response.status: status.value, Response.language: questionnaire.language,
+                {Response.status: status.value, Response.language: shown_in,
                  Response.updated_at: now, Response.submitted_at: now if submit else None}
             ).where(Response.id == response_id)  # fmt: skip
             await Answer.delete().where(Answer.response == response_id)

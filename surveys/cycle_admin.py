@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from scoring.config import ScoringConfig
 from surveys import audit
 from surveys.cycles import Cycle, CycleStatus, check_transition
-from surveys.database import bulk_insert, writing_transaction
+from surveys.database import bulk_insert, lock_row, writing_transaction
 from surveys.errors import RapportError
 from surveys.instruments import Instrument
 from surveys.invitations import Invitation, InvitationStatus, link_token, new_nonce, token_hash
@@ -203,7 +203,8 @@ async def open_cycle(
 
 
 LETTER_COLUMNS = (
-    Invitation.id, Invitation.token_nonce, Invitation.expires_at, Invitation.reminder_count,
+    Invitation.id, Invitation.token_nonce, Invitation.token_hash, Invitation.expires_at,
+    Invitation.reminder_count, Invitation.sent_at, Invitation.last_reminded_at,
     Invitation.respondent.name.as_alias("name"), Invitation.respondent.email.as_alias("email"),
     Invitation.respondent.language.as_alias("language"),
     Invitation.respondent.organisation.name.as_alias("organisation"),
@@ -213,6 +214,18 @@ LETTER_COLUMNS = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Claim:
+    """Taking a row for one letter before sending it, and giving it back if sending fails.
+
+    The claim is a conditional update: of two runs at once (a retried API call, say),
+    only one wins each row, so no one gets the same letter twice.
+    """
+
+    take: Callable[[dict[str, Any]], Awaitable[bool]]
+    give_back: Callable[[dict[str, Any]], Awaitable[None]]
+
+
 async def send_invitations(key: str, now: dt.datetime, mailer: Mailer) -> SendReport:
     """E-mail every invitation of a cycle not sent yet (all of them, or those that failed)."""
     rows = await Invitation.select(*LETTER_COLUMNS).where(
@@ -220,14 +233,20 @@ async def send_invitations(key: str, now: dt.datetime, mailer: Mailer) -> SendRe
         & Invitation.token_nonce.is_not_null()
     ).order_by(Invitation.id)  # fmt: skip
 
-    async def mark(invitation_id: int) -> None:
-        await Invitation.update(
+    async def take(row: dict[str, Any]) -> bool:
+        won = await Invitation.update(
             {Invitation.status: InvitationStatus.sent.value, Invitation.sent_at: now}
         ).where(
-            (Invitation.id == invitation_id) & (Invitation.status == InvitationStatus.created.value)
-        )
+            (Invitation.id == row["id"]) & (Invitation.status == InvitationStatus.created.value)
+        ).returning(Invitation.id)  # fmt: skip
+        return bool(won)
 
-    return await _send(rows, "invitation", now, mailer, mark)
+    async def give_back(row: dict[str, Any]) -> None:
+        await Invitation.update(
+            {Invitation.status: InvitationStatus.created.value, Invitation.sent_at: None}
+        ).where((Invitation.id == row["id"]) & (Invitation.status == InvitationStatus.sent.value))
+
+    return await _send(rows, "invitation", now, mailer, Claim(take, give_back))
 
 
 async def send_reminders(
@@ -235,7 +254,9 @@ async def send_reminders(
 ) -> SendReport:
     """Remind those who have not submitted: at most `most` times, `days` apart at least.
 
-    The spacing counts from the last e-mail the person got, invitation or reminder.
+    The spacing counts from the last e-mail the person got (invitation or reminder), or
+    from when they opened or were invited if no e-mail is recorded; an expired link is
+    not reminded.
     """
     cycle = await _cycle(key)
     if cycle["status"] != CycleStatus.open:
@@ -244,46 +265,67 @@ async def send_reminders(
         )
     due = now - dt.timedelta(days=days)
     candidates = await Invitation.select(
-        *LETTER_COLUMNS, Invitation.sent_at, Invitation.last_reminded_at
+        *LETTER_COLUMNS, Invitation.opened_at, Invitation.created_at
     ).where(
         (Invitation.cycle == cycle["id"])
         & Invitation.status.is_in([InvitationStatus.sent.value, InvitationStatus.opened.value,
                                    InvitationStatus.in_progress.value])
         & (Invitation.reminder_count < most)
     ).order_by(Invitation.id)  # fmt: skip
+
+    def last_contact(row: dict[str, Any]) -> dt.datetime:
+        return cast(
+            dt.datetime,
+            row["last_reminded_at"] or row["sent_at"] or row["opened_at"] or row["created_at"],
+        )
+
     rows = [
         row for row in candidates
-        if (row["last_reminded_at"] or row["sent_at"]) is not None
-        and (row["last_reminded_at"] or row["sent_at"]) <= due
+        if last_contact(row) <= due and (row["expires_at"] is None or row["expires_at"] > now)
     ]  # fmt: skip
 
-    async def mark(invitation_id: int) -> None:
-        await Invitation.update(
-            {Invitation.reminder_count: Invitation.reminder_count + 1,
+    async def take(row: dict[str, Any]) -> bool:
+        won = await Invitation.update(
+            {Invitation.reminder_count: row["reminder_count"] + 1,
              Invitation.last_reminded_at: now}
-        ).where(Invitation.id == invitation_id)  # fmt: skip
+        ).where(
+            (Invitation.id == row["id"]) & (Invitation.reminder_count == row["reminder_count"])
+        ).returning(Invitation.id)  # fmt: skip
+        return bool(won)
 
-    return await _send(rows, "reminder", now, mailer, mark)
+    async def give_back(row: dict[str, Any]) -> None:
+        await Invitation.update(
+            {Invitation.reminder_count: row["reminder_count"],
+             Invitation.last_reminded_at: row["last_reminded_at"]}
+        ).where(
+            (Invitation.id == row["id"])
+            & (Invitation.reminder_count == row["reminder_count"] + 1)
+        )  # fmt: skip
+
+    return await _send(rows, "reminder", now, mailer, Claim(take, give_back))
 
 
 async def send_letters(invitation_ids: list[int], now: dt.datetime, mailer: Mailer) -> SendReport:
     """E-mail the invitation letters of the given invitations (the demo's sample links)."""
     rows = await Invitation.select(*LETTER_COLUMNS).where(Invitation.id.is_in(invitation_ids))
 
-    async def mark(_invitation_id: int) -> None:
-        return None  # already counted as sent: the demo only shows the letters
+    async def take(_row: dict[str, Any]) -> bool:
+        return True  # the demo shows the letters; the invitations count as sent already
 
-    return await _send(rows, "invitation", now, mailer, mark)
+    async def give_back(_row: dict[str, Any]) -> None:
+        return None
+
+    return await _send(rows, "invitation", now, mailer, Claim(take, give_back))
 
 
 async def _send(
-    rows: list[dict[str, Any]], kind: str, now: dt.datetime, mailer: Mailer,
-    mark: Callable[[int], Awaitable[None]],
-) -> SendReport:  # fmt: skip
-    """Deliver one letter per row, marking each as soon as it is delivered.
+    rows: list[dict[str, Any]], kind: str, now: dt.datetime, mailer: Mailer, claim: Claim
+) -> SendReport:
+    """Deliver one letter per row, each claimed first and given back if it cannot be sent.
 
-    Marking one by one means a crash or a failing server never sends a delivered message
-    again: the next round picks up exactly the rows not marked.
+    A row whose stored link no longer matches the server key (RAPPORT_SECRET_KEY was
+    changed) is reported, not sent: its link would lead nowhere. A letter the mail
+    library refuses (a line break in a name, say) is reported and the rest go on.
     """
     config = ScoringConfig()
     sent, failed, skipped = 0, [], 0
@@ -291,21 +333,31 @@ async def _send(
         if row["token_nonce"] is None:
             skipped += 1
             continue
+        token = link_token(mailer.secret, row["token_nonce"])
+        if token_hash(token) != row["token_hash"]:
+            failed.append(f"{row['email']}: the link no longer matches the server key "
+                          "(was RAPPORT_SECRET_KEY changed?)")  # fmt: skip
+            continue
+        if not await claim.take(row):
+            continue  # another run is sending this one
         letter = Letter(
             invitation_id=row["id"], kind=kind,
             number=0 if kind == "invitation" else row["reminder_count"] + 1,
             name=row["name"], email=row["email"], language=row["language"],
             organisation=row["organisation"], partner=row["partner"], cycle=row["cycle"],
-            deadline=row["expires_at"],
-            link=f"{mailer.public_url}/s/{link_token(mailer.secret, row['token_nonce'])}",
+            deadline=row["expires_at"], link=f"{mailer.public_url}/s/{token}",
             privacy=privacy_note(row["direction"], row["partner"], config),
         )  # fmt: skip
         try:
-            await mailer.delivery.deliver(compose(letter, mailer.sender, now))
+            await mailer.delivery.deliver(compose(letter, mailer.sender, now), letter.email)
         except DeliveryError as error:
+            await claim.give_back(row)
             failed.append(str(error))
             continue
-        await mark(row["id"])
+        except (ValueError, TypeError) as error:  # the mail library refuses the headers
+            await claim.give_back(row)
+            failed.append(f"{row['email']}: cannot be written as an e-mail ({error})")
+            continue
         sent += 1
     return SendReport(sent, tuple(failed), skipped, mailer.delivery.description)
 
@@ -315,16 +367,22 @@ async def close_cycle(key: str, now: dt.datetime, actor: str = "system") -> int:
     cycle = await _cycle(key)
     check_transition(cycle["status"], CycleStatus.closed)
     async with writing_transaction(Cycle._meta.db):
-        await Cycle.update(
-            {Cycle.status: CycleStatus.closed.value, Cycle.status_changed_at: now}
-        ).where(Cycle.id == cycle["id"])
+        await lock_row(Cycle, cycle["id"])  # waits for answers being saved right now
+        moved = (
+            await Cycle.update(
+                {Cycle.status: CycleStatus.closed.value, Cycle.status_changed_at: now}
+            )
+            .where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"]))
+            .returning(Cycle.id)
+        )
+        if not moved:
+            raise CycleError(f"cycle {key} changed status meanwhile; nothing was done")
         await audit.record(actor, "cycle.close", "cycle", cycle["id"], {"key": key})
-    return int(
-        await Invitation.count().where(
+        submitted = await Invitation.count().where(
             (Invitation.cycle == cycle["id"])
             & (Invitation.status == InvitationStatus.submitted.value)
         )
-    )
+    return int(submitted)
 
 
 STAGES = ("invited", "opened", "in_progress", "submitted")

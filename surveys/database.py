@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -147,7 +148,10 @@ async def ping(engine: Engine) -> dict[str, Any]:
     return {"ok": True, "engine": engine_label(engine), "version": rows[0]["version"]}
 
 
-_write_locks: dict[tuple[int, str], asyncio.Lock] = {}
+_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per event loop (a lock belongs to one loop), per SQLite file."""
 
 
 @asynccontextmanager
@@ -170,8 +174,8 @@ async def writing_transaction(engine: Engine) -> AsyncIterator[None]:
         async with engine.transaction(transaction_type=TransactionType.immediate):
             yield
         return
-    key = (id(asyncio.get_running_loop()), engine.path)
-    lock = _write_locks.setdefault(key, asyncio.Lock())
+    locks = _write_locks.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.setdefault(engine.path, asyncio.Lock())
     async with lock, engine.transaction(transaction_type=TransactionType.immediate):
         yield
 
@@ -225,18 +229,20 @@ async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[A
     await transaction.connection.executemany(sql, rows)
 
 
-async def lock_row(table: type[Table], row_id: int) -> None:
+async def lock_row(table: type[Table], row_id: int, shared: bool = False) -> None:
     """Inside a transaction, hold one row against other writers until the transaction ends.
 
-    PostgreSQL locks the row (SELECT … FOR UPDATE); SQLite's BEGIN IMMEDIATE already holds
+    PostgreSQL locks the row (SELECT … FOR UPDATE, or FOR SHARE when `shared`: others may
+    read and share-lock it, none may change it); SQLite's BEGIN IMMEDIATE already holds
     the database's one write lock, so there is nothing more to take.
     """
     engine = table._meta.db
     if engine.engine_type == "sqlite":
         return
+    mode = "SHARE" if shared else "UPDATE"
     # the table name comes from Rapport's own table class; the id is a bound parameter
     await table.raw(
-        f"SELECT id FROM {table._meta.get_formatted_tablename()} WHERE id = {{}} FOR UPDATE",  # noqa: S608
+        f"SELECT id FROM {table._meta.get_formatted_tablename()} WHERE id = {{}} FOR {mode}",  # noqa: S608
         row_id,
     )
 

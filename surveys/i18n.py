@@ -90,12 +90,17 @@ def language_from_header(accept_language: str | None) -> str | None:
         return None
     weighted = []
     for part in accept_language.split(","):
-        tag, _, quality = part.strip().partition(";q=")
-        try:
-            weight = float(quality) if quality else 1.0
-        except ValueError:
-            continue
-        weighted.append((weight, tag.strip()))
+        tag, *parameters = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = -1.0
+        if weight > 0:  # q=0 means "not this one"
+            weighted.append((weight, tag))
     for _weight, tag in sorted(weighted, key=lambda pair: -pair[0]):
         if found := supported(tag):
             return found

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +29,9 @@ from typing import Any
 
 import pandas as pd
 
+from surveys.answering import without_control_characters
 from surveys.cycles import Cycle, CycleStatus
-from surveys.database import bulk_insert, writing_transaction
+from surveys.database import bulk_insert, lock_row, writing_transaction
 from surveys.errors import RapportError
 from surveys.invitations import Invitation, InvitationStatus
 from surveys.questionnaires import IMPORTANCE_POINTS, instrument_rows
@@ -199,11 +201,17 @@ async def import_responses(
     problems: list[str] = []
     responses: list[tuple[dict[str, Any], dict[str, tuple[int | None, bool, str | None]], Any]] = []
     item_columns = _item_columns(rows.columns, instruments, mapping, file_format, problems, path)
+    seen: dict[tuple[str, str], int] = {}
     for row in rows.to_dict("records"):
         line = int(row["_line"])
         email = str(row.get(mapping.respondent, "")).strip().lower()
         target = mapping.target_slug or str(row.get(mapping.target or "", "")).strip()
         invitation = by_pair.get((email, target))
+        if (email, target) in seen:
+            problems.append(f"line {line}: {email} rating {target} again (first on line "
+                            f"{seen[(email, target)]}); one row per response")  # fmt: skip
+            continue
+        seen[(email, target)] = line
         if invitation is None:
             problems.append(
                 f"line {line}, column {mapping.respondent}: no invitation in {cycle_key} for "
@@ -226,6 +234,9 @@ async def import_responses(
                 problems.append(f"line {line}, column {column}: {value}")
             else:
                 answers[key] = value
+        if not answers:
+            problems.append(f"line {line}: no answers; a response needs at least one")
+            continue
         submitted = _when(row.get(mapping.submitted_at or ""), now)
         responses.append((invitation, answers, submitted))
         if len(problems) >= MAX_PROBLEMS:
@@ -267,7 +278,7 @@ def _value(
 ) -> tuple[int | None, bool, str | None] | str:
     """Return (value, not applicable, text) for one cell, or the reason it is impossible."""
     if kind == "text":
-        return (None, False, raw)
+        return (None, False, without_control_characters(raw))
     coded = mapping.values.get(raw, raw)
     if coded == NOT_APPLICABLE and kind == "likert":
         return (None, True, None)
@@ -276,6 +287,8 @@ def _value(
     try:
         number = float(coded)
     except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
         return f"{raw!r} is not a number{' or NA' if kind == 'likert' else ''} (map it in [values])"
     if number != int(number) or int(number) not in allowed:
         return f"{raw} is not on the {allowed.start}–{allowed.stop - 1} scale"
@@ -301,6 +314,8 @@ async def _store(
     async with writing_transaction(Response._meta.db):
         for invitation, answers, submitted in responses:
             item_ids = instruments[invitation["instrument"]].item_ids
+            # a respondent may be submitting on the web right now: wait for them, then decide
+            await lock_row(Invitation, invitation["id"])
             existing = (
                 await Response.select(Response.id, Response.status)
                 .where(Response.invitation == invitation["id"])

@@ -106,8 +106,12 @@ class Delivery(Protocol):
 
     description: str
 
-    async def deliver(self, message: EmailMessage) -> bool:
-        """Deliver one message; False if it had been delivered before. Raises DeliveryError."""
+    async def deliver(self, message: EmailMessage, recipient: str) -> bool:
+        """Deliver one message to `recipient` only; False if it had been delivered before.
+
+        Raises DeliveryError. The recipient is given, never read back from the To header,
+        so an odd address in a person's record cannot add a second recipient.
+        """
         ...
 
 
@@ -123,7 +127,7 @@ class Outbox:
         name = str(message["Message-ID"]).strip("<>").replace("@", "_at_")
         return self.folder / f"{name}.eml"
 
-    async def deliver(self, message: EmailMessage) -> bool:
+    async def deliver(self, message: EmailMessage, recipient: str) -> bool:
         """Write the message unless it was delivered before; return whether it was written."""
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.path_of(message)
@@ -149,14 +153,15 @@ class SMTPRelay:
         self.pause = pause
         self.description = server.display
 
-    async def deliver(self, message: EmailMessage) -> bool:
-        """Send one message; raise DeliveryError when the server will not take it."""
+    async def deliver(self, message: EmailMessage, recipient: str) -> bool:
+        """Send one message to `recipient`; raise DeliveryError if the server will not take it."""
         server = self.server
         for attempt in range(1, self.attempts + 1):
             try:
                 await aiosmtplib.send(
-                    message, hostname=server.host, port=server.port, username=server.username,
-                    password=server.password, use_tls=server.implicit_tls, timeout=30,
+                    message, recipients=[recipient], hostname=server.host, port=server.port,
+                    username=server.username, password=server.password,
+                    use_tls=server.implicit_tls, start_tls=server.start_tls, timeout=30,
                 )  # fmt: skip
                 return True
             except aiosmtplib.SMTPRecipientsRefused as error:

@@ -69,13 +69,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RAPPORT_SMTP_URL",
         "",
-        "Mail server: `smtp://user:password@host:587` (STARTTLS when the server offers it) or "
-        "`smtps://user:password@host:465`. Empty: e-mails are written to var/outbox/ instead.",
+        "Mail server: `smtp://user:password@host:587` (STARTTLS required), "
+        "`smtps://user:password@host:465`, or `smtp+plain://localhost:25` for a relay on this "
+        "machine. Empty: e-mails are written to var/outbox/ instead.",
     ),
     Setting(
         "RAPPORT_LINK_RATE",
         "60",
-        "Survey-link requests one address may make per minute; more get a 'please wait' page.",
+        "Survey-link lookups that find nothing one address may make per minute; after that "
+        "it gets a 'please wait' page (working links are never limited).",
     ),
     Setting(
         "RAPPORT_ADMIN_TOKEN",
@@ -208,8 +210,9 @@ class Settings:
             # process reads that one key (two keys would refuse each other's CSRF tokens)
             self.var_dir.mkdir(parents=True, exist_ok=True)
             candidate = self.var_dir / f".secret_key.{os.getpid()}"
-            candidate.write_text(secrets.token_urlsafe(48))
-            candidate.chmod(0o600)
+            handle = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(handle, "w") as key:
+                key.write(secrets.token_urlsafe(48))
             try:
                 os.link(candidate, key_file)
             except FileExistsError:
@@ -260,13 +263,18 @@ class SMTPServer:
     username: str | None
     password: str | None = field(repr=False)
     implicit_tls: bool
-    """smtps:// (TLS from the first byte); smtp:// upgrades with STARTTLS when offered."""
+    """smtps:// (TLS from the first byte)."""
+    start_tls: bool = True
+    """smtp:// must upgrade with STARTTLS (a server that does not offer it is refused, so
+    no one on the way can strip the encryption); smtp+plain:// is for a relay on this
+    machine or a test server, and sends in clear."""
 
     @property
     def display(self) -> str:
         """The server as it may be printed: never the password."""
         user = f"{self.username}:***@" if self.username else ""
-        return f"{'smtps' if self.implicit_tls else 'smtp'}://{user}{self.host}:{self.port}"
+        scheme = "smtps" if self.implicit_tls else ("smtp" if self.start_tls else "smtp+plain")
+        return f"{scheme}://{user}{self.host}:{self.port}"
 
 
 def parse_smtp_url(url: str) -> SMTPServer | None:
@@ -274,9 +282,10 @@ def parse_smtp_url(url: str) -> SMTPServer | None:
     if not url:
         return None
     parts = urlsplit(url)
-    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+    if parts.scheme not in {"smtp", "smtps", "smtp+plain"} or not parts.hostname:
         raise SettingsError(
-            "RAPPORT_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465"
+            "RAPPORT_SMTP_URL must look like smtp://user:password@host:587, smtps://host:465 "
+            "or, for a relay on this machine, smtp+plain://localhost:25"
         )
     try:
         port = parts.port or (465 if parts.scheme == "smtps" else 587)
@@ -285,6 +294,7 @@ def parse_smtp_url(url: str) -> SMTPServer | None:
     return SMTPServer(
         host=parts.hostname, port=port, username=unquote(parts.username or "") or None,
         password=unquote(parts.password or "") or None, implicit_tls=parts.scheme == "smtps",
+        start_tls=parts.scheme == "smtp",
     )  # fmt: skip
 
 

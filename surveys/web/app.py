@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.exceptions import TooManyRequestsException
+from litestar.exceptions import HTTPException
 from litestar.logging import LoggingConfig
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -25,6 +24,7 @@ from surveys.database import close_pool, configured_engine, prepare, start_pool,
 from surveys.i18n import install_i18n
 from surveys.settings import Settings, load_settings
 from surveys.web.api import CyclesAPI
+from surveys.web.guesses import Guesses
 from surveys.web.health import healthz
 from surveys.web.pages import PagesController
 from surveys.web.survey import SurveyController
@@ -46,19 +46,25 @@ class RedactSurveyTokens(logging.Filter):
         return True
 
 
+def log_exception(logger: logging.Logger, scope: Any, traceback: list[str]) -> None:
+    """Log an unexpected error with survey tokens redacted; expected refusals are not errors.
+
+    A 403 (a missing CSRF token), 404 or 429 is an answer the app chose to give, and
+    the path of a survey link is a working key: neither belongs in the error log.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, HTTPException) and error.status_code < 500:
+        return
+    path = SURVEY_TOKEN.sub("/s/[redacted]", str(scope.get("path", "")))
+    lines = SURVEY_TOKEN.sub("/s/[redacted]", "".join(traceback))
+    logger.error("Uncaught exception (%s %s):\n%s", scope.get("type"), path, lines)
+
+
 def redact_access_logs() -> None:
     """Attach the token filter to the server's access logger (once)."""
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactSurveyTokens) for f in access.filters):
         access.addFilter(RedactSurveyTokens())
-
-
-def too_many_requests(_request: Request[Any, Any, Any], _error: Exception) -> Template:
-    """A friendly page for a respondent who (or a script that) asked too often."""
-    return Template(
-        "pages/too_many.html", status_code=429,
-        headers={"Cache-Control": "no-store", "Retry-After": "60"},
-    )  # fmt: skip
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -81,18 +87,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             PagesController,
             CyclesAPI,
-            # link lookups are limited per address, so tokens cannot be tried by the million
-            Router(
-                path="/",
-                route_handlers=[SurveyController],
-                middleware=[RateLimitConfig(rate_limit=("minute", settings.link_rate)).middleware],
-                exception_handlers={TooManyRequestsException: too_many_requests},
-            ),
+            SurveyController,
             healthz,
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
         lifespan=[database],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "guesses": Guesses(settings.link_rate)}),
         template_config=TemplateConfig(
             directory=TEMPLATES,
             engine=JinjaTemplateEngine,
@@ -105,5 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="strict",
         ),
         openapi_config=OpenAPIConfig(title="Rapport", version="0.1.0", path="/schema"),
-        logging_config=LoggingConfig(log_exceptions="always"),
+        logging_config=LoggingConfig(
+            log_exceptions="always", exception_logging_handler=log_exception
+        ),
     )

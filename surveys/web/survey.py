@@ -33,6 +33,7 @@ from surveys.i18n import (
 from surveys.invitations import LinkState, LinkView, link_view
 from surveys.questionnaires import privacy_note, questionnaire_for
 from surveys.web.contexts import LinkContext, SurveyContext
+from surveys.web.guesses import Guesses
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 """The URL is a secret: keep it out of caches and out of other sites' Referer."""
@@ -51,7 +52,9 @@ class SurveyController(Controller):
     async def show(self, token: FromPath[str], request: Any_Request) -> Template:
         """Show the form (with any draft), or the page for the link's state."""
         now = dt.datetime.now(dt.UTC)
-        link = await link_view(token, now)
+        link = await looked_up(token, now, request)
+        if isinstance(link, Template):
+            return link
         if link.state != LinkState.open or link.invitation_id is None:
             return state_page(link, request)
         if link.status in {"created", "sent"}:
@@ -73,7 +76,9 @@ class SurveyController(Controller):
     ) -> Template | Redirect:
         """Save a draft, switch language or submit; on errors show the form with every answer."""
         now = dt.datetime.now(dt.UTC)
-        link = await link_view(token, now)
+        link = await looked_up(token, now, request)
+        if isinstance(link, Template):
+            return link
         if link.state != LinkState.open or link.invitation_id is None or link.instrument_id is None:
             return state_page(link, request)
         action = data.get("action", "save")
@@ -86,13 +91,29 @@ class SurveyController(Controller):
         if checked.errors:
             return await form_page(token, link, shown_in, checked, None, 400)
         outcome = await save_answers(
-            link.invitation_id, questionnaire, checked.answers, submitting, now
+            link.invitation_id, questionnaire, checked.answers, submitting, now, language
         )
         if outcome == SaveOutcome.saved:
             notice = "" if action == "language" else "notice=saved&"
             return Redirect(f"/s/{token}?{notice}lang={language}", status_code=303, headers=PRIVATE)
         # submitted now or before, or closed meanwhile: the link's page says which
         return Redirect(f"/s/{token}?lang={language}", status_code=303, headers=PRIVATE)
+
+
+async def looked_up(token: str, now: dt.datetime, request: Any_Request) -> LinkView | Template:
+    """Return what a link leads to, or a "please wait" page for an address that keeps guessing."""
+    guesses: Guesses = request.app.state.guesses
+    address = request.client.host if request.client else "unknown"
+    if guesses.blocked(address):
+        language = choose_language(language_from_header(request.headers.get("accept-language")))
+        return Template(
+            "pages/too_many.html", context=translated({}, language), status_code=429,
+            headers={**PRIVATE, "Retry-After": "60"},
+        )  # fmt: skip
+    link = await link_view(token, now)
+    if link.state == LinkState.unknown:
+        guesses.missed(address)
+    return link
 
 
 def state_page(link: LinkView, request: Any_Request) -> Template:

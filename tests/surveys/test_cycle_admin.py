@@ -140,8 +140,8 @@ async def test_an_outbox_never_delivers_one_message_twice(tmp_path: Path) -> Non
     )  # fmt: skip
     outbox = Outbox(tmp_path)
     message = compose(letter, SENDER, NOW)
-    assert await outbox.deliver(message) is True
-    assert await outbox.deliver(compose(letter, SENDER, NOW)) is False
+    assert await outbox.deliver(message, letter.email) is True
+    assert await outbox.deliver(compose(letter, SENDER, NOW), letter.email) is False
     assert len(list(tmp_path.glob("*.eml"))) == 1
     assert message["Content-Language"] == "es"
     assert message["Subject"] == "Recordatorio: ¿cómo va el trabajo con Kestrel? (Q1)"

@@ -62,6 +62,8 @@ def test_the_default_instruments_are_in_every_interface_language() -> None:
         ("zh-CN", None),
         ("", None),
         ("en;q=abc, de", "de"),
+        ("fr; q=0.9, en;q=0.1", "fr"),
+        ("ja;q=0, es", "es"),
     ],
 )
 def test_accept_language_picks_the_best_supported_language(

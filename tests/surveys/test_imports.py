@@ -189,3 +189,27 @@ def test_a_bad_mapping_names_the_key(tmp_path: Path, toml: str, problem: str) ->
     path.write_text(toml)
     with pytest.raises(ImportFileError, match=problem):
         load_mapping(path, "csv")
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [("{email1},{target1},nan,,,,,", "'nan' is not a number or NA"),
+     ("{email1},{target1},,,,,,", "no answers; a response needs at least one"),
+     ("{email1},{target1},inf,,,,,", "'inf' is not a number or NA")],
+)  # fmt: skip
+async def test_rows_that_cannot_be_a_response_are_refused(
+    world_db: Engine, tmp_path: Path, row: str, problem: str
+) -> None:
+    people = await two_invitations()
+    header = (SAMPLES / "plain.csv").read_text(encoding="utf-8").splitlines()[0]
+    path = sample("rows.csv", tmp_path, people, f"{header}\n{row}\n")
+    with pytest.raises(ImportFileError, match=f"line 2.*{problem}"):
+        await import_responses(path, CYCLE, "csv", load_mapping(None, "csv"), NOW)
+
+
+async def test_one_row_per_response(world_db: Engine, tmp_path: Path) -> None:
+    people = await two_invitations()
+    lines = (SAMPLES / "plain.csv").read_text(encoding="utf-8").splitlines()
+    path = sample("twice.csv", tmp_path, people, "\n".join([*lines[:2], lines[1]]) + "\n")
+    with pytest.raises(ImportFileError, match=r"line 3: .* again \(first on line 2\)"):
+        await import_responses(path, CYCLE, "csv", load_mapping(None, "csv"), NOW)

@@ -30,6 +30,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.recipients: list[list[str]] = []
         self.busy = 0
         """Answer 451 (try later) to this many more messages."""
         self.refuse: set[str] = set()
@@ -48,6 +49,7 @@ class Inbox:
             self.busy -= 1
             return "451 busy, try again later"
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
 
 
@@ -63,7 +65,12 @@ def inbox() -> Iterator[tuple[Inbox, SMTPServer]]:
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        yield handler, SMTPServer("127.0.0.1", controller.port, None, None, implicit_tls=False)
+        yield (
+            handler,
+            SMTPServer(
+                "127.0.0.1", controller.port, None, None, implicit_tls=False, start_tls=False
+            ),
+        )
     finally:
         controller.stop()
 
@@ -79,7 +86,7 @@ def letter(to: str = "ana@site.example") -> Letter:
 
 async def test_a_message_arrives_whole(inbox: tuple[Inbox, SMTPServer]) -> None:
     handler, server = inbox
-    await SMTPRelay(server, pause=0).deliver(compose(letter(), SENDER, NOW))
+    await SMTPRelay(server, pause=0).deliver(compose(letter(), SENDER, NOW), "ana@site.example")
     [message] = handler.messages
     assert message["To"] == "Ana Ruiz <ana@site.example>"
     assert "Kestrel Pharma" in message["Subject"]
@@ -90,20 +97,24 @@ async def test_a_message_arrives_whole(inbox: tuple[Inbox, SMTPServer]) -> None:
 async def test_a_busy_server_is_retried_a_refusal_is_not(inbox: tuple[Inbox, SMTPServer]) -> None:
     handler, server = inbox
     handler.busy = 2
-    await SMTPRelay(server, attempts=3, pause=0).deliver(compose(letter(), SENDER, NOW))
+    await SMTPRelay(server, attempts=3, pause=0).deliver(
+        compose(letter(), SENDER, NOW), "ana@site.example"
+    )
     assert len(handler.messages) == 1, "third time lucky, and only once"
     handler.refuse.add("gone@site.example")
     with pytest.raises(DeliveryError, match=r"gone@site.example.*550 no such user"):
         await SMTPRelay(server, attempts=3, pause=0).deliver(
-            compose(letter("gone@site.example"), SENDER, NOW)
+            compose(letter("gone@site.example"), SENDER, NOW), "gone@site.example"
         )
     assert len(handler.messages) == 1
 
 
 async def test_an_unreachable_server_is_reported() -> None:
-    server = SMTPServer("127.0.0.1", free_port(), None, None, implicit_tls=False)
+    server = SMTPServer("127.0.0.1", free_port(), None, None, implicit_tls=False, start_tls=False)
     with pytest.raises(DeliveryError, match="did not take the message"):
-        await SMTPRelay(server, attempts=2, pause=0).deliver(compose(letter(), SENDER, NOW))
+        await SMTPRelay(server, attempts=2, pause=0).deliver(
+            compose(letter(), SENDER, NOW), "ana@site.example"
+        )
 
 
 async def test_failed_invitations_are_sent_later_and_nothing_twice(
@@ -139,6 +150,7 @@ async def test_failed_invitations_are_sent_later_and_nothing_twice(
         ("smtp://mail.example.org", ("mail.example.org", 587, None, False)),
         ("smtps://a%40b:p%3Ass@mail.example.org", ("mail.example.org", 465, "a@b", True)),
         ("smtp://mail.example.org:2525", ("mail.example.org", 2525, None, False)),
+        ("smtp+plain://localhost:25", ("localhost", 25, None, False)),
     ],
 )
 def test_smtp_urls(url: str, expected: tuple[Any, ...] | None) -> None:
@@ -148,6 +160,7 @@ def test_smtp_urls(url: str, expected: tuple[Any, ...] | None) -> None:
         return
     assert server is not None
     assert (server.host, server.port, server.username, server.implicit_tls) == expected
+    assert server.start_tls == url.startswith("smtp://"), "smtp:// never falls back to clear text"
     assert "p:ss" not in server.display and "p:ss" not in repr(server)
 
 
@@ -171,3 +184,30 @@ def test_settings_never_print_the_password(tmp_path: Path, monkeypatch: pytest.M
     )  # fmt: skip
     assert "hunter2" not in result.stdout
     assert "user:***@" in result.stdout
+
+
+async def test_only_the_respondent_receives_the_letter(inbox: tuple[Inbox, SMTPServer]) -> None:
+    handler, server = inbox
+    odd = letter("ann@site.example, evil@attacker.example")
+    await SMTPRelay(server, pause=0).deliver(compose(odd, SENDER, NOW), "ann@site.example")
+    [message] = handler.messages
+    assert handler.recipients == [["ann@site.example"]]
+    assert "Kestrel Pharma" in message["Subject"]
+
+
+async def test_a_line_break_in_a_name_fails_one_letter_not_the_run(
+    world_db: Engine, inbox: tuple[Inbox, SMTPServer]
+) -> None:
+    from surveys.organisations import Person
+
+    handler, server = inbox
+    person = await Person.select(Person.id, Person.email).where(Person.role == "pi").first()
+    await Person.update({Person.name: "Eve\r\nBcc: spy@attacker.example"}).where(
+        Person.id == person["id"]
+    )
+    mailer = Mailer("secret", "https://rapport.example.org", SENDER, SMTPRelay(server, pause=0))
+    await create_cycle("2027-Q1", "Q1 2027", NOW + dt.timedelta(days=90), NOW)
+    summary = await open_cycle("2027-Q1", NOW, mailer)
+    assert summary.mail.failed and all(person["email"] in f for f in summary.mail.failed)
+    assert summary.mail.sent == sum(summary.invited.values()) - len(summary.mail.failed) > 0
+    assert not any("spy@attacker" in str(r) for r in handler.recipients)

@@ -252,10 +252,16 @@ async def test_answers_to_a_closed_cycle_are_not_stored(world_db: Engine) -> Non
     assert await stored(invitation_id) == ([], [])
 
 
-async def test_link_lookups_are_rate_limited(
+async def test_guessing_links_is_slowed_but_answering_never_is(
     world_db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RAPPORT_LINK_RATE", "5")
+    token, _, q = await open_invitation()
+
+    async def answer_often(client: AsyncTestClient[Any]) -> list[int]:
+        return [(await post(client, token, complete(q), "save")).status_code for _ in range(8)]
+
+    assert await in_browser(world_db, answer_often) == [200] * 8, "a real link is never limited"
 
     async def guess(client: AsyncTestClient[Any]) -> list[Any]:
         return [await client.get("/s/" + "C" * 43) for _ in range(7)]
@@ -266,6 +272,15 @@ async def test_link_lookups_are_rate_limited(
     assert responses[-1].headers["retry-after"] == "60"
     page = await in_browser(world_db, lambda c: c.get("/"))
     assert page.status_code == 200, "other pages are not limited"
+
+
+async def test_control_characters_never_reach_the_database(world_db: Engine) -> None:
+    token, invitation_id, q = await open_invitation()
+    form = {field_name(q.comment_key): "fine\x00 thanks\x07\r\nbye"}
+    response = await in_browser(world_db, lambda c: post(c, token, form, "save"))
+    assert response.status_code == 200
+    _, answers = await stored(invitation_id)
+    assert [a["text"] for a in answers] == ["fine thanks\nbye"]
 
 
 async def test_switching_language_keeps_every_answer(world_db: Engine) -> None:
