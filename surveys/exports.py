@@ -1,7 +1,9 @@
 """Exports for administrators: a cycle's submitted answers as a CSV a spreadsheet opens safely.
 
-Raters appear under a pseudonym (stable within this deployment, derived with the
-server's key), never by name or e-mail: an export travels further than the database.
+Raters appear under a pseudonym (stable within one cycle, derived with the server's
+key), never by name or e-mail, and answers carry the day they were submitted, not the
+second: an export travels further than the database, and a pseudonym followed across
+cycles, or a timestamp, would help a reader put a name back on a row.
 The file is in `rapport score-file`'s long format, so an analyst can score it again.
 Any text a spreadsheet could take for a formula (=, +, -, @ first) is prefixed with an
 apostrophe, so a comment like `=HYPERLINK(...)` shows as text instead of running.
@@ -29,9 +31,9 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def pseudonym(secret: str, email: str) -> str:
-    """Return a rater's stable pseudonym: the same person, the same name, in every export."""
-    digest = hmac.new(secret.encode(), f"rapport-rater:{email}".encode(), hashlib.sha256)
+def pseudonym(secret: str, email: str, cycle: str) -> str:
+    """Return a rater's pseudonym in one cycle: the same person, the same name, within it."""
+    digest = hmac.new(secret.encode(), f"rapport-rater:{cycle}:{email}".encode(), hashlib.sha256)
     return f"r-{digest.hexdigest()[:12]}"
 
 
@@ -67,13 +69,11 @@ async def responses_table(cycle_key: str, secret: str) -> pd.DataFrame:
         columns=["cycle", "instrument", "email", "rater_org", "target", "item", "value",
                  "not_applicable", "text", "submitted_at"],
     )  # fmt: skip
-    table.insert(2, "rater", [pseudonym(secret, e) for e in table["email"]])
+    table.insert(2, "rater", [pseudonym(secret, e, cycle_key) for e in table["email"]])
     value = table["value"].astype("Int64").astype("string")
     table["value"] = value.where(~table["not_applicable"].astype(bool), "NA").fillna("")
     table["text"] = table["text"].fillna("").map(spreadsheet_safe)
-    table["submitted_at"] = pd.to_datetime(table["submitted_at"], utc=True).dt.strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+    table["submitted_at"] = pd.to_datetime(table["submitted_at"], utc=True).dt.strftime("%Y-%m-%d")
     table = table.sort_values(["instrument", "rater", "target", "item"], ignore_index=True)
     return table[list(EXPORT_COLUMNS)]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -134,7 +135,10 @@ class Outbox:
         if final.exists():
             return False
         temporary = final.with_suffix(".tmp")
-        temporary.write_bytes(message.as_bytes())
+        # each letter holds a working survey link: readable by this account only
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "wb") as letter:
+            letter.write(message.as_bytes())
         temporary.replace(final)  # whole or not at all
         return True
 

@@ -250,7 +250,7 @@ def load_settings() -> Settings:
         reminder_days=_positive_int("RAPPORT_REMINDER_DAYS"),
         link_rate=_positive_int("RAPPORT_LINK_RATE"),
         workers=_positive_int("RAPPORT_WORKERS"),
-        admin_token=_env("RAPPORT_ADMIN_TOKEN"),
+        admin_token=_admin_token(_env("RAPPORT_ADMIN_TOKEN")),
     )
 
 
@@ -296,6 +296,16 @@ def parse_smtp_url(url: str) -> SMTPServer | None:
         password=unquote(parts.password or "") or None, implicit_tls=parts.scheme == "smtps",
         start_tls=parts.scheme == "smtp",
     )  # fmt: skip
+
+
+def _admin_token(value: str) -> str:
+    """Return the API token, or raise SettingsError if it is too short to be a secret."""
+    if value and len(value) < 24:
+        raise SettingsError(
+            "RAPPORT_ADMIN_TOKEN is too short to be a secret: use at least 24 random "
+            "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return value
 
 
 def _mail_from(value: str) -> str:

@@ -44,8 +44,12 @@ async def test_a_cycle_exports_every_submitted_answer_under_pseudonyms(
     assert not table.astype(str).apply(lambda c: c.str.contains("@")).any().any()
     assert "'=cmd|' /C calc'!A0" in set(table["text"])
     assert set(table["value"]) <= {"", "NA", *map(str, range(11))}
-    assert pseudonym("secret", "a@b.org") == pseudonym("secret", "a@b.org")
-    assert pseudonym("secret", "a@b.org") != pseudonym("other", "a@b.org")
+    assert pseudonym("secret", "a@b.org", "c1") == pseudonym("secret", "a@b.org", "c1")
+    assert pseudonym("secret", "a@b.org", "c1") != pseudonym("other", "a@b.org", "c1")
+    assert pseudonym("secret", "a@b.org", "c1") != pseudonym("secret", "a@b.org", "c2")
+    assert table["submitted_at"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all(), (
+        "the day, not the second"
+    )
     # one instrument of it is a file score-file reads
     path = tmp_path / "answers.csv"
     sponsors = table[(table["instrument"] == "sponsor_rates_site") & (table["text"] == "")]
