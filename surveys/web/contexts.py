@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 from surveys.answering import FormAnswers
 from surveys.invitations import LinkView
 from surveys.organisations import OrganisationListing
@@ -68,3 +70,5 @@ class SurveyContext:
     """Every language the form can switch to, by code, with its own name."""
     closes: str | None
     """The closing date, written as the language writes dates."""
+    questions_html: Markup | None = None
+    """The dimensions' questions already rendered (a fresh form), else None: render them."""
