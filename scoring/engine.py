@@ -18,6 +18,7 @@ from scoring.config import LAYERS, ScoringConfig
 from scoring.gaps import derived_importance, escalation_flags, fix_first
 from scoring.indices import rwg, shrunk_scores, target_scores, top_box_share
 from scoring.items import (
+    IMPORTANCE_POINTS,
     AnswersError,
     coded_answers,
     rater_dimension_scores,
@@ -52,8 +53,6 @@ IMPORTANCE_COLUMNS = (
     "derived_importance", "importance", "quadrant", "fix_first", "shown",
 )  # fmt: skip
 FLAG_COLUMNS = ("cycle", "target", "flag", "dimension", "detail", "shown")
-IMPORTANCE_POINTS = 5
-"""Stated importance is asked on a 1–5 scale whatever the instrument's agreement scale."""
 
 
 @dataclass(frozen=True)

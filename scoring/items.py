@@ -15,6 +15,8 @@ import pandas as pd
 
 ANSWER_COLUMNS = ("cycle", "rater", "rater_org", "target", "item", "value")
 """Columns the engine reads from an answers table; `value` is NaN when missing or N/A."""
+IMPORTANCE_POINTS = 5
+"""Stated importance is asked on a 1–5 scale whatever the instrument's agreement scale."""
 ITEM_COLUMNS = ("dimension", "layer", "reverse", "kind")
 """Columns of the item table, indexed by item key; `kind` is likert, overall, importance or text.
 

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from scoring.items import IMPORTANCE_POINTS
 from surveys.cycles import Cycle, CycleStatus
 from surveys.database import bulk_insert, lock_row, writing_transaction
 from surveys.i18n import N_, Text
 from surveys.invitations import Invitation, InvitationStatus
 from surveys.questionnaires import (
-    IMPORTANCE_POINTS,
     OVERALL_POINTS,
     Questionnaire,
     instrument_rows,

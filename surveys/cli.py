@@ -345,12 +345,8 @@ def cycle_create(key: str, closes: dt.datetime, title: str) -> None:
 
 def _mailer(settings: Any) -> Any:
     from surveys.cycle_admin import Mailer
-    from surveys.mail import delivery_for
 
-    return Mailer(
-        secret=settings.secret_key, public_url=settings.public_url, sender=settings.mail_from,
-        delivery=delivery_for(settings.smtp, settings.outbox),
-    )  # fmt: skip
+    return Mailer.from_settings(settings)
 
 
 def _report_mail(what: str, report: Any) -> None:
@@ -498,16 +494,14 @@ def export_responses(cycle_key: str, out: Path | None) -> None:
 
     The file is in score-file's format (one instrument at a time: filter on `instrument`).
     """
-    from surveys.exports import responses_table
+    from surveys.exports import responses_table, write_csv
 
     settings = load_settings()
     table = run(lambda: responses_table(cycle_key, settings.secret_key))
     if out is None:
         click.echo(table.to_csv(index=False), nl=False)
         return
-    temporary = out.with_name(f".{out.name}.tmp")
-    table.to_csv(temporary, index=False)
-    temporary.replace(out)
+    write_csv(table, out)
     click.echo(f"Wrote {len(table):,} answers to {out}.", err=True)
 
 
@@ -520,23 +514,14 @@ def export_scores(cycle_key: str, out: Path) -> None:
     Pooled scores and each organisation's view, with whether the rated party may see each
     row (`shown`); for administrators, so hidden rows are included.
     """
-    from surveys.exports import scores_tables
+    from surveys.exports import scores_tables, spreadsheet_safe, write_csv
 
     tables = run(lambda: scores_tables(cycle_key))
     out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        temporary = out / f".{name}.tmp"
-        table.map(spreadsheet_text).to_csv(temporary, index=False)
-        temporary.replace(out / name)
+        write_csv(table.map(spreadsheet_safe), out / name)
     counts = ", ".join(f"{len(t):,} rows in {n}" for n, t in tables.items())
     console.print(f"Wrote {counts} to {out}.")
-
-
-def spreadsheet_text(value: Any) -> Any:
-    """A cell as a spreadsheet should show it (formula-like text as text)."""
-    from surveys.exports import spreadsheet_safe
-
-    return spreadsheet_safe(value)
 
 
 config_option = click.option(

@@ -18,14 +18,15 @@ import pandas as pd
 
 from scoring.config import ScoringConfig
 from surveys import audit
-from surveys.cycles import Cycle, CycleStatus, check_transition
+from surveys.cycles import Cycle, CycleStatus, check_transition, cycle_by_key
 from surveys.database import bulk_insert, lock_row, writing_transaction
 from surveys.errors import RapportError
 from surveys.instruments import Instrument
 from surveys.invitations import Invitation, InvitationStatus, link_token, new_nonce, token_hash
-from surveys.mail import Delivery, DeliveryError, Letter, compose
+from surveys.mail import Delivery, DeliveryError, Letter, compose, delivery_for
 from surveys.organisations import Person, Relationship, RelationshipContact
 from surveys.questionnaires import privacy_note
+from surveys.settings import Settings
 
 
 class CycleError(RapportError):
@@ -91,14 +92,6 @@ async def create_cycle(
     return int(cycle.id)
 
 
-async def _cycle(key: str) -> dict[str, Any]:
-    cycle = await Cycle.select().where(Cycle.key == key).first()
-    if cycle is None:
-        known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
-        raise UnknownCycleError(f"no cycle {key!r}; cycles: {', '.join(known) or 'none'}")
-    return dict(cycle)
-
-
 async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
     """Return who rates whom in a cycle: relationship, respondent, target, instrument, direction.
 
@@ -158,6 +151,12 @@ class Mailer:
     sender: str
     delivery: Delivery
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Mailer:
+        """The mailer the settings describe: the SMTP server if one is set, else the outbox."""
+        return cls(settings.secret_key, settings.public_url, settings.mail_from,
+                   delivery_for(settings.smtp, settings.outbox))  # fmt: skip
+
 
 async def open_cycle(
     key: str, now: dt.datetime, mailer: Mailer, actor: str = "system",
@@ -165,7 +164,7 @@ async def open_cycle(
 ) -> OpenSummary:  # fmt: skip
     """Open a draft cycle: invite everyone (one transaction), then e-mail each invitation."""
     say = progress or (lambda _step: None)
-    cycle = await _cycle(key)
+    cycle = await cycle_by_key(key, UnknownCycleError)
     check_transition(cycle["status"], CycleStatus.open)
     if cycle["closes_at"] is None or cycle["closes_at"] <= now:
         raise CycleError(f"cycle {key} closes on {cycle['closes_at']:%Y-%m-%d}: set a later date")
@@ -258,7 +257,7 @@ async def send_reminders(
     from when they opened or were invited if no e-mail is recorded; an expired link is
     not reminded.
     """
-    cycle = await _cycle(key)
+    cycle = await cycle_by_key(key, UnknownCycleError)
     if cycle["status"] != CycleStatus.open:
         raise CycleError(
             f"cycle {key} is {cycle['status']}: only an open cycle's people are reminded"
@@ -364,7 +363,7 @@ async def _send(
 
 async def close_cycle(key: str, now: dt.datetime, actor: str = "system") -> int:
     """Close an open cycle: its links stop taking answers. Return the responses submitted."""
-    cycle = await _cycle(key)
+    cycle = await cycle_by_key(key, UnknownCycleError)
     check_transition(cycle["status"], CycleStatus.closed)
     async with writing_transaction(Cycle._meta.db):
         await lock_row(Cycle, cycle["id"])  # waits for answers being saved right now
@@ -394,7 +393,7 @@ async def cycle_report(key: str) -> tuple[dict[str, Any], pd.DataFrame]:
     Columns: organisation, direction, invited, opened, in_progress, submitted,
     response_rate. Each stage counts those who got at least that far.
     """
-    cycle = await _cycle(key)
+    cycle = await cycle_by_key(key, UnknownCycleError)
     rows = await Invitation.select(
         Invitation.respondent.organisation.name.as_alias("organisation"),
         Invitation.instrument.direction.as_alias("direction"), Invitation.status,

@@ -20,12 +20,13 @@ from scoring.config import ScoringConfig
 from scoring.engine import ScoreResult, score, score_views
 from scoring.gaps import perception_gaps
 from surveys import audit
-from surveys.cycles import Cycle, CycleStatus, check_transition
+from surveys.cycles import Cycle, CycleStatus, check_transition, cycle_by_key
 from surveys.database import bulk_insert, db_value, writing_transaction
 from surveys.errors import RapportError
-from surveys.instruments import Dimension, Instrument, Item
+from surveys.instruments import Dimension
 from surveys.invitations import Invitation
 from surveys.organisations import Organisation
+from surveys.questionnaires import instrument_rows
 from surveys.responses import submitted_answers
 from surveys.score_runs import (
     DimensionScore,
@@ -77,19 +78,20 @@ class Scored:
 
 async def instrument_items(instrument_id: int) -> tuple[pd.DataFrame, int, str, str]:
     """Return an instrument's item table (as the engine reads it), scale, direction and key."""
-    instrument = (
-        await Instrument.select(Instrument.key, Instrument.direction, Instrument.scale_points)
-        .where(Instrument.id == instrument_id)
-        .first()
-    )
-    rows = await Item.select(
-        Item.key, Item.kind, Item.reverse,
-        Item.dimension.key.as_alias("dimension"), Item.dimension.layer.as_alias("layer"),
-        Item.dimension.floor.as_alias("floor"),
-    ).where(Item.instrument == instrument_id)  # fmt: skip
-    columns = ["key", "kind", "reverse", "dimension", "layer", "floor"]
-    items = pd.DataFrame(rows, columns=columns).set_index("key").astype({"floor": "float64"})
-    items["reverse"] = items["reverse"].astype(bool)
+    rows = await instrument_rows(instrument_id)
+    dimensions = {dimension["id"]: dimension for dimension in rows.dimensions}
+    none: dict[str, Any] = {"key": None, "layer": None, "floor": None}
+    items = pd.DataFrame(
+        [
+            (item["key"], item["kind"], bool(item["reverse"]),
+             dimensions.get(item["dimension"], none)["key"],
+             dimensions.get(item["dimension"], none)["layer"],
+             dimensions.get(item["dimension"], none)["floor"])
+            for item in rows.items
+        ],
+        columns=["key", "kind", "reverse", "dimension", "layer", "floor"],
+    ).set_index("key").astype({"floor": "float64"})  # fmt: skip
+    instrument = rows.instrument
     return items, int(instrument["scale_points"]), instrument["direction"], instrument["key"]
 
 
@@ -109,10 +111,7 @@ async def score_cycle(
         if progress is not None:
             progress(f"{cycle_key}: {step}")
 
-    cycle = await Cycle.select().where(Cycle.key == cycle_key).first()
-    if cycle is None:
-        known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
-        raise ScoringError(f"no cycle {cycle_key!r}; cycles: {', '.join(known) or 'none'}")
+    cycle = await cycle_by_key(cycle_key, ScoringError)
     check_transition(cycle["status"], CycleStatus.scored)
     history = [
         row["key"]
@@ -243,10 +242,10 @@ async def response_rates(cycle_keys: list[str], instrument_key: str | None = Non
 
 async def mirror_keys(instrument_id: int) -> pd.Series:
     """Return dimension key → mirror key for an instrument's mirror dimensions."""
-    rows = await Dimension.select(Dimension.key, Dimension.mirror_key).where(
-        (Dimension.instrument == instrument_id) & Dimension.mirror_key.is_not_null()
+    dimensions = (await instrument_rows(instrument_id)).dimensions
+    return pd.Series(
+        {row["key"]: row["mirror_key"] for row in dimensions if row["mirror_key"]}, dtype=object
     )
-    return pd.Series({row["key"]: row["mirror_key"] for row in rows}, dtype=object)
 
 
 def _gaps(scored: list[Scored], cycle_key: str) -> pd.DataFrame:

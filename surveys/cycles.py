@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from piccolo.columns import ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.constraints import Check
@@ -70,3 +71,16 @@ class Cycle(Table):
     cycle_closes_after_opening = Check(
         "opens_at IS NULL OR closes_at IS NULL OR closes_at > opens_at"
     )
+
+
+async def cycle_by_key(key: str, error: type[RapportError] = RapportError) -> dict[str, Any]:
+    """Return the cycle with `key`, or raise `error` naming the cycles there are.
+
+    Each caller names its own error (scoring, cycle administration, imports), so its
+    command or API reports the refusal in its own terms.
+    """
+    cycle = await Cycle.select().where(Cycle.key == key).first()
+    if cycle is None:
+        known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
+        raise error(f"no cycle {key!r}; cycles: {', '.join(known) or 'none'}")
+    return dict(cycle)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 
 import pandas as pd
 
@@ -42,6 +43,13 @@ def spreadsheet_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV whole or not at all: beside the file first, then renamed."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    table.to_csv(temporary, index=False)
+    temporary.replace(path)
 
 
 async def responses_table(cycle_key: str, secret: str) -> pd.DataFrame:

@@ -29,12 +29,13 @@ from typing import Any
 
 import pandas as pd
 
+from scoring.items import IMPORTANCE_POINTS
 from surveys.answering import without_control_characters
-from surveys.cycles import Cycle, CycleStatus
+from surveys.cycles import CycleStatus, cycle_by_key
 from surveys.database import bulk_insert, lock_row, writing_transaction
 from surveys.errors import RapportError
 from surveys.invitations import Invitation, InvitationStatus
-from surveys.questionnaires import IMPORTANCE_POINTS, instrument_rows
+from surveys.questionnaires import instrument_rows
 from surveys.responses import Answer, Response, ResponseStatus
 
 FORMATS = ("csv", "xlsx", "qualtrics", "redcap")
@@ -184,9 +185,7 @@ async def import_responses(
     """Check the whole file, then store its responses in one transaction (or nothing)."""
     if file_format not in FORMATS:
         raise ImportFileError(f"unknown format {file_format!r}; formats: {', '.join(FORMATS)}")
-    cycle = await Cycle.select().where(Cycle.key == cycle_key).first()
-    if cycle is None:
-        raise ImportFileError(f"no cycle {cycle_key!r}")
+    cycle = await cycle_by_key(cycle_key, ImportFileError)
     if cycle["status"] not in {CycleStatus.open, CycleStatus.closed}:
         raise ImportFileError(
             f"cycle {cycle_key} is {cycle['status']}: responses go into an open or closed cycle"

@@ -14,11 +14,8 @@ from scoring.anonymity import minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
 from surveys.database import database_identity
 from surveys.i18n import N_, Text
-from surveys.instruments import Dimension, Instrument, Item
+from surveys.instruments import REQUIRED_LANGUAGE, Dimension, Instrument, Item
 
-FALLBACK_LANGUAGE = "en"
-IMPORTANCE_POINTS = 5
-"""Importance is asked on 1–5 whatever the agreement scale (DESIGN.md §2)."""
 OVERALL_POINTS = range(0, 11)
 
 
@@ -88,7 +85,7 @@ class Questionnaire:
 def localised(texts: dict[str, str] | None, language: str, partner: str) -> str:
     """Return a text in `language` (else English) with the partner's name filled in."""
     texts = texts or {}
-    text = texts.get(language) or texts.get(FALLBACK_LANGUAGE) or ""
+    text = texts.get(language) or texts.get(REQUIRED_LANGUAGE) or ""
     return text.replace("{partner}", partner)
 
 
@@ -145,7 +142,7 @@ async def questionnaire_for(instrument_id: int, partner: str, language: str) -> 
     rows = await instrument_rows(instrument_id)
     instrument, dimensions, items = rows.instrument, rows.dimensions, rows.items
     if language not in instrument["languages"]:
-        language = FALLBACK_LANGUAGE
+        language = REQUIRED_LANGUAGE
     texts = instrument["texts"]
     sections = []
     for dimension in dimensions:
@@ -166,7 +163,7 @@ async def questionnaire_for(instrument_id: int, partner: str, language: str) -> 
         )
     overall = next(i for i in items if i["kind"] == "overall")
     comment = next(i for i in items if i["kind"] == "text")
-    scale = texts["scale"].get(language) or texts["scale"][FALLBACK_LANGUAGE]
+    scale = texts["scale"].get(language) or texts["scale"][REQUIRED_LANGUAGE]
     return Questionnaire(
         instrument_id=instrument_id,
         direction=instrument["direction"],

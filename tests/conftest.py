@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -164,6 +165,13 @@ def blank_url(engine_kind: str, tmp_path: Path) -> Iterator[str]:
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     yield _url("postgres", name)
     _drop("postgres", name)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def url_of(engine: Engine) -> str:

@@ -8,6 +8,7 @@ from surveys.instruments._load import LoadOutcome, load_instruments
 from surveys.instruments._spec import (
     BUNDLED_DIR,
     IMPORTANCE_SUFFIX,
+    REQUIRED_LANGUAGE,
     DimensionSpec,
     InstrumentError,
     InstrumentSpec,
@@ -22,6 +23,7 @@ from surveys.instruments._tables import Dimension, Direction, Instrument, Item, 
 __all__ = [
     "BUNDLED_DIR",
     "IMPORTANCE_SUFFIX",
+    "REQUIRED_LANGUAGE",
     "Dimension",
     "DimensionSpec",
     "Direction",

@@ -35,7 +35,6 @@ from surveys.cycle_admin import (
     send_reminders,
 )
 from surveys.cycles import Cycle, CycleTransitionError
-from surveys.mail import delivery_for
 from surveys.settings import Settings
 
 
@@ -115,9 +114,7 @@ async def _checked(coroutine: Any) -> Any:
 
 
 def _mailer(request: Request[Any, Any, Any]) -> Mailer:
-    settings: Settings = request.app.state.settings
-    return Mailer(settings.secret_key, settings.public_url, settings.mail_from,
-                  delivery_for(settings.smtp, settings.outbox))  # fmt: skip
+    return Mailer.from_settings(request.app.state.settings)
 
 
 class CyclesAPI(Controller):

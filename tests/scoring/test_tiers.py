@@ -20,6 +20,13 @@ from scoring.tiers import (
 
 RULES = Tiers()
 NAN = math.nan
+TWO_PER_LAYER = pd.DataFrame(
+    {"dimension": ["q", "q", "d", "d", "s", "s", "c", "c"],
+     "layer": ["quality"] * 2 + ["dependability"] * 2 + ["speed"] * 2 + ["cost"] * 2,
+     "reverse": False, "kind": "likert"},
+    index=["q1", "q2", "d1", "d2", "s1", "s2", "c1", "c2"],
+)  # fmt: skip
+"""An instrument with one two-item dimension per layer, for engine-level tier cases."""
 
 
 def evidence(index: float = 70, low: float | None = None, high: float | None = None, quality: float = 80,
@@ -303,12 +310,7 @@ def test_the_engine_starts_the_next_cycle_from_an_override() -> None:
     from scoring.config import ScoringConfig
     from scoring.engine import score
 
-    items = pd.DataFrame(
-        {"dimension": ["q", "q", "d", "d", "s", "s", "c", "c"],
-         "layer": ["quality"] * 2 + ["dependability"] * 2 + ["speed"] * 2 + ["cost"] * 2,
-         "reverse": False, "kind": "likert"},
-        index=["q1", "q2", "d1", "d2", "s1", "s2", "c1", "c2"],
-    )  # fmt: skip
+    items = TWO_PER_LAYER
     rng = np.random.default_rng(3)
     rows = [
         (cycle, f"{target}{r}", "o", target, item, float(rng.integers(low, low + 2)))
@@ -347,12 +349,7 @@ def test_a_skipped_cycle_keeps_the_earlier_tier() -> None:
     from scoring.config import ScoringConfig
     from scoring.engine import score
 
-    items = pd.DataFrame(
-        {"dimension": ["q", "q", "d", "d", "s", "s", "c", "c"],
-         "layer": ["quality"] * 2 + ["dependability"] * 2 + ["speed"] * 2 + ["cost"] * 2,
-         "reverse": False, "kind": "likert"},
-        index=["q1", "q2", "d1", "d2", "s1", "s2", "c1", "c2"],
-    )  # fmt: skip
+    items = TWO_PER_LAYER
     rng = np.random.default_rng(0)
     rows = []
     for cycle, level in (("2026-Q1", 1), ("2026-Q3", 5)):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import socket
 from collections.abc import Iterator
 from email import policy
 from pathlib import Path
@@ -19,6 +18,7 @@ from surveys.i18n import Text
 from surveys.invitations import Invitation
 from surveys.mail import DeliveryError, Letter, SMTPRelay, compose
 from surveys.settings import SettingsError, SMTPServer, parse_smtp_url
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -51,12 +51,6 @@ class Inbox:
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -22,19 +22,13 @@ from piccolo.engine.base import Engine
 
 from surveys.invitations import Invitation, new_token, token_hash
 from surveys.responses import Answer, Response
-from tests.conftest import url_of
+from tests.conftest import free_port, url_of
 
 pytestmark = pytest.mark.anyio
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 375, "height": 812}
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
                                               "wcag22aa"]}, "resultTypes": ["violations"]}  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
