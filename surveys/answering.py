@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from scoring.items import IMPORTANCE_POINTS
 from surveys.cycles import Cycle, CycleStatus
-from surveys.database import bulk_insert, lock_row, writing_transaction
+from surveys.database import bulk_insert, write_turn, writing_transaction
 from surveys.i18n import N_, Text
 from surveys.invitations import Invitation, InvitationStatus
 from surveys.questionnaires import (
@@ -142,54 +142,69 @@ async def save_answers(
     """Store the form's answers as the invitation's draft, or submit them; once only.
 
     All in one transaction, with the invitation locked first: a second submit waits
-    for the first, then finds the response submitted and changes nothing.
+    for the first, then finds the response submitted and changes nothing. The cycle
+    is share-locked too, so closing it waits for this answer, or this answer sees the
+    cycle closed. Each statement is written out: this is the busiest write there is,
+    and on SQLite the write lock is held for as long as the transaction lasts.
     """
     item_ids = (await instrument_rows(questionnaire.instrument_id)).item_ids
-    async with writing_transaction(Invitation._meta.db):
-        await lock_row(Invitation, invitation_id)
-        invitation = (
-            await Invitation.select(Invitation.status, Invitation.expires_at, Invitation.cycle)
-            .where(Invitation.id == invitation_id)
-            .first()
-        )
-        # closing the cycle waits for this answer, or this answer sees the cycle closed
-        await lock_row(Cycle, invitation["cycle"], shared=True)
-        cycle = await Cycle.select(Cycle.status).where(Cycle.id == invitation["cycle"]).first()
-        invitation["cycle.status"] = cycle["status"]
+    engine = Invitation._meta.db
+    async with writing_transaction(engine):
+        found = await Invitation.raw(_INVITATION_QUERY[engine.engine_type], invitation_id)
+        if not found:
+            return SaveOutcome.closed
+        invitation = found[0]
         if invitation["status"] == InvitationStatus.submitted:
             return SaveOutcome.already_submitted
         expired = invitation["expires_at"] is not None and invitation["expires_at"] <= now
-        if invitation["cycle.status"] != CycleStatus.open or expired:
+        if invitation["cycle_status"] != CycleStatus.open or expired:
             return SaveOutcome.closed
-        response = (
-            await Response.select(Response.id).where(Response.invitation == invitation_id).first()
-        )
         status = ResponseStatus.submitted if submit else ResponseStatus.draft
         shown_in = language or questionnaire.language  # the interface's, which a resume keeps
-        if response is None:
-            created = Response(
-                invitation=invitation_id, status=status.value, language=shown_in,
-                started_at=now, updated_at=now, submitted_at=now if submit else None,
+        submitted_at = now if submit else None
+        if invitation["response"] is None:
+            created = await Response.raw(
+                f"INSERT INTO {_RESPONSE} (invitation, status, language, started_at, updated_at,"  # noqa: S608
+                " submitted_at) VALUES ({}, {}, {}, {}, {}, {}) RETURNING id",
+                invitation_id, status.value, shown_in, now, now, submitted_at,
             )  # fmt: skip
-            await created.save()
-            response_id = int(created.id)
+            response_id = int(created[0]["id"])
         else:
-            response_id = int(response["id"])
-            await Response.update(
-                {Response.status: status.value, Response.language: shown_in,
-                 Response.updated_at: now, Response.submitted_at: now if submit else None}
-            ).where(Response.id == response_id)  # fmt: skip
-            await Answer.delete().where(Answer.response == response_id)
+            response_id = int(invitation["response"])
+            await Response.raw(
+                f"UPDATE {_RESPONSE} SET status = {{}}, language = {{}}, updated_at = {{}},"  # noqa: S608
+                " submitted_at = {} WHERE id = {}",
+                status.value, shown_in, now, submitted_at, response_id,
+            )  # fmt: skip
+            await Answer.raw(f"DELETE FROM {_ANSWER} WHERE response = {{}}", response_id)  # noqa: S608
         await bulk_insert(
             Answer, ["response", "item", "value", "not_applicable", "text"],
             _answer_rows(response_id, item_ids, questionnaire, answers),
         )  # fmt: skip
-        await Invitation.update(
-            {Invitation.status: (InvitationStatus.submitted if submit
-                                 else InvitationStatus.in_progress).value,
-             Invitation.submitted_at: now if submit else None}
-        ).where(Invitation.id == invitation_id)  # fmt: skip
+        invitation_status = InvitationStatus.submitted if submit else InvitationStatus.in_progress
+        await Invitation.raw(
+            f"UPDATE {_INVITATION} SET status = {{}}, submitted_at = {{}} WHERE id = {{}}",  # noqa: S608
+            invitation_status.value, submitted_at, invitation_id,
+        )  # fmt: skip
     return SaveOutcome.submitted if submit else SaveOutcome.saved
+
+
+_INVITATION = Invitation._meta.get_formatted_tablename()
+_RESPONSE = Response._meta.get_formatted_tablename()
+_ANSWER = Answer._meta.get_formatted_tablename()
+_INVITATION_BEFORE_SAVING = f"""
+    SELECT i.status, i.expires_at, c.status AS cycle_status, r.id AS response
+    FROM {_INVITATION} AS i
+    JOIN {Cycle._meta.get_formatted_tablename()} AS c ON c.id = i.cycle
+    LEFT JOIN {_RESPONSE} AS r ON r.invitation = i.id
+    WHERE i.id = {{}}
+"""  # noqa: S608  (Rapport's own table names; the id is a bound parameter)
+_INVITATION_QUERY = {
+    # BEGIN IMMEDIATE already holds SQLite's one write lock
+    "sqlite": _INVITATION_BEFORE_SAVING,
+    "postgres": _INVITATION_BEFORE_SAVING + " FOR UPDATE OF i FOR SHARE OF c",
+}
+"""The invitation, its cycle's status and its response, if any; locked where locks are rows."""
 
 
 def _answer_rows(
@@ -245,10 +260,15 @@ async def draft_language(invitation_id: int) -> str | None:
 
 
 async def mark_opened(invitation_id: int, now: dt.datetime) -> None:
-    """Record the first time a link was opened (for the cycle's status report)."""
-    await Invitation.update(
-        {Invitation.status: InvitationStatus.opened.value, Invitation.opened_at: now}
-    ).where(
-        (Invitation.id == invitation_id)
-        & Invitation.status.is_in([InvitationStatus.created.value, InvitationStatus.sent.value])
-    )
+    """Record the first time a link was opened (for the cycle's status report).
+
+    One statement, its own transaction; on SQLite it queues for the write lock with
+    the others instead of meeting a held lock and sleeping in SQLite's busy handler.
+    """
+    async with write_turn(Invitation._meta.db):
+        await Invitation.raw(
+            f"UPDATE {_INVITATION} SET status = {{}}, opened_at = {{}}"  # noqa: S608
+            " WHERE id = {} AND status IN ({}, {})",
+            InvitationStatus.opened.value, now, invitation_id,
+            InvitationStatus.created.value, InvitationStatus.sent.value,
+        )  # fmt: skip

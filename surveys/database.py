@@ -23,6 +23,7 @@ from piccolo.table import Table
 from surveys import sqlite_constraints  # noqa: F401  (SQLite needs constraints inline)
 from surveys.errors import RapportError
 from surveys.settings import DatabaseURL, Settings, load_settings
+from surveys.sqlite_pool import PooledSQLiteEngine
 
 
 class DatabaseUnavailableError(RapportError):
@@ -36,7 +37,7 @@ def engine_for(database: DatabaseURL, timeout: int = 30) -> Engine:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if database.kind == "sqlite" and database.sqlite_path is not None:
-            return SQLiteEngine(path=str(database.sqlite_path), timeout=timeout)
+            return PooledSQLiteEngine(path=str(database.sqlite_path), timeout=timeout)
         return PostgresEngine(config={**database.postgres, "timeout": timeout})
 
 
@@ -123,15 +124,23 @@ def _reason(error: BaseException) -> str:
 
 
 async def start_pool(engine: Engine, max_size: int = 10) -> None:
-    """Open the PostgreSQL connection pool (SQLite has none: it opens a file per query)."""
+    """Keep connections open for a long-running process (the web server).
+
+    PostgreSQL gets asyncpg's pool; SQLite keeps its connections open and lends them
+    (without this it opens one per query, which is right for a short command).
+    """
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(max_size=max_size)
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.start_pool(max_size)
 
 
 async def close_pool(engine: Engine) -> None:
-    """Close the PostgreSQL connection pool, if one is open."""
+    """Close the connections `start_pool` kept open, if any."""
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.close_pool()
 
 
 async def ping(engine: Engine) -> dict[str, Any]:
@@ -159,10 +168,7 @@ async def writing_transaction(engine: Engine) -> AsyncIterator[None]:
     """Open a transaction for a unit of writes.
 
     On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so two writers queue
-    instead of one failing half-way with "database is locked". Writers of one process
-    first queue on an asyncio lock: SQLite's own busy handler waits by sleeping, with
-    pauses that grow to 100 ms, which under many concurrent respondents turned a 10 ms
-    write into seconds of waiting. Across processes the busy timeout still applies.
+    instead of one failing half-way with "database is locked"; see `write_turn`.
     """
     if not isinstance(engine, SQLiteEngine):
         async with engine.transaction():
@@ -170,13 +176,24 @@ async def writing_transaction(engine: Engine) -> AsyncIterator[None]:
         return
     from piccolo.engine.sqlite import TransactionType
 
-    if engine.current_transaction.get() is not None:  # already inside one: no second lock
-        async with engine.transaction(transaction_type=TransactionType.immediate):
-            yield
+    async with write_turn(engine), engine.transaction(transaction_type=TransactionType.immediate):
+        yield
+
+
+@asynccontextmanager
+async def write_turn(engine: Engine) -> AsyncIterator[None]:
+    """Wait for this process's turn to write to a SQLite file (nothing to wait for elsewhere).
+
+    Writers of one process queue on an asyncio lock: SQLite's own busy handler waits by
+    sleeping, with pauses that grow to 100 ms, which under many concurrent respondents
+    turned a 10 ms write into seconds of waiting. Across processes the busy timeout
+    still applies. A single statement (its own transaction) takes a turn too.
+    """
+    if not isinstance(engine, SQLiteEngine) or engine.current_transaction.get() is not None:
+        yield  # PostgreSQL has row locks; inside a transaction the turn is already held
         return
     locks = _write_locks.setdefault(asyncio.get_running_loop(), {})
-    lock = locks.setdefault(engine.path, asyncio.Lock())
-    async with lock, engine.transaction(transaction_type=TransactionType.immediate):
+    async with locks.setdefault(engine.path, asyncio.Lock()):
         yield
 
 
