@@ -17,7 +17,6 @@ from enum import StrEnum
 
 from scoring.items import IMPORTANCE_POINTS
 from surveys.cycles import Cycle, CycleStatus
-from surveys.database import bulk_insert, write_turn, writing_transaction
 from surveys.i18n import N_, Text
 from surveys.invitations import Invitation, InvitationStatus
 from surveys.questionnaires import (
@@ -26,6 +25,7 @@ from surveys.questionnaires import (
     instrument_rows,
 )
 from surveys.responses import Answer, Response, ResponseStatus
+from surveys.statements import Script, Statement, run_script
 
 NOT_APPLICABLE = "na"
 """The form value of "Not applicable" on a Likert question."""
@@ -144,48 +144,60 @@ async def save_answers(
     All in one transaction, with the invitation locked first: a second submit waits
     for the first, then finds the response submitted and changes nothing. The cycle
     is share-locked too, so closing it waits for this answer, or this answer sees the
-    cycle closed. Each statement is written out: this is the busiest write there is,
-    and on SQLite the write lock is held for as long as the transaction lasts.
+    cycle closed.
     """
     item_ids = (await instrument_rows(questionnaire.instrument_id)).item_ids
     engine = Invitation._meta.db
-    async with writing_transaction(engine):
-        found = await Invitation.raw(_INVITATION_QUERY[engine.engine_type], invitation_id)
-        if not found:
-            return SaveOutcome.closed
-        invitation = found[0]
-        if invitation["status"] == InvitationStatus.submitted:
-            return SaveOutcome.already_submitted
-        expired = invitation["expires_at"] is not None and invitation["expires_at"] <= now
-        if invitation["cycle_status"] != CycleStatus.open or expired:
-            return SaveOutcome.closed
-        status = ResponseStatus.submitted if submit else ResponseStatus.draft
-        shown_in = language or questionnaire.language  # the interface's, which a resume keeps
-        submitted_at = now if submit else None
-        if invitation["response"] is None:
-            created = await Response.raw(
-                f"INSERT INTO {_RESPONSE} (invitation, status, language, started_at, updated_at,"  # noqa: S608
-                " submitted_at) VALUES ({}, {}, {}, {}, {}, {}) RETURNING id",
-                invitation_id, status.value, shown_in, now, now, submitted_at,
-            )  # fmt: skip
-            response_id = int(created[0]["id"])
-        else:
-            response_id = int(invitation["response"])
-            await Response.raw(
-                f"UPDATE {_RESPONSE} SET status = {{}}, language = {{}}, updated_at = {{}},"  # noqa: S608
-                " submitted_at = {} WHERE id = {}",
-                status.value, shown_in, now, submitted_at, response_id,
-            )  # fmt: skip
-            await Answer.raw(f"DELETE FROM {_ANSWER} WHERE response = {{}}", response_id)  # noqa: S608
-        await bulk_insert(
-            Answer, ["response", "item", "value", "not_applicable", "text"],
-            _answer_rows(response_id, item_ids, questionnaire, answers),
-        )  # fmt: skip
-        invitation_status = InvitationStatus.submitted if submit else InvitationStatus.in_progress
-        await Invitation.raw(
-            f"UPDATE {_INVITATION} SET status = {{}}, submitted_at = {{}} WHERE id = {{}}",  # noqa: S608
-            invitation_status.value, submitted_at, invitation_id,
-        )  # fmt: skip
+    status = ResponseStatus.submitted if submit else ResponseStatus.draft
+    rows = _answer_rows(item_ids, questionnaire, answers)
+    shown_in = language or questionnaire.language  # the interface's, which a resume keeps
+    return await run_script(
+        engine, _saving(engine.engine_type, invitation_id, status, rows, shown_in, now)
+    )
+
+
+def _saving(
+    engine_type: str, invitation_id: int, status: ResponseStatus,
+    answers: list[tuple[int, int | None, bool, str | None]], language: str, now: dt.datetime,
+) -> Script[SaveOutcome]:  # fmt: skip
+    """The statements of `save_answers`: check the invitation, write the response and answers."""
+    found = yield Statement(_INVITATION_QUERY[engine_type], (invitation_id,))
+    if not found:
+        return SaveOutcome.closed
+    invitation = found[0]
+    if invitation["status"] == InvitationStatus.submitted:
+        return SaveOutcome.already_submitted
+    expired = invitation["expires_at"] is not None and invitation["expires_at"] <= now
+    if invitation["cycle_status"] != CycleStatus.open or expired:
+        return SaveOutcome.closed
+    submit = status == ResponseStatus.submitted
+    submitted_at = now if submit else None
+    if invitation["response"] is None:
+        created = yield Statement(
+            f"INSERT INTO {_RESPONSE} (invitation, status, language, started_at, updated_at,"  # noqa: S608
+            " submitted_at) VALUES ({}, {}, {}, {}, {}, {}) RETURNING id",
+            (invitation_id, status.value, language, now, now, submitted_at),
+        )
+        response_id = int(created[0]["id"])
+    else:
+        response_id = int(invitation["response"])
+        yield Statement(
+            f"UPDATE {_RESPONSE} SET status = {{}}, language = {{}}, updated_at = {{}},"  # noqa: S608
+            " submitted_at = {} WHERE id = {}",
+            (status.value, language, now, submitted_at, response_id),
+        )
+        yield Statement(f"DELETE FROM {_ANSWER} WHERE response = {{}}", (response_id,))  # noqa: S608
+    if answers:
+        yield Statement(
+            f"INSERT INTO {_ANSWER} (response, item, value, not_applicable, text)"  # noqa: S608
+            " VALUES ({}, {}, {}, {}, {})",
+            many=[(response_id, *answer) for answer in answers],
+        )
+    invitation_status = InvitationStatus.submitted if submit else InvitationStatus.in_progress
+    yield Statement(
+        f"UPDATE {_INVITATION} SET status = {{}}, submitted_at = {{}} WHERE id = {{}}",  # noqa: S608
+        (invitation_status.value, submitted_at, invitation_id),
+    )
     return SaveOutcome.submitted if submit else SaveOutcome.saved
 
 
@@ -208,25 +220,15 @@ _INVITATION_QUERY = {
 
 
 def _answer_rows(
-    response_id: int, item_ids: dict[str, int], questionnaire: Questionnaire, answers: FormAnswers
-) -> list[tuple[int, int, int | None, bool, str | None]]:
-    """The form's answers as Answer rows: response, item, value, not applicable, text."""
-    rows = [
-        (response_id, item_ids[key], value, value is None, None)
-        for key, value in answers.likert.items()
-    ]
-    rows += [
-        (response_id, item_ids[key], value, False, None)
-        for key, value in answers.importance.items()
-    ]
+    item_ids: dict[str, int], questionnaire: Questionnaire, answers: FormAnswers
+) -> list[tuple[int, int | None, bool, str | None]]:
+    """The form's answers as Answer rows, less the response: item, value, not applicable, text."""
+    rows = [(item_ids[key], value, value is None, None) for key, value in answers.likert.items()]
+    rows += [(item_ids[key], value, False, None) for key, value in answers.importance.items()]
     if answers.overall is not None:
-        rows.append(
-            (response_id, item_ids[questionnaire.overall_key], answers.overall, False, None)
-        )
+        rows.append((item_ids[questionnaire.overall_key], answers.overall, False, None))
     if answers.comment:
-        rows.append(
-            (response_id, item_ids[questionnaire.comment_key], None, False, answers.comment)
-        )
+        rows.append((item_ids[questionnaire.comment_key], None, False, answers.comment))
     return rows
 
 
@@ -260,15 +262,14 @@ async def draft_language(invitation_id: int) -> str | None:
 
 
 async def mark_opened(invitation_id: int, now: dt.datetime) -> None:
-    """Record the first time a link was opened (for the cycle's status report).
+    """Record the first time a link was opened (for the cycle's status report)."""
+    await run_script(Invitation._meta.db, _opening(invitation_id, now))
 
-    One statement, its own transaction; on SQLite it queues for the write lock with
-    the others instead of meeting a held lock and sleeping in SQLite's busy handler.
-    """
-    async with write_turn(Invitation._meta.db):
-        await Invitation.raw(
-            f"UPDATE {_INVITATION} SET status = {{}}, opened_at = {{}}"  # noqa: S608
-            " WHERE id = {} AND status IN ({}, {})",
-            InvitationStatus.opened.value, now, invitation_id,
-            InvitationStatus.created.value, InvitationStatus.sent.value,
-        )  # fmt: skip
+
+def _opening(invitation_id: int, now: dt.datetime) -> Script[None]:
+    yield Statement(
+        f"UPDATE {_INVITATION} SET status = {{}}, opened_at = {{}}"  # noqa: S608
+        " WHERE id = {} AND status IN ({}, {})",
+        (InvitationStatus.opened.value, now, invitation_id,
+         InvitationStatus.created.value, InvitationStatus.sent.value),
+    )  # fmt: skip

@@ -11,7 +11,7 @@ import asyncio
 import warnings
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from piccolo.table import Table
 from surveys import sqlite_constraints  # noqa: F401  (SQLite needs constraints inline)
 from surveys.errors import RapportError
 from surveys.settings import DatabaseURL, Settings, load_settings
-from surveys.sqlite_pool import PooledSQLiteEngine
+from surveys.sqlite_pool import PooledSQLiteEngine, WriterLock
 
 
 class DatabaseUnavailableError(RapportError):
@@ -184,17 +184,38 @@ async def writing_transaction(engine: Engine) -> AsyncIterator[None]:
 async def write_turn(engine: Engine) -> AsyncIterator[None]:
     """Wait for this process's turn to write to a SQLite file (nothing to wait for elsewhere).
 
-    Writers of one process queue on an asyncio lock: SQLite's own busy handler waits by
-    sleeping, with pauses that grow to 100 ms, which under many concurrent respondents
-    turned a 10 ms write into seconds of waiting. Across processes the busy timeout
-    still applies. A single statement (its own transaction) takes a turn too.
+    Writers of one process queue on an asyncio lock, then across processes on the
+    writers' lock file (`WriterLock`), instead of meeting SQLite's sleeping busy
+    handler. A single statement (its own transaction) takes a turn too.
     """
     if not isinstance(engine, SQLiteEngine) or engine.current_transaction.get() is not None:
         yield  # PostgreSQL has row locks; inside a transaction the turn is already held
         return
     locks = _write_locks.setdefault(asyncio.get_running_loop(), {})
     async with locks.setdefault(engine.path, asyncio.Lock()):
-        yield
+        writers = WriterLock(engine.path)
+        try:
+            if not writers.try_acquire():
+                await _wait_off_the_loop(writers)
+            yield
+        finally:
+            writers.release()
+
+
+async def _wait_off_the_loop(writers: WriterLock) -> None:
+    """Wait in a thread for another process to finish writing.
+
+    If the wait is cancelled, the thread still gets the lock in the end, so the
+    cancellation waits for it: the caller's release then gives it back.
+    """
+    waiting = asyncio.ensure_future(asyncio.to_thread(writers.wait))
+    try:
+        await asyncio.shield(waiting)
+    except asyncio.CancelledError:
+        while not waiting.done():
+            with suppress(asyncio.CancelledError):
+                await asyncio.shield(waiting)
+        raise
 
 
 def database_identity(engine: Engine) -> str:

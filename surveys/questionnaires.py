@@ -137,9 +137,29 @@ async def instrument_rows(instrument_id: int) -> InstrumentRows:
     return _loaded[key]
 
 
+_questionnaires: dict[tuple[str, int, str, str], Questionnaire] = {}
+QUESTIONNAIRES_KEPT = 2048
+"""Questionnaires kept built: one per instrument version, partner and language in use."""
+
+
 async def questionnaire_for(instrument_id: int, partner: str, language: str) -> Questionnaire:
-    """Return the questionnaire of a loaded instrument version, in `language`, about `partner`."""
-    rows = await instrument_rows(instrument_id)
+    """Return the questionnaire of a loaded instrument version, in `language`, about `partner`.
+
+    Built once and kept (it is immutable, like the version it comes from): every view
+    and answer of a form needs it, and building it is a walk over every item's texts.
+    """
+    key = (database_identity(Instrument._meta.db), instrument_id, partner, language)
+    if key not in _questionnaires:
+        if len(_questionnaires) >= QUESTIONNAIRES_KEPT:
+            _questionnaires.pop(next(iter(_questionnaires)))
+        rows = await instrument_rows(instrument_id)
+        _questionnaires[key] = _questionnaire(rows, instrument_id, partner, language)
+    return _questionnaires[key]
+
+
+def _questionnaire(
+    rows: InstrumentRows, instrument_id: int, partner: str, language: str
+) -> Questionnaire:
     instrument, dimensions, items = rows.instrument, rows.dimensions, rows.items
     if language not in instrument["languages"]:
         language = REQUIRED_LANGUAGE

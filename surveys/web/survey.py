@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from scoring.config import ScoringConfig
 from surveys.answering import (
@@ -159,36 +159,40 @@ async def form_page(
         closes=long_date(link.closes_at, language) if link.closes_at else None,
     )
     if not checked.errors and checked.answers == FormAnswers():
-        context = replace(context, questions_html=blank_questions(request, context))
+        blank = replace(
+            context, questionnaire=await questionnaire_for(link.instrument_id, PARTNER, language)
+        )
+        context = replace(context, questions_html=blank_questions(request, blank, partner))
     return Template(
         "pages/survey.html", context=translated({"page": context}, language),
         status_code=status, headers=PRIVATE,
     )  # fmt: skip
 
 
-_blank_questions: dict[tuple[str, int, str, str], Markup] = {}
-BLANK_CACHE_SIZE = 512
-"""Fresh forms kept rendered: one per instrument version, language and partner."""
+_blank_questions: dict[tuple[str, int, str], str] = {}
+BLANK_CACHE_SIZE = 256
+"""Fresh forms kept rendered: one per instrument version and language."""
+PARTNER = "\ue000partner\ue000"
+"""Stands for the partner's name in a kept form (private-use characters: never in a text,
+left alone by HTML escaping)."""
 
 
-def blank_questions(request: Any_Request, context: SurveyContext) -> Markup:
-    """Return the questions of a fresh form, rendered once per instrument, language and partner.
+def blank_questions(request: Any_Request, context: SurveyContext, partner: str) -> Markup:
+    """Return the questions of a fresh form, rendered once per instrument and language.
 
     They are most of the page and, before anything is answered, the same for everyone
-    rating that partner; rendering them for each respondent cost about 5 ms a view.
+    but for the partner's name; rendering them for each respondent cost about 5 ms a
+    view. `context` is the form about `PARTNER`, whose escaped name then takes its place.
     """
     q = context.questionnaire
-    key = (database_identity(current_engine()), q.instrument_id, context.language,
-           context.link.partner or "")  # fmt: skip
+    key = (database_identity(current_engine()), q.instrument_id, context.language)
     if key not in _blank_questions:
         if len(_blank_questions) >= BLANK_CACHE_SIZE:
             _blank_questions.pop(next(iter(_blank_questions)))
         environment = request.app.template_engine.engine
         template = environment.get_template("pages/_questions.html")
-        _blank_questions[key] = Markup(  # noqa: S704  (our own template's escaped output)
-            template.render(translated({"page": context}, context.language))
-        )
-    return _blank_questions[key]
+        _blank_questions[key] = template.render(translated({"page": context}, context.language))
+    return Markup(_blank_questions[key].replace(PARTNER, str(escape(partner))))  # noqa: S704  (our own template's escaped output, an escaped name)
 
 
 def answered(answers: FormAnswers) -> int:

@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 from piccolo.engine.base import Engine
 
-import surveys.answering as answering
+import surveys.statements as statements
 from surveys.answering import FormAnswers, SaveOutcome, save_answers
 from surveys.cycle_admin import Mailer, close_cycle, create_cycle, open_cycle, send_reminders
 from surveys.imports import ImportFileError, import_responses, load_mapping
 from surveys.invitations import Invitation
 from surveys.mail import Outbox
 from surveys.questionnaires import Questionnaire, questionnaire_for
+from surveys.statements import Statement
 from tests.surveys.test_imports import CYCLE, answers_of, two_invitations
 
 pytestmark = pytest.mark.anyio
@@ -40,20 +41,25 @@ async def respondent() -> tuple[dict[str, Any], Questionnaire]:
 async def paused_submit(
     monkeypatch: pytest.MonkeyPatch, invitation_id: int, q: Questionnaire
 ) -> tuple[asyncio.Task[SaveOutcome], asyncio.Event]:
-    """Start a complete web submit that waits, inside its transaction, until released."""
+    """Start a complete web submit that waits, inside its transaction, until released.
+
+    It pauses once its answers are written (the statement run for many rows).
+    """
     written, release = asyncio.Event(), asyncio.Event()
-    real = answering.bulk_insert
+    real = statements.execute
 
-    async def then_wait(*args: Any, **kwargs: Any) -> None:
-        await real(*args, **kwargs)
-        written.set()
-        await release.wait()
+    async def then_wait(connection: Any, engine_type: str, statement: Statement) -> Any:
+        rows = await real(connection, engine_type, statement)
+        if statement.many is not None:
+            written.set()
+            await release.wait()
+        return rows
 
-    monkeypatch.setattr(answering, "bulk_insert", then_wait)
+    monkeypatch.setattr(statements, "execute", then_wait)
     answers = FormAnswers(dict.fromkeys(q.likert_keys, 4), {}, 2, "from the web")
     task = asyncio.create_task(save_answers(invitation_id, q, answers, True, NOW))
     await asyncio.wait_for(written.wait(), 10)
-    monkeypatch.setattr(answering, "bulk_insert", real)
+    monkeypatch.setattr(statements, "execute", real)
     return task, release
 
 
