@@ -34,6 +34,8 @@ from surveys.responses import Answer, Response
 from surveys.settings import parse_database_url
 from surveys.world import WorldParameters, build_world
 
+READY = "Application startup complete"
+"""What each server process logs once it can answer."""
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 FIELD = re.compile(r'name="(item-[^"]+)" value="([^"]+)"')
 
@@ -155,10 +157,12 @@ def serve(url: str, port: int, folder: Path, workers: int) -> subprocess.Popen[b
     process = subprocess.Popen(
         [sys.executable, "-m", "surveys", "serve"], env=env, stdout=log, stderr=log
     )
-    for _ in range(200):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process
+    # the port opens before the workers have started: wait until each says it is ready
+    started = (folder / "server.log").read_text(errors="replace").count(READY)
+    for _ in range(600):
+        log_text = (folder / "server.log").read_text(errors="replace")
+        if log_text.count(READY) - started >= workers:
+            return process
         time.sleep(0.1)
     process.terminate()
     raise RuntimeError("the server did not start")

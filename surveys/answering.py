@@ -261,15 +261,22 @@ async def draft_language(invitation_id: int) -> str | None:
     return None if row is None else str(row["language"])
 
 
-async def mark_opened(invitation_id: int, now: dt.datetime) -> None:
-    """Record the first time a link was opened (for the cycle's status report)."""
-    await run_script(Invitation._meta.db, _opening(invitation_id, now))
+async def mark_opened(first_opened: Mapping[int, dt.datetime]) -> None:
+    """Record when links were first opened (for the cycle's status report), many at once.
+
+    An invitation that got further meanwhile (in progress, submitted) keeps its status.
+    """
+    if first_opened:
+        await run_script(Invitation._meta.db, _opening(first_opened))
 
 
-def _opening(invitation_id: int, now: dt.datetime) -> Script[None]:
+def _opening(first_opened: Mapping[int, dt.datetime]) -> Script[None]:
     yield Statement(
         f"UPDATE {_INVITATION} SET status = {{}}, opened_at = {{}}"  # noqa: S608
         " WHERE id = {} AND status IN ({}, {})",
-        (InvitationStatus.opened.value, now, invitation_id,
-         InvitationStatus.created.value, InvitationStatus.sent.value),
+        many=[
+            (InvitationStatus.opened.value, moment, invitation_id,
+             InvitationStatus.created.value, InvitationStatus.sent.value)
+            for invitation_id, moment in first_opened.items()
+        ],
     )  # fmt: skip

@@ -124,8 +124,9 @@ def long_date(moment: dt.datetime, language: str) -> str:
     return format_date(moment, format="long", locale=_locale(language))
 
 
+@cache
 def _locale(language: str) -> Locale:
-    """Return the Babel locale for an interface language.
+    """Return the Babel locale for an interface language (built once: every page uses it).
 
     English writes dates the British way: "31 March 2027" reads the same on both sides
     of the Atlantic, "March 31" less so.

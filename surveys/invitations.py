@@ -22,6 +22,7 @@ from piccolo.table import Table
 from surveys.cycles import Cycle
 from surveys.instruments import Instrument
 from surveys.organisations import Organisation, Person, Relationship
+from surveys.statements import Statement, fetch
 
 TOKEN_BYTES = 32
 """256 random bits per link."""
@@ -124,12 +125,12 @@ async def link_view(token: str, now: dt.datetime) -> LinkView:
     """Return what the invitation behind `token` is, looked up by the token's hash only.
 
     Every form view and answer starts here, so it is one statement written out (with
-    the token's hash as a bound parameter): building it through the query builder
-    cost more than running it.
+    the token's hash as a bound parameter) and sent straight to a pooled connection:
+    building it through the query builder cost more than running it.
     """
     if not TOKEN_SHAPE.match(token):
         return LinkView(LinkState.unknown)
-    rows = await Invitation.raw(_LINK_QUERY, token_hash(token))
+    rows = await fetch(Invitation._meta.db, Statement(_LINK_QUERY, (token_hash(token),)))
     if not rows:
         return LinkView(LinkState.unknown)
     row = rows[0]

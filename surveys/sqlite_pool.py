@@ -22,7 +22,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -129,19 +129,23 @@ class PooledSQLiteEngine(SQLiteEngine):
             return connection
         return _Lent(connection, lambda: self._give_back(connection, slots))
 
+    async def run_sql(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run one statement (with `?` placeholders) on a pooled connection; return its rows."""
+        slots = self._slots
+        connection = await self._borrow()
+        try:
+            async with connection.execute(sql, args) as cursor:
+                return list(await cursor.fetchall())  # type: ignore[arg-type]
+        finally:
+            await self._give_back(connection, slots)
+
     async def _run_in_new_connection(
         self, query: str, args: list[Any] | None = None, query_type: str = "generic",
         table: Any = None,
     ) -> Any:  # fmt: skip
         if self._slots is None:
             return await super()._run_in_new_connection(query, args, query_type, table)
-        slots = self._slots
-        connection = await self._borrow()
-        try:
-            async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
-        finally:
-            await self._give_back(connection, slots)
+        return await self.run_sql(query, args or [])
 
     async def _run_in_existing_connection(
         self, connection: Any, query: str, args: list[Any] | None = None,

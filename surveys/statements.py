@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
 
 from surveys.database import writing_transaction
 from surveys.sqlite_pool import PooledSQLiteEngine
@@ -77,6 +79,20 @@ async def execute(connection: Any, engine_type: str, statement: Statement) -> Ro
         async with connection.execute(sql, statement.args) as cursor:
             return list(await cursor.fetchall())
     return [dict(record) for record in await connection.fetch(sql, *statement.args)]
+
+
+async def fetch(engine: Engine, statement: Statement) -> Rows:
+    """Run one read statement outside any transaction and return its rows.
+
+    For the reads every request makes: the statement goes straight to a pooled
+    connection, without the query builder's work.
+    """
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        sql = compiled(statement.sql, engine.engine_type)
+        return [dict(record) for record in await engine.pool.fetch(sql, *statement.args)]
+    if isinstance(engine, PooledSQLiteEngine) and engine.pooling:
+        return await engine.run_sql(compiled(statement.sql, "sqlite"), statement.args)
+    return list(await engine.run_querystring(QueryString(statement.sql, *statement.args)))
 
 
 def _run_here(connection: sqlite3.Connection, script: Script[T]) -> T:

@@ -26,6 +26,7 @@ from surveys.settings import Settings, load_settings
 from surveys.web.api import CyclesAPI
 from surveys.web.guesses import Guesses
 from surveys.web.health import healthz
+from surveys.web.opened_marks import OpenedMarks
 from surveys.web.pages import PagesController
 from surveys.web.survey import SurveyController
 
@@ -67,20 +68,34 @@ def redact_access_logs() -> None:
         access.addFilter(RedactSurveyTokens())
 
 
+def configure_templates(jinja: JinjaTemplateEngine) -> None:
+    """Translations in the templates; templates read once per process.
+
+    Jinja otherwise checks every template file's time stamp on every render: a restart
+    picks up changed templates.
+    """
+    install_i18n(jinja.engine)
+    jinja.engine.auto_reload = False
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Return the application for `settings` (read from the environment by default)."""
     settings = settings or load_settings()
     engine = configured_engine(settings)
     redact_access_logs()
 
+    opened = OpenedMarks()
+
     @asynccontextmanager
     async def database(_app: Litestar) -> AsyncIterator[None]:
         use_engine(engine)
         await prepare(engine)
         await start_pool(engine, max_size=settings.db_pool_size)
+        opened.start()
         try:
             yield
         finally:
+            await opened.stop()
             await close_pool(engine)
 
     return Litestar(
@@ -92,11 +107,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
         lifespan=[database],
-        state=State({"settings": settings, "guesses": Guesses(settings.link_rate)}),
+        state=State(
+            {
+                "settings": settings,
+                "guesses": Guesses(settings.link_rate),
+                "opened": opened,
+            }
+        ),
         template_config=TemplateConfig(
             directory=TEMPLATES,
             engine=JinjaTemplateEngine,
-            engine_callback=lambda jinja: install_i18n(jinja.engine),
+            engine_callback=configure_templates,
         ),
         # the survey form has no account behind it: a double-submit cookie guards its POSTs
         csrf_config=CSRFConfig(

@@ -19,7 +19,6 @@ from surveys.answering import (
     SaveOutcome,
     draft_answers,
     draft_language,
-    mark_opened,
     read_form,
     save_answers,
 )
@@ -37,6 +36,7 @@ from surveys.invitations import LinkState, LinkView, link_view
 from surveys.questionnaires import privacy_note, questionnaire_for
 from surveys.web.contexts import LinkContext, SurveyContext
 from surveys.web.guesses import Guesses
+from surveys.web.opened_marks import OpenedMarks
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 """The URL is a secret: keep it out of caches and out of other sites' Referer."""
@@ -61,7 +61,8 @@ class SurveyController(Controller):
         if link.state != LinkState.open or link.invitation_id is None:
             return state_page(link, request)
         if link.status in {"created", "sent"}:
-            await mark_opened(link.invitation_id, now)
+            opened: OpenedMarks = request.app.state.opened
+            opened.note(link.invitation_id, now)
         # only a link in progress has a draft to read back
         drafted = link.status == "in_progress"
         answers = await draft_answers(link.invitation_id) if drafted else FormAnswers()
