@@ -296,7 +296,15 @@ def demo(seed: int, sites: int, cycles: int, raters: int, serve: bool) -> None:
         mailer = _mailer(settings)
         report = run(lambda: send_letters([link["invitation"] for link in links], now, mailer))
         console.print(f"Their invitation e-mails ({report.sent}) are in {report.to}/.")
-    console.print("Demo logins: none yet; accounts and sign-in arrive with the workspaces.")
+    from surveys.world.logins import DEMO_PASSWORD, demo_logins
+
+    logins = run(lambda: demo_logins(now))
+    if logins:
+        console.print(
+            f"\nDemo logins at {settings.public_url}/sign-in (password: {DEMO_PASSWORD}):"
+        )
+        for login in logins:
+            console.print(f"  {login.who}: {login.email}\n    sees {login.sees}")
     if serve:
         serve_app(settings.host, settings.port, settings.workers)
 

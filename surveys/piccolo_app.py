@@ -4,6 +4,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from surveys.accounts import AccessGrant, Account, SignInLink, WebSession
 from surveys.audit import AuditEntry
 from surveys.cycles import Cycle
 from surveys.instruments import Dimension, Instrument, Item
@@ -56,6 +57,10 @@ APP_CONFIG = AppConfig(
         TierEvent,
         Scorecard,
         AuditEntry,
+        Account,
+        AccessGrant,
+        WebSession,
+        SignInLink,
         SimulatedWorld,
         TrueScore,
     ],

@@ -24,13 +24,17 @@ from surveys.database import close_pool, configured_engine, prepare, start_pool,
 from surveys.i18n import install_i18n
 from surveys.settings import Settings, load_settings
 from surveys.web.api import CyclesAPI
+from surveys.web.auth import SignInController, SignInRequired, sign_in_redirect
 from surveys.web.guesses import Guesses
 from surveys.web.health import healthz
 from surveys.web.opened_marks import OpenedMarks
 from surveys.web.pages import PagesController
 from surveys.web.survey import SurveyController
+from surveys.web.workspaces import WorkspacesController
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+SIGN_IN_ATTEMPTS = 10
+"""Failed sign-ins a minute, per address and per e-mail, before a pause."""
 SURVEY_TOKEN = re.compile(r"/s/[^/?\s]+")
 
 
@@ -100,6 +104,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
+            SignInController,
+            WorkspacesController,
             PagesController,
             CyclesAPI,
             SurveyController,
@@ -107,10 +113,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
         lifespan=[database],
+        exception_handlers={SignInRequired: sign_in_redirect},
         state=State(
             {
                 "settings": settings,
                 "guesses": Guesses(settings.link_rate),
+                "sign_in_guesses": Guesses(SIGN_IN_ATTEMPTS),
                 "opened": opened,
             }
         ),

@@ -1,12 +1,16 @@
-"""Server-rendered pages: the organisation directory."""
+"""Server-rendered pages: the organisation directory, for administrators."""
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
 from surveys.database import current_engine, engine_label
 from surveys.organisations import OrgKind, directory
+from surveys.web.auth import required_viewer
 from surveys.web.contexts import HomeContext, KindGroup
 
 GROUP_TITLES = {
@@ -18,11 +22,14 @@ GROUP_TITLES = {
 
 
 class PagesController(Controller):
-    """Public pages that need no account."""
+    """Pages about the deployment as a whole."""
 
-    @get("/", name="home")
-    async def home(self) -> Template:
-        """List every organisation, grouped by kind."""
+    @get("/directory", name="directory")
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        """List every organisation, grouped by kind (administrators only)."""
+        viewer = await required_viewer(request)
+        if not viewer.reach.administrator:
+            raise NotFoundException("no such page")
         listings = await directory()
         groups = tuple(
             KindGroup(kind.value, title, tuple(o for o in listings if o.kind == kind))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from httpx import Response
@@ -65,8 +66,23 @@ async def test_healthz_is_503_when_the_database_is_gone(
     assert response.json()["status"] == "unavailable"
 
 
-async def test_home_lists_every_organisation_by_kind(world_db: Engine) -> None:
-    [response] = await fetch(world_db, "/")
+async def as_administrator(engine: Engine, path: str) -> Response:
+    """GET a page signed in as the demo administrator."""
+    from surveys.world.logins import demo_logins
+    from tests.web.test_survey_form import in_browser
+    from tests.web.test_workspaces import sign_in
+
+    admin = next(x for x in await demo_logins(dt.datetime.now(dt.UTC)) if x.who == "administrator")
+
+    async def steps(client: AsyncTestClient[Any]) -> Response:
+        await sign_in(client, admin.email)
+        return await client.get(path)
+
+    return await in_browser(engine, steps)
+
+
+async def test_the_directory_lists_every_organisation_by_kind(world_db: Engine) -> None:
+    response = await as_administrator(world_db, "/directory")
     assert response.status_code == 200
     html = response.text
     for row in await Organisation.select(Organisation.name):
@@ -76,11 +92,11 @@ async def test_home_lists_every_organisation_by_kind(world_db: Engine) -> None:
     assert '<html lang="en">' in html and 'name="viewport"' in html
 
 
-async def test_home_escapes_organisation_names(world_db: Engine) -> None:
+async def test_the_directory_escapes_organisation_names(world_db: Engine) -> None:
     await Organisation.update({Organisation.name: "<script>alert(1)</script> Clinic"}).where(
         Organisation.kind == "site"
     )
-    [response] = await fetch(world_db, "/")
+    response = await as_administrator(world_db, "/directory")
     html = response.text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Clinic" in html

@@ -1,0 +1,124 @@
+"""Who may see what: the one place every page and API route asks (DESIGN.md §5).
+
+A viewer's reach is worked out once per request from their grants and the
+organisations' ties (a site's network, the CRO that acts for a sponsor), and every
+query is then scoped by it: routes never fetch first and filter afterwards.
+
+- A sponsor user sees their sponsor's portfolio: every site it works with.
+- A CRO user sees the portfolio of each sponsor it acts for, limited to the sites it
+  works with on that sponsor's behalf.
+- A site user sees their site; a network's user sees each site of the network.
+- A relationship manager sees the organisations they manage, from both sides
+  (managing a network includes its sites).
+- An administrator sees everything.
+
+Anonymity thresholds are not decided here: they come with the score run (`shown`
+flags) and every view reads only rows whose flag allows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from surveys.accounts import AccessGrant, GrantRole, SignedIn
+from surveys.organisations import Organisation, OrgKind, Relationship
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The organisations a viewer may open, by what they may open them for."""
+
+    administrator: bool = False
+    portfolios: dict[int, frozenset[int] | None] = field(default_factory=dict)
+    """Sponsor id → the sites of its portfolio the viewer may see (None: all of them)."""
+    sites: frozenset[int] = frozenset()
+    """Sites whose own results (how sponsors rate them, their view of sponsors) may be seen."""
+    managed: frozenset[int] = frozenset()
+    """Organisations a relationship manager manages (trends, tier review)."""
+
+    def portfolio_sites(self, sponsor_id: int) -> frozenset[int] | None:
+        """The sites of a sponsor's portfolio in reach; None means every one of them.
+
+        Raises PermissionError if the portfolio is out of reach altogether.
+        """
+        if self.administrator:
+            return None
+        if sponsor_id not in self.portfolios:
+            raise PermissionError("not your portfolio")
+        return self.portfolios[sponsor_id]
+
+    def may_see_site(self, site_id: int) -> bool:
+        """Whether a site's own results are in reach."""
+        return self.administrator or site_id in self.sites
+
+    def may_review_tiers(self, sponsor_id: int) -> bool:
+        """Whether the viewer may accept, override and publish a sponsor's tiers."""
+        return self.administrator or sponsor_id in self.managed
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person and what they may reach."""
+
+    who: SignedIn
+    reach: Reach
+
+
+async def reach_of(account_id: int) -> Reach:
+    """Work out an account's reach from its grants and the organisations' ties."""
+    grants = await AccessGrant.select(
+        AccessGrant.role, AccessGrant.organisation,
+        AccessGrant.organisation.kind.as_alias("kind"),
+    ).where(AccessGrant.account == account_id)  # fmt: skip
+    if any(g["role"] == GrantRole.administrator for g in grants):
+        return Reach(administrator=True)
+    portfolios: dict[int, frozenset[int] | None] = {}
+    sites: set[int] = set()
+    managed: set[int] = set()
+    for grant in grants:
+        org, kind, role = grant["organisation"], grant["kind"], grant["role"]
+        if role == GrantRole.relationship_manager:
+            managed.add(org)
+            if kind == OrgKind.network:
+                managed.update(await _network_sites(org))
+        elif role == GrantRole.sponsor_user and kind == OrgKind.sponsor:
+            portfolios[org] = None
+        elif role == GrantRole.sponsor_user and kind == OrgKind.cro:
+            for sponsor, cro_sites in (await _sites_through_cro(org)).items():
+                if portfolios.get(sponsor, frozenset()) is not None:
+                    portfolios[sponsor] = portfolios.get(sponsor, frozenset()) | cro_sites
+        elif role == GrantRole.site_user and kind == OrgKind.site:
+            sites.add(org)
+        elif role == GrantRole.site_user and kind == OrgKind.network:
+            sites.update(await _network_sites(org))
+    for org in managed:
+        kind = await _kind(org)
+        if kind == OrgKind.sponsor:
+            portfolios[org] = None
+        elif kind == OrgKind.site:
+            sites.add(org)
+    return Reach(False, portfolios, frozenset(sites), frozenset(managed))
+
+
+async def _network_sites(network_id: int) -> set[int]:
+    rows = await Organisation.select(Organisation.id).where(
+        (Organisation.network == network_id) & (Organisation.kind == OrgKind.site.value)
+    )
+    return {r["id"] for r in rows}
+
+
+async def _sites_through_cro(cro_id: int) -> dict[int, frozenset[int]]:
+    rows = await Relationship.select(Relationship.sponsor, Relationship.site).where(
+        Relationship.cro == cro_id
+    )
+    found: dict[int, set[int]] = {}
+    for row in rows:
+        found.setdefault(row["sponsor"], set()).add(row["site"])
+    return {sponsor: frozenset(s) for sponsor, s in found.items()}
+
+
+async def _kind(organisation_id: int) -> str | None:
+    row = await Organisation.select(Organisation.kind).where(
+        Organisation.id == organisation_id
+    ).first()  # fmt: skip
+    return None if row is None else str(row["kind"])

@@ -1,0 +1,209 @@
+"""A sponsor's portfolio: each site's tier, reliability index and movement, for one cycle.
+
+The numbers are the sponsor's own view of each site (its raters, its CRO's included),
+from the cycle's latest finished score run, beside the previous scored cycle's. Only
+what the run marked as shown is read; a hidden cell stays empty and says why.
+The sites are always those the policy put in reach: the query is scoped, never
+filtered after the fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from surveys.cycles import Cycle
+from surveys.organisations import Organisation, Relationship, TherapeuticArea
+from surveys.score_runs import RunStatus, ScoreRun, TargetIndex
+from surveys.tiers import Tier, TierAssignment
+
+SCORED = ("scored", "published")
+"""Cycle states that have scores to look at."""
+
+
+class Trend(StrEnum):
+    up = "up"
+    down = "down"
+    flat = "flat"
+    unknown = "unknown"
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    """One site in a sponsor's portfolio."""
+
+    site_id: int
+    slug: str
+    name: str
+    country: str | None
+    network: str | None
+    areas: tuple[str, ...]
+    tier: Tier | None
+    """In force: a reviewer's override, else the computed tier."""
+    previous_tier: Tier | None
+    overridden: bool
+    provisional: bool
+    index: float | None
+    low: float | None
+    high: float | None
+    raters: int
+    shown: bool
+    previous_index: float | None
+    trend: Trend
+    response_rate: float | None
+
+    @property
+    def movement(self) -> int | None:
+        """Tiers gained since the last cycle (positive is better), if both are known."""
+        if self.tier is None or self.previous_tier is None:
+            return None
+        return int(self.previous_tier) - int(self.tier)
+
+    @property
+    def index_change(self) -> float | None:
+        if self.index is None or self.previous_index is None:
+            return None
+        return self.index - self.previous_index
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    sponsor_id: int
+    sponsor: str
+    cycle: str | None
+    previous_cycle: str | None
+    rows: tuple[PortfolioRow, ...]
+
+
+async def scored_cycles() -> list[dict[str, object]]:
+    """Scored and published cycles, newest first, with their latest finished run."""
+    cycles = await Cycle.select(Cycle.id, Cycle.key, Cycle.status).where(
+        Cycle.status.is_in(list(SCORED))
+    ).order_by(Cycle.opens_at, ascending=False)  # fmt: skip
+    found = []
+    for cycle in cycles:
+        run = (
+            await ScoreRun.select(ScoreRun.id)
+            .where((ScoreRun.cycle == cycle["id"]) & (ScoreRun.status == RunStatus.done.value))
+            .order_by(ScoreRun.id, ascending=False)
+            .first()
+        )
+        if run:
+            found.append({**cycle, "run": run["id"]})
+    return found
+
+
+async def portfolio(
+    sponsor_id: int, sites: frozenset[int] | None, cycle_key: str | None
+) -> Portfolio:
+    """Return a sponsor's portfolio for a cycle (the latest scored one by default).
+
+    `sites` are the sites in the viewer's reach (None: all of the sponsor's).
+    """
+    sponsor = await Organisation.select(Organisation.name).where(
+        Organisation.id == sponsor_id
+    ).first()  # fmt: skip
+    cycles = await scored_cycles()
+    keys = [str(c["key"]) for c in cycles]
+    at = keys.index(cycle_key) if cycle_key in keys else 0
+    current = cycles[at] if cycles else None
+    previous = cycles[at + 1] if current and at + 1 < len(cycles) else None
+    scope = Relationship.sponsor == sponsor_id
+    if sites is not None:
+        scope &= Relationship.site.is_in(list(sites) or [-1])
+    relationships = await Relationship.select(
+        Relationship.site.id.as_alias("id"), Relationship.site.slug.as_alias("slug"),
+        Relationship.site.name.as_alias("name"), Relationship.site.country.as_alias("country"),
+        Relationship.site.network.name.as_alias("network"),
+    ).where(scope & (Relationship.active == True))  # noqa: E712  # fmt: skip
+    site_ids = [r["id"] for r in relationships] or [-1]
+    areas: dict[int, list[str]] = {}
+    area_rows = await TherapeuticArea.select(
+        TherapeuticArea.organisation, TherapeuticArea.area
+    ).where(TherapeuticArea.organisation.is_in(site_ids))
+    for row in area_rows:
+        areas.setdefault(row["organisation"], []).append(row["area"])
+    now_index = await _indices(current, sponsor_id, site_ids)
+    then_index = await _indices(previous, sponsor_id, site_ids)
+    now_tier = await _tiers(current, sponsor_id, site_ids)
+    then_tier = await _tiers(previous, sponsor_id, site_ids)
+    rows = []
+    for site in relationships:
+        index = now_index.get(site["id"], {})
+        before = then_index.get(site["id"], {})
+        tier = now_tier.get(site["id"], {})
+        shown = bool(index.get("shown"))
+        previous_tier = _tier_in_force(then_tier.get(site["id"], {}))
+        rows.append(
+            PortfolioRow(
+                site_id=site["id"],
+                slug=site["slug"],
+                name=site["name"],
+                country=site["country"],
+                network=site["network"],
+                areas=tuple(sorted(areas.get(site["id"], []))),
+                tier=_tier_in_force(tier),
+                previous_tier=previous_tier,
+                overridden=tier.get("override_tier") is not None,
+                provisional=bool(tier.get("provisional")),
+                index=index.get("reliability_index") if shown else None,
+                low=index.get("ri_low") if shown else None,
+                high=index.get("ri_high") if shown else None,
+                raters=int(index.get("n_raters") or 0),
+                shown=shown,
+                previous_index=before.get("reliability_index") if before.get("shown") else None,
+                trend=_trend(index) if shown else Trend.unknown,
+                response_rate=index.get("response_rate"),
+            )
+        )
+    return Portfolio(
+        sponsor_id, sponsor["name"] if sponsor else "?",
+        str(current["key"]) if current else None, str(previous["key"]) if previous else None,
+        tuple(rows),
+    )  # fmt: skip
+
+
+async def _indices(
+    cycle: dict[str, object] | None, sponsor_id: int, site_ids: list[int]
+) -> dict[int, dict[str, object]]:
+    if cycle is None:
+        return {}
+    rows = await TargetIndex.select(
+        TargetIndex.target, TargetIndex.reliability_index, TargetIndex.ri_low, TargetIndex.ri_high,
+        TargetIndex.n_raters, TargetIndex.shown, TargetIndex.trend_slope, TargetIndex.trend_p,
+        TargetIndex.trend_shown, TargetIndex.response_rate,
+    ).where(
+        (TargetIndex.run == cycle["run"]) & (TargetIndex.rater_organisation == sponsor_id)
+        & TargetIndex.target.is_in(site_ids)
+    )  # fmt: skip
+    return {r["target"]: r for r in rows}
+
+
+async def _tiers(
+    cycle: dict[str, object] | None, sponsor_id: int, site_ids: list[int]
+) -> dict[int, dict[str, object]]:
+    if cycle is None:
+        return {}
+    rows = await TierAssignment.select(
+        TierAssignment.target, TierAssignment.computed_tier, TierAssignment.override_tier,
+        TierAssignment.provisional,
+    ).where(
+        (TierAssignment.cycle == cycle["id"]) & (TierAssignment.assessor == sponsor_id)
+        & TierAssignment.target.is_in(site_ids)
+    )  # fmt: skip
+    return {r["target"]: r for r in rows}
+
+
+def _tier_in_force(row: dict[str, object]) -> Tier | None:
+    value = row.get("override_tier") or row.get("computed_tier")
+    return Tier(int(str(value))) if value else None
+
+
+def _trend(index: dict[str, object]) -> Trend:
+    """Up or down when the slope over the window is significant (p < 0.05), else flat."""
+    slope, p = index.get("trend_slope"), index.get("trend_p")
+    if not index.get("trend_shown") or slope is None or p is None:
+        return Trend.unknown
+    if float(str(p)) >= 0.05:
+        return Trend.flat
+    return Trend.up if float(str(slope)) > 0 else Trend.down

@@ -1,0 +1,236 @@
+"""Signing in and out: password, e-mailed one-time link, password reset; who is asking.
+
+Every workspace page and API route gets its viewer from `viewer_of`, which reads the
+session cookie and asks `surveys.policy` what the account may reach. A page that needs
+a viewer and has none sends the browser to the sign-in page (an API route answers 401).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from surveys.accounts import (
+    AccountError,
+    LinkPurpose,
+    account_for_email,
+    account_for_password,
+    end_session,
+    new_link,
+    session_account,
+    set_password,
+    start_session,
+    use_link,
+)
+from surveys.cycle_admin import Mailer
+from surveys.mail import MAIL_DOMAIN
+from surveys.policy import Viewer, reach_of
+from surveys.settings import Settings
+from surveys.web.guesses import Guesses
+
+SESSION_COOKIE = "rapport_session"
+Any_Request = Request[Any, Any, Any]
+
+
+class SignInRequired(NotAuthorizedException):
+    """The page needs a signed-in viewer; pages answer with the sign-in page, the API with 401."""
+
+
+async def viewer_of(request: Any_Request) -> Viewer | None:
+    """The signed-in viewer of a request, or None (no cookie, an ended or expired session)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    who = await session_account(session_id, dt.datetime.now(dt.UTC))
+    if who is None:
+        return None
+    return Viewer(who, await reach_of(who.account_id))
+
+
+async def required_viewer(request: Any_Request) -> Viewer:
+    """The signed-in viewer, or SignInRequired."""
+    viewer = await viewer_of(request)
+    if viewer is None:
+        raise SignInRequired("please sign in")
+    return viewer
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only (never `//elsewhere`)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _session_cookie(settings: Settings, value: str, max_age: int | None) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE, value=value, max_age=max_age, path="/", httponly=True,
+        secure=settings.public_url.startswith("https://"), samesite="lax",
+    )  # fmt: skip
+
+
+def _page(name: str, status: int = 200, **context: Any) -> Template:
+    return Template(f"pages/{name}.html", context={"page": context}, status_code=status)
+
+
+class SignInController(Controller):
+    """The sign-in pages. Answers never say whether an e-mail has an account."""
+
+    path = "/sign-in"
+
+    @get("/", name="sign-in")
+    async def form(self, request: Any_Request) -> Template:
+        return _page("sign_in", next=safe_next(request.query_params.get("next")))
+
+    @post("/", name="sign-in-post")
+    async def sign_in(
+        self, data: URLEncodedBody[dict[str, str]], request: Any_Request
+    ) -> Template | Redirect:
+        """Check the password; on success start a new session (never reuse an old id)."""
+        state = request.app.state
+        guesses: Guesses = state.sign_in_guesses
+        address = request.client.host if request.client else "unknown"
+        email = data.get("email", "").strip().lower()
+        target = safe_next(data.get("next"))
+        if guesses.blocked(address) or guesses.blocked(email):
+            error = "Too many attempts. Please wait a minute and try again."
+            return _page("sign_in", 429, next=target, email=email, error=error)
+        now = dt.datetime.now(dt.UTC)
+        who = await account_for_password(email, data.get("password", ""), now)
+        if who is None:
+            guesses.missed(address)
+            guesses.missed(email)
+            return _page("sign_in", 400, next=target, email=email,
+                         error="That e-mail and password do not match an account.")  # fmt: skip
+        return await _signed_in_redirect(request, who.account_id, target, now)
+
+    @post("/out", name="sign-out")
+    async def sign_out(self, request: Any_Request) -> Redirect:
+        settings: Settings = request.app.state.settings
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if session_id:
+            await end_session(session_id)
+        return Redirect(
+            "/sign-in?signed_out=1", status_code=303, cookies=[_session_cookie(settings, "", 0)]
+        )
+
+    @get("/forgot", name="forgot")
+    async def forgot_form(self) -> Template:
+        return _page("forgot")
+
+    @post("/forgot", name="forgot-post")
+    async def forgot(self, data: URLEncodedBody[dict[str, str]], request: Any_Request) -> Template:
+        """E-mail a reset or sign-in link if the address has an account; say the same either way."""
+        purpose = LinkPurpose.sign_in if data.get("purpose") == "sign_in" else LinkPurpose.reset
+        guesses: Guesses = request.app.state.sign_in_guesses
+        address = request.client.host if request.client else "unknown"
+        email = data.get("email", "").strip().lower()
+        if guesses.blocked(address):
+            return _page("forgot", 429, error="Too many requests. Please wait a minute.")
+        guesses.missed(address)  # every request counts: links must not be sprayed at inboxes
+        who = await account_for_email(email)
+        if who is not None:
+            now = dt.datetime.now(dt.UTC)
+            token = await new_link(who.account_id, purpose, now)
+            await _send_link(request, who.name, who.email, purpose, token, now)
+        return _page("forgot", sent=True, email=email, purpose=purpose.value)
+
+    @get("/link/{token:str}", name="link")
+    async def link_form(self, token: FromPath[str]) -> Template:
+        """A button, not an action: mail scanners that open links must not spend them."""
+        return _page("use_link", token=token)
+
+    @post("/link/{token:str}", name="link-post")
+    async def use_sign_in_link(
+        self, token: FromPath[str], request: Any_Request
+    ) -> Template | Redirect:
+        now = dt.datetime.now(dt.UTC)
+        account_id = await use_link(token, LinkPurpose.sign_in, now)
+        if account_id is None:
+            error = "This link has expired or was used already."
+            return _page("use_link", 410, token=token, error=error)
+        return await _signed_in_redirect(request, account_id, "/", now)
+
+    @get("/reset/{token:str}", name="reset")
+    async def reset_form(self, token: FromPath[str]) -> Template:
+        return _page("reset", token=token)
+
+    @post("/reset/{token:str}", name="reset-post")
+    async def reset(
+        self, token: FromPath[str], data: URLEncodedBody[dict[str, str]]
+    ) -> Template | Redirect:
+        """Set a new password (ending every session of the account), then ask to sign in."""
+        password = data.get("password", "")
+        if password != data.get("again", ""):
+            return _page("reset", 400, token=token, error="The two passwords differ.")
+        if len(password) < 12:
+            return _page("reset", 400, token=token,
+                         error="A password needs at least 12 characters.")  # fmt: skip
+        now = dt.datetime.now(dt.UTC)
+        account_id = await use_link(token, LinkPurpose.reset, now)
+        if account_id is None:
+            error = "This link has expired or was used already. Ask for a new one."
+            return _page("reset", 410, token=token, error=error)
+        try:
+            await set_password(account_id, password)
+        except AccountError as error:
+            return _page("reset", 400, token=token, error=str(error).capitalize() + ".")
+        return Redirect("/sign-in?reset=1", status_code=303)
+
+
+async def _signed_in_redirect(
+    request: Any_Request, account_id: int, target: str, now: dt.datetime
+) -> Redirect:
+    settings: Settings = request.app.state.settings
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await end_session(old)
+    session_id = await start_session(account_id, now)
+    cookie = _session_cookie(settings, session_id, None)
+    return Redirect(target, status_code=303, cookies=[cookie])
+
+
+async def _send_link(
+    request: Any_Request, name: str, email: str, purpose: LinkPurpose, token: str,
+    now: dt.datetime,
+) -> None:  # fmt: skip
+    """E-mail a one-time link built from the configured public address, never the Host header."""
+    settings: Settings = request.app.state.settings
+    mailer = Mailer.from_settings(settings)
+    path = "reset" if purpose == LinkPurpose.reset else "link"
+    link = f"{settings.public_url}/sign-in/{path}/{quote(token)}"
+    message = EmailMessage()
+    message["From"] = mailer.sender
+    message["To"] = formataddr((name, email))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid("account", MAIL_DOMAIN)
+    if purpose == LinkPurpose.reset:
+        message["Subject"] = "Rapport: set a new password"
+        action = "set a new password"
+    else:
+        message["Subject"] = "Rapport: your sign-in link"
+        action = "sign in"
+    message.set_content(
+        f"Hello {name},\n\nTo {action}, open this link within 30 minutes:\n\n{link}\n\n"
+        "It works once. If you did not ask for it, ignore this message: nothing changes.\n"
+    )
+    await mailer.delivery.deliver(message, email)
+
+
+def sign_in_redirect(request: Any_Request, _: Exception) -> Any:
+    """Exception handler: a page that needs a viewer sends the browser to sign in first."""
+    from litestar import Response
+
+    if request.url.path.startswith("/api/"):
+        return Response({"detail": "sign in, or send an API token"}, status_code=401)
+    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return Redirect(f"/sign-in?next={target}", status_code=303)

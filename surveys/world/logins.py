@@ -1,0 +1,76 @@
+"""Demo sign-ins: one account per kind of reader of results, on people of the demo world."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from surveys.accounts import GrantRole, create_account
+from surveys.organisations import Organisation, OrgKind, Person, Relationship
+
+DEMO_PASSWORD = "rapport-demo-password"  # noqa: S105  (public by design: demo only)
+"""Every demo account's password: the demo world is public, so is this."""
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    who: str
+    email: str
+    sees: str
+
+
+async def demo_logins(now: dt.datetime) -> list[DemoLogin]:
+    """Create (or refresh) the demo accounts and return who signs in as what."""
+    sponsor = await _first(Organisation.kind == OrgKind.sponsor.value)
+    cro = await _first(Organisation.kind == OrgKind.cro.value)
+    network = await _first(Organisation.kind == OrgKind.network.value)
+    if sponsor is None or network is None:
+        return []
+    site = await _first(
+        (Organisation.kind == OrgKind.site.value) & (Organisation.network == network["id"])
+    )
+    plan: list[tuple[str, dict[str, object] | None, GrantRole, str]] = [
+        ("administrator", sponsor, GrantRole.administrator, "everything"),
+        ("sponsor user", sponsor, GrantRole.sponsor_user, f"{sponsor['name']}'s portfolio"),
+        ("relationship manager", sponsor, GrantRole.relationship_manager,
+         f"{sponsor['name']} and {network['name']}"),
+        ("network director", network, GrantRole.site_user, f"the sites of {network['name']}"),
+    ]  # fmt: skip
+    if cro is not None:
+        plan.append(("CRO user", cro, GrantRole.sponsor_user, f"{cro['name']}'s sites"))
+    if site is not None:
+        plan.append(("site coordinator", site, GrantRole.site_user, f"{site['name']}"))
+    logins: list[DemoLogin] = []
+    used: set[int] = set()
+    for label, organisation, role, sees in plan:
+        if organisation is None:
+            continue
+        person = await Person.select(Person.id, Person.email).where(
+            (Person.organisation == organisation["id"]) & Person.id.not_in(list(used) or [-1])
+        ).first()  # fmt: skip
+        if person is None:
+            continue
+        used.add(person["id"])
+        grants: list[tuple[GrantRole, int | None]] = [
+            (role, None if role == GrantRole.administrator else int(str(organisation["id"])))
+        ]
+        if role == GrantRole.relationship_manager:
+            grants.append((GrantRole.relationship_manager, int(str(network["id"]))))
+        await create_account(person["email"], grants, now, DEMO_PASSWORD)
+        logins.append(DemoLogin(label, person["email"], sees))
+    return logins
+
+
+async def _first(condition: object) -> dict[str, object] | None:
+    """The first organisation (by id) that meets a condition and has relationships."""
+    rows = await Organisation.select(Organisation.id, Organisation.name).where(
+        condition  # type: ignore[arg-type]
+    ).order_by(Organisation.id)  # fmt: skip
+    for row in rows:
+        linked = await Relationship.exists().where(
+            (Relationship.sponsor == row["id"]) | (Relationship.site == row["id"])
+            | (Relationship.cro == row["id"]) | (Relationship.site.network == row["id"])
+        )  # fmt: skip
+        if linked:
+            return dict(row)
+    return None

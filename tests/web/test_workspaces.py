@@ -1,0 +1,262 @@
+"""Signing in, and who may open which page: the access matrix, and the sponsor's portfolio."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from piccolo.engine.base import Engine
+
+from scoring.config import ScoringConfig
+from surveys.accounts import WebSession, create_account
+from surveys.cycle_scoring import score_closed_cycles
+from surveys.organisations import Organisation, Person, Relationship
+from surveys.score_runs import TargetIndex
+from surveys.web.app import create_app
+from surveys.world.logins import DEMO_PASSWORD, demo_logins
+from tests.web.test_survey_form import CSRF, in_browser
+
+pytestmark = pytest.mark.anyio
+NOW = dt.datetime.now(dt.UTC)
+
+
+async def sign_in(client: AsyncTestClient[Any], email: str, password: str = DEMO_PASSWORD) -> Any:
+    page = await client.get("/sign-in/")
+    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    return await client.post(
+        "/sign-in/",
+        data={"email": email, "password": password, "next": "/", "_csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+async def characters() -> dict[str, str]:
+    """The demo's readers of results, plus an outsider with an account and no grants."""
+    logins = {login.who: login.email for login in await demo_logins(NOW)}
+    taken = set(logins.values())
+    outsider = await Person.select(Person.email).where(Person.email.not_in(list(taken))).first()
+    await create_account(outsider["email"], [], NOW, DEMO_PASSWORD)
+    return {**logins, "outsider": outsider["email"]}
+
+
+async def test_signing_in_starts_a_new_session_and_signing_out_ends_it(world_db: Engine) -> None:
+    people = await characters()
+
+    async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
+        wrong = await sign_in(client, people["sponsor user"], "not the password")
+        first = await sign_in(client, people["sponsor user"])
+        first_cookie = client.cookies.get("rapport_session")
+        second = await sign_in(client, people["sponsor user"])
+        second_cookie = client.cookies.get("rapport_session")
+        home = await client.get("/")
+        client.cookies.set("rapport_session", first_cookie or "")
+        stale = await client.get("/", follow_redirects=False)
+        client.cookies.set("rapport_session", second_cookie or "")
+        token = CSRF.search(home.text).group(1)  # type: ignore[union-attr]
+        out = await client.post("/sign-in/out", data={"_csrf_token": token}, follow_redirects=False)
+        client.cookies.set("rapport_session", second_cookie or "")
+        after = await client.get("/", follow_redirects=False)
+        return locals()
+
+    r = await in_browser(world_db, steps)
+    assert r["wrong"].status_code == 400 and "do not match" in r["wrong"].text
+    assert r["first"].status_code == 303 and r["first_cookie"]
+    assert r["second_cookie"] != r["first_cookie"], "a new session id at every sign-in"
+    assert r["home"].status_code == 200 and "portfolio" in r["home"].text
+    assert r["stale"].status_code == 303, "signing in again ended the previous session"
+    assert r["out"].status_code == 303
+    assert r["after"].status_code == 303 and "/sign-in" in r["after"].headers["location"]
+    assert await WebSession.count() == 0
+
+
+async def test_guessing_passwords_is_slowed_down(world_db: Engine) -> None:
+    people = await characters()
+
+    async def steps(client: AsyncTestClient[Any]) -> list[int]:
+        return [(await sign_in(client, people["sponsor user"], f"guess {n}")).status_code
+                for n in range(12)]  # fmt: skip
+
+    codes = await in_browser(world_db, steps)
+    assert codes[:10] == [400] * 10 and codes[10:] == [429, 429]
+
+
+async def test_a_reset_link_uses_the_public_address_works_once_and_ends_sessions(
+    world_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = await characters()
+    monkeypatch.setenv("RAPPORT_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("RAPPORT_PUBLIC_URL", "http://rapport.example.org")
+    email = people["site coordinator"]
+
+    async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
+        await sign_in(client, email)
+        old_session = client.cookies.get("rapport_session")
+        form = await client.get("/sign-in/forgot")
+        token = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+        asked = await client.post(
+            "/sign-in/forgot", data={"email": email, "purpose": "reset", "_csrf_token": token},
+            headers={"Host": "evil.example"},
+        )  # fmt: skip
+        assert asked.status_code == 200, asked.text
+        letters = list((tmp_path / "outbox").glob("*.eml"))
+        text = message_from_bytes(letters[0].read_bytes()).get_payload(decode=True).decode()
+        link = re.search(r"http://\S+", text).group(0)  # type: ignore[union-attr]
+        path = link.removeprefix("http://rapport.example.org")
+        page = await client.get(path)
+        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        new = "a much longer password"
+        short = await client.post(path, data={"password": "short", "again": "short",
+                                              "_csrf_token": token})  # fmt: skip
+        done = await client.post(
+            path, data={"password": new, "again": new, "_csrf_token": token}, follow_redirects=False
+        )
+        again = await client.post(path, data={"password": new, "again": new, "_csrf_token": token})
+        client.cookies.set("rapport_session", old_session or "")
+        stale = await client.get("/", follow_redirects=False)
+        signed = await sign_in(client, email, new)
+        return locals()
+
+    r = await in_browser(world_db, steps)
+    assert "If " in r["asked"].text and "link is on its way" in r["asked"].text
+    assert r["link"].startswith("http://rapport.example.org/sign-in/reset/"), "never the Host"
+    assert r["short"].status_code == 400 and "12 characters" in r["short"].text
+    assert r["done"].status_code == 303
+    assert r["again"].status_code == 410, "a link works once"
+    assert r["stale"].status_code == 303, "a new password signs every session out"
+    assert r["signed"].status_code == 303
+
+
+async def test_an_unknown_address_gets_the_same_answer_and_no_mail(
+    world_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAPPORT_VAR_DIR", str(tmp_path))
+
+    async def steps(client: AsyncTestClient[Any]) -> Any:
+        form = await client.get("/sign-in/forgot")
+        token = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+        return await client.post(
+            "/sign-in/forgot",
+            data={"email": "nobody@nowhere.example", "purpose": "sign_in", "_csrf_token": token},
+        )
+
+    answer = await in_browser(world_db, steps)
+    assert answer.status_code == 200 and "link is on its way" in answer.text
+    assert not list((tmp_path / "outbox").glob("*.eml")) if (tmp_path / "outbox").exists() else True
+
+
+PUBLIC = {"/healthz", "/s/{token:str}", "/static/{file_path:path}"}
+"""Routes anyone may reach: health, survey links (their token is the key), the API schema."""
+SIGN_IN = "/sign-in"
+"""The sign-in pages: open to everyone by nature."""
+
+
+async def test_access_matrix(world_db: Engine) -> None:
+    """Every character against every workspace page; a new route must be added here."""
+    people = await characters()
+    mine = await Person.select(Person.organisation).where(
+        Person.email == people["sponsor user"]
+    ).first()  # fmt: skip
+    sponsor = await Organisation.select(Organisation.id, Organisation.slug).where(
+        Organisation.id == mine["organisation"]
+    ).first()  # fmt: skip
+    other = await Organisation.select(Organisation.slug).where(
+        (Organisation.kind == "sponsor") & (Organisation.id != sponsor["id"])
+    ).first()  # fmt: skip
+    pages = {
+        "/": "home",
+        "/directory": "directory",
+        f"/w/sponsors/{sponsor['slug']}": "own portfolio",
+        f"/w/sponsors/{other['slug']}": "other portfolio",
+    }
+    allowed = {
+        "administrator": {"home", "directory", "own portfolio", "other portfolio"},
+        "sponsor user": {"home", "own portfolio"},
+        "relationship manager": {"home", "own portfolio"},
+        "CRO user": {"home"}
+        | ({"own portfolio"} if await _cro_works_for(people, sponsor) else set()),
+        "site coordinator": {"home"},
+        "outsider": {"home"},
+    }
+    app = create_app()
+    routes = {r.path for r in app.routes}
+    templates = {"/", "/directory", "/w/sponsors/{slug:str}"}
+    unlisted = {
+        r for r in routes
+        if r not in templates and r not in PUBLIC and not r.startswith(SIGN_IN)
+        and not r.startswith("/api/") and not r.startswith("/schema")
+    }  # fmt: skip
+    assert unlisted == set(), f"add these routes to the access matrix: {sorted(unlisted)}"
+
+    async def steps(client: AsyncTestClient[Any]) -> dict[tuple[str, str], int]:
+        seen = {}
+        for path, name in pages.items():
+            seen[("anonymous", name)] = (await client.get(path, follow_redirects=False)).status_code
+        for who, email in people.items():
+            if who not in allowed:
+                continue
+            client.cookies.clear()
+            await sign_in(client, email)
+            for path, name in pages.items():
+                seen[(who, name)] = (await client.get(path, follow_redirects=False)).status_code
+        return seen
+
+    seen = await in_browser(world_db, steps)
+    for (who, name), status in seen.items():
+        if who == "anonymous":
+            assert status == 303, f"anonymous on {name}: sent to sign in"
+        elif name in allowed[who]:
+            assert status == 200, f"{who} may open {name} (got {status})"
+        else:
+            assert status == 404, f"{who} may not open {name}, nor learn it exists (got {status})"
+
+
+async def _cro_works_for(people: dict[str, str], sponsor: dict[str, Any]) -> bool:
+    if "CRO user" not in people:
+        return False
+    cro = await Person.select(Person.organisation).where(Person.email == people["CRO user"]).first()
+    return bool(
+        await Relationship.exists().where(
+            (Relationship.cro == cro["organisation"]) & (Relationship.sponsor == sponsor["id"])
+        )
+    )
+
+
+async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_reach(
+    world_db: Engine,
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    people = await characters()
+    sponsor_id = (await Person.select(Person.organisation).where(
+        Person.email == people["sponsor user"]).first())["organisation"]  # fmt: skip
+    slug = (await Organisation.select(Organisation.slug).where(
+        Organisation.id == sponsor_id).first())["slug"]  # fmt: skip
+    latest = await TargetIndex.select(TargetIndex.run).where(
+        TargetIndex.rater_organisation == sponsor_id).order_by(TargetIndex.run, ascending=False).first()  # fmt: skip
+    scores = await TargetIndex.select(
+        TargetIndex.target.name.as_alias("name"), TargetIndex.reliability_index,
+        TargetIndex.ri_low, TargetIndex.ri_high, TargetIndex.shown,
+    ).where((TargetIndex.run == latest["run"]) & (TargetIndex.rater_organisation == sponsor_id))  # fmt: skip
+
+    async def steps(client: AsyncTestClient[Any]) -> str:
+        await sign_in(client, people["sponsor user"])
+        return (await client.get(f"/w/sponsors/{slug}?sort=name")).text
+
+    html = await in_browser(world_db, steps)
+    shown = [s for s in scores if s["shown"] and s["reliability_index"] is not None]
+    assert shown, "the demo world gives the sponsor scores to show"
+    for s in shown:
+        row = re.search(rf">{re.escape(s['name'])}</th>(.*?)</tr>", html, re.S)
+        assert row, f"{s['name']} is in the portfolio"
+        expected = f'{s["reliability_index"]:.0f} <span class="muted">[{s["ri_low"]:.0f}–{s["ri_high"]:.0f}]'
+        assert expected in row.group(1)
+    hidden = [s for s in scores if not s["shown"]]
+    for s in hidden:
+        row = re.search(rf">{re.escape(s['name'])}</th>(.*?)</tr>", html, re.S)
+        assert row and "too few responses" in row.group(1)
+    sites = await Relationship.count().where(Relationship.sponsor == sponsor_id)
+    assert html.count('<th scope="row">') == sites
