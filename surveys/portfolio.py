@@ -60,10 +60,11 @@ class PortfolioRow:
         return int(self.previous_tier) - int(self.tier)
 
     @property
-    def index_change(self) -> float | None:
+    def index_change(self) -> int | None:
+        """Points gained since the last cycle, as shown (whole points), if both are shown."""
         if self.index is None or self.previous_index is None:
             return None
-        return self.index - self.previous_index
+        return round(self.index) - round(self.previous_index)
 
 
 @dataclass(frozen=True)
