@@ -8,6 +8,7 @@ and closes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import warnings
 import weakref
 from collections.abc import AsyncIterator
@@ -24,6 +25,8 @@ from surveys import sqlite_constraints  # noqa: F401  (SQLite needs constraints 
 from surveys.errors import RapportError
 from surveys.settings import DatabaseURL, Settings, load_settings
 from surveys.sqlite_pool import PooledSQLiteEngine, WriterLock
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailableError(RapportError):
@@ -138,7 +141,13 @@ async def start_pool(engine: Engine, max_size: int = 10) -> None:
 async def close_pool(engine: Engine) -> None:
     """Close the connections `start_pool` kept open, if any."""
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        await engine.close_connection_pool()
+        try:  # asyncpg waits for every connection to come back: not forever
+            await asyncio.wait_for(engine.close_connection_pool(), 10)
+        except TimeoutError:
+            log.warning("PostgreSQL connections still in use after 10 s; closing them anyway")
+            if engine.pool is not None:
+                engine.pool.terminate()
+                engine.pool = None
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.close_pool()
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -59,11 +60,14 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._slots = None
         idle, self._idle = self._idle, []
         for connection in idle:
-            await connection.close()
+            await _within(CLOSE_SECONDS, connection.close(), "an idle SQLite connection")
         writer, self._writer = self._writer, None
         if writer is not None:
-            await asyncio.get_running_loop().run_in_executor(writer, self._close_writer_connection)
-            writer.shutdown()
+            closing = asyncio.get_running_loop().run_in_executor(
+                writer, self._close_writer_connection
+            )
+            await _within(CLOSE_SECONDS, closing, "the SQLite writer's connection")
+            writer.shutdown(wait=False)
 
     async def in_writer(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` with the writer's connection in the writer thread, holding the write lock.
@@ -155,6 +159,19 @@ class PooledSQLiteEngine(SQLiteEngine):
         # PRAGMA before each statement of a transaction would only cost a round trip
         async with connection.execute(query, args or []) as cursor:
             return await cursor.fetchall()
+
+
+CLOSE_SECONDS = 10
+"""How long shutting down waits for one connection to close before it gives up on it."""
+log = logging.getLogger(__name__)
+
+
+async def _within(seconds: float, closing: Awaitable[object], what: str) -> None:
+    """Wait for a close, but never hang a shutdown on it: say so and go on."""
+    try:
+        await asyncio.wait_for(closing, seconds)
+    except TimeoutError:
+        log.warning("%s did not close within %s s; leaving it", what, seconds)
 
 
 class _Lent:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
@@ -99,7 +100,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            await opened.stop()
+            try:  # a database that stopped answering must not hold the shutdown
+                await asyncio.wait_for(opened.stop(), 10)
+            except TimeoutError:
+                logging.getLogger(__name__).warning("opened links not recorded at shutdown")
             await close_pool(engine)
 
     return Litestar(
