@@ -10,7 +10,9 @@ query is then scoped by it: routes never fetch first and filter afterwards.
 - A site user sees their site; a network's user sees each site of the network.
 - A relationship manager sees the organisations they manage, from both sides
   (managing a network includes its sites).
-- An administrator sees everything.
+- An administrator sees everything, and alone publishes a cycle.
+- Tiers are reviewed by the sponsor's own users, its relationship managers and
+  administrators.
 
 Anonymity thresholds are not decided here: they come with the score run (`shown`
 flags) and every view reads only rows whose flag allows them.
@@ -52,8 +54,20 @@ class Reach:
         return self.administrator or site_id in self.sites
 
     def may_review_tiers(self, sponsor_id: int) -> bool:
-        """Whether the viewer may accept, override and publish a sponsor's tiers."""
-        return self.administrator or sponsor_id in self.managed
+        """Whether the viewer may accept or override the tiers a sponsor gives its sites.
+
+        The tiers belong to the sponsor: its own users review them, as do its
+        relationship managers and administrators; a CRO user, who sees part of the
+        portfolio, does not.
+        """
+        return self.administrator or (
+            sponsor_id in self.portfolios and self.portfolios[sponsor_id] is None
+        )
+
+    @property
+    def may_publish(self) -> bool:
+        """Publishing a cycle freezes every sponsor's tiers: administrators only."""
+        return self.administrator
 
 
 @dataclass(frozen=True)

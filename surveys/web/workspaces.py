@@ -6,19 +6,23 @@ passes that reach into the query: nothing out of reach is fetched.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
-from litestar import Controller, Request, get
-from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
-from litestar.response import Template
+from litestar import Controller, Request, get, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
 
+from surveys.cycles import CycleTransitionError
 from surveys.organisations import Organisation, OrgKind
 from surveys.policy import Viewer
 from surveys.portfolio import Portfolio, PortfolioRow, portfolio, scored_cycles
+from surveys.tier_review import TierReviewError, publish_cycle, set_override, tier_review
 from surveys.tiers import Tier
-from surveys.web.auth import required_viewer
+from surveys.web.auth import required_viewer, safe_next
 
 Any_Request = Request[Any, Any, Any]
 SORTABLE = {
@@ -94,6 +98,86 @@ class WorkspacesController(Controller):
         page = PortfolioPage(found, slug, tuple(rows), filters, choices, sort, descending, cycles)
         return Template("pages/portfolio.html", context={"page": page, "viewer": viewer})
 
+    @get("/w/sponsors/{slug:str}/tiers", name="tier-review")
+    async def tiers(self, slug: FromPath[str], request: Any_Request) -> Template:
+        """The computed tiers beside the previous ones, with their trace, to accept or override."""
+        viewer = await required_viewer(request)
+        sponsor = await _organisation(slug, OrgKind.sponsor)
+        if not viewer.reach.may_review_tiers(sponsor):
+            raise NotFoundException("no such page")
+        return await _review_page(viewer, sponsor, slug, request.query_params.get("cycle"))
+
+    @post("/w/sponsors/{slug:str}/tiers/{site:str}", name="tier-override")
+    async def override(
+        self, slug: FromPath[str], site: FromPath[str], data: URLEncodedBody[dict[str, str]],
+        request: Any_Request,
+    ) -> Template | Redirect:  # fmt: skip
+        """Override one site's tier with a reason, or return it to the computed tier."""
+        viewer = await required_viewer(request)
+        sponsor = await _organisation(slug, OrgKind.sponsor)
+        if not viewer.reach.may_review_tiers(sponsor):
+            raise NotFoundException("no such page")
+        site_id = await _organisation(site, OrgKind.site)
+        cycle = data.get("cycle", "")
+        raw = data.get("tier", "")
+        tier = Tier(int(raw)) if raw in {str(t.value) for t in Tier} else None
+        kept = {site: {"tier": raw, "reason": data.get("reason", "")}}
+        if raw and tier is None:
+            errors = {site: "Choose one of the four tiers."}
+            return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
+        try:
+            await set_override(
+                cycle, sponsor, site_id, tier, data.get("reason", ""), viewer.who.person_id,
+                viewer.who.email, dt.datetime.now(dt.UTC),
+            )  # fmt: skip
+        except (TierReviewError, CycleTransitionError) as error:
+            errors = {site: _sentence(error)}
+            return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
+        return Redirect(
+            f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}#site-{site}", status_code=303
+        )
+
+    @post("/w/cycles/{key:str}/publish", name="publish")
+    async def publish(
+        self, key: FromPath[str], data: URLEncodedBody[dict[str, str]], request: Any_Request
+    ) -> Redirect:
+        """Publish a scored cycle (administrators): tiers freeze, scorecards become visible."""
+        viewer = await required_viewer(request)
+        if not viewer.reach.may_publish:
+            raise NotFoundException("no such page")
+        back = safe_next(data.get("back"))
+        try:
+            await publish_cycle(
+                key, viewer.who.person_id, viewer.who.email, dt.datetime.now(dt.UTC)
+            )
+        except (TierReviewError, CycleTransitionError) as error:
+            raise ClientException(_sentence(error)) from None
+        return Redirect(back, status_code=303)
+
+
+async def _review_page(
+    viewer: Viewer, sponsor: int, slug: str, cycle_key: str | None,
+    errors: dict[str, str] | None = None, kept: dict[str, dict[str, str]] | None = None,
+) -> Template:  # fmt: skip
+    """The review page; after a refused change, its message and what was typed, kept."""
+    cycles = [str(c["key"]) for c in await scored_cycles()]
+    if not cycles:
+        raise NotFoundException("no cycle has been scored yet")
+    key = cycle_key if cycle_key in cycles else cycles[0]
+    previous = cycles[cycles.index(key) + 1] if cycles.index(key) + 1 < len(cycles) else None
+    review = await tier_review(key, sponsor, previous, viewer.reach.portfolio_sites(sponsor))
+    named = await Organisation.select(Organisation.name).where(Organisation.id == sponsor).first()
+    name = named["name"] if named else "?"
+    page = {"review": review, "sponsor": name, "slug": slug, "cycles": cycles,
+            "errors": errors or {}, "kept": kept or {}, "tiers": tuple(Tier),
+            "viewer": viewer}  # fmt: skip
+    return Template("pages/tiers.html", context={"page": page}, status_code=400 if errors else 200)
+
+
+def _sentence(error: Exception) -> str:
+    text = str(error)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
 
 def _matches(row: PortfolioRow, filters: dict[str, str]) -> bool:
     if filters["network"] and row.network != filters["network"]:
@@ -117,16 +201,21 @@ async def _organisation(slug: str, kind: OrgKind) -> int:
 async def workspaces_of(viewer: Viewer) -> list[Workspace]:
     """The portfolios and sites a viewer may open, by name."""
     reach = viewer.reach
-    if reach.administrator:
-        sponsors = await Organisation.select(Organisation.slug, Organisation.name).where(
-            Organisation.kind == OrgKind.sponsor.value
-        ).order_by(Organisation.name)  # fmt: skip
-    else:
-        ids = list(reach.portfolios) or [-1]
-        sponsors = await Organisation.select(Organisation.slug, Organisation.name).where(
-            Organisation.id.is_in(ids)
-        ).order_by(Organisation.name)  # fmt: skip
-    return [
-        Workspace(f"{s['name']}: portfolio of sites", f"/w/sponsors/{s['slug']}", "portfolio")
-        for s in sponsors
-    ]
+    scope = (
+        Organisation.kind == OrgKind.sponsor.value
+        if reach.administrator
+        else Organisation.id.is_in(list(reach.portfolios) or [-1])
+    )
+    sponsors = await Organisation.select(
+        Organisation.id, Organisation.slug, Organisation.name
+    ).where(scope).order_by(Organisation.name)  # fmt: skip
+    found = []
+    for s in sponsors:
+        found.append(
+            Workspace(f"{s['name']}: portfolio of sites", f"/w/sponsors/{s['slug']}", "portfolio")
+        )
+        if reach.may_review_tiers(int(s["id"])):
+            found.append(
+                Workspace(f"{s['name']}: tier review", f"/w/sponsors/{s['slug']}/tiers", "tiers")
+            )
+    return found

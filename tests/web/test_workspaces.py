@@ -167,16 +167,21 @@ async def test_access_matrix(world_db: Engine) -> None:
     other = await Organisation.select(Organisation.slug).where(
         (Organisation.kind == "sponsor") & (Organisation.id != sponsor["id"])
     ).first()  # fmt: skip
+    await score_closed_cycles(ScoringConfig(), "test", "test")
     pages = {
         "/": "home",
         "/directory": "directory",
         f"/w/sponsors/{sponsor['slug']}": "own portfolio",
         f"/w/sponsors/{other['slug']}": "other portfolio",
+        f"/w/sponsors/{sponsor['slug']}/tiers": "own tiers",
+        f"/w/sponsors/{other['slug']}/tiers": "other tiers",
     }
+    everything = {"home", "directory", "own portfolio", "other portfolio", "own tiers",
+                  "other tiers"}  # fmt: skip
     allowed = {
-        "administrator": {"home", "directory", "own portfolio", "other portfolio"},
-        "sponsor user": {"home", "own portfolio"},
-        "relationship manager": {"home", "own portfolio"},
+        "administrator": everything,
+        "sponsor user": {"home", "own portfolio", "own tiers"},
+        "relationship manager": {"home", "own portfolio", "own tiers"},
         "CRO user": {"home"}
         | ({"own portfolio"} if await _cro_works_for(people, sponsor) else set()),
         "site coordinator": {"home"},
@@ -184,10 +189,12 @@ async def test_access_matrix(world_db: Engine) -> None:
     }
     app = create_app()
     routes = {r.path for r in app.routes}
-    templates = {"/", "/directory", "/w/sponsors/{slug:str}"}
+    templates = {"/", "/directory", "/w/sponsors/{slug:str}", "/w/sponsors/{slug:str}/tiers"}
+    posts = {"/w/sponsors/{slug:str}/tiers/{site:str}", "/w/cycles/{key:str}/publish"}
+    """Changes, checked by test_tier_review_* below."""
     unlisted = {
         r for r in routes
-        if r not in templates and r not in PUBLIC and not r.startswith(SIGN_IN)
+        if r not in templates | posts and r not in PUBLIC and not r.startswith(SIGN_IN)
         and not r.startswith("/api/") and not r.startswith("/schema")
     }  # fmt: skip
     assert unlisted == set(), f"add these routes to the access matrix: {sorted(unlisted)}"
@@ -260,3 +267,76 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
         assert row and "too few responses" in row.group(1)
     sites = await Relationship.count().where(Relationship.sponsor == sponsor_id)
     assert html.count('<th scope="row">') == sites
+
+
+async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(world_db: Engine) -> None:
+    from surveys.audit import AuditEntry
+    from surveys.cycles import Cycle
+    from surveys.tiers import TierAssignment, TierEvent
+
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    people = await characters()
+    sponsor_id = (await Person.select(Person.organisation).where(
+        Person.email == people["sponsor user"]).first())["organisation"]  # fmt: skip
+    slug = (await Organisation.select(Organisation.slug).where(
+        Organisation.id == sponsor_id).first())["slug"]  # fmt: skip
+    latest = await Cycle.select(Cycle.key).where(Cycle.status == "scored").order_by(
+        Cycle.opens_at, ascending=False).first()  # fmt: skip
+    cycle = latest["key"]
+    target = await TierAssignment.select(
+        TierAssignment.id, TierAssignment.computed_tier, TierAssignment.target.slug.as_alias("site")
+    ).where((TierAssignment.cycle.key == cycle) & (TierAssignment.assessor == sponsor_id)).first()  # fmt: skip
+    other_tier = 1 if target["computed_tier"] != 1 else 2
+    where = f"/w/sponsors/{slug}/tiers/{target['site']}"
+
+    async def as_(client: AsyncTestClient[Any], who: str) -> str:
+        client.cookies.clear()
+        await sign_in(client, people[who])
+        page = await client.get(f"/w/sponsors/{slug}/tiers?cycle={cycle}")
+        match = CSRF.search(page.text)  # a refused page has no form: take the cookie's
+        return match.group(1) if match else str(client.cookies.get("csrftoken", ""))
+
+    async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
+        token = await as_(client, "sponsor user")
+        form = {"cycle": cycle, "tier": str(other_tier), "_csrf_token": token}
+        no_reason = await client.post(where, data={**form, "reason": " "})
+        overridden = await client.post(
+            where, data={**form, "reason": "<b>Audit</b> findings"}, follow_redirects=False
+        )
+        page = await client.get(f"/w/sponsors/{slug}/tiers?cycle={cycle}")
+        portfolio_page = await client.get(f"/w/sponsors/{slug}?cycle={cycle}")
+        publish_by_sponsor = await client.post(
+            f"/w/cycles/{cycle}/publish", data={"_csrf_token": token}, follow_redirects=False
+        )
+        token = await as_(client, "CRO user") if "CRO user" in people else ""
+        cro = await client.post(where, data={**form, "reason": "x", "_csrf_token": token})
+        token = await as_(client, "administrator")
+        published = await client.post(
+            f"/w/cycles/{cycle}/publish", data={"_csrf_token": token, "back": "/"},
+            follow_redirects=False,
+        )  # fmt: skip
+        after = await client.post(where, data={**form, "reason": "later", "_csrf_token": token})
+        again = await client.post(f"/w/cycles/{cycle}/publish", data={"_csrf_token": token})
+        return locals()
+
+    r = await in_browser(world_db, steps)
+    assert r["no_reason"].status_code == 400 and "needs a reason" in r["no_reason"].text
+    assert r["overridden"].status_code == 303
+    assert "&lt;b&gt;Audit&lt;/b&gt; findings" in r["page"].text, "reasons are shown escaped"
+    assert "(reviewed)" in r["portfolio_page"].text
+    assert r["publish_by_sponsor"].status_code == 404, "only administrators publish"
+    if "CRO user" in people:
+        assert r["cro"].status_code == 404, "a CRO user does not review the sponsor's tiers"
+    assert r["published"].status_code == 303
+    assert r["after"].status_code == 400 and "tiers are final" in r["after"].text
+    assert r["again"].status_code == 400 and "final" in r["again"].text
+    row = await TierAssignment.select().where(TierAssignment.id == target["id"]).first()
+    assert row["override_tier"] == other_tier and row["override_reason"] == "<b>Audit</b> findings"
+    events = [e["kind"] for e in await TierEvent.select(TierEvent.kind).where(
+        TierEvent.assignment == target["id"]).order_by(TierEvent.id)]  # fmt: skip
+    assert events[-2:] == ["override", "published"]
+    actions = [a["action"] for a in await AuditEntry.select(AuditEntry.action)]
+    assert actions.count("tier.override") == 1 and actions.count("cycle.publish") == 1
+    assert (await Cycle.select(Cycle.status).where(Cycle.key == cycle).first())["status"] == (
+        "published"
+    )
