@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from surveys.cycles import Cycle
+from surveys.invitations import Invitation
 from surveys.organisations import Organisation, Relationship, TherapeuticArea
 from surveys.score_runs import RunStatus, ScoreRun, TargetIndex
 from surveys.tiers import Tier, TierAssignment
@@ -127,6 +128,7 @@ async def portfolio(
     now_index = await _indices(current, sponsor_id, site_ids)
     then_index = await _indices(previous, sponsor_id, site_ids)
     now_tier = await _tiers(current, sponsor_id, site_ids)
+    rates = await _response_rates(current, sponsor_id, site_ids)
     then_tier = await _tiers(previous, sponsor_id, site_ids)
     rows = []
     for site in relationships:
@@ -154,7 +156,7 @@ async def portfolio(
                 shown=shown,
                 previous_index=before.get("reliability_index") if before.get("shown") else None,
                 trend=_trend(index) if shown else Trend.unknown,
-                response_rate=index.get("response_rate"),
+                response_rate=rates.get(site["id"]),
             )
         )
     return Portfolio(
@@ -172,7 +174,7 @@ async def _indices(
     rows = await TargetIndex.select(
         TargetIndex.target, TargetIndex.reliability_index, TargetIndex.ri_low, TargetIndex.ri_high,
         TargetIndex.n_raters, TargetIndex.shown, TargetIndex.trend_slope, TargetIndex.trend_p,
-        TargetIndex.trend_shown, TargetIndex.response_rate,
+        TargetIndex.trend_shown,
     ).where(
         (TargetIndex.run == cycle["run"]) & (TargetIndex.rater_organisation == sponsor_id)
         & TargetIndex.target.is_in(site_ids)
@@ -193,6 +195,24 @@ async def _tiers(
         & TierAssignment.target.is_in(site_ids)
     )  # fmt: skip
     return {r["target"]: r for r in rows}
+
+
+async def _response_rates(
+    cycle: dict[str, object] | None, sponsor_id: int, site_ids: list[int]
+) -> dict[int, float]:
+    """Per site, the share of the sponsor's invited raters (its CRO's included) who submitted."""
+    if cycle is None:
+        return {}
+    rows = await Invitation.select(Invitation.target, Invitation.status).where(
+        (Invitation.cycle == cycle["id"]) & (Invitation.relationship.sponsor == sponsor_id)
+        & Invitation.target.is_in(site_ids)
+    )  # fmt: skip
+    invited: dict[int, int] = {}
+    submitted: dict[int, int] = {}
+    for row in rows:
+        invited[row["target"]] = invited.get(row["target"], 0) + 1
+        submitted[row["target"]] = submitted.get(row["target"], 0) + (row["status"] == "submitted")
+    return {site: submitted[site] / n for site, n in invited.items()}
 
 
 def _tier_in_force(row: dict[str, object]) -> Tier | None:

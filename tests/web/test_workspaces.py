@@ -242,8 +242,9 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
         Person.email == people["sponsor user"]).first())["organisation"]  # fmt: skip
     slug = (await Organisation.select(Organisation.slug).where(
         Organisation.id == sponsor_id).first())["slug"]  # fmt: skip
-    latest = await TargetIndex.select(TargetIndex.run).where(
+    latest = await TargetIndex.select(TargetIndex.run, TargetIndex.cycle).where(
         TargetIndex.rater_organisation == sponsor_id).order_by(TargetIndex.run, ascending=False).first()  # fmt: skip
+    latest_cycle = latest["cycle"]
     scores = await TargetIndex.select(
         TargetIndex.target.name.as_alias("name"), TargetIndex.reliability_index,
         TargetIndex.ri_low, TargetIndex.ri_high, TargetIndex.shown,
@@ -267,6 +268,16 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
         assert row and "too few responses" in row.group(1)
     sites = await Relationship.count().where(Relationship.sponsor == sponsor_id)
     assert html.count('<th scope="row">') == sites
+    # the response rate is the sponsor's own raters' for that site, in the cycle shown
+    from surveys.invitations import Invitation
+
+    s = shown[0]
+    mine = (Invitation.cycle == latest_cycle) & (Invitation.target.name == s["name"]) & (
+        Invitation.relationship.sponsor == sponsor_id)  # fmt: skip
+    rate = await Invitation.count().where(mine & (Invitation.status == "submitted")) / (
+        await Invitation.count().where(mine))  # fmt: skip
+    row = re.search(rf">{re.escape(s['name'])}</th>(.*?)</tr>", html, re.S)
+    assert row and f"{100 * rate:.0f}%" in row.group(1)
 
 
 async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(world_db: Engine) -> None:
