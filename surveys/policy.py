@@ -9,7 +9,9 @@ query is then scoped by it: routes never fetch first and filter afterwards.
   works with on that sponsor's behalf.
 - A site user sees their site; a network's user sees each site of the network.
 - A relationship manager sees the organisations they manage, from both sides
-  (managing a network includes its sites).
+  (managing a network includes its sites). One who works for a sponsor or a CRO sees
+  the sponsor side only: a site's page shows every sponsor's view of it, and one
+  sponsor's ratings are not another's to read.
 - An administrator sees everything, and alone publishes a cycle.
 - Tiers are reviewed by the sponsor's own users, its relationship managers and
   administrators.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from surveys.accounts import AccessGrant, GrantRole, SignedIn
+from surveys.accounts import AccessGrant, Account, GrantRole, SignedIn
 from surveys.organisations import Organisation, OrgKind, Relationship
 
 
@@ -37,6 +39,8 @@ class Reach:
     """Sites whose own results (how sponsors rate them, their view of sponsors) may be seen."""
     managed: frozenset[int] = frozenset()
     """Organisations a relationship manager manages (trends, tier review)."""
+    networks: frozenset[int] = frozenset()
+    """Networks whose sites may be seen side by side."""
 
     def portfolio_sites(self, sponsor_id: int) -> frozenset[int] | None:
         """The sites of a sponsor's portfolio in reach; None means every one of them.
@@ -52,6 +56,10 @@ class Reach:
     def may_see_site(self, site_id: int) -> bool:
         """Whether a site's own results are in reach."""
         return self.administrator or site_id in self.sites
+
+    def may_see_network(self, network_id: int) -> bool:
+        """Whether a network's sites may be seen side by side."""
+        return self.administrator or network_id in self.networks
 
     def may_review_tiers(self, sponsor_id: int) -> bool:
         """Whether the viewer may accept or override the tiers a sponsor gives its sites.
@@ -86,14 +94,21 @@ async def reach_of(account_id: int) -> Reach:
     ).where(AccessGrant.account == account_id)  # fmt: skip
     if any(g["role"] == GrantRole.administrator for g in grants):
         return Reach(administrator=True)
+    own = await Account.select(Account.person.organisation.kind.as_alias("kind")).where(
+        Account.id == account_id
+    ).first()  # fmt: skip
+    # one sponsor's ratings of a site are not another sponsor's to read (DESIGN.md §5)
+    partisan = own is not None and own["kind"] in {OrgKind.sponsor, OrgKind.cro}
     portfolios: dict[int, frozenset[int] | None] = {}
     sites: set[int] = set()
     managed: set[int] = set()
+    networks: set[int] = set()
     for grant in grants:
         org, kind, role = grant["organisation"], grant["kind"], grant["role"]
         if role == GrantRole.relationship_manager:
             managed.add(org)
-            if kind == OrgKind.network:
+            if kind == OrgKind.network and not partisan:
+                networks.add(org)
                 managed.update(await _network_sites(org))
         elif role == GrantRole.sponsor_user and kind == OrgKind.sponsor:
             portfolios[org] = None
@@ -104,14 +119,15 @@ async def reach_of(account_id: int) -> Reach:
         elif role == GrantRole.site_user and kind == OrgKind.site:
             sites.add(org)
         elif role == GrantRole.site_user and kind == OrgKind.network:
+            networks.add(org)
             sites.update(await _network_sites(org))
     for org in managed:
         kind = await _kind(org)
         if kind == OrgKind.sponsor:
             portfolios[org] = None
-        elif kind == OrgKind.site:
+        elif kind == OrgKind.site and not partisan:
             sites.add(org)
-    return Reach(False, portfolios, frozenset(sites), frozenset(managed))
+    return Reach(False, portfolios, frozenset(sites), frozenset(managed), frozenset(networks))
 
 
 async def _network_sites(network_id: int) -> set[int]:

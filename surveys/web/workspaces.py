@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from statistics import median
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +21,7 @@ from surveys.cycles import CycleTransitionError
 from surveys.organisations import Organisation, OrgKind
 from surveys.policy import Viewer
 from surveys.portfolio import Portfolio, PortfolioRow, portfolio, scored_cycles
+from surveys.site_view import network_sites, site_page
 from surveys.tier_review import TierReviewError, publish_cycle, set_override, tier_review
 from surveys.tiers import Tier
 from surveys.web.auth import required_viewer, safe_next
@@ -154,6 +156,29 @@ class WorkspacesController(Controller):
             raise ClientException(_sentence(error)) from None
         return Redirect(back, status_code=303)
 
+    @get("/w/sites/{slug:str}", name="site")
+    async def site(self, slug: FromPath[str], request: Any_Request) -> Template:
+        """How each sponsor rates this site, how it rates them, and where the views differ."""
+        viewer = await required_viewer(request)
+        site_id = await _organisation(slug, OrgKind.site)
+        if not viewer.reach.may_see_site(site_id):
+            raise NotFoundException("no such page")
+        page = await site_page(site_id)
+        return Template("pages/site.html", context={"page": page, "viewer": viewer})
+
+    @get("/w/networks/{slug:str}", name="network")
+    async def network(self, slug: FromPath[str], request: Any_Request) -> Template:
+        """A network's sites side by side, and the network as a whole."""
+        viewer = await required_viewer(request)
+        network_id = await _organisation(slug, OrgKind.network)
+        if not viewer.reach.may_see_network(network_id):
+            raise NotFoundException("no such page")
+        name, cycle, sites = await network_sites(network_id)
+        shown = sorted(r.index for r in sites if r.index is not None)
+        page = {"name": name, "cycle": cycle, "sites": sites,
+                "median": median(shown) if shown else None, "shown": len(shown)}  # fmt: skip
+        return Template("pages/network.html", context={"page": page, "viewer": viewer})
+
 
 async def _review_page(
     viewer: Viewer, sponsor: int, slug: str, cycle_key: str | None,
@@ -199,7 +224,7 @@ async def _organisation(slug: str, kind: OrgKind) -> int:
 
 
 async def workspaces_of(viewer: Viewer) -> list[Workspace]:
-    """The portfolios and sites a viewer may open, by name."""
+    """The portfolios, tier reviews, networks and sites a viewer may open, by name."""
     reach = viewer.reach
     scope = (
         Organisation.kind == OrgKind.sponsor.value
@@ -218,4 +243,17 @@ async def workspaces_of(viewer: Viewer) -> list[Workspace]:
             found.append(
                 Workspace(f"{s['name']}: tier review", f"/w/sponsors/{s['slug']}/tiers", "tiers")
             )
+    places = await Organisation.select(
+        Organisation.slug, Organisation.name, Organisation.kind
+    ).where(
+        Organisation.kind.is_in([OrgKind.network.value, OrgKind.site.value])
+        if reach.administrator
+        else Organisation.id.is_in(list(reach.sites | reach.networks) or [-1])
+    ).order_by(Organisation.kind, Organisation.name)  # fmt: skip
+    for place in places:
+        if place["kind"] == OrgKind.network:
+            href, title = f"/w/networks/{place['slug']}", f"{place['name']}: its sites side by side"
+        else:
+            href, title = f"/w/sites/{place['slug']}", f"{place['name']}: results"
+        found.append(Workspace(title, href, str(place["kind"])))
     return found

@@ -33,13 +33,14 @@ async def demo_logins(now: dt.datetime) -> list[DemoLogin]:
         ("administrator", sponsor, GrantRole.administrator, "everything"),
         ("sponsor user", sponsor, GrantRole.sponsor_user, f"{sponsor['name']}'s portfolio"),
         ("relationship manager", sponsor, GrantRole.relationship_manager,
-         f"{sponsor['name']} and {network['name']}"),
+         f"{sponsor['name']}'s portfolio and tier review"),
         ("network director", network, GrantRole.site_user, f"the sites of {network['name']}"),
     ]  # fmt: skip
     if cro is not None:
         plan.append(("CRO user", cro, GrantRole.sponsor_user, f"{cro['name']}'s sites"))
     if site is not None:
         plan.append(("site coordinator", site, GrantRole.site_user, f"{site['name']}"))
+    await _network_director(network, now)
     logins: list[DemoLogin] = []
     used: set[int] = set()
     for label, organisation, role, sees in plan:
@@ -74,3 +75,16 @@ async def _first(condition: object) -> dict[str, object] | None:
         if linked:
             return dict(row)
     return None
+
+
+async def _network_director(network: dict[str, object], now: dt.datetime) -> None:
+    """Give the demo network a director (the synthetic world has no one at a network)."""
+    if await Person.exists().where(Person.organisation == network["id"]):
+        return
+    slug = await Organisation.select(Organisation.slug).where(
+        Organisation.id == network["id"]
+    ).first()  # fmt: skip
+    await Person.insert(
+        Person(organisation=network["id"], name="Dana Whitfield", role="executive",
+               email=f"dana.whitfield@{slug['slug']}.example", language="en", created_at=now)
+    )  # fmt: skip

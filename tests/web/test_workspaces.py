@@ -176,20 +176,36 @@ async def test_access_matrix(world_db: Engine) -> None:
         f"/w/sponsors/{sponsor['slug']}/tiers": "own tiers",
         f"/w/sponsors/{other['slug']}/tiers": "other tiers",
     }
+    coordinator = await Person.select(Person.organisation.id.as_alias("id"),
+        Person.organisation.slug.as_alias("slug"), Person.organisation.network.as_alias("network"),
+    ).where(Person.email == people["site coordinator"]).first()  # fmt: skip
+    network = await Organisation.select(Organisation.slug).where(
+        Organisation.id == coordinator["network"]).first()  # fmt: skip
+    elsewhere = await Organisation.select(Organisation.slug).where(
+        (Organisation.kind == "site") & (Organisation.network != coordinator["network"])
+    ).first()  # fmt: skip
+    pages.update({
+        f"/w/sites/{coordinator['slug']}": "own site",
+        f"/w/sites/{elsewhere['slug']}": "other site",
+        f"/w/networks/{network['slug']}": "network",
+    })  # fmt: skip
     everything = {"home", "directory", "own portfolio", "other portfolio", "own tiers",
-                  "other tiers"}  # fmt: skip
+                  "other tiers", "own site", "other site", "network"}  # fmt: skip
     allowed = {
         "administrator": everything,
         "sponsor user": {"home", "own portfolio", "own tiers"},
+        # works for the sponsor: no site page, which shows other sponsors' views
         "relationship manager": {"home", "own portfolio", "own tiers"},
         "CRO user": {"home"}
         | ({"own portfolio"} if await _cro_works_for(people, sponsor) else set()),
-        "site coordinator": {"home"},
+        "site coordinator": {"home", "own site"},
+        "network director": {"home", "own site", "network"},
         "outsider": {"home"},
     }
     app = create_app()
     routes = {r.path for r in app.routes}
-    templates = {"/", "/directory", "/w/sponsors/{slug:str}", "/w/sponsors/{slug:str}/tiers"}
+    templates = {"/", "/directory", "/w/sponsors/{slug:str}", "/w/sponsors/{slug:str}/tiers",
+                 "/w/sites/{slug:str}", "/w/networks/{slug:str}"}  # fmt: skip
     posts = {"/w/sponsors/{slug:str}/tiers/{site:str}", "/w/cycles/{key:str}/publish"}
     """Changes, checked by test_tier_review_* below."""
     unlisted = {
@@ -351,3 +367,44 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(world_
     assert (await Cycle.select(Cycle.status).where(Cycle.key == cycle).first())["status"] == (
         "published"
     )
+
+
+async def test_a_site_sees_its_results_only_once_published(world_db: Engine) -> None:
+    from surveys.cycles import Cycle
+    from surveys.tier_review import publish_cycle
+
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    people = await characters()
+    me = await Person.select(Person.organisation.id.as_alias("id"),
+        Person.organisation.slug.as_alias("slug")).where(
+        Person.email == people["site coordinator"]).first()  # fmt: skip
+    latest = await Cycle.select(Cycle.key, Cycle.id).where(Cycle.status == "scored").order_by(
+        Cycle.opens_at, ascending=False).first()  # fmt: skip
+
+    async def look(client: AsyncTestClient[Any]) -> str:
+        await sign_in(client, people["site coordinator"])
+        return (await client.get(f"/w/sites/{me['slug']}")).text
+
+    before = await in_browser(world_db, look)
+    assert "No cycle has been published yet" in before
+    await publish_cycle(latest["key"], None, "test", NOW)
+    after = await in_browser(world_db, look)
+    run = await TargetIndex.select(TargetIndex.run).where(TargetIndex.cycle == latest["id"]).order_by(
+        TargetIndex.run, ascending=False).first()  # fmt: skip
+    views = await TargetIndex.select(
+        TargetIndex.rater_organisation.name.as_alias("sponsor"), TargetIndex.reliability_index,
+        TargetIndex.ri_low, TargetIndex.ri_high, TargetIndex.shown,
+    ).where((TargetIndex.run == run["run"]) & (TargetIndex.target == me["id"])
+            & TargetIndex.rater_organisation.is_not_null())  # fmt: skip
+    assert views
+    for v in views:
+        row = re.search(rf">{re.escape(v['sponsor'])}</th>(.*?)</tr>", after, re.S)
+        assert row, f"{v['sponsor']}'s view is listed"
+        if v["shown"] and v["reliability_index"] is not None:
+            assert f"{v['reliability_index']:.0f} <span" in row.group(1)
+        else:
+            assert "too few responses" in row.group(1)
+    mine = await TargetIndex.select(TargetIndex.n_raters, TargetIndex.shown).where(
+        (TargetIndex.run == run["run"]) & (TargetIndex.rater_organisation == me["id"]))  # fmt: skip
+    for view in mine:
+        assert view["shown"] == (view["n_raters"] >= 3), "the site's own view needs k raters"
