@@ -178,6 +178,7 @@ def _signed_in(row: dict[str, object]) -> SignedIn:
 async def start_session(account_id: int, now: dt.datetime) -> str:
     """Open a new session for an account; return the id for the cookie (stored only hashed)."""
     session_id = secrets.token_urlsafe(32)
+    await WebSession.delete().where(WebSession.expires_at <= now)  # sessions long over
     await WebSession.insert(
         WebSession(
             id_hash=token_hash(session_id),
@@ -202,6 +203,7 @@ async def session_account(session_id: str, now: dt.datetime) -> SignedIn | None:
             (WebSession.id_hash == token_hash(session_id))
             & (WebSession.expires_at > now)
             & (WebSession.account.active == True)  # noqa: E712
+            & (WebSession.account.person.active == True)  # noqa: E712
         )
         .first()
     )
@@ -229,7 +231,8 @@ async def new_link(account_id: int, purpose: LinkPurpose, now: dt.datetime) -> s
 
 
 async def use_link(token: str, purpose: LinkPurpose, now: dt.datetime) -> int | None:
-    """Spend a one-time link: return its account if it was valid, unused and unexpired.
+    """Spend a one-time link: return its account if the link was valid, unused and unexpired,
+    and the account and its person are still active.
 
     The link is marked used in the same statement that checks it, so two clicks on
     one link cannot both succeed.
@@ -240,14 +243,24 @@ async def use_link(token: str, purpose: LinkPurpose, now: dt.datetime) -> int | 
         & SignInLink.used_at.is_null()
         & (SignInLink.expires_at > now)
     ).returning(SignInLink.account)  # fmt: skip
-    return int(used[0]["account"]) if used else None
+    if not used:
+        return None
+    account_id = int(used[0]["account"])
+    active = await Account.exists().where(
+        (Account.id == account_id) & (Account.active == True)  # noqa: E712
+        & (Account.person.active == True)  # noqa: E712
+    )  # fmt: skip
+    return account_id if active else None
 
 
 async def set_password(account_id: int, password: str) -> None:
-    """Give an account a new password and sign out every session it had."""
+    """Give an account a new password, sign out every session it had and spend its other links."""
     hashed = hash_password(password)
     await Account.update({Account.password_hash: hashed}).where(Account.id == account_id)
     await WebSession.delete().where(WebSession.account == account_id)
+    await SignInLink.update({SignInLink.used_at: dt.datetime.now(dt.UTC)}).where(
+        (SignInLink.account == account_id) & SignInLink.used_at.is_null()
+    )
 
 
 async def create_account(

@@ -8,10 +8,12 @@ query is then scoped by it: routes never fetch first and filter afterwards.
 - A CRO user sees the portfolio of each sponsor it acts for, limited to the sites it
   works with on that sponsor's behalf.
 - A site user sees their site; a network's user sees each site of the network.
-- A relationship manager sees the organisations they manage, from both sides
-  (managing a network includes its sites). One who works for a sponsor or a CRO sees
-  the sponsor side only: a site's page shows every sponsor's view of it, and one
-  sponsor's ratings are not another's to read.
+- A relationship manager sees the organisations they manage (managing a network
+  includes its sites).
+- Everyone but an administrator works on one side: a person at a sponsor or CRO
+  reaches portfolios only (a site's page shows every sponsor's view of it, and one
+  sponsor's ratings are not another's to read); a person at a site or network reaches
+  sites only (a sponsor's tiers are the sponsor's). Grants across the line are ignored.
 - An administrator sees everything, and alone publishes a cycle.
 - Tiers are reviewed by the sponsor's own users, its relationship managers and
   administrators.
@@ -97,18 +99,28 @@ async def reach_of(account_id: int) -> Reach:
     own = await Account.select(Account.person.organisation.kind.as_alias("kind")).where(
         Account.id == account_id
     ).first()  # fmt: skip
-    # one sponsor's ratings of a site are not another sponsor's to read (DESIGN.md §5)
-    partisan = own is not None and own["kind"] in {OrgKind.sponsor, OrgKind.cro}
+    # A person works on one side. One sponsor's ratings of a site are not another
+    # sponsor's to read, and a site's people do not read sponsors' portfolios or set
+    # their tiers (DESIGN.md §5): grants that reach across are ignored.
+    sponsor_side = own is not None and own["kind"] in {OrgKind.sponsor, OrgKind.cro}
     portfolios: dict[int, frozenset[int] | None] = {}
     sites: set[int] = set()
     managed: set[int] = set()
     networks: set[int] = set()
     for grant in grants:
         org, kind, role = grant["organisation"], grant["kind"], grant["role"]
+        on_sponsor_side = kind in {OrgKind.sponsor, OrgKind.cro}
+        if on_sponsor_side != sponsor_side:
+            continue
         if role == GrantRole.relationship_manager:
             managed.add(org)
-            if kind == OrgKind.network and not partisan:
+            if kind == OrgKind.sponsor:
+                portfolios[org] = None
+            elif kind == OrgKind.site:
+                sites.add(org)
+            elif kind == OrgKind.network:
                 networks.add(org)
+                sites.update(await _network_sites(org))
                 managed.update(await _network_sites(org))
         elif role == GrantRole.sponsor_user and kind == OrgKind.sponsor:
             portfolios[org] = None
@@ -121,12 +133,6 @@ async def reach_of(account_id: int) -> Reach:
         elif role == GrantRole.site_user and kind == OrgKind.network:
             networks.add(org)
             sites.update(await _network_sites(org))
-    for org in managed:
-        kind = await _kind(org)
-        if kind == OrgKind.sponsor:
-            portfolios[org] = None
-        elif kind == OrgKind.site and not partisan:
-            sites.add(org)
     return Reach(False, portfolios, frozenset(sites), frozenset(managed), frozenset(networks))
 
 
@@ -139,16 +145,9 @@ async def _network_sites(network_id: int) -> set[int]:
 
 async def _sites_through_cro(cro_id: int) -> dict[int, frozenset[int]]:
     rows = await Relationship.select(Relationship.sponsor, Relationship.site).where(
-        Relationship.cro == cro_id
+        (Relationship.cro == cro_id) & (Relationship.active == True)  # noqa: E712
     )
     found: dict[int, set[int]] = {}
     for row in rows:
         found.setdefault(row["sponsor"], set()).add(row["site"])
     return {sponsor: frozenset(s) for sponsor, s in found.items()}
-
-
-async def _kind(organisation_id: int) -> str | None:
-    row = await Organisation.select(Organisation.kind).where(
-        Organisation.id == organisation_id
-    ).first()  # fmt: skip
-    return None if row is None else str(row["kind"])

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from asyncpg.exceptions import CharacterNotInRepertoireError
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -25,7 +26,12 @@ from surveys.database import close_pool, configured_engine, prepare, start_pool,
 from surveys.i18n import install_i18n
 from surveys.settings import Settings, load_settings
 from surveys.web.api import CyclesAPI
-from surveys.web.auth import SignInController, SignInRequired, sign_in_redirect
+from surveys.web.auth import (
+    SignInController,
+    SignInRequired,
+    sign_in_redirect,
+    unstorable_text,
+)
 from surveys.web.guesses import Guesses
 from surveys.web.health import healthz
 from surveys.web.opened_marks import OpenedMarks
@@ -117,7 +123,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
         lifespan=[database],
-        exception_handlers={SignInRequired: sign_in_redirect},
+        exception_handlers={
+            SignInRequired: sign_in_redirect,
+            CharacterNotInRepertoireError: unstorable_text,
+        },
         state=State(
             {
                 "settings": settings,

@@ -8,12 +8,14 @@ a viewer and has none sends the browser to the sign-in page (an API route answer
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, URLEncodedBody
@@ -38,6 +40,7 @@ from surveys.settings import Settings
 from surveys.web.guesses import Guesses
 
 SESSION_COOKIE = "rapport_session"
+log = logging.getLogger(__name__)
 Any_Request = Request[Any, Any, Any]
 
 
@@ -137,12 +140,13 @@ class SignInController(Controller):
         if guesses.blocked(address):
             return _page("forgot", 429, error="Too many requests. Please wait a minute.")
         guesses.missed(address)  # every request counts: links must not be sprayed at inboxes
-        who = await account_for_email(email)
-        if who is not None:
-            now = dt.datetime.now(dt.UTC)
-            token = await new_link(who.account_id, purpose, now)
-            await _send_link(request, who.name, who.email, purpose, token, now)
-        return _page("forgot", sent=True, email=email, purpose=purpose.value)
+        # the link is made and sent after the answer, so the answer takes as long and
+        # says the same whether the address has an account or not
+        settings: Settings = request.app.state.settings
+        return Template(
+            "pages/forgot.html", context={"page": {"sent": True, "email": email}},
+            background=BackgroundTask(_link_by_mail, settings, email, purpose),
+        )  # fmt: skip
 
     @get("/link/{token:str}", name="link")
     async def link_form(self, token: FromPath[str]) -> Template:
@@ -199,12 +203,23 @@ async def _signed_in_redirect(
     return Redirect(target, status_code=303, cookies=[cookie])
 
 
+async def _link_by_mail(settings: Settings, email: str, purpose: LinkPurpose) -> None:
+    """If the address has an account, make a one-time link and e-mail it; failures are logged."""
+    try:
+        who = await account_for_email(email)
+        if who is not None:
+            now = dt.datetime.now(dt.UTC)
+            token = await new_link(who.account_id, purpose, now)
+            await _send_link(settings, who.name, who.email, purpose, token, now)
+    except Exception:  # after the answer: nobody to tell but the log
+        log.exception("could not e-mail a %s link", purpose.value)
+
+
 async def _send_link(
-    request: Any_Request, name: str, email: str, purpose: LinkPurpose, token: str,
+    settings: Settings, name: str, email: str, purpose: LinkPurpose, token: str,
     now: dt.datetime,
 ) -> None:  # fmt: skip
     """E-mail a one-time link built from the configured public address, never the Host header."""
-    settings: Settings = request.app.state.settings
     mailer = Mailer.from_settings(settings)
     path = "reset" if purpose == LinkPurpose.reset else "link"
     link = f"{settings.public_url}/sign-in/{path}/{quote(token)}"
@@ -234,3 +249,17 @@ def sign_in_redirect(request: Any_Request, _: Exception) -> Any:
         return Response({"detail": "sign in, or send an API token"}, status_code=401)
     target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return Redirect(f"/sign-in?next={target}", status_code=303)
+
+
+def unstorable_text(request: Any_Request, _: Exception) -> Any:
+    """Exception handler: text the database cannot hold (a NUL character) is a bad request.
+
+    PostgreSQL refuses NUL in text before any check of ours could; nothing was stored,
+    as the statement's transaction is rolled back.
+    """
+    from litestar import Response
+
+    message = "That text contains a character that cannot be stored (a NUL). Please remove it."
+    if request.url.path.startswith("/api/"):
+        return Response({"detail": message}, status_code=400)
+    return Response(message, status_code=400, media_type="text/plain")

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 
 from scoring.config import ScoringConfig
-from surveys.accounts import WebSession, create_account
+from surveys.accounts import GrantRole, WebSession, create_account
 from surveys.cycle_scoring import score_closed_cycles
 from surveys.organisations import Organisation, Person, Relationship
 from surveys.score_runs import TargetIndex
@@ -408,3 +408,89 @@ async def test_a_site_sees_its_results_only_once_published(world_db: Engine) -> 
         (TargetIndex.run == run["run"]) & (TargetIndex.rater_organisation == me["id"]))  # fmt: skip
     for view in mine:
         assert view["shown"] == (view["n_raters"] >= 3), "the site's own view needs k raters"
+
+
+async def test_a_deactivated_person_loses_their_session_and_links(world_db: Engine) -> None:
+    from surveys.accounts import LinkPurpose, account_for_email, new_link
+
+    people = await characters()
+    email = people["sponsor user"]
+    who = await account_for_email(email)
+    assert who is not None
+    token = await new_link(who.account_id, LinkPurpose.sign_in, NOW)
+
+    async def signed_in(client: AsyncTestClient[Any]) -> tuple[int, str]:
+        await sign_in(client, email)
+        return (await client.get("/", follow_redirects=False)).status_code, str(
+            client.cookies.get("rapport_session")
+        )
+
+    before, session = await in_browser(world_db, signed_in)
+    await Person.update({Person.active: False}).where(Person.email == email)
+
+    async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
+        client.cookies.set("rapport_session", session)
+        after = await client.get("/", follow_redirects=False)
+        client.cookies.clear()
+        page = await client.get(f"/sign-in/link/{token}")
+        csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        link = await client.post(f"/sign-in/link/{token}", data={"_csrf_token": csrf},
+                                 follow_redirects=False)  # fmt: skip
+        return locals()
+
+    r = await in_browser(world_db, steps)
+    assert before == 200
+    assert r["after"].status_code == 303, "deactivating a person ends their session"
+    assert r["link"].status_code == 410, "and their links"
+
+
+async def test_a_link_request_answers_the_same_when_mail_cannot_go(
+    world_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import free_port
+
+    people = await characters()
+    monkeypatch.setenv("RAPPORT_SMTP_URL", f"smtp+plain://127.0.0.1:{free_port()}")
+
+    async def steps(client: AsyncTestClient[Any]) -> list[Any]:
+        answers = []
+        for email in (people["sponsor user"], "nobody@nowhere.example"):
+            form = await client.get("/sign-in/forgot")
+            token = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+            answers.append(await client.post("/sign-in/forgot", data={
+                "email": email, "purpose": "reset", "_csrf_token": token}))  # fmt: skip
+        return answers
+
+    known, unknown = await in_browser(world_db, steps)
+    assert known.status_code == unknown.status_code == 200
+    assert known.text.replace(people["sponsor user"], "X") == unknown.text.replace(
+        "nobody@nowhere.example", "X"
+    )
+
+
+async def test_grants_across_the_line_are_ignored_and_bad_text_is_refused(
+    world_db: Engine,
+) -> None:
+    """Someone at a network given a sponsor's grant still cannot read its portfolio."""
+    people = await characters()
+    sponsor = await Person.select(Person.organisation.id.as_alias("id"),
+        Person.organisation.slug.as_alias("slug")).where(
+        Person.email == people["sponsor user"]).first()  # fmt: skip
+    await create_account(people["network director"],
+                         [(GrantRole.relationship_manager, sponsor["id"])], NOW)  # fmt: skip
+
+    async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
+        await sign_in(client, people["network director"])
+        portfolio = await client.get(f"/w/sponsors/{sponsor['slug']}", follow_redirects=False)
+        tiers = await client.get(f"/w/sponsors/{sponsor['slug']}/tiers", follow_redirects=False)
+        nul = await client.get("/w/sites/a%00b", follow_redirects=False)
+        page = await client.get("/sign-in/")
+        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        nul_sign_in = await client.post("/sign-in/", data={
+            "email": "a\x00b@x.example", "password": "x", "_csrf_token": token})  # fmt: skip
+        return locals()
+
+    r = await in_browser(world_db, steps)
+    assert r["portfolio"].status_code == 404 and r["tiers"].status_code == 404
+    assert r["nul"].status_code in {400, 404}, r["nul"].text
+    assert r["nul_sign_in"].status_code == 400
