@@ -9,6 +9,7 @@ filtered after the fact.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -228,3 +229,50 @@ def _trend(index: dict[str, object]) -> Trend:
     if float(str(p)) >= 0.05:
         return Trend.flat
     return Trend.up if float(str(slope)) > 0 else Trend.down
+
+
+PEERS_NEEDED = 3
+"""Peers a benchmark needs before it is shown: fewer would all but name them."""
+MEASURES = ("reliability_index", "quality", "dependability", "speed", "cost")
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One measure of how sites see a sponsor, against the spread of its peers."""
+
+    measure: str
+    yours: float | None
+    low: float | None
+    """Peers' lower quartile, median and upper quartile; None when too few peers."""
+    median: float | None
+    high: float | None
+    peers: int
+
+
+async def peer_benchmark(sponsor_id: int, cycle_key: str | None) -> tuple[Benchmark, ...]:
+    """How all sites see this sponsor (pooled over its raters), against anonymised peers.
+
+    Peers are the other sponsors and CROs whose pooled scores the run shows; they appear
+    only as quartiles, never by name, and only when at least PEERS_NEEDED contribute.
+    """
+    cycles = await scored_cycles()
+    chosen = next((c for c in cycles if c["key"] == cycle_key), cycles[0] if cycles else None)
+    if chosen is None:
+        return ()
+    rows = await TargetIndex.select(
+        TargetIndex.target, TargetIndex.shown, *(getattr(TargetIndex, m) for m in MEASURES)
+    ).where(
+        (TargetIndex.run == chosen["run"]) & TargetIndex.rater_organisation.is_null()
+        & TargetIndex.target.kind.is_in(["sponsor", "cro"])
+    )  # fmt: skip
+    own = next((r for r in rows if r["target"] == sponsor_id and r["shown"]), None)
+    peers = [r for r in rows if r["target"] != sponsor_id and r["shown"]]
+    found = []
+    for measure in MEASURES:
+        values = sorted(float(r[measure]) for r in peers if r[measure] is not None)
+        enough = len(values) >= PEERS_NEEDED
+        q = statistics.quantiles(values, n=4, method="inclusive") if enough else None
+        yours = float(own[measure]) if own and own[measure] is not None else None
+        low, median, high = (q[0], q[1], q[2]) if q else (None, None, None)
+        found.append(Benchmark(measure, yours, low, median, high, len(values)))
+    return tuple(found)

@@ -20,7 +20,14 @@ from litestar.response import Redirect, Template
 from surveys.cycles import CycleTransitionError
 from surveys.organisations import Organisation, OrgKind
 from surveys.policy import Viewer
-from surveys.portfolio import Portfolio, PortfolioRow, portfolio, scored_cycles
+from surveys.portfolio import (
+    Benchmark,
+    Portfolio,
+    PortfolioRow,
+    peer_benchmark,
+    portfolio,
+    scored_cycles,
+)
 from surveys.site_view import network_sites, site_page
 from surveys.tier_review import TierReviewError, publish_cycle, set_override, tier_review
 from surveys.tiers import Tier
@@ -60,6 +67,7 @@ class PortfolioPage:
     sort: str
     descending: bool
     cycles: tuple[str, ...]
+    benchmark: tuple[Benchmark, ...] = ()
     tiers: tuple[Tier, ...] = tuple(Tier)
 
 
@@ -97,7 +105,11 @@ class WorkspacesController(Controller):
             "area": tuple(sorted({a for r in found.rows for a in r.areas})),
         }
         cycles = tuple(str(c["key"]) for c in await scored_cycles())
-        page = PortfolioPage(found, slug, tuple(rows), filters, choices, sort, descending, cycles)
+        # how sites see the sponsor is the sponsor's own feedback: not for a CRO's users
+        benchmark = await peer_benchmark(sponsor, found.cycle) if in_reach is None else ()
+        page = PortfolioPage(
+            found, slug, tuple(rows), filters, choices, sort, descending, cycles, benchmark
+        )
         return Template("pages/portfolio.html", context={"page": page, "viewer": viewer})
 
     @get("/w/sponsors/{slug:str}/tiers", name="tier-review")

@@ -283,7 +283,8 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
         row = re.search(rf">{re.escape(s['name'])}</th>(.*?)</tr>", html, re.S)
         assert row and "too few responses" in row.group(1)
     sites = await Relationship.count().where(Relationship.sponsor == sponsor_id)
-    assert html.count('<th scope="row">') == sites
+    sites_table = html.split('<table class="portfolio">', 1)[1].split("</table>", 1)[0]
+    assert sites_table.count('<th scope="row">') == sites
     # the response rate is the sponsor's own raters' for that site, in the cycle shown
     from surveys.invitations import Invitation
 
@@ -494,3 +495,43 @@ async def test_grants_across_the_line_are_ignored_and_bad_text_is_refused(
     assert r["portfolio"].status_code == 404 and r["tiers"].status_code == 404
     assert r["nul"].status_code in {400, 404}, r["nul"].text
     assert r["nul_sign_in"].status_code == 400
+
+
+async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(world_db: Engine) -> None:
+    import statistics
+
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    people = await characters()
+    me = await Person.select(Person.organisation.id.as_alias("id"),
+        Person.organisation.slug.as_alias("slug")).where(
+        Person.email == people["sponsor user"]).first()  # fmt: skip
+    run = (await TargetIndex.select(TargetIndex.run).where(
+        TargetIndex.rater_organisation == me["id"]).order_by(
+        TargetIndex.run, ascending=False).first())["run"]  # fmt: skip
+    pooled = await TargetIndex.select(
+        TargetIndex.target, TargetIndex.target.name.as_alias("name"),
+        TargetIndex.reliability_index, TargetIndex.shown,
+    ).where((TargetIndex.run == run) & TargetIndex.rater_organisation.is_null()
+            & TargetIndex.target.kind.is_in(["sponsor", "cro"]))  # fmt: skip
+
+    async def steps(client: AsyncTestClient[Any]) -> tuple[str, str]:
+        await sign_in(client, people["sponsor user"])
+        mine = (await client.get(f"/w/sponsors/{me['slug']}")).text
+        client.cookies.clear()
+        await sign_in(client, people["CRO user"])
+        cro = (await client.get(f"/w/sponsors/{me['slug']}")).text
+        return mine, cro
+
+    html, cro_html = await in_browser(world_db, steps)
+    section = html.split('id="how-sites-see-you"', 1)[1]
+    row = re.search(r">Reliability index</th>(.*?)</tr>", section, re.S).group(1)  # type: ignore[union-attr]
+    own = next(p for p in pooled if p["target"] == me["id"])
+    assert own["shown"] and f">{own['reliability_index']:.0f}<" in row
+    peers = sorted(p["reliability_index"] for p in pooled if p["target"] != me["id"] and p["shown"])
+    assert len(peers) >= 3, "the demo world has enough peers to compare with"
+    low, median, high = statistics.quantiles(peers, n=4, method="inclusive")
+    assert [f">{v:.0f}<" in row for v in (low, median, high)] == [True] * 3
+    for peer in pooled:
+        if peer["target"] != me["id"]:
+            assert peer["name"] not in section, "peers are never named"
+    assert 'id="how-sites-see-you"' not in cro_html, "the sponsor's feedback is not the CRO's"
