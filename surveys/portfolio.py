@@ -76,12 +76,16 @@ class Portfolio:
     cycle: str | None
     previous_cycle: str | None
     rows: tuple[PortfolioRow, ...]
+    cycles: tuple[str, ...] = ()
+    """Every scored cycle, newest first: the ones the page can switch to."""
+    run: int | None = None
+    """The score run the figures come from."""
 
 
-async def scored_cycles() -> list[dict[str, object]]:
-    """Scored and published cycles, newest first, with their latest finished run."""
+async def scored_cycles(statuses: tuple[str, ...] = SCORED) -> list[dict[str, object]]:
+    """Cycles in `statuses` (scored or published), newest first, with their latest finished run."""
     cycles = await Cycle.select(Cycle.id, Cycle.key, Cycle.status).where(
-        Cycle.status.is_in(list(SCORED))
+        Cycle.status.is_in(list(statuses))
     ).order_by(Cycle.opens_at, ascending=False)  # fmt: skip
     found = []
     for cycle in cycles:
@@ -163,7 +167,7 @@ async def portfolio(
     return Portfolio(
         sponsor_id, sponsor["name"] if sponsor else "?",
         str(current["key"]) if current else None, str(previous["key"]) if previous else None,
-        tuple(rows),
+        tuple(rows), tuple(keys), int(str(current["run"])) if current else None,
     )  # fmt: skip
 
 
@@ -249,20 +253,18 @@ class Benchmark:
     peers: int
 
 
-async def peer_benchmark(sponsor_id: int, cycle_key: str | None) -> tuple[Benchmark, ...]:
-    """How all sites see this sponsor (pooled over its raters), against anonymised peers.
+async def peer_benchmark(sponsor_id: int, run_id: int | None) -> tuple[Benchmark, ...]:
+    """How all sites see this sponsor (pooled over its raters) in a run, against anonymised peers.
 
     Peers are the other sponsors and CROs whose pooled scores the run shows; they appear
     only as quartiles, never by name, and only when at least PEERS_NEEDED contribute.
     """
-    cycles = await scored_cycles()
-    chosen = next((c for c in cycles if c["key"] == cycle_key), cycles[0] if cycles else None)
-    if chosen is None:
+    if run_id is None:
         return ()
     rows = await TargetIndex.select(
         TargetIndex.target, TargetIndex.shown, *(getattr(TargetIndex, m) for m in MEASURES)
     ).where(
-        (TargetIndex.run == chosen["run"]) & TargetIndex.rater_organisation.is_null()
+        (TargetIndex.run == run_id) & TargetIndex.rater_organisation.is_null()
         & TargetIndex.target.kind.is_in(["sponsor", "cro"])
     )  # fmt: skip
     own = next((r for r in rows if r["target"] == sponsor_id and r["shown"]), None)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surveys.cycles import Cycle, CycleStatus
+from surveys.cycles import CycleStatus
 from surveys.organisations import Organisation, OrgKind
-from surveys.score_runs import PerceptionGap, RunStatus, ScoreRun, TargetIndex
+from surveys.portfolio import scored_cycles
+from surveys.score_runs import PerceptionGap, TargetIndex
 from surveys.tiers import Tier, TierAssignment
 
 
@@ -48,25 +49,10 @@ class SitePage:
     gaps: tuple[Gap, ...]
 
 
-async def published_runs() -> list[dict[str, object]]:
-    """Published cycles, newest first, each with its latest finished run."""
-    cycles = await Cycle.select(Cycle.id, Cycle.key).where(
-        Cycle.status == CycleStatus.published.value
-    ).order_by(Cycle.opens_at, ascending=False)  # fmt: skip
-    found = []
-    for cycle in cycles:
-        run = await ScoreRun.select(ScoreRun.id).where(
-            (ScoreRun.cycle == cycle["id"]) & (ScoreRun.status == RunStatus.done.value)
-        ).order_by(ScoreRun.id, ascending=False).first()  # fmt: skip
-        if run:
-            found.append({**cycle, "run": run["id"]})
-    return found
-
-
 async def site_page(site_id: int) -> SitePage:
     """The site's results in the latest published cycle."""
     site = await Organisation.select(Organisation.name).where(Organisation.id == site_id).first()
-    runs = await published_runs()
+    runs = await scored_cycles((CycleStatus.published.value,))
     if not runs:
         return SitePage(site["name"] if site else "?", None, (), (), ())
     run, cycle_id = runs[0]["run"], runs[0]["id"]
@@ -103,7 +89,7 @@ async def network_sites(network_id: int) -> tuple[str, str | None, tuple[Rating,
     network = await Organisation.select(Organisation.name).where(
         Organisation.id == network_id
     ).first()  # fmt: skip
-    runs = await published_runs()
+    runs = await scored_cycles((CycleStatus.published.value,))
     if not runs:
         return network["name"] if network else "?", None, ()
     rows = await TargetIndex.select(*_INDEX).where(

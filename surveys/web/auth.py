@@ -81,8 +81,12 @@ def _session_cookie(settings: Settings, value: str, max_age: int | None) -> Cook
     )  # fmt: skip
 
 
-def _page(name: str, status: int = 200, **context: Any) -> Template:
-    return Template(f"pages/{name}.html", context={"page": context}, status_code=status)
+def _page(
+    name: str, status: int = 200, background: BackgroundTask | None = None, **context: Any
+) -> Template:
+    return Template(
+        f"pages/{name}.html", context={"page": context}, status_code=status, background=background
+    )
 
 
 class SignInController(Controller):
@@ -143,10 +147,8 @@ class SignInController(Controller):
         # the link is made and sent after the answer, so the answer takes as long and
         # says the same whether the address has an account or not
         settings: Settings = request.app.state.settings
-        return Template(
-            "pages/forgot.html", context={"page": {"sent": True, "email": email}},
-            background=BackgroundTask(_link_by_mail, settings, email, purpose),
-        )  # fmt: skip
+        mail = BackgroundTask(_link_by_mail, settings, email, purpose)
+        return _page("forgot", background=mail, sent=True, email=email)
 
     @get("/link/{token:str}", name="link")
     async def link_form(self, token: FromPath[str]) -> Template:

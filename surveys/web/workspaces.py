@@ -7,6 +7,7 @@ passes that reach into the query: nothing out of reach is fetched.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import median
 from typing import Any
@@ -19,7 +20,7 @@ from litestar.response import Redirect, Template
 
 from surveys.cycles import CycleTransitionError
 from surveys.organisations import Organisation, OrgKind
-from surveys.policy import Viewer
+from surveys.policy import Reach, Viewer
 from surveys.portfolio import (
     Benchmark,
     Portfolio,
@@ -66,7 +67,6 @@ class PortfolioPage:
     choices: dict[str, tuple[str, ...]]
     sort: str
     descending: bool
-    cycles: tuple[str, ...]
     benchmark: tuple[Benchmark, ...] = ()
     tiers: tuple[Tier, ...] = tuple(Tier)
 
@@ -104,21 +104,17 @@ class WorkspacesController(Controller):
             "country": tuple(sorted({r.country for r in found.rows if r.country})),
             "area": tuple(sorted({a for r in found.rows for a in r.areas})),
         }
-        cycles = tuple(str(c["key"]) for c in await scored_cycles())
         # how sites see the sponsor is the sponsor's own feedback: not for a CRO's users
-        benchmark = await peer_benchmark(sponsor, found.cycle) if in_reach is None else ()
+        benchmark = await peer_benchmark(sponsor, found.run) if in_reach is None else ()
         page = PortfolioPage(
-            found, slug, tuple(rows), filters, choices, sort, descending, cycles, benchmark
+            found, slug, tuple(rows), filters, choices, sort, descending, benchmark
         )
         return Template("pages/portfolio.html", context={"page": page, "viewer": viewer})
 
     @get("/w/sponsors/{slug:str}/tiers", name="tier-review")
     async def tiers(self, slug: FromPath[str], request: Any_Request) -> Template:
         """The computed tiers beside the previous ones, with their trace, to accept or override."""
-        viewer = await required_viewer(request)
-        sponsor = await _organisation(slug, OrgKind.sponsor)
-        if not viewer.reach.may_review_tiers(sponsor):
-            raise NotFoundException("no such page")
+        viewer, sponsor = await _in_reach(request, slug, OrgKind.sponsor, Reach.may_review_tiers)
         return await _review_page(viewer, sponsor, slug, request.query_params.get("cycle"))
 
     @post("/w/sponsors/{slug:str}/tiers/{site:str}", name="tier-override")
@@ -127,10 +123,7 @@ class WorkspacesController(Controller):
         request: Any_Request,
     ) -> Template | Redirect:  # fmt: skip
         """Override one site's tier with a reason, or return it to the computed tier."""
-        viewer = await required_viewer(request)
-        sponsor = await _organisation(slug, OrgKind.sponsor)
-        if not viewer.reach.may_review_tiers(sponsor):
-            raise NotFoundException("no such page")
+        viewer, sponsor = await _in_reach(request, slug, OrgKind.sponsor, Reach.may_review_tiers)
         site_id = await _organisation(site, OrgKind.site)
         cycle = data.get("cycle", "")
         raw = data.get("tier", "")
@@ -171,20 +164,14 @@ class WorkspacesController(Controller):
     @get("/w/sites/{slug:str}", name="site")
     async def site(self, slug: FromPath[str], request: Any_Request) -> Template:
         """How each sponsor rates this site, how it rates them, and where the views differ."""
-        viewer = await required_viewer(request)
-        site_id = await _organisation(slug, OrgKind.site)
-        if not viewer.reach.may_see_site(site_id):
-            raise NotFoundException("no such page")
+        viewer, site_id = await _in_reach(request, slug, OrgKind.site, Reach.may_see_site)
         page = await site_page(site_id)
         return Template("pages/site.html", context={"page": page, "viewer": viewer})
 
     @get("/w/networks/{slug:str}", name="network")
     async def network(self, slug: FromPath[str], request: Any_Request) -> Template:
         """A network's sites side by side, and the network as a whole."""
-        viewer = await required_viewer(request)
-        network_id = await _organisation(slug, OrgKind.network)
-        if not viewer.reach.may_see_network(network_id):
-            raise NotFoundException("no such page")
+        viewer, network_id = await _in_reach(request, slug, OrgKind.network, Reach.may_see_network)
         name, cycle, sites = await network_sites(network_id)
         shown = sorted(r.index for r in sites if r.index is not None)
         page = {"name": name, "cycle": cycle, "sites": sites,
@@ -224,6 +211,18 @@ def _matches(row: PortfolioRow, filters: dict[str, str]) -> bool:
     if filters["area"] and filters["area"] not in row.areas:
         return False
     return not (filters["tier"] and str(int(row.tier or 0)) != filters["tier"])
+
+
+async def _in_reach(
+    request: Any_Request, slug: str, kind: OrgKind, allowed: Callable[[Reach, int], bool]
+) -> tuple[Viewer, int]:
+    """The viewer and the organisation a page is about; 404 if it is out of the viewer's reach
+    (a 404, not a 403, so that the page does not confirm the organisation is there)."""
+    viewer = await required_viewer(request)
+    organisation = await _organisation(slug, kind)
+    if not allowed(viewer.reach, organisation):
+        raise NotFoundException("no such page")
+    return viewer, organisation
 
 
 async def _organisation(slug: str, kind: OrgKind) -> int:

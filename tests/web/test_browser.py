@@ -158,7 +158,9 @@ async def test_a_respondent_answers_on_a_phone(
     assert [a["text"] for a in answers if a["text"]] == ["Merci <b>beaucoup</b>"]
 
 
-async def test_a_sponsor_reviews_its_portfolio_and_a_tier(world_db: Engine, tmp_path: Path) -> None:
+async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
+    server: str, world_db: Engine, tmp_path: Path
+) -> None:
     """Sign in, open the portfolio, sort it, override a tier (first without a reason), sign
     out: on a desktop and a phone, with axe on every page."""
     if not Path(CHROMIUM).exists():
@@ -175,60 +177,45 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(world_db: Engine, tmp_
     sponsor_user = next(x for x in await demo_logins(dt.datetime.now(dt.UTC))
                         if x.who == "sponsor user")  # fmt: skip
     axe = Axe()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url_of(world_db), "RAPPORT_PORT": str(port),
-           "RAPPORT_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-m", "surveys", "serve"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            await asyncio.sleep(0.1)
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM)
-            for name, viewport in [("desktop", {"width": 1280, "height": 900}), ("phone", PHONE)]:
-                page = await browser.new_page(viewport=viewport)
-                await page.goto(f"{base}/")
-                assert "/sign-in" in page.url, "the home page asks to sign in first"
-                await accessible(page, axe, f"sign-in ({name})")
-                await page.fill("#email", sponsor_user.email)
-                await page.fill("#password", DEMO_PASSWORD)
-                async with page.expect_navigation():
-                    await page.get_by_role("button", name="Sign in").click()
-                await accessible(page, axe, f"the home page ({name})")
-                async with page.expect_navigation():
-                    await page.locator("a[href^='/w/sponsors/']").first.click()
-                async with page.expect_navigation():
-                    await page.get_by_role("link", name="Index [90% interval]").click()
-                assert "sort=index" in page.url
-                await page.screenshot(path=str(tmp_path / f"portfolio-{name}.png"), full_page=True)
-                await accessible(page, axe, f"the portfolio ({name})")
-                await page.goto(page.url.split("?")[0] + "/tiers")
-                await accessible(page, axe, f"tier review ({name})")
-                first = page.locator("section.tier-row").first
-                await first.locator("select").select_option("1")
-                await first.locator("textarea").fill("")  # the desktop pass left its reason
-                async with page.expect_navigation():
-                    await first.get_by_role("button").click()
-                assert await page.get_by_role("alert").is_visible()
-                assert await page.locator("[aria-invalid=true]").count() == 1
-                await accessible(page, axe, f"tier review with an error ({name})")
-                first = page.locator("section.tier-row").first
-                await first.locator("textarea").fill(f"Reviewed on the {name}")
-                async with page.expect_navigation():
-                    await first.get_by_role("button").click()
-                await page.screenshot(path=str(tmp_path / f"tiers-{name}.png"))
-                async with page.expect_navigation():
-                    await page.get_by_role("button", name="Sign out").click()
-                assert "/sign-in" in page.url
-                await page.close()
-            await browser.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        for name, viewport in [("desktop", {"width": 1280, "height": 900}), ("phone", PHONE)]:
+            page = await browser.new_page(viewport=viewport)
+            await page.goto(f"{server}/")
+            assert "/sign-in" in page.url, "the home page asks to sign in first"
+            await accessible(page, axe, f"sign-in ({name})")
+            await page.fill("#email", sponsor_user.email)
+            await page.fill("#password", DEMO_PASSWORD)
+            async with page.expect_navigation():
+                await page.get_by_role("button", name="Sign in").click()
+            await accessible(page, axe, f"the home page ({name})")
+            async with page.expect_navigation():
+                await page.locator("a[href^='/w/sponsors/']").first.click()
+            async with page.expect_navigation():
+                await page.get_by_role("link", name="Index [90% interval]").click()
+            assert "sort=index" in page.url
+            await page.screenshot(path=str(tmp_path / f"portfolio-{name}.png"), full_page=True)
+            await accessible(page, axe, f"the portfolio ({name})")
+            await page.goto(page.url.split("?")[0] + "/tiers")
+            await accessible(page, axe, f"tier review ({name})")
+            first = page.locator("section.tier-row").first
+            await first.locator("select").select_option("1")
+            await first.locator("textarea").fill("")  # the desktop pass left its reason
+            async with page.expect_navigation():
+                await first.get_by_role("button").click()
+            assert await page.get_by_role("alert").is_visible()
+            assert await page.locator("[aria-invalid=true]").count() == 1
+            await accessible(page, axe, f"tier review with an error ({name})")
+            first = page.locator("section.tier-row").first
+            await first.locator("textarea").fill(f"Reviewed on the {name}")
+            async with page.expect_navigation():
+                await first.get_by_role("button").click()
+            await page.screenshot(path=str(tmp_path / f"tiers-{name}.png"))
+            async with page.expect_navigation():
+                await page.get_by_role("button", name="Sign out").click()
+            assert "/sign-in" in page.url
+            await page.close()
+        await browser.close()
     reasons = {r["override_reason"] for r in await TierAssignment.select(
         TierAssignment.override_reason).where(TierAssignment.override_tier == 1)}  # fmt: skip
     assert {"Reviewed on the desktop", "Reviewed on the phone"} <= reasons | {

@@ -44,6 +44,15 @@ async def characters() -> dict[str, str]:
     return {**logins, "outsider": outsider["email"]}
 
 
+async def organisation_of(email: str) -> dict[str, Any]:
+    """The id, slug and network of the organisation a person works at."""
+    row = await Person.select(
+        Person.organisation.id.as_alias("id"), Person.organisation.slug.as_alias("slug"),
+        Person.organisation.network.as_alias("network"),
+    ).where(Person.email == email).first()  # fmt: skip
+    return dict(row)
+
+
 async def test_signing_in_starts_a_new_session_and_signing_out_ends_it(world_db: Engine) -> None:
     people = await characters()
 
@@ -158,12 +167,7 @@ SIGN_IN = "/sign-in"
 async def test_access_matrix(world_db: Engine) -> None:
     """Every character against every workspace page; a new route must be added here."""
     people = await characters()
-    mine = await Person.select(Person.organisation).where(
-        Person.email == people["sponsor user"]
-    ).first()  # fmt: skip
-    sponsor = await Organisation.select(Organisation.id, Organisation.slug).where(
-        Organisation.id == mine["organisation"]
-    ).first()  # fmt: skip
+    sponsor = await organisation_of(people["sponsor user"])
     other = await Organisation.select(Organisation.slug).where(
         (Organisation.kind == "sponsor") & (Organisation.id != sponsor["id"])
     ).first()  # fmt: skip
@@ -176,9 +180,7 @@ async def test_access_matrix(world_db: Engine) -> None:
         f"/w/sponsors/{sponsor['slug']}/tiers": "own tiers",
         f"/w/sponsors/{other['slug']}/tiers": "other tiers",
     }
-    coordinator = await Person.select(Person.organisation.id.as_alias("id"),
-        Person.organisation.slug.as_alias("slug"), Person.organisation.network.as_alias("network"),
-    ).where(Person.email == people["site coordinator"]).first()  # fmt: skip
+    coordinator = await organisation_of(people["site coordinator"])
     network = await Organisation.select(Organisation.slug).where(
         Organisation.id == coordinator["network"]).first()  # fmt: skip
     elsewhere = await Organisation.select(Organisation.slug).where(
@@ -241,10 +243,10 @@ async def test_access_matrix(world_db: Engine) -> None:
 async def _cro_works_for(people: dict[str, str], sponsor: dict[str, Any]) -> bool:
     if "CRO user" not in people:
         return False
-    cro = await Person.select(Person.organisation).where(Person.email == people["CRO user"]).first()
+    cro = await organisation_of(people["CRO user"])
     return bool(
         await Relationship.exists().where(
-            (Relationship.cro == cro["organisation"]) & (Relationship.sponsor == sponsor["id"])
+            (Relationship.cro == cro["id"]) & (Relationship.sponsor == sponsor["id"])
         )
     )
 
@@ -254,10 +256,8 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
 ) -> None:
     await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
-    sponsor_id = (await Person.select(Person.organisation).where(
-        Person.email == people["sponsor user"]).first())["organisation"]  # fmt: skip
-    slug = (await Organisation.select(Organisation.slug).where(
-        Organisation.id == sponsor_id).first())["slug"]  # fmt: skip
+    sponsor = await organisation_of(people["sponsor user"])
+    sponsor_id, slug = sponsor["id"], sponsor["slug"]
     latest = await TargetIndex.select(TargetIndex.run, TargetIndex.cycle).where(
         TargetIndex.rater_organisation == sponsor_id).order_by(TargetIndex.run, ascending=False).first()  # fmt: skip
     latest_cycle = latest["cycle"]
@@ -304,10 +304,8 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(world_
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
-    sponsor_id = (await Person.select(Person.organisation).where(
-        Person.email == people["sponsor user"]).first())["organisation"]  # fmt: skip
-    slug = (await Organisation.select(Organisation.slug).where(
-        Organisation.id == sponsor_id).first())["slug"]  # fmt: skip
+    sponsor = await organisation_of(people["sponsor user"])
+    sponsor_id, slug = sponsor["id"], sponsor["slug"]
     latest = await Cycle.select(Cycle.key).where(Cycle.status == "scored").order_by(
         Cycle.opens_at, ascending=False).first()  # fmt: skip
     cycle = latest["key"]
@@ -376,9 +374,7 @@ async def test_a_site_sees_its_results_only_once_published(world_db: Engine) -> 
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
-    me = await Person.select(Person.organisation.id.as_alias("id"),
-        Person.organisation.slug.as_alias("slug")).where(
-        Person.email == people["site coordinator"]).first()  # fmt: skip
+    me = await organisation_of(people["site coordinator"])
     latest = await Cycle.select(Cycle.key, Cycle.id).where(Cycle.status == "scored").order_by(
         Cycle.opens_at, ascending=False).first()  # fmt: skip
 
@@ -474,9 +470,7 @@ async def test_grants_across_the_line_are_ignored_and_bad_text_is_refused(
 ) -> None:
     """Someone at a network given a sponsor's grant still cannot read its portfolio."""
     people = await characters()
-    sponsor = await Person.select(Person.organisation.id.as_alias("id"),
-        Person.organisation.slug.as_alias("slug")).where(
-        Person.email == people["sponsor user"]).first()  # fmt: skip
+    sponsor = await organisation_of(people["sponsor user"])
     await create_account(people["network director"],
                          [(GrantRole.relationship_manager, sponsor["id"])], NOW)  # fmt: skip
 
@@ -502,9 +496,7 @@ async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(world_db:
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
-    me = await Person.select(Person.organisation.id.as_alias("id"),
-        Person.organisation.slug.as_alias("slug")).where(
-        Person.email == people["sponsor user"]).first()  # fmt: skip
+    me = await organisation_of(people["sponsor user"])
     run = (await TargetIndex.select(TargetIndex.run).where(
         TargetIndex.rater_organisation == me["id"]).order_by(
         TargetIndex.run, ascending=False).first())["run"]  # fmt: skip
