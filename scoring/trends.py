@@ -1,13 +1,16 @@
-"""Steps 7, 8 and 10 of the method: trend, predictability and NPS.
+"""Steps 7, 8 and 10 of the method: trend, predictability and NPS; and change between cycles.
 
 A partner's index over recent cycles gives a trend (is it getting better?) and a
-predictability (can one plan on it?). The overall 0–10 item gives the NPS.
+predictability (can one plan on it?). The overall 0–10 item gives the NPS. Between two
+cycles, a change is told from noise by the intervals both cycles stored: for the index
+(movers) and for a dimension's mean (did an action item's dimension move?).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 from scipy.stats import t as t_dist
 
 STABILITY_SCALE = 20.0
@@ -124,3 +127,142 @@ def nps(overall: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFr
         .agg(nps="mean", n_overall="count")
         .reset_index()
     )
+
+
+def index_changes(now: pd.DataFrame, before: pd.DataFrame, level: float = 0.90) -> pd.DataFrame:
+    """Return each target's change of index between two cycles, its interval and p-value.
+
+    Parameters
+    ----------
+    now, before
+        target, reliability_index, ri_low, ri_high: one row per target, each from its
+        own cycle; a target missing from either has no change.
+    level
+        Confidence level of both given intervals, and of the change's interval.
+
+    Notes
+    -----
+    Each interval is read as a normal one: se = (ri_high − ri_low) / (2 z), with
+    z = Φ⁻¹(1 − (1 − level)/2). The two cycles' raters are independent samples, so
+    se(change) = √(se_now² + se_before²), the change's interval is change ± z · se(change)
+    and p = 2 (1 − Φ(|change| / se(change))). The change is significant when that
+    interval leaves out 0 (p < 1 − level). This is less conservative than asking the two
+    intervals not to overlap, which the escalation flag asks: a mover can be significant
+    without raising a flag. An interval built from a t distribution (few raters) gives a
+    wider se than the true one, so the test errs on the side of "not significant".
+
+    Returns
+    -------
+    DataFrame
+        target, before, now, change, change_low, change_high, p, significant; sorted by
+        target. Targets without an interval in either cycle get change but NaN p and
+        significant False.
+
+    Examples
+    --------
+    >>> now = pd.DataFrame({"target": ["a", "b"], "reliability_index": [70.0, 62.0],
+    ...                     "ri_low": [65.0, 52.0], "ri_high": [75.0, 72.0]})
+    >>> before = pd.DataFrame({"target": ["a", "b"], "reliability_index": [60.0, 60.0],
+    ...                        "ri_low": [55.0, 50.0], "ri_high": [65.0, 70.0]})
+    >>> out = index_changes(now, before)
+    >>> out[["target", "change", "significant"]].values.tolist()
+    [['a', 10.0, True], ['b', 2.0, False]]
+    >>> round(float(out["p"].iloc[0]), 3)
+    0.02
+    """
+    columns = ["target", "reliability_index", "ri_low", "ri_high"]
+    both = now[columns].merge(before[columns], on="target", suffixes=("_now", "_before"))
+    both = both.dropna(subset=["reliability_index_now", "reliability_index_before"])
+    z = float(norm.ppf(1 - (1 - level) / 2))
+    se_now = (both["ri_high_now"] - both["ri_low_now"]) / (2 * z)
+    se_before = (both["ri_high_before"] - both["ri_low_before"]) / (2 * z)
+    se = np.sqrt(se_now**2 + se_before**2)
+    change = both["reliability_index_now"] - both["reliability_index_before"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = 2 * norm.sf(np.abs(change) / se)
+    # an interval of zero width is certainty, not an error
+    p = np.where(se == 0, np.where(change == 0, 1.0, 0.0), p)
+    out = pd.DataFrame(
+        {
+            "target": both["target"],
+            "before": both["reliability_index_before"],
+            "now": both["reliability_index_now"],
+            "change": change,
+            "change_low": change - z * se,
+            "change_high": change + z * se,
+            "p": p,
+        }
+    )
+    out["significant"] = (out["p"] < 1 - level).fillna(False).astype(bool)
+    return out.sort_values("target").reset_index(drop=True)
+
+
+def mean_changes(
+    now: pd.DataFrame, before: pd.DataFrame, on: list[str], level: float = 0.90
+) -> pd.DataFrame:
+    """Return each group's change of raters' mean between two cycles, by Welch's t-test.
+
+    Parameters
+    ----------
+    now, before
+        `on` columns, n_raters, mean, low, high: the t-based intervals at `level` that
+        `scoring.indices.target_scores` gives (a dimension's score for one partner).
+    on
+        Columns that match a row of `now` with its row of `before`.
+
+    Notes
+    -----
+    The interval gives the raters' spread back: half = t(1 − (1 − level)/2, n − 1) · sd / √n,
+    so sd = half · √n / t, taking the wider side as the half-width (an interval clipped
+    at 0 or 100 is shortened on one side only; clipped on both, the spread is lost and
+    the test is not computed). Then Welch's test: se² = s₁²/n₁ + s₂²/n₂,
+    ν = se⁴ / Σ (sᵢ²/nᵢ)² / (nᵢ − 1), p = 2 P(T_ν > |mean₁ − mean₂| / se); the change's
+    interval is change ± t(1 − (1 − level)/2, ν) · se. Matches `pingouin.ttest(x, y,
+    correction=True)` on the raters' scores. Groups with fewer than 2 raters in either
+    cycle get the change but NaN p and are not significant.
+
+    Returns
+    -------
+    DataFrame
+        `on` columns, before, now, change, change_low, change_high, p, significant.
+
+    Examples
+    --------
+    >>> now = pd.DataFrame({"target": ["a"], "n_raters": [4], "mean": [80.0],
+    ...                     "low": [70.0], "high": [90.0]})
+    >>> before = pd.DataFrame({"target": ["a"], "n_raters": [4], "mean": [60.0],
+    ...                        "low": [50.0], "high": [70.0]})
+    >>> row = mean_changes(now, before, ["target"]).iloc[0]
+    >>> float(row["change"]), round(float(row["p"]), 4), bool(row["significant"])
+    (20.0, 0.0158, True)
+    """
+    columns = [*on, "n_raters", "mean", "low", "high"]
+    both = now[columns].merge(before[columns], on=on, suffixes=("_now", "_before"))
+    both = both.dropna(subset=["mean_now", "mean_before"])
+    quantile = 1 - (1 - level) / 2
+    variance = []
+    for side in ("_now", "_before"):
+        n = both["n_raters" + side].to_numpy(dtype=float)
+        mean = both["mean" + side].to_numpy(dtype=float)
+        half = np.fmax(both["high" + side] - mean, mean - both["low" + side]).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = half * np.sqrt(n) / t_dist.ppf(quantile, n - 1)
+        # clipped at both ends, the interval no longer tells the spread
+        lost = (both["low" + side] <= 0).to_numpy() & (both["high" + side] >= 100).to_numpy()
+        variance.append((np.where((n >= 2) & ~lost, sd, np.nan) ** 2 / n, n))
+    (v1, n1), (v2, n2) = variance
+    se = np.sqrt(v1 + v2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+        change = (both["mean_now"] - both["mean_before"]).to_numpy(dtype=float)
+        p = 2 * t_dist.sf(np.abs(change) / se, df)
+        half_change = t_dist.ppf(quantile, df) * se
+    # raters who all agree in both cycles: no spread, the change is certain
+    p = np.where(se == 0, np.where(change == 0, 1.0, 0.0), p)
+    half_change = np.where(se == 0, 0.0, half_change)
+    out = both[on].copy()
+    out["before"], out["now"], out["change"] = both["mean_before"], both["mean_now"], change
+    out["change_low"], out["change_high"] = change - half_change, change + half_change
+    out["p"] = p
+    out["significant"] = (out["p"] < 1 - level).fillna(False).astype(bool)
+    return out.reset_index(drop=True)
