@@ -63,6 +63,11 @@ class Reach:
         """Whether a network's sites may be seen side by side."""
         return self.administrator or network_id in self.networks
 
+    def may_see_trends(self, organisation_id: int) -> bool:
+        """Whether the viewer may compare an organisation's sites over the cycles: the
+        organisations a relationship manager manages (DESIGN.md §5)."""
+        return self.administrator or organisation_id in self.managed
+
     def may_review_tiers(self, sponsor_id: int) -> bool:
         """Whether the viewer may accept or override the tiers a sponsor gives its sites.
 

@@ -32,7 +32,18 @@ from surveys.portfolio import (
 from surveys.site_view import network_sites, site_page
 from surveys.tier_review import TierReviewError, publish_cycle, set_override, tier_review
 from surveys.tiers import Tier
+from surveys.trends import MOST_COMPARED, Member, Point, Series, Trends, scope_of, scope_trends
 from surveys.web.auth import required_viewer, safe_next
+from surveys.web.charts import (
+    STYLES,
+    HeatMap,
+    LineChart,
+    Sparkline,
+    Values,
+    heat_map,
+    sparkline,
+    trend_chart,
+)
 
 Any_Request = Request[Any, Any, Any]
 SORTABLE = {
@@ -69,6 +80,83 @@ class PortfolioPage:
     descending: bool
     benchmark: tuple[Benchmark, ...] = ()
     tiers: tuple[Tier, ...] = tuple(Tier)
+
+
+@dataclass(frozen=True)
+class TrendsPage:
+    """The trends page: the figures, and the charts drawn from them."""
+
+    trends: Trends
+    charts: tuple[LineChart, ...]
+    """One per compared organisation, in the same order."""
+    partner_chart: LineChart | None
+    rollup_lines: tuple[Sparkline, ...]
+    """One per roll-up, in the same order."""
+    heat: HeatMap | None
+    legend: tuple[tuple[str, str, str, str], ...]
+    """kind, label, dash pattern and marker shape of each line."""
+    chosen: tuple[str, ...]
+    """Slugs the viewer chose (empty: the page picked the biggest movers)."""
+    query: str
+    choices: tuple[Member, ...]
+    """The organisations to tick: those chosen first, then those matching the query."""
+    matches: int
+    """Organisations that match the query, the chosen aside."""
+    more: int
+    """Matches left out of `choices`."""
+    most: int = MOST_COMPARED
+
+
+LINES = (("index", "Reliability index"), ("quality", "Quality"),
+         ("dependability", "Dependability"), ("speed", "Speed"), ("cost", "Cost"))  # fmt: skip
+CHOICES_LISTED = 60
+"""Organisations listed to tick at once; a search narrows the rest."""
+
+
+def trends_page(found: Trends, query: str, chose: bool) -> TrendsPage:
+    """Lay out a trends page's charts and the organisations to choose from."""
+    cycles = found.cycles
+    lines = tuple(
+        sparkline(_along(r.points, cycles, "index"), _along(r.points, cycles, "low"),
+                  _along(r.points, cycles, "high"), cycles)
+        for r in found.rollups
+    )  # fmt: skip
+    heat = heat_map(
+        [h.member.name for h in found.heat], found.dimensions, [h.cells for h in found.heat]
+    ) if found.heat else None  # fmt: skip
+    chosen = tuple(s.member.slug for s in found.selected) if chose else ()
+    needle = query.casefold()
+    picked = [m for m in found.members if m.slug in chosen]
+    matches = [m for m in found.members if m.slug not in chosen and needle in m.name.casefold()]
+    room = max(CHOICES_LISTED - len(picked), 0)
+    return TrendsPage(
+        found, tuple(_series_chart(s, cycles) for s in found.selected),
+        _series_chart(found.partner_view, cycles, 400) if found.partner_view else None,
+        lines, heat, tuple((kind, label, *STYLES[kind]) for kind, label in LINES),
+        chosen, query, tuple(picked + matches[:room]), len(matches),
+        max(len(matches) - room, 0),
+    )  # fmt: skip
+
+
+def _along(points: tuple[Point, ...], cycles: tuple[str, ...], what: str) -> list[float | None]:
+    """One figure of a series in every cycle shown (None where it was not scored or shown)."""
+    by = {p.cycle: p for p in points}
+    return [
+        (getattr(by[c], what) if hasattr(by[c], what) else by[c].layers.get(what))
+        if c in by else None
+        for c in cycles
+    ]  # fmt: skip
+
+
+def _series_chart(series: Series, cycles: tuple[str, ...], width: int = 320) -> LineChart:
+    def line(kind: str, label: str) -> Values:
+        if kind != "index":
+            return Values(label, kind, _along(series.points, cycles, kind))
+        low, high = _along(series.points, cycles, "low"), _along(series.points, cycles, "high")
+        return Values(label, kind, _along(series.points, cycles, "index"), low, high)
+
+    lines = [line(k, label) for k, label in LINES]
+    return trend_chart(series.member.name, cycles, lines, width, 180 if width <= 320 else 200)
 
 
 class WorkspacesController(Controller):
@@ -178,6 +266,19 @@ class WorkspacesController(Controller):
                 "median": median(shown) if shown else None, "shown": len(shown)}  # fmt: skip
         return Template("pages/network.html", context={"page": page, "viewer": viewer})
 
+    @get("/w/trends/{slug:str}", name="trends")
+    async def trends(self, slug: FromPath[str], request: Any_Request) -> Template:
+        """A managed organisation's sites over the cycles: roll-ups, movers, flags, side by side."""
+        viewer = await required_viewer(request)
+        scope = await scope_of(slug)
+        if scope is None or not viewer.reach.may_see_trends(scope.organisation_id):
+            raise NotFoundException("no such page")
+        query = request.query_params
+        chosen = tuple(dict.fromkeys(query.getall("org", [])))
+        found = await scope_trends(scope, query.get("cycle"), chosen)
+        page = trends_page(found, query.get("q", "").strip(), bool(chosen))
+        return Template("pages/trends.html", context={"page": page, "viewer": viewer})
+
 
 async def _review_page(
     viewer: Viewer, sponsor: int, slug: str, cycle_key: str | None,
@@ -250,12 +351,18 @@ async def workspaces_of(viewer: Viewer) -> list[Workspace]:
         found.append(
             Workspace(f"{s['name']}: portfolio of sites", f"/w/sponsors/{s['slug']}", "portfolio")
         )
+        if reach.may_see_trends(int(s["id"])):
+            found.append(
+                Workspace(
+                    f"{s['name']}: trends across its sites", f"/w/trends/{s['slug']}", "trends"
+                )
+            )
         if reach.may_review_tiers(int(s["id"])):
             found.append(
                 Workspace(f"{s['name']}: tier review", f"/w/sponsors/{s['slug']}/tiers", "tiers")
             )
     places = await Organisation.select(
-        Organisation.slug, Organisation.name, Organisation.kind
+        Organisation.id, Organisation.slug, Organisation.name, Organisation.kind
     ).where(
         Organisation.kind.is_in([OrgKind.network.value, OrgKind.site.value])
         if reach.administrator
@@ -267,4 +374,7 @@ async def workspaces_of(viewer: Viewer) -> list[Workspace]:
         else:
             href, title = f"/w/sites/{place['slug']}", f"{place['name']}: results"
         found.append(Workspace(title, href, str(place["kind"])))
+        if place["kind"] == OrgKind.network and reach.may_see_trends(int(place["id"])):
+            found.append(Workspace(f"{place['name']}: trends across its sites",
+                                   f"/w/trends/{place['slug']}", "trends"))  # fmt: skip
     return found

@@ -33,7 +33,7 @@ async def demo_logins(now: dt.datetime) -> list[DemoLogin]:
         ("administrator", sponsor, GrantRole.administrator, "everything"),
         ("sponsor user", sponsor, GrantRole.sponsor_user, f"{sponsor['name']}'s portfolio"),
         ("relationship manager", sponsor, GrantRole.relationship_manager,
-         f"{sponsor['name']}'s portfolio and tier review"),
+         f"{sponsor['name']}'s portfolio, tier review and trends across its sites"),
         ("network director", network, GrantRole.site_user, f"the sites of {network['name']}"),
     ]  # fmt: skip
     if cro is not None:

@@ -171,7 +171,7 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
     from scoring.config import ScoringConfig
     from surveys.cycle_scoring import score_closed_cycles
     from surveys.tiers import TierAssignment
-    from surveys.world.logins import DEMO_PASSWORD, demo_logins
+    from surveys.world.logins import demo_logins
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     sponsor_user = next(x for x in await demo_logins(dt.datetime.now(dt.UTC))
@@ -184,10 +184,7 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
             await page.goto(f"{server}/")
             assert "/sign-in" in page.url, "the home page asks to sign in first"
             await accessible(page, axe, f"sign-in ({name})")
-            await page.fill("#email", sponsor_user.email)
-            await page.fill("#password", DEMO_PASSWORD)
-            async with page.expect_navigation():
-                await page.get_by_role("button", name="Sign in").click()
+            await sign_in_as(page, sponsor_user.email)
             await accessible(page, axe, f"the home page ({name})")
             async with page.expect_navigation():
                 await page.locator("a[href^='/w/sponsors/']").first.click()
@@ -222,3 +219,54 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
         "Reviewed on the desktop"
     }
     assert "Reviewed on the phone" in reasons
+
+
+async def sign_in_as(page: Any, email: str) -> None:
+    """Fill in and send the sign-in form the page is on."""
+    from surveys.world.logins import DEMO_PASSWORD
+
+    await page.fill("#email", email)
+    await page.fill("#password", DEMO_PASSWORD)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign in").click()
+
+
+async def test_a_relationship_manager_compares_sites_over_the_cycles(
+    server: str, world_db: Engine, tmp_path: Path
+) -> None:
+    """From the home page to the trends, then two sites ticked and compared: axe on each."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    from scoring.config import ScoringConfig
+    from surveys.cycle_scoring import score_closed_cycles
+    from surveys.world.logins import demo_logins
+
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    manager = next(x for x in await demo_logins(dt.datetime.now(dt.UTC))
+                   if x.who == "relationship manager")  # fmt: skip
+    axe = Axe()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        for name, viewport in [("desktop", {"width": 1280, "height": 900}), ("phone", PHONE)]:
+            page = await browser.new_page(viewport=viewport)
+            await page.goto(f"{server}/sign-in/")
+            await sign_in_as(page, manager.email)
+            async with page.expect_navigation():
+                await page.locator("a[href^='/w/trends/']").first.click()
+            await accessible(page, axe, f"trends ({name})")
+            boxes = page.locator("input[name=org]")
+            for i in range(2):
+                await boxes.nth(i).check()
+            picked = [await boxes.nth(i).get_attribute("value") for i in range(2)]
+            async with page.expect_navigation():
+                await page.get_by_role("button", name="Compare").click()
+            assert all(f"org={slug}" in page.url for slug in picked)
+            assert await page.locator(".small-multiples svg.chart").count() == 2
+            await page.get_by_text("The figures as a table").click()
+            await page.screenshot(path=str(tmp_path / f"trends-{name}.png"), full_page=True)
+            await accessible(page, axe, f"trends of two chosen sites ({name})")
+            await page.close()
+        await browser.close()

@@ -190,14 +190,19 @@ async def test_access_matrix(world_db: Engine) -> None:
         f"/w/sites/{coordinator['slug']}": "own site",
         f"/w/sites/{elsewhere['slug']}": "other site",
         f"/w/networks/{network['slug']}": "network",
+        f"/w/trends/{sponsor['slug']}": "own trends",
+        f"/w/trends/{other['slug']}": "other trends",
+        f"/w/trends/{network['slug']}": "network trends",
     })  # fmt: skip
     everything = {"home", "directory", "own portfolio", "other portfolio", "own tiers",
-                  "other tiers", "own site", "other site", "network"}  # fmt: skip
+                  "other tiers", "own site", "other site", "network", "own trends",
+                  "other trends", "network trends"}  # fmt: skip
     allowed = {
         "administrator": everything,
         "sponsor user": {"home", "own portfolio", "own tiers"},
         # works for the sponsor: no site page, which shows other sponsors' views
-        "relationship manager": {"home", "own portfolio", "own tiers"},
+        # its grant on a network is on the other side, so ignored: no network trends
+        "relationship manager": {"home", "own portfolio", "own tiers", "own trends"},
         "CRO user": {"home"}
         | ({"own portfolio"} if await _cro_works_for(people, sponsor) else set()),
         "site coordinator": {"home", "own site"},
@@ -207,7 +212,7 @@ async def test_access_matrix(world_db: Engine) -> None:
     app = create_app()
     routes = {r.path for r in app.routes}
     templates = {"/", "/directory", "/w/sponsors/{slug:str}", "/w/sponsors/{slug:str}/tiers",
-                 "/w/sites/{slug:str}", "/w/networks/{slug:str}"}  # fmt: skip
+                 "/w/sites/{slug:str}", "/w/networks/{slug:str}", "/w/trends/{slug:str}"}  # fmt: skip
     posts = {"/w/sponsors/{slug:str}/tiers/{site:str}", "/w/cycles/{key:str}/publish"}
     """Changes, checked by test_tier_review_* below."""
     unlisted = {
@@ -527,3 +532,46 @@ async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(world_db:
         if peer["target"] != me["id"]:
             assert peer["name"] not in section, "peers are never named"
     assert 'id="how-sites-see-you"' not in cro_html, "the sponsor's feedback is not the CRO's"
+
+
+async def test_a_relationship_manager_compares_sites_over_the_cycles(world_db: Engine) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    people = await characters()
+    sponsor = await organisation_of(people["relationship manager"])
+    sites = await Relationship.select(
+        Relationship.site.slug.as_alias("slug"), Relationship.site.name.as_alias("name"),
+        Relationship.site.id.as_alias("id"),
+    ).where(Relationship.sponsor == sponsor["id"]).order_by(Relationship.site.name)  # fmt: skip
+    hidden, kept = sites[0], sites[1]
+    await TargetIndex.update({TargetIndex.shown: False}).where(
+        (TargetIndex.target == hidden["id"]) & (TargetIndex.rater_organisation == sponsor["id"])
+    )  # fmt: skip
+    stored = await TargetIndex.select(TargetIndex.reliability_index).where(
+        (TargetIndex.target == kept["id"]) & (TargetIndex.rater_organisation == sponsor["id"])
+    )  # fmt: skip
+
+    async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
+        await sign_in(client, people["relationship manager"])
+        home = await client.get("/")
+        default = await client.get(f"/w/trends/{sponsor['slug']}")
+        chosen = await client.get(
+            f"/w/trends/{sponsor['slug']}?org={hidden['slug']}&org={kept['slug']}&q=zzz-none"
+        )
+        return locals()
+
+    r = await in_browser(world_db, steps)
+    assert f"/w/trends/{sponsor['slug']}" in r["home"].text
+    assert r["default"].status_code == 200
+    page = r["chosen"].text
+    for section in ("Movers since", "Escalation flags in", "Side by side", "Dimensions in"):
+        assert section in page
+    assert page.count('class="chart"') >= 3, "two compared sites and how sites see the sponsor"
+    assert page.count('<svg class="heat-map"') == 1
+    # the hidden site: charted as empty, its figures never printed
+    figures = page.split("The figures as a table", 1)[1].split("</table>", 1)[0]
+    hidden_rows = [row for row in figures.split("<tr>") if hidden["name"] in row]
+    assert hidden_rows and all("too few responses" in row for row in hidden_rows)
+    for row in stored:
+        assert f"{row['reliability_index']:.0f} <span" in figures
+    assert "No other organisation matches" in page, "the search found nothing, the ticked stay"
+    assert f'value="{hidden["slug"]}" checked' in page and f'value="{kept["slug"]}" checked' in page

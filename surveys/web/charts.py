@@ -1,0 +1,264 @@
+"""Chart geometry for inline SVG: where each line, band and cell goes, in pixels.
+
+Templates draw what these return and compute nothing. Every chart is on a fixed 0–100
+scale, so charts side by side compare at a glance; every line has its own dash pattern
+and marker besides its colour, and every number is also written out as text, so a chart
+reads in black and white and without colour vision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+STYLES = {
+    "index": ("", "circle"),
+    "quality": ("6 3", "square"),
+    "dependability": ("2 3", "triangle"),
+    "speed": ("8 3 2 3", "diamond"),
+    "cost": ("1 5", "cross"),
+}
+"""Line kind → (stroke-dasharray, marker shape): told apart without colour."""
+
+
+@dataclass(frozen=True)
+class Marker:
+    x: float
+    y: float
+    text: str
+    """What the point says, for its tooltip and the accessible description."""
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    kind: str
+    """index or a layer: the CSS class, the dash pattern and the marker shape."""
+    path: str
+    """SVG path data; a missing cycle breaks the line rather than bridging it."""
+    band: str
+    """The interval's area as SVG path data ('' when no interval is known)."""
+    markers: tuple[Marker, ...]
+    dash: str
+    shape: str
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """A small multiple: one organisation's lines over the cycles, on a 0–100 scale."""
+
+    title: str
+    width: int
+    height: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    x_labels: tuple[tuple[float, str], ...]
+    y_ticks: tuple[tuple[float, str], ...]
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    width: int
+    height: int
+    path: str
+    band: str
+    last: Marker | None
+    description: str
+    """The values in words, for screen readers."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    x: float
+    y: float
+    width: float
+    height: float
+    shade: int
+    """0 (lowest scores) to 4 (highest), or -1 for a hidden cell."""
+    text: str
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    width: int
+    height: int
+    label_width: float
+    header_height: float
+    rows: tuple[tuple[float, str], ...]
+    """y of each row's label, and the label."""
+    columns: tuple[tuple[float, str], ...]
+    """x of each column's header (its centre), and the header."""
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Values:
+    """One line's values over the cycles, with its interval where known."""
+
+    label: str
+    kind: str
+    values: Sequence[float | None]
+    low: Sequence[float | None] = ()
+    high: Sequence[float | None] = ()
+
+
+def trend_chart(
+    title: str, cycles: Sequence[str], lines: Sequence[Values], width: int = 320, height: int = 180
+) -> LineChart:
+    """Lay out a line chart of 0–100 values over cycles, with interval bands.
+
+    Examples
+    --------
+    >>> chart = trend_chart("a", ["Q1", "Q2"], [Values("RI", "index", [50.0, 100.0])])
+    >>> chart.lines[0].path
+    'M40.0,82.0 L292.0,14.0'
+    """
+    # room on the right for the last cycle's label, centred under its point
+    left, top, right, bottom = 40.0, 14.0, width - 28.0, height - 30.0
+    x = _positions(len(cycles), left, right)
+
+    def y(value: float) -> float:
+        return round(bottom - (bottom - top) * min(max(value, 0.0), 100.0) / 100.0, 1)
+
+    drawn = []
+    for line in lines:
+        dash, shape = STYLES.get(line.kind, ("", "circle"))
+        points = [(x[i], y(v)) if v is not None else None for i, v in enumerate(line.values)]
+        markers = tuple(
+            Marker(x[i], y(v), _describe(line, i, cycles))
+            for i, v in enumerate(line.values) if v is not None
+        )  # fmt: skip
+        drawn.append(
+            Line(line.label, line.kind, _path(points), _band(line, x, y), markers, dash, shape)
+        )
+    return LineChart(
+        title, width, height, left, top, right, bottom,
+        tuple((x[i], cycles[i]) for i in _labelled(len(cycles))),
+        tuple((y(v), str(v)) for v in (0, 25, 50, 75, 100)), tuple(drawn),
+    )  # fmt: skip
+
+
+def sparkline(
+    values: Sequence[float | None], low: Sequence[float | None] = (),
+    high: Sequence[float | None] = (), cycles: Sequence[str] = (), width: int = 120,
+    height: int = 32,
+) -> Sparkline:  # fmt: skip
+    """Lay out a small 0–100 line with its band, for a table cell.
+
+    Examples
+    --------
+    >>> sparkline([20.0, None, 80.0], cycles=["a", "b", "c"]).path
+    'M3.0,23.8 M117.0,8.2'
+    """
+    x = _positions(len(values), 3.0, width - 3.0)
+
+    def y(value: float) -> float:
+        return round(height - 3.0 - (height - 6.0) * min(max(value, 0.0), 100.0) / 100.0, 1)
+
+    points = [(x[i], y(v)) if v is not None else None for i, v in enumerate(values)]
+    line = Values("", "index", values, low, high)
+    known = [i for i, v in enumerate(values) if v is not None]
+    last = Marker(x[known[-1]], y(values[known[-1]] or 0.0), "") if known else None
+    words = ", ".join(
+        f"{cycles[i] if i < len(cycles) else i + 1}: " + ("not shown" if v is None else f"{v:.0f}")
+        for i, v in enumerate(values)
+    )
+    return Sparkline(width, height, _path(points), _band(line, x, y), last, words)
+
+
+def heat_map(
+    rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float | None]],
+    hidden: str = "–",
+) -> HeatMap:  # fmt: skip
+    """Lay out a rows × columns grid of 0–100 scores, each cell shaded by fifths and labelled.
+
+    Examples
+    --------
+    >>> h = heat_map(["Site A"], ["Quality", "Speed"], [[91.0, None]])
+    >>> [(c.shade, c.text) for c in h.cells]
+    [(4, '91'), (-1, '–')]
+    """
+    label_width = min(260.0, 24.0 + 7.2 * max((len(r) for r in rows), default=0))
+    cell_width, cell_height, header_height = 52.0, 30.0, 120.0
+    cells = []
+    for r, row in enumerate(values):
+        for c, value in enumerate(row):
+            cells.append(
+                Cell(
+                    label_width + c * cell_width, header_height + r * cell_height,
+                    cell_width, cell_height,
+                    -1 if value is None else min(int(value // 20), 4),
+                    hidden if value is None else f"{value:.0f}",
+                )
+            )  # fmt: skip
+    return HeatMap(
+        int(label_width + cell_width * len(columns) + header_height * 0.8),  # slanted headers
+        int(header_height + cell_height * len(rows) + 8),
+        label_width, header_height,
+        tuple((header_height + (r + 0.5) * cell_height, n) for r, n in enumerate(rows)),
+        tuple((label_width + (c + 0.5) * cell_width, n) for c, n in enumerate(columns)),
+        tuple(cells),
+    )  # fmt: skip
+
+
+def _labelled(n: int, room: int = 4) -> list[int]:
+    """Which cycles get a label under the axis: all of them if they fit, else every few.
+
+    >>> _labelled(3), _labelled(8)
+    ([0, 1, 2], [0, 2, 4, 7])
+    """
+    step = -(-n // room)
+    return [i for i in range(n) if i == n - 1 or (i % step == 0 and n - 1 - i >= step)]
+
+
+def _positions(n: int, left: float, right: float) -> list[float]:
+    if n == 1:
+        return [round((left + right) / 2, 1)]
+    return [round(left + (right - left) * i / (n - 1), 1) for i in range(n)]
+
+
+def _path(points: Sequence[tuple[float, float] | None]) -> str:
+    """Path data through the points; a None starts a new segment."""
+    parts, pen_down = [], False
+    for point in points:
+        if point is None:
+            pen_down = False
+            continue
+        parts.append(f"{'L' if pen_down else 'M'}{point[0]},{point[1]}")
+        pen_down = True
+    return " ".join(parts)
+
+
+def _band(line: Values, x: Sequence[float], scale: Callable[[float], float]) -> str:
+    """The interval as closed areas, one per run of cycles whose interval is known."""
+    if not line.low or not line.high:
+        return ""
+    runs: list[list[int]] = [[]]
+    for i in range(len(line.values)):
+        if i < len(line.low) and line.low[i] is not None and line.high[i] is not None:
+            runs[-1].append(i)
+        elif runs[-1]:
+            runs.append([])
+    areas = []
+    for run in (r for r in runs if r):
+        upper = [f"{x[i]},{scale(line.high[i])}" for i in run]
+        lower = [f"{x[i]},{scale(line.low[i])}" for i in reversed(run)]
+        if len(run) == 1:  # one cycle: a short vertical bar
+            areas.append(f"M{x[run[0]] - 2},{scale(line.high[run[0]])} "
+                         f"h4 V{scale(line.low[run[0]])} h-4 Z")  # fmt: skip
+        else:
+            areas.append("M" + " L".join(upper + lower) + " Z")
+    return " ".join(areas)
+
+
+def _describe(line: Values, i: int, cycles: Sequence[str]) -> str:
+    value = line.values[i]
+    text = f"{line.label}, {cycles[i]}: {value:.0f}" if value is not None else ""
+    low = line.low[i] if i < len(line.low) else None
+    high = line.high[i] if i < len(line.high) else None
+    if low is not None and high is not None:
+        text += f" [{low:.0f}–{high:.0f}]"
+    return text
