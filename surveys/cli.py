@@ -277,6 +277,13 @@ def demo(seed: int, sites: int, cycles: int, raters: int, serve: bool) -> None:
             f"{sum(s.tiers.computed for s in scored)} tier assignments, "
             f"{sum(s.flags for s in scored)} escalation flags."
         )
+        from surveys.tier_review import publish_all_but_latest
+
+        published = run(lambda: publish_all_but_latest("demo", dt.datetime.now(dt.UTC)))
+        if published:
+            console.print(
+                f"Published {', '.join(published)}; {scored[-1].cycle} waits for its tier review."
+            )
 
     now = dt.datetime.now(dt.UTC)
     links = run(lambda: sample_links(settings.public_url, now, settings.secret_key))

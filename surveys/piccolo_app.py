@@ -9,6 +9,7 @@ from surveys.audit import AuditEntry
 from surveys.cycles import Cycle
 from surveys.instruments import Dimension, Instrument, Item
 from surveys.invitations import Invitation
+from surveys.meetings import ActionItem
 from surveys.organisations import (
     Organisation,
     Person,
@@ -61,6 +62,7 @@ APP_CONFIG = AppConfig(
         AccessGrant,
         WebSession,
         SignInLink,
+        ActionItem,
         SimulatedWorld,
         TrueScore,
     ],

@@ -63,6 +63,17 @@ class Reach:
         """Whether a network's sites may be seen side by side."""
         return self.administrator or network_id in self.networks
 
+    def may_see_relationship(self, sponsor_id: int, site_id: int) -> bool:
+        """Whether the viewer may open a relationship's meeting pack and work on its action
+        items: both sides may, each through its own reach (a CRO user for the sites it
+        works on, a network's user for its sites)."""
+        if self.administrator or site_id in self.sites:
+            return True
+        if sponsor_id not in self.portfolios:
+            return False
+        sites = self.portfolios[sponsor_id]
+        return sites is None or site_id in sites
+
     def may_see_trends(self, organisation_id: int) -> bool:
         """Whether the viewer may compare an organisation's sites over the cycles: the
         organisations a relationship manager manages (DESIGN.md §5)."""

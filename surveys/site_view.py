@@ -7,7 +7,7 @@ scorecards are not out. Only cells the score run marked as shown are given numbe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from surveys.cycles import CycleStatus
 from surveys.organisations import Organisation, OrgKind
@@ -27,6 +27,8 @@ class Rating:
     raters: int
     shown: bool
     tier: Tier | None = None
+    meeting: str | None = None
+    """Where the relationship's review meeting page is, for a sponsor's view of the site."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ class SitePage:
 
 async def site_page(site_id: int) -> SitePage:
     """The site's results in the latest published cycle."""
-    site = await Organisation.select(Organisation.name).where(Organisation.id == site_id).first()
+    site = await Organisation.select(Organisation.name, Organisation.slug).where(
+        Organisation.id == site_id
+    ).first()  # fmt: skip
     runs = await scored_cycles((CycleStatus.published.value,))
     if not runs:
         return SitePage(site["name"] if site else "?", None, (), (), ())
@@ -62,7 +66,10 @@ async def site_page(site_id: int) -> SitePage:
             TierAssignment.assessor, TierAssignment.computed_tier, TierAssignment.override_tier
         ).where((TierAssignment.cycle == cycle_id) & (TierAssignment.target == site_id))
     }
-    rated_by = await TargetIndex.select(*_INDEX, TargetIndex.rater_organisation).where(
+    rated_by = await TargetIndex.select(
+        *_INDEX, TargetIndex.rater_organisation,
+        TargetIndex.rater_organisation.slug.as_alias("rater_slug"),
+    ).where(
         (TargetIndex.run == run) & (TargetIndex.target == site_id)
         & TargetIndex.rater_organisation.is_not_null()
     ).order_by(TargetIndex.rater_organisation.name)  # fmt: skip
@@ -77,7 +84,11 @@ async def site_page(site_id: int) -> SitePage:
     ).order_by(PerceptionGap.partner.name)  # fmt: skip
     return SitePage(
         site["name"] if site else "?", str(runs[0]["key"]),
-        tuple(_rating(r, r["rater"], tiers.get(r["rater_organisation"])) for r in rated_by),
+        tuple(
+            replace(_rating(r, r["rater"], tiers.get(r["rater_organisation"])),
+                    meeting=f"/w/relationships/{r['rater_slug']}/{site['slug']}/")
+            for r in rated_by
+        ),
         tuple(_rating(r, r["partner"]) for r in rates),
         tuple(Gap(g["partner"], g["mirror"], g["site_view"], g["partner_view"], g["gap"])
               for g in gaps),

@@ -16,6 +16,7 @@ from surveys.cycles import Cycle, CycleStatus, check_transition, cycle_by_key
 from surveys.database import lock_row, writing_transaction
 from surveys.errors import RapportError
 from surveys.organisations import Organisation
+from surveys.portfolio import scored_cycles
 from surveys.tiers import Tier, TierAssignment, TierEvent
 
 REASON_LIMIT = 2000
@@ -178,3 +179,17 @@ async def _unpublished(cycle_key: str) -> dict[str, object]:
             f"cycle {cycle_key} is {status}: only a scored cycle's tiers are reviewed"
         )
     return cycle
+
+
+async def publish_all_but_latest(actor: str, now: dt.datetime) -> list[str]:
+    """Publish every scored cycle but the latest, oldest first; returns their keys.
+
+    The demo's starting point: sites have published results and review meetings to
+    look at, and the latest cycle waits for its tier review.
+    """
+    waiting = [str(c["key"]) for c in await scored_cycles((CycleStatus.scored.value,))]
+    latest = await scored_cycles()
+    keys = [k for k in reversed(waiting) if latest and k != latest[0]["key"]]
+    for key in keys:
+        await publish_cycle(key, None, actor, now)
+    return keys

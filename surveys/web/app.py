@@ -34,8 +34,9 @@ from surveys.web.auth import (
 )
 from surveys.web.guesses import Guesses
 from surveys.web.health import healthz
+from surveys.web.meetings import MeetingsController
 from surveys.web.opened_marks import OpenedMarks
-from surveys.web.pages import PagesController
+from surveys.web.pages import PagesController, error_page
 from surveys.web.survey import SurveyController
 from surveys.web.workspaces import WorkspacesController
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             SignInController,
             WorkspacesController,
+            MeetingsController,
             PagesController,
             CyclesAPI,
             SurveyController,
@@ -126,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={
             SignInRequired: sign_in_redirect,
             CharacterNotInRepertoireError: unstorable_text,
+            HTTPException: error_page,
         },
         state=State(
             {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
-from litestar.exceptions import NotFoundException
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Template
 
 from surveys.database import current_engine, engine_label
@@ -39,3 +39,31 @@ class PagesController(Controller):
             groups=groups, total=len(listings), database=engine_label(current_engine())
         )
         return Template("pages/home.html", context={"page": context})
+
+
+TITLES = {
+    400: "That did not work", 403: "Not allowed", 404: "Page not found",
+    405: "Not allowed here", 410: "No longer available", 429: "Please wait a moment",
+}  # fmt: skip
+"""Headings of error pages, by status code."""
+
+
+def error_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    """Exception handler: a person in a browser gets the error as a page, a program gets JSON.
+
+    The API and the schema always answer JSON, as Litestar does by default.
+    """
+    wants_page = "text/html" in request.headers.get("accept", "")
+    if request.url.path.startswith(("/api/", "/schema")) or not wants_page:
+        body: dict[str, Any] = {"status_code": error.status_code, "detail": error.detail}
+        if error.extra:
+            body["extra"] = error.extra
+        return Response(body, status_code=error.status_code, headers=error.headers)
+    title = TITLES.get(error.status_code, "Something went wrong")
+    detail = {
+        404: "There is no page at this address, or it is not one you can open.",
+    }.get(error.status_code, error.detail if error.status_code < 500 else "Please try again later.")
+    return Template(
+        "pages/error.html", context={"title": title, "detail": detail, "status": error.status_code},
+        status_code=error.status_code, headers=error.headers,
+    )  # fmt: skip

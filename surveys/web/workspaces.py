@@ -175,7 +175,7 @@ class WorkspacesController(Controller):
     async def portfolio(self, slug: FromPath[str], request: Any_Request) -> Template:
         """A sponsor's sites: tier, index and interval, trend, movement; filtered and sorted."""
         viewer = await required_viewer(request)
-        sponsor = await _organisation(slug, OrgKind.sponsor)
+        sponsor = await organisation_id(slug, OrgKind.sponsor)
         try:
             in_reach = viewer.reach.portfolio_sites(sponsor)
         except PermissionError:
@@ -212,7 +212,7 @@ class WorkspacesController(Controller):
     ) -> Template | Redirect:  # fmt: skip
         """Override one site's tier with a reason, or return it to the computed tier."""
         viewer, sponsor = await _in_reach(request, slug, OrgKind.sponsor, Reach.may_review_tiers)
-        site_id = await _organisation(site, OrgKind.site)
+        site_id = await organisation_id(site, OrgKind.site)
         cycle = data.get("cycle", "")
         raw = data.get("tier", "")
         tier = Tier(int(raw)) if raw in {str(t.value) for t in Tier} else None
@@ -226,7 +226,7 @@ class WorkspacesController(Controller):
                 viewer.who.email, dt.datetime.now(dt.UTC),
             )  # fmt: skip
         except (TierReviewError, CycleTransitionError) as error:
-            errors = {site: _sentence(error)}
+            errors = {site: sentence(error)}
             return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
         return Redirect(
             f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}#site-{site}", status_code=303
@@ -246,7 +246,7 @@ class WorkspacesController(Controller):
                 key, viewer.who.person_id, viewer.who.email, dt.datetime.now(dt.UTC)
             )
         except (TierReviewError, CycleTransitionError) as error:
-            raise ClientException(_sentence(error)) from None
+            raise ClientException(sentence(error)) from None
         return Redirect(back, status_code=303)
 
     @get("/w/sites/{slug:str}", name="site")
@@ -299,7 +299,8 @@ async def _review_page(
     return Template("pages/tiers.html", context={"page": page}, status_code=400 if errors else 200)
 
 
-def _sentence(error: Exception) -> str:
+def sentence(error: Exception) -> str:
+    """A refusal's message as a sentence for a page: capital first, full stop last."""
     text = str(error)
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
@@ -320,13 +321,14 @@ async def _in_reach(
     """The viewer and the organisation a page is about; 404 if it is out of the viewer's reach
     (a 404, not a 403, so that the page does not confirm the organisation is there)."""
     viewer = await required_viewer(request)
-    organisation = await _organisation(slug, kind)
+    organisation = await organisation_id(slug, kind)
     if not allowed(viewer.reach, organisation):
         raise NotFoundException("no such page")
     return viewer, organisation
 
 
-async def _organisation(slug: str, kind: OrgKind) -> int:
+async def organisation_id(slug: str, kind: OrgKind) -> int:
+    """The id of the organisation of this kind with this slug; 404 if there is none."""
     row = await Organisation.select(Organisation.id).where(
         (Organisation.slug == slug) & (Organisation.kind == kind.value)
     ).first()  # fmt: skip

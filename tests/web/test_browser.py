@@ -270,3 +270,58 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(
             await accessible(page, axe, f"trends of two chosen sites ({name})")
             await page.close()
         await browser.close()
+
+
+async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
+    server: str, world_db: Engine
+) -> None:
+    """From the site's page to a sponsor's review meeting, then an action item added: axe on
+    the pack, on the refused form and on the page with the item."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    from scoring.config import ScoringConfig
+    from surveys.cycle_scoring import score_closed_cycles
+    from surveys.meetings import ActionItem
+    from surveys.tier_review import publish_all_but_latest
+    from surveys.world.logins import demo_logins
+
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
+    coordinator = next(x for x in await demo_logins(dt.datetime.now(dt.UTC))
+                       if x.who == "site coordinator")  # fmt: skip
+    axe = Axe()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        page = await browser.new_page(viewport=PHONE)
+        await page.goto(f"{server}/sign-in/")
+        await sign_in_as(page, coordinator.email)
+        async with page.expect_navigation():
+            await page.locator("a[href^='/w/sites/']").first.click()
+        async with page.expect_navigation():
+            await page.locator("a[href^='/w/relationships/']").first.click()
+        await accessible(page, axe, "the review meeting pack (phone)")
+        await page.fill("#title", "Send monthly enrolment forecasts")
+        await page.fill("#owner", "Site director")
+        await page.get_by_label("(site)").check()
+        # a browser without a date picker lets any text through: the server refuses it
+        await page.locator("#due_on").evaluate("e => e.type = 'text'")
+        await page.fill("#due_on", "end of February")
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Add the action item").click()
+        assert await page.get_by_role("alert").is_visible()
+        assert await page.input_value("#owner") == "Site director", "what was typed is kept"
+        await accessible(page, axe, "the refused action item (phone)")
+        await page.fill("#due_on", "2027-02-28")
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Add the action item").click()
+        assert await page.get_by_role(
+            "heading", name="Send monthly enrolment forecasts"
+        ).is_visible()
+        await accessible(page, axe, "the meeting with an action item (phone)")
+        await browser.close()
+    items = await ActionItem.select(ActionItem.title, ActionItem.side, ActionItem.due_on)
+    assert items == [{"title": "Send monthly enrolment forecasts", "side": "site",
+                      "due_on": dt.date(2027, 2, 28)}]  # fmt: skip

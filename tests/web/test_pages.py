@@ -166,3 +166,21 @@ def test_access_log_never_shows_a_survey_token() -> None:
     assert RedactSurveyTokens().filter(record)
     assert token not in record.getMessage()
     assert "/s/[redacted]?lang=fr" in record.getMessage()
+
+
+async def test_a_browser_gets_errors_as_pages_and_a_program_gets_json(world_db: Engine) -> None:
+    async def steps(client: AsyncTestClient[Any]) -> list[Response]:
+        html = {"Accept": "text/html,application/xhtml+xml"}
+        return [
+            await client.get("/no/such/page", headers=html),
+            await client.get("/no/such/page"),
+            await client.get("/api/cycles", headers=html),
+        ]
+
+    from tests.web.test_survey_form import in_browser
+
+    page, program, api = await in_browser(world_db, steps)
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    assert "<h1>Page not found</h1>" in page.text and "Back to your workspaces" in page.text
+    assert program.status_code == 404 and program.json()["status_code"] == 404
+    assert api.headers["content-type"].startswith("application/json"), "the API answers JSON"

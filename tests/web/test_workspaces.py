@@ -194,27 +194,38 @@ async def test_access_matrix(world_db: Engine) -> None:
         f"/w/trends/{other['slug']}": "other trends",
         f"/w/trends/{network['slug']}": "network trends",
     })  # fmt: skip
+    # a relationship of the coordinator's site, with whichever sponsor works with it
+    tie = await Relationship.select(
+        Relationship.sponsor, Relationship.cro, Relationship.sponsor.slug.as_alias("slug")
+    ).where(Relationship.site == coordinator["id"]).first()  # fmt: skip
+    pages[f"/w/relationships/{tie['slug']}/{coordinator['slug']}/"] = "meeting"
     everything = {"home", "directory", "own portfolio", "other portfolio", "own tiers",
                   "other tiers", "own site", "other site", "network", "own trends",
-                  "other trends", "network trends"}  # fmt: skip
+                  "other trends", "network trends", "meeting"}  # fmt: skip
+    sponsor_side = {"meeting"} if tie["sponsor"] == sponsor["id"] else set()
+    cro = await organisation_of(people["CRO user"]) if "CRO user" in people else {"id": None}
     allowed = {
         "administrator": everything,
-        "sponsor user": {"home", "own portfolio", "own tiers"},
+        "sponsor user": {"home", "own portfolio", "own tiers"} | sponsor_side,
         # works for the sponsor: no site page, which shows other sponsors' views
         # its grant on a network is on the other side, so ignored: no network trends
-        "relationship manager": {"home", "own portfolio", "own tiers", "own trends"},
+        "relationship manager": {"home", "own portfolio", "own tiers", "own trends"} | sponsor_side,
         "CRO user": {"home"}
-        | ({"own portfolio"} if await _cro_works_for(people, sponsor) else set()),
-        "site coordinator": {"home", "own site"},
-        "network director": {"home", "own site", "network"},
+        | ({"own portfolio"} if await _cro_works_for(people, sponsor) else set())
+        | ({"meeting"} if tie["cro"] == cro["id"] else set()),
+        "site coordinator": {"home", "own site", "meeting"},
+        "network director": {"home", "own site", "network", "meeting"},
         "outsider": {"home"},
     }
     app = create_app()
     routes = {r.path for r in app.routes}
     templates = {"/", "/directory", "/w/sponsors/{slug:str}", "/w/sponsors/{slug:str}/tiers",
                  "/w/sites/{slug:str}", "/w/networks/{slug:str}", "/w/trends/{slug:str}"}  # fmt: skip
-    posts = {"/w/sponsors/{slug:str}/tiers/{site:str}", "/w/cycles/{key:str}/publish"}
-    """Changes, checked by test_tier_review_* below."""
+    templates.add("/w/relationships/{sponsor:str}/{site:str}")
+    posts = {"/w/sponsors/{slug:str}/tiers/{site:str}", "/w/cycles/{key:str}/publish",
+             "/w/relationships/{sponsor:str}/{site:str}/actions",
+             "/w/relationships/{sponsor:str}/{site:str}/actions/{item:int}"}  # fmt: skip
+    """Changes, checked by test_tier_review_* and test_both_sides_* below."""
     unlisted = {
         r for r in routes
         if r not in templates | posts and r not in PUBLIC and not r.startswith(SIGN_IN)
@@ -279,13 +290,13 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
     shown = [s for s in scores if s["shown"] and s["reliability_index"] is not None]
     assert shown, "the demo world gives the sponsor scores to show"
     for s in shown:
-        row = re.search(rf">{re.escape(s['name'])}</th>(.*?)</tr>", html, re.S)
+        row = re.search(rf">{re.escape(s['name'])}(?:</a>)?</th>(.*?)</tr>", html, re.S)
         assert row, f"{s['name']} is in the portfolio"
         expected = f'{s["reliability_index"]:.0f} <span class="muted">[{s["ri_low"]:.0f}–{s["ri_high"]:.0f}]'
         assert expected in row.group(1)
     hidden = [s for s in scores if not s["shown"]]
     for s in hidden:
-        row = re.search(rf">{re.escape(s['name'])}</th>(.*?)</tr>", html, re.S)
+        row = re.search(rf">{re.escape(s['name'])}(?:</a>)?</th>(.*?)</tr>", html, re.S)
         assert row and "too few responses" in row.group(1)
     sites = await Relationship.count().where(Relationship.sponsor == sponsor_id)
     sites_table = html.split('<table class="portfolio">', 1)[1].split("</table>", 1)[0]
@@ -298,7 +309,7 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
         Invitation.relationship.sponsor == sponsor_id)  # fmt: skip
     rate = await Invitation.count().where(mine & (Invitation.status == "submitted")) / (
         await Invitation.count().where(mine))  # fmt: skip
-    row = re.search(rf">{re.escape(s['name'])}</th>(.*?)</tr>", html, re.S)
+    row = re.search(rf">{re.escape(s['name'])}(?:</a>)?</th>(.*?)</tr>", html, re.S)
     assert row and f"{100 * rate:.0f}%" in row.group(1)
 
 
@@ -400,7 +411,7 @@ async def test_a_site_sees_its_results_only_once_published(world_db: Engine) -> 
             & TargetIndex.rater_organisation.is_not_null())  # fmt: skip
     assert views
     for v in views:
-        row = re.search(rf">{re.escape(v['sponsor'])}</th>(.*?)</tr>", after, re.S)
+        row = re.search(rf">{re.escape(v['sponsor'])}(?:</a>)?</th>(.*?)</tr>", after, re.S)
         assert row, f"{v['sponsor']}'s view is listed"
         if v["shown"] and v["reliability_index"] is not None:
             assert f"{v['reliability_index']:.0f} <span" in row.group(1)
@@ -575,3 +586,59 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(world_db: E
         assert f"{row['reliability_index']:.0f} <span" in figures
     assert "No other organisation matches" in page, "the search found nothing, the ticked stay"
     assert f'value="{hidden["slug"]}" checked' in page and f'value="{kept["slug"]}" checked' in page
+
+
+async def test_both_sides_of_a_relationship_work_on_its_action_items(world_db: Engine) -> None:
+    from surveys.meetings import ActionItem
+    from surveys.tier_review import publish_all_but_latest
+
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    await publish_all_but_latest("test", NOW)
+    people = await characters()
+    site = await organisation_of(people["site coordinator"])
+    tie = await Relationship.select(Relationship.sponsor.slug.as_alias("slug")).where(
+        Relationship.site == site["id"]).first()  # fmt: skip
+    where = f"/w/relationships/{tie['slug']}/{site['slug']}/"
+
+    async def as_(client: AsyncTestClient[Any], who: str) -> str:
+        client.cookies.clear()
+        await sign_in(client, people[who])
+        page = await client.get(where)
+        match = CSRF.search(page.text)
+        return match.group(1) if match else str(client.cookies.get("csrftoken", ""))
+
+    async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
+        token = await as_(client, "site coordinator")
+        form = {"title": "Send <b>enrolment</b> forecasts monthly", "owner": "Site director",
+                "side": "site", "due_on": "2027-02-28", "_csrf_token": token}  # fmt: skip
+        refused = await client.post(where + "actions", data={**form, "due_on": "next week"})
+        added = await client.post(where + "actions", data=form, follow_redirects=False)
+        item = int(added.headers["location"].rsplit("-", 1)[1])
+        site_view = await client.get(where)
+        moved = await client.post(
+            where + f"actions/{item}", data={"status": "in_progress", "_csrf_token": token},
+            follow_redirects=False,
+        )  # fmt: skip
+        wrong = await client.post(
+            where + f"actions/{item}", data={"status": "finished", "_csrf_token": token}
+        )
+        token = await as_(client, "outsider")
+        outsider = await client.post(
+            where + f"actions/{item}", data={"status": "done", "_csrf_token": token}
+        )
+        token = await as_(client, "administrator")
+        admin_view = await client.get(where)
+        return locals()
+
+    r = await in_browser(world_db, steps)
+    assert r["refused"].status_code == 400 and "YYYY-MM-DD" in r["refused"].text
+    assert 'value="Site director"' in r["refused"].text, "what was typed is kept"
+    assert r["added"].status_code == 303
+    assert "Send &lt;b&gt;enrolment&lt;/b&gt; forecasts monthly" in r["site_view"].text
+    assert "Agenda" in r["site_view"].text
+    assert r["moved"].status_code == 303
+    assert r["wrong"].status_code == 400 and "open, in progress, done or dropped" in r["wrong"].text
+    assert r["outsider"].status_code == 404
+    assert "in progress" in r["admin_view"].text
+    row = await ActionItem.select(ActionItem.status, ActionItem.title).first()
+    assert row == {"status": "in_progress", "title": "Send <b>enrolment</b> forecasts monthly"}

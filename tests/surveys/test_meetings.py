@@ -1,0 +1,158 @@
+"""Review meetings: the pack's agenda from the published run, action items, carry-over and
+whether a closed item's dimension moved."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from piccolo.engine.base import Engine
+
+from scoring.config import ScoringConfig
+from scoring.trends import mean_changes
+from surveys.audit import AuditEntry
+from surveys.cycle_scoring import score_closed_cycles
+from surveys.instruments import Dimension, Direction
+from surveys.meetings import (
+    ActionInput,
+    ActionItem,
+    ActionItemError,
+    add_action,
+    meeting_pack,
+    set_status,
+)
+from surveys.organisations import Relationship
+from surveys.portfolio import scored_cycles
+from surveys.score_runs import DimensionScore, EscalationFlag, PerceptionGap
+from surveys.tier_review import publish_cycle
+
+pytestmark = pytest.mark.anyio
+NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
+
+
+async def _publish(count: int) -> list[str]:
+    """Publish the oldest `count` scored cycles; return every scored cycle's key, oldest first."""
+    keys = [str(c["key"]) for c in reversed(await scored_cycles())]
+    for key in keys[:count]:
+        await publish_cycle(key, None, "test", NOW)
+    return keys
+
+
+async def _relationship_with_flags() -> tuple[int, int]:
+    """A relationship whose sponsor flagged its site in the latest published run."""
+    run = int((await scored_cycles(("published",)))[0]["run"])
+    for rel in await Relationship.select(Relationship.sponsor, Relationship.site):
+        if await EscalationFlag.exists().where(
+            (EscalationFlag.run == run) & (EscalationFlag.target == rel["site"])
+            & (EscalationFlag.rater_organisation == rel["sponsor"]) & (EscalationFlag.shown == True)  # noqa: E712
+        ):  # fmt: skip
+            return rel["sponsor"], rel["site"]
+    raise AssertionError("the world raises flags")
+
+
+async def _site_dimension(key: str = "data_accuracy") -> int:
+    row = await Dimension.select(Dimension.id).where(
+        (Dimension.key == key) & (Dimension.instrument.direction == Direction.sponsor_rates_site)
+    ).first()  # fmt: skip
+    return int(row["id"])
+
+
+async def test_the_agenda_comes_from_both_views_of_the_published_run(world_db: Engine) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    await _publish(2)
+    sponsor, site = await _relationship_with_flags()
+    pack = await meeting_pack(sponsor, site, NOW.date())
+    run = int((await scored_cycles(("published",)))[0]["run"])
+    both = ((EscalationFlag.target == site) & (EscalationFlag.rater_organisation == sponsor)) | (
+        (EscalationFlag.target == sponsor) & (EscalationFlag.rater_organisation == site)
+    )
+    flags = await EscalationFlag.count().where(
+        (EscalationFlag.run == run) & (EscalationFlag.shown == True) & both  # noqa: E712
+    )
+    hidden = await EscalationFlag.count().where(
+        (EscalationFlag.run == run) & (EscalationFlag.shown == False) & both  # noqa: E712
+    )
+    fix = await DimensionScore.count().where(
+        (DimensionScore.run == run) & (DimensionScore.quadrant == "fix first")
+        & (DimensionScore.shown == True) & (DimensionScore.importance_shown == True)  # noqa: E712
+        & (((DimensionScore.target == site) & (DimensionScore.rater_organisation == sponsor))
+           | ((DimensionScore.target == sponsor) & (DimensionScore.rater_organisation == site)))
+    )  # fmt: skip
+    gaps = await PerceptionGap.count().where(
+        (PerceptionGap.run == run) & (PerceptionGap.site == site)
+        & (PerceptionGap.partner == sponsor) & (PerceptionGap.shown == True)  # noqa: E712
+    )  # fmt: skip
+    kinds = [p.kind for p in pack.agenda]
+    assert kinds.count("flag") == flags > 0
+    assert kinds.count("fix first") == fix
+    assert kinds.count("gap") == min(gaps, 3)
+    assert pack.cycle == (await scored_cycles(("published",)))[0]["key"]
+    assert hidden == 0 or len(pack.agenda) < flags + hidden + fix + gaps, "hidden flags stay out"
+
+
+async def test_open_items_carry_over_and_closed_ones_show_whether_their_dimension_moved(
+    world_db: Engine,
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    keys = await _publish(1)
+    sponsor, site = await _relationship_with_flags()
+    dimension = await _site_dimension()
+    given = ActionInput("Double-check source data", "Study coordinator", "site", str(dimension),
+                        "2026-01-31")  # fmt: skip
+    fixed = await add_action(sponsor, site, given, None, "coordinator@example.org", NOW)
+    kept = await add_action(sponsor, site, ActionInput("Monthly call", "CRA", "sponsor"), None,
+                            "cra@example.org", NOW)  # fmt: skip
+    await set_status(sponsor, site, fixed, "done", None, "coordinator@example.org", NOW)
+    first = {a.id: a for a in (await meeting_pack(sponsor, site, NOW.date())).actions}
+    assert first[fixed].effect is not None and "next cycle" in first[fixed].effect.verdict
+    assert not first[kept].carried and first[fixed].overdue is False
+    assert first[fixed].due_on == dt.date(2026, 1, 31)
+
+    await publish_cycle(keys[1], None, "test", NOW)
+    later = await meeting_pack(sponsor, site, dt.date(2026, 2, 1))
+    by_id = {a.id: a for a in later.actions}
+    assert by_id[kept].carried and by_id[kept].opened_in == keys[0]
+    assert [a.id for a in later.actions] == [kept, fixed], "open items first"
+    effect = by_id[fixed].effect
+    assert effect is not None
+    runs = {str(c["key"]): int(c["run"]) for c in await scored_cycles(("published",))}
+    stored = pd.DataFrame(await DimensionScore.select(
+        DimensionScore.run, DimensionScore.n_raters, DimensionScore.mean, DimensionScore.low,
+        DimensionScore.high, DimensionScore.shown,
+    ).where(
+        DimensionScore.run.is_in([runs[keys[0]], runs[keys[1]]]) & (DimensionScore.target == site)
+        & (DimensionScore.rater_organisation == sponsor) & (DimensionScore.dimension == dimension)
+    )).assign(key=0)  # fmt: skip
+    if stored["shown"].all() and len(stored) == 2:
+        now, before = (stored[stored["run"] == runs[k]] for k in (keys[1], keys[0]))
+        expected = mean_changes(now, before, ["key"]).iloc[0]
+        assert effect.change == pytest.approx(expected["change"])
+        assert effect.significant == bool(expected["significant"])
+        assert effect.verdict in {"improved significantly", "declined significantly",
+                                  "no significant change", "too few raters to tell a change from noise"}  # fmt: skip
+    else:
+        assert effect.change is None and "too few responses" in effect.verdict
+    actions = [a["action"] for a in await AuditEntry.select(AuditEntry.action)]
+    assert actions.count("action.add") == 2 and actions.count("action.status") == 1
+
+
+WRONG = [
+    (ActionInput(" ", "CRA", "sponsor"), "say what is to be done"),
+    (ActionInput("Call", "", "sponsor"), "name who will do it"),
+    (ActionInput("Call", "CRA", "both"), "sponsor or site"),
+    (ActionInput("Call", "CRA", "site", "999999"), "listed dimensions"),
+    (ActionInput("Call", "CRA", "site", "", "31/01/2026"), "YYYY-MM-DD"),
+    (ActionInput("x" * 201, "CRA", "site"), "under 200"),
+]
+
+
+async def test_a_wrong_action_item_is_refused_and_nothing_is_written(world_db: Engine) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    await _publish(1)
+    rel = await Relationship.select(Relationship.sponsor, Relationship.site).first()
+    for given, message in WRONG:
+        with pytest.raises(ActionItemError, match=message):
+            await add_action(rel["sponsor"], rel["site"], given, None, "x@example.org", NOW)
+    assert await ActionItem.count() == 0
+    assert not await AuditEntry.exists().where(AuditEntry.action == "action.add")
