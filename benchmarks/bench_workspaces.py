@@ -57,6 +57,7 @@ from surveys.organisations import Organisation, Person, Relationship, Therapeuti
 from surveys.score_runs import DimensionScore, EscalationFlag, ScoreRun, TargetIndex
 from surveys.settings import parse_database_url
 from surveys.tiers import Tier, TierAssignment
+from surveys.trends import MOST_COMPARED
 from surveys.world import cycle_window, quarter_keys
 
 GOAL_MS = 300
@@ -132,52 +133,67 @@ def simulate(
 
 
 class Builder:
-    """Writes the benchmark's organisations, cycles, runs and results into one database."""
+    """Writes the benchmark's organisations, cycles, runs and results into a fresh database.
+
+    Ids are given, from 1 (the database is new), so rows can name each other without
+    reading anything back.
+    """
 
     def __init__(self, sites: int, compared: int, cycles: int, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
         self.sites, self.compared, self.cycles = sites, compared, cycles
         self.keys = quarter_keys(LAST_CYCLE, cycles)
         self.now = dt.datetime.now(dt.UTC)
+        self.epoch = self.now - dt.timedelta(days=3 * 365)
         self.flags = 0
+        self.portfolio_id, self.trends_id = NETWORKS + 1, NETWORKS + 2
+        self.peers = list(range(NETWORKS + 3, NETWORKS + 3 + PEER_SPONSORS + PEER_CROS))
+        first_site = self.peers[-1] + 1
+        self.site_ids = list(range(first_site, first_site + sites + compared))
+        self.portfolio_sites = self.site_ids[:sites]
+        self.trends_sites = self.site_ids[sites:]
+        self.instruments: dict[str, int] = {}
+        self.dimensions: dict[str, list[dict[str, Any]]] = {}
+        self.staff: dict[int, list[int]] = {}
+        """Sponsor → its raters' person ids."""
+        self.site_staff: dict[int, list[int]] = {}
+        self.managers: dict[int, tuple[int, str]] = {}
+        """Sponsor → its relationship manager's person id and e-mail."""
+        self.relationship: dict[tuple[int, int], int] = {}
+        """(sponsor, site) → relationship id."""
 
     async def build(self) -> None:
         """Everything in one transaction, then the id sequences moved past the ids given."""
         await load_instruments(bundled_instrument_paths(), actor="bench")
         rows = await Instrument.select(Instrument.id, Instrument.direction)
-        instruments = {r["direction"]: r["id"] for r in rows}
-        self.dimensions = {
-            direction: await Dimension.select(
+        self.instruments = {r["direction"]: r["id"] for r in rows}
+        for direction, instrument in self.instruments.items():
+            self.dimensions[direction] = await Dimension.select(
                 Dimension.id, Dimension.key, Dimension.layer, Dimension.floor
-            ).where(Dimension.instrument == instrument)
-            for direction, instrument in instruments.items()
-        }  # fmt: skip
-        self.instruments = instruments
+            ).where(Dimension.instrument == instrument)  # fmt: skip
         async with writing_transaction(Organisation._meta.db):
             await self.organisations()
+            await self.people()
+            await self.relationships()
             await self.cycles_and_runs()
             await self.results()
         for table in (Organisation, Person, Relationship, Cycle, ScoreRun):
             await reset_id_sequence(table)
 
     async def organisations(self) -> None:
-        """Networks, the two sponsors and their peers, sites, their staff and relationships."""
-        rng, epoch = self.rng, self.now - dt.timedelta(days=3 * 365)
-        rows: list[tuple[Any, ...]] = []
-        for n in range(NETWORKS):
-            rows.append((n + 1, f"network-{n + 1:02d}", f"{CITIES[n % len(CITIES)]} research "
-                         f"network {n + 1}", "network", None, None, None))  # fmt: skip
-        self.portfolio_id, self.trends_id = NETWORKS + 1, NETWORKS + 2
+        """Networks, the two sponsors, their peers, and sites with countries and areas."""
+        rng = self.rng
+        rows: list[tuple[Any, ...]] = [
+            (n + 1, f"network-{n + 1:02d}", f"{CITIES[n % len(CITIES)]} research network {n + 1}",
+             "network", None, None, None)
+            for n in range(NETWORKS)
+        ]  # fmt: skip
         rows.append((self.portfolio_id, PORTFOLIO, "Portfolio Pharma", "sponsor", "CH", None, None))
         rows.append((self.trends_id, TRENDS, "Trends Bio", "sponsor", "DK", None, None))
-        self.peers = list(range(NETWORKS + 3, NETWORKS + 3 + PEER_SPONSORS + PEER_CROS))
         for n, peer in enumerate(self.peers):
-            cro = n >= PEER_SPONSORS
-            rows.append((peer, f"peer-{'cro' if cro else 'sponsor'}-{n + 1}",
-                         f"Peer {'CRO' if cro else 'Sponsor'} {n + 1}", "cro" if cro else "sponsor",
-                         "US", None, self.peers[0] if cro else None))  # fmt: skip
-        first_site = self.peers[-1] + 1
-        self.site_ids = list(range(first_site, first_site + self.sites + self.compared))
+            kind = "cro" if n >= PEER_SPONSORS else "sponsor"
+            rows.append((peer, f"peer-{kind}-{n + 1}", f"Peer {kind} {n + 1}", kind, "US", None,
+                         self.peers[0] if kind == "cro" else None))  # fmt: skip
         for n, site in enumerate(self.site_ids):
             own = n >= self.sites  # the trends sponsor's sites, mostly in five networks
             in_network = rng.random() < (0.7 if own else 0.6)
@@ -185,55 +201,46 @@ class Builder:
             name = f"{CITIES[n % len(CITIES)]} {KINDS[n % len(KINDS)]} {n + 1:05d}"
             country = COUNTRIES[int(rng.integers(0, len(COUNTRIES)))]
             rows.append((site, f"site-{n + 1:05d}", name, "site", country, network, None))
+        columns = ["id", "slug", "name", "kind", "country", "network", "acts_for"]
         await bulk_insert(
-            Organisation,
-            [
-                "id",
-                "slug",
-                "name",
-                "kind",
-                "country",
-                "network",
-                "acts_for",
-                "active",
-                "created_at",
-            ],
-            [(*row, True, epoch) for row in rows],
-        )
+            Organisation, [*columns, "active", "created_at"],
+            [(*row, True, self.epoch) for row in rows],
+        )  # fmt: skip
         await bulk_insert(
             TherapeuticArea,
             ["organisation", "area"],
             [(site, area) for site in self.site_ids
              for area in rng.choice(AREAS, int(rng.integers(1, 4)), replace=False).tolist()],
         )  # fmt: skip
-        people: list[tuple[Any, ...]] = []
-        self.staff: dict[int, list[int]] = {}
-        for sponsor, slug in ((self.portfolio_id, PORTFOLIO), (self.trends_id, TRENDS)):
-            ids = list(range(len(people) + 1, len(people) + 1 + SPONSOR_STAFF))
+
+    async def people(self) -> None:
+        """Each sponsor's raters and relationship manager, each site's PI and coordinator."""
+        rows: list[tuple[Any, ...]] = []
+        sponsors = ((self.portfolio_id, PORTFOLIO), (self.trends_id, TRENDS))
+        for sponsor, slug in sponsors:
+            ids = list(range(len(rows) + 1, len(rows) + 1 + SPONSOR_STAFF))
             self.staff[sponsor] = ids
-            people += [(i, sponsor, f"{slug} rater {n}", f"rater{n}@{slug}.example",
-                        "cra" if n % 2 else "study_manager")
-                       for n, i in enumerate(ids)]  # fmt: skip
-        self.site_staff = {}
+            rows += [(i, sponsor, f"{slug} rater {n}", f"rater{n}@{slug}.example",
+                      "cra" if n % 2 else "study_manager")
+                     for n, i in enumerate(ids)]  # fmt: skip
         for n, site in enumerate(self.site_ids):
-            ids = list(range(len(people) + 1, len(people) + 1 + SITE_STAFF))
+            ids = list(range(len(rows) + 1, len(rows) + 1 + SITE_STAFF))
             self.site_staff[site] = ids
-            people += [(ids[0], site, f"PI {n + 1}", f"pi{n + 1}@site.example", "pi"),
-                       (ids[1], site, f"Coordinator {n + 1}", f"sc{n + 1}@site.example",
-                        "coordinator")]  # fmt: skip
-        self.managers = {}
-        for sponsor, slug in ((self.portfolio_id, PORTFOLIO), (self.trends_id, TRENDS)):
-            self.managers[sponsor] = (len(people) + 1, f"manager@{slug}.example")
-            people.append((len(people) + 1, sponsor, f"{slug} relationship manager",
-                           f"manager@{slug}.example", "relationship_manager"))  # fmt: skip
+            rows += [(ids[0], site, f"PI {n + 1}", f"pi{n + 1}@site.example", "pi"),
+                     (ids[1], site, f"Coordinator {n + 1}", f"sc{n + 1}@site.example",
+                      "coordinator")]  # fmt: skip
+        for sponsor, slug in sponsors:
+            self.managers[sponsor] = (len(rows) + 1, f"manager@{slug}.example")
+            rows.append((len(rows) + 1, sponsor, f"{slug} relationship manager",
+                         f"manager@{slug}.example", "relationship_manager"))  # fmt: skip
         await bulk_insert(
             Person,
             ["id", "organisation", "name", "email", "role", "language", "active", "created_at"],
-            [(*row, "en", True, epoch) for row in people],
+            [(*row, "en", True, self.epoch) for row in rows],
         )
-        self.portfolio_sites = self.site_ids[: self.sites]
-        self.trends_sites = self.site_ids[self.sites :]
-        self.relationship: dict[tuple[int, int], int] = {}
+
+    async def relationships(self) -> None:
+        """Each sponsor with each of its sites, directly (no CRO)."""
         for sponsor, sites in ((self.portfolio_id, self.portfolio_sites),
                                (self.trends_id, self.trends_sites)):  # fmt: skip
             for site in sites:
@@ -241,7 +248,7 @@ class Builder:
         await bulk_insert(
             Relationship,
             ["id", "sponsor", "site", "cro", "active", "started_on"],
-            [(i, sponsor, site, None, True, epoch)
+            [(i, sponsor, site, None, True, self.epoch)
              for (sponsor, site), i in self.relationship.items()],
         )  # fmt: skip
 
@@ -393,8 +400,8 @@ class Builder:
             [(cycle, cycle, sponsor, cells.targets[i], t, bool(n[i] < 3),
               f"{Tier(t).label}: RI {index[i]:.0f} [{low[i]:.0f}–{high[i]:.0f}]; lower bound "
               f"{low[i]:.0f}; quality {quality[i]:.0f}",
-              *((max(1, t - 1), "New recruitment lead; agreed at the review meeting", manager,
-                 closes) if overridden[i] else (None, None, None, None)), closes)
+              *((t + 1 if t == 1 else t - 1, "New recruitment lead; agreed at the review meeting",
+                 manager, closes) if overridden[i] else (None, None, None, None)), closes)
              for i, t in enumerate(tier.tolist())],
         )  # fmt: skip
 
@@ -430,7 +437,18 @@ class Builder:
             )  # fmt: skip
 
 
-async def build(url: str, sites: int, compared: int, cycles: int, seed: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Built:
+    """What the pages are opened with, and how much the database holds."""
+
+    managers: dict[str, str]
+    """Sponsor slug → its relationship manager's e-mail."""
+    compared: list[str]
+    """Slugs of the sites the trends page compares."""
+    rows: dict[str, int]
+
+
+async def build(url: str, sites: int, compared: int, cycles: int, seed: int) -> Built:
     """Migrate a fresh database, write the benchmark's rows, and give each manager an account."""
     engine = engine_for(parse_database_url(url))
     use_engine(engine)
@@ -444,15 +462,14 @@ async def build(url: str, sites: int, compared: int, cycles: int, seed: int) -> 
     if engine.engine_type == "postgres":
         # as autovacuum would have by the time anyone opens a page; SQLite never analyses
         await engine.run_ddl("ANALYZE")
-    return {
-        "managers": {slug: builder.managers[org][1] for slug, org in
-                     ((PORTFOLIO, builder.portfolio_id), (TRENDS, builder.trends_id))},
-        "trends_sites": [f"site-{n + 1:05d}" for n in range(sites, sites + compared)],
-        "target_index_rows": await TargetIndex.count(),
-        "dimension_score_rows": await DimensionScore.count(),
-        "escalation_flags": builder.flags,
-        "invitations": await Invitation.count(),
-    }  # fmt: skip
+    return Built(
+        {PORTFOLIO: builder.managers[builder.portfolio_id][1],
+         TRENDS: builder.managers[builder.trends_id][1]},
+        [f"site-{n + 1:05d}" for n in range(sites, sites + compared)],
+        {"target_index_rows": await TargetIndex.count(),
+         "dimension_score_rows": await DimensionScore.count(),
+         "escalation_flags": builder.flags, "invitations": await Invitation.count()},
+    )  # fmt: skip
 
 
 async def sign_in(session: aiohttp.ClientSession, email: str) -> None:
@@ -535,41 +552,35 @@ def trends_check(compared: int) -> Callable[[str], str | None]:
     return check
 
 
-async def measure(base: str, built: dict[str, Any], sites: int, compared: int, warmup: int,
-                  requests: int) -> dict[str, object]:  # fmt: skip
-    """Each page timed by its own relationship manager's session."""
+async def measure(base: str, built: Built, options: dict[str, int]) -> dict[str, object]:
+    """Each page timed in its own relationship manager's session."""
     figures: dict[str, object] = {}
-    query = "&".join(f"org={slug}" for slug in built["trends_sites"])
+    query = "&".join(f"org={slug}" for slug in built.compared)
     pages = (
-        ("portfolio", PORTFOLIO, f"/w/sponsors/{PORTFOLIO}", portfolio_check(sites)),
-        ("trends", TRENDS, f"/w/trends/{TRENDS}?{query}", trends_check(compared)),
+        ("portfolio", PORTFOLIO, f"/w/sponsors/{PORTFOLIO}", portfolio_check(options["sites"])),
+        ("trends", TRENDS, f"/w/trends/{TRENDS}?{query}", trends_check(options["compared"])),
     )
     for name, sponsor, path, check in pages:
         async with aiohttp.ClientSession(
-            base, cookie_jar=aiohttp.CookieJar(unsafe=True),
+            base, cookie_jar=aiohttp.CookieJar(unsafe=True),  # unsafe: cookies from an IP address
             timeout=aiohttp.ClientTimeout(total=120),
         ) as session:  # fmt: skip
-            await sign_in(session, built["managers"][sponsor])
-            found = await timed(session, path, check, warmup, requests)
+            await sign_in(session, built.managers[sponsor])
+            found = await timed(session, path, check, options["warmup"], options["requests"])
         figures.update({f"{name}_{key}": value for key, value in found.items()})
     return figures
 
 
 def run_one(label: str, url: str, folder: Path, options: dict[str, int]) -> dict[str, object]:
-    sites, compared = options["sites"], options["compared"]
     start = time.perf_counter()
-    built = asyncio.run(build(url, sites, compared, options["cycles"], options["seed"]))
-    figures: dict[str, object] = {"build_s": round(time.perf_counter() - start, 1)}
-    figures.update({k: v for k, v in built.items() if k not in ("managers", "trends_sites")})
+    built = asyncio.run(
+        build(url, options["sites"], options["compared"], options["cycles"], options["seed"])
+    )
+    figures: dict[str, object] = {"build_s": round(time.perf_counter() - start, 1), **built.rows}
     port = free_port()
     process = serve(url, port, folder, workers=1)
     try:
-        figures.update(
-            asyncio.run(
-                measure(f"http://127.0.0.1:{port}", built, sites, compared, options["warmup"],
-                        options["requests"])
-            )
-        )  # fmt: skip
+        figures.update(asyncio.run(measure(f"http://127.0.0.1:{port}", built, options)))
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -595,7 +606,10 @@ async def on_server(server: str, statement: str) -> None:
 )
 @click.option("--sites", default=5000, show_default=True, help="Sites in the portfolio.")
 @click.option(
-    "--compared", default=50, show_default=True, help="Sites on the trends page, all ticked."
+    "--compared",
+    default=MOST_COMPARED,
+    show_default=True,
+    help=f"Sites on the trends page, all ticked (at most {MOST_COMPARED}).",
 )
 @click.option("--cycles", default=8, show_default=True, help="Scored cycles the trends page shows.")
 @click.option("--requests", default=50, show_default=True, help="Timed requests per page.")
@@ -612,8 +626,10 @@ def main(
     postgres: str,
 ) -> None:  # fmt: skip
     """Time the 5,000-site portfolio and the 50-site trends page, signed in, over HTTP."""
-    if cycles < 2 or compared > 50 or requests < 1:
-        raise click.UsageError("need 2 or more cycles, at most 50 compared, 1 or more requests")
+    if cycles < 2 or not 1 <= compared <= MOST_COMPARED or requests < 1:
+        raise click.UsageError(
+            f"need 2 or more cycles, 1 to {MOST_COMPARED} compared, 1 or more requests"
+        )
     options = {"sites": sites, "compared": compared, "cycles": cycles, "requests": requests,
                "warmup": warmup, "seed": seed}  # fmt: skip
     figures: dict[str, object] = {"machine": machine(), **options, "goal_p95_ms": GOAL_MS}

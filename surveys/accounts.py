@@ -106,6 +106,20 @@ class SignInLink(Table):
     sign_in_link_purpose_is_known = Check("purpose IN ('reset', 'sign_in')")
 
 
+class ApiToken(Table):
+    """A personal token for BI tools: it reads what its owner may read, decided afresh at
+    every request from the owner's grants, and it can be revoked. Only its hash is kept."""
+
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=80)
+    prefix = Varchar(length=12)
+    """The token's first characters, so its owner can tell tokens apart."""
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
 @dataclass(frozen=True)
 class SignedIn:
     """Who a session belongs to."""
@@ -297,3 +311,63 @@ async def create_account(
                 AccessGrant(account=account_id, role=role.value, organisation=organisation)
             )
     return account_id
+
+
+TOKEN_PREFIX = "rpt_"  # noqa: S105  (a marker, not a secret)
+"""Every personal API token starts so, which lets secret scanners recognise a leaked one."""
+TOKEN_USE_NOTED = dt.timedelta(minutes=5)
+"""How stale a token's "last used" may grow before a request writes it again."""
+
+
+async def new_api_token(account_id: int, name: str, now: dt.datetime) -> str:
+    """Create a personal API token; return it, the one time it is ever shown."""
+    name = name.strip()
+    if not name:
+        raise AccountError("give the token a name, such as the tool that will use it")
+    if len(name) > 80:
+        raise AccountError("keep the token's name under 80 characters")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    await ApiToken.insert(
+        ApiToken(token_hash=token_hash(token), account=account_id, name=name,
+                 prefix=token[: len(TOKEN_PREFIX) + 4], created_at=now)
+    )  # fmt: skip
+    return token
+
+
+async def token_account(token: str, now: dt.datetime) -> SignedIn | None:
+    """Who a bearer token acts for: None if it is unknown, revoked, or its owner is inactive."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = await ApiToken.select(
+        ApiToken.id.as_alias("token_id"), ApiToken.last_used_at,
+        ApiToken.account.id.as_alias("id"), ApiToken.account.person.id.as_alias("person_id"),
+        ApiToken.account.person.name.as_alias("name"),
+        ApiToken.account.person.email.as_alias("email"),
+    ).where(
+        (ApiToken.token_hash == token_hash(token)) & ApiToken.revoked_at.is_null()
+        & (ApiToken.account.active == True) & (ApiToken.account.person.active == True)  # noqa: E712
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    if row["last_used_at"] is None or now - row["last_used_at"] > TOKEN_USE_NOTED:
+        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["token_id"])
+    return _signed_in(dict(row))
+
+
+async def api_tokens(account_id: int) -> list[dict[str, object]]:
+    """An account's tokens, newest first: name, prefix, when made, last used and revoked."""
+    return list(
+        await ApiToken.select(
+            ApiToken.id, ApiToken.name, ApiToken.prefix, ApiToken.created_at,
+            ApiToken.last_used_at, ApiToken.revoked_at,
+        ).where(ApiToken.account == account_id).order_by(ApiToken.id, ascending=False)
+    )  # fmt: skip
+
+
+async def revoke_api_token(account_id: int, token_id: int, now: dt.datetime) -> bool:
+    """Revoke one of an account's own tokens; False if it has no such live token."""
+    live = (ApiToken.id == token_id) & (ApiToken.account == account_id)
+    if not await ApiToken.exists().where(live & ApiToken.revoked_at.is_null()):
+        return False
+    await ApiToken.update({ApiToken.revoked_at: now}).where(live)
+    return True

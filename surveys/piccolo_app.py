@@ -4,7 +4,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from surveys.accounts import AccessGrant, Account, SignInLink, WebSession
+from surveys.accounts import AccessGrant, Account, ApiToken, SignInLink, WebSession
 from surveys.audit import AuditEntry
 from surveys.cycles import Cycle
 from surveys.instruments import Dimension, Instrument, Item
@@ -62,6 +62,7 @@ APP_CONFIG = AppConfig(
         AccessGrant,
         WebSession,
         SignInLink,
+        ApiToken,
         ActionItem,
         SimulatedWorld,
         TrueScore,

@@ -38,6 +38,8 @@ from surveys.web.meetings import MeetingsController
 from surveys.web.opened_marks import OpenedMarks
 from surveys.web.pages import PagesController, error_page
 from surveys.web.survey import SurveyController
+from surveys.web.tokens import TokensController
+from surveys.web.workspace_api import WorkspaceAPI
 from surveys.web.workspaces import WorkspacesController
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SignInController,
             WorkspacesController,
             MeetingsController,
+            TokensController,
+            WorkspaceAPI,
             PagesController,
             CyclesAPI,
             SurveyController,

@@ -31,6 +31,7 @@ from surveys.accounts import (
     session_account,
     set_password,
     start_session,
+    token_account,
     use_link,
 )
 from surveys.cycle_admin import Mailer
@@ -65,6 +66,19 @@ async def required_viewer(request: Any_Request) -> Viewer:
     if viewer is None:
         raise SignInRequired("please sign in")
     return viewer
+
+
+async def api_viewer(request: Any_Request) -> Viewer:
+    """Who an API request acts for: a personal token (`Authorization: Bearer rpt_…`), else
+    the browser's session (so a signed-in page can link to its CSV); SignInRequired (401)
+    otherwise. Either way the reach is worked out afresh from the owner's grants."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        who = await token_account(header[7:].strip(), dt.datetime.now(dt.UTC))
+        if who is None:
+            raise SignInRequired("this token is unknown or revoked")
+        return Viewer(who, await reach_of(who.account_id))
+    return await required_viewer(request)
 
 
 def safe_next(target: str | None) -> str:

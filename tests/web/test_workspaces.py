@@ -224,14 +224,9 @@ async def test_access_matrix(world_db: Engine) -> None:
     templates.add("/w/relationships/{sponsor:str}/{site:str}")
     posts = {"/w/sponsors/{slug:str}/tiers/{site:str}", "/w/cycles/{key:str}/publish",
              "/w/relationships/{sponsor:str}/{site:str}/actions",
-             "/w/relationships/{sponsor:str}/{site:str}/actions/{item:int}"}  # fmt: skip
+             "/w/relationships/{sponsor:str}/{site:str}/actions/{item:int}",
+             "/account/tokens/{token_id:int}/revoke"}  # fmt: skip
     """Changes, checked by test_tier_review_* and test_both_sides_* below."""
-    unlisted = {
-        r for r in routes
-        if r not in templates | posts and r not in PUBLIC and not r.startswith(SIGN_IN)
-        and not r.startswith("/api/") and not r.startswith("/schema")
-    }  # fmt: skip
-    assert unlisted == set(), f"add these routes to the access matrix: {sorted(unlisted)}"
 
     async def steps(client: AsyncTestClient[Any]) -> dict[tuple[str, str], int]:
         seen = {}
@@ -246,9 +241,34 @@ async def test_access_matrix(world_db: Engine) -> None:
                 seen[(who, name)] = (await client.get(path, follow_redirects=False)).status_code
         return seen
 
+    # every API route answers as the page it mirrors: the same reach, JSON or CSV
+    for path, name in list(pages.items()):
+        for prefix, api in (("/w/sponsors/", "/api/portfolios/"), ("/w/trends/", "/api/trends/"),
+                            ("/w/sites/", "/api/sites/")):  # fmt: skip
+            if path.startswith(prefix) and not path.endswith("/tiers"):
+                pages[path.replace(prefix, api)] = name + " (API)"
+                pages[path.replace(prefix, api) + "/csv"] = name + " (CSV)"
+        if path.startswith("/w/relationships/"):
+            api = path.replace("/w/relationships/", "/api/relationships/") + "actions"
+            pages[api], pages[api + "/csv"] = name + " (API)", name + " (CSV)"
+    mirrored = {"/api/portfolios/{slug:str}", "/api/trends/{slug:str}", "/api/sites/{slug:str}",
+                "/api/relationships/{sponsor:str}/{site:str}/actions"}  # fmt: skip
+    templates |= mirrored | {r + "/csv" for r in mirrored} | {"/account/tokens"}
+    pages["/account/tokens/"] = "home"  # one's own tokens: anyone signed in
+    for who in allowed:
+        allowed[who] |= {n + suffix for n in allowed[who] for suffix in (" (API)", " (CSV)")}
+    unlisted = {
+        r for r in routes
+        if r not in templates | posts and r not in PUBLIC and not r.startswith(SIGN_IN)
+        and not r.startswith("/api/cycles") and not r.startswith("/schema")
+    }  # fmt: skip
+    assert unlisted == set(), f"add these routes to the access matrix: {sorted(unlisted)}"
+
     seen = await in_browser(world_db, steps)
     for (who, name), status in seen.items():
-        if who == "anonymous":
+        if who == "anonymous" and name.endswith(("(API)", "(CSV)")):
+            assert status == 401, f"anonymous on {name}: asked to authenticate"
+        elif who == "anonymous":
             assert status == 303, f"anonymous on {name}: sent to sign in"
         elif name in allowed[who]:
             assert status == 200, f"{who} may open {name} (got {status})"

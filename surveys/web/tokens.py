@@ -1,0 +1,55 @@
+"""Personal API tokens: a signed-in person makes, lists and revokes their own."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from surveys.accounts import AccountError, api_tokens, new_api_token, revoke_api_token
+from surveys.policy import Viewer
+from surveys.web.auth import required_viewer
+
+Any_Request = Request[Any, Any, Any]
+
+
+class TokensController(Controller):
+    """A person's own API tokens, for BI tools; each reads what its owner may read."""
+
+    path = "/account/tokens"
+
+    @get("/", name="tokens")
+    async def tokens(self, request: Any_Request) -> Template:
+        viewer = await required_viewer(request)
+        return await _page(viewer)
+
+    @post("/", name="token-new")
+    async def new(self, data: URLEncodedBody[dict[str, str]], request: Any_Request) -> Template:
+        """Make a token and show it, once; it is never shown again."""
+        viewer = await required_viewer(request)
+        try:
+            token = await new_api_token(
+                viewer.who.account_id, data.get("name", ""), dt.datetime.now(dt.UTC)
+            )
+        except AccountError as error:
+            return await _page(viewer, error=str(error), name=data.get("name", ""))
+        return await _page(viewer, token=token)
+
+    @post("/{token_id:int}/revoke", name="token-revoke")
+    async def revoke(self, token_id: FromPath[int], request: Any_Request) -> Redirect:
+        viewer = await required_viewer(request)
+        if not await revoke_api_token(viewer.who.account_id, token_id, dt.datetime.now(dt.UTC)):
+            raise NotFoundException("no such token")
+        return Redirect("/account/tokens/", status_code=303)
+
+
+async def _page(
+    viewer: Viewer, token: str | None = None, error: str | None = None, name: str = ""
+) -> Template:
+    page = {"viewer": viewer, "tokens": await api_tokens(viewer.who.account_id),
+            "token": token, "error": error, "name": name}  # fmt: skip
+    return Template("pages/tokens.html", context={"page": page}, status_code=400 if error else 200)

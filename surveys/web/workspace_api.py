@@ -1,0 +1,325 @@
+"""The workspaces as JSON for BI tools, and every table as CSV.
+
+Each route asks the same policy as its page (surveys.policy) and reads through the same
+domain function, so the API shows exactly what the page shows: hidden cells are null,
+never estimated. A personal API token or the browser's session authenticates
+(surveys.web.auth.api_viewer); lists are paginated; each `/csv` twin returns the whole
+table as a download.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, Parameter
+
+from surveys.meetings import ActionItemError, meeting_pack
+from surveys.organisations import OrgKind
+from surveys.portfolio import portfolio
+from surveys.site_view import site_page
+from surveys.trends import scope_of, scope_trends
+from surveys.web.auth import api_viewer
+from surveys.web.workspaces import organisation_id
+
+Any_Request = Request[Any, Any, Any]
+PageNumber = Annotated[int, Parameter(ge=1, le=100_000, description="Page, from 1.")]
+PerPage = Annotated[int, Parameter(ge=1, le=1000, description="Items per page (at most 1,000).")]
+Cycle = Annotated[
+    str | None, Parameter(description="A scored cycle's key; the latest if left out.")
+]
+
+
+class PortfolioSite(msgspec.Struct):
+    slug: str
+    name: str
+    country: str | None
+    network: str | None
+    areas: list[str]
+    tier: int | None
+    previous_tier: int | None
+    tier_reviewed: bool
+    provisional: bool
+    reliability_index: float | None
+    """Null when the cell has too few responses to be shown."""
+    ri_low: float | None
+    ri_high: float | None
+    raters: int
+    previous_index: float | None
+    trend: str
+    response_rate: float | None
+
+
+class PortfolioPage(msgspec.Struct):
+    sponsor: str
+    cycle: str | None
+    previous_cycle: str | None
+    total: int
+    page: int
+    per_page: int
+    sites: list[PortfolioSite]
+
+
+class Mover(msgspec.Struct):
+    slug: str
+    name: str
+    before: float
+    now: float
+    change: float
+    change_low: float
+    change_high: float
+    significant: bool
+
+
+class RollUpPoint(msgspec.Struct):
+    group: str
+    cycle: str
+    sites: int
+    mean_index: float | None
+    low: float | None
+    high: float | None
+
+
+class FlagRow(msgspec.Struct):
+    slug: str
+    name: str
+    significant_drops: list[str]
+    response_collapses: list[str]
+    dimensions_under_floor: list[str]
+
+
+class TrendsOut(msgspec.Struct):
+    scope: str
+    lens: str
+    cycles: list[str]
+    rollups: list[RollUpPoint]
+    improved: list[Mover]
+    declined: list[Mover]
+    flags: list[FlagRow]
+
+
+class RatingRow(msgspec.Struct):
+    direction: str
+    """rated_by: a sponsor's view of the site; rates: the site's view of a partner."""
+    partner: str
+    reliability_index: float | None
+    ri_low: float | None
+    ri_high: float | None
+    raters: int
+    tier: int | None
+
+
+class SiteOut(msgspec.Struct):
+    site: str
+    cycle: str | None
+    ratings: list[RatingRow]
+
+
+class ActionRow(msgspec.Struct):
+    id: int
+    title: str
+    owner: str
+    side: str
+    dimension: str | None
+    due_on: dt.date | None
+    status: str
+    opened_in: str
+    carried_over: bool
+    overdue: bool
+    effect: str | None
+
+
+class ActionsPage(msgspec.Struct):
+    sponsor: str
+    site: str
+    cycle: str | None
+    total: int
+    page: int
+    per_page: int
+    actions: list[ActionRow]
+
+
+class WorkspaceAPI(Controller):
+    """Read-only JSON and CSV of the workspaces, for BI tools."""
+
+    path = "/api"
+    tags = ("workspaces",)
+
+    @get("/portfolios/{slug:str}", name="api-portfolio")
+    async def portfolio(
+        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None,
+        page: PageNumber = 1, per_page: PerPage = 100,
+    ) -> PortfolioPage:  # fmt: skip
+        """A sponsor's portfolio of sites in a cycle, sorted by name."""
+        found, rows = await _portfolio(request, slug, cycle)
+        return PortfolioPage(
+            found.sponsor, found.cycle, found.previous_cycle, len(rows), page, per_page,
+            _slice(rows, page, per_page),
+        )  # fmt: skip
+
+    @get("/portfolios/{slug:str}/csv", name="api-portfolio-csv", media_type="text/csv")
+    async def portfolio_csv(
+        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None
+    ) -> Response[str]:
+        """The whole portfolio table as CSV."""
+        found, rows = await _portfolio(request, slug, cycle)
+        return _csv(f"portfolio-{slug}-{found.cycle or 'none'}", rows)
+
+    @get("/trends/{slug:str}", name="api-trends")
+    async def trends(
+        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None
+    ) -> TrendsOut:
+        """Roll-ups, movers and escalation flags across a managed organisation's sites."""
+        return await _trends(request, slug, cycle)
+
+    @get("/trends/{slug:str}/csv", name="api-trends-csv", media_type="text/csv")
+    async def trends_csv(
+        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None
+    ) -> Response[str]:
+        """The movers (improved and declined) as CSV."""
+        found = await _trends(request, slug, cycle)
+        return _csv(f"movers-{slug}", [*found.improved, *found.declined])
+
+    @get("/sites/{slug:str}", name="api-site")
+    async def site(self, slug: FromPath[str], request: Any_Request) -> SiteOut:
+        """A site's published ratings: each sponsor's view of it and its view of each partner."""
+        return await _site(request, slug)
+
+    @get("/sites/{slug:str}/csv", name="api-site-csv", media_type="text/csv")
+    async def site_csv(self, slug: FromPath[str], request: Any_Request) -> Response[str]:
+        """The site's ratings, both directions, as CSV."""
+        found = await _site(request, slug)
+        return _csv(f"ratings-{slug}-{found.cycle or 'none'}", found.ratings)
+
+    @get("/relationships/{sponsor:str}/{site:str}/actions", name="api-actions")
+    async def actions(
+        self, sponsor: FromPath[str], site: FromPath[str], request: Any_Request,
+        page: PageNumber = 1, per_page: PerPage = 100,
+    ) -> ActionsPage:  # fmt: skip
+        """A relationship's action items, open ones first."""
+        head, rows = await _actions(request, sponsor, site)
+        return ActionsPage(*head, len(rows), page, per_page, _slice(rows, page, per_page))
+
+    @get("/relationships/{sponsor:str}/{site:str}/actions/csv", name="api-actions-csv",
+         media_type="text/csv")  # fmt: skip
+    async def actions_csv(
+        self, sponsor: FromPath[str], site: FromPath[str], request: Any_Request
+    ) -> Response[str]:
+        """A relationship's action items as CSV."""
+        _, rows = await _actions(request, sponsor, site)
+        return _csv(f"actions-{sponsor}-{site}", rows)
+
+
+async def _portfolio(
+    request: Any_Request, slug: str, cycle: str | None
+) -> tuple[Any, list[PortfolioSite]]:
+    viewer = await api_viewer(request)
+    sponsor = await organisation_id(slug, OrgKind.sponsor)
+    try:
+        sites = viewer.reach.portfolio_sites(sponsor)
+    except PermissionError:
+        raise NotFoundException("no such portfolio") from None
+    found = await portfolio(sponsor, sites, cycle)
+    rows = [
+        PortfolioSite(
+            r.slug, r.name, r.country, r.network, list(r.areas),
+            int(r.tier) if r.tier else None, int(r.previous_tier) if r.previous_tier else None,
+            r.overridden, r.provisional, r.index, r.low, r.high, r.raters, r.previous_index,
+            r.trend.value, r.response_rate,
+        )
+        for r in sorted(found.rows, key=lambda r: (r.name.lower(), r.slug))
+    ]  # fmt: skip
+    return found, rows
+
+
+async def _trends(request: Any_Request, slug: str, cycle: str | None) -> TrendsOut:
+    viewer = await api_viewer(request)
+    scope = await scope_of(slug)
+    if scope is None or not viewer.reach.may_see_trends(scope.organisation_id):
+        raise NotFoundException("no such page")
+    found = await scope_trends(scope, cycle)
+
+    def movers(rows: Iterable[Any]) -> list[Mover]:
+        return [Mover(m.member.slug, m.member.name, m.before, m.now, m.change, m.low, m.high,
+                      m.significant) for m in rows]  # fmt: skip
+
+    return TrendsOut(
+        scope.name, scope.lens, list(found.cycles),
+        [RollUpPoint(r.name, p.cycle, p.raters, p.index, p.low, p.high)
+         for r in found.rollups for p in r.points],
+        movers(found.improved), movers(found.declined),
+        [FlagRow(f.member.slug, f.member.name, list(f.drops), list(f.collapses),
+                 list(f.under_floor)) for f in found.flags],
+    )  # fmt: skip
+
+
+async def _site(request: Any_Request, slug: str) -> SiteOut:
+    viewer = await api_viewer(request)
+    site_id = await organisation_id(slug, OrgKind.site)
+    if not viewer.reach.may_see_site(site_id):
+        raise NotFoundException("no such page")
+    found = await site_page(site_id)
+    ratings = [
+        RatingRow(direction, r.partner, r.index, r.low, r.high, r.raters,
+                  int(r.tier) if r.tier else None)
+        for direction, rows in (("rated_by", found.rated_by), ("rates", found.rates))
+        for r in rows
+    ]  # fmt: skip
+    return SiteOut(found.site, found.cycle, ratings)
+
+
+async def _actions(
+    request: Any_Request, sponsor: str, site: str
+) -> tuple[tuple[str, str, str | None], list[ActionRow]]:
+    viewer = await api_viewer(request)
+    ids = await organisation_id(sponsor, OrgKind.sponsor), await organisation_id(site, OrgKind.site)
+    if not viewer.reach.may_see_relationship(*ids):
+        raise NotFoundException("no such page")
+    try:
+        pack = await meeting_pack(*ids, dt.datetime.now(dt.UTC).date())
+    except ActionItemError:
+        raise NotFoundException("no such page") from None
+    rows = [
+        ActionRow(a.id, a.title, a.owner, a.side.value, a.dimension, a.due_on, a.status.value,
+                  a.opened_in, a.carried, a.overdue, a.effect.verdict if a.effect else None)
+        for a in pack.actions
+    ]  # fmt: skip
+    return (pack.sponsor, pack.site, pack.cycle), rows
+
+
+def _slice(rows: Sequence[Any], page: int, per_page: int) -> list[Any]:
+    return list(rows[(page - 1) * per_page : page * per_page])
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting so would run as a formula in a spreadsheet (CSV injection)."""
+
+
+def _csv(name: str, rows: Sequence[msgspec.Struct]) -> Response[str]:
+    """Rows as a CSV download; text that a spreadsheet would run as a formula is quoted."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if rows:
+        fields = rows[0].__struct_fields__
+        writer.writerow(fields)
+        for row in rows:
+            writer.writerow([_cell(getattr(row, f)) for f in fields])
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+    return Response(
+        out.getvalue(), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
+    )  # fmt: skip
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value
