@@ -7,13 +7,7 @@ and screenshots of the form on a phone and a desktop are kept in the test's fold
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,37 +16,12 @@ from piccolo.engine.base import Engine
 
 from surveys.invitations import Invitation, new_token, token_hash
 from surveys.responses import Answer, Response
-from tests.conftest import free_port, url_of
 
 pytestmark = pytest.mark.anyio
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 375, "height": 812}
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
                                               "wcag22aa"]}, "resultTypes": ["violations"]}  # fmt: skip
-
-
-@pytest.fixture
-async def server(world_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
-    """The app served by uvicorn on the test's database; yields its base URL."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url_of(world_db), "RAPPORT_PORT": str(port),
-           "RAPPORT_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "surveys", "serve"], env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            await asyncio.sleep(0.1)
-        else:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "no server")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 async def a_link() -> tuple[str, int]:

@@ -1,0 +1,40 @@
+"""Fixtures of the web tests: the app served for real, for a browser or an HTTP client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from piccolo.engine.base import Engine
+
+from tests.conftest import free_port, url_of
+
+
+@pytest.fixture
+async def server(world_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
+    """The app served by uvicorn on the test's database; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url_of(world_db), "RAPPORT_PORT": str(port),
+           "RAPPORT_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "surveys", "serve"], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError(process.stderr.read().decode() if process.stderr else "no server")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
