@@ -204,6 +204,42 @@ def heat_map(
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Spread:
+    """Peers' quartiles as a bar with a median tick, and one organisation's own mark."""
+
+    width: int
+    height: int
+    low: float
+    median: float
+    high: float
+    """x of the lower quartile, the median and the upper quartile."""
+    yours: float | None
+    """x of the organisation's own value, if shown."""
+    description: str
+
+
+def spread(
+    low: float, median: float, high: float, yours: float | None, width: int = 200, height: int = 24
+) -> Spread:
+    """Lay out a 0–100 strip: the peers' middle half as a bar, the median, your value.
+
+    Examples
+    --------
+    >>> s = spread(40.0, 50.0, 60.0, 75.0)
+    >>> (s.low, s.median, s.high, s.yours)
+    (80.8, 100.0, 119.2, 148.0)
+    """
+
+    def x(value: float) -> float:
+        return round(4.0 + (width - 8.0) * min(max(value, 0.0), 100.0) / 100.0, 1)
+
+    words = f"peers' middle half {low:.0f} to {high:.0f}, median {median:.0f}"
+    words += f"; yours {yours:.0f}" if yours is not None else "; yours not shown"
+    return Spread(width, height, x(low), x(median), x(high),
+                  x(yours) if yours is not None else None, words)  # fmt: skip
+
+
 def _labelled(n: int, room: int = 4) -> list[int]:
     """Which cycles get a label under the axis: all of them if they fit, else every few.
 

@@ -39,9 +39,11 @@ from surveys.web.charts import (
     HeatMap,
     LineChart,
     Sparkline,
+    Spread,
     Values,
     heat_map,
     sparkline,
+    spread,
     trend_chart,
 )
 
@@ -79,6 +81,8 @@ class PortfolioPage:
     sort: str
     descending: bool
     benchmark: tuple[Benchmark, ...] = ()
+    spreads: tuple[Spread | None, ...] = ()
+    """One strip per benchmark measure (None with too few peers)."""
     tiers: tuple[Tier, ...] = tuple(Tier)
 
 
@@ -194,8 +198,13 @@ class WorkspacesController(Controller):
         }
         # how sites see the sponsor is the sponsor's own feedback: not for a CRO's users
         benchmark = await peer_benchmark(sponsor, found.run) if in_reach is None else ()
+        spreads = tuple(
+            spread(b.low, b.median, b.high, b.yours)
+            if b.low is not None and b.median is not None and b.high is not None else None
+            for b in benchmark
+        )  # fmt: skip
         page = PortfolioPage(
-            found, slug, tuple(rows), filters, choices, sort, descending, benchmark
+            found, slug, tuple(rows), filters, choices, sort, descending, benchmark, spreads
         )
         return Template("pages/portfolio.html", context={"page": page, "viewer": viewer})
 
