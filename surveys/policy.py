@@ -55,6 +55,10 @@ class Reach:
             raise PermissionError("not your portfolio")
         return self.portfolios[sponsor_id]
 
+    def may_see_portfolio(self, sponsor_id: int) -> bool:
+        """Whether any of a sponsor's portfolio is in reach (portfolio_sites says how much)."""
+        return self.administrator or sponsor_id in self.portfolios
+
     def may_see_site(self, site_id: int) -> bool:
         """Whether a site's own results are in reach."""
         return self.administrator or site_id in self.sites

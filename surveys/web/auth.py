@@ -17,7 +17,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -49,6 +49,16 @@ class SignInRequired(NotAuthorizedException):
     """The page needs a signed-in viewer; pages answer with the sign-in page, the API with 401."""
 
 
+class OutOfReach(NotFoundException):
+    """A page or API route the viewer may not open. It answers 404, so that it does not
+    confirm the organisation is there, and it is logged for security review."""
+
+    def __init__(self, viewer: Viewer, what: str) -> None:
+        super().__init__("no such page")
+        self.account = viewer.who.account_id
+        self.what = what
+
+
 async def viewer_of(request: Any_Request) -> Viewer | None:
     """The signed-in viewer of a request, or None (no cookie, an ended or expired session)."""
     session_id = request.cookies.get(SESSION_COOKIE)
@@ -74,8 +84,13 @@ async def api_viewer(request: Any_Request) -> Viewer:
     otherwise. Either way the reach is worked out afresh from the owner's grants."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        who = await token_account(header[7:].strip(), dt.datetime.now(dt.UTC))
+        token = header[7:].strip()
+        who = await token_account(token, dt.datetime.now(dt.UTC))
         if who is None:
+            log.warning(
+                "API token refused (unknown or revoked), starting %r, from %s for %s",
+                token[:8], request.client.host if request.client else "?", request.url.path,
+            )  # fmt: skip
             raise SignInRequired("this token is unknown or revoked")
         return Viewer(who, await reach_of(who.account_id))
     return await required_viewer(request)

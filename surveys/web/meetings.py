@@ -23,10 +23,9 @@ from surveys.meetings import (
     meeting_pack,
     set_status,
 )
-from surveys.organisations import OrgKind
 from surveys.policy import Viewer
 from surveys.web.auth import required_viewer
-from surveys.web.workspaces import organisation_id, sentence
+from surveys.web.workspaces import relationship_in_reach, sentence
 
 Any_Request = Request[Any, Any, Any]
 
@@ -86,10 +85,7 @@ async def _relationship_in_reach(
 ) -> tuple[Viewer, tuple[int, int]]:
     """The viewer and the relationship's two ids; 404 when it is out of reach or absent."""
     viewer = await required_viewer(request)
-    ids = await organisation_id(sponsor, OrgKind.sponsor), await organisation_id(site, OrgKind.site)
-    if not viewer.reach.may_see_relationship(*ids):
-        raise NotFoundException("no such page")
-    return viewer, ids
+    return viewer, await relationship_in_reach(viewer, sponsor, site)
 
 
 async def _page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -10,7 +11,7 @@ from litestar.response import Template
 
 from surveys.database import current_engine, engine_label
 from surveys.organisations import OrgKind, directory
-from surveys.web.auth import required_viewer
+from surveys.web.auth import OutOfReach, required_viewer
 from surveys.web.contexts import HomeContext, KindGroup
 
 GROUP_TITLES = {
@@ -41,6 +42,7 @@ class PagesController(Controller):
         return Template("pages/home.html", context={"page": context})
 
 
+log = logging.getLogger(__name__)
 TITLES = {
     400: "That did not work", 403: "Not allowed", 404: "Page not found",
     405: "Not allowed here", 410: "No longer available", 429: "Please wait a moment",
@@ -53,6 +55,11 @@ def error_page(request: Request[Any, Any, Any], error: HTTPException) -> Respons
 
     The API and the schema always answer JSON, as Litestar does by default.
     """
+    if isinstance(error, OutOfReach):
+        log.warning(
+            "out of reach: account %s asked for %s (%s %s) from %s", error.account, error.what,
+            request.method, request.url.path, request.client.host if request.client else "?",
+        )  # fmt: skip
     wants_page = "text/html" in request.headers.get("accept", "")
     if request.url.path.startswith(("/api/", "/schema")) or not wants_page:
         body: dict[str, Any] = {"status_code": error.status_code, "detail": error.detail}

@@ -17,16 +17,17 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, Parameter
 
 from surveys.meetings import ActionItemError, meeting_pack
 from surveys.organisations import OrgKind
+from surveys.policy import Reach
 from surveys.portfolio import portfolio
 from surveys.site_view import site_page
-from surveys.trends import scope_of, scope_trends
+from surveys.trends import scope_trends
 from surveys.web.auth import api_viewer
-from surveys.web.workspaces import organisation_id
+from surveys.web.workspaces import in_reach, relationship_in_reach, trends_in_reach
 
 Any_Request = Request[Any, Any, Any]
 PageNumber = Annotated[int, Parameter(ge=1, le=100_000, description="Page, from 1.")]
@@ -220,12 +221,8 @@ async def _portfolio(
     request: Any_Request, slug: str, cycle: str | None
 ) -> tuple[Any, list[PortfolioSite]]:
     viewer = await api_viewer(request)
-    sponsor = await organisation_id(slug, OrgKind.sponsor)
-    try:
-        sites = viewer.reach.portfolio_sites(sponsor)
-    except PermissionError:
-        raise NotFoundException("no such portfolio") from None
-    found = await portfolio(sponsor, sites, cycle)
+    sponsor = await in_reach(viewer, slug, OrgKind.sponsor, Reach.may_see_portfolio)
+    found = await portfolio(sponsor, viewer.reach.portfolio_sites(sponsor), cycle)
     rows = [
         PortfolioSite(
             r.slug, r.name, r.country, r.network, list(r.areas),
@@ -239,10 +236,7 @@ async def _portfolio(
 
 
 async def _trends(request: Any_Request, slug: str, cycle: str | None) -> TrendsOut:
-    viewer = await api_viewer(request)
-    scope = await scope_of(slug)
-    if scope is None or not viewer.reach.may_see_trends(scope.organisation_id):
-        raise NotFoundException("no such page")
+    scope = await trends_in_reach(await api_viewer(request), slug)
     found = await scope_trends(scope, cycle)
 
     def movers(rows: Iterable[Any]) -> list[Mover]:
@@ -260,10 +254,7 @@ async def _trends(request: Any_Request, slug: str, cycle: str | None) -> TrendsO
 
 
 async def _site(request: Any_Request, slug: str) -> SiteOut:
-    viewer = await api_viewer(request)
-    site_id = await organisation_id(slug, OrgKind.site)
-    if not viewer.reach.may_see_site(site_id):
-        raise NotFoundException("no such page")
+    site_id = await in_reach(await api_viewer(request), slug, OrgKind.site, Reach.may_see_site)
     found = await site_page(site_id)
     ratings = [
         RatingRow(direction, r.partner, r.index, r.low, r.high, r.raters,
@@ -277,10 +268,7 @@ async def _site(request: Any_Request, slug: str) -> SiteOut:
 async def _actions(
     request: Any_Request, sponsor: str, site: str
 ) -> tuple[tuple[str, str, str | None], list[ActionRow]]:
-    viewer = await api_viewer(request)
-    ids = await organisation_id(sponsor, OrgKind.sponsor), await organisation_id(site, OrgKind.site)
-    if not viewer.reach.may_see_relationship(*ids):
-        raise NotFoundException("no such page")
+    ids = await relationship_in_reach(await api_viewer(request), sponsor, site)
     try:
         pack = await meeting_pack(*ids, dt.datetime.now(dt.UTC).date())
     except ActionItemError:
@@ -294,6 +282,10 @@ async def _actions(
 
 
 def _slice(rows: Sequence[Any], page: int, per_page: int) -> list[Any]:
+    """One page of a list; a page past the last is a client error, not an empty page."""
+    last = max(1, -(-len(rows) // per_page))
+    if page > last:
+        raise ClientException(f"page {page} is past the last page ({last} of {per_page} items)")
     return list(rows[(page - 1) * per_page : page * per_page])
 
 

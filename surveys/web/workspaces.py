@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 from urllib.parse import quote
@@ -32,8 +32,17 @@ from surveys.portfolio import (
 from surveys.site_view import network_sites, site_page
 from surveys.tier_review import TierReviewError, publish_cycle, set_override, tier_review
 from surveys.tiers import Tier
-from surveys.trends import MOST_COMPARED, Member, Point, Series, Trends, scope_of, scope_trends
-from surveys.web.auth import required_viewer, safe_next
+from surveys.trends import (
+    MOST_COMPARED,
+    Member,
+    Point,
+    Scope,
+    Series,
+    Trends,
+    scope_of,
+    scope_trends,
+)
+from surveys.web.auth import OutOfReach, required_viewer, safe_next
 from surveys.web.charts import (
     STYLES,
     HeatMap,
@@ -84,6 +93,8 @@ class PortfolioPage:
     spreads: tuple[Spread | None, ...] = ()
     """One strip per benchmark measure (None with too few peers)."""
     tiers: tuple[Tier, ...] = tuple(Tier)
+    unknown: dict[str, str] = field(default_factory=dict)
+    """Filters given a value the portfolio does not have: ignored, and the page says so."""
 
 
 @dataclass(frozen=True)
@@ -179,34 +190,41 @@ class WorkspacesController(Controller):
     async def portfolio(self, slug: FromPath[str], request: Any_Request) -> Template:
         """A sponsor's sites: tier, index and interval, trend, movement; filtered and sorted."""
         viewer = await required_viewer(request)
-        sponsor = await organisation_id(slug, OrgKind.sponsor)
-        try:
-            in_reach = viewer.reach.portfolio_sites(sponsor)
-        except PermissionError:
-            raise NotFoundException("no such portfolio") from None  # 404: existence not disclosed
+        sponsor = await in_reach(viewer, slug, OrgKind.sponsor, Reach.may_see_portfolio)
+        sites = viewer.reach.portfolio_sites(sponsor)
         query = request.query_params
-        found = await portfolio(sponsor, in_reach, query.get("cycle"))
+        found = await portfolio(sponsor, sites, query.get("cycle"))
         filters = {k: query.get(k, "") for k in ("network", "country", "area", "tier")}
-        rows = [r for r in found.rows if _matches(r, filters)]
-        sort = query.get("sort", "tier") if query.get("sort") in SORTABLE else "tier"
-        descending = query.get("order") == "desc"
-        rows.sort(key=SORTABLE[sort], reverse=descending)
         choices = {
             "network": tuple(sorted({r.network for r in found.rows if r.network})),
             "country": tuple(sorted({r.country for r in found.rows if r.country})),
             "area": tuple(sorted({a for r in found.rows for a in r.areas})),
+            "tier": tuple(str(t.value) for t in Tier),
+            "cycle": found.cycles,
         }
+        unknown = {k: v for k, v in filters.items() if v and v not in choices[k]}
+        if query.get("cycle") and query.get("cycle") not in found.cycles:
+            unknown["cycle"] = query.get("cycle", "")
+        filters.update({k: "" for k in unknown if k in filters})  # shown unfiltered, and said so
+        rows = [r for r in found.rows if _matches(r, filters)]
+        sort = query.get("sort", "tier") if query.get("sort") in SORTABLE else "tier"
+        descending = query.get("order") == "desc"
+        rows.sort(key=SORTABLE[sort], reverse=descending)
         # how sites see the sponsor is the sponsor's own feedback: not for a CRO's users
-        benchmark = await peer_benchmark(sponsor, found.run) if in_reach is None else ()
+        benchmark = await peer_benchmark(sponsor, found.run) if sites is None else ()
         spreads = tuple(
             spread(b.low, b.median, b.high, b.yours)
             if b.low is not None and b.median is not None and b.high is not None else None
             for b in benchmark
         )  # fmt: skip
         page = PortfolioPage(
-            found, slug, tuple(rows), filters, choices, sort, descending, benchmark, spreads
-        )
-        return Template("pages/portfolio.html", context={"page": page, "viewer": viewer})
+            found, slug, tuple(rows), filters, choices, sort, descending, benchmark, spreads,
+            unknown=unknown,
+        )  # fmt: skip
+        return Template(
+            "pages/portfolio.html", context={"page": page, "viewer": viewer},
+            status_code=400 if unknown else 200,
+        )  # fmt: skip
 
     @get("/w/sponsors/{slug:str}/tiers", name="tier-review")
     async def tiers(self, slug: FromPath[str], request: Any_Request) -> Template:
@@ -248,7 +266,7 @@ class WorkspacesController(Controller):
         """Publish a scored cycle (administrators): tiers freeze, scorecards become visible."""
         viewer = await required_viewer(request)
         if not viewer.reach.may_publish:
-            raise NotFoundException("no such page")
+            raise OutOfReach(viewer, f"publishing {key}")
         back = safe_next(data.get("back"))
         try:
             await publish_cycle(
@@ -279,9 +297,7 @@ class WorkspacesController(Controller):
     async def trends(self, slug: FromPath[str], request: Any_Request) -> Template:
         """A managed organisation's sites over the cycles: roll-ups, movers, flags, side by side."""
         viewer = await required_viewer(request)
-        scope = await scope_of(slug)
-        if scope is None or not viewer.reach.may_see_trends(scope.organisation_id):
-            raise NotFoundException("no such page")
+        scope = await trends_in_reach(viewer, slug)
         query = request.query_params
         chosen = tuple(dict.fromkeys(query.getall("org", [])))
         found = await scope_trends(scope, query.get("cycle"), chosen)
@@ -327,13 +343,36 @@ def _matches(row: PortfolioRow, filters: dict[str, str]) -> bool:
 async def _in_reach(
     request: Any_Request, slug: str, kind: OrgKind, allowed: Callable[[Reach, int], bool]
 ) -> tuple[Viewer, int]:
-    """The viewer and the organisation a page is about; 404 if it is out of the viewer's reach
-    (a 404, not a 403, so that the page does not confirm the organisation is there)."""
+    """The signed-in viewer and the organisation a page is about, if it is in reach."""
     viewer = await required_viewer(request)
+    return viewer, await in_reach(viewer, slug, kind, allowed)
+
+
+async def in_reach(
+    viewer: Viewer, slug: str, kind: OrgKind, allowed: Callable[[Reach, int], bool]
+) -> int:
+    """The organisation a page or API route is about; OutOfReach (a logged 404) if the
+    policy does not let this viewer open it."""
     organisation = await organisation_id(slug, kind)
     if not allowed(viewer.reach, organisation):
-        raise NotFoundException("no such page")
-    return viewer, organisation
+        raise OutOfReach(viewer, f"{kind.value} {slug}")
+    return organisation
+
+
+async def trends_in_reach(viewer: Viewer, slug: str) -> Scope:
+    """The scope of a trends page or route, if the viewer manages it; else OutOfReach."""
+    scope = await scope_of(slug)
+    if scope is None or not viewer.reach.may_see_trends(scope.organisation_id):
+        raise OutOfReach(viewer, f"trends of {slug}")
+    return scope
+
+
+async def relationship_in_reach(viewer: Viewer, sponsor: str, site: str) -> tuple[int, int]:
+    """A relationship's sponsor and site ids, if either side of it is in reach."""
+    ids = await organisation_id(sponsor, OrgKind.sponsor), await organisation_id(site, OrgKind.site)
+    if not viewer.reach.may_see_relationship(*ids):
+        raise OutOfReach(viewer, f"relationship {sponsor}/{site}")
+    return ids
 
 
 async def organisation_id(slug: str, kind: OrgKind) -> int:

@@ -662,3 +662,49 @@ async def test_both_sides_of_a_relationship_work_on_its_action_items(world_db: E
     assert "in progress" in r["admin_view"].text
     row = await ActionItem.select(ActionItem.status, ActionItem.title).first()
     assert row == {"status": "in_progress", "title": "Send <b>enrolment</b> forecasts monthly"}
+
+
+async def test_unknown_filters_a_page_past_the_end_and_guessed_pages_are_told_and_logged(
+    world_db: Engine,
+) -> None:
+    import logging
+
+    class Kept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    # the app's logging set-up replaces the root's handlers: listen on the module's logger
+    messages: list[str] = []
+    kept, logger = Kept(), logging.getLogger("surveys.web.pages")
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    people = await characters()
+    sponsor = await organisation_of(people["sponsor user"])
+    other = await Organisation.select(Organisation.slug).where(
+        (Organisation.kind == "sponsor") & (Organisation.id != sponsor["id"])
+    ).first()  # fmt: skip
+    where = f"/w/sponsors/{sponsor['slug']}"
+
+    async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
+        await sign_in(client, people["sponsor user"])
+        plain = await client.get(where)
+        odd = await client.get(
+            where, params={"network": "Nowhere <b>", "cycle": "1999-Q1", "tier": "9"}
+        )
+        past = await client.get(f"/api/portfolios/{sponsor['slug']}", params={"page": 99})
+        guessed = await client.get(f"/w/sponsors/{other['slug']}")
+        return locals()
+
+    logger.addHandler(kept)
+    try:
+        r = await in_browser(world_db, steps)
+    finally:
+        logger.removeHandler(kept)
+    assert r["odd"].status_code == 400
+    text = r["odd"].text
+    assert "no network “Nowhere &lt;b&gt;”" in text and "no scored cycle “1999-Q1”" in text
+    assert "no tier “9”" in text
+    count = re.compile(r"(\d+) of (\d+) sites")
+    assert count.search(text).groups() == count.search(r["plain"].text).groups()  # type: ignore[union-attr]
+    assert r["past"].status_code == 400 and "past the last page" in r["past"].json()["detail"]
+    assert r["guessed"].status_code == 404
+    assert any("out of reach" in m and other["slug"] in m for m in messages), messages
