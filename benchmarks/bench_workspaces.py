@@ -523,8 +523,11 @@ def percentile(ordered: list[float], share: float) -> float:
 
 def portfolio_check(sites: int) -> Callable[[str], str | None]:
     def check(html: str) -> str | None:
-        if f"{sites} of {sites} sites." not in html:
-            return f"not '{sites} of {sites} sites.'"
+        expected = f"Sites 1–100 of the {sites} that match, out of {sites}."
+        if expected not in html:
+            return f"not '{expected}'"
+        if html.count('<th scope="row"><a href="/w/relationships/') != 100:
+            return "not 100 sites on the first page"
         if 'id="how-sites-see-you"' not in html:
             return "no peer benchmark"
         return None

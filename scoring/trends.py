@@ -172,6 +172,9 @@ def index_changes(now: pd.DataFrame, before: pd.DataFrame, level: float = 0.90) 
     """
     columns = ["target", "reliability_index", "ri_low", "ri_high"]
     both = now[columns].merge(before[columns], on="target", suffixes=("_now", "_before"))
+    numbers = [c for c in both.columns if c != "target"]
+    # unknown intervals may arrive as None in an object column: make them NaN
+    both[numbers] = both[numbers].apply(pd.to_numeric, errors="coerce").astype(float)
     both = both.dropna(subset=["reliability_index_now", "reliability_index_before"])
     z = float(norm.ppf(1 - (1 - level) / 2))
     se_now = (both["ri_high_now"] - both["ri_low_now"]) / (2 * z)
@@ -238,6 +241,8 @@ def mean_changes(
     """
     columns = [*on, "n_raters", "mean", "low", "high"]
     both = now[columns].merge(before[columns], on=on, suffixes=("_now", "_before"))
+    numbers = [c for c in both.columns if c not in on]
+    both[numbers] = both[numbers].apply(pd.to_numeric, errors="coerce").astype(float)
     both = both.dropna(subset=["mean_now", "mean_before"])
     quantile = 1 - (1 - level) / 2
     variance = []

@@ -20,6 +20,8 @@ from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
+from surveys.audit import record
+from surveys.database import writing_transaction
 from surveys.errors import RapportError
 from surveys.invitations import token_hash
 from surveys.organisations import Organisation, Person
@@ -268,12 +270,17 @@ async def use_link(token: str, purpose: LinkPurpose, now: dt.datetime) -> int | 
 
 
 async def set_password(account_id: int, password: str) -> None:
-    """Give an account a new password, sign out every session it had and spend its other links."""
+    """Give an account a new password, sign out every session it had, spend its other links
+    and revoke its API tokens: whoever held the old password may have made one."""
     hashed = hash_password(password)
+    now = dt.datetime.now(dt.UTC)
     await Account.update({Account.password_hash: hashed}).where(Account.id == account_id)
     await WebSession.delete().where(WebSession.account == account_id)
-    await SignInLink.update({SignInLink.used_at: dt.datetime.now(dt.UTC)}).where(
+    await SignInLink.update({SignInLink.used_at: now}).where(
         (SignInLink.account == account_id) & SignInLink.used_at.is_null()
+    )
+    await ApiToken.update({ApiToken.revoked_at: now}).where(
+        (ApiToken.account == account_id) & ApiToken.revoked_at.is_null()
     )
 
 
@@ -319,18 +326,22 @@ TOKEN_USE_NOTED = dt.timedelta(minutes=5)
 """How stale a token's "last used" may grow before a request writes it again."""
 
 
-async def new_api_token(account_id: int, name: str, now: dt.datetime) -> str:
+async def new_api_token(account_id: int, name: str, now: dt.datetime, actor: str = "") -> str:
     """Create a personal API token; return it, the one time it is ever shown."""
     name = name.strip()
     if not name:
         raise AccountError("give the token a name, such as the tool that will use it")
+    if not name.isprintable():
+        raise AccountError("the token's name has a character that cannot be shown")
     if len(name) > 80:
         raise AccountError("keep the token's name under 80 characters")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    await ApiToken.insert(
-        ApiToken(token_hash=token_hash(token), account=account_id, name=name,
-                 prefix=token[: len(TOKEN_PREFIX) + 4], created_at=now)
-    )  # fmt: skip
+    async with writing_transaction(ApiToken._meta.db):
+        made = await ApiToken.insert(
+            ApiToken(token_hash=token_hash(token), account=account_id, name=name,
+                     prefix=token[: len(TOKEN_PREFIX) + 4], created_at=now)
+        )  # fmt: skip
+        await record(actor, "token.new", "api_token", made[0]["id"], {"name": name})
     return token
 
 
@@ -364,10 +375,14 @@ async def api_tokens(account_id: int) -> list[dict[str, object]]:
     )  # fmt: skip
 
 
-async def revoke_api_token(account_id: int, token_id: int, now: dt.datetime) -> bool:
+async def revoke_api_token(
+    account_id: int, token_id: int, now: dt.datetime, actor: str = ""
+) -> bool:
     """Revoke one of an account's own tokens; False if it has no such live token."""
     live = (ApiToken.id == token_id) & (ApiToken.account == account_id)
-    if not await ApiToken.exists().where(live & ApiToken.revoked_at.is_null()):
-        return False
-    await ApiToken.update({ApiToken.revoked_at: now}).where(live)
+    async with writing_transaction(ApiToken._meta.db):
+        if not await ApiToken.exists().where(live & ApiToken.revoked_at.is_null()):
+            return False
+        await ApiToken.update({ApiToken.revoked_at: now}).where(live)
+        await record(actor, "token.revoke", "api_token", token_id)
     return True

@@ -33,7 +33,7 @@ from surveys.instruments import Dimension, Direction
 from surveys.organisations import Organisation, Person, Relationship
 from surveys.portfolio import scored_cycles
 from surveys.questionnaires import localised
-from surveys.score_runs import DimensionScore, EscalationFlag, PerceptionGap
+from surveys.score_runs import DimensionScore, EscalationFlag, PerceptionGap, interval_level
 
 TITLE_LIMIT = 200
 OWNER_LIMIT = 120
@@ -145,8 +145,15 @@ async def relationship_between(sponsor_id: int, site_id: int) -> int | None:
     return int(row["id"]) if row else None
 
 
-async def meeting_pack(sponsor_id: int, site_id: int, today: dt.date) -> MeetingPack:
-    """The pack for a relationship's next review meeting, from the latest published cycle."""
+async def meeting_pack(
+    sponsor_id: int, site_id: int, today: dt.date, sites_view: bool = True
+) -> MeetingPack:
+    """The pack for a relationship's next review meeting, from the latest published cycle.
+
+    Without `sites_view` (a CRO's user), nothing from the site's raters' view of the
+    sponsor is in it: no flags or "fix first" points about the sponsor, no perception
+    gaps, no effect on a dimension the site rates.
+    """
     relationship = await relationship_between(sponsor_id, site_id)
     if relationship is None:
         raise ActionItemError("these two organisations do not work together")
@@ -161,34 +168,38 @@ async def meeting_pack(sponsor_id: int, site_id: int, today: dt.date) -> Meeting
     latest = published[0]
     run = int(str(latest["run"]))
     agenda = [
-        *await _flags(run, sponsor_id, site_id, names),
-        *await _fix_first(run, sponsor_id, site_id, names),
-        *await _gaps(run, sponsor_id, site_id),
+        *await _flags(run, sponsor_id, site_id, names, sites_view),
+        *await _fix_first(run, sponsor_id, site_id, names, sites_view),
+        *(await _gaps(run, sponsor_id, site_id) if sites_view else []),
     ]
     runs = {str(c["key"]): int(str(c["run"])) for c in published}
-    actions = await _actions(relationship, str(latest["key"]), runs, today, sponsor_id, site_id)
+    actions = await _actions(
+        relationship, str(latest["key"]), runs, today, sponsor_id, site_id, sites_view
+    )
     return MeetingPack(
         names[sponsor_id], names[site_id], relationship, str(latest["key"]), tuple(agenda),
         actions, dimensions,
     )  # fmt: skip
 
 
-def _views(table: Any, sponsor_id: int, site_id: int) -> Any:
-    """Both views of one relationship: the site's raters on the sponsor, and the reverse."""
-    return ((table.target == sponsor_id) & (table.rater_organisation == site_id)) | (
-        (table.target == site_id) & (table.rater_organisation == sponsor_id)
-    )
+def _views(table: Any, sponsor_id: int, site_id: int, sites_view: bool) -> Any:
+    """The views of one relationship: the sponsor's raters on the site, and (if it may be
+    seen) the site's raters on the sponsor."""
+    sponsors_view = (table.target == site_id) & (table.rater_organisation == sponsor_id)
+    if not sites_view:
+        return sponsors_view
+    return sponsors_view | ((table.target == sponsor_id) & (table.rater_organisation == site_id))
 
 
 async def _flags(
-    run: int, sponsor_id: int, site_id: int, names: dict[int, str]
+    run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
 ) -> list[AgendaPoint]:
     rows = await EscalationFlag.select(
         EscalationFlag.target, EscalationFlag.kind, EscalationFlag.detail,
         EscalationFlag.dimension.name.as_alias("dimension"),
     ).where(
         (EscalationFlag.run == run) & (EscalationFlag.shown == True)  # noqa: E712
-        & _views(EscalationFlag, sponsor_id, site_id)
+        & _views(EscalationFlag, sponsor_id, site_id, sites_view)
     ).output(load_json=True)  # fmt: skip
     points = []
     for row in sorted(rows, key=lambda r: (r["kind"] != "significant_drop", r["target"])):
@@ -204,7 +215,7 @@ async def _flags(
 
 
 async def _fix_first(
-    run: int, sponsor_id: int, site_id: int, names: dict[int, str]
+    run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
 ) -> list[AgendaPoint]:
     rows = await DimensionScore.select(
         DimensionScore.target, DimensionScore.mean,
@@ -212,7 +223,7 @@ async def _fix_first(
     ).where(
         (DimensionScore.run == run) & (DimensionScore.quadrant == "fix first")
         & (DimensionScore.shown == True) & (DimensionScore.importance_shown == True)  # noqa: E712
-        & _views(DimensionScore, sponsor_id, site_id)
+        & _views(DimensionScore, sponsor_id, site_id, sites_view)
     ).output(load_json=True)  # fmt: skip
     return [
         AgendaPoint("fix first", f"{names[r['target']]}: {localised(r['dimension'], 'en', '')} "
@@ -260,7 +271,7 @@ async def _dimensions() -> tuple[tuple[int, str], ...]:
 
 async def _actions(
     relationship: int, cycle: str | None, runs: dict[str, int], today: dt.date,
-    sponsor_id: int = 0, site_id: int = 0,
+    sponsor_id: int = 0, site_id: int = 0, sites_view: bool = True,
 ) -> tuple[Action, ...]:  # fmt: skip
     rows = await ActionItem.select(
         ActionItem.id, ActionItem.title, ActionItem.owner, ActionItem.side, ActionItem.due_on,
@@ -276,7 +287,8 @@ async def _actions(
     for row in rows:
         status = ActionStatus(row["status"])
         effect = None
-        if status == ActionStatus.done and row["dimension"] and cycle:
+        hidden = not sites_view and row["direction"] == Direction.site_rates_sponsor
+        if status == ActionStatus.done and row["dimension"] and cycle and not hidden:
             effect = await _effect(row, cycle, runs, sponsor_id, site_id)
         found.append(
             Action(
@@ -316,7 +328,8 @@ async def _effect(
     if before is None or now is None:
         return Effect(None, None, None, False, "too few responses in one of the cycles to tell")
     frame = pd.DataFrame([{**before, "key": 0}]), pd.DataFrame([{**now, "key": 0}])
-    change = mean_changes(frame[1], frame[0], ["key"]).iloc[0]
+    level = await interval_level(runs[cycle])
+    change = mean_changes(frame[1], frame[0], ["key"], level).iloc[0]
     if pd.isna(change["p"]):
         verdict = "too few raters to tell a change from noise"
     elif change["significant"]:
@@ -341,6 +354,8 @@ class ActionInput:
 def checked(given: ActionInput, dimensions: tuple[tuple[int, str], ...]) -> dict[str, Any]:
     """The item's fields, or ActionItemError naming the first field that is wrong."""
     title, owner = given.title.strip(), given.owner.strip()
+    if not (title + owner).isprintable():
+        raise ActionItemError("what was typed has a character that cannot be shown")
     if not title:
         raise ActionItemError("say what is to be done")
     if len(title) > TITLE_LIMIT:
@@ -402,17 +417,21 @@ async def set_status(
         raise ActionItemError("choose open, in progress, done or dropped")
     relationship = await relationship_between(sponsor_id, site_id)
     async with writing_transaction(ActionItem._meta.db):
-        item = await ActionItem.select(ActionItem.id, ActionItem.status).where(
-            (ActionItem.id == item_id) & (ActionItem.relationship == relationship)
-        ).first()  # fmt: skip
-        if item is None:
+        mine = (ActionItem.id == item_id) & (ActionItem.relationship == relationship)
+        if not await ActionItem.exists().where(mine):
             raise ActionItemError("no such action item in this relationship")
         await lock_row(ActionItem, item_id)
+        item = await ActionItem.select(ActionItem.status, ActionItem.closed_in).where(mine).first()
+        if item["status"] == status:
+            return  # nothing changes: a closed item keeps the cycle it was closed in
+        was_closed, closing = ActionStatus(item["status"]).closed, ActionStatus(status).closed
         published = await scored_cycles((CycleStatus.published.value,))
-        closing = ActionStatus(status).closed
+        if closing and not was_closed:
+            closed_in = published[0]["id"] if published else None
+        else:  # done ↔ dropped keeps when it was closed; reopening forgets it
+            closed_in = item["closed_in"] if closing else None
         await ActionItem.update(
-            {ActionItem.status: status, ActionItem.updated_at: now,
-             ActionItem.closed_in: published[0]["id"] if closing and published else None}
+            {ActionItem.status: status, ActionItem.updated_at: now, ActionItem.closed_in: closed_in}
         ).where(ActionItem.id == item_id)  # fmt: skip
         await record(
             actor, "action.status", "action_item", item_id,

@@ -78,6 +78,15 @@ class Reach:
         sites = self.portfolios[sponsor_id]
         return sites is None or site_id in sites
 
+    def may_see_sites_view(self, sponsor_id: int, site_id: int) -> bool:
+        """Whether the viewer may read how a site's raters see its sponsor, in that
+        relationship: the site's own side, the sponsor's own users and administrators; not
+        a CRO's users, from whom the portfolio withholds the sites' view as well."""
+        return (
+            self.administrator or site_id in self.sites
+            or (sponsor_id in self.portfolios and self.portfolios[sponsor_id] is None)
+        )  # fmt: skip
+
     def may_see_trends(self, organisation_id: int) -> bool:
         """Whether the viewer may compare an organisation's sites over the cycles: the
         organisations a relationship manager manages (DESIGN.md §5)."""

@@ -13,6 +13,9 @@ import statistics
 from dataclasses import dataclass
 from enum import StrEnum
 
+from piccolo.query.functions.aggregate import Count
+from piccolo.query.methods.select import Select
+
 from surveys.cycles import Cycle
 from surveys.invitations import Invitation
 from surveys.organisations import Organisation, Relationship, TherapeuticArea
@@ -115,15 +118,16 @@ async def portfolio(
     at = keys.index(cycle_key) if cycle_key in keys else 0
     current = cycles[at] if cycles else None
     previous = cycles[at + 1] if current and at + 1 < len(cycles) else None
-    scope = Relationship.sponsor == sponsor_id
+    scope = (Relationship.sponsor == sponsor_id) & (Relationship.active == True)  # noqa: E712
     if sites is not None:
         scope &= Relationship.site.is_in(list(sites) or [-1])
     relationships = await Relationship.select(
         Relationship.site.id.as_alias("id"), Relationship.site.slug.as_alias("slug"),
         Relationship.site.name.as_alias("name"), Relationship.site.country.as_alias("country"),
         Relationship.site.network.name.as_alias("network"),
-    ).where(scope & (Relationship.active == True))  # noqa: E712  # fmt: skip
-    site_ids = [r["id"] for r in relationships] or [-1]
+    ).where(scope)  # fmt: skip
+    # the sites in reach as a sub-select: a list of thousands of ids costs more to send
+    site_ids = Relationship.select(Relationship.site).where(scope)
     areas: dict[int, list[str]] = {}
     area_rows = await TherapeuticArea.select(
         TherapeuticArea.organisation, TherapeuticArea.area
@@ -172,7 +176,7 @@ async def portfolio(
 
 
 async def _indices(
-    cycle: dict[str, object] | None, sponsor_id: int, site_ids: list[int]
+    cycle: dict[str, object] | None, sponsor_id: int, site_ids: Select
 ) -> dict[int, dict[str, object]]:
     if cycle is None:
         return {}
@@ -188,7 +192,7 @@ async def _indices(
 
 
 async def _tiers(
-    cycle: dict[str, object] | None, sponsor_id: int, site_ids: list[int]
+    cycle: dict[str, object] | None, sponsor_id: int, site_ids: Select
 ) -> dict[int, dict[str, object]]:
     if cycle is None:
         return {}
@@ -203,21 +207,24 @@ async def _tiers(
 
 
 async def _response_rates(
-    cycle: dict[str, object] | None, sponsor_id: int, site_ids: list[int]
+    cycle: dict[str, object] | None, sponsor_id: int, site_ids: Select
 ) -> dict[int, float]:
     """Per site, the share of the sponsor's invited raters (its CRO's included) who submitted."""
     if cycle is None:
         return {}
-    rows = await Invitation.select(Invitation.target, Invitation.status).where(
+    rows = await Invitation.select(
+        Invitation.target, Invitation.status, Count(Invitation.id, alias="n")
+    ).where(
         (Invitation.cycle == cycle["id"]) & (Invitation.relationship.sponsor == sponsor_id)
         & Invitation.target.is_in(site_ids)
-    )  # fmt: skip
+    ).group_by(Invitation.target, Invitation.status)  # fmt: skip
     invited: dict[int, int] = {}
     submitted: dict[int, int] = {}
     for row in rows:
-        invited[row["target"]] = invited.get(row["target"], 0) + 1
-        submitted[row["target"]] = submitted.get(row["target"], 0) + (row["status"] == "submitted")
-    return {site: submitted[site] / n for site, n in invited.items()}
+        invited[row["target"]] = invited.get(row["target"], 0) + row["n"]
+        if row["status"] == "submitted":
+            submitted[row["target"]] = row["n"]
+    return {site: submitted.get(site, 0) / n for site, n in invited.items()}
 
 
 def _tier_in_force(row: dict[str, object]) -> Tier | None:

@@ -177,3 +177,12 @@ class EscalationFlag(Table):
     escalation_flag_kind_is_known = Check(
         "kind IN ('significant_drop', 'under_floor', 'response_collapse')"
     )
+
+
+async def interval_level(run_id: int) -> float:
+    """The confidence level of a run's intervals (its configuration's `ci`; 0.90 by default)."""
+    row = await ScoreRun.select(ScoreRun.config).where(ScoreRun.id == run_id).output(
+        load_json=True
+    ).first()  # fmt: skip
+    config = row["config"] if row and isinstance(row["config"], dict) else {}
+    return float(config.get("ci", 0.90))

@@ -22,11 +22,12 @@ import pandas as pd
 
 from scoring.indices import target_scores
 from scoring.trends import index_changes
+from surveys.cycles import CycleStatus
 from surveys.instruments import Dimension, Layer
 from surveys.organisations import Organisation, OrgKind, Relationship
-from surveys.portfolio import scored_cycles
+from surveys.portfolio import SCORED, scored_cycles
 from surveys.questionnaires import localised
-from surveys.score_runs import DimensionScore, EscalationFlag, TargetIndex
+from surveys.score_runs import DimensionScore, EscalationFlag, TargetIndex, interval_level
 
 CYCLES_SHOWN = 8
 """Cycles a trends page goes back over, the chosen one included."""
@@ -188,7 +189,10 @@ async def scope_trends(
 
     `chosen` are slugs of members to compare side by side; by default the biggest movers.
     """
-    runs = await scored_cycles()
+    # a site's people see a cycle once it is published (surveys.site_view); a sponsor's
+    # reviewers see it once scored, as they review its tiers
+    statuses = SCORED if scope.kind == OrgKind.sponsor else (CycleStatus.published.value,)
+    runs = await scored_cycles(statuses)
     keys = [str(c["key"]) for c in runs]
     at = keys.index(cycle_key) if cycle_key in keys else 0
     window = list(reversed(runs[at : at + CYCLES_SHOWN]))
@@ -205,7 +209,8 @@ async def scope_trends(
         TargetIndex.run.is_in(list(cycle_of)) & _index_lens(scope)
     )  # fmt: skip
     points = _points(rows, cycle_of)
-    movers = _movers(points, by_id, [str(c["key"]) for c in window])
+    level = await interval_level(int(str(window[-1]["run"])))
+    movers = _movers(points, by_id, [str(c["key"]) for c in window], level)
     slugs = set(chosen)
     picked = [m for m in members if m.slug in slugs][:MOST_COMPARED]
     if not chosen:
@@ -304,16 +309,18 @@ def _frame(points: dict[int, dict[str, Point]], cycle: str) -> pd.DataFrame:
         for target, by_cycle in points.items()
         if (p := by_cycle.get(cycle)) is not None and p.index is not None
     ]
-    return pd.DataFrame(rows, columns=["target", "reliability_index", "ri_low", "ri_high"])
+    columns = ["target", "reliability_index", "ri_low", "ri_high"]
+    return pd.DataFrame(rows, columns=columns).astype(float).astype({"target": int})
 
 
 def _movers(
-    points: dict[int, dict[str, Point]], by_id: dict[int, Member], cycles: list[str]
-) -> tuple[tuple[Mover, ...], tuple[Mover, ...]]:
+    points: dict[int, dict[str, Point]], by_id: dict[int, Member], cycles: list[str],
+    level: float,
+) -> tuple[tuple[Mover, ...], tuple[Mover, ...]]:  # fmt: skip
     """The biggest improvements and declines from the previous cycle to the chosen one."""
     if len(cycles) < 2:
         return (), ()
-    changes = index_changes(_frame(points, cycles[-1]), _frame(points, cycles[-2]))
+    changes = index_changes(_frame(points, cycles[-1]), _frame(points, cycles[-2]), level)
     movers = [
         Mover(by_id[int(r.target)], float(r.before), float(r.now), float(r.change),
               float(r.change_low), float(r.change_high), bool(r.significant))

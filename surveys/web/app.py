@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import sys
@@ -106,6 +107,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await prepare(engine)
         await start_pool(engine, max_size=settings.db_pool_size)
         opened.start()
+        # what start-up built (modules, templates, caches) lives as long as the process: kept
+        # out of the collector, a full collection stops a request for ~10 ms instead of ~80
+        gc.freeze()
         try:
             yield
         finally:

@@ -11,14 +11,14 @@ import datetime as dt
 import logging
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, NotFoundException
-from litestar.params import FromPath, URLEncodedBody
+from litestar.params import FromPath, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts import (
@@ -43,6 +43,10 @@ from surveys.web.guesses import Guesses
 SESSION_COOKIE = "rapport_session"
 log = logging.getLogger(__name__)
 Any_Request = Request[Any, Any, Any]
+
+
+RecordId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="A record's id.")]
+"""An id in a path: a number past what the database holds is a 400, not a crash."""
 
 
 class SignInRequired(NotAuthorizedException):

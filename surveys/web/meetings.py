@@ -24,7 +24,7 @@ from surveys.meetings import (
     set_status,
 )
 from surveys.policy import Viewer
-from surveys.web.auth import required_viewer
+from surveys.web.auth import RecordId, required_viewer
 from surveys.web.workspaces import relationship_in_reach, sentence
 
 Any_Request = Request[Any, Any, Any]
@@ -62,7 +62,7 @@ class MeetingsController(Controller):
 
     @post("/actions/{item:int}", name="action-status")
     async def status(
-        self, sponsor: FromPath[str], site: FromPath[str], item: FromPath[int],
+        self, sponsor: FromPath[str], site: FromPath[str], item: RecordId,
         data: URLEncodedBody[dict[str, str]], request: Any_Request,
     ) -> Template | Redirect:  # fmt: skip
         """Move an action item to another status."""
@@ -93,7 +93,7 @@ async def _page(
     given: ActionInput | None = None,
 ) -> Template:  # fmt: skip
     try:
-        pack = await meeting_pack(*ids, _now().date())
+        pack = await meeting_pack(*ids, _now().date(), viewer.reach.may_see_sites_view(*ids))
     except ActionItemError:
         raise NotFoundException("no such page") from None
     page = {

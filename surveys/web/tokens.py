@@ -7,12 +7,12 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, URLEncodedBody
+from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts import AccountError, api_tokens, new_api_token, revoke_api_token
 from surveys.policy import Viewer
-from surveys.web.auth import required_viewer
+from surveys.web.auth import RecordId, required_viewer
 
 Any_Request = Request[Any, Any, Any]
 
@@ -33,16 +33,18 @@ class TokensController(Controller):
         viewer = await required_viewer(request)
         try:
             token = await new_api_token(
-                viewer.who.account_id, data.get("name", ""), dt.datetime.now(dt.UTC)
-            )
+                viewer.who.account_id, data.get("name", ""), dt.datetime.now(dt.UTC),
+                viewer.who.email,
+            )  # fmt: skip
         except AccountError as error:
             return await _page(viewer, error=str(error), name=data.get("name", ""))
         return await _page(viewer, token=token)
 
     @post("/{token_id:int}/revoke", name="token-revoke")
-    async def revoke(self, token_id: FromPath[int], request: Any_Request) -> Redirect:
+    async def revoke(self, token_id: RecordId, request: Any_Request) -> Redirect:
         viewer = await required_viewer(request)
-        if not await revoke_api_token(viewer.who.account_id, token_id, dt.datetime.now(dt.UTC)):
+        now = dt.datetime.now(dt.UTC)
+        if not await revoke_api_token(viewer.who.account_id, token_id, now, viewer.who.email):
             raise NotFoundException("no such token")
         return Redirect("/account/tokens/", status_code=303)
 

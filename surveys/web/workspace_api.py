@@ -112,7 +112,8 @@ class RatingRow(msgspec.Struct):
     reliability_index: float | None
     ri_low: float | None
     ri_high: float | None
-    raters: int
+    raters: int | None
+    """Null where the cell is hidden, as the page prints "too few"."""
     tier: int | None
 
 
@@ -257,7 +258,7 @@ async def _site(request: Any_Request, slug: str) -> SiteOut:
     site_id = await in_reach(await api_viewer(request), slug, OrgKind.site, Reach.may_see_site)
     found = await site_page(site_id)
     ratings = [
-        RatingRow(direction, r.partner, r.index, r.low, r.high, r.raters,
+        RatingRow(direction, r.partner, r.index, r.low, r.high, r.raters if r.shown else None,
                   int(r.tier) if r.tier else None)
         for direction, rows in (("rated_by", found.rated_by), ("rates", found.rates))
         for r in rows
@@ -268,9 +269,11 @@ async def _site(request: Any_Request, slug: str) -> SiteOut:
 async def _actions(
     request: Any_Request, sponsor: str, site: str
 ) -> tuple[tuple[str, str, str | None], list[ActionRow]]:
-    ids = await relationship_in_reach(await api_viewer(request), sponsor, site)
+    viewer = await api_viewer(request)
+    ids = await relationship_in_reach(viewer, sponsor, site)
     try:
-        pack = await meeting_pack(*ids, dt.datetime.now(dt.UTC).date())
+        today = dt.datetime.now(dt.UTC).date()
+        pack = await meeting_pack(*ids, today, viewer.reach.may_see_sites_view(*ids))
     except ActionItemError:
         raise NotFoundException("no such page") from None
     rows = [

@@ -69,6 +69,8 @@ SORTABLE = {
     "network": lambda r: r.network or "~",
 }
 """Columns the portfolio sorts by, each with missing values last."""
+PER_PAGE = 100
+"""Sites on one page of a portfolio; the CSV download has them all."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,12 @@ class PortfolioPage:
     tiers: tuple[Tier, ...] = tuple(Tier)
     unknown: dict[str, str] = field(default_factory=dict)
     """Filters given a value the portfolio does not have: ignored, and the page says so."""
+    matching: int = 0
+    """Sites that pass the filters, on every page."""
+    page_number: int = 1
+    pages: int = 1
+    first: int = 1
+    """The position of this page's first site among those matching."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +218,11 @@ class WorkspacesController(Controller):
         sort = query.get("sort", "tier") if query.get("sort") in SORTABLE else "tier"
         descending = query.get("order") == "desc"
         rows.sort(key=SORTABLE[sort], reverse=descending)
+        pages = max(1, -(-len(rows) // PER_PAGE))
+        asked = query.get("page", "1")
+        number = int(asked) if asked.isdigit() and 1 <= int(asked) <= pages else 1
+        if str(number) != asked:
+            unknown["page"] = asked
         # how sites see the sponsor is the sponsor's own feedback: not for a CRO's users
         benchmark = await peer_benchmark(sponsor, found.run) if sites is None else ()
         spreads = tuple(
@@ -218,8 +231,9 @@ class WorkspacesController(Controller):
             for b in benchmark
         )  # fmt: skip
         page = PortfolioPage(
-            found, slug, tuple(rows), filters, choices, sort, descending, benchmark, spreads,
-            unknown=unknown,
+            found, slug, tuple(rows[(number - 1) * PER_PAGE : number * PER_PAGE]), filters,
+            choices, sort, descending, benchmark, spreads, unknown=unknown, matching=len(rows),
+            page_number=number, pages=pages, first=(number - 1) * PER_PAGE + 1,
         )  # fmt: skip
         return Template(
             "pages/portfolio.html", context={"page": page, "viewer": viewer},

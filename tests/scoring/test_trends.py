@@ -198,3 +198,17 @@ def test_mean_change_needs_two_raters_on_each_side() -> None:
     wide = pd.DataFrame({"target": ["a"], "n_raters": [2], "mean": [50.0],
                          "low": [0.0], "high": [100.0]})  # fmt: skip
     assert np.isnan(mean_changes(wide, two, ["target"]).iloc[0]["p"]), "spread lost to clipping"
+
+
+def test_changes_without_any_interval_are_not_tested_rather_than_failing() -> None:
+    # a cycle in which no interval could be computed (one rater each): None, not numbers
+    now = pd.DataFrame({"target": ["a", "b"], "reliability_index": [60.0, 70.0],
+                        "ri_low": [None, None], "ri_high": [None, None]})  # fmt: skip
+    before = pd.DataFrame({"target": ["a", "b"], "reliability_index": [50.0, 70.0],
+                           "ri_low": [None, None], "ri_high": [None, None]})  # fmt: skip
+    out = index_changes(now, before).set_index("target")
+    assert out.at["a", "change"] == 10.0 and np.isnan(out.at["a", "p"])
+    assert not out["significant"].any()
+    means = pd.DataFrame({"key": [0], "n_raters": [1], "mean": [50.0], "low": [None],
+                          "high": [None]})  # fmt: skip
+    assert np.isnan(mean_changes(means, means, ["key"]).iloc[0]["p"])

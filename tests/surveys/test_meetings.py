@@ -144,6 +144,7 @@ WRONG = [
     (ActionInput("Call", "CRA", "site", "999999"), "listed dimensions"),
     (ActionInput("Call", "CRA", "site", "", "31/01/2026"), "YYYY-MM-DD"),
     (ActionInput("x" * 201, "CRA", "site"), "under 200"),
+    (ActionInput("Call\x00", "CRA", "site"), "cannot be shown"),
 ]
 
 
@@ -156,3 +157,43 @@ async def test_a_wrong_action_item_is_refused_and_nothing_is_written(world_db: E
             await add_action(rel["sponsor"], rel["site"], given, None, "x@example.org", NOW)
     assert await ActionItem.count() == 0
     assert not await AuditEntry.exists().where(AuditEntry.action == "action.add")
+
+
+async def test_a_cros_user_gets_the_pack_without_the_sites_view_of_the_sponsor(
+    world_db: Engine,
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    await _publish(2)
+    run = int((await scored_cycles(("published",)))[0]["run"])
+    # a relationship in which the site's raters flagged the sponsor
+    flag = await EscalationFlag.select(EscalationFlag.target, EscalationFlag.rater_organisation).where(
+        (EscalationFlag.run == run) & (EscalationFlag.shown == True)  # noqa: E712
+        & (EscalationFlag.target.kind == "sponsor") & EscalationFlag.rater_organisation.is_not_null()
+    ).first()  # fmt: skip
+    sponsor, site = flag["target"], flag["rater_organisation"]
+    full = await meeting_pack(sponsor, site, NOW.date())
+    partial = await meeting_pack(sponsor, site, NOW.date(), sites_view=False)
+    sponsor_name = full.sponsor
+    assert any(p.text.startswith(sponsor_name) for p in full.agenda)
+    assert not any(p.text.startswith(sponsor_name) for p in partial.agenda)
+    assert not any(p.kind == "gap" for p in partial.agenda)
+    assert [p for p in partial.agenda] == [
+        p for p in full.agenda if p.kind != "gap" and not p.text.startswith(sponsor_name)
+    ]
+
+
+async def test_saying_done_again_keeps_the_cycle_an_item_was_closed_in(world_db: Engine) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    keys = await _publish(1)
+    sponsor, site = await _relationship_with_flags()
+    item = await add_action(sponsor, site, ActionInput("Call", "CRA", "sponsor"), None, "a", NOW)
+    await set_status(sponsor, site, item, "done", None, "a", NOW)
+    await publish_cycle(keys[1], None, "test", NOW)
+    await set_status(sponsor, site, item, "done", None, "a", NOW)
+    await set_status(sponsor, site, item, "dropped", None, "a", NOW)
+    row = await ActionItem.select(ActionItem.closed_in.key.as_alias("closed_in")).first()
+    assert row["closed_in"] == keys[0], "closed in the first cycle, whatever was said later"
+    await set_status(sponsor, site, item, "open", None, "a", NOW)
+    assert (await ActionItem.select(ActionItem.closed_in).first())["closed_in"] is None
+    changes = await AuditEntry.count().where(AuditEntry.action == "action.status")
+    assert changes == 3, "saying the same status again is no change"

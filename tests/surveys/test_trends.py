@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 from piccolo.engine.base import Engine
@@ -124,7 +126,11 @@ async def test_chosen_organisations_and_the_heat_map_show_only_shown_cells(
 
 
 async def test_a_networks_trends_pool_every_sponsors_raters(world_db: Engine) -> None:
+    from surveys.tier_review import publish_cycle
+
     await score_closed_cycles(ScoringConfig(), "test", "test")
+    for cycle in reversed(await scored_cycles()):
+        await publish_cycle(str(cycle["key"]), None, "test", dt.datetime.now(dt.UTC))
     network = await Organisation.select(Organisation.id, Organisation.slug).where(
         Organisation.kind == OrgKind.network.value).first()  # fmt: skip
     scope = await scope_of(network["slug"])
@@ -143,3 +149,17 @@ async def test_a_networks_trends_pool_every_sponsors_raters(world_db: Engine) ->
         sum(r["reliability_index"] for r in pooled) / len(pooled)
     )
     assert found.partner_view is None
+
+
+async def test_a_networks_trends_wait_for_publication(world_db: Engine) -> None:
+    from surveys.tier_review import publish_cycle
+
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    network = await Organisation.select(Organisation.slug).where(
+        Organisation.kind == OrgKind.network.value).first()  # fmt: skip
+    scope = await scope_of(network["slug"])
+    assert scope is not None
+    assert (await scope_trends(scope)).cycles == (), "nothing published: a site side sees nothing"
+    oldest = str((await scored_cycles())[-1]["key"])
+    await publish_cycle(oldest, None, "test", dt.datetime.now(dt.UTC))
+    assert (await scope_trends(scope)).cycles == (oldest,)

@@ -98,3 +98,27 @@ async def test_a_token_reads_the_portfolio_as_its_owner_until_revoked(world_db: 
     assert '\'=HYPERLINK("http://x")' in by_name, "a formula is defused"
     assert r["nobody"].status_code == 401 and r["wrong"].status_code == 401
     assert r["revoked"].status_code == 303 and r["after"].status_code == 401
+
+
+async def test_a_new_password_revokes_every_token_and_huge_ids_are_refused(
+    world_db: Engine,
+) -> None:
+    import datetime as dt
+
+    from surveys.accounts import create_account, new_api_token, set_password, token_account
+
+    people = await characters()
+    now = dt.datetime.now(dt.UTC)
+    account = await create_account(people["sponsor user"], [], now)
+    token = await new_api_token(account, "BI", now, "someone")
+    assert await token_account(token, now) is not None
+    await set_password(account, "a brand new long password")
+    assert await token_account(token, now) is None, "whoever had the old password made it"
+
+    async def steps(client: AsyncTestClient[Any]) -> Any:
+        await sign_in(client, people["sponsor user"], "a brand new long password")
+        form = await client.get("/account/tokens/")
+        csrf = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+        return await client.post(f"/account/tokens/{10**20}/revoke", data={"_csrf_token": csrf})
+
+    assert (await in_browser(world_db, steps)).status_code == 400
