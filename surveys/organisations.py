@@ -310,3 +310,11 @@ async def import_organisations(path: Path, actor: str = "system") -> tuple[int, 
             {"created": created, "updated": updated},
         )
     return created, updated
+
+
+async def organisation_with_slug(slug: str, kind: OrgKind) -> int | None:
+    """The id of the organisation of this kind with this slug, if there is one."""
+    row = await Organisation.select(Organisation.id).where(
+        (Organisation.slug == slug) & (Organisation.kind == kind.value)
+    ).first()  # fmt: skip
+    return int(row["id"]) if row else None

@@ -186,3 +186,8 @@ async def interval_level(run_id: int) -> float:
     ).first()  # fmt: skip
     config = row["config"] if row and isinstance(row["config"], dict) else {}
     return float(config.get("ci", 0.90))
+
+
+def shown_number(value: object, shown: bool = True) -> float | None:
+    """A stored figure as a float; None where it is missing or its cell may not be shown."""
+    return None if value is None or not shown else float(str(value))

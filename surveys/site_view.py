@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from surveys.cycles import CycleStatus
 from surveys.organisations import Organisation, OrgKind
 from surveys.portfolio import scored_cycles
-from surveys.score_runs import PerceptionGap, TargetIndex
+from surveys.score_runs import PerceptionGap, TargetIndex, shown_number
 from surveys.tiers import Tier, TierAssignment
 
 
@@ -125,11 +125,7 @@ _INDEX = (
 def _rating(row: dict[str, object], name: object, tier: Tier | None = None) -> Rating:
     shown = bool(row["shown"])
     return Rating(
-        str(name), _number(row["reliability_index"]) if shown else None,
-        _number(row["ri_low"]) if shown else None, _number(row["ri_high"]) if shown else None,
+        str(name), shown_number(row["reliability_index"], shown),
+        shown_number(row["ri_low"], shown), shown_number(row["ri_high"], shown),
         int(str(row["n_raters"] or 0)), shown, tier,
     )  # fmt: skip
-
-
-def _number(value: object) -> float | None:
-    return None if value is None else float(str(value))

@@ -27,7 +27,13 @@ from surveys.instruments import Dimension, Layer
 from surveys.organisations import Organisation, OrgKind, Relationship
 from surveys.portfolio import SCORED, scored_cycles
 from surveys.questionnaires import localised
-from surveys.score_runs import DimensionScore, EscalationFlag, TargetIndex, interval_level
+from surveys.score_runs import (
+    DimensionScore,
+    EscalationFlag,
+    TargetIndex,
+    interval_level,
+    shown_number,
+)
 
 CYCLES_SHOWN = 8
 """Cycles a trends page goes back over, the chosen one included."""
@@ -291,16 +297,12 @@ def _points(rows: list[dict[str, Any]], cycle_of: dict[int, str]) -> dict[int, d
         shown = bool(row["shown"])
         found.setdefault(row["target"], {})[cycle_of[row["run"]]] = Point(
             cycle_of[row["run"]],
-            _number(row["reliability_index"], shown), _number(row["ri_low"], shown),
-            _number(row["ri_high"], shown),
-            {layer: _number(row[layer], shown) for layer in LAYERS},
+            shown_number(row["reliability_index"], shown), shown_number(row["ri_low"], shown),
+            shown_number(row["ri_high"], shown),
+            {layer: shown_number(row[layer], shown) for layer in LAYERS},
             int(row["n_raters"] or 0), shown,
         )  # fmt: skip
     return found
-
-
-def _number(value: object, shown: bool) -> float | None:
-    return None if value is None or not shown else float(str(value))
 
 
 def _frame(points: dict[int, dict[str, Point]], cycle: str) -> pd.DataFrame:

@@ -27,6 +27,27 @@ class Marker:
     y: float
     text: str
     """What the point says, for its tooltip and the accessible description."""
+    path: str = ""
+    """The marker's outline as SVG path data, by the line's shape."""
+
+
+def marker_path(shape: str, x: float, y: float) -> str:
+    """SVG path data of a marker shape centred on (x, y): told apart without colour.
+
+    >>> marker_path("square", 10, 10)
+    'M6.5,6.5 h7 v7 h-7 Z'
+    """
+    if shape == "square":
+        return f"M{x - 3.5:g},{y - 3.5:g} h7 v7 h-7 Z"
+    if shape == "triangle":
+        return f"M{x:g},{y - 4.5:g} L{x + 4.5:g},{y + 3.5:g} L{x - 4.5:g},{y + 3.5:g} Z"
+    if shape == "diamond":
+        return f"M{x:g},{y - 4.5:g} L{x + 4.5:g},{y:g} L{x:g},{y + 4.5:g} L{x - 4.5:g},{y:g} Z"
+    if shape == "cross":
+        return (
+            f"M{x - 4:g},{y - 4:g} L{x + 4:g},{y + 4:g} M{x + 4:g},{y - 4:g} L{x - 4:g},{y + 4:g}"
+        )
+    return f"M{x - 3.5:g},{y:g} a3.5,3.5 0 1,0 7,0 a3.5,3.5 0 1,0 -7,0 Z"
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,14 @@ class Cell:
     """0 (lowest scores) to 4 (highest), or -1 for a hidden cell."""
     text: str
 
+    @property
+    def text_x(self) -> float:
+        return self.x + (self.width - 2) / 2
+
+    @property
+    def text_y(self) -> float:
+        return self.y + self.height / 2 + 3
+
 
 @dataclass(frozen=True)
 class HeatMap:
@@ -128,7 +157,7 @@ def trend_chart(
         dash, shape = STYLES.get(line.kind, ("", "circle"))
         points = [(x[i], y(v)) if v is not None else None for i, v in enumerate(line.values)]
         markers = tuple(
-            Marker(x[i], y(v), _describe(line, i, cycles))
+            Marker(x[i], y(v), _describe(line, i, cycles), marker_path(shape, x[i], y(v)))
             for i, v in enumerate(line.values) if v is not None
         )  # fmt: skip
         drawn.append(

@@ -19,7 +19,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.cycles import CycleTransitionError
-from surveys.organisations import Organisation, OrgKind
+from surveys.organisations import Organisation, OrgKind, organisation_with_slug
 from surveys.policy import Reach, Viewer
 from surveys.portfolio import (
     Benchmark,
@@ -51,6 +51,7 @@ from surveys.web.charts import (
     Spread,
     Values,
     heat_map,
+    marker_path,
     sparkline,
     spread,
     trend_chart,
@@ -116,8 +117,8 @@ class TrendsPage:
     rollup_lines: tuple[Sparkline, ...]
     """One per roll-up, in the same order."""
     heat: HeatMap | None
-    legend: tuple[tuple[str, str, str, str], ...]
-    """kind, label, dash pattern and marker shape of each line."""
+    legend: tuple[tuple[str, str, str, str, str], ...]
+    """kind, label, dash pattern, marker shape and the marker's path in the key."""
     chosen: tuple[str, ...]
     """Slugs the viewer chose (empty: the page picked the biggest movers)."""
     query: str
@@ -155,7 +156,9 @@ def trends_page(found: Trends, query: str, chose: bool) -> TrendsPage:
     return TrendsPage(
         found, tuple(_series_chart(s, cycles) for s in found.selected),
         _series_chart(found.partner_view, cycles, 400) if found.partner_view else None,
-        lines, heat, tuple((kind, label, *STYLES[kind]) for kind, label in LINES),
+        lines, heat,
+        tuple((kind, label, *STYLES[kind], marker_path(STYLES[kind][1], 22, 7))
+              for kind, label in LINES),
         chosen, query, tuple(picked + matches[:room]), len(matches),
         max(len(matches) - room, 0),
     )  # fmt: skip
@@ -391,12 +394,10 @@ async def relationship_in_reach(viewer: Viewer, sponsor: str, site: str) -> tupl
 
 async def organisation_id(slug: str, kind: OrgKind) -> int:
     """The id of the organisation of this kind with this slug; 404 if there is none."""
-    row = await Organisation.select(Organisation.id).where(
-        (Organisation.slug == slug) & (Organisation.kind == kind.value)
-    ).first()  # fmt: skip
-    if row is None:
+    found = await organisation_with_slug(slug, kind)
+    if found is None:
         raise NotFoundException("no such organisation")
-    return int(row["id"])
+    return found
 
 
 async def workspaces_of(viewer: Viewer) -> list[Workspace]:
