@@ -91,11 +91,18 @@ class ActionItemError(RapportError):
     """An action item that cannot be saved as asked; the message says why."""
 
 
+AGENDA_LABELS = {"flag": "Escalation", "fix first": "Fix first", "gap": "Perception gap"}
+
+
 @dataclass(frozen=True)
 class AgendaPoint:
     kind: str
     """flag, fix first or gap."""
     text: str
+
+    @property
+    def label(self) -> str:
+        return AGENDA_LABELS[self.kind]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ person's own reach (surveys.policy.Reach.may_see_relationship).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -18,6 +19,7 @@ from surveys.meetings import (
     ActionInput,
     ActionItemError,
     ActionStatus,
+    MeetingPack,
     Side,
     add_action,
     meeting_pack,
@@ -28,6 +30,22 @@ from surveys.web.auth import RecordId, required_viewer
 from surveys.web.workspaces import relationship_in_reach, sentence
 
 Any_Request = Request[Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class MeetingPage:
+    """A relationship's review meeting: the pack, its action items and the form to add one."""
+
+    pack: MeetingPack
+    sponsor_slug: str
+    site_slug: str
+    viewer: Viewer
+    given: ActionInput
+    """What was typed, kept after a refusal (blank at first)."""
+    error: str | None = None
+    """Why the last item was refused, as a sentence."""
+    sides: tuple[Side, ...] = tuple(Side)
+    statuses: tuple[ActionStatus, ...] = tuple(ActionStatus)
 
 
 class MeetingsController(Controller):
@@ -96,9 +114,5 @@ async def _page(
         pack = await meeting_pack(*ids, _now().date(), viewer.reach.may_see_sites_view(*ids))
     except ActionItemError:
         raise NotFoundException("no such page") from None
-    page = {
-        "pack": pack, "sponsor_slug": sponsor, "site_slug": site, "error": error,
-        "given": given or ActionInput("", "", ""), "sides": tuple(Side),
-        "statuses": tuple(ActionStatus), "viewer": viewer,
-    }  # fmt: skip
+    page = MeetingPage(pack, sponsor, site, viewer, given or ActionInput("", "", ""), error)
     return Template("pages/meeting.html", context={"page": page}, status_code=400 if error else 200)
