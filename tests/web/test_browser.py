@@ -48,8 +48,7 @@ async def accessible(page: Any, axe: Any, what: str) -> None:
 async def test_a_respondent_answers_on_a_phone(
     server: str, tmp_path: Path, world_db: Engine
 ) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    need_chromium()
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
 
@@ -132,19 +131,16 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
 ) -> None:
     """Sign in, open the portfolio, sort it, override a tier (first without a reason), sign
     out: on a desktop and a phone, with axe on every page."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    need_chromium()
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
 
     from scoring.config import ScoringConfig
     from surveys.cycle_scoring import score_closed_cycles
     from surveys.tiers import TierAssignment
-    from surveys.world.logins import demo_logins
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
-    sponsor_user = next(x for x in await demo_logins(dt.datetime.now(dt.UTC))
-                        if x.who == "sponsor user")  # fmt: skip
+    sponsor_user = await demo_login("sponsor user")
     axe = Axe()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM)
@@ -204,18 +200,15 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(
     server: str, world_db: Engine, tmp_path: Path
 ) -> None:
     """From the home page to the trends, then two sites ticked and compared: axe on each."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    need_chromium()
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
 
     from scoring.config import ScoringConfig
     from surveys.cycle_scoring import score_closed_cycles
-    from surveys.world.logins import demo_logins
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
-    manager = next(x for x in await demo_logins(dt.datetime.now(dt.UTC))
-                   if x.who == "relationship manager")  # fmt: skip
+    manager = await demo_login("relationship manager")
     axe = Axe()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM)
@@ -246,8 +239,7 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
 ) -> None:
     """From the site's page to a sponsor's review meeting, then an action item added: axe on
     the pack, on the refused form and on the page with the item."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    need_chromium()
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
 
@@ -255,12 +247,10 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
     from surveys.cycle_scoring import score_closed_cycles
     from surveys.meetings import ActionItem
     from surveys.tier_review import publish_all_but_latest
-    from surveys.world.logins import demo_logins
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
-    coordinator = next(x for x in await demo_logins(dt.datetime.now(dt.UTC))
-                       if x.who == "site coordinator")  # fmt: skip
+    coordinator = await demo_login("site coordinator")
     axe = Axe()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM)
@@ -294,3 +284,16 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
     items = await ActionItem.select(ActionItem.title, ActionItem.side, ActionItem.due_on)
     assert items == [{"title": "Send monthly enrolment forecasts", "side": "site",
                       "due_on": dt.date(2027, 2, 28)}]  # fmt: skip
+
+
+def need_chromium() -> None:
+    """Fail, never skip, when the browser is missing: CI must run these tests."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+
+
+async def demo_login(who: str) -> Any:
+    """The demo's login for one kind of reader (its accounts are made on the way)."""
+    from surveys.world.logins import demo_logins
+
+    return next(x for x in await demo_logins(dt.datetime.now(dt.UTC)) if x.who == who)

@@ -18,7 +18,7 @@ from surveys.cycle_scoring import score_closed_cycles
 from surveys.organisations import Organisation, Relationship
 from surveys.score_runs import TargetIndex
 from tests.web.test_survey_form import CSRF, in_browser
-from tests.web.test_workspaces import characters, organisation_of, sign_in
+from tests.web.test_workspaces import characters, organisation_of, other_sponsor, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -27,9 +27,7 @@ async def test_a_token_reads_the_portfolio_as_its_owner_until_revoked(world_db: 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
-    other = await Organisation.select(Organisation.slug).where(
-        (Organisation.kind == "sponsor") & (Organisation.id != sponsor["id"])
-    ).first()  # fmt: skip
+    other = await other_sponsor(sponsor["id"])
     sites = await Relationship.select(Relationship.site, Relationship.site.name.as_alias("name")).where(
         Relationship.sponsor == sponsor["id"]).order_by(Relationship.site.name)  # fmt: skip
     hidden = sites[0]

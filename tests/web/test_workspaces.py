@@ -44,6 +44,14 @@ async def characters() -> dict[str, str]:
     return {**logins, "outsider": outsider["email"]}
 
 
+async def other_sponsor(sponsor_id: int) -> dict[str, Any]:
+    """The slug of a sponsor other than this one."""
+    row = await Organisation.select(Organisation.slug).where(
+        (Organisation.kind == "sponsor") & (Organisation.id != sponsor_id)
+    ).first()  # fmt: skip
+    return dict(row)
+
+
 async def organisation_of(email: str) -> dict[str, Any]:
     """The id, slug and network of the organisation a person works at."""
     row = await Person.select(
@@ -168,9 +176,7 @@ async def test_access_matrix(world_db: Engine) -> None:
     """Every character against every workspace page; a new route must be added here."""
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
-    other = await Organisation.select(Organisation.slug).where(
-        (Organisation.kind == "sponsor") & (Organisation.id != sponsor["id"])
-    ).first()  # fmt: skip
+    other = await other_sponsor(sponsor["id"])
     await score_closed_cycles(ScoringConfig(), "test", "test")
     pages = {
         "/": "home",
@@ -679,9 +685,7 @@ async def test_unknown_filters_a_page_past_the_end_and_guessed_pages_are_told_an
     await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
-    other = await Organisation.select(Organisation.slug).where(
-        (Organisation.kind == "sponsor") & (Organisation.id != sponsor["id"])
-    ).first()  # fmt: skip
+    other = await other_sponsor(sponsor["id"])
     where = f"/w/sponsors/{sponsor['slug']}"
 
     async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
