@@ -143,6 +143,20 @@ async def set_override(
         )  # fmt: skip
 
 
+async def review_in_cycle(
+    sponsor_id: int, cycle_key: str | None, sites: frozenset[int] | None
+) -> tuple[Review, tuple[str, ...]] | None:
+    """A sponsor's tier review in a scored cycle (the latest if the key is not one), beside
+    the cycle before it; with every scored cycle's key, newest first. None before any."""
+    cycles = tuple(str(c["key"]) for c in await scored_cycles())
+    if not cycles:
+        return None
+    key = cycle_key if cycle_key in cycles else cycles[0]
+    at = cycles.index(key)
+    previous = cycles[at + 1] if at + 1 < len(cycles) else None
+    return await tier_review(key, sponsor_id, previous, sites), cycles
+
+
 async def publish_cycle(cycle_key: str, person_id: int | None, actor: str, now: dt.datetime) -> int:
     """Publish a scored cycle: its tiers freeze and its scorecards become visible. Returns
     how many tiers were published."""

@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get
@@ -23,8 +23,9 @@ from litestar.params import FromPath, Parameter
 from surveys.meetings import ActionItemError, meeting_pack
 from surveys.organisations import OrgKind
 from surveys.policy import Reach
-from surveys.portfolio import portfolio
-from surveys.site_view import site_page
+from surveys.portfolio import Portfolio, peer_benchmark, portfolio
+from surveys.site_view import network_sites, site_page
+from surveys.tier_review import review_in_cycle
 from surveys.trends import scope_trends
 from surveys.web.auth import api_viewer
 from surveys.web.workspaces import in_reach, relationship_in_reach, trends_in_reach
@@ -34,6 +35,12 @@ PageNumber = Annotated[int, Parameter(ge=1, le=100_000, description="Page, from 
 PerPage = Annotated[int, Parameter(ge=1, le=1000, description="Items per page (at most 1,000).")]
 Cycle = Annotated[
     str | None, Parameter(description="A scored cycle's key; the latest if left out.")
+]
+Orgs = Annotated[
+    list[str] | None, Parameter(description="Slugs of organisations to compare (at most 50).")
+]
+TrendsTable = Annotated[
+    Literal["movers", "rollups", "flags", "heat"], Parameter(description="Which table.")
 ]
 
 
@@ -57,6 +64,17 @@ class PortfolioSite(msgspec.Struct):
     response_rate: float | None
 
 
+class BenchmarkRow(msgspec.Struct):
+    """How sites see the sponsor on one measure, against peers shown only as quartiles."""
+
+    measure: str
+    yours: float | None
+    peers_lower_quartile: float | None
+    peers_median: float | None
+    peers_upper_quartile: float | None
+    peers: int
+
+
 class PortfolioPage(msgspec.Struct):
     sponsor: str
     cycle: str | None
@@ -65,6 +83,44 @@ class PortfolioPage(msgspec.Struct):
     page: int
     per_page: int
     sites: list[PortfolioSite]
+    benchmark: list[BenchmarkRow]
+    """Empty for a CRO's users, as on the page."""
+
+
+class TierRow(msgspec.Struct):
+    slug: str
+    name: str
+    computed_tier: int
+    previous_tier: int | None
+    tier_in_force: int
+    reviewed: bool
+    reason: str | None
+    provisional: bool
+    rule_trace: str
+
+
+class TierReviewPage(msgspec.Struct):
+    cycle: str
+    status: str
+    previous_cycle: str | None
+    total: int
+    page: int
+    per_page: int
+    sites: list[TierRow]
+
+
+class NetworkSite(msgspec.Struct):
+    site: str
+    reliability_index: float | None
+    ri_low: float | None
+    ri_high: float | None
+    raters: int | None
+
+
+class NetworkOut(msgspec.Struct):
+    network: str
+    cycle: str | None
+    sites: list[NetworkSite]
 
 
 class Mover(msgspec.Struct):
@@ -95,6 +151,14 @@ class FlagRow(msgspec.Struct):
     dimensions_under_floor: list[str]
 
 
+class HeatCell(msgspec.Struct):
+    slug: str
+    name: str
+    dimension: str
+    mean: float | None
+    """Null where the cell has too few responses."""
+
+
 class TrendsOut(msgspec.Struct):
     scope: str
     lens: str
@@ -103,6 +167,8 @@ class TrendsOut(msgspec.Struct):
     improved: list[Mover]
     declined: list[Mover]
     flags: list[FlagRow]
+    heat: list[HeatCell]
+    """Dimension × organisation for the organisations compared (`org`, else the movers)."""
 
 
 class RatingRow(msgspec.Struct):
@@ -159,34 +225,73 @@ class WorkspaceAPI(Controller):
         page: PageNumber = 1, per_page: PerPage = 100,
     ) -> PortfolioPage:  # fmt: skip
         """A sponsor's portfolio of sites in a cycle, sorted by name."""
-        found, rows = await _portfolio(request, slug, cycle)
+        found, rows, whole = await _portfolio(request, slug, cycle)
+        benchmark: list[BenchmarkRow] = []
+        if whole:  # how sites see the sponsor is the sponsor's own: not for a CRO's users
+            benchmark = [BenchmarkRow(b.measure, b.yours, b.low, b.median, b.high, b.peers)
+                         for b in await peer_benchmark(found.sponsor_id, found.run)]  # fmt: skip
         return PortfolioPage(
             found.sponsor, found.cycle, found.previous_cycle, len(rows), page, per_page,
-            _slice(rows, page, per_page),
+            _slice(rows, page, per_page), benchmark,
         )  # fmt: skip
+
+    @get("/portfolios/{slug:str}/tiers", name="api-tiers")
+    async def tiers(
+        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None,
+        page: PageNumber = 1, per_page: PerPage = 100,
+    ) -> TierReviewPage:  # fmt: skip
+        """The tiers a sponsor gives its sites in a cycle, beside the previous ones, with the
+        rule trace (for those who review them)."""
+        head, rows = await _tiers(request, slug, cycle)
+        return TierReviewPage(*head, len(rows), page, per_page, _slice(rows, page, per_page))
+
+    @get("/portfolios/{slug:str}/tiers/csv", name="api-tiers-csv", media_type="text/csv")
+    async def tiers_csv(
+        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None
+    ) -> Response[str]:
+        """The tier review as CSV."""
+        head, rows = await _tiers(request, slug, cycle)
+        return _csv(f"tiers-{slug}-{head[0]}", rows)
+
+    @get("/networks/{slug:str}", name="api-network")
+    async def network(self, slug: FromPath[str], request: Any_Request) -> NetworkOut:
+        """A network's sites side by side, in the latest published cycle."""
+        return await _network(request, slug)
+
+    @get("/networks/{slug:str}/csv", name="api-network-csv", media_type="text/csv")
+    async def network_csv(self, slug: FromPath[str], request: Any_Request) -> Response[str]:
+        """A network's sites as CSV."""
+        found = await _network(request, slug)
+        return _csv(f"network-{slug}-{found.cycle or 'none'}", found.sites)
 
     @get("/portfolios/{slug:str}/csv", name="api-portfolio-csv", media_type="text/csv")
     async def portfolio_csv(
         self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None
     ) -> Response[str]:
         """The whole portfolio table as CSV."""
-        found, rows = await _portfolio(request, slug, cycle)
+        found, rows, _ = await _portfolio(request, slug, cycle)
         return _csv(f"portfolio-{slug}-{found.cycle or 'none'}", rows)
 
     @get("/trends/{slug:str}", name="api-trends")
     async def trends(
-        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None
+        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None, org: Orgs = None
     ) -> TrendsOut:
-        """Roll-ups, movers and escalation flags across a managed organisation's sites."""
-        return await _trends(request, slug, cycle)
+        """Roll-ups, movers, escalation flags and the heat map across a managed organisation's
+        sites."""
+        return await _trends(request, slug, cycle, org)
 
     @get("/trends/{slug:str}/csv", name="api-trends-csv", media_type="text/csv")
     async def trends_csv(
-        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None
-    ) -> Response[str]:
-        """The movers (improved and declined) as CSV."""
-        found = await _trends(request, slug, cycle)
-        return _csv(f"movers-{slug}", [*found.improved, *found.declined])
+        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None, org: Orgs = None,
+        table: TrendsTable = "movers",
+    ) -> Response[str]:  # fmt: skip
+        """One of the trends page's tables as CSV: movers, roll-ups, flags or the heat map."""
+        found = await _trends(request, slug, cycle, org)
+        rows: dict[str, Sequence[msgspec.Struct]] = {
+            "movers": [*found.improved, *found.declined], "rollups": found.rollups,
+            "flags": found.flags, "heat": found.heat,
+        }  # fmt: skip
+        return _csv(f"{table}-{slug}", rows[table])
 
     @get("/sites/{slug:str}", name="api-site")
     async def site(self, slug: FromPath[str], request: Any_Request) -> SiteOut:
@@ -220,10 +325,12 @@ class WorkspaceAPI(Controller):
 
 async def _portfolio(
     request: Any_Request, slug: str, cycle: str | None
-) -> tuple[Any, list[PortfolioSite]]:
+) -> tuple[Portfolio, list[PortfolioSite], bool]:
+    """The portfolio, its rows for the API, and whether the viewer reaches all of it."""
     viewer = await api_viewer(request)
     sponsor = await in_reach(viewer, slug, OrgKind.sponsor, Reach.may_see_portfolio)
-    found = await portfolio(sponsor, viewer.reach.portfolio_sites(sponsor), cycle)
+    sites = viewer.reach.portfolio_sites(sponsor)
+    found = await portfolio(sponsor, sites, cycle)
     rows = [
         PortfolioSite(
             r.slug, r.name, r.country, r.network, list(r.areas),
@@ -233,12 +340,14 @@ async def _portfolio(
         )
         for r in sorted(found.rows, key=lambda r: (r.name.lower(), r.slug))
     ]  # fmt: skip
-    return found, rows
+    return found, rows, sites is None
 
 
-async def _trends(request: Any_Request, slug: str, cycle: str | None) -> TrendsOut:
+async def _trends(
+    request: Any_Request, slug: str, cycle: str | None, org: list[str] | None
+) -> TrendsOut:
     scope = await trends_in_reach(await api_viewer(request), slug)
-    found = await scope_trends(scope, cycle)
+    found = await scope_trends(scope, cycle, tuple(dict.fromkeys(org or ())))
 
     def movers(rows: Iterable[Any]) -> list[Mover]:
         return [Mover(m.member.slug, m.member.name, m.before, m.now, m.change, m.low, m.high,
@@ -251,7 +360,36 @@ async def _trends(request: Any_Request, slug: str, cycle: str | None) -> TrendsO
         movers(found.improved), movers(found.declined),
         [FlagRow(f.member.slug, f.member.name, list(f.drops), list(f.collapses),
                  list(f.under_floor)) for f in found.flags],
+        [HeatCell(h.member.slug, h.member.name, d, v)
+         for h in found.heat for d, v in zip(found.dimensions, h.cells, strict=True)],
     )  # fmt: skip
+
+
+async def _tiers(
+    request: Any_Request, slug: str, cycle: str | None
+) -> tuple[tuple[str, str, str | None], list[TierRow]]:
+    viewer = await api_viewer(request)
+    sponsor = await in_reach(viewer, slug, OrgKind.sponsor, Reach.may_review_tiers)
+    found = await review_in_cycle(sponsor, cycle, viewer.reach.portfolio_sites(sponsor))
+    if found is None:
+        raise NotFoundException("no cycle has been scored yet")
+    review = found[0]
+    rows = [
+        TierRow(r.slug, r.name, int(r.computed), int(r.previous) if r.previous else None,
+                int(r.in_force), r.override is not None, r.reason, r.provisional, r.trace)
+        for r in review.rows
+    ]  # fmt: skip
+    return (review.cycle, review.status, review.previous_cycle), rows
+
+
+async def _network(request: Any_Request, slug: str) -> NetworkOut:
+    viewer = await api_viewer(request)
+    network = await in_reach(viewer, slug, OrgKind.network, Reach.may_see_network)
+    name, cycle, sites = await network_sites(network)
+    return NetworkOut(name, cycle, [
+        NetworkSite(r.partner, r.index, r.low, r.high, r.raters if r.shown else None)
+        for r in sites
+    ])  # fmt: skip
 
 
 async def _site(request: Any_Request, slug: str) -> SiteOut:

@@ -27,10 +27,9 @@ from surveys.portfolio import (
     PortfolioRow,
     peer_benchmark,
     portfolio,
-    scored_cycles,
 )
 from surveys.site_view import network_sites, site_page
-from surveys.tier_review import TierReviewError, publish_cycle, set_override, tier_review
+from surveys.tier_review import TierReviewError, publish_cycle, review_in_cycle, set_override
 from surveys.tiers import Tier
 from surveys.trends import (
     MOST_COMPARED,
@@ -327,12 +326,10 @@ async def _review_page(
     errors: dict[str, str] | None = None, kept: dict[str, dict[str, str]] | None = None,
 ) -> Template:  # fmt: skip
     """The review page; after a refused change, its message and what was typed, kept."""
-    cycles = [str(c["key"]) for c in await scored_cycles()]
-    if not cycles:
+    found = await review_in_cycle(sponsor, cycle_key, viewer.reach.portfolio_sites(sponsor))
+    if found is None:
         raise NotFoundException("no cycle has been scored yet")
-    key = cycle_key if cycle_key in cycles else cycles[0]
-    previous = cycles[cycles.index(key) + 1] if cycles.index(key) + 1 < len(cycles) else None
-    review = await tier_review(key, sponsor, previous, viewer.reach.portfolio_sites(sponsor))
+    review, cycles = found
     named = await Organisation.select(Organisation.name).where(Organisation.id == sponsor).first()
     name = named["name"] if named else "?"
     page = {"review": review, "sponsor": name, "slug": slug, "cycles": cycles,

@@ -250,15 +250,16 @@ async def test_access_matrix(world_db: Engine) -> None:
     # every API route answers as the page it mirrors: the same reach, JSON or CSV
     for path, name in list(pages.items()):
         for prefix, api in (("/w/sponsors/", "/api/portfolios/"), ("/w/trends/", "/api/trends/"),
-                            ("/w/sites/", "/api/sites/")):  # fmt: skip
-            if path.startswith(prefix) and not path.endswith("/tiers"):
+                            ("/w/sites/", "/api/sites/"), ("/w/networks/", "/api/networks/")):  # fmt: skip
+            if path.startswith(prefix):
                 pages[path.replace(prefix, api)] = name + " (API)"
                 pages[path.replace(prefix, api) + "/csv"] = name + " (CSV)"
         if path.startswith("/w/relationships/"):
             api = path.replace("/w/relationships/", "/api/relationships/") + "actions"
             pages[api], pages[api + "/csv"] = name + " (API)", name + " (CSV)"
     mirrored = {"/api/portfolios/{slug:str}", "/api/trends/{slug:str}", "/api/sites/{slug:str}",
-                "/api/relationships/{sponsor:str}/{site:str}/actions"}  # fmt: skip
+                "/api/relationships/{sponsor:str}/{site:str}/actions", "/api/networks/{slug:str}",
+                "/api/portfolios/{slug:str}/tiers"}  # fmt: skip
     templates |= mirrored | {r + "/csv" for r in mirrored} | {"/account/tokens"}
     pages["/account/tokens/"] = "home"  # one's own tokens: anyone signed in
     for who in allowed:
