@@ -35,9 +35,11 @@ async def test_every_workspace_route_keeps_to_its_schema(server: str, world_db: 
     account = await create_account(person["email"], [(GrantRole.administrator, None)], now)
     token = await new_api_token(account, "schemathesis", now)
     tie = await Relationship.select(
-        Relationship.sponsor.slug.as_alias("sponsor"), Relationship.site.slug.as_alias("site")
-    ).first()  # fmt: skip
-    real = {"slug": tie["sponsor"], "sponsor": tie["sponsor"], "site": tie["site"]}
+        Relationship.sponsor.slug.as_alias("sponsor"), Relationship.site.slug.as_alias("site"),
+        Relationship.site.network.slug.as_alias("network"),
+    ).where(Relationship.site.network.is_not_null()).first()  # fmt: skip
+    real = {"sponsor": tie["sponsor"], "site": tie["site"]}
+    slug_of = {"/api/sites/": tie["site"], "/api/networks/": tie["network"]}
     schema = schemathesis.openapi.from_url(f"{server}/schema/openapi.json")
     checks = [not_a_server_error, content_type_conformance, response_schema_conformance]
     tried: list[str] = []
@@ -45,11 +47,11 @@ async def test_every_workspace_route_keeps_to_its_schema(server: str, world_db: 
     def exercise(operation: Any) -> None:
         """Many requests to one operation; half name organisations that exist, so the
         queries behind them are fuzzed too, not only the 404 of an unknown slug."""
-        site_route = operation.path.startswith("/api/sites/")
+        slug = next((s for p, s in slug_of.items() if operation.path.startswith(p)), tie["sponsor"])
 
         def on_real_data(case: Any) -> Any:
             case.path_parameters = {
-                name: tie["site"] if site_route else real[name] for name in case.path_parameters
+                name: slug if name == "slug" else real[name] for name in case.path_parameters
             }
             return case
 
@@ -74,4 +76,4 @@ async def test_every_workspace_route_keeps_to_its_schema(server: str, world_db: 
             exercise(operation)
 
     await anyio.to_thread.run_sync(run)
-    assert len(tried) == 8, tried
+    assert len(tried) == 12, tried
