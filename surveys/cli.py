@@ -117,7 +117,6 @@ def show_settings() -> None:
         "RAPPORT_REMINDER_DAYS": str(settings.reminder_days),
         "RAPPORT_LINK_RATE": str(settings.link_rate),
         "RAPPORT_WORKERS": str(settings.workers),
-        "RAPPORT_ADMIN_TOKEN": "(set)" if settings.admin_token else "(API off)",
     }
     table = RichTable("variable", "in force", "default", "meaning", title="Rapport settings")
     for setting in SETTINGS:

@@ -79,12 +79,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Survey-link lookups that find nothing one address may make per minute; after that "
         "it gets a 'please wait' page (working links are never limited).",
     ),
-    Setting(
-        "RAPPORT_ADMIN_TOKEN",
-        "",
-        "Bearer token for the administrators' JSON API under /api (until personal tokens "
-        "arrive with accounts); empty turns that API off.",
-    ),
     Setting("RAPPORT_REMINDERS", "2", "Reminders a respondent gets at most per cycle."),
     Setting("RAPPORT_REMINDER_DAYS", "5", "Days at least between two e-mails to one respondent."),
 )
@@ -191,7 +185,6 @@ class Settings:
     link_rate: int
     """Survey-link requests per minute from one address."""
     workers: int
-    admin_token: str = field(repr=False, default="")
 
     @property
     def outbox(self) -> Path:
@@ -250,7 +243,6 @@ def load_settings() -> Settings:
         reminder_days=_positive_int("RAPPORT_REMINDER_DAYS"),
         link_rate=_positive_int("RAPPORT_LINK_RATE"),
         workers=_positive_int("RAPPORT_WORKERS"),
-        admin_token=_admin_token(_env("RAPPORT_ADMIN_TOKEN")),
     )
 
 
@@ -296,16 +288,6 @@ def parse_smtp_url(url: str) -> SMTPServer | None:
         password=unquote(parts.password or "") or None, implicit_tls=parts.scheme == "smtps",
         start_tls=parts.scheme == "smtp",
     )  # fmt: skip
-
-
-def _admin_token(value: str) -> str:
-    """Return the API token, or raise SettingsError if it is too short to be a secret."""
-    if value and len(value) < 24:
-        raise SettingsError(
-            "RAPPORT_ADMIN_TOKEN is too short to be a secret: use at least 24 random "
-            "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-        )
-    return value
 
 
 def _mail_from(value: str) -> str:

@@ -1,26 +1,19 @@
 """The administrators' JSON API for cycles: what `rapport cycle …` does, over HTTP.
 
-Authenticated by a bearer token (RAPPORT_ADMIN_TOKEN) until accounts and personal API
-tokens arrive; with no token configured the API answers 503 and does nothing. The
-header, not a cookie, authenticates, so these routes need no CSRF token. Documented
-in the OpenAPI schema at /schema.
+Authenticated by an administrator's personal API token (`Authorization: Bearer rpt_…`,
+made at /account/tokens/). The header, never a cookie, authenticates, so these routes
+need no CSRF token. Documented in the OpenAPI schema at /schema.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
-from litestar.exceptions import (
-    HTTPException,
-    NotAuthorizedException,
-    NotFoundException,
-    ServiceUnavailableException,
-)
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
@@ -36,6 +29,7 @@ from surveys.cycle_admin import (
 )
 from surveys.cycles import Cycle, CycleTransitionError
 from surveys.settings import Settings
+from surveys.web.auth import token_viewer
 
 
 class ConflictException(HTTPException):
@@ -44,14 +38,20 @@ class ConflictException(HTTPException):
     status_code = 409
 
 
-def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Let through only requests bearing the administrators' token (compared in constant time)."""
-    settings: Settings = connection.app.state.settings
-    if not settings.admin_token:
-        raise ServiceUnavailableException("the API is off: set RAPPORT_ADMIN_TOKEN to turn it on")
-    given = connection.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
-        raise NotAuthorizedException("a valid bearer token is required")
+async def administrator(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Let through only requests bearing an administrator's personal token (401 without a
+    valid token, 403 for anyone else's); the administrator is kept for the audit log."""
+    viewer = await token_viewer(connection)
+    if not viewer.reach.administrator:
+        raise PermissionDeniedException("cycles are run by administrators only")
+    connection.state["actor"] = viewer.who.email
+
+
+def _actor(request: Request[Any, Any, Any]) -> str:
+    """Who acts, for the audit log: the administrator whose token was given."""
+    return str(request.state.get("actor", "api"))
 
 
 class NewCycle(msgspec.Struct, forbid_unknown_fields=True):
@@ -121,7 +121,7 @@ class CyclesAPI(Controller):
     """Survey cycles: list, create, open, remind, close, status."""
 
     path = "/api/cycles"
-    guards = [admin_only]  # noqa: RUF012  (Litestar reads it as a class attribute)
+    guards = [administrator]  # noqa: RUF012  (Litestar reads it as a class attribute)
     opt = {"exclude_from_csrf": True}  # noqa: RUF012
     tags = ["cycles"]  # noqa: RUF012
 
@@ -137,7 +137,7 @@ class CyclesAPI(Controller):
         `closes_on` (UTC)."""
         now = dt.datetime.now(dt.UTC)
         closes = dt.datetime.combine(data.closes_on, dt.time(23, 59, 59), tzinfo=dt.UTC)
-        await _checked(create_cycle(data.key, data.title, closes, now, "api"))
+        await _checked(create_cycle(data.key, data.title, closes, now, _actor(request)))
         row = await Cycle.select().where(Cycle.key == data.key).first()
         return _cycle_out(dict(row))
 
@@ -156,7 +156,7 @@ class CyclesAPI(Controller):
     async def open(self, key: FromPath[str], request: Request[Any, Any, Any]) -> MailOut:
         """Invite both sides of every active relationship and e-mail each invitation."""
         now = dt.datetime.now(dt.UTC)
-        summary = await _checked(open_cycle(key, now, _mailer(request), "api"))
+        summary = await _checked(open_cycle(key, now, _mailer(request), _actor(request)))
         return MailOut(summary.mail.sent, list(summary.mail.failed), summary.mail.skipped)
 
     @post("/{key:str}/remind", summary="Remind who has not submitted", status_code=200)
@@ -170,8 +170,8 @@ class CyclesAPI(Controller):
         return MailOut(report.sent, list(report.failed), report.skipped)
 
     @post("/{key:str}/close", summary="Close: links stop taking answers", status_code=200)
-    async def close(self, key: FromPath[str]) -> CycleOut:
+    async def close(self, key: FromPath[str], request: Request[Any, Any, Any]) -> CycleOut:
         """Close an open cycle."""
-        await _checked(close_cycle(key, dt.datetime.now(dt.UTC), "api"))
+        await _checked(close_cycle(key, dt.datetime.now(dt.UTC), _actor(request)))
         row = await Cycle.select().where(Cycle.key == key).first()
         return _cycle_out(dict(row))

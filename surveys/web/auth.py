@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, Parameter, URLEncodedBody
@@ -78,7 +79,7 @@ async def required_viewer(request: Any_Request) -> Viewer:
     """The signed-in viewer, or SignInRequired."""
     viewer = await viewer_of(request)
     if viewer is None:
-        raise SignInRequired("please sign in")
+        raise SignInRequired("sign in, or send a personal API token")
     return viewer
 
 
@@ -86,18 +87,30 @@ async def api_viewer(request: Any_Request) -> Viewer:
     """Who an API request acts for: a personal token (`Authorization: Bearer rpt_…`), else
     the browser's session (so a signed-in page can link to its CSV); SignInRequired (401)
     otherwise. Either way the reach is worked out afresh from the owner's grants."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        token = header[7:].strip()
-        who = await token_account(token, dt.datetime.now(dt.UTC))
-        if who is None:
-            log.warning(
-                "API token refused (unknown or revoked), starting %r, from %s for %s",
-                token[:8], request.client.host if request.client else "?", request.url.path,
-            )  # fmt: skip
-            raise SignInRequired("this token is unknown or revoked")
-        return Viewer(who, await reach_of(who.account_id))
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return await token_viewer(request)
     return await required_viewer(request)
+
+
+async def token_viewer(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
+    """Who a request's personal token acts for, or SignInRequired (401).
+
+    Routes that change things through the API take a token only, never the session
+    cookie: they are exempt from CSRF, so a cookie must not be enough to reach them.
+    """
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    who = await token_account(token, dt.datetime.now(dt.UTC)) if token else None
+    if who is None:
+        log.warning(
+            "API token refused (%s), starting %r, from %s for %s",
+            "unknown or revoked" if token else "none given", token[:8],
+            request.client.host if request.client else "?", request.url.path,
+        )  # fmt: skip
+        raise SignInRequired(
+            "this token is unknown or revoked" if token else "a personal API token is required"
+        )
+    return Viewer(who, await reach_of(who.account_id))
 
 
 def safe_next(target: str | None) -> str:
@@ -276,12 +289,13 @@ async def _send_link(
     await mailer.delivery.deliver(message, email)
 
 
-def sign_in_redirect(request: Any_Request, _: Exception) -> Any:
+def sign_in_redirect(request: Any_Request, error: Exception) -> Any:
     """Exception handler: a page that needs a viewer sends the browser to sign in first."""
     from litestar import Response
 
     if request.url.path.startswith("/api/"):
-        return Response({"detail": "sign in, or send an API token"}, status_code=401)
+        detail = getattr(error, "detail", "") or "sign in, or send a personal API token"
+        return Response({"detail": detail}, status_code=401)
     target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return Redirect(f"/sign-in?next={target}", status_code=303)
 

@@ -27,6 +27,7 @@ async def test_every_workspace_route_keeps_to_its_schema(server: str, world_db: 
     from scoring.config import ScoringConfig
     from surveys.accounts import GrantRole, create_account, new_api_token
     from surveys.cycle_scoring import score_closed_cycles
+    from surveys.cycles import Cycle
     from surveys.organisations import Person, Relationship
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
@@ -38,7 +39,8 @@ async def test_every_workspace_route_keeps_to_its_schema(server: str, world_db: 
         Relationship.sponsor.slug.as_alias("sponsor"), Relationship.site.slug.as_alias("site"),
         Relationship.site.network.slug.as_alias("network"),
     ).where(Relationship.site.network.is_not_null()).first()  # fmt: skip
-    real = {"sponsor": tie["sponsor"], "site": tie["site"]}
+    cycle = await Cycle.select(Cycle.key).first()
+    real = {"sponsor": tie["sponsor"], "site": tie["site"], "key": cycle["key"]}
     slug_of = {"/api/sites/": tie["site"], "/api/networks/": tie["network"]}
     schema = schemathesis.openapi.from_url(f"{server}/schema/openapi.json")
     checks = [not_a_server_error, content_type_conformance, response_schema_conformance]
@@ -70,10 +72,12 @@ async def test_every_workspace_route_keeps_to_its_schema(server: str, world_db: 
     def run() -> None:
         for found in schema.get_all_operations():
             operation = found.ok()
-            if not operation.path.startswith("/api/") or operation.path.startswith("/api/cycles"):
-                continue  # the cycle routes take the administrators' deployment token
+            if not operation.path.startswith("/api/") or (
+                operation.path.startswith("/api/cycles") and operation.method.upper() != "GET"
+            ):
+                continue  # fuzzing would open and close cycles and e-mail everyone: test_api.py
             tried.append(operation.label)
             exercise(operation)
 
     await anyio.to_thread.run_sync(run)
-    assert len(tried) == 12, tried
+    assert len(tried) == 14, tried
