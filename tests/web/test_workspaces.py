@@ -172,12 +172,18 @@ SIGN_IN = "/sign-in"
 """The sign-in pages: open to everyone by nature."""
 
 
-async def test_access_matrix(world_db: Engine) -> None:
-    """Every character against every workspace page; a new route must be added here."""
-    people = await characters()
+async def workspace_pages(people: dict[str, str]) -> dict[str, str]:
+    """Every workspace page the characters touch, path → name, each with its API and CSV
+    twins ("own portfolio (API)", "own portfolio (CSV)")."""
     sponsor = await organisation_of(people["sponsor user"])
     other = await other_sponsor(sponsor["id"])
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+    coordinator = await organisation_of(people["site coordinator"])
+    network = await Organisation.select(Organisation.slug).where(
+        Organisation.id == coordinator["network"]).first()  # fmt: skip
+    elsewhere = await Organisation.select(Organisation.slug).where(
+        (Organisation.kind == "site") & (Organisation.network != coordinator["network"])
+    ).first()  # fmt: skip
+    tie = await coordinators_tie(people)
     pages = {
         "/": "home",
         "/directory": "directory",
@@ -185,26 +191,44 @@ async def test_access_matrix(world_db: Engine) -> None:
         f"/w/sponsors/{other['slug']}": "other portfolio",
         f"/w/sponsors/{sponsor['slug']}/tiers": "own tiers",
         f"/w/sponsors/{other['slug']}/tiers": "other tiers",
-    }
-    coordinator = await organisation_of(people["site coordinator"])
-    network = await Organisation.select(Organisation.slug).where(
-        Organisation.id == coordinator["network"]).first()  # fmt: skip
-    elsewhere = await Organisation.select(Organisation.slug).where(
-        (Organisation.kind == "site") & (Organisation.network != coordinator["network"])
-    ).first()  # fmt: skip
-    pages.update({
         f"/w/sites/{coordinator['slug']}": "own site",
         f"/w/sites/{elsewhere['slug']}": "other site",
         f"/w/networks/{network['slug']}": "network",
         f"/w/trends/{sponsor['slug']}": "own trends",
         f"/w/trends/{other['slug']}": "other trends",
         f"/w/trends/{network['slug']}": "network trends",
-    })  # fmt: skip
-    # a relationship of the coordinator's site, with whichever sponsor works with it
-    tie = await Relationship.select(
+        f"/w/relationships/{tie['slug']}/{coordinator['slug']}/": "meeting",
+    }
+    # every API route answers as the page it mirrors: the same reach, JSON or CSV
+    for path, name in list(pages.items()):
+        for prefix, api in (("/w/sponsors/", "/api/portfolios/"), ("/w/trends/", "/api/trends/"),
+                            ("/w/sites/", "/api/sites/"), ("/w/networks/", "/api/networks/")):  # fmt: skip
+            if path.startswith(prefix):
+                pages[path.replace(prefix, api)] = name + " (API)"
+                pages[path.replace(prefix, api) + "/csv"] = name + " (CSV)"
+        if path.startswith("/w/relationships/"):
+            api = path.replace("/w/relationships/", "/api/relationships/") + "actions"
+            pages[api], pages[api + "/csv"] = name + " (API)", name + " (CSV)"
+    pages["/account/tokens/"] = "home"  # one's own tokens: anyone signed in
+    return pages
+
+
+async def coordinators_tie(people: dict[str, str]) -> dict[str, Any]:
+    """A relationship of the site coordinator's site, with whichever sponsor works with it."""
+    coordinator = await organisation_of(people["site coordinator"])
+    row = await Relationship.select(
         Relationship.sponsor, Relationship.cro, Relationship.sponsor.slug.as_alias("slug")
     ).where(Relationship.site == coordinator["id"]).first()  # fmt: skip
-    pages[f"/w/relationships/{tie['slug']}/{coordinator['slug']}/"] = "meeting"
+    return dict(row)
+
+
+async def test_access_matrix(world_db: Engine) -> None:
+    """Every character against every workspace page; a new route must be added here."""
+    people = await characters()
+    sponsor = await organisation_of(people["sponsor user"])
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    pages = await workspace_pages(people)
+    tie = await coordinators_tie(people)
     everything = {"home", "directory", "own portfolio", "other portfolio", "own tiers",
                   "other tiers", "own site", "other site", "network", "own trends",
                   "other trends", "network trends", "meeting"}  # fmt: skip
@@ -223,16 +247,29 @@ async def test_access_matrix(world_db: Engine) -> None:
         "network director": {"home", "own site", "network", "meeting"},
         "outsider": {"home"},
     }
+    for who in allowed:
+        allowed[who] |= {n + suffix for n in allowed[who] for suffix in (" (API)", " (CSV)")}
     app = create_app()
     routes = {r.path for r in app.routes}
     templates = {"/", "/directory", "/w/sponsors/{slug:str}", "/w/sponsors/{slug:str}/tiers",
-                 "/w/sites/{slug:str}", "/w/networks/{slug:str}", "/w/trends/{slug:str}"}  # fmt: skip
-    templates.add("/w/relationships/{sponsor:str}/{site:str}")
+                 "/w/sites/{slug:str}", "/w/networks/{slug:str}", "/w/trends/{slug:str}",
+                 "/w/relationships/{sponsor:str}/{site:str}", "/account/tokens"}  # fmt: skip
+    mirrored = {"/api/portfolios/{slug:str}", "/api/trends/{slug:str}", "/api/sites/{slug:str}",
+                "/api/relationships/{sponsor:str}/{site:str}/actions", "/api/networks/{slug:str}",
+                "/api/portfolios/{slug:str}/tiers"}  # fmt: skip
+    templates |= mirrored | {r + "/csv" for r in mirrored}
     posts = {"/w/sponsors/{slug:str}/tiers/{site:str}", "/w/cycles/{key:str}/publish",
              "/w/relationships/{sponsor:str}/{site:str}/actions",
              "/w/relationships/{sponsor:str}/{site:str}/actions/{item:int}",
              "/account/tokens/{token_id:int}/revoke"}  # fmt: skip
     """Changes, checked by test_tier_review_* and test_both_sides_* below."""
+    unlisted = {
+        r for r in routes
+        if r not in templates | posts and r not in PUBLIC and not r.startswith(SIGN_IN)
+        and not r.startswith("/api/cycles")  # administrators' tokens only: tests/web/test_api.py
+        and not r.startswith("/schema")
+    }  # fmt: skip
+    assert unlisted == set(), f"add these routes to the access matrix: {sorted(unlisted)}"
 
     async def steps(client: AsyncTestClient[Any]) -> dict[tuple[str, str], int]:
         seen = {}
@@ -246,31 +283,6 @@ async def test_access_matrix(world_db: Engine) -> None:
             for path, name in pages.items():
                 seen[(who, name)] = (await client.get(path, follow_redirects=False)).status_code
         return seen
-
-    # every API route answers as the page it mirrors: the same reach, JSON or CSV
-    for path, name in list(pages.items()):
-        for prefix, api in (("/w/sponsors/", "/api/portfolios/"), ("/w/trends/", "/api/trends/"),
-                            ("/w/sites/", "/api/sites/"), ("/w/networks/", "/api/networks/")):  # fmt: skip
-            if path.startswith(prefix):
-                pages[path.replace(prefix, api)] = name + " (API)"
-                pages[path.replace(prefix, api) + "/csv"] = name + " (CSV)"
-        if path.startswith("/w/relationships/"):
-            api = path.replace("/w/relationships/", "/api/relationships/") + "actions"
-            pages[api], pages[api + "/csv"] = name + " (API)", name + " (CSV)"
-    mirrored = {"/api/portfolios/{slug:str}", "/api/trends/{slug:str}", "/api/sites/{slug:str}",
-                "/api/relationships/{sponsor:str}/{site:str}/actions", "/api/networks/{slug:str}",
-                "/api/portfolios/{slug:str}/tiers"}  # fmt: skip
-    templates |= mirrored | {r + "/csv" for r in mirrored} | {"/account/tokens"}
-    pages["/account/tokens/"] = "home"  # one's own tokens: anyone signed in
-    for who in allowed:
-        allowed[who] |= {n + suffix for n in allowed[who] for suffix in (" (API)", " (CSV)")}
-    unlisted = {
-        r for r in routes
-        if r not in templates | posts and r not in PUBLIC and not r.startswith(SIGN_IN)
-        and not r.startswith("/api/cycles")  # administrators' tokens only: tests/web/test_api.py
-        and not r.startswith("/schema")
-    }  # fmt: skip
-    assert unlisted == set(), f"add these routes to the access matrix: {sorted(unlisted)}"
 
     seen = await in_browser(world_db, steps)
     for (who, name), status in seen.items():
