@@ -11,6 +11,7 @@ holding a small synthetic world); each test then receives a copy of its own.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 import socket
@@ -75,13 +76,14 @@ def engine_at(kind: str, location: str) -> Engine:
 
 async def _migrate(kind: str, location: str, with_world: bool) -> None:
     from surveys.database import apply_migrations
-    from surveys.world import WorldParameters, build_world
+    from surveys.world import WorldParameters, build_world, keep_open_cycles_open
 
     engine = engine_at(kind, location)
     await prepare(engine)
     await apply_migrations()
     if with_world:
         await build_world(WorldParameters(**SMALL_WORLD), actor="test")
+        await keep_open_cycles_open(dt.datetime.now(dt.UTC))  # its dates are fixed, ours are not
     if kind == "sqlite":
         await engine.run_ddl("PRAGMA wal_checkpoint(TRUNCATE)")
 

@@ -18,6 +18,7 @@ from surveys.world._store import (
     WorldSummary,
     build_world,
     bundled_specs,
+    keep_open_cycles_open,
     sample_links,
 )
 from surveys.world._tables import SimulatedWorld, TrueScore
@@ -34,6 +35,7 @@ __all__ = [
     "cycle_window",
     "expected_item_score",
     "generate_world",
+    "keep_open_cycles_open",
     "next_quarter",
     "quarter_keys",
     "sample_links",

@@ -366,18 +366,13 @@ DEMO_OPEN_DAYS = 28
 """How long the demo's open cycle stays open after each `rapport demo`."""
 
 
-async def sample_links(
-    base_url: str, now: dt.datetime, secret: str, count: int = 3
-) -> list[dict[str, Any]]:
-    """Issue fresh links for a few open invitations (one per language where possible).
+async def keep_open_cycles_open(now: dt.datetime) -> None:
+    """Keep the open cycles, and their links, open for DEMO_OPEN_DAYS from `now`.
 
-    Only hashes are stored, so the demo cannot show an existing link: it replaces the
-    token of a handful of invitations and prints those links instead. The synthetic
-    world's open cycle has fixed dates, so a demo run months later would hand out links
-    to a closed survey; each run therefore keeps that cycle open for DEMO_OPEN_DAYS more.
+    The synthetic world's cycles have fixed dates (its open cycle closes on 1 December
+    2026), so without this a demo, or a test that answers a survey, would find that cycle
+    closed once the calendar had passed it.
     """
-    if not await SimulatedWorld.exists():
-        return []
     closes = now + dt.timedelta(days=DEMO_OPEN_DAYS)
     async with writing_transaction(Cycle._meta.db):
         open_cycles = [
@@ -390,6 +385,21 @@ async def sample_links(
             await Invitation.update({Invitation.expires_at: closes}).where(
                 Invitation.cycle.is_in(open_cycles) & (Invitation.expires_at < closes)
             )
+
+
+async def sample_links(
+    base_url: str, now: dt.datetime, secret: str, count: int = 3
+) -> list[dict[str, Any]]:
+    """Issue fresh links for a few open invitations (one per language where possible).
+
+    Only hashes are stored, so the demo cannot show an existing link: it replaces the
+    token of a handful of invitations and prints those links instead. The synthetic
+    world's open cycle has fixed dates, so a demo run months later would hand out links
+    to a closed survey; each run therefore keeps that cycle open for DEMO_OPEN_DAYS more.
+    """
+    if not await SimulatedWorld.exists():
+        return []
+    await keep_open_cycles_open(now)
     rows = (
         await Invitation.select(
             Invitation.id,
