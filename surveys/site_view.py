@@ -27,8 +27,9 @@ class Rating:
     raters: int
     shown: bool
     tier: Tier | None = None
-    meeting: str | None = None
-    """Where the relationship's review meeting page is, for a sponsor's view of the site."""
+    link: str | None = None
+    """Where the partner's name leads: the relationship's review meeting, for a sponsor's
+    view of the site; the site's own page, for a network's site."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ async def site_page(site_id: int) -> SitePage:
         site["name"] if site else "?", str(runs[0]["key"]),
         tuple(
             replace(_rating(r, r["rater"], tiers.get(r["rater_organisation"])),
-                    meeting=f"/w/relationships/{r['rater_slug']}/{site['slug']}/")
+                    link=f"/w/relationships/{r['rater_slug']}/{site['slug']}/")
             for r in rated_by
         ),
         tuple(_rating(r, r["partner"]) for r in rates),
@@ -103,14 +104,16 @@ async def network_sites(network_id: int) -> tuple[str, str | None, tuple[Rating,
     runs = await scored_cycles((CycleStatus.published.value,))
     if not runs:
         return network["name"] if network else "?", None, ()
-    rows = await TargetIndex.select(*_INDEX).where(
+    rows = await TargetIndex.select(
+        *_INDEX, TargetIndex.target.slug.as_alias("slug")
+    ).where(
         (TargetIndex.run == runs[0]["run"]) & TargetIndex.rater_organisation.is_null()
         & (TargetIndex.target.network == network_id)
         & (TargetIndex.target.kind == OrgKind.site.value)
     ).order_by(TargetIndex.target.name)  # fmt: skip
     return (
         network["name"] if network else "?", str(runs[0]["key"]),
-        tuple(_rating(r, r["partner"]) for r in rows),
+        tuple(replace(_rating(r, r["partner"]), link=f"/w/sites/{r['slug']}") for r in rows),
     )  # fmt: skip
 
 

@@ -269,6 +269,154 @@ def spread(
                   x(yours) if yours is not None else None, words)  # fmt: skip
 
 
+ROW_HEIGHT = 40.0
+"""A row of an interval plot or gap chart: its label above, its marks below."""
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    """One row of an interval plot: a label, and a point with its interval (or hidden)."""
+
+    y: float
+    """The row's marks; its label sits above them."""
+    label: str
+    x: float | None
+    """The estimate's x; None where the cell is hidden."""
+    low: float | None
+    high: float | None
+    text: str
+    """The row in words ("Sponsor A: 72 [65–79]", or "too few responses")."""
+
+
+@dataclass(frozen=True)
+class IntervalPlot:
+    """Estimates with their intervals, one row each, on a shared 0–100 axis ("forest plot")."""
+
+    width: int
+    height: int
+    left: float
+    right: float
+    top: float
+    bottom: float
+    ticks: tuple[tuple[float, str], ...]
+    rows: tuple[IntervalRow, ...]
+    reference: tuple[float, str] | None
+    """x and label of a reference line (a median), if any."""
+    description: str
+
+
+def interval_plot(
+    rows: Sequence[tuple[str, float | None, float | None, float | None]],
+    reference: tuple[float, str] | None = None, width: int = 420, hidden: str = "too few responses",
+) -> IntervalPlot:  # fmt: skip
+    """Lay out (label, estimate, low, high) rows as points with interval bars on 0–100.
+
+    A hidden row keeps its line, labelled `hidden`, so the chart never leaves out a partner
+    silently; `reference` draws a dashed vertical line (a network's median, say).
+
+    Examples
+    --------
+    >>> p = interval_plot([("A", 50.0, 40.0, 60.0), ("B", None, None, None)])
+    >>> [(r.x, r.low, r.high, r.text) for r in p.rows]
+    [(208.0, 168.8, 247.2, 'A: 50 [40–60]'), (None, None, None, 'B: too few responses')]
+    """
+    # labels sit above their rows, so the plot keeps its full width on a phone
+    left, right, top, row_height = 12.0, width - 16.0, 24.0, ROW_HEIGHT
+    bottom = top + row_height * max(len(rows), 1)
+
+    def x(value: float) -> float:
+        return round(left + (right - left) * min(max(value, 0.0), 100.0) / 100.0, 1)
+
+    drawn = []
+    for i, (label, value, low, high) in enumerate(rows):
+        if value is None:
+            text = f"{label}: {hidden}"
+        elif low is not None and high is not None:
+            text = f"{label}: {value:.0f} [{low:.0f}–{high:.0f}]"
+        else:
+            text = f"{label}: {value:.0f}"
+        drawn.append(IntervalRow(
+            round(top + row_height * (i + 1) - 10.0, 1), _fitted(label, right - left),
+            x(value) if value is not None else None,
+            x(low) if value is not None and low is not None else None,
+            x(high) if value is not None and high is not None else None, text,
+        ))  # fmt: skip
+    words = "; ".join(r.text for r in drawn)
+    if reference is not None:
+        words += f"; {reference[1]}: {reference[0]:.0f}"
+    return IntervalPlot(
+        width, int(bottom + 24), left, right, top, bottom,
+        tuple((x(v), str(v)) for v in (0, 25, 50, 75, 100)), tuple(drawn),
+        (x(reference[0]), f"{reference[1]} {reference[0]:.0f}") if reference else None, words,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """One row of a gap chart: two views of the same relationship on one dimension."""
+
+    y: float
+    label: str
+    ours: float
+    theirs: float
+    text: str
+
+
+@dataclass(frozen=True)
+class GapChart:
+    """Two views side by side on 0–100, joined by a line whose length is the gap."""
+
+    width: int
+    height: int
+    left: float
+    right: float
+    top: float
+    bottom: float
+    ticks: tuple[tuple[float, str], ...]
+    rows: tuple[GapRow, ...]
+    description: str
+
+
+def gap_chart(
+    rows: Sequence[tuple[str, float, float]], ours: str, theirs: str, width: int = 420
+) -> GapChart:
+    """Lay out (label, our view, their view) rows as two marks joined by a line.
+
+    Examples
+    --------
+    >>> g = gap_chart([("Pharma: communication", 80.0, 60.0)], "yours", "theirs")
+    >>> (g.rows[0].ours, g.rows[0].theirs, g.rows[0].text)
+    (325.6, 247.2, 'Pharma: communication: yours 80, theirs 60, gap +20')
+    """
+    left, right, top, row_height = 12.0, width - 16.0, 24.0, ROW_HEIGHT
+    bottom = top + row_height * max(len(rows), 1)
+
+    def x(value: float) -> float:
+        return round(left + (right - left) * min(max(value, 0.0), 100.0) / 100.0, 1)
+
+    drawn = tuple(
+        GapRow(round(top + row_height * (i + 1) - 10.0, 1), _fitted(label, right - left),
+               x(a), x(b), f"{label}: {ours} {a:.0f}, {theirs} {b:.0f}, gap {a - b:+.0f}")
+        for i, (label, a, b) in enumerate(rows)
+    )  # fmt: skip
+    return GapChart(
+        width, int(bottom + 24), left, right, top, bottom,
+        tuple((x(v), str(v)) for v in (0, 25, 50, 75, 100)), drawn,
+        "; ".join(r.text for r in drawn),
+    )  # fmt: skip
+
+
+def _fitted(label: str, width: float) -> str:
+    """The label cut to fit `width` pixels at about 6.6 px a character (the full label is in
+    the chart's description and the table beside it).
+
+    >>> _fitted("Andrewport Clinical Research Centre", 120.0)
+    'Andrewport Cli…'
+    """
+    room = int((width - 16.0) / 6.6)
+    return label if len(label) <= room else label[: room - 1].rstrip() + "…"
+
+
 def _labelled(n: int, room: int = 4) -> list[int]:
     """Which cycles get a label under the axis: all of them if they fit, else every few.
 

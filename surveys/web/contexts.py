@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import median
 
 from markupsafe import Markup
 
@@ -10,6 +12,8 @@ from surveys.answering import FormAnswers
 from surveys.invitations import LinkView
 from surveys.organisations import OrganisationListing
 from surveys.questionnaires import Questionnaire
+from surveys.site_view import Rating, SitePage
+from surveys.web.charts import GapChart, IntervalPlot, gap_chart, interval_plot
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,60 @@ class SurveyContext:
     """The closing date, written as the language writes dates."""
     questions_html: Markup | None = None
     """The dimensions' questions already rendered (a fresh form), else None: render them."""
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """A site's results page: the published figures and the charts drawn from them."""
+
+    page: SitePage
+    rated_by_chart: IntervalPlot | None
+    """Each sponsor's view of the site, as points with their intervals (None: no ratings)."""
+    rates_chart: IntervalPlot | None
+    """The site's view of each sponsor and CRO."""
+    gaps_chart: GapChart | None
+    """The two views on each mirror dimension, joined by the gap (None: no gap shown)."""
+
+
+def site_context(page: SitePage) -> SiteContext:
+    """Lay out a site page's charts from its figures."""
+    gaps = gap_chart(
+        [(f"{g.partner}: {g.mirror.replace('_', ' ')}", g.site_view, g.partner_view)
+         for g in page.gaps],
+        "your view of them", "their view of you",
+    ) if page.gaps else None  # fmt: skip
+    return SiteContext(page, _ratings_chart(page.rated_by), _ratings_chart(page.rates), gaps)
+
+
+@dataclass(frozen=True)
+class NetworkContext:
+    """A network's page: its sites side by side, and the network as a whole."""
+
+    name: str
+    cycle: str | None
+    """The published cycle shown; None before any is published."""
+    sites: tuple[Rating, ...]
+    median: float | None
+    """The median index of the sites shown; None if none is."""
+    shown: int
+    """Sites with enough responses to show."""
+    chart: IntervalPlot | None
+    """The sites' indices with their intervals, and the median as a reference line."""
+
+
+def network_context(name: str, cycle: str | None, sites: tuple[Rating, ...]) -> NetworkContext:
+    """Lay out a network page: the median of its shown sites, and the chart."""
+    shown = [r.index for r in sites if r.index is not None]
+    middle = median(shown) if shown else None
+    chart = _ratings_chart(
+        sites, (middle, "network median") if middle is not None else None
+    )  # fmt: skip
+    return NetworkContext(name, cycle, sites, middle, len(shown), chart)
+
+
+def _ratings_chart(
+    ratings: Sequence[Rating], reference: tuple[float, str] | None = None
+) -> IntervalPlot | None:
+    if not ratings:
+        return None
+    return interval_plot([(r.partner, r.index, r.low, r.high) for r in ratings], reference)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from statistics import median
 from typing import Any
 from urllib.parse import quote
 
@@ -55,6 +54,7 @@ from surveys.web.charts import (
     spread,
     trend_chart,
 )
+from surveys.web.contexts import network_context, site_context
 
 Any_Request = Request[Any, Any, Any]
 SORTABLE = {
@@ -296,17 +296,14 @@ class WorkspacesController(Controller):
     async def site(self, slug: FromPath[str], request: Any_Request) -> Template:
         """How each sponsor rates this site, how it rates them, and where the views differ."""
         viewer, site_id = await _in_reach(request, slug, OrgKind.site, Reach.may_see_site)
-        page = await site_page(site_id)
+        page = site_context(await site_page(site_id))
         return Template("pages/site.html", context={"page": page, "viewer": viewer})
 
     @get("/w/networks/{slug:str}", name="network")
     async def network(self, slug: FromPath[str], request: Any_Request) -> Template:
         """A network's sites side by side, and the network as a whole."""
         viewer, network_id = await _in_reach(request, slug, OrgKind.network, Reach.may_see_network)
-        name, cycle, sites = await network_sites(network_id)
-        shown = sorted(r.index for r in sites if r.index is not None)
-        page = {"name": name, "cycle": cycle, "sites": sites,
-                "median": median(shown) if shown else None, "shown": len(shown)}  # fmt: skip
+        page = network_context(*await network_sites(network_id))
         return Template("pages/network.html", context={"page": page, "viewer": viewer})
 
     @get("/w/trends/{slug:str}", name="trends")

@@ -259,6 +259,8 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
         await sign_in_as(page, coordinator.email)
         async with page.expect_navigation():
             await page.locator("a[href^='/w/sites/']").first.click()
+        assert await page.locator("svg.interval-plot").count() == 2
+        await accessible(page, axe, "the site's results (phone)")
         async with page.expect_navigation():
             await page.locator("a[href^='/w/relationships/']").first.click()
         await accessible(page, axe, "the review meeting pack (phone)")
@@ -284,6 +286,47 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
     items = await ActionItem.select(ActionItem.title, ActionItem.side, ActionItem.due_on)
     assert items == [{"title": "Send monthly enrolment forecasts", "side": "site",
                       "due_on": dt.date(2027, 2, 28)}]  # fmt: skip
+
+
+async def test_a_network_director_compares_the_networks_sites_then_opens_one(
+    server: str, world_db: Engine, tmp_path: Path
+) -> None:
+    """From the home page to the network's sites side by side, then one site's results:
+    on a desktop and a phone, with axe on each page."""
+    need_chromium()
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    from scoring.config import ScoringConfig
+    from surveys.cycle_scoring import score_closed_cycles
+    from surveys.tier_review import publish_all_but_latest
+
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
+    director = await demo_login("network director")
+    axe = Axe()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        for name, viewport in [("desktop", {"width": 1280, "height": 900}), ("phone", PHONE)]:
+            page = await browser.new_page(viewport=viewport)
+            await page.goto(f"{server}/sign-in/")
+            await sign_in_as(page, director.email)
+            async with page.expect_navigation():
+                await page.locator("a[href^='/w/networks/']").first.click()
+            chart = page.locator("svg.interval-plot")
+            assert "network median" in (await chart.locator("desc").text_content() or "")
+            await page.screenshot(path=str(tmp_path / f"network-{name}.png"), full_page=True)
+            await accessible(page, axe, f"the network's sites ({name})")
+            site = page.locator("table a[href^='/w/sites/']").first
+            site_name = await site.text_content()
+            async with page.expect_navigation():
+                await site.click()
+            assert await page.get_by_role("heading", level=1).text_content() == (
+                f"{site_name}: results"
+            )
+            await accessible(page, axe, f"a site of the network ({name})")
+            await page.close()
+        await browser.close()
 
 
 def need_chromium() -> None:
