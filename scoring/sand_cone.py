@@ -43,13 +43,27 @@ def capped_index(layers: np.ndarray, sand_cone: SandCone) -> tuple[np.ndarray, n
     """
     weights = np.array([sand_cone.weights[layer] for layer in LAYERS], dtype=float)
     weights = weights / weights.sum()
-    plain = layers @ weights
+    return effective_layers(layers, sand_cone) @ weights, layers @ weights
+
+
+def effective_layers(layers: np.ndarray, sand_cone: SandCone) -> np.ndarray:
+    """Return the layer scores the index counts: each capped at the layer below plus margin.
+
+    Notes
+    -----
+    e₁ = s₁, eₖ = min(sₖ, eₖ₋₁ + margin); with margin None, eₖ = sₖ.
+
+    Examples
+    --------
+    >>> effective_layers(np.array([60.0, 80.0, 90.0, 95.0]), SandCone()).tolist()
+    [60.0, 70.0, 80.0, 90.0]
+    """
+    effective = np.array(layers, dtype=float, copy=True)
     if sand_cone.margin is None:
-        return plain, plain
-    effective = layers.copy()
+        return effective
     for k in range(1, len(LAYERS)):
         effective[..., k] = np.minimum(layers[..., k], effective[..., k - 1] + sand_cone.margin)
-    return effective @ weights, plain
+    return effective
 
 
 def reliability_indices(

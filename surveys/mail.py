@@ -19,24 +19,14 @@ from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from surveys.errors import RapportError
-from surveys.i18n import N_, Text, choose_language, install_i18n, long_date, translated
+from surveys.i18n import N_, Text, choose_language, long_date, translated
 from surveys.settings import SMTPServer
+from surveys.templating import environment
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAIL_DOMAIN = "rapport.invalid"
 """Right-hand side of Message-IDs; never a real host, so no one else's ids collide."""
-
-_environment = install_i18n(
-    Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -90,9 +80,9 @@ def compose(letter: Letter, sender: str, now: dt.datetime) -> EmailMessage:
     message["Subject"] = subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = letter.message_id
-    message.set_content(_environment.get_template("email/invitation.txt").render(context))
+    message.set_content(environment().get_template("email/invitation.txt").render(context))
     message.add_alternative(
-        _environment.get_template("email/invitation.html").render(context), subtype="html"
+        environment().get_template("email/invitation.html").render(context), subtype="html"
     )
     message["Content-Language"] = language  # after the bodies: set_content clears it
     return message

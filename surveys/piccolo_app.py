@@ -26,7 +26,7 @@ from surveys.score_runs import (
     ScoreRun,
     TargetIndex,
 )
-from surveys.scorecards import Scorecard
+from surveys.scorecards import PartnerReply, RenderedScorecard
 from surveys.tiers import TierAssignment, TierEvent
 from surveys.world import SimulatedWorld, TrueScore
 
@@ -56,7 +56,8 @@ APP_CONFIG = AppConfig(
         EscalationFlag,
         TierAssignment,
         TierEvent,
-        Scorecard,
+        RenderedScorecard,
+        PartnerReply,
         AuditEntry,
         Account,
         AccessGrant,

@@ -9,7 +9,6 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from asyncpg.exceptions import CharacterNotInRepertoireError
@@ -26,6 +25,7 @@ from litestar.template import TemplateConfig
 from surveys.database import close_pool, configured_engine, prepare, start_pool, use_engine
 from surveys.i18n import install_i18n
 from surveys.settings import Settings, load_settings
+from surveys.templating import TEMPLATES
 from surveys.web.api import CyclesAPI
 from surveys.web.auth import (
     SignInController,
@@ -43,7 +43,6 @@ from surveys.web.tokens import TokensController
 from surveys.web.workspace_api import WorkspaceAPI
 from surveys.web.workspaces import WorkspacesController
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 SIGN_IN_ATTEMPTS = 10
 """Failed sign-ins a minute, per address and per e-mail, before a pause."""
 SURVEY_TOKEN = re.compile(r"/s/[^/?\s]+")
