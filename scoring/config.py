@@ -127,6 +127,18 @@ def load_config(path: Path | None = None) -> ScoringConfig:
     return config
 
 
+def config_from_dict(values: dict[str, Any]) -> ScoringConfig:
+    """Return the configuration a score run stored beside its results (`as_dict`).
+
+    Examples
+    --------
+    >>> config_from_dict(ScoringConfig().as_dict()) == ScoringConfig()
+    True
+    """
+    config: ScoringConfig = _override(ScoringConfig(), values, "")
+    return config
+
+
 def _override(current: Any, values: dict[str, Any], prefix: str) -> Any:
     known = {f.name: f for f in fields(current)}
     changes: dict[str, Any] = {}
@@ -145,7 +157,7 @@ def _override(current: Any, values: dict[str, Any], prefix: str) -> Any:
 
 
 def _value(name: str, default: Any, value: Any) -> Any:
-    if name == "sand_cone.margin" and value == "none":
+    if name == "sand_cone.margin" and value in ("none", None):
         return None
     if isinstance(default, dict):
         if not isinstance(value, dict):

@@ -13,7 +13,7 @@ from surveys.invitations import LinkView
 from surveys.organisations import OrganisationListing
 from surveys.questionnaires import Questionnaire
 from surveys.site_view import Rating, SitePage
-from surveys.web.charts import GapChart, IntervalPlot, gap_chart, interval_plot
+from surveys.charts import GapChart, IntervalPlot, gap_chart, interval_plot
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from surveys.trends import (
     scope_trends,
 )
 from surveys.web.auth import OutOfReach, required_viewer, safe_next
-from surveys.web.charts import (
+from surveys.charts import (
     STYLES,
     HeatMap,
     LineChart,

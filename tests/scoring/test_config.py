@@ -61,3 +61,13 @@ def test_config_round_trips_as_plain_data() -> None:
     data = ScoringConfig().as_dict()
     assert data["sand_cone"]["margin"] == 10.0
     assert data["anonymity"] == {"site_rates_sponsor": 3, "sponsor_rates_site": 1, "comments": 5}
+
+
+def test_a_stored_configuration_reads_back_the_same_even_without_a_margin() -> None:
+    from dataclasses import replace
+
+    from scoring.config import SandCone, config_from_dict
+
+    config = replace(ScoringConfig(ci=0.8), sand_cone=SandCone(margin=None))
+    assert config_from_dict(config.as_dict()) == config
+    assert config_from_dict(ScoringConfig().as_dict()).sand_cone.margin == 10

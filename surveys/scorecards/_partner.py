@@ -1,0 +1,564 @@
+"""The partner scorecard: one partner, one cycle, as one organisation (or all) rated it.
+
+A site's scorecard is its sponsor's view of it (that sponsor's raters, its CRO's included)
+and carries the tier that sponsor gives; a sponsor's or CRO's scorecard is every site
+rater's view of it. Its audience is the partner itself or the organisation that rated it;
+the figures are the same for both, written in the audience's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scoring.config import LAYERS
+from scoring.sand_cone import effective_layers
+from scoring.trends import mean_changes
+from surveys.charts import (
+    ImportanceChart,
+    SandConeChart,
+    ScoreBar,
+    Sparkline,
+    importance_chart,
+    sand_cone_chart,
+    score_bar,
+    sparkline,
+)
+from surveys.scorecards._results import PUBLISHED, CycleResults, Org, reply_for, today
+from surveys.tiers import Tier
+
+LAYER_NAMES = {
+    "quality": "Quality",
+    "dependability": "Dependability",
+    "speed": "Speed",
+    "cost": "Cost",
+}
+KIND_NAMES = {
+    "site": "Investigator site",
+    "sponsor": "Sponsor",
+    "cro": "CRO",
+    "network": "Site network",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A score with its interval; all None when the cell is hidden."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class DimensionRow:
+    """One dimension of the scorecard's table."""
+
+    number: int
+    """Its number on the importance chart."""
+    name: str
+    layer: str
+    score: Figure
+    bar: ScoreBar
+    peers: tuple[float, float, float] | None
+    """Peers' lower quartile, median and upper quartile (None with fewer than 3 peers)."""
+    change: int | None
+    """Whole points since the last cycle (None if either cycle is hidden or missing)."""
+    change_significant: bool
+    top_box: float | None
+    """Share of answers at the top of the scale, 0–1."""
+    under_floor: bool
+    quadrant: str | None
+
+
+@dataclass(frozen=True)
+class GapRow:
+    mirror: str
+    site_view: float
+    partner_view: float
+    gap: float
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """Last cycle's action item and whether the dimension it aimed at moved."""
+
+    title: str
+    owner: str
+    side: str
+    status: str
+    dimension: str | None
+    moved: str
+    """What happened to its dimension, in words."""
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """A reliability note in plain words."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class PartnerScorecard:
+    """Everything one partner scorecard shows; the template only lays it out."""
+
+    title: str
+    language: str
+    paper: str
+    """a4 or letter."""
+    made_on: dt.date
+    draft: bool
+    """The cycle is not published yet: its tiers may still change."""
+    subject: Org
+    kind_name: str
+    network: str | None
+    view: str
+    """Whose ratings these are, in words ("as Kestrel Pharma's raters see it")."""
+    audience: Org
+    cycle: str
+    previous_cycle: str | None
+    k: int
+    """Raters a cell needs before it is shown: a hidden cell reads "fewer than k responses"."""
+    comment_k: int
+    tier: Tier | None
+    previous_tier: Tier | None
+    tier_change: str | None
+    provisional: bool
+    override_reason: str | None
+    rule_trace: str | None
+    index: Figure
+    plain_score: float | None
+    raters: int | None
+    response_rate: float | None
+    percentile: int | None
+    """Share of peers (same kind, same view) with a lower index, in percent."""
+    peers: int
+    trend: Sparkline
+    trend_cycles: int
+    """Cycles on the trend line."""
+    trend_words: str | None
+    cone: SandConeChart
+    dimensions: tuple[DimensionRow, ...]
+    dimension_groups: tuple[tuple[str, tuple[DimensionRow, ...]], ...]
+    """The same rows grouped by Sand Cone layer, quality first."""
+    importance: ImportanceChart | None
+    fix_first: tuple[str, ...]
+    gaps: tuple[GapRow, ...]
+    cro: tuple[tuple[str, Figure], ...]
+    """For a sponsor: each CRO acting for it, as the same sites see that CRO."""
+    footnotes: tuple[Footnote, ...]
+    comments: tuple[str, ...] | None
+    """None when too few raters answered for comments to be shown."""
+    flags: tuple[str, ...]
+    actions: tuple[ActionRow, ...]
+    next_meeting: tuple[str, ...]
+    reply: dict[str, Any] | None
+    """The partner's written reply: text, by, written_at."""
+
+
+def partner_scorecard(
+    results: CycleResults,
+    subject_id: int,
+    view_id: int | None,
+    audience_id: int,
+    language: str,
+    paper: str = "a4",
+) -> PartnerScorecard:
+    """Lay out one partner scorecard from a cycle's results."""
+    subject, audience = results.orgs[subject_id], results.orgs[audience_id]
+    run, key = results.run, (subject_id, view_id)
+    index = results.indices.get((run, subject_id, view_id), {})
+    k = results.k(subject.kind)
+    hidden = f"fewer than {k} responses"
+    layers = [index.get(layer) for layer in LAYERS]
+    effective: list[float | None] = list(layers)
+    if all(v is not None for v in layers):
+        effective = [
+            float(v)
+            for v in effective_layers(np.array(layers, dtype=float), results.config.sand_cone)
+        ]
+    rows = _dimension_rows(results, subject, view_id)
+    tier = results.tiers.get((view_id, subject_id)) if view_id is not None else None
+    tier_now = Tier(tier["override_tier"] or tier["computed_tier"]) if tier else None
+    before = results.previous_tiers.get((view_id, subject_id)) if view_id is not None else None
+    previous_tier = Tier(before) if before else None
+    view_name = results.orgs[view_id].name if view_id is not None else None
+    trend_values = [
+        results.indices.get((results.runs[c], subject_id, view_id), {}).get("reliability_index")
+        for c in results.cycles
+    ]
+    slope, p = index.get("trend_slope"), index.get("trend_p")
+    cycle_name = results.cycle
+    return PartnerScorecard(
+        title=f"{subject.name}: scorecard {cycle_name}",
+        language=language,
+        paper=paper,
+        made_on=today(),
+        draft=results.status != PUBLISHED,
+        subject=subject,
+        kind_name=KIND_NAMES.get(subject.kind, subject.kind),
+        network=results.orgs[subject.network].name if subject.network else None,
+        view=(
+            f"as {view_name}'s raters see it"
+            if view_name
+            else "as every responding site's raters see it"
+        ),
+        audience=audience,
+        cycle=cycle_name,
+        previous_cycle=results.cycles[-2] if len(results.cycles) > 1 else None,
+        k=k,
+        comment_k=results.comment_k(subject.kind),
+        tier=tier_now,
+        previous_tier=previous_tier,
+        tier_change=_tier_change(tier_now, previous_tier),
+        provisional=bool(tier and tier["provisional"]),
+        override_reason=tier["override_reason"] if tier and tier["override_tier"] else None,
+        rule_trace=tier["rule_trace"] if tier else None,
+        index=Figure(index.get("reliability_index"), index.get("ri_low"), index.get("ri_high")),
+        plain_score=index.get("plain_score"),
+        raters=index.get("n_raters") if index.get("shown") else None,
+        response_rate=index.get("response_rate"),
+        percentile=_percentile(results, subject, view_id, index.get("reliability_index")),
+        peers=len(_peer_indices(results, subject, view_id)),
+        trend=sparkline(trend_values, cycles=results.cycles, width=200, height=40),
+        trend_cycles=len(results.cycles),
+        trend_words=_trend_words(slope, p, results.config.trend.significance),
+        cone=sand_cone_chart(
+            [(LAYER_NAMES[layer], layers[i], effective[i]) for i, layer in enumerate(LAYERS)],
+            hidden,
+        ),
+        dimensions=tuple(rows),
+        dimension_groups=tuple(
+            (name, tuple(r for r in rows if r.layer == name))
+            for name in LAYER_NAMES.values()
+            if any(r.layer == name for r in rows)
+        ),
+        importance=importance_chart(
+            [
+                (
+                    str(r.number),
+                    float(r.score.value),
+                    float(_importance(results, subject_id, view_id, r.name) or 0.0),
+                    r.quadrant == "fix first",
+                )
+                for r in rows
+                if r.score.value is not None
+                and _importance(results, subject_id, view_id, r.name) is not None
+            ]
+        )
+        if any(r.quadrant for r in rows)
+        else None,
+        fix_first=tuple(r.name for r in rows if r.quadrant == "fix first"),
+        gaps=_gaps(results, subject_id, view_id),
+        cro=_cro_views(results, subject),
+        footnotes=_footnotes(results, subject, view_id, index),
+        comments=tuple(results.comments.get(key, ())) if index.get("comments_shown") else None,
+        flags=tuple(_flag_text(results, f) for f in results.flags.get(key, ())),
+        actions=_actions(results, subject, view_id),
+        next_meeting=_next_meeting(results, subject, view_id, rows),
+        reply=reply_for(results, subject_id, view_id),
+    )
+
+
+def _flag_text(results: CycleResults, flag: dict[str, Any]) -> str:
+    """A flag's detail with its dimension named as readers know it, not by its key."""
+    detail = str(flag["detail"])
+    dimension = results.dimension_info.get(flag["dimension"]) if flag["dimension"] else None
+    if dimension is not None and detail.startswith(str(dimension["key"])):
+        return _names(results, flag["dimension"]) + ":" + detail[len(str(dimension["key"])) :]
+    return detail
+
+
+def _tier_change(now: Tier | None, before: Tier | None) -> str | None:
+    if now is None:
+        return None
+    if before is None:
+        return "new"
+    if now == before:
+        return "same"
+    return f"up {before - now}" if now < before else f"down {now - before}"
+
+
+def _names(results: CycleResults, dimension_id: int) -> str:
+    name = results.dimension_info[dimension_id]["name"]
+    return str(name.get("en", next(iter(name.values())))) if isinstance(name, dict) else str(name)
+
+
+def _dimension_rows(results: CycleResults, subject: Org, view_id: int | None) -> list[DimensionRow]:
+    now = results.dimensions.get((results.run, subject.id, view_id), [])
+    before_run = results.previous_run
+    before = results.dimensions.get((before_run, subject.id, view_id), []) if before_run else []
+    changes = _changes(now, before, results.level)
+    peers = _peer_dimensions(results, subject, view_id)
+    ordered = sorted(
+        now,
+        key=lambda r: (
+            LAYERS.index(results.dimension_info[r["dimension"]]["layer"]),
+            results.dimension_info[r["dimension"]]["position"],
+        ),
+    )
+    rows = []
+    for number, row in enumerate(ordered, start=1):
+        info = results.dimension_info[row["dimension"]]
+        quartiles = peers.get(row["dimension"])
+        change = changes.get(row["dimension"])
+        rows.append(
+            DimensionRow(
+                number,
+                _names(results, row["dimension"]),
+                LAYER_NAMES[info["layer"]],
+                Figure(row["mean"], row["low"], row["high"]),
+                score_bar(row["mean"], row["low"], row["high"], quartiles),
+                quartiles,
+                change[0] if change else None,
+                bool(change and change[1]),
+                row["top_box"],
+                row["mean"] is not None
+                and row["shrunk"] is not None
+                and float(row["shrunk"]) < float(info["floor"]),
+                row["quadrant"],
+            )
+        )
+    return rows
+
+
+def _changes(
+    now: list[dict[str, Any]], before: list[dict[str, Any]], level: float
+) -> dict[int, tuple[float, bool]]:
+    """Each dimension's change since the last cycle, and whether it is significant."""
+    columns = ["dimension", "n_raters", "mean", "low", "high"]
+    pairs = [
+        pd.DataFrame(
+            [{c: r[c] for c in columns} for r in rows if r["mean"] is not None], columns=columns
+        ).astype({"mean": float, "low": float, "high": float})
+        for rows in (now, before)
+    ]
+    if pairs[0].empty or pairs[1].empty:
+        return {}
+    found = mean_changes(pairs[0], pairs[1], ["dimension"], level)
+    return {
+        int(r.dimension): (float(r.change), bool(r.significant))
+        for r in found.itertuples()
+        if not pd.isna(r.change)
+    }
+
+
+def _peers(results: CycleResults, subject: Org, view_id: int | None) -> list[int]:
+    """Partners compared with this one: same kind, rated by the same view (a sponsor's
+    other sites; every other sponsor or CRO for a pooled view)."""
+    kinds = {"sponsor", "cro"} if subject.kind in {"sponsor", "cro"} else {subject.kind}
+    return [
+        target
+        for (run, target, view) in results.indices
+        if run == results.run
+        and view == view_id
+        and target != subject.id
+        and results.orgs[target].kind in kinds
+    ]
+
+
+def _peer_indices(results: CycleResults, subject: Org, view_id: int | None) -> list[float]:
+    values = (
+        results.indices[(results.run, t, view_id)].get("reliability_index")
+        for t in _peers(results, subject, view_id)
+    )
+    return [float(v) for v in values if v is not None]
+
+
+def _percentile(
+    results: CycleResults, subject: Org, view_id: int | None, value: float | None
+) -> int | None:
+    peers = _peer_indices(results, subject, view_id)
+    if value is None or len(peers) < 3:
+        return None
+    return round(100 * sum(p < value for p in peers) / len(peers))
+
+
+def _peer_dimensions(
+    results: CycleResults, subject: Org, view_id: int | None
+) -> dict[int, tuple[float, float, float]]:
+    """Each dimension's peer quartiles, from shown cells only, with at least 3 peers."""
+    values: dict[int, list[float]] = {}
+    for target in _peers(results, subject, view_id):
+        for row in results.dimensions.get((results.run, target, view_id), []):
+            if row["mean"] is not None:
+                values.setdefault(row["dimension"], []).append(float(row["mean"]))
+    return {
+        d: tuple(float(q) for q in np.percentile(v, [25, 50, 75]))  # type: ignore[misc]
+        for d, v in values.items()
+        if len(v) >= 3
+    }
+
+
+def _importance(
+    results: CycleResults, subject_id: int, view_id: int | None, name: str
+) -> float | None:
+    for row in results.dimensions.get((results.run, subject_id, view_id), []):
+        if _names(results, row["dimension"]) == name:
+            return row["importance"]
+    return None
+
+
+def _gaps(results: CycleResults, subject_id: int, view_id: int | None) -> tuple[GapRow, ...]:
+    """The relationship's perception gaps: for a site seen by a sponsor, that pair only."""
+    if view_id is None:
+        return ()
+    subject = results.orgs[subject_id]
+    site, partner = (subject_id, view_id) if subject.kind == "site" else (view_id, subject_id)
+    return tuple(
+        GapRow(str(g["mirror"]).replace("_", " "), g["site_view"], g["partner_view"], g["gap"])
+        for g in results.gaps
+        if g["site"] == site and g["partner"] == partner
+    )
+
+
+def _cro_views(results: CycleResults, subject: Org) -> tuple[tuple[str, Figure], ...]:
+    if subject.kind != "sponsor":
+        return ()
+    found = []
+    for org in results.orgs.values():
+        if org.kind == "cro" and org.acts_for == subject.id:
+            row = results.indices.get((results.run, org.id, None), {})
+            found.append(
+                (
+                    org.name,
+                    Figure(row.get("reliability_index"), row.get("ri_low"), row.get("ri_high")),
+                )
+            )
+    return tuple(found)
+
+
+def _footnotes(
+    results: CycleResults, subject: Org, view_id: int | None, index: dict[str, Any]
+) -> tuple[Footnote, ...]:
+    notes = []
+    direction = "sponsor_rates_site" if subject.kind == "site" else "site_rates_sponsor"
+    alphas = [
+        (_names(results, d), a["alpha"])
+        for d, a in results.alphas.items()
+        if results.dimension_info[d]["direction"] == direction and a["alpha"] is not None
+    ]
+    weak = [name for name, alpha in alphas if alpha < 0.70]
+    if alphas:
+        low, high = min(a for _, a in alphas), max(a for _, a in alphas)
+        notes.append(
+            Footnote(
+                f"The questions of each dimension agree with one another (Cronbach's alpha "
+                f"{low:.2f} to {high:.2f} this cycle, over every rater)"
+                + (f"; under 0.70, so read with care: {', '.join(weak)}." if weak else ".")
+            )
+        )
+    if index.get("shrinkage") is not None:
+        weight, n = float(index["shrinkage"]), index.get("n_raters")
+        notes.append(
+            Footnote(
+                f"With {n} rater{'' if n == 1 else 's'}, the index leans {weight:.0%} on this "
+                f"partner's own answers and {1 - weight:.0%} on the average partner (shrinkage, "
+                f"λ = {weight:.2f}), so a few enthusiastic or harsh raters cannot top or sink it."
+            )
+        )
+    rwg = [
+        r["rwg"]
+        for r in results.dimensions.get((results.run, subject.id, view_id), [])
+        if r.get("rwg") is not None
+    ]
+    if rwg:
+        agreement = float(np.median(rwg))
+        notes.append(
+            Footnote(
+                f"Raters agree {'well' if agreement >= 0.7 else 'only partly'} with one another "
+                f"(median rwg {agreement:.2f}; 1 is full agreement, 0 no more than chance)."
+            )
+        )
+    notes.append(
+        Footnote(
+            f"Intervals are {results.level:.0%} intervals. A cell with fewer than "
+            f"{results.k(subject.kind)} raters shows no number, so no one's answers can be "
+            "picked out."
+        )
+    )
+    return tuple(notes)
+
+
+def _actions(results: CycleResults, subject: Org, view_id: int | None) -> tuple[ActionRow, ...]:
+    """Last cycle's action items of this relationship, and whether their dimension moved."""
+    if view_id is None:
+        return ()
+    site, sponsor = (subject.id, view_id) if subject.kind == "site" else (view_id, subject.id)
+    tie = results.relationships.get((sponsor, site))
+    if tie is None or results.previous_cycle is None:
+        return ()
+    rows = []
+    now = {
+        r["dimension"]: r for r in results.dimensions.get((results.run, subject.id, view_id), [])
+    }
+    changes = _changes(
+        list(now.values()),
+        results.dimensions.get((results.previous_run, subject.id, view_id), []),
+        results.level,
+    )
+    for item in results.actions.get(tie["id"], []):
+        if item["opened_in"] != results.previous_cycle:
+            continue
+        dimension = item["dimension"]
+        name = _names(results, dimension) if dimension in results.dimension_info else None
+        if name is None:
+            moved = "no dimension named"
+        elif dimension not in changes:
+            moved = "unknown: too few responses in one of the two cycles"
+        else:
+            change, significant = changes[dimension]
+            moved = f"{'up' if change > 0 else 'down'} {abs(change):.0f} points" + (
+                ", a real change" if significant else ", within the noise"
+            )
+        rows.append(
+            ActionRow(
+                item["title"],
+                item["owner"],
+                item["side"],
+                str(item["status"]).replace("_", " "),
+                name,
+                moved,
+            )
+        )
+    return tuple(rows)
+
+
+def _next_meeting(
+    results: CycleResults, subject: Org, view_id: int | None, rows: list[DimensionRow]
+) -> tuple[str, ...]:
+    """Points for the next review meeting: flags, fix first, widest gaps, slipping dimensions."""
+    points = [
+        f"Escalation: {_flag_text(results, f)}"
+        for f in results.flags.get((subject.id, view_id), [])
+    ]
+    points += [
+        f"Fix first: {r.name} matters most to raters and scores {r.score.value:.0f}."
+        for r in rows
+        if r.quadrant == "fix first" and r.score.value is not None
+    ]
+    gaps = sorted(_gaps(results, subject.id, view_id), key=lambda g: -abs(g.gap))[:3]
+    points += [
+        f"Perception gap on {g.mirror}: {g.site_view:.0f} against {g.partner_view:.0f}."
+        for g in gaps
+        if abs(g.gap) >= 10
+    ]
+    points += [
+        f"{r.name} fell {abs(r.change or 0):.0f} points since the last cycle."
+        for r in rows
+        if r.change is not None and r.change_significant and r.change < 0
+    ]
+    return tuple(points)
+
+
+def _trend_words(slope: float | None, p: float | None, alpha: float) -> str | None:
+    if slope is None or p is None:
+        return None
+    if p >= alpha:
+        return f"steady (slope {slope:+.1f} a cycle, not significant)"
+    return f"{'improving' if slope > 0 else 'declining'} ({slope:+.1f} points a cycle)"

@@ -1,0 +1,98 @@
+"""One rendering path: a scorecard's context → its template → HTML → PDF.
+
+The browser is served the HTML; the PDF is WeasyPrint's rendering of that same HTML. Names
+and comments are untrusted: Jinja escapes them, and WeasyPrint may fetch nothing but
+`data:` URLs (the stylesheet is inlined, charts are inline SVG), so a comment holding
+`<img src="http://…">` shows as text and reaches no server, not even on this machine.
+
+WeasyPrint takes about a tenth of a second a page and holds the GIL, so PDFs are made in
+worker processes, never in the event loop. Workers are started fresh ("spawn"), import
+WeasyPrint themselves (forking after its import has crashed, weasyprint #167) and keep
+one cache across the documents they render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor
+from functools import cache
+from typing import Any
+
+from markupsafe import Markup
+
+from surveys.i18n import translated
+from surveys.templating import TEMPLATES, environment
+
+PAPERS = {"a4": "A4", "letter": "letter"}
+"""Paper sizes a scorecard is printed on, as CSS @page names them."""
+DOCUMENTS_PER_WORKER = 200
+"""A worker is replaced after this many documents, so its memory cannot creep up."""
+
+
+def scorecard_html(template: str, context: Any, language: str) -> str:
+    """The scorecard's HTML, as the browser shows it and the PDF is made from."""
+    if context.paper not in PAPERS:
+        raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {context.paper!r}")
+    page = environment().get_template(f"scorecards/{template}.html")
+    return page.render(
+        translated({"card": context, "style": _stylesheet(), "page_size": PAPERS[context.paper]},
+                   language)
+    )  # fmt: skip
+
+
+def content_hash(html: str) -> str:
+    """SHA-256 of a scorecard's HTML: the same HTML makes the same PDF, so it is not redone."""
+    return hashlib.sha256(html.encode()).hexdigest()
+
+
+@cache
+def _stylesheet() -> Markup:
+    """The scorecard's stylesheet, inlined so that the PDF needs no file fetched."""
+    css = (TEMPLATES / "scorecards" / "scorecard.css").read_text(encoding="utf-8")
+    return Markup(css.replace("</", "<\\/"))  # noqa: S704  (our own file, kept inside <style>)
+
+
+def pdf_of(html: str) -> bytes:
+    """Render HTML to a tagged PDF (PDF/UA-1); runs in a worker process."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=2)
+    document = HTML(string=html, url_fetcher=fetcher, base_url=None)
+    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1", cache=_weasyprint_cache())
+    return pdf
+
+
+@cache
+def _weasyprint_cache() -> dict[str, Any]:
+    """One cache per worker, shared by every document it renders (WeasyPrint's advice)."""
+    return {}
+
+
+def pdf_workers(processes: int) -> Executor:
+    """A pool of `processes` fresh worker processes for `pdf_of`."""
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+        max_tasks_per_child=DOCUMENTS_PER_WORKER,
+    )  # fmt: skip
+
+
+_web_pool: Executor | None = None
+
+
+async def pdf_in_worker(html: str) -> bytes:
+    """Render a PDF for a web request in this server process's one worker, off the loop."""
+    global _web_pool  # one pool per server process, made on first use
+    if _web_pool is None:
+        _web_pool = pdf_workers(1)
+    return await asyncio.get_running_loop().run_in_executor(_web_pool, pdf_of, html)
+
+
+def close_web_pool() -> None:
+    """Stop the server's PDF worker at shutdown."""
+    global _web_pool
+    if _web_pool is not None:
+        _web_pool.shutdown(wait=False, cancel_futures=True)
+        _web_pool = None

@@ -1,0 +1,275 @@
+"""A cycle's stored results, read once for every scorecard of the cycle.
+
+A batch lays out hundreds of scorecards; reading each one's figures with its own queries
+would cost more than laying them out. `cycle_results` reads the run and the runs before it
+(for the trend line) in a few queries, and the scorecards are laid out from memory.
+Only what the run marked as shown carries numbers; the rest stays None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from scoring.anonymity import minimum_commenters, minimum_raters
+from scoring.config import ScoringConfig, config_from_dict
+from surveys.cycles import Cycle, CycleStatus
+from surveys.errors import RapportError
+from surveys.instruments import Dimension
+from surveys.meetings import ActionItem
+from surveys.organisations import Organisation, Person, Relationship
+from surveys.portfolio import scored_cycles
+from surveys.responses import Answer, ResponseStatus
+from surveys.score_runs import (
+    DimensionScore,
+    EscalationFlag,
+    InstrumentReliability,
+    PerceptionGap,
+    ScoreRun,
+    TargetIndex,
+    interval_level,
+)
+from surveys.scorecards._table import PartnerReply, reply_key
+from surveys.tiers import TierAssignment
+
+TREND_CYCLES = 8
+"""Cycles on a scorecard's trend line, the chosen one last."""
+
+
+class ScorecardError(RapportError):
+    """A scorecard cannot be made; the message says why (a cycle not scored, say)."""
+
+
+@dataclass(frozen=True)
+class Org:
+    id: int
+    slug: str
+    name: str
+    kind: str
+    country: str | None
+    network: int | None
+    acts_for: int | None
+    language: str
+    """The language most of its people read: its scorecards are written in it."""
+
+
+View = tuple[int, int | None]
+"""(target, rater organisation): a partner's pooled score, or one organisation's view of it."""
+
+
+@dataclass
+class CycleResults:
+    """Everything the scorecards of one cycle show, keyed for lookup."""
+
+    cycle_id: int
+    cycle: str
+    status: str
+    run: int
+    level: float
+    config: ScoringConfig
+    cycles: tuple[str, ...]
+    """Scored cycles on the trend line, oldest first, ending with this one."""
+    runs: dict[str, int]
+    """Cycle key → its latest finished run."""
+    orgs: dict[int, Org]
+    indices: dict[tuple[int, int, int | None], dict[str, Any]]
+    """(run, target, rater organisation) → TargetIndex row."""
+    dimensions: dict[tuple[int, int, int | None], list[dict[str, Any]]]
+    """(run, target, rater organisation) → its DimensionScore rows (this run and the one before)."""
+    dimension_info: dict[int, dict[str, Any]]
+    alphas: dict[int, dict[str, Any]]
+    """Dimension id → Cronbach's alpha of this run."""
+    flags: dict[View, list[dict[str, Any]]]
+    gaps: list[dict[str, Any]]
+    tiers: dict[tuple[int, int], dict[str, Any]]
+    """(assessor, target) → this cycle's tier assignment."""
+    previous_tiers: dict[tuple[int, int], int]
+    comments: dict[View, list[str]]
+    replies: dict[str, dict[str, Any]]
+    relationships: dict[tuple[int, int], dict[str, Any]]
+    """(sponsor, site) → the relationship's id and CRO."""
+    actions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    """Relationship id → its action items."""
+
+    @property
+    def previous_cycle(self) -> str | None:
+        """The scored cycle before this one, if any."""
+        return self.cycles[-2] if len(self.cycles) > 1 else None
+
+    @property
+    def previous_run(self) -> int | None:
+        """The run of the cycle before this one on the trend line, if any."""
+        return self.runs[self.cycles[-2]] if len(self.cycles) > 1 else None
+
+    def k(self, target_kind: str) -> int:
+        """Raters a cell about a partner of this kind needs before it is shown."""
+        direction = "sponsor_rates_site" if target_kind == "site" else "site_rates_sponsor"
+        return minimum_raters(direction, self.config)
+
+    def comment_k(self, target_kind: str) -> int:
+        """Raters a group needs before its comments are shown."""
+        direction = "sponsor_rates_site" if target_kind == "site" else "site_rates_sponsor"
+        return minimum_commenters(direction, self.config)
+
+
+async def cycle_results(cycle_key: str) -> CycleResults:
+    """Read a scored cycle's results; ScorecardError if it is unknown or not scored."""
+    cycle = await Cycle.select(Cycle.id, Cycle.key, Cycle.status).where(
+        Cycle.key == cycle_key
+    ).first()  # fmt: skip
+    if cycle is None:
+        raise ScorecardError(f"there is no cycle {cycle_key!r}")
+    scored = await scored_cycles()
+    keys = [str(c["key"]) for c in scored]
+    if cycle_key not in keys:
+        raise ScorecardError(
+            f"cycle {cycle_key} is {cycle['status']}, not scored: run `rapport score --cycle "
+            f"{cycle_key}` first"
+        )
+    chosen = keys.index(cycle_key)
+    window = list(reversed(scored[chosen : chosen + TREND_CYCLES]))
+    runs = {str(c["key"]): int(str(c["run"])) for c in window}
+    run = runs[cycle_key]
+    config_row = await ScoreRun.select(ScoreRun.config).where(ScoreRun.id == run).output(
+        load_json=True
+    ).first()  # fmt: skip
+    stored = config_row["config"] if config_row else None
+    config = config_from_dict(stored) if isinstance(stored, dict) else ScoringConfig()
+    recent = [r for r in (run, runs[window[-2]["key"]] if len(window) > 1 else None) if r]
+
+    index_rows = await TargetIndex.select().where(TargetIndex.run.is_in(list(runs.values())))
+    dimension_rows = await DimensionScore.select().where(DimensionScore.run.is_in(recent))
+    indices = {(r["run"], r["target"], r["rater_organisation"]): _shown_only(r)
+               for r in index_rows}  # fmt: skip
+    dimensions: dict[tuple[int, int, int | None], list[dict[str, Any]]] = defaultdict(list)
+    for row in dimension_rows:
+        dimensions[(row["run"], row["target"], row["rater_organisation"])].append(_shown_only(row))
+    flags: dict[View, list[dict[str, Any]]] = defaultdict(list)
+    for row in await EscalationFlag.select().where(
+        (EscalationFlag.run == run) & (EscalationFlag.shown == True)  # noqa: E712
+    ):
+        flags[(row["target"], row["rater_organisation"])].append(row)
+    tiers = {
+        (r["assessor"], r["target"]): r
+        for r in await TierAssignment.select().where(TierAssignment.cycle == cycle["id"])
+    }
+    previous_tiers: dict[tuple[int, int], int] = {}
+    if len(window) > 1:
+        for r in await TierAssignment.select().where(
+            TierAssignment.cycle == window[-2]["id"]
+        ):  # fmt: skip
+            previous_tiers[(r["assessor"], r["target"])] = r["override_tier"] or r["computed_tier"]
+    return CycleResults(
+        cycle_id=int(cycle["id"]), cycle=cycle_key, status=str(cycle["status"]), run=run,
+        level=await interval_level(run), config=config, cycles=tuple(runs), runs=runs,
+        orgs=await _organisations(), indices=indices, dimensions=dict(dimensions),
+        dimension_info={
+            r["id"]: r for r in await Dimension.select(
+                Dimension.id, Dimension.key, Dimension.name, Dimension.layer,
+                Dimension.position, Dimension.mirror_key, Dimension.floor,
+                Dimension.instrument.direction.as_alias("direction"),
+            ).output(load_json=True)
+        },
+        alphas={r["dimension"]: r for r in await InstrumentReliability.select().where(
+            InstrumentReliability.run == run)},
+        flags=dict(flags),
+        gaps=list(await PerceptionGap.select().where(
+            (PerceptionGap.run == run) & (PerceptionGap.shown == True))),  # noqa: E712
+        tiers=tiers, previous_tiers=previous_tiers,
+        comments=await _comments(int(cycle["id"]), indices, run),
+        replies={r["key"]: r for r in await PartnerReply.select(
+            PartnerReply.key, PartnerReply.text, PartnerReply.written_at,
+            PartnerReply.person.name.as_alias("by"),
+        ).where(PartnerReply.cycle == cycle["id"])},
+        relationships={
+            (r["sponsor"], r["site"]): r for r in await Relationship.select(
+                Relationship.id, Relationship.sponsor, Relationship.site, Relationship.cro)
+        },
+        actions=await _actions(),
+    )  # fmt: skip
+
+
+def reply_for(results: CycleResults, subject: int, view: int | None) -> dict[str, Any] | None:
+    """The partner's reply to one scorecard of this cycle, if it wrote one."""
+    return results.replies.get(reply_key(results.cycle_id, subject, view))
+
+
+def _shown_only(row: dict[str, Any]) -> dict[str, Any]:
+    """A result row with its figures blanked where the run hid them (DESIGN.md §4)."""
+    if row.get("shown"):
+        if "importance_shown" in row and not row["importance_shown"]:
+            return row | {"stated_importance": None, "derived_importance": None,
+                          "importance": None, "quadrant": None}  # fmt: skip
+        if "trend_shown" in row and not row["trend_shown"]:
+            return row | {"trend_slope": None, "trend_p": None, "predictability": None}
+        return row
+    kept = {"id", "run", "cycle", "target", "rater_organisation", "dimension", "shown",
+            "comments_shown", "trend_shown", "importance_shown"}  # fmt: skip
+    return {k: (v if k in kept else None) for k, v in row.items()}
+
+
+async def _organisations() -> dict[int, Org]:
+    languages: dict[int, Counter[str]] = defaultdict(Counter)
+    for row in await Person.select(Person.organisation, Person.language).where(
+        Person.active == True  # noqa: E712
+    ):
+        languages[row["organisation"]][row["language"] or "en"] += 1
+    return {
+        r["id"]: Org(
+            r["id"], r["slug"], r["name"], r["kind"], r["country"], r["network"], r["acts_for"],
+            # most common, ties to English, then alphabetically: the same choice every run
+            min(languages[r["id"]].items(), key=lambda lc: (-lc[1], lc[0] != "en", lc[0]))[0]
+            if languages[r["id"]] else "en",
+        )
+        for r in await Organisation.select(
+            Organisation.id, Organisation.slug, Organisation.name, Organisation.kind,
+            Organisation.country, Organisation.network, Organisation.acts_for,
+        )
+    }  # fmt: skip
+
+
+async def _comments(
+    cycle_id: int, indices: dict[tuple[int, int, int | None], dict[str, Any]], run: int
+) -> dict[View, list[str]]:
+    """Each view's comments, only where the run allows them, sorted so their order tells
+    nothing of who wrote them or when."""
+    invitation = Answer.response.invitation
+    rows = await Answer.select(
+        invitation.target.as_alias("target"),
+        invitation.respondent.organisation.as_alias("rater_org"),
+        invitation.relationship.sponsor.as_alias("sponsor"),
+        invitation.instrument.direction.as_alias("direction"), Answer.text,
+    ).where(
+        (invitation.cycle == cycle_id) & (Answer.item.kind == "text")
+        & (Answer.response.status == ResponseStatus.submitted.value)
+        & Answer.text.is_not_null() & (Answer.text != "")
+    )  # fmt: skip
+    found: dict[View, list[str]] = defaultdict(list)
+    for row in rows:
+        view = row["rater_org"] if row["direction"] == "site_rates_sponsor" else row["sponsor"]
+        for key in ((row["target"], None), (row["target"], view)):
+            index = indices.get((run, *key))
+            if index is not None and index.get("comments_shown"):
+                found[key].append(str(row["text"]).strip())
+    return {key: sorted(texts, key=str.casefold) for key, texts in found.items()}
+
+
+async def _actions() -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in await ActionItem.select(
+        ActionItem.relationship, ActionItem.title, ActionItem.owner, ActionItem.side,
+        ActionItem.dimension, ActionItem.status, ActionItem.due_on,
+        ActionItem.opened_in.key.as_alias("opened_in"),
+    ).order_by(ActionItem.id):  # fmt: skip
+        found[row["relationship"]].append(row)
+    return dict(found)
+
+
+def today() -> dt.date:
+    """The date a scorecard is made on."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+PUBLISHED = CycleStatus.published.value
