@@ -456,8 +456,9 @@ def sand_cone_chart(
         top = bottom - band + 3.0
         half_bottom = middle * (1.0 - 0.16 * i) - 4.0
         half_top = middle * (1.0 - 0.16 * (i + 1)) - 4.0
-        path = (f"M{middle - half_bottom:.1f},{bottom:.1f} L{middle + half_bottom:.1f},{bottom:.1f} "
-                f"L{middle + half_top:.1f},{top:.1f} L{middle - half_top:.1f},{top:.1f} Z")  # fmt: skip
+        corners = ((middle - half_bottom, bottom), (middle + half_bottom, bottom),
+                   (middle + half_top, top), (middle - half_top, top))  # fmt: skip
+        path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in corners) + " Z"
         if effective is None or plain is None:
             text, shade = f"{label}: {hidden}", -1
         else:

@@ -9,11 +9,11 @@ from statistics import median
 from markupsafe import Markup
 
 from surveys.answering import FormAnswers
+from surveys.charts import GapChart, IntervalPlot, gap_chart, interval_plot
 from surveys.invitations import LinkView
 from surveys.organisations import OrganisationListing
 from surveys.questionnaires import Questionnaire
 from surveys.site_view import Rating, SitePage
-from surveys.charts import GapChart, IntervalPlot, gap_chart, interval_plot
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,19 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from surveys.charts import (
+    STYLES,
+    HeatMap,
+    LineChart,
+    Sparkline,
+    Spread,
+    Values,
+    heat_map,
+    marker_path,
+    sparkline,
+    spread,
+    trend_chart,
+)
 from surveys.cycles import CycleTransitionError
 from surveys.organisations import Organisation, OrgKind, organisation_with_slug
 from surveys.policy import Reach, Viewer
@@ -41,19 +54,6 @@ from surveys.trends import (
     scope_trends,
 )
 from surveys.web.auth import OutOfReach, required_viewer, safe_next
-from surveys.charts import (
-    STYLES,
-    HeatMap,
-    LineChart,
-    Sparkline,
-    Spread,
-    Values,
-    heat_map,
-    marker_path,
-    sparkline,
-    spread,
-    trend_chart,
-)
 from surveys.web.contexts import network_context, site_context
 
 Any_Request = Request[Any, Any, Any]
