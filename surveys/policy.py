@@ -43,6 +43,8 @@ class Reach:
     """Organisations a relationship manager manages (trends, tier review)."""
     networks: frozenset[int] = frozenset()
     """Networks whose sites may be seen side by side."""
+    own: frozenset[int] = frozenset()
+    """Sponsors and CROs the viewer works for: how sites see them is theirs to read."""
 
     def portfolio_sites(self, sponsor_id: int) -> frozenset[int] | None:
         """The sites of a sponsor's portfolio in reach; None means every one of them.
@@ -103,6 +105,30 @@ class Reach:
             sponsor_id in self.portfolios and self.portfolios[sponsor_id] is None
         )
 
+    def may_see_partner_scorecard(self, subject: int, subject_kind: str, view: int | None) -> bool:
+        """Whether the viewer may read a partner scorecard.
+
+        A site's scorecard is one sponsor's view of it: that sponsor's people (a CRO's for
+        the sites it works on) and the site's own. A sponsor's or CRO's scorecard is how
+        every site sees it: its own people, and a sponsor's relationship managers.
+        """
+        if self.administrator:
+            return True
+        if subject_kind == "site":
+            if view is None:
+                return False
+            sites = self.portfolios.get(view, frozenset())
+            return subject in self.sites or sites is None or subject in sites
+        return view is None and (subject in self.own or self.may_review_tiers(subject))
+
+    def may_reply_to_scorecard(self, subject: int, subject_kind: str) -> bool:
+        """Whether the viewer speaks for the rated partner, who may answer its scorecard."""
+        if self.administrator:
+            return False  # the reply is the partner's own words, not an administrator's
+        if subject_kind == "site":
+            return subject in self.sites
+        return subject in self.own
+
     @property
     def may_publish(self) -> bool:
         """Publishing a cycle freezes every sponsor's tiers: administrators only."""
@@ -136,6 +162,7 @@ async def reach_of(account_id: int) -> Reach:
     sites: set[int] = set()
     managed: set[int] = set()
     networks: set[int] = set()
+    own: set[int] = set()
     for grant in grants:
         org, kind, role = grant["organisation"], grant["kind"], grant["role"]
         on_sponsor_side = kind in {OrgKind.sponsor, OrgKind.cro}
@@ -153,7 +180,9 @@ async def reach_of(account_id: int) -> Reach:
                 managed.update(await _network_sites(org))
         elif role == GrantRole.sponsor_user and kind == OrgKind.sponsor:
             portfolios[org] = None
+            own.add(org)
         elif role == GrantRole.sponsor_user and kind == OrgKind.cro:
+            own.add(org)
             for sponsor, cro_sites in (await _sites_through_cro(org)).items():
                 if portfolios.get(sponsor, frozenset()) is not None:
                     portfolios[sponsor] = portfolios.get(sponsor, frozenset()) | cro_sites
@@ -162,7 +191,10 @@ async def reach_of(account_id: int) -> Reach:
         elif role == GrantRole.site_user and kind == OrgKind.network:
             networks.add(org)
             sites.update(await _network_sites(org))
-    return Reach(False, portfolios, frozenset(sites), frozenset(managed), frozenset(networks))
+    return Reach(
+        False, portfolios, frozenset(sites), frozenset(managed), frozenset(networks),
+        frozenset(own),
+    )  # fmt: skip
 
 
 async def _network_sites(network_id: int) -> set[int]:

@@ -6,6 +6,18 @@ typed context per scorecard; `_render` turns a context into HTML (the page the b
 shows) and that same HTML into a PDF in worker processes; `_batch` renders a whole cycle.
 """
 
+from surveys.scorecards._partner import PartnerScorecard, partner_scorecard
+from surveys.scorecards._render import (
+    PAPERS,
+    close_web_pool,
+    content_hash,
+    pdf_in_worker,
+    pdf_of,
+    pdf_workers,
+    scorecard_html,
+)
+from surveys.scorecards._replies import REPLY_LIMIT, ReplyError, write_reply
+from surveys.scorecards._results import CycleResults, ScorecardError, cycle_results
 from surveys.scorecards._table import (
     PartnerReply,
     RenderedScorecard,
@@ -14,4 +26,25 @@ from surveys.scorecards._table import (
     scorecard_key,
 )
 
-__all__ = ["PartnerReply", "RenderedScorecard", "ScorecardKind", "reply_key", "scorecard_key"]
+__all__ = [
+    "PAPERS",
+    "REPLY_LIMIT",
+    "CycleResults",
+    "PartnerReply",
+    "PartnerScorecard",
+    "RenderedScorecard",
+    "ReplyError",
+    "ScorecardError",
+    "ScorecardKind",
+    "close_web_pool",
+    "content_hash",
+    "cycle_results",
+    "partner_scorecard",
+    "pdf_in_worker",
+    "pdf_of",
+    "pdf_workers",
+    "reply_key",
+    "scorecard_html",
+    "scorecard_key",
+    "write_reply",
+]

@@ -124,6 +124,8 @@ class PartnerScorecard:
     previous_cycle: str | None
     k: int
     """Raters a cell needs before it is shown: a hidden cell reads "fewer than k responses"."""
+    rated: bool
+    """Whether anyone in this view rated the partner this cycle at all."""
     comment_k: int
     tier: Tier | None
     previous_tier: Tier | None
@@ -159,6 +161,8 @@ class PartnerScorecard:
     next_meeting: tuple[str, ...]
     reply: dict[str, Any] | None
     """The partner's written reply: text, by, written_at."""
+    links: tuple[tuple[str, str], ...] = ()
+    """On screen only (hidden in print): the PDF, other languages, the reply form."""
 
 
 def partner_scorecard(
@@ -174,7 +178,7 @@ def partner_scorecard(
     run, key = results.run, (subject_id, view_id)
     index = results.indices.get((run, subject_id, view_id), {})
     k = results.k(subject.kind)
-    hidden = f"fewer than {k} responses"
+    hidden = _hidden_text(k, bool(index))
     layers = [index.get(layer) for layer in LAYERS]
     effective: list[float | None] = list(layers)
     if all(v is not None for v in layers):
@@ -212,6 +216,7 @@ def partner_scorecard(
         cycle=cycle_name,
         previous_cycle=results.cycles[-2] if len(results.cycles) > 1 else None,
         k=k,
+        rated=bool(index),
         comment_k=results.comment_k(subject.kind),
         tier=tier_now,
         previous_tier=previous_tier,
@@ -263,6 +268,13 @@ def partner_scorecard(
         next_meeting=_next_meeting(results, subject, view_id, rows),
         reply=reply_for(results, subject_id, view_id),
     )
+
+
+def _hidden_text(k: int, rated: bool) -> str:
+    """What a cell without a number says: why it has none."""
+    if not rated:
+        return "not rated this cycle"
+    return f"fewer than {k} responses" if k > 1 else "no responses"
 
 
 def _flag_text(results: CycleResults, flag: dict[str, Any]) -> str:

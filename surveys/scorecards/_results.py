@@ -179,7 +179,7 @@ async def cycle_results(cycle_key: str) -> CycleResults:
             (PerceptionGap.run == run) & (PerceptionGap.shown == True))),  # noqa: E712
         tiers=tiers, previous_tiers=previous_tiers,
         comments=await _comments(int(cycle["id"]), indices, run),
-        replies={r["key"]: r for r in await PartnerReply.select(
+        replies={r["key"]: r | {"text": breakable(r["text"])} for r in await PartnerReply.select(
             PartnerReply.key, PartnerReply.text, PartnerReply.written_at,
             PartnerReply.person.name.as_alias("by"),
         ).where(PartnerReply.cycle == cycle["id"])},
@@ -188,6 +188,26 @@ async def cycle_results(cycle_key: str) -> CycleResults:
                 Relationship.id, Relationship.sponsor, Relationship.site, Relationship.cro)
         },
         actions=await _actions(),
+    )  # fmt: skip
+
+
+LONGEST_UNBROKEN = 30
+"""Characters a word may run before the PDF may break it: an unbroken 5,000-character word
+otherwise costs WeasyPrint minutes to lay out."""
+
+
+def breakable(text: str) -> str:
+    """Untrusted text with a zero-width space every LONGEST_UNBROKEN characters of any longer
+    word, so it wraps on paper; it reads and copies the same.
+
+    >>> breakable("a " + "x" * 65).split("\u200b")
+    ['a xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'xxxxx']
+    """
+    words = text.split(" ")
+    return " ".join(
+        "\u200b".join(w[i : i + LONGEST_UNBROKEN] for i in range(0, len(w), LONGEST_UNBROKEN))
+        if len(w) > LONGEST_UNBROKEN else w
+        for w in words
     )  # fmt: skip
 
 
@@ -218,7 +238,8 @@ async def _organisations() -> dict[int, Org]:
         languages[row["organisation"]][row["language"] or "en"] += 1
     return {
         r["id"]: Org(
-            r["id"], r["slug"], r["name"], r["kind"], r["country"], r["network"], r["acts_for"],
+            r["id"], r["slug"], breakable(r["name"]), r["kind"], r["country"], r["network"],
+            r["acts_for"],
             # most common, ties to English, then alphabetically: the same choice every run
             min(languages[r["id"]].items(), key=lambda lc: (-lc[1], lc[0] != "en", lc[0]))[0]
             if languages[r["id"]] else "en",
@@ -252,7 +273,7 @@ async def _comments(
         for key in ((row["target"], None), (row["target"], view)):
             index = indices.get((run, *key))
             if index is not None and index.get("comments_shown"):
-                found[key].append(str(row["text"]).strip())
+                found[key].append(breakable(str(row["text"]).strip()))
     return {key: sorted(texts, key=str.casefold) for key, texts in found.items()}
 
 

@@ -24,6 +24,7 @@ from litestar.template import TemplateConfig
 
 from surveys.database import close_pool, configured_engine, prepare, start_pool, use_engine
 from surveys.i18n import install_i18n
+from surveys.scorecards import close_web_pool
 from surveys.settings import Settings, load_settings
 from surveys.templating import TEMPLATES
 from surveys.web.api import CyclesAPI
@@ -38,6 +39,7 @@ from surveys.web.health import healthz
 from surveys.web.meetings import MeetingsController
 from surveys.web.opened_marks import OpenedMarks
 from surveys.web.pages import PagesController, error_page
+from surveys.web.scorecards import ScorecardsController
 from surveys.web.survey import SurveyController
 from surveys.web.tokens import TokensController
 from surveys.web.workspace_api import WorkspaceAPI
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WorkspacesController,
             MeetingsController,
             TokensController,
+            ScorecardsController,
             WorkspaceAPI,
             PagesController,
             CyclesAPI,
@@ -132,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
         lifespan=[database],
+        on_shutdown=[close_web_pool],
         exception_handlers={
             SignInRequired: sign_in_redirect,
             CharacterNotInRepertoireError: unstorable_text,

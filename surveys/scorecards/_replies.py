@@ -1,0 +1,69 @@
+"""The rated partner's written reply to its scorecard (as supplier-scorecard tools let
+suppliers answer theirs): written before the cycle is published, printed beside the
+scores, and kept in the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from surveys import audit
+from surveys.cycles import Cycle, CycleStatus
+from surveys.database import writing_transaction
+from surveys.errors import RapportError
+from surveys.scorecards._table import PartnerReply, reply_key
+
+REPLY_LIMIT = 2000
+"""Characters a reply may hold: a short answer beside the scores, not a second report."""
+
+
+class ReplyError(RapportError):
+    """A reply cannot be kept; the message says why."""
+
+
+async def write_reply(
+    cycle_key: str, subject_id: int, view_id: int | None, text: str, person_id: int | None,
+    actor: str, now: dt.datetime,
+) -> None:  # fmt: skip
+    """Keep (or replace) the partner's reply to one scorecard of a scored cycle.
+
+    Refused once the cycle is published: what was published is what both sides discussed.
+    """
+    text = text.strip().replace("\r\n", "\n")
+    if not text:
+        raise ReplyError("write a reply first: it is empty")
+    if len(text) > REPLY_LIMIT:
+        raise ReplyError(f"a reply may be {REPLY_LIMIT:,} characters at most; this one has "
+                         f"{len(text):,}")  # fmt: skip
+    async with writing_transaction(PartnerReply._meta.db):
+        cycle = await Cycle.select(Cycle.id, Cycle.status).where(Cycle.key == cycle_key).first()
+        if cycle is None or cycle["status"] != CycleStatus.scored.value:
+            raise ReplyError(
+                f"cycle {cycle_key} is {cycle['status'] if cycle else 'unknown'}: a reply can "
+                "be written only while a scored cycle waits for publication"
+            )  # fmt: skip
+        key = reply_key(cycle["id"], subject_id, view_id)
+        existing = await PartnerReply.select(PartnerReply.id).where(PartnerReply.key == key).first()
+        if existing:
+            await PartnerReply.update(
+                {
+                    PartnerReply.text: text,
+                    PartnerReply.person: person_id,
+                    PartnerReply.written_at: now,
+                }
+            ).where(PartnerReply.id == existing["id"])
+            reply_id = existing["id"]
+        else:
+            rows = await PartnerReply.insert(
+                PartnerReply(
+                    key=key,
+                    cycle=cycle["id"],
+                    subject=subject_id,
+                    rater_organisation=view_id,
+                    text=text,
+                    person=person_id,
+                    written_at=now,
+                )
+            )
+            reply_id = rows[0]["id"]
+        await audit.record(actor, "scorecard.reply", "partner_reply", reply_id,
+                           {"cycle": cycle_key, "text": text}, person_id)  # fmt: skip

@@ -1,0 +1,240 @@
+"""Partner scorecards from a stored run: the right figures, hidden cells hidden, the PDF read
+back (text, metadata, structure tree), untrusted text inert, and the partner's reply."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+from piccolo.engine.base import Engine
+from pypdf import PdfReader
+
+from scoring.config import ScoringConfig
+from surveys.audit import AuditEntry
+from surveys.cycle_scoring import score_closed_cycles
+from surveys.cycles import Cycle
+from surveys.organisations import Organisation
+from surveys.responses import Answer
+from surveys.score_runs import TargetIndex
+from surveys.scorecards import (
+    PartnerReply,
+    ReplyError,
+    ScorecardError,
+    cycle_results,
+    partner_scorecard,
+    pdf_of,
+    scorecard_html,
+    write_reply,
+)
+from surveys.tier_review import publish_all_but_latest
+from surveys.tiers import Tier, TierAssignment
+
+pytestmark = pytest.mark.anyio
+NOW = dt.datetime.now(dt.UTC)
+
+
+async def latest_scored() -> str:
+    row = await Cycle.select(Cycle.key).where(Cycle.status == "scored").order_by(
+        Cycle.opens_at, ascending=False
+    ).first()  # fmt: skip
+    return str(row["key"])
+
+
+async def a_rated_site(run: int) -> tuple[int, int]:
+    """A site and the sponsor whose shown view of it carries a tier this cycle."""
+    tier = await TierAssignment.select(TierAssignment.target, TierAssignment.assessor).where(
+        TierAssignment.run == run
+    ).first()  # fmt: skip
+    return int(tier["target"]), int(tier["assessor"])
+
+
+def text_of(pdf: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+async def test_a_site_scorecard_carries_the_stored_index_and_the_sponsors_tier(
+    world_db: Engine,
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    results = await cycle_results(await latest_scored())
+    site, sponsor = await a_rated_site(results.run)
+    card = partner_scorecard(results, site, sponsor, sponsor, "en")
+
+    stored = await TargetIndex.select().where(
+        (TargetIndex.run == results.run) & (TargetIndex.target == site)
+        & (TargetIndex.rater_organisation == sponsor)
+    ).first()  # fmt: skip
+    tier = await TierAssignment.select().where(
+        (TierAssignment.run == results.run) & (TierAssignment.target == site)
+        & (TierAssignment.assessor == sponsor)
+    ).first()  # fmt: skip
+    assert card.index.value == stored["reliability_index"]
+    assert (card.index.low, card.index.high) == (stored["ri_low"], stored["ri_high"])
+    assert card.tier == Tier(tier["override_tier"] or tier["computed_tier"])
+    assert card.rule_trace == tier["rule_trace"]
+    assert card.draft, "the latest cycle is scored, not published"
+    assert len(card.dimensions) == 13, "every dimension of the sponsors' instrument"
+    assert next(r.layer for r in card.dimensions) == "Quality", "quality first (Sand Cone)"
+    layers = [layer.text for layer in card.cone.layers]
+    assert layers[-1].startswith("Quality"), "quality is the cone's base"
+
+    pdf = pdf_of(scorecard_html("partner", card, "en"))
+    text = text_of(pdf)
+    subject = results.orgs[site].name
+    assert subject in text and card.tier.label in text
+    figure = f"{stored['reliability_index']:.0f} [{stored['ri_low']:.0f}–{stored['ri_high']:.0f}]"
+    assert figure in text, f"the index with its interval, {figure}, is printed"
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata is not None and reader.metadata.title == card.title
+    assert reader.metadata.author == "Rapport"
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"], "a tagged PDF"
+    assert root["/Lang"] == "en"
+    assert 1 <= len(reader.pages) <= 3
+
+
+async def test_a_hidden_cell_reads_fewer_than_k_and_never_its_number(world_db: Engine) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    key = await latest_scored()
+    results = await cycle_results(key)
+    sponsor = next(o.id for o in results.orgs.values() if o.kind == "sponsor")
+    stored = await TargetIndex.select().where(
+        (TargetIndex.run == results.run) & (TargetIndex.target == sponsor)
+        & TargetIndex.rater_organisation.is_null()
+    ).first()  # fmt: skip
+    shown = text_of(pdf_of(scorecard_html(
+        "partner", partner_scorecard(results, sponsor, None, sponsor, "en"), "en")))  # fmt: skip
+    figure = f"{stored['reliability_index']:.0f} [{stored['ri_low']:.0f}–"
+    assert figure in shown
+
+    # the run hides the pooled cell (as it would with too few site raters)
+    await TargetIndex.update({TargetIndex.shown: False}).where(TargetIndex.id == stored["id"])
+    hidden = partner_scorecard(await cycle_results(key), sponsor, None, sponsor, "en")
+    assert hidden.index.value is None and hidden.raters is None
+    text = text_of(pdf_of(scorecard_html("partner", hidden, "en")))
+    assert "fewer than 3 responses" in text
+    assert figure not in text, "the hidden index is not printed"
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """A local server that notes every request made to it."""
+
+    seen: list[str] = []  # noqa: RUF012
+
+    def do_GET(self) -> None:
+        Recorder.seen.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/css")
+        self.end_headers()
+        self.wfile.write(b"body { color: red }")
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+async def test_html_in_a_comment_or_name_is_shown_as_text_and_fetches_nothing(
+    world_db: Engine,
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    key = await latest_scored()
+    server = HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    Recorder.seen.clear()
+    injected = (f'<img src="http://127.0.0.1:{port}/img.png"> '
+                f'<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"> '
+                f'<style>@import url(http://127.0.0.1:{port}/y.css);</style>')  # fmt: skip
+    results = await cycle_results(key)
+    site, sponsor = await a_rated_site(results.run)
+    await Organisation.update({Organisation.name: "Pharma <b>" + injected}).where(
+        Organisation.id == sponsor
+    )  # fmt: skip
+    comment = await Answer.select(Answer.id).where(
+        (Answer.item.kind == "text") & (Answer.response.invitation.target == site)
+        & (Answer.response.invitation.relationship.sponsor == sponsor)
+        & (Answer.response.status == "submitted")
+        & (Answer.response.invitation.cycle.key == key)
+    ).first()  # fmt: skip
+    if comment:
+        await Answer.update({Answer.text: "See " + injected}).where(Answer.id == comment["id"])
+    await TargetIndex.update({TargetIndex.comments_shown: True}).where(
+        (TargetIndex.run == results.run) & (TargetIndex.target == site)
+    )  # fmt: skip
+    results = await cycle_results(key)
+    card = partner_scorecard(results, site, sponsor, sponsor, "en")
+    html = scorecard_html("partner", card, "en")
+    assert "<img" not in html and "&lt;img src=" in html, "escaped, never markup"
+    try:
+        text = text_of(pdf_of(html))
+    finally:
+        server.shutdown()
+    assert Recorder.seen == [], "the PDF fetched nothing"
+    assert f"127.0.0.1:{port}/img.png" in text.replace("\n", ""), "the injection reads as text"
+
+
+async def test_a_very_long_word_right_to_left_text_and_emoji_keep_the_pdf_whole(
+    world_db: Engine,
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    key = await latest_scored()
+    results = await cycle_results(key)
+    site, sponsor = await a_rated_site(results.run)
+    name = "مركز الأبحاث السريرية 🧪 " + "ب" * 150  # a name may hold 200 characters
+    await Organisation.update({Organisation.name: name}).where(Organisation.id == site)
+    comment = await Answer.select(Answer.id).where(
+        (Answer.item.kind == "text") & (Answer.response.invitation.target == site)
+        & (Answer.response.status == "submitted")
+        & (Answer.response.invitation.cycle.key == key)
+    ).first()  # fmt: skip
+    await Answer.update({Answer.text: "x" * 5000}).where(Answer.id == comment["id"])
+    await TargetIndex.update({TargetIndex.comments_shown: True}).where(
+        (TargetIndex.run == results.run) & (TargetIndex.target == site)
+    )  # fmt: skip
+    card = partner_scorecard(await cycle_results(key), site, sponsor, sponsor, "en")
+    assert card.comments and max(len(c) for c in card.comments) > 5000, "the word is there"
+    html = scorecard_html("partner", card, "en")
+    assert "🧪" in html and "x" * 30 + "\u200b" in html, "shown whole, breakable"
+    reader = PdfReader(io.BytesIO(pdf_of(html)))
+    assert 2 <= len(reader.pages) <= 4, "the word wraps instead of running off the page"
+
+
+async def test_an_unscored_cycle_has_no_scorecard(world_db: Engine) -> None:
+    with pytest.raises(ScorecardError, match="not scored"):
+        await cycle_results("2026-Q4")
+    with pytest.raises(ScorecardError, match="no cycle"):
+        await cycle_results("1999-Q1")
+
+
+async def test_the_partner_replies_before_publication_and_the_reply_is_printed(
+    world_db: Engine,
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    await publish_all_but_latest("test", NOW)
+    key = await latest_scored()
+    results = await cycle_results(key)
+    site, sponsor = await a_rated_site(results.run)
+    with pytest.raises(ReplyError, match="empty"):
+        await write_reply(key, site, sponsor, "   ", None, "site@example.org", NOW)
+    with pytest.raises(ReplyError, match="2,000 characters at most"):
+        await write_reply(key, site, sponsor, "x" * 2001, None, "site@example.org", NOW)
+    await write_reply(key, site, sponsor, "First draft", None, "site@example.org", NOW)
+    await write_reply(key, site, sponsor, "We hired two coordinators in March.", None,
+                      "site@example.org", NOW)  # fmt: skip
+    assert await PartnerReply.count() == 1, "one reply per scorecard, replaced"
+    card = partner_scorecard(await cycle_results(key), site, sponsor, site, "en")
+    assert card.reply and card.reply["text"] == "We hired two coordinators in March."
+    assert "We hired two coordinators in March." in text_of(
+        pdf_of(scorecard_html("partner", card, "en"))
+    )
+    logged = await AuditEntry.select(AuditEntry.detail).where(
+        AuditEntry.action == "scorecard.reply"
+    ).output(load_json=True)  # fmt: skip
+    assert [e["detail"]["text"] for e in logged] == [
+        "First draft", "We hired two coordinators in March."]  # fmt: skip
+    published = (await Cycle.select(Cycle.key).where(Cycle.status == "published").first())["key"]
+    with pytest.raises(ReplyError, match="is published"):
+        await write_reply(published, site, sponsor, "Too late", None, "site@example.org", NOW)
