@@ -45,8 +45,8 @@ async def characters() -> dict[str, str]:
 
 
 async def other_sponsor(sponsor_id: int) -> dict[str, Any]:
-    """The slug of a sponsor other than this one."""
-    row = await Organisation.select(Organisation.slug).where(
+    """The id and slug of a sponsor other than this one."""
+    row = await Organisation.select(Organisation.id, Organisation.slug).where(
         (Organisation.kind == "sponsor") & (Organisation.id != sponsor_id)
     ).first()  # fmt: skip
     return dict(row)
@@ -199,6 +199,21 @@ async def workspace_pages(people: dict[str, str]) -> dict[str, str]:
         f"/w/trends/{network['slug']}": "network trends",
         f"/w/relationships/{tie['slug']}/{coordinator['slug']}/": "meeting",
     }
+    cycle = await latest_scored_cycle()
+    if cycle is not None:
+        cards = f"/w/scorecards/{cycle}/partners"
+        far = await Relationship.select(
+            Relationship.site.slug.as_alias("site"), Relationship.sponsor.slug.as_alias("by")
+        ).where(
+            (Relationship.sponsor == other["id"]) & Relationship.cro.is_null()
+            & (Relationship.site.network != coordinator["network"])
+        ).first()  # fmt: skip
+        pages.update({
+            f"{cards}/{sponsor['slug']}": "own sponsor scorecard",
+            f"{cards}/{other['slug']}": "other sponsor scorecard",
+            f"{cards}/{coordinator['slug']}/by/{tie['slug']}": "own site scorecard",
+            f"{cards}/{far['site']}/by/{far['by']}": "other site scorecard",
+        })  # fmt: skip
     # every API route answers as the page it mirrors: the same reach, JSON or CSV
     for path, name in list(pages.items()):
         for prefix, api in (("/w/sponsors/", "/api/portfolios/"), ("/w/trends/", "/api/trends/"),
@@ -211,6 +226,14 @@ async def workspace_pages(people: dict[str, str]) -> dict[str, str]:
             pages[api], pages[api + "/csv"] = name + " (API)", name + " (CSV)"
     pages["/account/tokens/"] = "home"  # one's own tokens: anyone signed in
     return pages
+
+
+async def latest_scored_cycle() -> str | None:
+    """The newest cycle with a score run, if any: its scorecards are the ones to open."""
+    from surveys.portfolio import scored_cycles
+
+    found = await scored_cycles()
+    return str(found[0]["key"]) if found else None
 
 
 async def coordinators_tie(people: dict[str, str]) -> dict[str, Any]:
@@ -231,20 +254,31 @@ async def test_access_matrix(world_db: Engine) -> None:
     tie = await coordinators_tie(people)
     everything = {"home", "directory", "own portfolio", "other portfolio", "own tiers",
                   "other tiers", "own site", "other site", "network", "own trends",
-                  "other trends", "network trends", "meeting"}  # fmt: skip
+                  "other trends", "network trends", "meeting", "own sponsor scorecard",
+                  "other sponsor scorecard", "own site scorecard", "other site scorecard"}  # fmt: skip
     sponsor_side = {"meeting"} if tie["sponsor"] == sponsor["id"] else set()
     cro = await organisation_of(people["CRO user"]) if "CRO user" in people else {"id": None}
+    # a site's scorecard by a sponsor goes to the same people as their review meeting
+    sponsor_side |= {"own site scorecard"} if sponsor_side else set()
     allowed = {
         "administrator": everything,
-        "sponsor user": {"home", "own portfolio", "own tiers"} | sponsor_side,
+        "sponsor user": {"home", "own portfolio", "own tiers", "own sponsor scorecard"}
+        | sponsor_side,
         # works for the sponsor: no site page, which shows other sponsors' views
         # its grant on a network is on the other side, so ignored: no network trends
-        "relationship manager": {"home", "own portfolio", "own tiers", "own trends"} | sponsor_side,
+        "relationship manager": {
+            "home",
+            "own portfolio",
+            "own tiers",
+            "own trends",
+            "own sponsor scorecard",
+        }
+        | sponsor_side,
         "CRO user": {"home"}
         | ({"own portfolio"} if await _cro_works_for(people, sponsor) else set())
-        | ({"meeting"} if tie["cro"] == cro["id"] else set()),
-        "site coordinator": {"home", "own site", "meeting"},
-        "network director": {"home", "own site", "network", "meeting"},
+        | ({"meeting", "own site scorecard"} if tie["cro"] == cro["id"] else set()),
+        "site coordinator": {"home", "own site", "meeting", "own site scorecard"},
+        "network director": {"home", "own site", "network", "meeting", "own site scorecard"},
         "outsider": {"home"},
     }
     for who in allowed:
@@ -254,6 +288,11 @@ async def test_access_matrix(world_db: Engine) -> None:
     templates = {"/", "/directory", "/w/sponsors/{slug:str}", "/w/sponsors/{slug:str}/tiers",
                  "/w/sites/{slug:str}", "/w/networks/{slug:str}", "/w/trends/{slug:str}",
                  "/w/relationships/{sponsor:str}/{site:str}", "/account/tokens"}  # fmt: skip
+    cards = "/w/scorecards/{cycle:str}/partners/{subject:str}"
+    templates |= {cards, f"{cards}/by/{{rater:str}}"}
+    # the PDF twins ask the same rule (tests/web/test_scorecards.py); the reply form is
+    # the rated partner's (test_scorecards.py too)
+    templates |= {f"{cards}/pdf", f"{cards}/by/{{rater:str}}/pdf", f"{cards}/reply"}
     mirrored = {"/api/portfolios/{slug:str}", "/api/trends/{slug:str}", "/api/sites/{slug:str}",
                 "/api/relationships/{sponsor:str}/{site:str}/actions", "/api/networks/{slug:str}",
                 "/api/portfolios/{slug:str}/tiers"}  # fmt: skip
