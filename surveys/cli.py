@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import errno
 import getpass
+import os
 import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -592,6 +593,44 @@ def score_command(cycle_key: str, config_path: Path | None) -> None:
         else ""
     )
     console.print(f"Tiers computed for {tiers.computed} sponsor–site relationships{kept}.")
+
+
+@main.command("scorecards")
+@click.option("--cycle", "cycle_key", required=True, help="A scored cycle, e.g. 2026-Q1.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for the PDFs (a sub-folder per cycle) and their index.csv.")  # fmt: skip
+@click.option("--audience", "audiences", multiple=True, metavar="SLUG",
+              help="Only the scorecards for this organisation (repeatable).")  # fmt: skip
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
+@click.option("--processes", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
+              show_default="the machine's cores", help="Worker processes making PDFs.")  # fmt: skip
+def scorecards_command(
+    cycle_key: str, out: Path, audiences: tuple[str, ...], paper: str, processes: int
+) -> None:
+    """Render every scorecard of a scored cycle as a PDF, skipping those unchanged.
+
+    A scorecard fails alone: the others go on, and the failures are listed at the end
+    (exit status 1). Run it again to resume: what is already written is not made again.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from surveys.scorecards import render_cycle
+
+    with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console) as bar:  # fmt: skip
+        task = bar.add_task("scorecards", total=None)
+        report = run(lambda: render_cycle(
+            cycle_key, out, paper, processes, set(audiences) or None,
+            lambda done, total: bar.update(task, completed=done, total=total),
+        ))  # fmt: skip
+    console.print(
+        f"{len(report.written)} scorecard(s) written, {report.skipped} unchanged, "
+        f"{len(report.failed)} failed, in {out / cycle_key} (index.csv lists them)."
+    )
+    if report.failed:
+        for name, reason in report.failed:
+            console.print(f"  {name}: {reason}", style="red", highlight=False)
+        raise click.exceptions.Exit(1)
 
 
 @main.command("score-file")

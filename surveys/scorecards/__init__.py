@@ -6,6 +6,7 @@ typed context per scorecard; `_render` turns a context into HTML (the page the b
 shows) and that same HTML into a PDF in worker processes; `_batch` renders a whole cycle.
 """
 
+from surveys.scorecards._batch import BatchReport, render_cycle
 from surveys.scorecards._partner import PartnerScorecard, partner_scorecard
 from surveys.scorecards._render import (
     PAPERS,
@@ -29,6 +30,7 @@ from surveys.scorecards._table import (
 __all__ = [
     "PAPERS",
     "REPLY_LIMIT",
+    "BatchReport",
     "CycleResults",
     "PartnerReply",
     "PartnerScorecard",
@@ -43,6 +45,7 @@ __all__ = [
     "pdf_in_worker",
     "pdf_of",
     "pdf_workers",
+    "render_cycle",
     "reply_key",
     "scorecard_html",
     "scorecard_key",

@@ -1,0 +1,189 @@
+"""Every scorecard of a cycle, rendered in a process pool into one folder.
+
+A scorecard whose HTML has not changed since its PDF was written is skipped (the HTML's
+hash is kept with the file), so a second run, or a run that resumes after an interruption,
+renders only what is missing or changed. Each PDF is written to a temporary name and
+renamed, so a file is whole or absent, never half-written; a failure on one scorecard is
+reported and the rest go on.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from surveys.database import writing_transaction
+from surveys.exports import spreadsheet_safe
+from surveys.scorecards._partner import partner_scorecard
+from surveys.scorecards._render import content_hash, pdf_of, pdf_workers, scorecard_html
+from surveys.scorecards._results import CycleResults, cycle_results
+from surveys.scorecards._table import RenderedScorecard, ScorecardKind, scorecard_key
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scorecard to make: whose, as whom it is seen, for whom, in which language."""
+
+    kind: ScorecardKind
+    subject: int
+    view: int | None
+    audience: int
+    language: str
+    paper: str
+    key: str
+    """Its stable name (`scorecard_key`), also its path under the batch's folder."""
+
+
+@dataclass
+class BatchReport:
+    """What a batch did."""
+
+    written: list[str] = field(default_factory=list)
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """(scorecard, reason) for each one that could not be made."""
+
+
+def partner_jobs(results: CycleResults, paper: str, audiences: set[str] | None) -> list[Job]:
+    """Every partner scorecard of the cycle: each sponsor's view of each of its sites (for
+    the sponsor and for the site), and how the sites see each sponsor and CRO (for itself)."""
+    jobs = []
+    for run, target, view in sorted(results.indices, key=lambda k: (k[1], k[2] or 0)):
+        if run != results.run:
+            continue
+        subject = results.orgs[target]
+        if subject.kind == "site" and view is not None:
+            readers = [view, target]
+        elif subject.kind in {"sponsor", "cro"} and view is None:
+            readers = [target]
+        else:
+            continue
+        for audience in readers:
+            org = results.orgs[audience]
+            if audiences is not None and org.slug not in audiences:
+                continue
+            by = results.orgs[view].slug if view is not None else None
+            key = scorecard_key("partner", subject.slug, by, org.slug, org.language, paper)
+            jobs.append(Job(ScorecardKind.partner, target, view, audience, org.language,
+                            paper, key))  # fmt: skip
+    return jobs
+
+
+async def render_cycle(
+    cycle_key: str, out: Path, paper: str = "a4", processes: int = 2,
+    audiences: set[str] | None = None, progress: Callable[[int, int], None] | None = None,
+) -> BatchReport:  # fmt: skip
+    """Render a scored cycle's scorecards into `out`, skipping those unchanged since the last
+    run; return what was written, skipped and what failed (with why)."""
+    results = await cycle_results(cycle_key)
+    jobs = partner_jobs(results, paper, audiences)
+    done = {
+        r["key"]: r["content_hash"] for r in await RenderedScorecard.select(
+            RenderedScorecard.key, RenderedScorecard.content_hash
+        ).where(RenderedScorecard.cycle == results.cycle_id)
+    }  # fmt: skip
+    report = BatchReport()
+    folder = out / cycle_key
+    todo: list[tuple[Job, str, str]] = []
+    for job in jobs:
+        card = partner_scorecard(
+            results, job.subject, job.view, job.audience, job.language, job.paper
+        )
+        html = scorecard_html("partner", card, job.language)
+        digest = content_hash(html)
+        if done.get(job.key) == digest and (folder / f"{job.key}.pdf").is_file():
+            report.skipped += 1
+        else:
+            todo.append((job, html, digest))
+    total = len(todo)
+    if progress:
+        progress(0, total)
+    if todo:
+        with pdf_workers(max(1, processes)) as pool:
+            for finished, (job, digest, outcome) in enumerate(_rendered(pool, todo), start=1):
+                await _keep(results, folder, job, digest, outcome, report)
+                if progress:
+                    progress(finished, total)
+    _write_index(folder, results, jobs)
+    return report
+
+
+def _rendered(
+    pool: Executor, todo: list[tuple[Job, str, str]]
+) -> Iterator[tuple[Job, str, bytes | BaseException]]:
+    """Each job's PDF (or why it failed), in order, with at most two per worker in flight
+    so memory stays flat however many scorecards a cycle has."""
+    window = 2 * getattr(pool, "_max_workers", 2)
+    pending: list[tuple[Job, str, Future[bytes]]] = []
+    queue = iter(todo)
+    for job, html, digest in queue:
+        pending.append((job, digest, pool.submit(pdf_of, html)))
+        while len(pending) >= window:
+            yield _outcome(*pending.pop(0))
+    while pending:
+        yield _outcome(*pending.pop(0))
+
+
+def _outcome(
+    job: Job, digest: str, future: Future[bytes]
+) -> tuple[Job, str, bytes | BaseException]:
+    try:
+        return job, digest, future.result()
+    except Exception as error:
+        return job, digest, error
+
+
+async def _keep(
+    results: CycleResults, folder: Path, job: Job, digest: str, outcome: bytes | BaseException,
+    report: BatchReport,
+) -> None:  # fmt: skip
+    """Write one PDF whole (temporary name, then rename) and note it; or note the failure."""
+    if isinstance(outcome, BaseException):
+        report.failed.append((job.key, f"{type(outcome).__name__}: {outcome}"))
+        return
+    path = folder / f"{job.key}.pdf"
+    partial = path.with_suffix(".pdf.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(outcome)
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        report.failed.append((job.key, f"could not write {path}: {error.strerror or error}"))
+        return
+    async with writing_transaction(RenderedScorecard._meta.db):
+        await RenderedScorecard.delete().where(RenderedScorecard.key == job.key)
+        await RenderedScorecard.insert(RenderedScorecard(
+            key=job.key, cycle=results.cycle_id, run=results.run, kind=job.kind.value,
+            subject=job.subject, audience=job.audience, language=job.language,
+            content_hash=digest, file_path=f"{job.key}.pdf", rendered_at=dt.datetime.now(dt.UTC),
+        ))  # fmt: skip
+    report.written.append(job.key)
+
+
+def _write_index(folder: Path, results: CycleResults, jobs: list[Job]) -> None:
+    """index.csv beside the PDFs: one line per scorecard, whatever this run rendered."""
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / "index.csv.partial"
+    with partial.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["file", "kind", "partner", "rated_by", "audience", "language",
+                         "reliability_index", "ri_low", "ri_high"])  # fmt: skip
+        for job in jobs:
+            index = results.indices.get((results.run, job.subject, job.view), {})
+            writer.writerow([spreadsheet_safe(cell) for cell in (
+                f"{job.key}.pdf", job.kind.value, results.orgs[job.subject].name,
+                results.orgs[job.view].name if job.view is not None else "all sites",
+                results.orgs[job.audience].name, job.language,
+                *(_figure(index.get(k)) for k in ("reliability_index", "ri_low", "ri_high")),
+            )])  # fmt: skip
+    os.replace(partial, folder / "index.csv")
+
+
+def _figure(value: object) -> str:
+    return "" if value is None else f"{float(str(value)):.1f}"

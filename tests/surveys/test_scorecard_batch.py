@@ -1,0 +1,74 @@
+"""A cycle's scorecards in bulk: written whole, skipped when unchanged, resumed after an
+interruption, a failure on one reported while the rest go on; the command's clear errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from piccolo.engine.base import Engine
+
+from scoring.config import ScoringConfig
+from surveys.cycle_scoring import score_closed_cycles
+from surveys.organisations import Organisation
+from surveys.scorecards import RenderedScorecard, render_cycle
+from tests.surveys.test_cli import assert_one_clear_line, rapport
+from tests.surveys.test_scorecards import latest_scored
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_batch_writes_each_scorecard_once_and_resumes_where_it_stopped(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    key = await latest_scored()
+    sponsor = await Organisation.select(Organisation.slug).where(
+        Organisation.kind == "sponsor"
+    ).first()  # fmt: skip
+    audience = {str(sponsor["slug"])}
+
+    first = await render_cycle(key, tmp_path, "a4", 1, audience)
+    assert first.failed == [] and len(first.written) >= 2 and first.skipped == 0
+    files = sorted((tmp_path / key).rglob("*.pdf"))
+    assert len(files) == len(first.written)
+    assert all(f.read_bytes().startswith(b"%PDF-") for f in files)
+    assert not list((tmp_path / key).rglob("*.partial")), "no half-written file is left"
+    with (tmp_path / key / "index.csv").open(encoding="utf-8") as index:
+        listed = [row["file"] for row in csv.DictReader(index)]
+    assert sorted(listed) == sorted(f"{name}.pdf" for name in first.written)
+    assert await RenderedScorecard.count() == len(first.written)
+
+    again = await render_cycle(key, tmp_path, "a4", 1, audience)
+    assert again.written == [] and again.skipped == len(first.written), "nothing changed"
+
+    # an interrupted batch: one PDF never made it to disk
+    files[0].unlink()
+    resumed = await render_cycle(key, tmp_path, "a4", 1, audience)
+    assert len(resumed.written) == 1 and resumed.skipped == len(first.written) - 1
+
+
+async def test_a_scorecard_that_cannot_be_written_is_reported_and_the_rest_go_on(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    key = await latest_scored()
+    sponsor = await Organisation.select(Organisation.slug).where(
+        Organisation.kind == "sponsor"
+    ).first()  # fmt: skip
+    audience = {str(sponsor["slug"])}
+    planned = await render_cycle(key, tmp_path / "dry", "a4", 1, audience)
+    blocked = tmp_path / "out" / key / f"{planned.written[0]}.pdf"
+    blocked.mkdir(parents=True)  # a folder where the file should go: it cannot be replaced
+    report = await render_cycle(key, tmp_path / "out", "a4", 1, audience)
+    assert [name for name, _ in report.failed] == [planned.written[0]]
+    assert "could not write" in report.failed[0][1]
+    assert len(report.written) == len(planned.written) - 1, "the others were written"
+
+
+def test_the_command_names_a_cycle_that_is_not_scored(blank_url: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": blank_url, "RAPPORT_VAR_DIR": str(tmp_path / "var")}
+    assert rapport("migrate", env=env).returncode == 0
+    result = rapport("scorecards", "--cycle", "2031-Q1", "--out", str(tmp_path), env=env)
+    assert_one_clear_line(result, "there is no cycle '2031-Q1'")
