@@ -8,6 +8,12 @@ shows) and that same HTML into a PDF in worker processes; `_batch` renders a who
 
 from surveys.scorecards._batch import BatchReport, render_cycle
 from surveys.scorecards._partner import PartnerScorecard, partner_scorecard
+from surveys.scorecards._portfolio import (
+    NetworkScorecard,
+    PortfolioScorecard,
+    network_scorecard,
+    portfolio_scorecard,
+)
 from surveys.scorecards._render import (
     PAPERS,
     close_web_pool,
@@ -32,8 +38,10 @@ __all__ = [
     "REPLY_LIMIT",
     "BatchReport",
     "CycleResults",
+    "NetworkScorecard",
     "PartnerReply",
     "PartnerScorecard",
+    "PortfolioScorecard",
     "RenderedScorecard",
     "ReplyError",
     "ScorecardError",
@@ -41,10 +49,12 @@ __all__ = [
     "close_web_pool",
     "content_hash",
     "cycle_results",
+    "network_scorecard",
     "partner_scorecard",
     "pdf_in_worker",
     "pdf_of",
     "pdf_workers",
+    "portfolio_scorecard",
     "render_cycle",
     "reply_key",
     "scorecard_html",

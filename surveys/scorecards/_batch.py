@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from surveys.database import writing_transaction
 from surveys.exports import spreadsheet_safe
 from surveys.scorecards._partner import partner_scorecard
+from surveys.scorecards._portfolio import network_scorecard, portfolio_scorecard
 from surveys.scorecards._render import content_hash, pdf_of, pdf_workers, scorecard_html
 from surveys.scorecards._results import CycleResults, cycle_results
 from surveys.scorecards._table import RenderedScorecard, ScorecardKind, scorecard_key
@@ -49,10 +51,21 @@ class BatchReport:
     """(scorecard, reason) for each one that could not be made."""
 
 
-def partner_jobs(results: CycleResults, paper: str, audiences: set[str] | None) -> list[Job]:
-    """Every partner scorecard of the cycle: each sponsor's view of each of its sites (for
-    the sponsor and for the site), and how the sites see each sponsor and CRO (for itself)."""
+def cycle_jobs(results: CycleResults, paper: str, audiences: set[str] | None) -> list[Job]:
+    """Every scorecard of the cycle: each sponsor's view of each of its sites (for the
+    sponsor and for the site), how the sites see each sponsor and CRO (for itself), each
+    sponsor's portfolio and each network's sites (for the sponsor, the network)."""
     jobs = []
+
+    def add(kind: ScorecardKind, subject: int, view: int | None, audience: int) -> None:
+        org = results.orgs[audience]
+        if audiences is not None and org.slug not in audiences:
+            return
+        by = results.orgs[view].slug if view is not None else None
+        key = scorecard_key(kind.value, results.orgs[subject].slug, by, org.slug,
+                            org.language, paper)  # fmt: skip
+        jobs.append(Job(kind, subject, view, audience, org.language, paper, key))
+
     for run, target, view in sorted(results.indices, key=lambda k: (k[1], k[2] or 0)):
         if run != results.run:
             continue
@@ -64,14 +77,26 @@ def partner_jobs(results: CycleResults, paper: str, audiences: set[str] | None) 
         else:
             continue
         for audience in readers:
-            org = results.orgs[audience]
-            if audiences is not None and org.slug not in audiences:
-                continue
-            by = results.orgs[view].slug if view is not None else None
-            key = scorecard_key("partner", subject.slug, by, org.slug, org.language, paper)
-            jobs.append(Job(ScorecardKind.partner, target, view, audience, org.language,
-                            paper, key))  # fmt: skip
+            add(ScorecardKind.partner, target, view, audience)
+    sponsors = {view for (run, _, view) in results.indices if run == results.run and view}
+    for sponsor in sorted(s for s in sponsors if results.orgs[s].kind == "sponsor"):
+        add(ScorecardKind.portfolio, sponsor, None, sponsor)
+    for network in sorted(o.id for o in results.orgs.values() if o.kind == "network"):
+        add(ScorecardKind.network, network, None, network)
     return jobs
+
+
+def rendered_html(results: CycleResults, job: Job) -> str:
+    """The HTML of one job's scorecard."""
+    if job.kind == ScorecardKind.portfolio:
+        card: Any = portfolio_scorecard(results, job.subject, job.language, job.paper)
+    elif job.kind == ScorecardKind.network:
+        card = network_scorecard(results, job.subject, job.audience, job.language, job.paper)
+    else:
+        card = partner_scorecard(
+            results, job.subject, job.view, job.audience, job.language, job.paper
+        )
+    return scorecard_html(job.kind.value, card, job.language)
 
 
 async def render_cycle(
@@ -81,7 +106,7 @@ async def render_cycle(
     """Render a scored cycle's scorecards into `out`, skipping those unchanged since the last
     run; return what was written, skipped and what failed (with why)."""
     results = await cycle_results(cycle_key)
-    jobs = partner_jobs(results, paper, audiences)
+    jobs = cycle_jobs(results, paper, audiences)
     done = {
         r["key"]: r["content_hash"] for r in await RenderedScorecard.select(
             RenderedScorecard.key, RenderedScorecard.content_hash
@@ -91,10 +116,7 @@ async def render_cycle(
     folder = out / cycle_key
     todo: list[tuple[Job, str, str]] = []
     for job in jobs:
-        card = partner_scorecard(
-            results, job.subject, job.view, job.audience, job.language, job.paper
-        )
-        html = scorecard_html("partner", card, job.language)
+        html = rendered_html(results, job)
         digest = content_hash(html)
         if done.get(job.key) == digest and (folder / f"{job.key}.pdf").is_file():
             report.skipped += 1

@@ -220,7 +220,7 @@ def partner_scorecard(
         comment_k=results.comment_k(subject.kind),
         tier=tier_now,
         previous_tier=previous_tier,
-        tier_change=_tier_change(tier_now, previous_tier),
+        tier_change=tier_change(tier_now, previous_tier),
         provisional=bool(tier and tier["provisional"]),
         override_reason=tier["override_reason"] if tier and tier["override_tier"] else None,
         rule_trace=tier["rule_trace"] if tier else None,
@@ -286,7 +286,8 @@ def _flag_text(results: CycleResults, flag: dict[str, Any]) -> str:
     return detail
 
 
-def _tier_change(now: Tier | None, before: Tier | None) -> str | None:
+def tier_change(now: Tier | None, before: Tier | None) -> str | None:
+    """A tier's move since the last cycle in words: "up 1", "down 2", "same" or "new"."""
     if now is None:
         return None
     if before is None:
