@@ -23,8 +23,10 @@ from surveys.scorecards import (
     ReplyError,
     ScorecardError,
     cycle_results,
+    network_scorecard,
     partner_scorecard,
     pdf_in_worker,
+    portfolio_scorecard,
     scorecard_html,
     write_reply,
 )
@@ -105,6 +107,69 @@ class ScorecardsController(Controller):
             return _reply_page(viewer, cycle, subject_row, view_row, text, str(error))
         return Redirect(_card_path(cycle, subject, by), status_code=303)
 
+    @get("/portfolios/{sponsor:str}", name="portfolio-scorecard")
+    async def portfolio(
+        self, cycle: FromPath[str], sponsor: FromPath[str], request: Any_Request,
+        lang: Language = None, paper: Paper = "a4",
+    ) -> Response[str]:  # fmt: skip
+        """A sponsor's portfolio scorecard, for its own people and relationship managers."""
+        html, _ = await _collection_html(request, cycle, "portfolio", sponsor, lang, paper)
+        return Response(html, media_type="text/html")
+
+    @get("/portfolios/{sponsor:str}/pdf", name="portfolio-scorecard-pdf")
+    async def portfolio_pdf(
+        self, cycle: FromPath[str], sponsor: FromPath[str], request: Any_Request,
+        lang: Language = None, paper: Paper = "a4",
+    ) -> Response[bytes]:  # fmt: skip
+        html, name = await _collection_html(request, cycle, "portfolio", sponsor, lang, paper)
+        return _pdf(await pdf_in_worker(html), name)
+
+    @get("/networks/{network:str}", name="network-scorecard")
+    async def network(
+        self, cycle: FromPath[str], network: FromPath[str], request: Any_Request,
+        lang: Language = None, paper: Paper = "a4",
+    ) -> Response[str]:  # fmt: skip
+        """A network's scorecard, for the network's people and relationship managers."""
+        html, _ = await _collection_html(request, cycle, "network", network, lang, paper)
+        return Response(html, media_type="text/html")
+
+    @get("/networks/{network:str}/pdf", name="network-scorecard-pdf")
+    async def network_pdf(
+        self, cycle: FromPath[str], network: FromPath[str], request: Any_Request,
+        lang: Language = None, paper: Paper = "a4",
+    ) -> Response[bytes]:  # fmt: skip
+        html, name = await _collection_html(request, cycle, "network", network, lang, paper)
+        return _pdf(await pdf_in_worker(html), name)
+
+
+async def _collection_html(
+    request: Any_Request, cycle: str, kind: str, slug: str, lang: str | None, paper: str
+) -> tuple[str, str]:
+    """A portfolio or network scorecard's HTML, if the policy lets this viewer read it."""
+    viewer = await required_viewer(request)
+    row = await _organisation(slug)
+    wanted, allowed = (("sponsor", viewer.reach.may_review_tiers) if kind == "portfolio"
+                       else ("network", viewer.reach.may_see_network))  # fmt: skip
+    if row is None or row["kind"] != wanted or not allowed(row["id"]):
+        raise OutOfReach(viewer, f"{kind} scorecard of {slug}")
+    results = await _results(cycle)
+    language = lang or results.orgs[row["id"]].language
+    if kind == "portfolio":
+        card: Any = portfolio_scorecard(results, row["id"], language, paper)
+    else:
+        card = network_scorecard(results, row["id"], row["id"], language, paper)
+    links = _links(f"/w/scorecards/{cycle}/{kind}s/{slug}", language)
+    html = scorecard_html(kind, replace(card, links=tuple(links)), language)
+    return html, f"{kind}-scorecard-{cycle}-{slug}"
+
+
+def _links(base: str, language: str) -> list[tuple[str, str]]:
+    """On-screen links of a scorecard: its PDF on either paper, and its other languages."""
+    links = [("PDF (A4)", f"{base}/pdf?paper=a4&lang={language}"),
+             ("PDF (US Letter)", f"{base}/pdf?paper=letter&lang={language}")]  # fmt: skip
+    return links + [(name, f"{base}?lang={code}") for code, name in LANGUAGES.items()
+                    if code != language]  # fmt: skip
+
 
 def _card_path(cycle: str, subject: str, rater: str | None) -> str:
     return f"/w/scorecards/{cycle}/partners/{subject}" + (f"/by/{rater}" if rater else "")
@@ -147,11 +212,7 @@ async def _partner_html(
     audience = _audience(viewer, results, subject_row, view_id)
     language = lang or results.orgs[audience].language
     card = partner_scorecard(results, subject_row["id"], view_id, audience, language, paper)
-    base = _card_path(cycle, subject, rater)
-    links = [("PDF (A4)", f"{base}/pdf?paper=a4&lang={language}"),
-             ("PDF (US Letter)", f"{base}/pdf?paper=letter&lang={language}")]  # fmt: skip
-    links += [(name, f"{base}?lang={code}") for code, name in LANGUAGES.items()
-              if code != language]  # fmt: skip
+    links = _links(_card_path(cycle, subject, rater), language)
     if card.draft and viewer.reach.may_reply_to_scorecard(subject_row["id"], subject_row["kind"]):
         by = f"?by={rater}" if rater else ""
         links.append(("Write or change the reply", f"{_card_path(cycle, subject, None)}/reply{by}"))

@@ -103,6 +103,8 @@ class PortfolioPage:
     pages: int = 1
     first: int = 1
     """The position of this page's first site among those matching."""
+    scorecards: tuple[tuple[str, str], ...] = ()
+    """The cycle's scorecards this viewer may open: (label, address)."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,7 @@ class WorkspacesController(Controller):
             found, slug, tuple(rows[(number - 1) * PER_PAGE : number * PER_PAGE]), filters,
             choices, sort, descending, benchmark, spreads, unknown=unknown, matching=len(rows),
             page_number=number, pages=pages, first=(number - 1) * PER_PAGE + 1,
+            scorecards=_portfolio_scorecards(viewer, found, slug),
         )  # fmt: skip
         return Template(
             "pages/portfolio.html", context={"page": page, "viewer": viewer},
@@ -333,6 +336,17 @@ async def _review_page(
             "errors": errors or {}, "kept": kept or {}, "tiers": tuple(Tier),
             "viewer": viewer}  # fmt: skip
     return Template("pages/tiers.html", context={"page": page}, status_code=400 if errors else 200)
+
+
+def _portfolio_scorecards(
+    viewer: Viewer, found: Portfolio, slug: str
+) -> tuple[tuple[str, str], ...]:
+    """The portfolio's and the sponsor's own scorecards, for those who may read them."""
+    if not found.cycle or not viewer.reach.may_review_tiers(found.sponsor_id):
+        return ()
+    base = f"/w/scorecards/{quote(found.cycle)}"
+    return (("the portfolio", f"{base}/portfolios/{slug}"),
+            (f"how sites see {found.sponsor}", f"{base}/partners/{slug}"))  # fmt: skip
 
 
 def sentence(error: Exception) -> str:

@@ -213,6 +213,9 @@ async def workspace_pages(people: dict[str, str]) -> dict[str, str]:
             f"{cards}/{other['slug']}": "other sponsor scorecard",
             f"{cards}/{coordinator['slug']}/by/{tie['slug']}": "own site scorecard",
             f"{cards}/{far['site']}/by/{far['by']}": "other site scorecard",
+            f"/w/scorecards/{cycle}/portfolios/{sponsor['slug']}": "own portfolio scorecard",
+            f"/w/scorecards/{cycle}/portfolios/{other['slug']}": "other portfolio scorecard",
+            f"/w/scorecards/{cycle}/networks/{network['slug']}": "network scorecard",
         })  # fmt: skip
     # every API route answers as the page it mirrors: the same reach, JSON or CSV
     for path, name in list(pages.items()):
@@ -255,7 +258,9 @@ async def test_access_matrix(world_db: Engine) -> None:
     everything = {"home", "directory", "own portfolio", "other portfolio", "own tiers",
                   "other tiers", "own site", "other site", "network", "own trends",
                   "other trends", "network trends", "meeting", "own sponsor scorecard",
-                  "other sponsor scorecard", "own site scorecard", "other site scorecard"}  # fmt: skip
+                  "other sponsor scorecard", "own site scorecard", "other site scorecard",
+                  "own portfolio scorecard", "other portfolio scorecard",
+                  "network scorecard"}  # fmt: skip
     sponsor_side = {"meeting"} if tie["sponsor"] == sponsor["id"] else set()
     cro = await organisation_of(people["CRO user"]) if "CRO user" in people else {"id": None}
     # a site's scorecard by a sponsor goes to the same people as their review meeting
@@ -282,6 +287,10 @@ async def test_access_matrix(world_db: Engine) -> None:
         "outsider": {"home"},
     }
     for who in allowed:
+        # a portfolio's scorecard goes to whoever reviews its tiers; a network's, to whoever
+        # opens its page
+        allowed[who] |= {"own portfolio scorecard"} if "own tiers" in allowed[who] else set()
+        allowed[who] |= {"network scorecard"} if "network" in allowed[who] else set()
         allowed[who] |= {n + suffix for n in allowed[who] for suffix in (" (API)", " (CSV)")}
     app = create_app()
     routes = {r.path for r in app.routes}
@@ -293,6 +302,11 @@ async def test_access_matrix(world_db: Engine) -> None:
     # the PDF twins ask the same rule (tests/web/test_scorecards.py); the reply form is
     # the rated partner's (test_scorecards.py too)
     templates |= {f"{cards}/pdf", f"{cards}/by/{{rater:str}}/pdf", f"{cards}/reply"}
+    for kind in ("portfolios/{sponsor:str}", "networks/{network:str}"):
+        templates |= {
+            f"/w/scorecards/{{cycle:str}}/{kind}",
+            f"/w/scorecards/{{cycle:str}}/{kind}/pdf",
+        }
     mirrored = {"/api/portfolios/{slug:str}", "/api/trends/{slug:str}", "/api/sites/{slug:str}",
                 "/api/relationships/{sponsor:str}/{site:str}/actions", "/api/networks/{slug:str}",
                 "/api/portfolios/{slug:str}/tiers"}  # fmt: skip
