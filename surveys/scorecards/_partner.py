@@ -9,15 +9,14 @@ the figures are the same for both, written in the audience's language.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from scoring.config import LAYERS
 from scoring.sand_cone import effective_layers
-from scoring.trends import mean_changes
 from surveys.charts import (
     ImportanceChart,
     SandConeChart,
@@ -229,7 +228,7 @@ def partner_scorecard(
         raters=index.get("n_raters") if index.get("shown") else None,
         response_rate=index.get("response_rate"),
         percentile=_percentile(results, subject, view_id, index.get("reliability_index")),
-        peers=len(_peer_indices(results, subject, view_id)),
+        peers=max(len(_group(results, subject, view_id)["indices"]) - 1, 0),
         trend=sparkline(trend_values, cycles=results.cycles, width=200, height=40),
         trend_cycles=len(results.cycles),
         trend_words=_trend_words(slope, p, results.config.trend.significance),
@@ -304,10 +303,8 @@ def _names(results: CycleResults, dimension_id: int) -> str:
 
 def _dimension_rows(results: CycleResults, subject: Org, view_id: int | None) -> list[DimensionRow]:
     now = results.dimensions.get((results.run, subject.id, view_id), [])
-    before_run = results.previous_run
-    before = results.dimensions.get((before_run, subject.id, view_id), []) if before_run else []
-    changes = _changes(now, before, results.level)
-    peers = _peer_dimensions(results, subject, view_id)
+    changes = _changes(results, subject, view_id)
+    peers = _group(results, subject, view_id)["quartiles"]
     ordered = sorted(
         now,
         key=lambda r: (
@@ -328,7 +325,7 @@ def _dimension_rows(results: CycleResults, subject: Org, view_id: int | None) ->
                 Figure(row["mean"], row["low"], row["high"]),
                 score_bar(row["mean"], row["low"], row["high"], quartiles),
                 quartiles,
-                change[0] if change else None,
+                round(change[0]) if change else None,
                 bool(change and change[1]),
                 row["top_box"],
                 row["mean"] is not None
@@ -341,71 +338,28 @@ def _dimension_rows(results: CycleResults, subject: Org, view_id: int | None) ->
 
 
 def _changes(
-    now: list[dict[str, Any]], before: list[dict[str, Any]], level: float
+    results: CycleResults, subject: Org, view_id: int | None
 ) -> dict[int, tuple[float, bool]]:
     """Each dimension's change since the last cycle, and whether it is significant."""
-    columns = ["dimension", "n_raters", "mean", "low", "high"]
-    pairs = [
-        pd.DataFrame(
-            [{c: r[c] for c in columns} for r in rows if r["mean"] is not None], columns=columns
-        ).astype({"mean": float, "low": float, "high": float})
-        for rows in (now, before)
-    ]
-    if pairs[0].empty or pairs[1].empty:
-        return {}
-    found = mean_changes(pairs[0], pairs[1], ["dimension"], level)
-    return {
-        int(r.dimension): (float(r.change), bool(r.significant))
-        for r in found.itertuples()
-        if not pd.isna(r.change)
-    }
+    return results.changes.get((subject.id, view_id), {})
 
 
-def _peers(results: CycleResults, subject: Org, view_id: int | None) -> list[int]:
-    """Partners compared with this one: same kind, rated by the same view (a sponsor's
-    other sites; every other sponsor or CRO for a pooled view)."""
-    kinds = {"sponsor", "cro"} if subject.kind in {"sponsor", "cro"} else {subject.kind}
-    return [
-        target
-        for (run, target, view) in results.indices
-        if run == results.run
-        and view == view_id
-        and target != subject.id
-        and results.orgs[target].kind in kinds
-    ]
-
-
-def _peer_indices(results: CycleResults, subject: Org, view_id: int | None) -> list[float]:
-    values = (
-        results.indices[(results.run, t, view_id)].get("reliability_index")
-        for t in _peers(results, subject, view_id)
-    )
-    return [float(v) for v in values if v is not None]
+def _group(results: CycleResults, subject: Org, view_id: int | None) -> dict[str, Any]:
+    """The partners this one is compared with: same kind, rated in the same view (a
+    sponsor's sites; every sponsor and CRO for the pooled view), itself included."""
+    kinds = frozenset({"sponsor", "cro"} if subject.kind in {"sponsor", "cro"} else {subject.kind})
+    return results.group(kinds, view_id)
 
 
 def _percentile(
     results: CycleResults, subject: Org, view_id: int | None, value: float | None
 ) -> int | None:
-    peers = _peer_indices(results, subject, view_id)
-    if value is None or len(peers) < 3:
+    """Share of the other partners in its group with a lower index, in percent."""
+    indices = _group(results, subject, view_id)["indices"]
+    if value is None or len(indices) < 4:
         return None
-    return round(100 * sum(p < value for p in peers) / len(peers))
-
-
-def _peer_dimensions(
-    results: CycleResults, subject: Org, view_id: int | None
-) -> dict[int, tuple[float, float, float]]:
-    """Each dimension's peer quartiles, from shown cells only, with at least 3 peers."""
-    values: dict[int, list[float]] = {}
-    for target in _peers(results, subject, view_id):
-        for row in results.dimensions.get((results.run, target, view_id), []):
-            if row["mean"] is not None:
-                values.setdefault(row["dimension"], []).append(float(row["mean"]))
-    return {
-        d: tuple(float(q) for q in np.percentile(v, [25, 50, 75]))  # type: ignore[misc]
-        for d, v in values.items()
-        if len(v) >= 3
-    }
+    below = bisect_left(indices, float(value))
+    return round(100 * below / (len(indices) - 1))
 
 
 def _importance(
@@ -488,13 +442,13 @@ def _footnotes(
                 f"(median rwg {agreement:.2f}; 1 is full agreement, 0 no more than chance)."
             )
         )
-    notes.append(
-        Footnote(
-            f"Intervals are {results.level:.0%} intervals. A cell with fewer than "
-            f"{results.k(subject.kind)} raters shows no number, so no one's answers can be "
-            "picked out."
-        )
-    )
+    k = results.k(subject.kind)
+    hiding = (f" A cell with fewer than {k} raters shows no number, so no one's answers can "
+              "be picked out." if k > 1 else "")  # fmt: skip
+    notes.append(Footnote(
+        f"Intervals are {results.level:.0%} intervals: the true score lies inside in about "
+        f"{results.level:.0%} of cases.{hiding}"
+    ))  # fmt: skip
     return tuple(notes)
 
 
@@ -507,14 +461,7 @@ def _actions(results: CycleResults, subject: Org, view_id: int | None) -> tuple[
     if tie is None or results.previous_cycle is None:
         return ()
     rows = []
-    now = {
-        r["dimension"]: r for r in results.dimensions.get((results.run, subject.id, view_id), [])
-    }
-    changes = _changes(
-        list(now.values()),
-        results.dimensions.get((results.previous_run, subject.id, view_id), []),
-        results.level,
-    )
+    changes = _changes(results, subject, view_id)
     for item in results.actions.get(tie["id"], []):
         if item["opened_in"] != results.previous_cycle:
             continue

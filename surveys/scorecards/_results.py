@@ -13,8 +13,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from scoring.anonymity import minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig, config_from_dict
+from scoring.trends import mean_changes
 from surveys.cycles import Cycle, CycleStatus
 from surveys.errors import RapportError
 from surveys.instruments import Dimension
@@ -92,6 +96,34 @@ class CycleResults:
     """(sponsor, site) → the relationship's id and CRO."""
     actions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     """Relationship id → its action items."""
+    changes: dict[View, dict[int, tuple[float, bool]]] = field(default_factory=dict)
+    """(target, rater organisation) → dimension → change of its mean since the last cycle,
+    and whether it is significant (Welch), for every cell shown in both cycles."""
+    _groups: dict[tuple[frozenset[str], int | None], Any] = field(default_factory=dict)
+
+    def group(self, kinds: frozenset[str], view: int | None) -> dict[str, Any]:
+        """The partners of these kinds in one view this cycle, to compare one of them with:
+        their ids, their sorted indices, and each dimension's quartiles (shown cells only,
+        at least 3 partners). Worked out once per group, however many scorecards ask."""
+        key = (kinds, view)
+        if key not in self._groups:
+            targets = [t for (run, t, v) in self.indices
+                       if run == self.run and v == view and self.orgs[t].kind in kinds]  # fmt: skip
+            indices = sorted(
+                float(i) for t in targets
+                if (i := self.indices[(self.run, t, view)].get("reliability_index")) is not None
+            )  # fmt: skip
+            values: dict[int, list[float]] = defaultdict(list)
+            for target in targets:
+                for row in self.dimensions.get((self.run, target, view), []):
+                    if row["mean"] is not None:
+                        values[row["dimension"]].append(float(row["mean"]))
+            quartiles = {
+                d: tuple(float(q) for q in np.percentile(v, [25, 50, 75]))
+                for d, v in values.items() if len(v) >= 3
+            }  # fmt: skip
+            self._groups[key] = {"targets": targets, "indices": indices, "quartiles": quartiles}
+        return self._groups[key]
 
     @property
     def previous_cycle(self) -> str | None:
@@ -188,6 +220,8 @@ async def cycle_results(cycle_key: str) -> CycleResults:
                 Relationship.id, Relationship.sponsor, Relationship.site, Relationship.cro)
         },
         actions=await _actions(),
+        changes=_dimension_changes(dict(dimensions), run, recent[1] if len(recent) > 1 else None,
+                                   await interval_level(run)),
     )  # fmt: skip
 
 
@@ -228,6 +262,35 @@ def _shown_only(row: dict[str, Any]) -> dict[str, Any]:
     kept = {"id", "run", "cycle", "target", "rater_organisation", "dimension", "shown",
             "comments_shown", "trend_shown", "importance_shown"}  # fmt: skip
     return {k: (v if k in kept else None) for k, v in row.items()}
+
+
+def _dimension_changes(
+    dimensions: dict[tuple[int, int, int | None], list[dict[str, Any]]], run: int,
+    previous: int | None, level: float,
+) -> dict[View, dict[int, tuple[float, bool]]]:  # fmt: skip
+    """Every shown dimension cell's change since the previous run, in one test over all."""
+    if previous is None:
+        return {}
+    columns = ["target", "view", "dimension", "n_raters", "mean", "low", "high"]
+    frames = []
+    for wanted in (run, previous):
+        rows = [
+            (target, -1 if view is None else view, r["dimension"], r["n_raters"], r["mean"],
+             r["low"], r["high"])
+            for (row_run, target, view), found in dimensions.items() if row_run == wanted
+            for r in found if r["mean"] is not None
+        ]  # fmt: skip
+        frames.append(pd.DataFrame(rows, columns=columns).astype(
+            {"mean": float, "low": float, "high": float}))  # fmt: skip
+    if frames[0].empty or frames[1].empty:
+        return {}
+    found = mean_changes(frames[0], frames[1], ["target", "view", "dimension"], level)
+    changes: dict[View, dict[int, tuple[float, bool]]] = defaultdict(dict)
+    for r in found.itertuples():
+        if not pd.isna(r.change):
+            key = (int(r.target), None if r.view == -1 else int(r.view))
+            changes[key][int(r.dimension)] = (float(r.change), bool(r.significant))
+    return dict(changes)
 
 
 async def _organisations() -> dict[int, Org]:
