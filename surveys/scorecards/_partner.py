@@ -323,7 +323,7 @@ def _dimension_rows(results: CycleResults, subject: Org, view_id: int | None) ->
                 _names(results, row["dimension"]),
                 LAYER_NAMES[info["layer"]],
                 Figure(row["mean"], row["low"], row["high"]),
-                score_bar(row["mean"], row["low"], row["high"], quartiles),
+                score_bar(row["mean"], row["low"], row["high"], quartiles, width=100),
                 quartiles,
                 round(change[0]) if change else None,
                 bool(change and change[1]),

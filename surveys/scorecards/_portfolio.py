@@ -193,7 +193,7 @@ def _line(results: CycleResults, site: int, view: int | None) -> SiteLine:
         previous_tier,
         tier_change(tier, previous_tier),
         Figure(value, now.get("ri_low"), now.get("ri_high")),
-        score_bar(value, now.get("ri_low"), now.get("ri_high"), None),
+        score_bar(value, now.get("ri_low"), now.get("ri_high"), None, width=100),
         round(value - earlier) if value is not None and earlier is not None else None,
         _arrow(now.get("trend_slope"), now.get("trend_p"), results.config.trend.significance),
         now.get("n_raters") if now.get("shown") else None,
