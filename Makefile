@@ -35,11 +35,12 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on scoring/
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy scoring
 
-bench: $(STAMP) ## Measure world generation, storage, scoring, concurrent submits and workspace pages
+bench: $(STAMP) ## Measure world generation, storage, scoring, concurrent submits, workspace pages and scorecards
 	$(BIN)/python benchmarks/bench_world.py
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_submit.py
 	$(BIN)/python benchmarks/bench_workspaces.py
+	$(BIN)/python benchmarks/bench_scorecards.py
 
 lock: ## Re-pin constraints.txt from the current .venv
 	echo "# Exact versions every machine installs (make install); regenerate with \`make lock\`." > constraints.txt
