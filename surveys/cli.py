@@ -604,9 +604,12 @@ def score_command(cycle_key: str, config_path: Path | None) -> None:
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
 @click.option("--processes", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
               show_default="the machine's cores", help="Worker processes making PDFs.")  # fmt: skip
+@click.option("--email", is_flag=True,
+              help="Then e-mail each scorecard to its audience's readers (once each).")  # fmt: skip
 def scorecards_command(
-    cycle_key: str, out: Path, audiences: tuple[str, ...], paper: str, processes: int
-) -> None:
+    cycle_key: str, out: Path, audiences: tuple[str, ...], paper: str, processes: int,
+    email: bool,
+) -> None:  # fmt: skip
     """Render every scorecard of a scored cycle as a PDF, skipping those unchanged.
 
     A scorecard fails alone: the others go on, and the failures are listed at the end
@@ -627,9 +630,19 @@ def scorecards_command(
         f"{len(report.written)} scorecard(s) written, {report.skipped} unchanged, "
         f"{len(report.failed)} failed, in {out / cycle_key} (index.csv lists them)."
     )
-    if report.failed:
-        for name, reason in report.failed:
-            console.print(f"  {name}: {reason}", style="red", highlight=False)
+    failed = [f"{name}: {reason}" for name, reason in report.failed]
+    if email:
+        from surveys.scorecards import mail_scorecards
+
+        settings, now = _settings_and_now()
+        mailed = run(lambda: mail_scorecards(
+            cycle_key, out, _mailer(settings), now, set(audiences) or None))  # fmt: skip
+        console.print(f"{mailed.sent} e-mail(s) sent, {mailed.already} sent before, "
+                      f"{len(mailed.failed)} failed.")  # fmt: skip
+        failed += mailed.failed
+    if failed:
+        for line in failed:
+            console.print(f"  {line}", style="red", highlight=False)
         raise click.exceptions.Exit(1)
 
 

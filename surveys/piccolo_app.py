@@ -26,7 +26,7 @@ from surveys.score_runs import (
     ScoreRun,
     TargetIndex,
 )
-from surveys.scorecards import PartnerReply, RenderedScorecard
+from surveys.scorecards import PartnerReply, RenderedScorecard, ScorecardMailing
 from surveys.tiers import TierAssignment, TierEvent
 from surveys.world import SimulatedWorld, TrueScore
 
@@ -57,6 +57,7 @@ APP_CONFIG = AppConfig(
         TierAssignment,
         TierEvent,
         RenderedScorecard,
+        ScorecardMailing,
         PartnerReply,
         AuditEntry,
         Account,

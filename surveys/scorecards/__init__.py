@@ -7,6 +7,7 @@ shows) and that same HTML into a PDF in worker processes; `_batch` renders a who
 """
 
 from surveys.scorecards._batch import BatchReport, render_cycle
+from surveys.scorecards._mailing import MailReport, mail_scorecards
 from surveys.scorecards._partner import PartnerScorecard, partner_scorecard
 from surveys.scorecards._portfolio import (
     NetworkScorecard,
@@ -29,6 +30,7 @@ from surveys.scorecards._table import (
     PartnerReply,
     RenderedScorecard,
     ScorecardKind,
+    ScorecardMailing,
     reply_key,
     scorecard_key,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "REPLY_LIMIT",
     "BatchReport",
     "CycleResults",
+    "MailReport",
     "NetworkScorecard",
     "PartnerReply",
     "PartnerScorecard",
@@ -46,9 +49,11 @@ __all__ = [
     "ReplyError",
     "ScorecardError",
     "ScorecardKind",
+    "ScorecardMailing",
     "close_web_pool",
     "content_hash",
     "cycle_results",
+    "mail_scorecards",
     "network_scorecard",
     "partner_scorecard",
     "pdf_in_worker",

@@ -41,6 +41,16 @@ class RenderedScorecard(Table):
     rendered_scorecard_kind_is_known = Check("kind IN ('partner', 'portfolio', 'network')")
 
 
+class ScorecardMailing(Table):
+    """One scorecard e-mailed to one person: kept so that it is never sent twice."""
+
+    key = Varchar(length=400, unique=True)
+    """The scorecard's key, its content hash and the person: a changed scorecard goes again."""
+    scorecard = ForeignKey(RenderedScorecard, on_delete=OnDelete.cascade, null=False, index=True)
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, null=False)
+    sent_at = Timestamptz()
+
+
 class PartnerReply(Table):
     """The rated partner's written answer to its scorecard, printed beside the scores."""
 

@@ -72,3 +72,47 @@ def test_the_command_names_a_cycle_that_is_not_scored(blank_url: str, tmp_path: 
     assert rapport("migrate", env=env).returncode == 0
     result = rapport("scorecards", "--cycle", "2031-Q1", "--out", str(tmp_path), env=env)
     assert_one_clear_line(result, "there is no cycle '2031-Q1'")
+
+
+async def test_each_scorecard_is_mailed_to_its_readers_once(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    import datetime as dt
+    from email import message_from_bytes
+
+    from surveys.accounts import GrantRole, create_account
+    from surveys.cycle_admin import Mailer
+    from surveys.mail import Outbox
+    from surveys.organisations import Person
+    from surveys.scorecards import mail_scorecards
+
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    key = await latest_scored()
+    now = dt.datetime.now(dt.UTC)
+    sponsor = await Organisation.select(Organisation.id, Organisation.slug).where(
+        Organisation.kind == "sponsor"
+    ).first()  # fmt: skip
+    readers = await Person.select(Person.email).where(Person.organisation == sponsor["id"])
+    for person in readers[:2]:
+        await create_account(person["email"], [(GrantRole.sponsor_user, sponsor["id"])], now)
+    audience = {str(sponsor["slug"])}
+    written = await render_cycle(key, tmp_path, "a4", 1, audience)
+    outbox = Outbox(tmp_path / "outbox")
+    mailer = Mailer("k", "https://rapport.example.org", "Rapport <r@example.org>", outbox)
+
+    first = await mail_scorecards(key, tmp_path, mailer, now, audience)
+    assert first.failed == [] and first.sent == 2 * len(written.written)
+    letters = [message_from_bytes(f.read_bytes()) for f in (tmp_path / "outbox").iterdir()]
+    assert {str(m["To"]).split("<")[1].rstrip(">") for m in letters} == {
+        p["email"] for p in readers[:2]}  # fmt: skip
+    attached = [part for m in letters for part in m.walk()
+                if part.get_content_type() == "application/pdf"]  # fmt: skip
+    assert len(attached) == len(letters)
+    assert all(part.get_payload(decode=True).startswith(b"%PDF-") for part in attached)
+    assert (
+        "https://rapport.example.org/"
+        in letters[0].get_payload(0).get_payload(decode=True).decode()
+    )
+
+    again = await mail_scorecards(key, tmp_path, mailer, now, audience)
+    assert again.sent == 0 and again.already == first.sent, "never the same scorecard twice"
