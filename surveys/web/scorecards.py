@@ -39,6 +39,8 @@ Language = Annotated[
     Parameter(description="The language to write it in; the audience's by default."),
 ]
 Paper = Annotated[Literal["a4", "letter"], Parameter(description="Paper size of the PDF.")]
+Collection = Literal["portfolios", "networks"]
+"""A scorecard of many sites: a sponsor's portfolio, or a network."""
 
 
 class ScorecardsController(Controller):
@@ -107,38 +109,22 @@ class ScorecardsController(Controller):
             return _reply_page(viewer, cycle, subject_row, view_row, text, str(error))
         return Redirect(_card_path(cycle, subject, by), status_code=303)
 
-    @get("/portfolios/{sponsor:str}", name="portfolio-scorecard")
-    async def portfolio(
-        self, cycle: FromPath[str], sponsor: FromPath[str], request: Any_Request,
-        lang: Language = None, paper: Paper = "a4",
+    @get("/{kind:str}/{slug:str}", name="collection-scorecard")
+    async def collection(
+        self, cycle: FromPath[str], kind: FromPath[Collection], slug: FromPath[str],
+        request: Any_Request, lang: Language = None, paper: Paper = "a4",
     ) -> Response[str]:  # fmt: skip
-        """A sponsor's portfolio scorecard, for its own people and relationship managers."""
-        html, _ = await _collection_html(request, cycle, "portfolio", sponsor, lang, paper)
+        """A sponsor's portfolio scorecard (its own people and relationship managers) or a
+        network's (whoever opens the network's page)."""
+        html, _ = await _collection_html(request, cycle, kind, slug, lang, paper)
         return Response(html, media_type="text/html")
 
-    @get("/portfolios/{sponsor:str}/pdf", name="portfolio-scorecard-pdf")
-    async def portfolio_pdf(
-        self, cycle: FromPath[str], sponsor: FromPath[str], request: Any_Request,
-        lang: Language = None, paper: Paper = "a4",
+    @get("/{kind:str}/{slug:str}/pdf", name="collection-scorecard-pdf")
+    async def collection_pdf(
+        self, cycle: FromPath[str], kind: FromPath[Collection], slug: FromPath[str],
+        request: Any_Request, lang: Language = None, paper: Paper = "a4",
     ) -> Response[bytes]:  # fmt: skip
-        html, name = await _collection_html(request, cycle, "portfolio", sponsor, lang, paper)
-        return _pdf(await pdf_in_worker(html), name)
-
-    @get("/networks/{network:str}", name="network-scorecard")
-    async def network(
-        self, cycle: FromPath[str], network: FromPath[str], request: Any_Request,
-        lang: Language = None, paper: Paper = "a4",
-    ) -> Response[str]:  # fmt: skip
-        """A network's scorecard, for the network's people and relationship managers."""
-        html, _ = await _collection_html(request, cycle, "network", network, lang, paper)
-        return Response(html, media_type="text/html")
-
-    @get("/networks/{network:str}/pdf", name="network-scorecard-pdf")
-    async def network_pdf(
-        self, cycle: FromPath[str], network: FromPath[str], request: Any_Request,
-        lang: Language = None, paper: Paper = "a4",
-    ) -> Response[bytes]:  # fmt: skip
-        html, name = await _collection_html(request, cycle, "network", network, lang, paper)
+        html, name = await _collection_html(request, cycle, kind, slug, lang, paper)
         return _pdf(await pdf_in_worker(html), name)
 
 
@@ -148,19 +134,20 @@ async def _collection_html(
     """A portfolio or network scorecard's HTML, if the policy lets this viewer read it."""
     viewer = await required_viewer(request)
     row = await _organisation(slug)
-    wanted, allowed = (("sponsor", viewer.reach.may_review_tiers) if kind == "portfolio"
+    wanted, allowed = (("sponsor", viewer.reach.may_review_tiers) if kind == "portfolios"
                        else ("network", viewer.reach.may_see_network))  # fmt: skip
     if row is None or row["kind"] != wanted or not allowed(row["id"]):
         raise OutOfReach(viewer, f"{kind} scorecard of {slug}")
     results = await _results(cycle)
     language = lang or results.orgs[row["id"]].language
-    if kind == "portfolio":
+    if kind == "portfolios":
         card: Any = portfolio_scorecard(results, row["id"], language, paper)
     else:
         card = network_scorecard(results, row["id"], row["id"], language, paper)
-    links = _links(f"/w/scorecards/{cycle}/{kind}s/{slug}", language)
-    html = scorecard_html(kind, replace(card, links=tuple(links)), language)
-    return html, f"{kind}-scorecard-{cycle}-{slug}"
+    links = _links(f"/w/scorecards/{cycle}/{kind}/{slug}", language)
+    template = "portfolio" if kind == "portfolios" else "network"
+    html = scorecard_html(template, replace(card, links=tuple(links)), language)
+    return html, f"{template}-scorecard-{cycle}-{slug}"
 
 
 def _links(base: str, language: str) -> list[tuple[str, str]]:

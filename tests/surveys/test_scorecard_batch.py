@@ -19,15 +19,19 @@ from tests.surveys.test_scorecards import latest_scored
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_batch_writes_each_scorecard_once_and_resumes_where_it_stopped(
-    world_db: Engine, tmp_path: Path
-) -> None:
+async def a_scored_sponsor() -> tuple[str, set[str]]:
+    """Score the cycles; the latest scored cycle, and a sponsor to render scorecards for."""
     await score_closed_cycles(ScoringConfig(), "test", "test")
-    key = await latest_scored()
     sponsor = await Organisation.select(Organisation.slug).where(
         Organisation.kind == "sponsor"
     ).first()  # fmt: skip
-    audience = {str(sponsor["slug"])}
+    return await latest_scored(), {str(sponsor["slug"])}
+
+
+async def test_a_batch_writes_each_scorecard_once_and_resumes_where_it_stopped(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    key, audience = await a_scored_sponsor()
 
     first = await render_cycle(key, tmp_path, "a4", 1, audience)
     assert first.failed == [] and len(first.written) >= 2 and first.skipped == 0
@@ -52,12 +56,7 @@ async def test_a_batch_writes_each_scorecard_once_and_resumes_where_it_stopped(
 async def test_a_scorecard_that_cannot_be_written_is_reported_and_the_rest_go_on(
     world_db: Engine, tmp_path: Path
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
-    key = await latest_scored()
-    sponsor = await Organisation.select(Organisation.slug).where(
-        Organisation.kind == "sponsor"
-    ).first()  # fmt: skip
-    audience = {str(sponsor["slug"])}
+    key, audience = await a_scored_sponsor()
     planned = await render_cycle(key, tmp_path / "dry", "a4", 1, audience)
     blocked = tmp_path / "out" / key / f"{planned.written[0]}.pdf"
     blocked.mkdir(parents=True)  # a folder where the file should go: it cannot be replaced

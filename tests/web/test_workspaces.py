@@ -302,11 +302,8 @@ async def test_access_matrix(world_db: Engine) -> None:
     # the PDF twins ask the same rule (tests/web/test_scorecards.py); the reply form is
     # the rated partner's (test_scorecards.py too)
     templates |= {f"{cards}/pdf", f"{cards}/by/{{rater:str}}/pdf", f"{cards}/reply"}
-    for kind in ("portfolios/{sponsor:str}", "networks/{network:str}"):
-        templates |= {
-            f"/w/scorecards/{{cycle:str}}/{kind}",
-            f"/w/scorecards/{{cycle:str}}/{kind}/pdf",
-        }
+    collections = "/w/scorecards/{cycle:str}/{kind:str}/{slug:str}"  # portfolios, networks
+    templates |= {collections, f"{collections}/pdf"}
     mirrored = {"/api/portfolios/{slug:str}", "/api/trends/{slug:str}", "/api/sites/{slug:str}",
                 "/api/relationships/{sponsor:str}/{site:str}/actions", "/api/networks/{slug:str}",
                 "/api/portfolios/{slug:str}/tiers"}  # fmt: skip
