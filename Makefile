@@ -48,7 +48,7 @@ lock: ## Re-pin constraints.txt from the current .venv
 
 messages: $(STAMP) ## Re-extract the interface's texts into surveys/locale/ and update each catalogue
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o surveys/locale/messages.pot .
-	$(BIN)/pybabel update -i surveys/locale/messages.pot -d surveys/locale --no-location --width 100
+	$(BIN)/pybabel update -i surveys/locale/messages.pot -d surveys/locale --width 100 --ignore-obsolete
 
 clean: ## Remove .venv and the demo database (var/)
 	rm -rf $(VENV) var

@@ -432,7 +432,7 @@ class SandConeChart:
 
 
 def sand_cone_chart(
-    layers: Sequence[tuple[str, float | None, float | None]], hidden: str,
+    layers: Sequence[tuple[str, float | None, float | None]], hidden: str, plain: str = "plain",
     width: int = 300, height: int = 190,
 ) -> SandConeChart:  # fmt: skip
     """Lay out (label, plain score, effective score) from the base layer up as a cone.
@@ -451,7 +451,7 @@ def sand_cone_chart(
     band = (height - 10.0) / len(layers)
     middle = width / 2
     drawn = []
-    for i, (label, plain, effective) in enumerate(layers):
+    for i, (label, uncapped, effective) in enumerate(layers):
         bottom = height - 5.0 - band * i
         top = bottom - band + 3.0
         half_bottom = middle * (1.0 - 0.16 * i) - 4.0
@@ -459,12 +459,12 @@ def sand_cone_chart(
         corners = ((middle - half_bottom, bottom), (middle + half_bottom, bottom),
                    (middle + half_top, top), (middle - half_top, top))  # fmt: skip
         path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in corners) + " Z"
-        if effective is None or plain is None:
+        if effective is None or uncapped is None:
             text, shade = f"{label}: {hidden}", -1
         else:
             text = f"{label} {effective:.0f}"
-            if round(plain) != round(effective):
-                text += f" (plain {plain:.0f})"
+            if round(uncapped) != round(effective):
+                text += f" ({plain} {uncapped:.0f})"
             shade = min(int(effective // 20), 4)
         drawn.append(ConeLayer(path, label, text, round((top + bottom) / 2 + 4, 1), shade))
     ordered = tuple(reversed(drawn))

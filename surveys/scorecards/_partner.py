@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,21 +28,40 @@ from surveys.charts import (
     score_bar,
     sparkline,
 )
+from surveys.i18n import N_, Text
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, reply_for, today
 from surveys.tiers import Tier
 
 LAYER_NAMES = {
-    "quality": "Quality",
-    "dependability": "Dependability",
-    "speed": "Speed",
-    "cost": "Cost",
+    "quality": N_("Quality"),
+    "dependability": N_("Dependability"),
+    "speed": N_("Speed"),
+    "cost": N_("Cost"),
 }
 KIND_NAMES = {
-    "site": "Investigator site",
-    "sponsor": "Sponsor",
-    "cro": "CRO",
-    "network": "Site network",
+    "site": N_("Investigator site"),
+    "sponsor": N_("Sponsor"),
+    "cro": N_("CRO"),
+    "network": N_("Site network"),
 }
+TIER_NAMES = {
+    Tier.strategic: N_("Strategic"),
+    Tier.preferred: N_("Preferred"),
+    Tier.approved: N_("Approved"),
+    Tier.watch: N_("Watch"),
+}
+
+Say = Callable[..., str]
+"""A text marked with N_ and its values, written in the scorecard's language."""
+
+
+def say_in(language: str) -> Say:
+    """Write texts in `language` (the scorecard's audience's)."""
+
+    def say(message: str, **values: Any) -> str:
+        return Text(message, values).render(language)
+
+    return say
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,8 @@ class DimensionRow:
     """Share of answers at the top of the scale, 0–1."""
     under_floor: bool
     quadrant: str | None
+    importance: float | None
+    """What the quadrant ranks on (None when it may not be shown)."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +149,10 @@ class PartnerScorecard:
     """Whether anyone in this view rated the partner this cycle at all."""
     comment_k: int
     tier: Tier | None
+    tier_name: str | None
+    """"3 Approved", in the scorecard's language."""
     previous_tier: Tier | None
+    previous_tier_name: str | None
     tier_change: str | None
     provisional: bool
     override_reason: str | None
@@ -177,7 +202,8 @@ def partner_scorecard(
     run, key = results.run, (subject_id, view_id)
     index = results.indices.get((run, subject_id, view_id), {})
     k = results.k(subject.kind)
-    hidden = _hidden_text(k, bool(index))
+    say = say_in(language)
+    hidden = _hidden_text(k, bool(index), say)
     layers = [index.get(layer) for layer in LAYERS]
     effective: list[float | None] = list(layers)
     if all(v is not None for v in layers):
@@ -185,7 +211,7 @@ def partner_scorecard(
             float(v)
             for v in effective_layers(np.array(layers, dtype=float), results.config.sand_cone)
         ]
-    rows = _dimension_rows(results, subject, view_id)
+    rows = _dimension_rows(results, subject, view_id, language, say)
     tier = results.tiers.get((view_id, subject_id)) if view_id is not None else None
     tier_now = Tier(tier["override_tier"] or tier["computed_tier"]) if tier else None
     before = results.previous_tiers.get((view_id, subject_id)) if view_id is not None else None
@@ -204,13 +230,11 @@ def partner_scorecard(
         made_on=today(),
         draft=results.status != PUBLISHED,
         subject=subject,
-        kind_name=KIND_NAMES.get(subject.kind, subject.kind),
+        kind_name=say(KIND_NAMES[subject.kind]),
         network=results.orgs[subject.network].name if subject.network else None,
-        view=(
-            f"as {view_name}'s raters see it"
-            if view_name
-            else "as every responding site's raters see it"
-        ),
+        view=say(N_("as %(rater)s's raters see it"), rater=view_name)
+        if view_name
+        else say(N_("as every responding site's raters see it")),
         audience=audience,
         cycle=cycle_name,
         previous_cycle=results.cycles[-2] if len(results.cycles) > 1 else None,
@@ -218,8 +242,10 @@ def partner_scorecard(
         rated=bool(index),
         comment_k=results.comment_k(subject.kind),
         tier=tier_now,
+        tier_name=tier_name(tier_now, say),
+        previous_tier_name=tier_name(previous_tier, say),
         previous_tier=previous_tier,
-        tier_change=tier_change(tier_now, previous_tier),
+        tier_change=tier_change(tier_now, previous_tier, say),
         provisional=bool(tier and tier["provisional"]),
         override_reason=tier["override_reason"] if tier and tier["override_tier"] else None,
         rule_trace=tier["rule_trace"] if tier else None,
@@ -231,15 +257,16 @@ def partner_scorecard(
         peers=max(len(_group(results, subject, view_id)["indices"]) - 1, 0),
         trend=sparkline(trend_values, cycles=results.cycles, width=200, height=40),
         trend_cycles=len(results.cycles),
-        trend_words=_trend_words(slope, p, results.config.trend.significance),
+        trend_words=_trend_words(slope, p, results.config.trend.significance, say),
         cone=sand_cone_chart(
-            [(LAYER_NAMES[layer], layers[i], effective[i]) for i, layer in enumerate(LAYERS)],
+            [(say(LAYER_NAMES[layer]), layers[i], effective[i]) for i, layer in enumerate(LAYERS)],
             hidden,
+            say(N_("plain")),
         ),
         dimensions=tuple(rows),
         dimension_groups=tuple(
             (name, tuple(r for r in rows if r.layer == name))
-            for name in LAYER_NAMES.values()
+            for name in (say(layer) for layer in LAYER_NAMES.values())
             if any(r.layer == name for r in rows)
         ),
         importance=importance_chart(
@@ -247,12 +274,11 @@ def partner_scorecard(
                 (
                     str(r.number),
                     float(r.score.value),
-                    float(_importance(results, subject_id, view_id, r.name) or 0.0),
+                    float(r.importance),
                     r.quadrant == "fix first",
                 )
                 for r in rows
-                if r.score.value is not None
-                and _importance(results, subject_id, view_id, r.name) is not None
+                if r.score.value is not None and r.importance is not None
             ]
         )
         if any(r.quadrant for r in rows)
@@ -269,11 +295,11 @@ def partner_scorecard(
     )
 
 
-def _hidden_text(k: int, rated: bool) -> str:
+def _hidden_text(k: int, rated: bool, say: Say) -> str:
     """What a cell without a number says: why it has none."""
     if not rated:
-        return "not rated this cycle"
-    return f"fewer than {k} responses" if k > 1 else "no responses"
+        return say(N_("not rated this cycle"))
+    return say(N_("fewer than %(k)s responses"), k=k) if k > 1 else say(N_("no responses"))
 
 
 def _flag_text(results: CycleResults, flag: dict[str, Any]) -> str:
@@ -285,23 +311,35 @@ def _flag_text(results: CycleResults, flag: dict[str, Any]) -> str:
     return detail
 
 
-def tier_change(now: Tier | None, before: Tier | None) -> str | None:
+def tier_change(now: Tier | None, before: Tier | None, say: Say) -> str | None:
     """A tier's move since the last cycle in words: "up 1", "down 2", "same" or "new"."""
     if now is None:
         return None
     if before is None:
-        return "new"
+        return say(N_("new"))
     if now == before:
-        return "same"
-    return f"up {before - now}" if now < before else f"down {now - before}"
+        return say(N_("same"))
+    if now < before:
+        return say(N_("up %(n)s"), n=int(before - now))
+    return say(N_("down %(n)s"), n=int(now - before))
 
 
-def _names(results: CycleResults, dimension_id: int) -> str:
+def tier_name(tier: Tier | None, say: Say) -> str | None:
+    """A tier as readers say it: its number and its name ("3 Approved")."""
+    return f"{tier.value} {say(TIER_NAMES[tier])}" if tier is not None else None
+
+
+def _names(results: CycleResults, dimension_id: int, language: str = "en") -> str:
+    """A dimension's name in `language`, as the instrument writes it (English otherwise)."""
     name = results.dimension_info[dimension_id]["name"]
-    return str(name.get("en", next(iter(name.values())))) if isinstance(name, dict) else str(name)
+    if not isinstance(name, dict):
+        return str(name)
+    return str(name.get(language) or name.get("en") or next(iter(name.values())))
 
 
-def _dimension_rows(results: CycleResults, subject: Org, view_id: int | None) -> list[DimensionRow]:
+def _dimension_rows(
+    results: CycleResults, subject: Org, view_id: int | None, language: str, say: Say
+) -> list[DimensionRow]:
     now = results.dimensions.get((results.run, subject.id, view_id), [])
     changes = _changes(results, subject, view_id)
     peers = _group(results, subject, view_id)["quartiles"]
@@ -320,8 +358,8 @@ def _dimension_rows(results: CycleResults, subject: Org, view_id: int | None) ->
         rows.append(
             DimensionRow(
                 number,
-                _names(results, row["dimension"]),
-                LAYER_NAMES[info["layer"]],
+                _names(results, row["dimension"], language),
+                say(LAYER_NAMES[info["layer"]]),
                 Figure(row["mean"], row["low"], row["high"]),
                 score_bar(row["mean"], row["low"], row["high"], quartiles, width=100),
                 quartiles,
@@ -332,6 +370,7 @@ def _dimension_rows(results: CycleResults, subject: Org, view_id: int | None) ->
                 and row["shrunk"] is not None
                 and float(row["shrunk"]) < float(info["floor"]),
                 row["quadrant"],
+                row["importance"],
             )
         )
     return rows
@@ -360,15 +399,6 @@ def _percentile(
         return None
     below = bisect_left(indices, float(value))
     return round(100 * below / (len(indices) - 1))
-
-
-def _importance(
-    results: CycleResults, subject_id: int, view_id: int | None, name: str
-) -> float | None:
-    for row in results.dimensions.get((results.run, subject_id, view_id), []):
-        if _names(results, row["dimension"]) == name:
-            return row["importance"]
-    return None
 
 
 def _gaps(results: CycleResults, subject_id: int, view_id: int | None) -> tuple[GapRow, ...]:
@@ -516,9 +546,11 @@ def _next_meeting(
     return tuple(points)
 
 
-def _trend_words(slope: float | None, p: float | None, alpha: float) -> str | None:
+def _trend_words(slope: float | None, p: float | None, alpha: float, say: Say) -> str | None:
     if slope is None or p is None:
         return None
     if p >= alpha:
-        return f"steady (slope {slope:+.1f} a cycle, not significant)"
-    return f"{'improving' if slope > 0 else 'declining'} ({slope:+.1f} points a cycle)"
+        return say(N_("steady (%(slope)s a cycle, not significant)"), slope=f"{slope:+.1f}")
+    if slope > 0:
+        return say(N_("improving (%(slope)s points a cycle)"), slope=f"{slope:+.1f}")
+    return say(N_("declining (%(slope)s points a cycle)"), slope=f"{slope:+.1f}")

@@ -13,7 +13,8 @@ from statistics import median, quantiles
 
 from scoring.config import LAYERS
 from surveys.charts import IntervalPlot, ScoreBar, Spread, interval_plot, score_bar, spread
-from surveys.scorecards._partner import LAYER_NAMES, Figure, tier_change
+from surveys.i18n import N_
+from surveys.scorecards._partner import LAYER_NAMES, Figure, Say, say_in, tier_change, tier_name
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, today
 from surveys.tiers import Tier
 
@@ -107,15 +108,16 @@ def portfolio_scorecard(
             if run == results.run and view == sponsor_id
         }
     )
-    lines = [_line(results, site, sponsor_id) for site in sites]
+    say = say_in(language)
+    lines = [_line(results, site, sponsor_id, say) for site in sites]
     groups = []
     for tier in Tier:
         members = [line for line in lines if line.tier == tier]
         if members:
-            groups.append((f"{tier.value} {tier.label}", tuple(_by_index(members))))
+            groups.append((tier_name(tier, say) or "", tuple(_by_index(members))))
     untiered = [line for line in lines if line.tier is None]
     if untiered:
-        groups.append(("No tier this cycle", tuple(_by_index(untiered))))
+        groups.append((say(N_("no tier this cycle")), tuple(_by_index(untiered))))
     return PortfolioScorecard(
         title=f"{sponsor.name}: portfolio scorecard {results.cycle}",
         language=language,
@@ -127,7 +129,7 @@ def portfolio_scorecard(
         cycle=results.cycle,
         previous_cycle=results.previous_cycle,
         groups=tuple(groups),
-        benchmark=_benchmark(results, sponsor),
+        benchmark=_benchmark(results, sponsor, say),
         k=results.k("site"),
     )
 
@@ -141,17 +143,18 @@ def network_scorecard(
         (o.id for o in results.orgs.values() if o.kind == "site" and o.network == network_id),
         key=lambda i: results.orgs[i].name.casefold(),
     )
-    lines = [_line(results, site, None) for site in sites]
+    say = say_in(language)
+    lines = [_line(results, site, None, say) for site in sites]
     shown = [line.index.value for line in lines if line.index.value is not None]
     middle = median(shown) if shown else None
-    whole: list[tuple[str, float | None]] = [("Reliability index", middle)]
+    whole: list[tuple[str, float | None]] = [(say(N_("Reliability index")), middle)]
     for layer in LAYERS:
         values = [
             float(row[layer])
             for site in sites
             if (row := results.indices.get((results.run, site, None), {})).get(layer) is not None
         ]
-        whole.append((LAYER_NAMES[layer], median(values) if values else None))
+        whole.append((say(LAYER_NAMES[layer]), median(values) if values else None))
     return NetworkScorecard(
         title=f"{network.name}: network scorecard {results.cycle}",
         language=language,
@@ -175,7 +178,7 @@ def network_scorecard(
     )
 
 
-def _line(results: CycleResults, site: int, view: int | None) -> SiteLine:
+def _line(results: CycleResults, site: int, view: int | None, say: Say) -> SiteLine:
     org = results.orgs[site]
     now = results.indices.get((results.run, site, view), {})
     before_run = results.previous_run
@@ -191,11 +194,11 @@ def _line(results: CycleResults, site: int, view: int | None) -> SiteLine:
         results.orgs[org.network].name if org.network else None,
         tier,
         previous_tier,
-        tier_change(tier, previous_tier),
+        tier_change(tier, previous_tier, say),
         Figure(value, now.get("ri_low"), now.get("ri_high")),
         score_bar(value, now.get("ri_low"), now.get("ri_high"), None, width=100),
         round(value - earlier) if value is not None and earlier is not None else None,
-        _arrow(now.get("trend_slope"), now.get("trend_p"), results.config.trend.significance),
+        _arrow(now.get("trend_slope"), now.get("trend_p"), results.config.trend.significance, say),
         now.get("n_raters") if now.get("shown") else None,
     )
 
@@ -204,15 +207,15 @@ def _by_index(lines: list[SiteLine]) -> list[SiteLine]:
     return sorted(lines, key=lambda line: (line.index.value is None, -(line.index.value or 0)))
 
 
-def _arrow(slope: float | None, p: float | None, alpha: float) -> str:
+def _arrow(slope: float | None, p: float | None, alpha: float, say: Say) -> str:
     if slope is None or p is None:
         return ""
     if p >= alpha:
-        return "→ steady"
-    return "↗ rising" if slope > 0 else "↘ falling"
+        return "→ " + say(N_("steady"))
+    return "↗ " + say(N_("rising")) if slope > 0 else "↘ " + say(N_("falling"))
 
 
-def _benchmark(results: CycleResults, sponsor: Org) -> tuple[Benchmark, ...]:
+def _benchmark(results: CycleResults, sponsor: Org, say: Say) -> tuple[Benchmark, ...]:
     """The sponsor's pooled view by its sites, against other sponsors' and CROs' quartiles."""
     pooled = {
         target: row
@@ -222,8 +225,8 @@ def _benchmark(results: CycleResults, sponsor: Org) -> tuple[Benchmark, ...]:
     own = pooled.get(sponsor.id, {})
     rows = []
     for measure, label in (
-        ("reliability_index", "Reliability index"),
-        *((layer, LAYER_NAMES[layer]) for layer in LAYERS),
+        ("reliability_index", say(N_("Reliability index"))),
+        *((layer, say(LAYER_NAMES[layer])) for layer in LAYERS),
     ):
         peers = [
             float(row[measure])
