@@ -23,7 +23,7 @@ from surveys.exports import spreadsheet_safe
 from surveys.scorecards._partner import partner_scorecard
 from surveys.scorecards._portfolio import network_scorecard, portfolio_scorecard
 from surveys.scorecards._render import content_hash, pdf_of, pdf_workers, scorecard_html
-from surveys.scorecards._results import CycleResults, cycle_results
+from surveys.scorecards._results import CycleResults, ScorecardError, cycle_results
 from surveys.scorecards._table import RenderedScorecard, ScorecardKind, scorecard_key
 
 
@@ -107,6 +107,13 @@ async def render_cycle(
     run; return what was written, skipped and what failed (with why)."""
     results = await cycle_results(cycle_key)
     jobs = cycle_jobs(results, paper, audiences)
+    if audiences is not None:
+        served = {results.orgs[job.audience].slug for job in jobs}
+        if unknown := sorted(audiences - served):
+            raise ScorecardError(
+                f"cycle {cycle_key} has no scorecard for {', '.join(unknown)}: an audience is "
+                "the slug of a sponsor, CRO, site or network that was rated or rated others"
+            )  # fmt: skip
     done = {
         r["key"]: r["content_hash"] for r in await RenderedScorecard.select(
             RenderedScorecard.key, RenderedScorecard.content_hash
@@ -131,7 +138,13 @@ async def render_cycle(
                 await _keep(results, folder, job, digest, outcome, report)
                 if progress:
                     progress(finished, total)
-    _write_index(folder, results, jobs)
+    try:
+        _write_index(folder, results, jobs)
+    except OSError as error:
+        raise ScorecardError(
+            f"could not write {folder / 'index.csv'}: {error.strerror or error} "
+            f"({len(report.written)} scorecard(s) were written whole; run again to finish)"
+        ) from None
     return report
 
 

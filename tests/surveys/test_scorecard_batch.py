@@ -12,7 +12,7 @@ from piccolo.engine.base import Engine
 from scoring.config import ScoringConfig
 from surveys.cycle_scoring import score_closed_cycles
 from surveys.organisations import Organisation
-from surveys.scorecards import RenderedScorecard, render_cycle
+from surveys.scorecards import RenderedScorecard, ScorecardError, render_cycle
 from tests.surveys.test_cli import assert_one_clear_line, rapport
 from tests.surveys.test_scorecards import latest_scored
 
@@ -64,6 +64,13 @@ async def test_a_scorecard_that_cannot_be_written_is_reported_and_the_rest_go_on
     assert [name for name, _ in report.failed] == [planned.written[0]]
     assert "could not write" in report.failed[0][1]
     assert len(report.written) == len(planned.written) - 1, "the others were written"
+
+
+async def test_an_audience_with_no_scorecard_is_named(world_db: Engine, tmp_path: Path) -> None:
+    key, _ = await a_scored_sponsor()
+    with pytest.raises(ScorecardError, match="has no scorecard for nobody-at-all"):
+        await render_cycle(key, tmp_path, "a4", 1, {"nobody-at-all"})
+    assert not (tmp_path / key).exists(), "nothing was written"
 
 
 def test_the_command_names_a_cycle_that_is_not_scored(blank_url: str, tmp_path: Path) -> None:
