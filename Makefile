@@ -28,7 +28,7 @@ $(CHROMIUM):  # the browser test drives Debian's Chromium; Playwright's own down
 	  (echo "the browser test needs Chromium: apt-get install chromium (as root)" >&2; exit 1)
 
 test: $(STAMP) $(CHROMIUM) ## Run the whole suite (SQLite; PostgreSQL too when RAPPORT_TEST_POSTGRES is set)
-	$(BIN)/python -m pytest --doctest-modules tests surveys/world surveys/charts.py surveys/scorecards scoring
+	$(BIN)/python -m pytest --doctest-modules tests surveys/world surveys/charts surveys/scorecards scoring
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on scoring/
 	$(BIN)/ruff check .

@@ -1,0 +1,174 @@
+"""Scorecard charts: the Sand Cone, importance against performance, score bars."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConeLayer:
+    """One band of the Sand Cone: a trapezoid, its label and its two scores."""
+
+    path: str
+    label: str
+    text: str
+    """"Quality 72" or, when capped, "Speed 70 (plain 84)"; "fewer than k responses" if hidden."""
+    text_y: float
+    shade: int
+    """0–4 by the effective score (fifths), -1 if hidden."""
+
+
+@dataclass(frozen=True)
+class SandConeChart:
+    """The Sand Cone drawn as four stacked layers, quality at the base."""
+
+    width: int
+    height: int
+    middle: float
+    layers: tuple[ConeLayer, ...]
+    """From the top (cost) down to the base (quality), in drawing order."""
+    description: str
+
+
+def sand_cone_chart(
+    layers: Sequence[tuple[str, float | None, float | None]], hidden: str, plain: str = "plain",
+    width: int = 300, height: int = 190,
+) -> SandConeChart:  # fmt: skip
+    """Lay out (label, plain score, effective score) from the base layer up as a cone.
+
+    The base is widest, as in Ferdows and De Meyer's picture: each layer rests on the one
+    below, and the score the index counts is written first, the plain one beside it when
+    the cap took something off.
+
+    Examples
+    --------
+    >>> c = sand_cone_chart([("Quality", 80.0, 80.0), ("Dependability", 95.0, 90.0),
+    ...                      ("Speed", None, None), ("Cost", 60.0, 60.0)], "hidden")
+    >>> [layer.text for layer in c.layers]
+    ['Cost 60', 'Speed: hidden', 'Dependability 90 (plain 95)', 'Quality 80']
+    """
+    band = (height - 10.0) / len(layers)
+    middle = width / 2
+    drawn = []
+    for i, (label, uncapped, effective) in enumerate(layers):
+        bottom = height - 5.0 - band * i
+        top = bottom - band + 3.0
+        half_bottom = middle * (1.0 - 0.16 * i) - 4.0
+        half_top = middle * (1.0 - 0.16 * (i + 1)) - 4.0
+        corners = ((middle - half_bottom, bottom), (middle + half_bottom, bottom),
+                   (middle + half_top, top), (middle - half_top, top))  # fmt: skip
+        path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in corners) + " Z"
+        if effective is None or uncapped is None:
+            text, shade = f"{label}: {hidden}", -1
+        else:
+            text = f"{label} {effective:.0f}"
+            if round(uncapped) != round(effective):
+                text += f" ({plain} {uncapped:.0f})"
+            shade = min(int(effective // 20), 4)
+        drawn.append(ConeLayer(path, label, text, round((top + bottom) / 2 + 4, 1), shade))
+    ordered = tuple(reversed(drawn))
+    return SandConeChart(width, height, middle, ordered, "; ".join(c.text for c in drawn))
+
+
+@dataclass(frozen=True)
+class ImportancePoint:
+    x: float
+    y: float
+    label: str
+    """The dimension's number on the chart, explained in the table beside it."""
+    text: str
+    fix_first: bool
+
+
+@dataclass(frozen=True)
+class ImportanceChart:
+    """Performance (x) against importance (y), split at the medians; top left: fix first."""
+
+    width: int
+    height: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    split_x: float
+    split_y: float
+    points: tuple[ImportancePoint, ...]
+    description: str
+
+
+def importance_chart(
+    points: Sequence[tuple[str, float, float, bool]], width: int = 300, height: int = 220
+) -> ImportanceChart:
+    """Lay out (label, performance 0–100, importance, fix first) points, quadrants split at
+    the medians; importance is scaled between its lowest and highest value.
+
+    Examples
+    --------
+    >>> c = importance_chart([("1", 40.0, 0.8, True), ("2", 80.0, 0.2, False)])
+    >>> [(p.x, p.y, p.fix_first) for p in c.points], c.split_x
+    ([(130.0, 26.0, True), (230.0, 186.0, False)], 180.0)
+    """
+    left, top, right, bottom = 30.0, 26.0, width - 20.0, height - 34.0
+    low = min((p[2] for p in points), default=0.0)
+    high = max((p[2] for p in points), default=1.0)
+    span = (high - low) or 1.0
+
+    def x(value: float) -> float:
+        return round(left + (right - left) * min(max(value, 0.0), 100.0) / 100.0, 1)
+
+    def y(value: float) -> float:
+        return round(bottom - (bottom - top) * (value - low) / span, 1)
+
+    performance = sorted(p[1] for p in points)
+    importance = sorted(p[2] for p in points)
+    split_x = x(_middle(performance)) if points else (left + right) / 2
+    split_y = y(_middle(importance)) if points else (top + bottom) / 2
+    drawn = tuple(
+        ImportancePoint(x(perf), y(imp), label,
+                        f"{label}: performance {perf:.0f}" + (", fix first" if fix else ""), fix)
+        for label, perf, imp, fix in points
+    )  # fmt: skip
+    return ImportanceChart(width, height, left, top, right, bottom, split_x, split_y, drawn,
+                           "; ".join(p.text for p in drawn))  # fmt: skip
+
+
+def _middle(values: Sequence[float]) -> float:
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+@dataclass(frozen=True)
+class ScoreBar:
+    """A score with its interval on 0–100, and the peers' quartiles as ticks beneath."""
+
+    width: int
+    height: int
+    x: float | None
+    low: float | None
+    high: float | None
+    quartiles: tuple[float, float, float] | None
+    """x of the peers' lower quartile, median and upper quartile, if there are peers."""
+
+
+def score_bar(
+    value: float | None, low: float | None, high: float | None,
+    quartiles: tuple[float, float, float] | None, width: int = 120, height: int = 18,
+) -> ScoreBar:  # fmt: skip
+    """Lay out one dimension's bar for a table cell.
+
+    >>> b = score_bar(50.0, 40.0, 60.0, (30.0, 45.0, 70.0))
+    >>> (b.x, b.low, b.high, b.quartiles)
+    (60.0, 48.8, 71.2, (37.6, 54.4, 82.4))
+    """
+
+    def x(v: float) -> float:
+        return round(4.0 + (width - 8.0) * min(max(v, 0.0), 100.0) / 100.0, 1)
+
+    shown = value is not None
+    return ScoreBar(
+        width, height, x(value) if shown and value is not None else None,
+        x(low) if shown and low is not None else None,
+        x(high) if shown and high is not None else None,
+        (x(quartiles[0]), x(quartiles[1]), x(quartiles[2])) if quartiles else None,
+    )  # fmt: skip
