@@ -115,9 +115,12 @@ async def test_a_hidden_cell_reads_fewer_than_k_and_never_its_number(world_db: E
     await TargetIndex.update({TargetIndex.shown: False}).where(TargetIndex.id == stored["id"])
     hidden = partner_scorecard(await cycle_results(key), sponsor, None, sponsor, "en")
     assert hidden.index.value is None and hidden.raters is None
-    text = text_of(pdf_of(scorecard_html("partner", hidden, "en")))
-    assert "fewer than 3 responses" in text
-    assert figure not in text, "the hidden index is not printed"
+    html = scorecard_html("partner", hidden, "en")
+    assert "fewer than 3 responses" in text_of(pdf_of(html))
+    key_figure = html.split('<span class="value">', 1)[1].split("</span></div>", 1)[0]
+    assert "fewer than 3 responses" in key_figure and figure not in key_figure, (
+        "the index's own box says why it has no number, and shows none"
+    )
 
 
 class Recorder(BaseHTTPRequestHandler):
