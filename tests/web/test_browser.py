@@ -282,6 +282,10 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
             "heading", name="Send monthly enrolment forecasts"
         ).is_visible()
         await accessible(page, axe, "the meeting with an action item (phone)")
+        async with page.expect_navigation():
+            await page.locator("a[href^='/w/scorecards/']").first.click()
+        assert await page.get_by_role("heading", level=1).is_visible()
+        await accessible(page, axe, "the site's scorecard (phone)")
         await browser.close()
     items = await ActionItem.select(ActionItem.title, ActionItem.side, ActionItem.due_on)
     assert items == [{"title": "Send monthly enrolment forecasts", "side": "site",
