@@ -134,7 +134,8 @@ async def render_cycle(
         progress(0, total)
     if todo:
         with pdf_workers(max(1, processes)) as pool:
-            for finished, (job, digest, outcome) in enumerate(_rendered(pool, todo), start=1):
+            rendered = _rendered(pool, todo, 2 * max(1, processes))
+            for finished, (job, digest, outcome) in enumerate(rendered, start=1):
                 await _keep(results, folder, job, digest, outcome, report)
                 if progress:
                     progress(finished, total)
@@ -149,11 +150,10 @@ async def render_cycle(
 
 
 def _rendered(
-    pool: Executor, todo: list[tuple[Job, str, str]]
+    pool: Executor, todo: list[tuple[Job, str, str]], window: int
 ) -> Iterator[tuple[Job, str, bytes | BaseException]]:
-    """Each job's PDF (or why it failed), in order, with at most two per worker in flight
-    so memory stays flat however many scorecards a cycle has."""
-    window = 2 * getattr(pool, "_max_workers", 2)
+    """Each job's PDF (or why it failed), in order, with at most `window` in flight (two per
+    worker), so memory stays flat however many scorecards a cycle has."""
     pending: list[tuple[Job, str, Future[bytes]]] = []
     queue = iter(todo)
     for job, html, digest in queue:

@@ -171,6 +171,7 @@ async def cycle_results(cycle_key: str) -> CycleResults:
     config = config_from_dict(stored) if isinstance(stored, dict) else ScoringConfig()
     recent = [r for r in (run, runs[window[-2]["key"]] if len(window) > 1 else None) if r]
 
+    level = await interval_level(run)
     index_rows = await TargetIndex.select().where(TargetIndex.run.is_in(list(runs.values())))
     dimension_rows = await DimensionScore.select().where(DimensionScore.run.is_in(recent))
     indices = {(r["run"], r["target"], r["rater_organisation"]): _shown_only(r)
@@ -195,7 +196,7 @@ async def cycle_results(cycle_key: str) -> CycleResults:
             previous_tiers[(r["assessor"], r["target"])] = r["override_tier"] or r["computed_tier"]
     return CycleResults(
         cycle_id=int(cycle["id"]), cycle=cycle_key, status=str(cycle["status"]), run=run,
-        level=await interval_level(run), config=config, cycles=tuple(runs), runs=runs,
+        level=level, config=config, cycles=tuple(runs), runs=runs,
         orgs=await _organisations(), indices=indices, dimensions=dict(dimensions),
         dimension_info={
             r["id"]: r for r in await Dimension.select(
@@ -221,7 +222,7 @@ async def cycle_results(cycle_key: str) -> CycleResults:
         },
         actions=await _actions(),
         changes=_dimension_changes(dict(dimensions), run, recent[1] if len(recent) > 1 else None,
-                                   await interval_level(run)),
+                                   level),
     )  # fmt: skip
 
 
