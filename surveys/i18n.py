@@ -27,7 +27,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
@@ -122,6 +122,20 @@ def choose_language(*candidates: str | None) -> str:
 def long_date(moment: dt.datetime, language: str) -> str:
     """Return a date as people write it in `language` (31 March 2027, 2027年3月31日)."""
     return format_date(moment, format="long", locale=_locale(language))
+
+
+def number(value: float, language: str, digits: int = 0) -> str:
+    """A number as `language` writes it, with `digits` decimals ("0,85" in French).
+
+    Rounded first, so that -0.3 reads "0", not "-0".
+    """
+    pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+    return format_decimal(round(value, digits) + 0.0, format=pattern, locale=_locale(language))
+
+
+def percent(share: float, language: str) -> str:
+    """A share from 0 to 1 as a whole percentage, as `language` writes it ("62 %" in French)."""
+    return format_percent(share, locale=_locale(language))
 
 
 @cache

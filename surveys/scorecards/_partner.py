@@ -28,7 +28,7 @@ from surveys.charts import (
     score_bar,
     sparkline,
 )
-from surveys.i18n import N_, Text
+from surveys.i18n import N_, Text, number, percent
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, reply_for, today
 from surveys.tiers import Tier
 
@@ -43,6 +43,13 @@ KIND_NAMES = {
     "sponsor": N_("Sponsor"),
     "cro": N_("CRO"),
     "network": N_("Site network"),
+}
+SIDE_NAMES = {"sponsor": N_("sponsor"), "site": N_("site")}
+STATUS_NAMES = {
+    "open": N_("open"),
+    "in_progress": N_("in progress"),
+    "done": N_("done"),
+    "dropped": N_("dropped"),
 }
 TIER_NAMES = {
     Tier.strategic: N_("Strategic"),
@@ -284,13 +291,13 @@ def partner_scorecard(
         if any(r.quadrant for r in rows)
         else None,
         fix_first=tuple(r.name for r in rows if r.quadrant == "fix first"),
-        gaps=_gaps(results, subject_id, view_id),
+        gaps=_gaps(results, subject_id, view_id, language),
         cro=_cro_views(results, subject),
-        footnotes=_footnotes(results, subject, view_id, index),
+        footnotes=_footnotes(results, subject, view_id, index, language, say),
         comments=tuple(results.comments.get(key, ())) if index.get("comments_shown") else None,
-        flags=tuple(_flag_text(results, f) for f in results.flags.get(key, ())),
-        actions=_actions(results, subject, view_id),
-        next_meeting=_next_meeting(results, subject, view_id, rows),
+        flags=tuple(_flag_text(results, f, language, say) for f in results.flags.get(key, ())),
+        actions=_actions(results, subject, view_id, language, say),
+        next_meeting=_next_meeting(results, subject, view_id, rows, language, say),
         reply=reply_for(results, subject_id, view_id),
     )
 
@@ -302,13 +309,49 @@ def _hidden_text(k: int, rated: bool, say: Say) -> str:
     return say(N_("fewer than %(k)s responses"), k=k) if k > 1 else say(N_("no responses"))
 
 
-def _flag_text(results: CycleResults, flag: dict[str, Any]) -> str:
-    """A flag's detail with its dimension named as readers know it, not by its key."""
-    detail = str(flag["detail"])
-    dimension = results.dimension_info.get(flag["dimension"]) if flag["dimension"] else None
-    if dimension is not None and detail.startswith(str(dimension["key"])):
-        return _names(results, flag["dimension"]) + ":" + detail[len(str(dimension["key"])) :]
-    return detail
+def _flag_text(results: CycleResults, flag: dict[str, Any], language: str, say: Say) -> str:
+    """An escalation flag in the reader's language, its figures taken from the results.
+
+    The flag's stored detail is the scoring engine's English; the scorecard says the same
+    from the figures it shows, and leaves out any figure a hidden cell would give away.
+    """
+    view = (flag["target"], flag["rater_organisation"])
+    now = results.indices.get((results.run, *view), {})
+    before_run = results.previous_run
+    before = results.indices.get((before_run, *view), {}) if before_run else {}
+    if flag["kind"] == "under_floor" and flag["dimension"] in results.dimension_info:
+        name = _names(results, flag["dimension"], language)
+        floor = number(float(results.dimension_info[flag["dimension"]]["floor"]), language)
+        cell = next((r for r in results.dimensions.get((results.run, *view), [])
+                     if r["dimension"] == flag["dimension"]), {})  # fmt: skip
+        estimate = cell.get("shrunk") if cell.get("shrunk") is not None else cell.get("mean")
+        if estimate is None:
+            return say(N_("%(dimension)s is under its floor of %(floor)s."),
+                       dimension=name, floor=floor)  # fmt: skip
+        value = number(float(estimate), language)
+        return say(N_("%(dimension)s is under its floor: %(value)s against a floor of %(floor)s."),
+                   dimension=name, value=value, floor=floor)  # fmt: skip
+    if flag["kind"] == "significant_drop":
+        cycle = results.previous_cycle or "—"
+        found = [now.get("reliability_index"), now.get("ri_low"), now.get("ri_high"),
+                 before.get("ri_low")]  # fmt: skip
+        figures = [float(f) for f in found if f is not None]
+        if len(figures) < len(found):
+            return say(N_("A significant drop: this cycle's interval lies wholly below "
+                          "%(cycle)s's."), cycle=cycle)  # fmt: skip
+        value, low, high, was = (number(f, language) for f in figures)
+        return say(N_("A significant drop: index %(value)s [%(low)s–%(high)s], below "
+                      "%(cycle)s's lower bound of %(was)s."),
+                   value=value, low=low, high=high, cycle=cycle, was=was)  # fmt: skip
+    if flag["kind"] == "response_collapse":
+        now_rate, was_rate = now.get("response_rate"), before.get("response_rate")
+        if now_rate is None or was_rate is None:
+            return say(N_("The response rate collapsed since %(cycle)s."),
+                       cycle=results.previous_cycle or "—")  # fmt: skip
+        rate, was = percent(float(now_rate), language), percent(float(was_rate), language)
+        return say(N_("The response rate collapsed: %(rate)s, down from %(was)s."),
+                   rate=rate, was=was)  # fmt: skip
+    return str(flag["detail"])
 
 
 def tier_change(now: Tier | None, before: Tier | None, say: Say) -> str | None:
@@ -351,13 +394,13 @@ def _dimension_rows(
         ),
     )
     rows = []
-    for number, row in enumerate(ordered, start=1):
+    for position, row in enumerate(ordered, start=1):
         info = results.dimension_info[row["dimension"]]
         quartiles = peers.get(row["dimension"])
         change = changes.get(row["dimension"])
         rows.append(
             DimensionRow(
-                number,
+                position,
                 _names(results, row["dimension"], language),
                 say(LAYER_NAMES[info["layer"]]),
                 Figure(row["mean"], row["low"], row["high"]),
@@ -401,17 +444,29 @@ def _percentile(
     return round(100 * below / (len(indices) - 1))
 
 
-def _gaps(results: CycleResults, subject_id: int, view_id: int | None) -> tuple[GapRow, ...]:
-    """The relationship's perception gaps: for a site seen by a sponsor, that pair only."""
+def _gaps(
+    results: CycleResults, subject_id: int, view_id: int | None, language: str
+) -> tuple[GapRow, ...]:
+    """The relationship's perception gaps: for a site seen by a sponsor, that pair only.
+
+    Each gap is named as the subject's own instrument names the dimension both sides rate.
+    """
     if view_id is None:
         return ()
     subject = results.orgs[subject_id]
     site, partner = (subject_id, view_id) if subject.kind == "site" else (view_id, subject_id)
+    direction = "sponsor_rates_site" if subject.kind == "site" else "site_rates_sponsor"
+    names = {
+        info["mirror_key"]: _names(results, dimension, language)
+        for dimension, info in results.dimension_info.items()
+        if info["mirror_key"] and info["direction"] == direction
+    }
     return tuple(
-        GapRow(str(g["mirror"]).replace("_", " "), g["site_view"], g["partner_view"], g["gap"])
+        GapRow(names.get(g["mirror"], str(g["mirror"]).replace("_", " ")), g["site_view"],
+               g["partner_view"], g["gap"])
         for g in results.gaps
         if g["site"] == site and g["partner"] == partner
-    )
+    )  # fmt: skip
 
 
 def _cro_views(results: CycleResults, subject: Org) -> tuple[tuple[str, Figure], ...]:
@@ -431,34 +486,46 @@ def _cro_views(results: CycleResults, subject: Org) -> tuple[tuple[str, Figure],
 
 
 def _footnotes(
-    results: CycleResults, subject: Org, view_id: int | None, index: dict[str, Any]
+    results: CycleResults,
+    subject: Org,
+    view_id: int | None,
+    index: dict[str, Any],
+    language: str,
+    say: Say,
 ) -> tuple[Footnote, ...]:
+    """The reliability notes in plain words: alpha, shrinkage, agreement, intervals."""
     notes = []
     direction = "sponsor_rates_site" if subject.kind == "site" else "site_rates_sponsor"
     alphas = [
-        (_names(results, d), a["alpha"])
+        (_names(results, d, language), a["alpha"])
         for d, a in results.alphas.items()
         if results.dimension_info[d]["direction"] == direction and a["alpha"] is not None
     ]
-    weak = [name for name, alpha in alphas if alpha < 0.70]
     if alphas:
-        low, high = min(a for _, a in alphas), max(a for _, a in alphas)
-        notes.append(
-            Footnote(
-                f"The questions of each dimension agree with one another (Cronbach's alpha "
-                f"{low:.2f} to {high:.2f} this cycle, over every rater)"
-                + (f"; under 0.70, so read with care: {', '.join(weak)}." if weak else ".")
-            )
-        )
+        low = number(min(a for _, a in alphas), language, 2)
+        high = number(max(a for _, a in alphas), language, 2)
+        weak = ", ".join(name for name, alpha in alphas if alpha < 0.70)
+        notes.append(Footnote(
+            say(N_("The questions of each dimension agree with one another (Cronbach's alpha "
+                   "%(low)s to %(high)s this cycle, over every rater); under 0.70, so read "
+                   "with care: %(weak)s."), low=low, high=high, weak=weak)
+            if weak else
+            say(N_("The questions of each dimension agree with one another (Cronbach's alpha "
+                   "%(low)s to %(high)s this cycle, over every rater)."), low=low, high=high)
+        ))  # fmt: skip
     if index.get("shrinkage") is not None:
-        weight, n = float(index["shrinkage"]), index.get("n_raters")
-        notes.append(
-            Footnote(
-                f"With {n} rater{'' if n == 1 else 's'}, the index leans {weight:.0%} on this "
-                f"partner's own answers and {1 - weight:.0%} on the average partner (shrinkage, "
-                f"λ = {weight:.2f}), so a few enthusiastic or harsh raters cannot top or sink it."
-            )
-        )
+        weight, n = float(index["shrinkage"]), int(index.get("n_raters") or 0)
+        values = {"n": n, "own": percent(weight, language), "rest": percent(1 - weight, language),
+                  "weight": number(weight, language, 2)}  # fmt: skip
+        notes.append(Footnote(
+            say(N_("With 1 rater, the index leans %(own)s on this partner's own answers and "
+                   "%(rest)s on the average partner (shrinkage, λ = %(weight)s), so a few "
+                   "enthusiastic or harsh raters cannot top or sink it."), **values)
+            if n == 1 else
+            say(N_("With %(n)s raters, the index leans %(own)s on this partner's own answers "
+                   "and %(rest)s on the average partner (shrinkage, λ = %(weight)s), so a few "
+                   "enthusiastic or harsh raters cannot top or sink it."), **values)
+        ))  # fmt: skip
     rwg = [
         r["rwg"]
         for r in results.dimensions.get((results.run, subject.id, view_id), [])
@@ -466,23 +533,30 @@ def _footnotes(
     ]
     if rwg:
         agreement = float(np.median(rwg))
-        notes.append(
-            Footnote(
-                f"Raters agree {'well' if agreement >= 0.7 else 'only partly'} with one another "
-                f"(median rwg {agreement:.2f}; 1 is full agreement, 0 no more than chance)."
-            )
-        )
+        value = number(agreement, language, 2)
+        notes.append(Footnote(
+            say(N_("Raters agree well with one another (median rwg %(rwg)s; 1 is full "
+                   "agreement, 0 no more than chance)."), rwg=value)
+            if agreement >= 0.7 else
+            say(N_("Raters agree only partly with one another (median rwg %(rwg)s; 1 is full "
+                   "agreement, 0 no more than chance)."), rwg=value)
+        ))  # fmt: skip
     k = results.k(subject.kind)
-    hiding = (f" A cell with fewer than {k} raters shows no number, so no one's answers can "
-              "be picked out." if k > 1 else "")  # fmt: skip
+    level = percent(results.level, language)
     notes.append(Footnote(
-        f"Intervals are {results.level:.0%} intervals: the true score lies inside in about "
-        f"{results.level:.0%} of cases.{hiding}"
+        say(N_("Intervals are %(level)s intervals: the true score lies inside in about "
+               "%(level)s of cases. A cell with fewer than %(k)s raters shows no number, so "
+               "no one's answers can be picked out."), level=level, k=k)
+        if k > 1 else
+        say(N_("Intervals are %(level)s intervals: the true score lies inside in about "
+               "%(level)s of cases."), level=level)
     ))  # fmt: skip
     return tuple(notes)
 
 
-def _actions(results: CycleResults, subject: Org, view_id: int | None) -> tuple[ActionRow, ...]:
+def _actions(
+    results: CycleResults, subject: Org, view_id: int | None, language: str, say: Say
+) -> tuple[ActionRow, ...]:
     """Last cycle's action items of this relationship, and whether their dimension moved."""
     if view_id is None:
         return ()
@@ -496,22 +570,20 @@ def _actions(results: CycleResults, subject: Org, view_id: int | None) -> tuple[
         if item["opened_in"] != results.previous_cycle:
             continue
         dimension = item["dimension"]
-        name = _names(results, dimension) if dimension in results.dimension_info else None
+        name = (_names(results, dimension, language) if dimension in results.dimension_info
+                else None)  # fmt: skip
         if name is None:
-            moved = "no dimension named"
+            moved = say(N_("no dimension named"))
         elif dimension not in changes:
-            moved = "unknown: too few responses in one of the two cycles"
+            moved = say(N_("unknown: too few responses in one of the two cycles"))
         else:
-            change, significant = changes[dimension]
-            moved = f"{'up' if change > 0 else 'down'} {abs(change):.0f} points" + (
-                ", a real change" if significant else ", within the noise"
-            )
+            moved = _moved(*changes[dimension], language, say)
         rows.append(
             ActionRow(
                 item["title"],
                 item["owner"],
-                item["side"],
-                str(item["status"]).replace("_", " "),
+                say(SIDE_NAMES.get(str(item["side"]), str(item["side"]))),
+                say(STATUS_NAMES.get(str(item["status"]), str(item["status"]))),
                 name,
                 moved,
             )
@@ -519,30 +591,51 @@ def _actions(results: CycleResults, subject: Org, view_id: int | None) -> tuple[
     return tuple(rows)
 
 
+def _moved(change: float, significant: bool, language: str, say: Say) -> str:
+    """How far a dimension moved since the last cycle, and whether that is more than noise."""
+    n = number(abs(change), language)
+    if round(change) == 0:
+        return say(N_("no change"))
+    if change > 0:
+        return (say(N_("up %(n)s points, a real change"), n=n) if significant
+                else say(N_("up %(n)s points, within the noise"), n=n))  # fmt: skip
+    return (say(N_("down %(n)s points, a real change"), n=n) if significant
+            else say(N_("down %(n)s points, within the noise"), n=n))  # fmt: skip
+
+
 def _next_meeting(
-    results: CycleResults, subject: Org, view_id: int | None, rows: list[DimensionRow]
+    results: CycleResults,
+    subject: Org,
+    view_id: int | None,
+    rows: list[DimensionRow],
+    language: str,
+    say: Say,
 ) -> tuple[str, ...]:
     """Points for the next review meeting: flags, fix first, widest gaps, slipping dimensions."""
     points = [
-        f"Escalation: {_flag_text(results, f)}"
+        say(N_("Escalation: %(flag)s"), flag=_flag_text(results, f, language, say))
         for f in results.flags.get((subject.id, view_id), [])
     ]
     points += [
-        f"Fix first: {r.name} matters most to raters and scores {r.score.value:.0f}."
+        say(N_("Fix first: %(dimension)s matters most to raters and scores %(score)s."),
+            dimension=r.name, score=number(float(r.score.value), language))
         for r in rows
         if r.quadrant == "fix first" and r.score.value is not None
-    ]
-    gaps = sorted(_gaps(results, subject.id, view_id), key=lambda g: -abs(g.gap))[:3]
+    ]  # fmt: skip
+    gaps = sorted(_gaps(results, subject.id, view_id, language), key=lambda g: -abs(g.gap))[:3]
     points += [
-        f"Perception gap on {g.mirror}: {g.site_view:.0f} against {g.partner_view:.0f}."
+        say(N_("Perception gap on %(dimension)s: the site sees %(site)s, the sponsor "
+               "%(partner)s."), dimension=g.mirror, site=number(g.site_view, language),
+            partner=number(g.partner_view, language))
         for g in gaps
         if abs(g.gap) >= 10
-    ]
+    ]  # fmt: skip
     points += [
-        f"{r.name} fell {abs(r.change or 0):.0f} points since the last cycle."
+        say(N_("%(dimension)s fell %(n)s points since the last cycle."),
+            dimension=r.name, n=number(abs(r.change or 0), language))
         for r in rows
         if r.change is not None and r.change_significant and r.change < 0
-    ]
+    ]  # fmt: skip
     return tuple(points)
 
 

@@ -123,6 +123,37 @@ async def test_a_hidden_cell_reads_fewer_than_k_and_never_its_number(world_db: E
     )
 
 
+async def test_sentences_written_from_the_figures_are_in_the_audiences_language(
+    world_db: Engine,
+) -> None:
+    """Reliability notes, escalations, meeting points and action movement are composed in
+    code from the figures: each must come out in French for a French reader, decimals
+    written the French way, and never as the English sentence."""
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    results = await cycle_results(await latest_scored())
+    views = [(t, v) for (run, t, v) in results.indices if run == results.run]
+    seen: dict[str, int] = {"footnotes": 0, "flags": 0, "points": 0}
+    for subject, view in views:
+        english = partner_scorecard(results, subject, view, subject, "en")
+        french = partner_scorecard(results, subject, view, subject, "fr")
+        pairs = {
+            "footnotes": zip([n.text for n in english.footnotes],
+                             [n.text for n in french.footnotes], strict=True),
+            "flags": zip(english.flags, french.flags, strict=True),
+            "points": zip(english.next_meeting, french.next_meeting, strict=True),
+        }  # fmt: skip
+        for part, texts in pairs.items():
+            for en, fr in texts:
+                seen[part] += 1
+                assert en != fr, f"{part} left in English for a French reader: {fr!r}"
+        for note in french.footnotes:
+            assert "alpha de Cronbach" in note.text or "Cronbach" not in note.text
+            assert not any(f"0.{d}" in note.text for d in range(10)), (
+                f"French writes 0,85, not 0.85: {note.text!r}"
+            )
+    assert all(seen.values()), f"the world has notes, flags and meeting points to check: {seen}"
+
+
 class Recorder(BaseHTTPRequestHandler):
     """A local server that notes every request made to it."""
 
