@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo test lint bench lock messages clean
@@ -18,16 +20,19 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv and install Rapport with pinned dependencies
 
-demo: $(STAMP) ## Build the demo world on SQLite (once) and serve it on http://127.0.0.1:8000
+demo: $(STAMP) $(CJK_FONT) ## Build the demo world on SQLite (once) and serve it on http://127.0.0.1:8000
 	$(BIN)/rapport demo
 
-CHROMIUM := /usr/bin/chromium
+
+$(CJK_FONT):  # Japanese scorecards and pages need a font with its glyphs (WeasyPrint and Chromium)
+	apt-get install -y --no-install-recommends fonts-noto-cjk || \
+	  (echo "Japanese text needs Noto CJK: apt-get install fonts-noto-cjk (as root)" >&2; exit 1)
 
 $(CHROMIUM):  # the browser test drives Debian's Chromium; Playwright's own download cannot work here
-	apt-get install -y --no-install-recommends chromium fonts-noto-cjk || \
+	apt-get install -y --no-install-recommends chromium || \
 	  (echo "the browser test needs Chromium: apt-get install chromium (as root)" >&2; exit 1)
 
-test: $(STAMP) $(CHROMIUM) ## Run the whole suite (SQLite; PostgreSQL too when RAPPORT_TEST_POSTGRES is set)
+test: $(STAMP) $(CHROMIUM) $(CJK_FONT) ## Run the whole suite (SQLite; PostgreSQL too when RAPPORT_TEST_POSTGRES is set)
 	$(BIN)/python -m pytest --doctest-modules tests surveys/world surveys/charts surveys/scorecards scoring
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on scoring/

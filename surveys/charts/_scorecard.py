@@ -76,9 +76,16 @@ class ImportancePoint:
     x: float
     y: float
     label: str
-    """The dimension's number on the chart, explained in the table beside it."""
+    """The dimension's number on the chart, explained in the table beside it; several
+    numbers when points fall together, "" when another point's label carries its number."""
     text: str
     fix_first: bool
+
+    @property
+    def label_at(self) -> tuple[float, float]:
+        """Where its label starts: right of the point, or above it when the label names
+        several points on one line, so that it does not run through them."""
+        return (self.x - 3, self.y - 7) if "," in self.label else (self.x + 6, self.y + 3)
 
 
 @dataclass(frozen=True)
@@ -98,16 +105,25 @@ class ImportanceChart:
 
 
 def importance_chart(
-    points: Sequence[tuple[str, float, float, bool]], width: int = 300, height: int = 220
-) -> ImportanceChart:
+    points: Sequence[tuple[str, float, float, bool]], width: int = 300, height: int = 220,
+    words: tuple[str, str] = ("performance", "fix first"),
+) -> ImportanceChart:  # fmt: skip
     """Lay out (label, performance 0–100, importance, fix first) points, quadrants split at
-    the medians; importance is scaled between its lowest and highest value.
+    the medians; importance is scaled between its lowest and highest value. `words` are
+    "performance" and "fix first" in the reader's language, for the points' descriptions.
+
+    Points that fall on one another (raters often give several dimensions the same
+    importance) share one label, "3, 5", written beside the first of them.
 
     Examples
     --------
     >>> c = importance_chart([("1", 40.0, 0.8, True), ("2", 80.0, 0.2, False)])
     >>> [(p.x, p.y, p.fix_first) for p in c.points], c.split_x
     ([(130.0, 26.0, True), (230.0, 186.0, False)], 180.0)
+    >>> crowded = importance_chart([("1", 50, 0.5, False), ("2", 51, 0.5, False),
+    ...                             ("3", 90, 0.5, False), ("4", 10, 0.9, True)])
+    >>> [(p.label, p.label_at) for p in crowded.points][:2]
+    [('1, 2', (152.0, 179.0)), ('', (163.5, 189.0))]
     """
     left, top, right, bottom = 30.0, 26.0, width - 20.0, height - 34.0
     low = min((p[2] for p in points), default=0.0)
@@ -124,13 +140,36 @@ def importance_chart(
     importance = sorted(p[2] for p in points)
     split_x = x(_middle(performance)) if points else (left + right) / 2
     split_y = y(_middle(importance)) if points else (top + bottom) / 2
+    placed = [(x(perf), y(imp)) for _, perf, imp, _ in points]
+    labels = _shared_labels([p[0] for p in points], placed)
     drawn = tuple(
-        ImportancePoint(x(perf), y(imp), label,
-                        f"{label}: performance {perf:.0f}" + (", fix first" if fix else ""), fix)
-        for label, perf, imp, fix in points
+        ImportancePoint(px, py, shown, f"{label}: {words[0]} {perf:.0f}"
+                        + (f", {words[1]}" if fix else ""), fix)
+        for (label, perf, _, fix), (px, py), shown in zip(points, placed, labels, strict=True)
     )  # fmt: skip
     return ImportanceChart(width, height, left, top, right, bottom, split_x, split_y, drawn,
                            "; ".join(p.text for p in drawn))  # fmt: skip
+
+
+def _shared_labels(labels: Sequence[str], placed: Sequence[tuple[float, float]]) -> list[str]:
+    """Each point's label, or "" where it would run into the label of a point just left of
+    it on the same line: that label then names both ("7, 1, 6"). A label starts 6 px
+    right of its point, about 5.5 px a character at the chart's 9-px font."""
+    shown = list(labels)
+    owners: list[int] = []
+
+    def covers(j: int, i: int) -> bool:
+        (ox, oy), (px, py) = placed[j], placed[i]
+        return abs(oy - py) < 9 and -4 < px - ox < 6 + 5.5 * len(shown[j]) + 8
+
+    for i in sorted(range(len(placed)), key=lambda i: (placed[i][1], placed[i][0])):
+        owner = next((j for j in owners if covers(j, i)), None)
+        if owner is None:
+            owners.append(i)
+        else:
+            shown[owner] = f"{shown[owner]}, {labels[i]}"
+            shown[i] = ""
+    return shown
 
 
 def _middle(values: Sequence[float]) -> float:

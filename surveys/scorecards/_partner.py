@@ -286,7 +286,8 @@ def partner_scorecard(
                 )
                 for r in rows
                 if r.score.value is not None and r.importance is not None
-            ]
+            ],
+            words=(say(N_("performance")), say(N_("fix first"))),
         )
         if any(r.quadrant for r in rows)
         else None,
@@ -329,6 +330,11 @@ def _flag_text(results: CycleResults, flag: dict[str, Any], language: str, say: 
             return say(N_("%(dimension)s is under its floor of %(floor)s."),
                        dimension=name, floor=floor)  # fmt: skip
         value = number(float(estimate), language)
+        mean = number(float(cell["mean"]), language) if cell.get("mean") is not None else value
+        if mean != value:  # the floor is held against the shrunk estimate, not the raw mean
+            return say(N_("%(dimension)s is under its floor: %(value)s after shrinkage (raters' "
+                          "mean %(mean)s) against a floor of %(floor)s."),
+                       dimension=name, value=value, mean=mean, floor=floor)  # fmt: skip
         return say(N_("%(dimension)s is under its floor: %(value)s against a floor of %(floor)s."),
                    dimension=name, value=value, floor=floor)  # fmt: skip
     if flag["kind"] == "significant_drop":

@@ -154,6 +154,29 @@ async def test_sentences_written_from_the_figures_are_in_the_audiences_language(
     assert all(seen.values()), f"the world has notes, flags and meeting points to check: {seen}"
 
 
+def fonts_of(pdf: bytes) -> set[str]:
+    """The names of the fonts a PDF's pages use."""
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        fonts = page["/Resources"].get("/Font", {})
+        names |= {str(font.get_object()["/BaseFont"]) for font in fonts.values()}
+    return names
+
+
+async def test_a_japanese_scorecard_is_set_in_a_font_with_japanese_glyphs(
+    world_db: Engine,
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    results = await cycle_results(await latest_scored())
+    site, sponsor = await a_rated_site(results.run)
+    pdf = pdf_of(scorecard_html("partner", partner_scorecard(results, site, sponsor, site, "ja"),
+                                "ja"))  # fmt: skip
+    assert "信頼性指数" in text_of(pdf), "the Japanese headings are in the PDF's text"
+    assert any("CJK" in name for name in fonts_of(pdf)), (
+        f"Japanese needs Noto Sans CJK (make installs fonts-noto-cjk), not {fonts_of(pdf)}"
+    )
+
+
 class Recorder(BaseHTTPRequestHandler):
     """A local server that notes every request made to it."""
 
