@@ -12,15 +12,17 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 from piccolo.query.methods.select import Select
 
+from scoring.config import Trend as TrendConfig
 from surveys.cycles import Cycle
 from surveys.invitations import Invitation
 from surveys.organisations import Organisation, Relationship, TherapeuticArea
 from surveys.score_runs import RunStatus, ScoreRun, TargetIndex
-from surveys.tiers import Tier, TierAssignment
+from surveys.tiers import Tier, TierAssignment, tier_in_force
 
 SCORED = ("scored", "published")
 """Cycle states that have scores to look at."""
@@ -145,7 +147,7 @@ async def portfolio(
         before = then_index.get(site["id"], {})
         tier = now_tier.get(site["id"], {})
         shown = bool(index.get("shown"))
-        previous_tier = _tier_in_force(then_tier.get(site["id"], {}))
+        previous_tier = tier_in_force(then_tier.get(site["id"]))
         rows.append(
             PortfolioRow(
                 site_id=site["id"],
@@ -154,7 +156,7 @@ async def portfolio(
                 country=site["country"],
                 network=site["network"],
                 areas=tuple(sorted(areas.get(site["id"], []))),
-                tier=_tier_in_force(tier),
+                tier=tier_in_force(tier),
                 previous_tier=previous_tier,
                 overridden=tier.get("override_tier") is not None,
                 provisional=bool(tier.get("provisional")),
@@ -227,19 +229,23 @@ async def _response_rates(
     return {site: submitted.get(site, 0) / n for site, n in invited.items()}
 
 
-def _tier_in_force(row: dict[str, object]) -> Tier | None:
-    value = row.get("override_tier") or row.get("computed_tier")
-    return Tier(int(str(value))) if value else None
-
-
-def _trend(index: dict[str, object]) -> Trend:
-    """Up or down when the slope over the window is significant (p < 0.05), else flat."""
-    slope, p = index.get("trend_slope"), index.get("trend_p")
-    if not index.get("trend_shown") or slope is None or p is None:
+def trend_of(
+    slope: float | None, p: float | None, significance: float = TrendConfig().significance
+) -> Trend:
+    """Up or down when the slope over the cycles is significant (p below `significance`,
+    the scoring configuration's), flat when it is not, unknown without a test."""
+    if slope is None or p is None:
         return Trend.unknown
-    if float(str(p)) >= 0.05:
+    if float(p) >= significance:
         return Trend.flat
-    return Trend.up if float(str(slope)) > 0 else Trend.down
+    return Trend.up if float(slope) > 0 else Trend.down
+
+
+def _trend(index: dict[str, Any]) -> Trend:
+    """A stored index's trend, unknown where the run hid it."""
+    if not index.get("trend_shown"):
+        return Trend.unknown
+    return trend_of(index.get("trend_slope"), index.get("trend_p"))
 
 
 PEERS_NEEDED = 3

@@ -13,7 +13,7 @@ from surveys.cycles import CycleStatus
 from surveys.organisations import Organisation, OrgKind
 from surveys.portfolio import scored_cycles
 from surveys.score_runs import PerceptionGap, TargetIndex, shown_number
-from surveys.tiers import Tier, TierAssignment
+from surveys.tiers import Tier, TierAssignment, tier_in_force
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ async def site_page(site_id: int) -> SitePage:
         return SitePage(site["name"] if site else "?", None, (), (), ())
     run, cycle_id = runs[0]["run"], runs[0]["id"]
     tiers = {
-        r["assessor"]: Tier(r["override_tier"] or r["computed_tier"])
+        r["assessor"]: Tier(tier_in_force(r))
         for r in await TierAssignment.select(
             TierAssignment.assessor, TierAssignment.computed_tier, TierAssignment.override_tier
         ).where((TierAssignment.cycle == cycle_id) & (TierAssignment.target == site_id))

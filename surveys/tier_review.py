@@ -17,7 +17,7 @@ from surveys.database import lock_row, writing_transaction
 from surveys.errors import RapportError
 from surveys.organisations import Organisation
 from surveys.portfolio import scored_cycles
-from surveys.tiers import Tier, TierAssignment, TierEvent
+from surveys.tiers import Tier, TierAssignment, TierEvent, tier_in_force
 
 REASON_LIMIT = 2000
 """Characters an override's reason may have."""
@@ -82,7 +82,7 @@ async def tier_review(
         ).where(
             (TierAssignment.cycle.key == previous_key) & (TierAssignment.assessor == sponsor_id)
         ):  # fmt: skip
-            before[row["target"]] = Tier(row["override_tier"] or row["computed_tier"])
+            before[row["target"]] = Tier(tier_in_force(row))
     return Review(
         cycle_key, cycle["status"], previous_key,
         tuple(
@@ -173,7 +173,7 @@ async def publish_cycle(cycle_key: str, person_id: int | None, actor: str, now: 
         for row in assignments:
             await TierEvent.insert(
                 TierEvent(assignment=row["id"], at=now, kind="published",
-                          tier=row["override_tier"] or row["computed_tier"], actor=actor)
+                          tier=int(Tier(tier_in_force(row))), actor=actor)
             )  # fmt: skip
         await record(
             actor, "cycle.publish", "cycle", cycle["id"],

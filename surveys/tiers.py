@@ -7,8 +7,10 @@ the tier's history, so "who moved this site to Watch, and why" always has an ans
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import pandas as pd
 from piccolo.columns import (
@@ -41,6 +43,15 @@ class Tier(IntEnum):
     def label(self) -> str:
         """The tier's name as people say it."""
         return self.name.capitalize()
+
+
+def tier_in_force(assignment: Mapping[str, Any] | None) -> Tier | None:
+    """The tier an assignment gives: a reviewer's override where there is one, else the
+    computed tier; None for no assignment."""
+    if not assignment:
+        return None
+    value = assignment.get("override_tier") or assignment.get("computed_tier")
+    return Tier(int(value)) if value else None
 
 
 class TierAssignment(Table):

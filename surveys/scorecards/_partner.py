@@ -29,8 +29,9 @@ from surveys.charts import (
     sparkline,
 )
 from surveys.i18n import N_, Text, number, percent
+from surveys.portfolio import Trend, trend_of
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, reply_for, today
-from surveys.tiers import Tier
+from surveys.tiers import Tier, tier_in_force
 
 LAYER_NAMES = {
     "quality": N_("Quality"),
@@ -220,9 +221,9 @@ def partner_scorecard(
         ]
     rows = _dimension_rows(results, subject, view_id, language, say)
     tier = results.tiers.get((view_id, subject_id)) if view_id is not None else None
-    tier_now = Tier(tier["override_tier"] or tier["computed_tier"]) if tier else None
-    before = results.previous_tiers.get((view_id, subject_id)) if view_id is not None else None
-    previous_tier = Tier(before) if before else None
+    tier_now = tier_in_force(tier)
+    previous_tier = (results.previous_tiers.get((view_id, subject_id))
+                     if view_id is not None else None)  # fmt: skip
     view_name = results.orgs[view_id].name if view_id is not None else None
     trend_values = [
         results.indices.get((results.runs[c], subject_id, view_id), {}).get("reliability_index")
@@ -264,7 +265,7 @@ def partner_scorecard(
         peers=max(len(_group(results, subject, view_id)["indices"]) - 1, 0),
         trend=sparkline(trend_values, cycles=results.cycles, width=200, height=40),
         trend_cycles=len(results.cycles),
-        trend_words=_trend_words(slope, p, results.config.trend.significance, say),
+        trend_words=_trend_words(trend_of(slope, p, results.config.trend.significance), slope, say),
         cone=sand_cone_chart(
             [(say(LAYER_NAMES[layer]), layers[i], effective[i]) for i, layer in enumerate(LAYERS)],
             hidden,
@@ -645,11 +646,13 @@ def _next_meeting(
     return tuple(points)
 
 
-def _trend_words(slope: float | None, p: float | None, alpha: float, say: Say) -> str | None:
-    if slope is None or p is None:
+def _trend_words(trend: Trend, slope: float | None, say: Say) -> str | None:
+    """The trend line's direction in words, with its slope."""
+    if trend is Trend.unknown or slope is None:
         return None
-    if p >= alpha:
-        return say(N_("steady (%(slope)s a cycle, not significant)"), slope=f"{slope:+.1f}")
-    if slope > 0:
-        return say(N_("improving (%(slope)s points a cycle)"), slope=f"{slope:+.1f}")
-    return say(N_("declining (%(slope)s points a cycle)"), slope=f"{slope:+.1f}")
+    words = {
+        Trend.flat: N_("steady (%(slope)s a cycle, not significant)"),
+        Trend.up: N_("improving (%(slope)s points a cycle)"),
+        Trend.down: N_("declining (%(slope)s points a cycle)"),
+    }
+    return say(words[trend], slope=f"{slope:+.1f}")

@@ -14,9 +14,10 @@ from statistics import median, quantiles
 from scoring.config import LAYERS
 from surveys.charts import IntervalPlot, ScoreBar, Spread, interval_plot, score_bar, spread
 from surveys.i18n import N_
+from surveys.portfolio import Trend, trend_of
 from surveys.scorecards._partner import LAYER_NAMES, Figure, Say, say_in, tier_change, tier_name
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, today
-from surveys.tiers import Tier
+from surveys.tiers import Tier, tier_in_force
 
 PEERS_NEEDED = 3
 """Peers a benchmark needs: fewer would all but name them."""
@@ -184,9 +185,8 @@ def _line(results: CycleResults, site: int, view: int | None, say: Say) -> SiteL
     before_run = results.previous_run
     before = results.indices.get((before_run, site, view), {}) if before_run else {}
     tier_row = results.tiers.get((view, site)) if view is not None else None
-    tier = Tier(tier_row["override_tier"] or tier_row["computed_tier"]) if tier_row else None
-    previous = results.previous_tiers.get((view, site)) if view is not None else None
-    previous_tier = Tier(previous) if previous else None
+    tier = tier_in_force(tier_row)
+    previous_tier = results.previous_tiers.get((view, site)) if view is not None else None
     value, earlier = now.get("reliability_index"), before.get("reliability_index")
     return SiteLine(
         org.name,
@@ -198,7 +198,10 @@ def _line(results: CycleResults, site: int, view: int | None, say: Say) -> SiteL
         Figure(value, now.get("ri_low"), now.get("ri_high")),
         score_bar(value, now.get("ri_low"), now.get("ri_high"), None, width=100),
         round(value - earlier) if value is not None and earlier is not None else None,
-        _arrow(now.get("trend_slope"), now.get("trend_p"), results.config.trend.significance, say),
+        _arrow(
+            trend_of(now.get("trend_slope"), now.get("trend_p"), results.config.trend.significance),
+            say,
+        ),
         now.get("n_raters") if now.get("shown") else None,
     )
 
@@ -207,12 +210,11 @@ def _by_index(lines: list[SiteLine]) -> list[SiteLine]:
     return sorted(lines, key=lambda line: (line.index.value is None, -(line.index.value or 0)))
 
 
-def _arrow(slope: float | None, p: float | None, alpha: float, say: Say) -> str:
-    if slope is None or p is None:
-        return ""
-    if p >= alpha:
-        return "→ " + say(N_("steady"))
-    return "↗ " + say(N_("rising")) if slope > 0 else "↘ " + say(N_("falling"))
+def _arrow(trend: Trend, say: Say) -> str:
+    """A site's trend as an arrow and a word."""
+    words = {Trend.up: "↗ " + say(N_("rising")), Trend.down: "↘ " + say(N_("falling")),
+             Trend.flat: "→ " + say(N_("steady"))}  # fmt: skip
+    return words.get(trend, "")
 
 
 def _benchmark(results: CycleResults, sponsor: Org, say: Say) -> tuple[Benchmark, ...]:

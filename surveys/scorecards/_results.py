@@ -36,7 +36,7 @@ from surveys.score_runs import (
     interval_level,
 )
 from surveys.scorecards._table import PartnerReply, reply_key
-from surveys.tiers import TierAssignment
+from surveys.tiers import Tier, TierAssignment, tier_in_force
 
 TREND_CYCLES = 8
 """Cycles on a scorecard's trend line, the chosen one last."""
@@ -89,7 +89,7 @@ class CycleResults:
     gaps: list[dict[str, Any]]
     tiers: dict[tuple[int, int], dict[str, Any]]
     """(assessor, target) → this cycle's tier assignment."""
-    previous_tiers: dict[tuple[int, int], int]
+    previous_tiers: dict[tuple[int, int], Tier]
     comments: dict[View, list[str]]
     replies: dict[str, dict[str, Any]]
     relationships: dict[tuple[int, int], dict[str, Any]]
@@ -188,12 +188,12 @@ async def cycle_results(cycle_key: str) -> CycleResults:
         (r["assessor"], r["target"]): r
         for r in await TierAssignment.select().where(TierAssignment.cycle == cycle["id"])
     }
-    previous_tiers: dict[tuple[int, int], int] = {}
+    previous_tiers: dict[tuple[int, int], Tier] = {}
     if len(window) > 1:
         for r in await TierAssignment.select().where(
             TierAssignment.cycle == window[-2]["id"]
         ):  # fmt: skip
-            previous_tiers[(r["assessor"], r["target"])] = r["override_tier"] or r["computed_tier"]
+            previous_tiers[(r["assessor"], r["target"])] = Tier(tier_in_force(r))
     return CycleResults(
         cycle_id=int(cycle["id"]), cycle=cycle_key, status=str(cycle["status"]), run=run,
         level=level, config=config, cycles=tuple(runs), runs=runs,

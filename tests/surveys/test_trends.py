@@ -12,8 +12,9 @@ from scoring.config import ScoringConfig
 from scoring.trends import index_changes
 from surveys.cycle_scoring import score_closed_cycles
 from surveys.organisations import Organisation, OrgKind
-from surveys.portfolio import scored_cycles
+from surveys.portfolio import Trend, scored_cycles, trend_of
 from surveys.score_runs import DimensionScore, TargetIndex
+from surveys.tiers import Tier, tier_in_force
 from surveys.trends import scope_of, scope_trends
 
 pytestmark = pytest.mark.anyio
@@ -163,3 +164,36 @@ async def test_a_networks_trends_wait_for_publication(world_db: Engine) -> None:
     oldest = str((await scored_cycles())[-1]["key"])
     await publish_cycle(oldest, None, "test", dt.datetime.now(dt.UTC))
     assert (await scope_trends(scope)).cycles == (oldest,)
+
+
+@pytest.mark.parametrize(
+    ("slope", "p", "significance", "expected"),
+    [
+        (2.0, 0.01, 0.05, Trend.up),
+        (-2.0, 0.01, 0.05, Trend.down),
+        (-2.0, 0.05, 0.05, Trend.flat),  # p must be below the level, not at it
+        (-2.0, 0.03, 0.01, Trend.flat),  # a stricter configuration keeps it flat
+        (None, 0.01, 0.05, Trend.unknown),
+        (1.0, None, 0.05, Trend.unknown),
+    ],
+)
+def test_a_trend_moves_only_when_its_slope_is_significant(
+    slope: float | None, p: float | None, significance: float, expected: Trend
+) -> None:
+    """One rule for every page and scorecard that draws an arrow."""
+    assert trend_of(slope, p, significance) is expected
+
+
+@pytest.mark.parametrize(
+    ("assignment", "expected"),
+    [
+        ({"computed_tier": 3, "override_tier": None}, Tier.approved),
+        ({"computed_tier": 3, "override_tier": 1}, Tier.strategic),
+        (None, None),
+        ({}, None),
+    ],
+)
+def test_the_tier_in_force_is_the_reviewers_override_else_the_computed_one(
+    assignment: dict[str, int | None] | None, expected: Tier | None
+) -> None:
+    assert tier_in_force(assignment) is expected
