@@ -153,6 +153,8 @@ class PartnerScorecard:
     previous_cycle: str | None
     k: int
     """Raters a cell needs before it is shown: a hidden cell reads "fewer than k responses"."""
+    level: str
+    """The intervals' confidence level as the language writes it ("90 %" in French)."""
     rated: bool
     """Whether anyone in this view rated the partner this cycle at all."""
     comment_k: int
@@ -247,6 +249,7 @@ def partner_scorecard(
         cycle=cycle_name,
         previous_cycle=results.cycles[-2] if len(results.cycles) > 1 else None,
         k=k,
+        level=percent(results.level, language),
         rated=bool(index),
         comment_k=results.comment_k(subject.kind),
         tier=tier_now,

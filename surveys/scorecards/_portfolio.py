@@ -13,7 +13,7 @@ from statistics import median, quantiles
 
 from scoring.config import LAYERS
 from surveys.charts import IntervalPlot, ScoreBar, Spread, interval_plot, score_bar, spread
-from surveys.i18n import N_
+from surveys.i18n import N_, percent
 from surveys.portfolio import Trend, trend_of
 from surveys.scorecards._partner import LAYER_NAMES, Figure, Say, say_in, tier_change, tier_name
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, today
@@ -72,6 +72,8 @@ class PortfolioScorecard:
     """(tier heading, its sites by index), best tier first, untiered last."""
     benchmark: tuple[Benchmark, ...]
     k: int
+    level: str
+    """The intervals' confidence level as the language writes it ("90 %" in French)."""
     links: tuple[tuple[str, str], ...] = ()
 
 
@@ -132,6 +134,7 @@ def portfolio_scorecard(
         groups=tuple(groups),
         benchmark=_benchmark(results, sponsor, say),
         k=results.k("site"),
+        level=percent(results.level, language),
     )
 
 
