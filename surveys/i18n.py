@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,14 @@ def choose_language(*candidates: str | None) -> str:
 
 def long_date(moment: dt.datetime, language: str) -> str:
     """Return a date as people write it in `language` (31 March 2027, 2027年3月31日)."""
-    return format_date(moment, format="long", locale=_locale(language))
+    return _long_date(moment.date(), language)
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: dt.date, language: str) -> str:
+    """Kept: every form view prints its cycle's closing day, and Babel's formatting costs
+    more than the rest of the header."""
+    return format_date(day, format="long", locale=_locale(language))
 
 
 def number(value: float, language: str, digits: int = 0) -> str:
