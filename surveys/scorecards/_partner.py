@@ -561,6 +561,13 @@ def _footnotes(
         say(N_("Intervals are %(level)s intervals: the true score lies inside in about "
                "%(level)s of cases."), level=level)
     ))  # fmt: skip
+    cells = results.dimensions.get((results.run, subject.id, view_id), [])
+    if any(r["low"] is not None and round(r["low"]) == round(r["high"]) for r in cells):
+        agreed = N_(
+            "An interval such as [75–75] means every rater gave that dimension the same "
+            "answers; from a few raters it shows their agreement, not certainty."
+        )
+        notes.append(Footnote(say(agreed)))
     return tuple(notes)
 
 

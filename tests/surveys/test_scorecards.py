@@ -19,9 +19,10 @@ from surveys.cycle_scoring import score_closed_cycles
 from surveys.cycles import Cycle
 from surveys.organisations import Organisation
 from surveys.responses import Answer
-from surveys.score_runs import TargetIndex
+from surveys.score_runs import DimensionScore, TargetIndex
 from surveys.scorecards import (
     PartnerReply,
+    PartnerScorecard,
     ReplyError,
     ScorecardError,
     cycle_results,
@@ -152,6 +153,34 @@ async def test_sentences_written_from_the_figures_are_in_the_audiences_language(
                 f"French writes 0,85, not 0.85: {note.text!r}"
             )
     assert all(seen.values()), f"the world has notes, flags and meeting points to check: {seen}"
+
+
+async def test_a_zero_width_interval_is_explained_where_one_is_printed(world_db: Engine) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    key = await latest_scored()
+    results = await cycle_results(key)
+    site, sponsor = await a_rated_site(results.run)
+    cells = DimensionScore.select().where(
+        (DimensionScore.run == results.run) & (DimensionScore.target == site)
+        & (DimensionScore.rater_organisation == sponsor) & (DimensionScore.shown == True)  # noqa: E712
+    )  # fmt: skip
+    rows = await cells
+    note = "means every rater gave that dimension the same answers"
+
+    def notes(card: PartnerScorecard) -> str:
+        return " ".join(n.text for n in card.footnotes)
+
+    for row in rows:  # every interval wide: no note
+        await DimensionScore.update({DimensionScore.low: row["mean"] - 5,
+                                     DimensionScore.high: row["mean"] + 5}).where(
+            DimensionScore.id == row["id"])  # fmt: skip
+    assert note not in notes(partner_scorecard(await cycle_results(key), site, sponsor, site, "en"))
+    one = rows[0]
+    await DimensionScore.update({DimensionScore.low: one["mean"], DimensionScore.high: one["mean"]}
+                                ).where(DimensionScore.id == one["id"])  # fmt: skip
+    card = partner_scorecard(await cycle_results(key), site, sponsor, site, "en")
+    assert note in notes(card)
+    assert any(r.score.low == r.score.high for r in card.dimensions)
 
 
 def fonts_of(pdf: bytes) -> set[str]:
