@@ -20,9 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv and install Rapport with pinned dependencies
 
-demo: $(STAMP) $(CJK_FONT) ## Build the demo world on SQLite (once) and serve it on http://127.0.0.1:8000
+demo: $(STAMP) ## Build the demo world on SQLite (once) and serve it on http://127.0.0.1:8000
+	@test -e $(CJK_FONT) || apt-get install -y --no-install-recommends fonts-noto-cjk || \
+	  echo "note: Japanese scorecards need fonts-noto-cjk (apt-get install it as root)" >&2
 	$(BIN)/rapport demo
-
 
 $(CJK_FONT):  # Japanese scorecards and pages need a font with its glyphs (WeasyPrint and Chromium)
 	apt-get install -y --no-install-recommends fonts-noto-cjk || \

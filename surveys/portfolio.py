@@ -17,11 +17,11 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 from piccolo.query.methods.select import Select
 
-from scoring.config import Trend as TrendConfig
+from scoring.config import ScoringConfig
 from surveys.cycles import Cycle
 from surveys.invitations import Invitation
 from surveys.organisations import Organisation, Relationship, TherapeuticArea
-from surveys.score_runs import RunStatus, ScoreRun, TargetIndex
+from surveys.score_runs import RunStatus, ScoreRun, TargetIndex, run_config
 from surveys.tiers import Tier, TierAssignment, tier_in_force
 
 SCORED = ("scored", "published")
@@ -137,6 +137,10 @@ async def portfolio(
     for row in area_rows:
         areas.setdefault(row["organisation"], []).append(row["area"])
     now_index = await _indices(current, sponsor_id, site_ids)
+    significance = (
+        (await run_config(int(str(current["run"])))).trend.significance
+        if current else ScoringConfig().trend.significance
+    )  # fmt: skip
     then_index = await _indices(previous, sponsor_id, site_ids)
     now_tier = await _tiers(current, sponsor_id, site_ids)
     rates = await _response_rates(current, sponsor_id, site_ids)
@@ -166,7 +170,7 @@ async def portfolio(
                 raters=int(index.get("n_raters") or 0),
                 shown=shown,
                 previous_index=before.get("reliability_index") if before.get("shown") else None,
-                trend=_trend(index) if shown else Trend.unknown,
+                trend=_trend(index, significance) if shown else Trend.unknown,
                 response_rate=rates.get(site["id"]),
             )
         )
@@ -229,9 +233,7 @@ async def _response_rates(
     return {site: submitted.get(site, 0) / n for site, n in invited.items()}
 
 
-def trend_of(
-    slope: float | None, p: float | None, significance: float = TrendConfig().significance
-) -> Trend:
+def trend_of(slope: float | None, p: float | None, significance: float) -> Trend:
     """Up or down when the slope over the cycles is significant (p below `significance`,
     the scoring configuration's), flat when it is not, unknown without a test."""
     if slope is None or p is None:
@@ -241,11 +243,11 @@ def trend_of(
     return Trend.up if float(slope) > 0 else Trend.down
 
 
-def _trend(index: dict[str, Any]) -> Trend:
+def _trend(index: dict[str, Any], significance: float) -> Trend:
     """A stored index's trend, unknown where the run hid it."""
     if not index.get("trend_shown"):
         return Trend.unknown
-    return trend_of(index.get("trend_slope"), index.get("trend_p"))
+    return trend_of(index.get("trend_slope"), index.get("trend_p"), significance)
 
 
 PEERS_NEEDED = 3

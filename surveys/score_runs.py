@@ -24,6 +24,7 @@ from piccolo.columns import (
 from piccolo.constraints import Check
 from piccolo.table import Table
 
+from scoring.config import ScoringConfig, config_from_dict
 from surveys.cycles import Cycle
 from surveys.instruments import Dimension
 from surveys.organisations import Organisation
@@ -177,6 +178,16 @@ class EscalationFlag(Table):
     escalation_flag_kind_is_known = Check(
         "kind IN ('significant_drop', 'under_floor', 'response_collapse')"
     )
+
+
+async def run_config(run_id: int) -> ScoringConfig:
+    """The scoring configuration a run used (the defaults for a run that stored none), so
+    that what is read from its results follows the same rules it was scored by."""
+    row = await ScoreRun.select(ScoreRun.config).where(ScoreRun.id == run_id).output(
+        load_json=True
+    ).first()  # fmt: skip
+    stored = row["config"] if row else None
+    return config_from_dict(stored) if isinstance(stored, dict) else ScoringConfig()
 
 
 async def interval_level(run_id: int) -> float:

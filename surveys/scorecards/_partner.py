@@ -318,7 +318,10 @@ def _flag_text(results: CycleResults, flag: dict[str, Any], language: str, say: 
     """An escalation flag in the reader's language, its figures taken from the results.
 
     The flag's stored detail is the scoring engine's English; the scorecard says the same
-    from the figures it shows, and leaves out any figure a hidden cell would give away.
+    from the figures it prints. A figure of a hidden cell is blank in the results, so the
+    sentence then goes without it (a response-rate collapse on a hidden pooled index, for
+    one); and a drop is quoted with figures only when they show it (the engine compared
+    with its own re-estimate of the cycle before, which is not stored).
     """
     view = (flag["target"], flag["rater_organisation"])
     now = results.indices.get((results.run, *view), {})
@@ -326,38 +329,38 @@ def _flag_text(results: CycleResults, flag: dict[str, Any], language: str, say: 
     before = results.indices.get((before_run, *view), {}) if before_run else {}
     if flag["kind"] == "under_floor" and flag["dimension"] in results.dimension_info:
         name = _names(results, flag["dimension"], language)
-        floor = number(float(results.dimension_info[flag["dimension"]]["floor"]), language)
+        limit = float(results.dimension_info[flag["dimension"]]["floor"])
+        floor = number(limit, language, 0 if limit.is_integer() else 1)
         cell = next((r for r in results.dimensions.get((results.run, *view), [])
                      if r["dimension"] == flag["dimension"]), {})  # fmt: skip
         estimate = cell.get("shrunk") if cell.get("shrunk") is not None else cell.get("mean")
         if estimate is None:
             return say(N_("%(dimension)s is under its floor of %(floor)s."),
                        dimension=name, floor=floor)  # fmt: skip
-        value = number(float(estimate), language)
+        digits = 1 if round(float(estimate)) >= limit else 0  # never "50 against a floor of 50"
+        value = number(float(estimate), language, digits)
         mean = number(float(cell["mean"]), language) if cell.get("mean") is not None else value
-        if mean != value:  # the floor is held against the shrunk estimate, not the raw mean
+        if mean != number(float(estimate), language):  # held against the shrunk estimate
             return say(N_("%(dimension)s is under its floor: %(value)s after shrinkage (raters' "
                           "mean %(mean)s) against a floor of %(floor)s."),
                        dimension=name, value=value, mean=mean, floor=floor)  # fmt: skip
         return say(N_("%(dimension)s is under its floor: %(value)s against a floor of %(floor)s."),
                    dimension=name, value=value, floor=floor)  # fmt: skip
     if flag["kind"] == "significant_drop":
-        cycle = results.previous_cycle or "—"
         found = [now.get("reliability_index"), now.get("ri_low"), now.get("ri_high"),
                  before.get("ri_low")]  # fmt: skip
         figures = [float(f) for f in found if f is not None]
-        if len(figures) < len(found):
-            return say(N_("A significant drop: this cycle's interval lies wholly below "
-                          "%(cycle)s's."), cycle=cycle)  # fmt: skip
+        if len(figures) < len(found) or figures[2] >= figures[3]:
+            return say(N_("A significant drop: this cycle's interval lies wholly below the "
+                          "previous one's."))  # fmt: skip
         value, low, high, was = (number(f, language) for f in figures)
         return say(N_("A significant drop: index %(value)s [%(low)s–%(high)s], below "
-                      "%(cycle)s's lower bound of %(was)s."),
-                   value=value, low=low, high=high, cycle=cycle, was=was)  # fmt: skip
+                      "%(cycle)s's lower bound of %(was)s."), value=value, low=low, high=high,
+                   cycle=results.previous_cycle, was=was)  # fmt: skip
     if flag["kind"] == "response_collapse":
         now_rate, was_rate = now.get("response_rate"), before.get("response_rate")
         if now_rate is None or was_rate is None:
-            return say(N_("The response rate collapsed since %(cycle)s."),
-                       cycle=results.previous_cycle or "—")  # fmt: skip
+            return say(N_("The response rate collapsed since the last cycle."))
         rate, was = percent(float(now_rate), language), percent(float(was_rate), language)
         return say(N_("The response rate collapsed: %(rate)s, down from %(was)s."),
                    rate=rate, was=was)  # fmt: skip
@@ -466,9 +469,9 @@ def _gaps(
     subject = results.orgs[subject_id]
     site, partner = (subject_id, view_id) if subject.kind == "site" else (view_id, subject_id)
     direction = "sponsor_rates_site" if subject.kind == "site" else "site_rates_sponsor"
-    names = {
+    names = {  # the newest instrument version's name wins
         info["mirror_key"]: _names(results, dimension, language)
-        for dimension, info in results.dimension_info.items()
+        for dimension, info in sorted(results.dimension_info.items())
         if info["mirror_key"] and info["direction"] == direction
     }
     return tuple(
@@ -562,7 +565,7 @@ def _footnotes(
                "%(level)s of cases."), level=level)
     ))  # fmt: skip
     cells = results.dimensions.get((results.run, subject.id, view_id), [])
-    if any(r["low"] is not None and round(r["low"]) == round(r["high"]) for r in cells):
+    if any(r["low"] is not None and r["high"] - r["low"] < 1e-9 for r in cells):
         agreed = N_(
             "An interval such as [75–75] means every rater gave that dimension the same "
             "answers; from a few raters it shows their agreement, not certainty."
@@ -614,10 +617,10 @@ def _moved(change: float, significant: bool, language: str, say: Say) -> str:
     if round(change) == 0:
         return say(N_("no change"))
     if change > 0:
-        return (say(N_("up %(n)s points, a real change"), n=n) if significant
-                else say(N_("up %(n)s points, within the noise"), n=n))  # fmt: skip
-    return (say(N_("down %(n)s points, a real change"), n=n) if significant
-            else say(N_("down %(n)s points, within the noise"), n=n))  # fmt: skip
+        return (say(N_("up by %(n)s, a real change"), n=n) if significant
+                else say(N_("up by %(n)s, within the noise"), n=n))  # fmt: skip
+    return (say(N_("down by %(n)s, a real change"), n=n) if significant
+            else say(N_("down by %(n)s, within the noise"), n=n))  # fmt: skip
 
 
 def _next_meeting(
@@ -641,14 +644,14 @@ def _next_meeting(
     ]  # fmt: skip
     gaps = sorted(_gaps(results, subject.id, view_id, language), key=lambda g: -abs(g.gap))[:3]
     points += [
-        say(N_("Perception gap on %(dimension)s: the site sees %(site)s, the sponsor "
+        say(N_("Perception gap on %(dimension)s: the site gives %(site)s, the sponsor "
                "%(partner)s."), dimension=g.mirror, site=number(g.site_view, language),
             partner=number(g.partner_view, language))
         for g in gaps
         if abs(g.gap) >= 10
     ]  # fmt: skip
     points += [
-        say(N_("%(dimension)s fell %(n)s points since the last cycle."),
+        say(N_("%(dimension)s fell by %(n)s since the last cycle."),
             dimension=r.name, n=number(abs(r.change or 0), language))
         for r in rows
         if r.change is not None and r.change_significant and r.change < 0

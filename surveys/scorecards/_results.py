@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.anonymity import minimum_commenters, minimum_raters
-from scoring.config import ScoringConfig, config_from_dict
+from scoring.config import ScoringConfig
 from scoring.trends import mean_changes
 from surveys.cycles import Cycle, CycleStatus
 from surveys.errors import RapportError
@@ -31,9 +31,8 @@ from surveys.score_runs import (
     EscalationFlag,
     InstrumentReliability,
     PerceptionGap,
-    ScoreRun,
     TargetIndex,
-    interval_level,
+    run_config,
 )
 from surveys.scorecards._table import PartnerReply, reply_key
 from surveys.tiers import Tier, TierAssignment, tier_in_force
@@ -164,14 +163,10 @@ async def cycle_results(cycle_key: str) -> CycleResults:
     window = list(reversed(scored[chosen : chosen + TREND_CYCLES]))
     runs = {str(c["key"]): int(str(c["run"])) for c in window}
     run = runs[cycle_key]
-    config_row = await ScoreRun.select(ScoreRun.config).where(ScoreRun.id == run).output(
-        load_json=True
-    ).first()  # fmt: skip
-    stored = config_row["config"] if config_row else None
-    config = config_from_dict(stored) if isinstance(stored, dict) else ScoringConfig()
+    config = await run_config(run)
     recent = [r for r in (run, runs[window[-2]["key"]] if len(window) > 1 else None) if r]
 
-    level = await interval_level(run)
+    level = config.ci
     index_rows = await TargetIndex.select().where(TargetIndex.run.is_in(list(runs.values())))
     dimension_rows = await DimensionScore.select().where(DimensionScore.run.is_in(recent))
     indices = {(r["run"], r["target"], r["rater_organisation"]): _shown_only(r)
