@@ -19,7 +19,7 @@ from surveys.cycle_scoring import score_closed_cycles
 from surveys.cycles import Cycle
 from surveys.organisations import Organisation
 from surveys.responses import Answer
-from surveys.score_runs import DimensionScore, TargetIndex
+from surveys.score_runs import DimensionScore, EscalationFlag, TargetIndex
 from surveys.scorecards import (
     PartnerReply,
     PartnerScorecard,
@@ -181,6 +181,26 @@ async def test_a_zero_width_interval_is_explained_where_one_is_printed(world_db:
     card = partner_scorecard(await cycle_results(key), site, sponsor, site, "en")
     assert note in notes(card)
     assert any(r.score.low == r.score.high for r in card.dimensions)
+
+
+async def test_a_partner_not_rated_this_cycle_gets_no_praise_and_no_numbers(
+    world_db: Engine,
+) -> None:
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    key = await latest_scored()
+    results = await cycle_results(key)
+    site, sponsor = await a_rated_site(results.run)
+    for table in (TargetIndex, DimensionScore, EscalationFlag):  # as if no one had answered
+        await table.delete().where(
+            (table.run == results.run) & (table.target == site)
+            & (table.rater_organisation == sponsor)
+        )  # fmt: skip
+    card = partner_scorecard(await cycle_results(key), site, sponsor, site, "en")
+    assert not card.rated and card.index.value is None
+    html = scorecard_html("partner", card, "en")
+    assert "keep up the good work" not in html, "silence is not praise"
+    assert "Comments are shown only when" not in html, "no one answered: no threshold to explain"
+    assert html.count("not rated this cycle") >= 4, "index, layers, comments, meeting points"
 
 
 def fonts_of(pdf: bytes) -> set[str]:
