@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,48 +27,21 @@ from surveys.charts import (
     score_bar,
     sparkline,
 )
-from surveys.i18n import N_, Text, number, percent
+from surveys.i18n import N_, number, percent
 from surveys.portfolio import Trend, trend_of
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, reply_for, today
+from surveys.scorecards._trace import trace_in
+from surveys.scorecards._words import (
+    KIND_NAMES,
+    LAYER_NAMES,
+    SIDE_NAMES,
+    STATUS_NAMES,
+    Say,
+    say_in,
+    tier_change,
+    tier_name,
+)
 from surveys.tiers import Tier, tier_in_force
-
-LAYER_NAMES = {
-    "quality": N_("Quality"),
-    "dependability": N_("Dependability"),
-    "speed": N_("Speed"),
-    "cost": N_("Cost"),
-}
-KIND_NAMES = {
-    "site": N_("Investigator site"),
-    "sponsor": N_("Sponsor"),
-    "cro": N_("CRO"),
-    "network": N_("Site network"),
-}
-SIDE_NAMES = {"sponsor": N_("sponsor"), "site": N_("site")}
-STATUS_NAMES = {
-    "open": N_("open"),
-    "in_progress": N_("in progress"),
-    "done": N_("done"),
-    "dropped": N_("dropped"),
-}
-TIER_NAMES = {
-    Tier.strategic: N_("Strategic"),
-    Tier.preferred: N_("Preferred"),
-    Tier.approved: N_("Approved"),
-    Tier.watch: N_("Watch"),
-}
-
-Say = Callable[..., str]
-"""A text marked with N_ and its values, written in the scorecard's language."""
-
-
-def say_in(language: str) -> Say:
-    """Write texts in `language` (the scorecard's audience's)."""
-
-    def say(message: str, **values: Any) -> str:
-        return Text(message, values).render(language)
-
-    return say
 
 
 @dataclass(frozen=True)
@@ -259,7 +231,7 @@ def partner_scorecard(
         tier_change=tier_change(tier_now, previous_tier, say),
         provisional=bool(tier and tier["provisional"]),
         override_reason=tier["override_reason"] if tier and tier["override_tier"] else None,
-        rule_trace=tier["rule_trace"] if tier else None,
+        rule_trace=trace_in(str(tier["rule_trace"]), say) if tier else None,
         index=Figure(index.get("reliability_index"), index.get("ri_low"), index.get("ri_high")),
         plain_score=index.get("plain_score"),
         raters=index.get("n_raters") if index.get("shown") else None,
@@ -365,24 +337,6 @@ def _flag_text(results: CycleResults, flag: dict[str, Any], language: str, say: 
         return say(N_("The response rate collapsed: %(rate)s, down from %(was)s."),
                    rate=rate, was=was)  # fmt: skip
     return str(flag["detail"])
-
-
-def tier_change(now: Tier | None, before: Tier | None, say: Say) -> str | None:
-    """A tier's move since the last cycle in words: "up 1", "down 2", "same" or "new"."""
-    if now is None:
-        return None
-    if before is None:
-        return say(N_("new"))
-    if now == before:
-        return say(N_("same"))
-    if now < before:
-        return say(N_("up %(n)s"), n=int(before - now))
-    return say(N_("down %(n)s"), n=int(now - before))
-
-
-def tier_name(tier: Tier | None, say: Say) -> str | None:
-    """A tier as readers say it: its number and its name ("3 Approved")."""
-    return f"{tier.value} {say(TIER_NAMES[tier])}" if tier is not None else None
 
 
 def _names(results: CycleResults, dimension_id: int, language: str = "en") -> str:

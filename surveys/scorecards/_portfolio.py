@@ -15,8 +15,9 @@ from scoring.config import LAYERS
 from surveys.charts import IntervalPlot, ScoreBar, Spread, interval_plot, score_bar, spread
 from surveys.i18n import N_, percent
 from surveys.portfolio import Trend, trend_of
-from surveys.scorecards._partner import LAYER_NAMES, Figure, Say, say_in, tier_change, tier_name
+from surveys.scorecards._partner import Figure
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, today
+from surveys.scorecards._words import LAYER_NAMES, Say, say_in, tier_change, tier_name
 from surveys.tiers import Tier, tier_in_force
 
 PEERS_NEEDED = 3
