@@ -21,6 +21,7 @@ from surveys.organisations import Organisation
 from surveys.responses import Answer
 from surveys.score_runs import DimensionScore, EscalationFlag, TargetIndex
 from surveys.scorecards import (
+    CycleResults,
     PartnerReply,
     PartnerScorecard,
     ReplyError,
@@ -53,6 +54,16 @@ async def a_rated_site(run: int) -> tuple[int, int]:
     return int(tier["target"]), int(tier["assessor"])
 
 
+async def a_scored_site() -> tuple[str, CycleResults, int, int]:
+    """Score the world; return its latest scored cycle, that cycle's results, and a site
+    with the sponsor whose shown view of it carries a tier."""
+    await score_closed_cycles(ScoringConfig(), "test", "test")
+    key = await latest_scored()
+    results = await cycle_results(key)
+    site, sponsor = await a_rated_site(results.run)
+    return key, results, site, sponsor
+
+
 def text_of(pdf: bytes) -> str:
     return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
@@ -60,9 +71,7 @@ def text_of(pdf: bytes) -> str:
 async def test_a_site_scorecard_carries_the_stored_index_and_the_sponsors_tier(
     world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
-    results = await cycle_results(await latest_scored())
-    site, sponsor = await a_rated_site(results.run)
+    _, results, site, sponsor = await a_scored_site()
     card = partner_scorecard(results, site, sponsor, sponsor, "en")
 
     stored = await TargetIndex.select().where(
@@ -156,10 +165,7 @@ async def test_sentences_written_from_the_figures_are_in_the_audiences_language(
 
 
 async def test_a_zero_width_interval_is_explained_where_one_is_printed(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
-    key = await latest_scored()
-    results = await cycle_results(key)
-    site, sponsor = await a_rated_site(results.run)
+    key, results, site, sponsor = await a_scored_site()
     cells = DimensionScore.select().where(
         (DimensionScore.run == results.run) & (DimensionScore.target == site)
         & (DimensionScore.rater_organisation == sponsor) & (DimensionScore.shown == True)  # noqa: E712
@@ -186,10 +192,7 @@ async def test_a_zero_width_interval_is_explained_where_one_is_printed(world_db:
 async def test_a_partner_not_rated_this_cycle_gets_no_praise_and_no_numbers(
     world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
-    key = await latest_scored()
-    results = await cycle_results(key)
-    site, sponsor = await a_rated_site(results.run)
+    key, results, site, sponsor = await a_scored_site()
     for table in (TargetIndex, DimensionScore, EscalationFlag):  # as if no one had answered
         await table.delete().where(
             (table.run == results.run) & (table.target == site)
@@ -215,9 +218,7 @@ def fonts_of(pdf: bytes) -> set[str]:
 async def test_a_japanese_scorecard_is_set_in_a_font_with_japanese_glyphs(
     world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
-    results = await cycle_results(await latest_scored())
-    site, sponsor = await a_rated_site(results.run)
+    _, results, site, sponsor = await a_scored_site()
     pdf = pdf_of(scorecard_html("partner", partner_scorecard(results, site, sponsor, site, "ja"),
                                 "ja"))  # fmt: skip
     assert "信頼性指数" in text_of(pdf), "the Japanese headings are in the PDF's text"
@@ -285,10 +286,7 @@ async def test_html_in_a_comment_or_name_is_shown_as_text_and_fetches_nothing(
 async def test_a_very_long_word_right_to_left_text_and_emoji_keep_the_pdf_whole(
     world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
-    key = await latest_scored()
-    results = await cycle_results(key)
-    site, sponsor = await a_rated_site(results.run)
+    key, results, site, sponsor = await a_scored_site()
     name = "مركز الأبحاث السريرية 🧪 " + "ب" * 150  # a name may hold 200 characters
     await Organisation.update({Organisation.name: name}).where(Organisation.id == site)
     comment = await Answer.select(Answer.id).where(
