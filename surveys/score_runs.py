@@ -192,11 +192,7 @@ async def run_config(run_id: int) -> ScoringConfig:
 
 async def interval_level(run_id: int) -> float:
     """The confidence level of a run's intervals (its configuration's `ci`; 0.90 by default)."""
-    row = await ScoreRun.select(ScoreRun.config).where(ScoreRun.id == run_id).output(
-        load_json=True
-    ).first()  # fmt: skip
-    config = row["config"] if row and isinstance(row["config"], dict) else {}
-    return float(config.get("ci", 0.90))
+    return (await run_config(run_id)).ci
 
 
 def shown_number(value: object, shown: bool = True) -> float | None:
