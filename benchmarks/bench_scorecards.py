@@ -22,12 +22,12 @@ import click
 from _report import machine, peak_rss_mb, report
 
 from scoring.config import ScoringConfig
-from surveys.cycle_scoring import score_closed_cycles
-from surveys.database import apply_migrations, engine_for, prepare, use_engine
-from surveys.portfolio import scored_cycles
+from surveys.infra.database import apply_migrations, engine_for, prepare, use_engine
+from surveys.infra.settings import parse_database_url
+from surveys.results.cycle_scoring import score_closed_cycles
+from surveys.results.score_runs import scored_cycles
 from surveys.scorecards import cycle_results, pdf_of, pdf_workers, render_cycle
 from surveys.scorecards._batch import cycle_jobs, rendered_html
-from surveys.settings import parse_database_url
 from surveys.world import WorldParameters, build_world
 
 SAMPLE = 200

@@ -28,10 +28,11 @@ import aiohttp
 import click
 from _report import machine, report
 
-from surveys.database import apply_migrations, engine_for, prepare, use_engine
-from surveys.invitations import Invitation, new_token, token_hash
-from surveys.responses import Answer, Response
-from surveys.settings import parse_database_url
+from surveys.cycles.invitations import Invitation
+from surveys.infra.database import apply_migrations, engine_for, prepare, use_engine
+from surveys.infra.settings import parse_database_url
+from surveys.infra.tokens import new_token, token_hash
+from surveys.responses.answers import Answer, Response
 from surveys.world import WorldParameters, build_world
 
 READY = "Application startup complete"

@@ -40,9 +40,11 @@ import numpy as np
 from _report import machine, report
 from bench_submit import free_port, serve
 
-from surveys.accounts import GrantRole, create_account
-from surveys.cycles import Cycle
-from surveys.database import (
+from surveys.accounts.credentials import GrantRole, create_account
+from surveys.cycles.cycle import Cycle
+from surveys.cycles.invitations import Invitation
+from surveys.directory.organisations import Organisation, Person, Relationship, TherapeuticArea
+from surveys.infra.database import (
     apply_migrations,
     bulk_insert,
     engine_for,
@@ -51,13 +53,11 @@ from surveys.database import (
     use_engine,
     writing_transaction,
 )
+from surveys.infra.settings import parse_database_url
 from surveys.instruments import Dimension, Instrument, bundled_instrument_paths, load_instruments
-from surveys.invitations import Invitation
-from surveys.organisations import Organisation, Person, Relationship, TherapeuticArea
-from surveys.score_runs import DimensionScore, EscalationFlag, ScoreRun, TargetIndex
-from surveys.settings import parse_database_url
-from surveys.tiers import Tier, TierAssignment
-from surveys.trends import MOST_COMPARED
+from surveys.results.score_runs import DimensionScore, EscalationFlag, ScoreRun, TargetIndex
+from surveys.results.tier_assignments import Tier, TierAssignment
+from surveys.workspaces.institution_trends import MOST_COMPARED
 from surveys.world import cycle_window, quarter_keys
 
 GOAL_MS = 300

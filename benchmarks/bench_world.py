@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 from _report import machine, peak_rss_mb, report
 
-from surveys.database import apply_migrations, engine_for, prepare, use_engine
-from surveys.settings import parse_database_url
+from surveys.infra.database import apply_migrations, engine_for, prepare, use_engine
+from surveys.infra.settings import parse_database_url
 from surveys.world import WorldParameters, build_world, bundled_specs, generate_world
 
 

@@ -1,4 +1,14 @@
-"""Rapport's domain and web: tables, survey life-cycle, the Litestar app and the CLI."""
+"""Rapport's domain and its two faces, the web and the CLI; see docs/architecture.md.
+
+Layers, bottom to top (the import contracts in pyproject.toml keep them):
+
+- `infra`: engine and transactions, settings, errors, i18n, templating, mail; no table;
+- the domain: `directory` (with the audit log), `accounts`, `instruments`, `cycles`, `responses`,
+  `results`, `workspaces`, `charts`, `scorecards`, `world`: tables beside their operations;
+- the faces: `web` (Litestar pages and API) and `cli` (the `rapport` command), which never
+  import each other;
+- `piccolo_app`: the list of every table, for Piccolo's migrations.
+"""
 
 import os
 

@@ -1,24 +1,23 @@
 """Rapport's one Piccolo app: every table, and where its migrations live."""
 
-from pathlib import Path
-
 from piccolo.conf.apps import AppConfig
 
-from surveys.accounts import AccessGrant, Account, ApiToken, SignInLink, WebSession
-from surveys.audit import AuditEntry
-from surveys.cycles import Cycle
-from surveys.instruments import Dimension, Instrument, Item
-from surveys.invitations import Invitation
-from surveys.meetings import ActionItem
-from surveys.organisations import (
+from surveys.accounts.credentials import AccessGrant, Account, ApiToken, SignInLink, WebSession
+from surveys.cycles.cycle import Cycle
+from surveys.cycles.invitations import Invitation
+from surveys.directory.audit import AuditEntry
+from surveys.directory.organisations import (
     Organisation,
     Person,
     Relationship,
     RelationshipContact,
     TherapeuticArea,
 )
-from surveys.responses import Answer, Response
-from surveys.score_runs import (
+from surveys.infra.database import MIGRATIONS
+from surveys.instruments import Dimension, Instrument, Item
+from surveys.responses.answers import Answer, Response
+from surveys.results.meetings import ActionItem
+from surveys.results.score_runs import (
     DimensionScore,
     EscalationFlag,
     InstrumentReliability,
@@ -26,11 +25,9 @@ from surveys.score_runs import (
     ScoreRun,
     TargetIndex,
 )
+from surveys.results.tier_assignments import TierAssignment, TierEvent
 from surveys.scorecards import PartnerReply, RenderedScorecard, ScorecardMailing
-from surveys.tiers import TierAssignment, TierEvent
 from surveys.world import SimulatedWorld, TrueScore
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "surveys"
 
 APP_CONFIG = AppConfig(
     app_name="surveys",

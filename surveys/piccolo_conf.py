@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppRegistry
 
-from surveys.database import configured_engine
+from surveys.infra.database import configured_engine
 
 DB = configured_engine()
 

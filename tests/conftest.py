@@ -24,8 +24,8 @@ import asyncpg
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.database import engine_for, prepare, use_engine
-from surveys.settings import parse_database_url
+from surveys.infra.database import engine_for, prepare, use_engine
+from surveys.infra.settings import parse_database_url
 
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES", "").strip()
 ENGINES = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
@@ -75,7 +75,7 @@ def engine_at(kind: str, location: str) -> Engine:
 
 
 async def _migrate(kind: str, location: str, with_world: bool) -> None:
-    from surveys.database import apply_migrations
+    from surveys.infra.database import apply_migrations
     from surveys.world import WorldParameters, build_world, keep_open_cycles_open
 
     engine = engine_at(kind, location)

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from surveys import audit
-from surveys.database import writing_transaction
+from surveys.directory import audit
+from surveys.infra.database import writing_transaction
 from surveys.instruments._spec import (
     InstrumentError,
     InstrumentSpec,

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from surveys.errors import FileError
+from surveys.directory.organisations import Role
+from surveys.infra.errors import FileError
 from surveys.instruments._tables import Direction, Layer
-from surveys.organisations import Role
 
 BUNDLED_DIR = Path(__file__).resolve().parent
 """Where the default instruments ship."""

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from surveys.database import writing_transaction
-from surveys.exports import spreadsheet_safe
+from surveys.infra.database import writing_transaction
+from surveys.responses.exports import spreadsheet_safe
 from surveys.scorecards._partner import partner_scorecard
 from surveys.scorecards._portfolio import network_scorecard, portfolio_scorecard
 from surveys.scorecards._render import content_hash, pdf_of, pdf_workers, scorecard_html

@@ -15,12 +15,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from surveys.accounts import AccessGrant
-from surveys.cycle_admin import Mailer
-from surveys.i18n import translated
-from surveys.mail import MAIL_DOMAIN, DeliveryError
+from surveys.accounts.credentials import AccessGrant
+from surveys.cycles.life_cycle import Mailer
+from surveys.infra.i18n import translated
+from surveys.infra.mail import MAIL_DOMAIN, DeliveryError
+from surveys.infra.templating import environment
 from surveys.scorecards._table import RenderedScorecard, ScorecardMailing
-from surveys.templating import environment
 
 
 @dataclass

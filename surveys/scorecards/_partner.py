@@ -27,8 +27,8 @@ from surveys.charts import (
     score_bar,
     sparkline,
 )
-from surveys.i18n import N_, number, percent
-from surveys.portfolio import Trend, trend_of
+from surveys.infra.i18n import N_, number, percent
+from surveys.results.tier_assignments import Tier, tier_in_force
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, reply_for, today
 from surveys.scorecards._trace import trace_in
 from surveys.scorecards._words import (
@@ -41,7 +41,7 @@ from surveys.scorecards._words import (
     tier_change,
     tier_name,
 )
-from surveys.tiers import Tier, tier_in_force
+from surveys.workspaces.portfolio import Trend, trend_of
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from statistics import median, quantiles
 
 from scoring.config import LAYERS
 from surveys.charts import IntervalPlot, ScoreBar, Spread, interval_plot, score_bar, spread
-from surveys.i18n import N_, percent
-from surveys.portfolio import Trend, trend_of
+from surveys.infra.i18n import N_, percent
+from surveys.results.tier_assignments import Tier, tier_in_force
 from surveys.scorecards._partner import Figure
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, today
 from surveys.scorecards._words import LAYER_NAMES, Say, say_in, tier_change, tier_name
-from surveys.tiers import Tier, tier_in_force
+from surveys.workspaces.portfolio import Trend, trend_of
 
 PEERS_NEEDED = 3
 """Peers a benchmark needs: fewer would all but name them."""

@@ -22,8 +22,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from surveys.i18n import translated
-from surveys.templating import TEMPLATES, environment
+from surveys.infra.i18n import translated
+from surveys.infra.templating import TEMPLATES, environment
 
 PAPERS = {"a4": "A4", "letter": "letter"}
 """Paper sizes a scorecard is printed on, as CSS @page names them."""

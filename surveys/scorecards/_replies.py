@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from surveys import audit
-from surveys.cycles import Cycle, CycleStatus
-from surveys.database import writing_transaction
-from surveys.errors import RapportError
+from surveys.cycles.cycle import Cycle, CycleStatus
+from surveys.directory import audit
+from surveys.infra.database import writing_transaction
+from surveys.infra.errors import RapportError
 from surveys.scorecards._table import PartnerReply, reply_key
 
 REPLY_LIMIT = 2000

@@ -19,23 +19,23 @@ import pandas as pd
 from scoring.anonymity import minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
 from scoring.trends import mean_changes
-from surveys.cycles import Cycle, CycleStatus
-from surveys.errors import RapportError
+from surveys.cycles.cycle import Cycle, CycleStatus
+from surveys.directory.organisations import Organisation, Person, Relationship
+from surveys.infra.errors import RapportError
 from surveys.instruments import Dimension
-from surveys.meetings import ActionItem
-from surveys.organisations import Organisation, Person, Relationship
-from surveys.portfolio import scored_cycles
-from surveys.responses import Answer, ResponseStatus
-from surveys.score_runs import (
+from surveys.responses.answers import Answer, ResponseStatus
+from surveys.results.meetings import ActionItem
+from surveys.results.score_runs import (
     DimensionScore,
     EscalationFlag,
     InstrumentReliability,
     PerceptionGap,
     TargetIndex,
     run_config,
+    scored_cycles,
 )
+from surveys.results.tier_assignments import Tier, TierAssignment, tier_in_force
 from surveys.scorecards._table import PartnerReply, reply_key
-from surveys.tiers import Tier, TierAssignment, tier_in_force
 
 TREND_CYCLES = 8
 """Cycles on a scorecard's trend line, the chosen one last."""

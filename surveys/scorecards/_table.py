@@ -8,9 +8,9 @@ from piccolo.columns import ForeignKey, OnDelete, Text, Timestamptz, Varchar
 from piccolo.constraints import Check
 from piccolo.table import Table
 
-from surveys.cycles import Cycle
-from surveys.organisations import Organisation, Person
-from surveys.score_runs import ScoreRun
+from surveys.cycles.cycle import Cycle
+from surveys.directory.organisations import Organisation, Person
+from surveys.results.score_runs import ScoreRun
 
 
 class ScorecardKind(StrEnum):

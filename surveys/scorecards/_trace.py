@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from surveys.i18n import N_
+from surveys.infra.i18n import N_
+from surveys.results.tier_assignments import Tier
 from surveys.scorecards._words import TIER_NAMES, Say
-from surveys.tiers import Tier
 
 NUMBER = r"(-?\d+(?:\.\d+)?|n/a)"
 TIER = r"(Strategic|Preferred|Approved|Watch)"

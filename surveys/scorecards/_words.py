@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from surveys.i18n import N_, Text
-from surveys.tiers import Tier
+from surveys.infra.i18n import N_, Text
+from surveys.results.tier_assignments import Tier
 
 LAYER_NAMES = {
     "quality": N_("Quality"),

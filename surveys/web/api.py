@@ -17,7 +17,8 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
-from surveys.cycle_admin import (
+from surveys.cycles.cycle import Cycle, CycleTransitionError
+from surveys.cycles.life_cycle import (
     CycleError,
     Mailer,
     UnknownCycleError,
@@ -27,8 +28,7 @@ from surveys.cycle_admin import (
     open_cycle,
     send_reminders,
 )
-from surveys.cycles import Cycle, CycleTransitionError
-from surveys.settings import Settings
+from surveys.infra.settings import Settings
 from surveys.web.auth import token_viewer
 
 

@@ -22,11 +22,11 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from surveys.database import close_pool, configured_engine, prepare, start_pool, use_engine
-from surveys.i18n import install_i18n
+from surveys.infra.database import close_pool, configured_engine, prepare, start_pool, use_engine
+from surveys.infra.i18n import install_i18n
+from surveys.infra.settings import Settings, load_settings
+from surveys.infra.templating import TEMPLATES
 from surveys.scorecards import close_web_pool
-from surveys.settings import Settings, load_settings
-from surveys.templating import TEMPLATES
 from surveys.web.api import CyclesAPI
 from surveys.web.auth import (
     SignInController,

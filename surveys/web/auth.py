@@ -1,7 +1,7 @@
 """Signing in and out: password, e-mailed one-time link, password reset; who is asking.
 
 Every workspace page and API route gets its viewer from `viewer_of`, which reads the
-session cookie and asks `surveys.policy` what the account may reach. A page that needs
+session cookie and asks `surveys.accounts.policy` what the account may reach. A page that needs
 a viewer and has none sends the browser to the sign-in page (an API route answers 401).
 """
 
@@ -22,7 +22,7 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from surveys.accounts import (
+from surveys.accounts.credentials import (
     AccountError,
     LinkPurpose,
     account_for_email,
@@ -35,10 +35,10 @@ from surveys.accounts import (
     token_account,
     use_link,
 )
-from surveys.cycle_admin import Mailer
-from surveys.mail import MAIL_DOMAIN
-from surveys.policy import Viewer, reach_of
-from surveys.settings import Settings
+from surveys.accounts.policy import Viewer, reach_of
+from surveys.cycles.life_cycle import Mailer
+from surveys.infra.mail import MAIL_DOMAIN
+from surveys.infra.settings import Settings
 from surveys.web.guesses import Guesses
 
 SESSION_COOKIE = "rapport_session"

@@ -8,12 +8,12 @@ from statistics import median
 
 from markupsafe import Markup
 
-from surveys.answering import FormAnswers
 from surveys.charts import GapChart, IntervalPlot, gap_chart, interval_plot
-from surveys.invitations import LinkView
-from surveys.organisations import OrganisationListing
-from surveys.questionnaires import Questionnaire
-from surveys.site_view import Rating, SitePage
+from surveys.cycles.invitations import LinkView
+from surveys.directory.organisations import OrganisationListing
+from surveys.instruments.questionnaires import Questionnaire
+from surveys.responses.answering import FormAnswers
+from surveys.workspaces.site_view import Rating, SitePage
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import get
 from litestar.response import Response
 
-from surveys.database import current_engine, ping
+from surveys.infra.database import current_engine, ping
 
 
 @get("/healthz", name="healthz")

@@ -1,7 +1,7 @@
 """A relationship's review meeting: the pack both sides go over, and their action items.
 
 Both sides of the relationship open the same page; the policy decides through each
-person's own reach (surveys.policy.Reach.may_see_relationship).
+person's own reach (surveys.accounts.policy.Reach.may_see_relationship).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from surveys.meetings import (
+from surveys.accounts.policy import Viewer
+from surveys.results.meetings import (
     ActionInput,
     ActionItemError,
     ActionStatus,
@@ -25,7 +26,6 @@ from surveys.meetings import (
     meeting_pack,
     set_status,
 )
-from surveys.policy import Viewer
 from surveys.web.auth import RecordId, required_viewer
 from surveys.web.workspaces import relationship_in_reach, sentence
 

@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from contextlib import suppress
 
-from surveys.answering import mark_opened
+from surveys.responses.answering import mark_opened
 
 INTERVAL = 0.5
 """Seconds between writes of the marks gathered."""

@@ -9,8 +9,8 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Template
 
-from surveys.database import current_engine, engine_label
-from surveys.organisations import OrgKind, directory
+from surveys.directory.organisations import OrgKind, directory
+from surveys.infra.database import current_engine, engine_label
 from surveys.web.auth import OutOfReach, required_viewer
 from surveys.web.contexts import HomeContext, KindGroup
 

@@ -15,9 +15,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from surveys.i18n import LANGUAGES
-from surveys.organisations import Organisation
-from surveys.policy import Viewer
+from surveys.accounts.policy import Viewer
+from surveys.directory.organisations import Organisation
+from surveys.infra.i18n import LANGUAGES
 from surveys.scorecards import (
     REPLY_LIMIT,
     ReplyError,

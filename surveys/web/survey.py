@@ -12,7 +12,19 @@ from litestar.response import Redirect, Template
 from markupsafe import Markup, escape
 
 from scoring.config import ScoringConfig
-from surveys.answering import (
+from surveys.cycles.invitations import LinkState, LinkView, link_view
+from surveys.infra.database import current_engine, database_identity
+from surveys.infra.i18n import (
+    LANGUAGES,
+    N_,
+    Text,
+    choose_language,
+    language_from_header,
+    long_date,
+    translated,
+)
+from surveys.instruments.questionnaires import privacy_note, questionnaire_for
+from surveys.responses.answering import (
     COMMENT_LIMIT,
     CheckedForm,
     FormAnswers,
@@ -22,18 +34,6 @@ from surveys.answering import (
     read_form,
     save_answers,
 )
-from surveys.database import current_engine, database_identity
-from surveys.i18n import (
-    LANGUAGES,
-    N_,
-    Text,
-    choose_language,
-    language_from_header,
-    long_date,
-    translated,
-)
-from surveys.invitations import LinkState, LinkView, link_view
-from surveys.questionnaires import privacy_note, questionnaire_for
 from surveys.web.contexts import LinkContext, SurveyContext
 from surveys.web.guesses import Guesses
 from surveys.web.opened_marks import OpenedMarks

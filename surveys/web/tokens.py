@@ -10,8 +10,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
-from surveys.accounts import AccountError, api_tokens, new_api_token, revoke_api_token
-from surveys.policy import Viewer
+from surveys.accounts.credentials import AccountError, api_tokens, new_api_token, revoke_api_token
+from surveys.accounts.policy import Viewer
 from surveys.web.auth import RecordId, required_viewer
 
 Any_Request = Request[Any, Any, Any]

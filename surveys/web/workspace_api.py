@@ -1,6 +1,6 @@
 """The workspaces as JSON for BI tools, and every table as CSV.
 
-Each route asks the same policy as its page (surveys.policy) and reads through the same
+Each route asks the same policy as its page (surveys.accounts.policy) and reads through the same
 domain function, so the API shows exactly what the page shows: hidden cells are null,
 never estimated. A personal API token or the browser's session authenticates
 (surveys.web.auth.api_viewer); lists are paginated; each `/csv` twin returns the whole
@@ -20,15 +20,15 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, Parameter
 
-from surveys.meetings import ActionItemError, meeting_pack
-from surveys.organisations import OrgKind
-from surveys.policy import Reach
-from surveys.portfolio import Portfolio, peer_benchmark, portfolio
-from surveys.site_view import network_sites, site_page
-from surveys.tier_review import review_in_cycle
-from surveys.trends import scope_trends
+from surveys.accounts.policy import Reach
+from surveys.directory.organisations import OrgKind
+from surveys.results.meetings import ActionItemError, meeting_pack
+from surveys.results.tier_review import review_in_cycle
 from surveys.web.auth import api_viewer
 from surveys.web.workspaces import in_reach, relationship_in_reach, trends_in_reach
+from surveys.workspaces.institution_trends import scope_trends
+from surveys.workspaces.portfolio import Portfolio, peer_benchmark, portfolio
+from surveys.workspaces.site_view import network_sites, site_page
 
 Any_Request = Request[Any, Any, Any]
 PageNumber = Annotated[int, Parameter(ge=1, le=100_000, description="Page, from 1.")]

@@ -1,6 +1,6 @@
 """The workspaces a signed-in person opens: their home, and a sponsor's portfolio.
 
-Each handler asks the viewer's reach (surveys.policy) before it reads anything, and
+Each handler asks the viewer's reach (surveys.accounts.policy) before it reads anything, and
 passes that reach into the query: nothing out of reach is fetched.
 """
 
@@ -17,6 +17,7 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from surveys.accounts.policy import Reach, Viewer
 from surveys.charts import (
     STYLES,
     HeatMap,
@@ -30,20 +31,18 @@ from surveys.charts import (
     spread,
     trend_chart,
 )
-from surveys.cycles import CycleTransitionError
-from surveys.organisations import Organisation, OrgKind, organisation_with_slug
-from surveys.policy import Reach, Viewer
-from surveys.portfolio import (
-    Benchmark,
-    Portfolio,
-    PortfolioRow,
-    peer_benchmark,
-    portfolio,
+from surveys.cycles.cycle import CycleTransitionError
+from surveys.directory.organisations import Organisation, OrgKind, organisation_with_slug
+from surveys.results.tier_assignments import Tier
+from surveys.results.tier_review import (
+    TierReviewError,
+    publish_cycle,
+    review_in_cycle,
+    set_override,
 )
-from surveys.site_view import network_sites, site_page
-from surveys.tier_review import TierReviewError, publish_cycle, review_in_cycle, set_override
-from surveys.tiers import Tier
-from surveys.trends import (
+from surveys.web.auth import OutOfReach, required_viewer, safe_next
+from surveys.web.contexts import network_context, site_context
+from surveys.workspaces.institution_trends import (
     MOST_COMPARED,
     Member,
     Point,
@@ -53,8 +52,14 @@ from surveys.trends import (
     scope_of,
     scope_trends,
 )
-from surveys.web.auth import OutOfReach, required_viewer, safe_next
-from surveys.web.contexts import network_context, site_context
+from surveys.workspaces.portfolio import (
+    Benchmark,
+    Portfolio,
+    PortfolioRow,
+    peer_benchmark,
+    portfolio,
+)
+from surveys.workspaces.site_view import network_sites, site_page
 
 Any_Request = Request[Any, Any, Any]
 SORTABLE = {

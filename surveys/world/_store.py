@@ -7,9 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from surveys import audit
-from surveys.cycles import Cycle
-from surveys.database import (
+from surveys.cycles.cycle import Cycle
+from surveys.cycles.invitations import Invitation
+from surveys.directory import audit
+from surveys.directory.organisations import (
+    Organisation,
+    Person,
+    Relationship,
+    RelationshipContact,
+    TherapeuticArea,
+)
+from surveys.infra.database import (
     bulk_insert,
     db_value,
     lock_for_explicit_ids,
@@ -17,7 +25,8 @@ from surveys.database import (
     reset_id_sequence,
     writing_transaction,
 )
-from surveys.errors import RapportError
+from surveys.infra.errors import RapportError
+from surveys.infra.tokens import link_token, new_nonce, new_token, token_hash
 from surveys.instruments import (
     Instrument,
     Item,
@@ -25,15 +34,7 @@ from surveys.instruments import (
     bundled_specs_by_key,
     load_instruments,
 )
-from surveys.invitations import Invitation, link_token, new_nonce, new_token, token_hash
-from surveys.organisations import (
-    Organisation,
-    Person,
-    Relationship,
-    RelationshipContact,
-    TherapeuticArea,
-)
-from surveys.responses import Answer, Response
+from surveys.responses.answers import Answer, Response
 from surveys.world._model import World, WorldParameters, cycle_window, generate_world
 from surveys.world._tables import SimulatedWorld, TrueScore
 

@@ -14,8 +14,8 @@ from piccolo.columns import (
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
-from surveys.cycles import Cycle
-from surveys.organisations import Organisation
+from surveys.cycles.cycle import Cycle
+from surveys.directory.organisations import Organisation
 
 
 class SimulatedWorld(Table):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from surveys.accounts import GrantRole, create_account
-from surveys.organisations import Organisation, OrgKind, Person, Relationship
+from surveys.accounts.credentials import GrantRole, create_account
+from surveys.directory.organisations import Organisation, OrgKind, Person, Relationship
 
 DEMO_PASSWORD = "rapport-demo-password"  # noqa: S105  (public by design: demo only)
 """Every demo account's password: the demo world is public, so is this."""

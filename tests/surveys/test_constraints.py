@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.audit import AppendOnlyError, AuditEntry, record
+from surveys.cycles.invitations import Invitation
+from surveys.directory.audit import AppendOnlyError, AuditEntry, record
+from surveys.directory.organisations import Organisation, Person
+from surveys.infra.tokens import new_token, token_hash
 from surveys.instruments import Item
-from surveys.invitations import Invitation, new_token, token_hash
-from surveys.organisations import Organisation, Person
-from surveys.responses import Answer, Response
+from surveys.responses.answers import Answer, Response
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)

@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.cycle_admin import (
+from surveys.cycles.cycle import Cycle, CycleTransitionError
+from surveys.cycles.invitations import Invitation, LinkState, link_view
+from surveys.cycles.life_cycle import (
     CycleError,
     Mailer,
     close_cycle,
@@ -23,11 +25,10 @@ from surveys.cycle_admin import (
     send_invitations,
     send_reminders,
 )
-from surveys.cycles import Cycle, CycleTransitionError
-from surveys.i18n import Text
-from surveys.invitations import Invitation, LinkState, link_token, link_view, token_hash
-from surveys.mail import Outbox
-from surveys.organisations import Person, Relationship, RelationshipContact
+from surveys.directory.organisations import Person, Relationship, RelationshipContact
+from surveys.infra.i18n import Text
+from surveys.infra.mail import Outbox
+from surveys.infra.tokens import link_token, token_hash
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -131,7 +132,7 @@ async def test_each_invitation_gets_one_e_mail_whose_link_opens_its_survey(
 
 
 async def test_an_outbox_never_delivers_one_message_twice(tmp_path: Path) -> None:
-    from surveys.mail import Letter, compose
+    from surveys.infra.mail import Letter, compose
 
     letter = Letter(
         invitation_id=7, kind="reminder", number=1, name="Ana <b>Ruiz</b>",

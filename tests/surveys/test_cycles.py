@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.cycles import CycleStatus, CycleTransitionError, check_transition
+from surveys.cycles.cycle import CycleStatus, CycleTransitionError, check_transition
 
 
 @pytest.mark.parametrize(

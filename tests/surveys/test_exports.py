@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.answer_files import read_answers_csv
-from surveys.exports import pseudonym, responses_table, spreadsheet_safe
-from surveys.responses import Answer
+from surveys.responses.answers import Answer
+from surveys.responses.exports import pseudonym, responses_table, spreadsheet_safe
+from surveys.results.score_file import read_answers_csv
 
 pytestmark = pytest.mark.anyio
 CYCLE = "2026-Q3"
@@ -60,9 +60,10 @@ async def test_a_cycle_exports_every_submitted_answer_under_pseudonyms(
 
 async def test_a_score_run_exports_with_its_views_and_what_may_be_shown(world_db: Engine) -> None:
     from scoring.config import ScoringConfig
-    from surveys.cycle_scoring import score_cycle
-    from surveys.exports import ExportError, scores_tables
-    from surveys.score_runs import DimensionScore, TargetIndex
+    from surveys.responses.exports import ExportError
+    from surveys.results.cycle_scoring import score_cycle
+    from surveys.results.score_exports import scores_tables
+    from surveys.results.score_runs import DimensionScore, TargetIndex
 
     with pytest.raises(ExportError, match="has no score run"):
         await scores_tables(CYCLE)

@@ -10,7 +10,14 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from surveys.i18n import LANGUAGES, LOCALES, Text, choose_language, language_from_header, long_date
+from surveys.infra.i18n import (
+    LANGUAGES,
+    LOCALES,
+    Text,
+    choose_language,
+    language_from_header,
+    long_date,
+)
 from surveys.instruments import bundled_specs_by_key
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.imports import ImportFileError, import_responses, load_mapping
-from surveys.invitations import Invitation
-from surveys.responses import Answer, Response
+from surveys.cycles.invitations import Invitation
+from surveys.responses.answers import Answer, Response
+from surveys.responses.imports import ImportFileError, import_responses, load_mapping
 
 pytestmark = pytest.mark.anyio
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "imports"

@@ -11,10 +11,11 @@ from piccolo.engine.base import Engine
 
 from scoring.config import ScoringConfig
 from scoring.trends import mean_changes
-from surveys.audit import AuditEntry
-from surveys.cycle_scoring import score_closed_cycles
+from surveys.directory.audit import AuditEntry
+from surveys.directory.organisations import Relationship
 from surveys.instruments import Dimension, Direction
-from surveys.meetings import (
+from surveys.results.cycle_scoring import score_closed_cycles
+from surveys.results.meetings import (
     ActionInput,
     ActionItem,
     ActionItemError,
@@ -22,10 +23,8 @@ from surveys.meetings import (
     meeting_pack,
     set_status,
 )
-from surveys.organisations import Relationship
-from surveys.portfolio import scored_cycles
-from surveys.score_runs import DimensionScore, EscalationFlag, PerceptionGap
-from surveys.tier_review import publish_cycle
+from surveys.results.score_runs import DimensionScore, EscalationFlag, PerceptionGap, scored_cycles
+from surveys.results.tier_review import publish_cycle
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
-from surveys.database import apply_migrations, prepare
+from surveys.infra.database import apply_migrations, prepare
 from surveys.piccolo_app import APP_CONFIG
 from tests.conftest import engine_at
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.errors import FileError
-from surveys.organisations import Organisation, TherapeuticArea, import_organisations
+from surveys.directory.organisation_import import import_organisations
+from surveys.directory.organisations import Organisation, TherapeuticArea
+from surveys.infra.errors import FileError
 
 pytestmark = pytest.mark.anyio
 HEADER = "slug,name,kind,country,network,acts_for,therapeutic_areas\n"

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from piccolo.engine.base import Engine
 
-import surveys.statements as statements
-from surveys.answering import FormAnswers, SaveOutcome, save_answers
-from surveys.cycle_admin import Mailer, close_cycle, create_cycle, open_cycle, send_reminders
-from surveys.imports import ImportFileError, import_responses, load_mapping
-from surveys.invitations import Invitation
-from surveys.mail import Outbox
-from surveys.questionnaires import Questionnaire, questionnaire_for
-from surveys.statements import Statement
+import surveys.infra.sql_scripts as statements
+from surveys.cycles.invitations import Invitation
+from surveys.cycles.life_cycle import Mailer, close_cycle, create_cycle, open_cycle, send_reminders
+from surveys.infra.mail import Outbox
+from surveys.infra.sql_scripts import Statement
+from surveys.instruments.questionnaires import Questionnaire, questionnaire_for
+from surveys.responses.answering import FormAnswers, SaveOutcome, save_answers
+from surveys.responses.imports import ImportFileError, import_responses, load_mapping
 from tests.surveys.test_imports import CYCLE, answers_of, two_invitations
 
 pytestmark = pytest.mark.anyio

@@ -11,10 +11,15 @@ from piccolo.engine.base import Engine
 from scoring.config import ScoringConfig
 from scoring.engine import score
 from scoring.tiers import NAMES
-from surveys.cycle_scoring import ScoringError, instrument_items, score_closed_cycles, score_cycle
-from surveys.cycles import Cycle, CycleTransitionError
-from surveys.responses import submitted_answers
-from surveys.score_runs import (
+from surveys.cycles.cycle import Cycle, CycleTransitionError
+from surveys.responses.answers import submitted_answers
+from surveys.results.cycle_scoring import (
+    ScoringError,
+    instrument_items,
+    score_closed_cycles,
+    score_cycle,
+)
+from surveys.results.score_runs import (
     DimensionScore,
     EscalationFlag,
     InstrumentReliability,
@@ -22,7 +27,7 @@ from surveys.score_runs import (
     ScoreRun,
     TargetIndex,
 )
-from surveys.tiers import Tier, TierAssignment, TierEvent
+from surveys.results.tier_assignments import Tier, TierAssignment, TierEvent
 
 pytestmark = pytest.mark.anyio
 LAST = "2026-Q3"  # SMALL_WORLD: 2026-Q1…Q3 closed, 2026-Q4 open
@@ -227,7 +232,7 @@ async def test_an_override_is_where_the_next_cycle_starts(world_db: Engine) -> N
 async def test_a_cycle_that_moves_on_while_scored_stores_nothing(
     world_db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from surveys import cycle_scoring
+    from surveys.results import cycle_scoring
 
     real = cycle_scoring.response_rates
 

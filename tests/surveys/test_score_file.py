@@ -20,8 +20,8 @@ from scoring.engine import (
     TARGET_COLUMNS,
     score,
 )
-from surveys.answer_files import read_answers_csv
-from surveys.errors import FileError
+from surveys.infra.errors import FileError
+from surveys.results.score_file import read_answers_csv
 from surveys.world import WorldParameters, bundled_specs, generate_world
 
 HEADER = "cycle,rater,rater_org,target,item,value\n"

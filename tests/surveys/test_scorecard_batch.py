@@ -10,8 +10,8 @@ import pytest
 from piccolo.engine.base import Engine
 
 from scoring.config import ScoringConfig
-from surveys.cycle_scoring import score_closed_cycles
-from surveys.organisations import Organisation
+from surveys.directory.organisations import Organisation
+from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.scorecards import RenderedScorecard, ScorecardError, render_cycle
 from tests.surveys.test_cli import assert_one_clear_line, rapport
 from tests.surveys.test_scorecards import latest_scored
@@ -86,10 +86,10 @@ async def test_each_scorecard_is_mailed_to_its_readers_once(
     import datetime as dt
     from email import message_from_bytes
 
-    from surveys.accounts import GrantRole, create_account
-    from surveys.cycle_admin import Mailer
-    from surveys.mail import Outbox
-    from surveys.organisations import Person
+    from surveys.accounts.credentials import GrantRole, create_account
+    from surveys.cycles.life_cycle import Mailer
+    from surveys.directory.organisations import Person
+    from surveys.infra.mail import Outbox
     from surveys.scorecards import mail_scorecards
 
     await score_closed_cycles(ScoringConfig(), "test", "test")

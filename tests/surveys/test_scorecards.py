@@ -14,12 +14,14 @@ from piccolo.engine.base import Engine
 from pypdf import PdfReader
 
 from scoring.config import ScoringConfig
-from surveys.audit import AuditEntry
-from surveys.cycle_scoring import score_closed_cycles
-from surveys.cycles import Cycle
-from surveys.organisations import Organisation
-from surveys.responses import Answer
-from surveys.score_runs import DimensionScore, EscalationFlag, TargetIndex
+from surveys.cycles.cycle import Cycle
+from surveys.directory.audit import AuditEntry
+from surveys.directory.organisations import Organisation
+from surveys.responses.answers import Answer
+from surveys.results.cycle_scoring import score_closed_cycles
+from surveys.results.score_runs import DimensionScore, EscalationFlag, TargetIndex
+from surveys.results.tier_assignments import Tier, TierAssignment
+from surveys.results.tier_review import publish_all_but_latest
 from surveys.scorecards import (
     CycleResults,
     PartnerReply,
@@ -32,8 +34,6 @@ from surveys.scorecards import (
     scorecard_html,
     write_reply,
 )
-from surveys.tier_review import publish_all_but_latest
-from surveys.tiers import Tier, TierAssignment
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime.now(dt.UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from surveys.settings import SETTINGS, SettingsError, load_settings, parse_database_url
+from surveys.infra.settings import SETTINGS, SettingsError, load_settings, parse_database_url
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -99,7 +99,7 @@ def test_processes_starting_together_agree_on_one_secret_key(tmp_path: Path) -> 
     import subprocess
     import sys
 
-    code = "from surveys.settings import load_settings; print(load_settings().secret_key)"
+    code = "from surveys.infra.settings import load_settings; print(load_settings().secret_key)"
     env = {**os.environ, "RAPPORT_VAR_DIR": str(tmp_path / "var")}
     env.pop("RAPPORT_SECRET_KEY", None)
     processes = [

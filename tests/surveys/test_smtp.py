@@ -13,11 +13,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from piccolo.engine.base import Engine
 
-from surveys.cycle_admin import Mailer, create_cycle, open_cycle, send_invitations
-from surveys.i18n import Text
-from surveys.invitations import Invitation
-from surveys.mail import DeliveryError, Letter, SMTPRelay, compose
-from surveys.settings import SettingsError, SMTPServer, parse_smtp_url
+from surveys.cycles.invitations import Invitation
+from surveys.cycles.life_cycle import Mailer, create_cycle, open_cycle, send_invitations
+from surveys.infra.i18n import Text
+from surveys.infra.mail import DeliveryError, Letter, SMTPRelay, compose
+from surveys.infra.settings import SettingsError, SMTPServer, parse_smtp_url
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.anyio
@@ -192,7 +192,7 @@ async def test_only_the_respondent_receives_the_letter(inbox: tuple[Inbox, SMTPS
 async def test_a_line_break_in_a_name_fails_one_letter_not_the_run(
     world_db: Engine, inbox: tuple[Inbox, SMTPServer]
 ) -> None:
-    from surveys.organisations import Person
+    from surveys.directory.organisations import Person
 
     handler, server = inbox
     person = await Person.select(Person.id, Person.email).where(Person.role == "pi").first()

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.database import close_pool, start_pool, write_turn
-from surveys.organisations import Organisation
-from surveys.sqlite_pool import PooledSQLiteEngine, WriterLock
-from surveys.statements import Script, Statement, compiled, fetch, run_script
+from surveys.directory.organisations import Organisation
+from surveys.infra.database import close_pool, start_pool, write_turn
+from surveys.infra.sql_scripts import Script, Statement, compiled, fetch, run_script
+from surveys.infra.sqlite_pool import PooledSQLiteEngine, WriterLock
 from surveys.web.opened_marks import OpenedMarks
 
 pytestmark = pytest.mark.anyio
@@ -132,7 +132,7 @@ async def test_a_cancelled_wait_for_the_lock_still_gives_it_back(tmp_path: Path)
 async def test_opened_marks_are_written_together_and_kept_when_writing_fails(
     world_db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from surveys.invitations import Invitation
+    from surveys.cycles.invitations import Invitation
 
     ids = [
         r["id"]

@@ -10,12 +10,12 @@ from piccolo.engine.base import Engine
 
 from scoring.config import ScoringConfig
 from scoring.trends import index_changes
-from surveys.cycle_scoring import score_closed_cycles
-from surveys.organisations import Organisation, OrgKind
-from surveys.portfolio import Trend, scored_cycles, trend_of
-from surveys.score_runs import DimensionScore, TargetIndex
-from surveys.tiers import Tier, tier_in_force
-from surveys.trends import scope_of, scope_trends
+from surveys.directory.organisations import Organisation, OrgKind
+from surveys.results.cycle_scoring import score_closed_cycles
+from surveys.results.score_runs import DimensionScore, TargetIndex, scored_cycles
+from surveys.results.tier_assignments import Tier, tier_in_force
+from surveys.workspaces.institution_trends import scope_of, scope_trends
+from surveys.workspaces.portfolio import Trend, trend_of
 
 pytestmark = pytest.mark.anyio
 
@@ -127,7 +127,7 @@ async def test_chosen_organisations_and_the_heat_map_show_only_shown_cells(
 
 
 async def test_a_networks_trends_pool_every_sponsors_raters(world_db: Engine) -> None:
-    from surveys.tier_review import publish_cycle
+    from surveys.results.tier_review import publish_cycle
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     for cycle in reversed(await scored_cycles()):
@@ -153,7 +153,7 @@ async def test_a_networks_trends_pool_every_sponsors_raters(world_db: Engine) ->
 
 
 async def test_a_networks_trends_wait_for_publication(world_db: Engine) -> None:
-    from surveys.tier_review import publish_cycle
+    from surveys.results.tier_review import publish_cycle
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     network = await Organisation.select(Organisation.slug).where(

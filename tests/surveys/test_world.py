@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.invitations import Invitation
-from surveys.organisations import Organisation, Person, Relationship
-from surveys.responses import Answer, Response, submitted_answers
+from surveys.cycles.invitations import Invitation
+from surveys.directory.organisations import Organisation, Person, Relationship
+from surveys.responses.answers import Answer, Response, submitted_answers
 from surveys.world import (
     SimulatedWorld,
     TrueScore,

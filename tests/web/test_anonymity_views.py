@@ -21,12 +21,17 @@ from piccolo.engine.base import Engine
 
 from scoring.anonymity import minimum_raters
 from scoring.config import ScoringConfig
-from surveys.cycle_scoring import score_closed_cycles
-from surveys.meetings import meeting_pack
-from surveys.organisations import Organisation, Relationship
-from surveys.portfolio import scored_cycles
-from surveys.score_runs import DimensionScore, EscalationFlag, PerceptionGap, TargetIndex
-from surveys.tier_review import publish_all_but_latest
+from surveys.directory.organisations import Organisation, Relationship
+from surveys.results.cycle_scoring import score_closed_cycles
+from surveys.results.meetings import meeting_pack
+from surveys.results.score_runs import (
+    DimensionScore,
+    EscalationFlag,
+    PerceptionGap,
+    TargetIndex,
+    scored_cycles,
+)
+from surveys.results.tier_review import publish_all_but_latest
 from tests.web.test_survey_form import in_browser
 from tests.web.test_workspaces import characters, organisation_of, sign_in, workspace_pages
 

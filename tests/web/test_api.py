@@ -12,13 +12,13 @@ import pytest
 from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 
-from surveys.accounts import GrantRole, create_account, new_api_token
-from surveys.audit import AuditEntry
-from surveys.cycles import Cycle
-from surveys.database import use_engine
-from surveys.invitations import Invitation
-from surveys.organisations import Person
-from surveys.settings import load_settings
+from surveys.accounts.credentials import GrantRole, create_account, new_api_token
+from surveys.cycles.cycle import Cycle
+from surveys.cycles.invitations import Invitation
+from surveys.directory.audit import AuditEntry
+from surveys.directory.organisations import Person
+from surveys.infra.database import use_engine
+from surveys.infra.settings import load_settings
 from surveys.web.app import create_app
 from surveys.world.logins import DEMO_PASSWORD
 from tests.conftest import url_of

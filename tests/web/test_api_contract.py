@@ -25,10 +25,10 @@ async def test_every_workspace_route_keeps_to_its_schema(server: str, world_db: 
     )
 
     from scoring.config import ScoringConfig
-    from surveys.accounts import GrantRole, create_account, new_api_token
-    from surveys.cycle_scoring import score_closed_cycles
-    from surveys.cycles import Cycle
-    from surveys.organisations import Person, Relationship
+    from surveys.accounts.credentials import GrantRole, create_account, new_api_token
+    from surveys.cycles.cycle import Cycle
+    from surveys.directory.organisations import Person, Relationship
+    from surveys.results.cycle_scoring import score_closed_cycles
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     now = dt.datetime.now(dt.UTC)

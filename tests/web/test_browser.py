@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.invitations import Invitation, new_token, token_hash
-from surveys.responses import Answer, Response
+from surveys.cycles.invitations import Invitation
+from surveys.infra.tokens import new_token, token_hash
+from surveys.responses.answers import Answer, Response
 
 pytestmark = pytest.mark.anyio
 CHROMIUM = "/usr/bin/chromium"
@@ -136,8 +137,8 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
     from playwright.async_api import async_playwright
 
     from scoring.config import ScoringConfig
-    from surveys.cycle_scoring import score_closed_cycles
-    from surveys.tiers import TierAssignment
+    from surveys.results.cycle_scoring import score_closed_cycles
+    from surveys.results.tier_assignments import TierAssignment
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     sponsor_user = await demo_login("sponsor user")
@@ -205,7 +206,7 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(
     from playwright.async_api import async_playwright
 
     from scoring.config import ScoringConfig
-    from surveys.cycle_scoring import score_closed_cycles
+    from surveys.results.cycle_scoring import score_closed_cycles
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     manager = await demo_login("relationship manager")
@@ -244,9 +245,9 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
     from playwright.async_api import async_playwright
 
     from scoring.config import ScoringConfig
-    from surveys.cycle_scoring import score_closed_cycles
-    from surveys.meetings import ActionItem
-    from surveys.tier_review import publish_all_but_latest
+    from surveys.results.cycle_scoring import score_closed_cycles
+    from surveys.results.meetings import ActionItem
+    from surveys.results.tier_review import publish_all_but_latest
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
@@ -302,8 +303,8 @@ async def test_a_network_director_compares_the_networks_sites_then_opens_one(
     from playwright.async_api import async_playwright
 
     from scoring.config import ScoringConfig
-    from surveys.cycle_scoring import score_closed_cycles
-    from surveys.tier_review import publish_all_but_latest
+    from surveys.results.cycle_scoring import score_closed_cycles
+    from surveys.results.tier_review import publish_all_but_latest
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     await publish_all_but_latest("test", dt.datetime.now(dt.UTC))

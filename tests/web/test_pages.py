@@ -10,11 +10,12 @@ from httpx import Response
 from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 
-from surveys.cycles import Cycle
-from surveys.database import engine_for, use_engine
-from surveys.invitations import Invitation, new_token, token_hash
-from surveys.organisations import Organisation
-from surveys.settings import load_settings, parse_database_url
+from surveys.cycles.cycle import Cycle
+from surveys.cycles.invitations import Invitation
+from surveys.directory.organisations import Organisation
+from surveys.infra.database import engine_for, use_engine
+from surveys.infra.settings import load_settings, parse_database_url
+from surveys.infra.tokens import new_token, token_hash
 from surveys.web.app import create_app
 from tests.conftest import url_of
 

@@ -11,7 +11,7 @@ from piccolo.engine.base import Engine
 from pypdf import PdfReader
 
 from scoring.config import ScoringConfig
-from surveys.cycle_scoring import score_closed_cycles
+from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.scorecards import PartnerReply
 from tests.web.test_survey_form import CSRF, in_browser
 from tests.web.test_workspaces import (

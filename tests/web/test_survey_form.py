@@ -13,13 +13,14 @@ import pytest
 from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 
-from surveys.answering import COMMENT_LIMIT, field_name
-from surveys.cycles import Cycle
-from surveys.database import use_engine
-from surveys.invitations import Invitation, new_token, token_hash
-from surveys.questionnaires import Questionnaire, questionnaire_for
-from surveys.responses import Answer, Response
-from surveys.settings import load_settings
+from surveys.cycles.cycle import Cycle
+from surveys.cycles.invitations import Invitation
+from surveys.infra.database import use_engine
+from surveys.infra.settings import load_settings
+from surveys.infra.tokens import new_token, token_hash
+from surveys.instruments.questionnaires import Questionnaire, questionnaire_for
+from surveys.responses.answering import COMMENT_LIMIT, field_name
+from surveys.responses.answers import Answer, Response
 from surveys.web.app import create_app
 from tests.conftest import url_of
 

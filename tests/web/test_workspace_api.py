@@ -13,9 +13,9 @@ from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 
 from scoring.config import ScoringConfig
-from surveys.cycle_scoring import score_closed_cycles
-from surveys.organisations import Organisation, Relationship
-from surveys.score_runs import TargetIndex
+from surveys.directory.organisations import Organisation, Relationship
+from surveys.results.cycle_scoring import score_closed_cycles
+from surveys.results.score_runs import TargetIndex
 from tests.web.test_survey_form import CSRF, in_browser
 from tests.web.test_workspaces import characters, organisation_of, other_sponsor, sign_in
 
@@ -103,7 +103,12 @@ async def test_a_new_password_revokes_every_token_and_huge_ids_are_refused(
 ) -> None:
     import datetime as dt
 
-    from surveys.accounts import create_account, new_api_token, set_password, token_account
+    from surveys.accounts.credentials import (
+        create_account,
+        new_api_token,
+        set_password,
+        token_account,
+    )
 
     people = await characters()
     now = dt.datetime.now(dt.UTC)

@@ -13,10 +13,10 @@ from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 
 from scoring.config import ScoringConfig
-from surveys.accounts import GrantRole, WebSession, create_account
-from surveys.cycle_scoring import score_closed_cycles
-from surveys.organisations import Organisation, Person, Relationship
-from surveys.score_runs import TargetIndex
+from surveys.accounts.credentials import GrantRole, WebSession, create_account
+from surveys.directory.organisations import Organisation, Person, Relationship
+from surveys.results.cycle_scoring import score_closed_cycles
+from surveys.results.score_runs import TargetIndex
 from surveys.web.app import create_app
 from surveys.world.logins import DEMO_PASSWORD, demo_logins
 from tests.web.test_survey_form import CSRF, in_browser
@@ -233,7 +233,7 @@ async def workspace_pages(people: dict[str, str]) -> dict[str, str]:
 
 async def latest_scored_cycle() -> str | None:
     """The newest cycle with a score run, if any: its scorecards are the ones to open."""
-    from surveys.portfolio import scored_cycles
+    from surveys.results.score_runs import scored_cycles
 
     found = await scored_cycles()
     return str(found[0]["key"]) if found else None
@@ -392,7 +392,7 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
     sites_table = html.split('<table class="portfolio">', 1)[1].split("</table>", 1)[0]
     assert sites_table.count('<th scope="row">') == sites
     # the response rate is the sponsor's own raters' for that site, in the cycle shown
-    from surveys.invitations import Invitation
+    from surveys.cycles.invitations import Invitation
 
     s = shown[0]
     mine = (Invitation.cycle == latest_cycle) & (Invitation.target.name == s["name"]) & (
@@ -404,9 +404,9 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
 
 
 async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(world_db: Engine) -> None:
-    from surveys.audit import AuditEntry
-    from surveys.cycles import Cycle
-    from surveys.tiers import TierAssignment, TierEvent
+    from surveys.cycles.cycle import Cycle
+    from surveys.directory.audit import AuditEntry
+    from surveys.results.tier_assignments import TierAssignment, TierEvent
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
@@ -475,8 +475,8 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(world_
 
 
 async def test_a_site_sees_its_results_only_once_published(world_db: Engine) -> None:
-    from surveys.cycles import Cycle
-    from surveys.tier_review import publish_cycle
+    from surveys.cycles.cycle import Cycle
+    from surveys.results.tier_review import publish_cycle
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
@@ -514,7 +514,7 @@ async def test_a_site_sees_its_results_only_once_published(world_db: Engine) -> 
 
 
 async def test_a_deactivated_person_loses_their_session_and_links(world_db: Engine) -> None:
-    from surveys.accounts import LinkPurpose, account_for_email, new_link
+    from surveys.accounts.credentials import LinkPurpose, account_for_email, new_link
 
     people = await characters()
     email = people["sponsor user"]
@@ -679,8 +679,8 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(world_db: E
 
 
 async def test_both_sides_of_a_relationship_work_on_its_action_items(world_db: Engine) -> None:
-    from surveys.meetings import ActionItem
-    from surveys.tier_review import publish_all_but_latest
+    from surveys.results.meetings import ActionItem
+    from surveys.results.tier_review import publish_all_but_latest
 
     await score_closed_cycles(ScoringConfig(), "test", "test")
     await publish_all_but_latest("test", NOW)

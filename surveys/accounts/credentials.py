@@ -1,0 +1,388 @@
+"""Accounts of the people who review results: passwords, grants, sessions, one-time links.
+
+Respondents need no account (their survey link is their key). Reviewers sign in with an
+e-mail and a password (argon2id, through argon2-cffi), or with a one-time link sent to
+their address. A session lives on the server: the browser holds a random 256-bit id,
+the database only its hash, and signing in always starts a new one. What a signed-in
+person may see is decided in one place, `surveys.accounts.policy`, from their grants here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+from surveys.directory.audit import record
+from surveys.directory.organisations import Organisation, Person
+from surveys.infra.database import writing_transaction
+from surveys.infra.errors import RapportError
+from surveys.infra.tokens import token_hash
+
+SESSION_HOURS = 12
+"""A session ends after a working day, signed out or not."""
+LINK_MINUTES = 30
+"""A password-reset or sign-in link works this long, once."""
+MIN_PASSWORD = 12
+"""Characters a password needs (length is what makes a password hard to guess)."""
+_hasher = PasswordHasher()
+_UNUSABLE = _hasher.hash(secrets.token_urlsafe(32))
+"""Checked against when no account matches, so a wrong e-mail takes as long as a wrong password."""
+
+
+class GrantRole(StrEnum):
+    """What a grant lets its holder do, and over which organisation."""
+
+    site_user = "site_user"
+    """A site's (or a network's) own results."""
+    sponsor_user = "sponsor_user"
+    """A sponsor's (or a CRO's) portfolio."""
+    relationship_manager = "relationship_manager"
+    """Trends, comparisons and tier review for an organisation they manage."""
+    administrator = "administrator"
+    """Everything; held without an organisation."""
+
+
+class AccountError(RapportError, ValueError):
+    """An account cannot be made or changed as asked; the message says why."""
+
+
+class Account(Table):
+    """A person who may sign in."""
+
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, null=False, unique=True)
+    password_hash = Varchar(length=200, null=True, default=None)
+    """argon2id; null for someone who signs in by e-mailed links only."""
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+    last_signed_in_at = Timestamptz(null=True, default=None)
+
+
+class AccessGrant(Table):
+    """One role an account holds, over one organisation (none for administrators)."""
+
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, null=False, index=True)
+    role = Varchar(length=24, choices=GrantRole)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, null=True, index=True)
+
+    access_grant_once = Unique(["account", "role", "organisation"])
+    access_grant_role_is_known = Check(
+        "role IN ('site_user', 'sponsor_user', 'relationship_manager', 'administrator')"
+    )
+    access_grant_organisation_unless_administrator = Check(
+        "(role = 'administrator') = (organisation IS NULL)"
+    )
+
+
+class WebSession(Table):
+    """A signed-in browser: the hash of its cookie's id, and until when it holds."""
+
+    id_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, null=False, index=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+
+
+class LinkPurpose(StrEnum):
+    reset = "reset"
+    sign_in = "sign_in"
+
+
+class SignInLink(Table):
+    """A one-time link sent by e-mail: to set a new password, or to sign in without one."""
+
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, null=False, index=True)
+    purpose = Varchar(length=8, choices=LinkPurpose)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+    sign_in_link_purpose_is_known = Check("purpose IN ('reset', 'sign_in')")
+
+
+class ApiToken(Table):
+    """A personal token for BI tools: it reads what its owner may read, decided afresh at
+    every request from the owner's grants, and it can be revoked. Only its hash is kept."""
+
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=80)
+    prefix = Varchar(length=12)
+    """The token's first characters, so its owner can tell tokens apart."""
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a session belongs to."""
+
+    account_id: int
+    person_id: int
+    name: str
+    email: str
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of a password that is long enough, or raise AccountError."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+async def account_for_password(email: str, password: str, now: dt.datetime) -> SignedIn | None:
+    """Return the account whose e-mail and password these are, or None (never saying which failed).
+
+    A hash made with older parameters is replaced by one with the current parameters.
+    """
+    row = await _account_row(email)
+    stored = row["password_hash"] if row and row["password_hash"] else _UNUSABLE
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        await Account.update({Account.password_hash: _hasher.hash(password)}).where(
+            Account.id == row["id"]
+        )
+    await Account.update({Account.last_signed_in_at: now}).where(Account.id == row["id"])
+    return _signed_in(row)
+
+
+async def account_for_email(email: str) -> SignedIn | None:
+    """Return the active account with this e-mail, if any."""
+    row = await _account_row(email)
+    return _signed_in(row) if row else None
+
+
+async def _account_row(email: str) -> dict[str, object] | None:
+    row = (
+        await Account.select(
+            Account.id,
+            Account.password_hash,
+            Account.person.id.as_alias("person_id"),
+            Account.person.name.as_alias("name"),
+            Account.person.email.as_alias("email"),
+        )
+        .where(
+            (Account.person.email == email.strip().lower())
+            & (Account.active == True)  # noqa: E712  (Piccolo builds SQL from ==)
+            & (Account.person.active == True)  # noqa: E712
+        )
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def _signed_in(row: dict[str, object]) -> SignedIn:
+    return SignedIn(
+        int(str(row["id"])), int(str(row["person_id"])), str(row["name"]), str(row["email"])
+    )
+
+
+async def start_session(account_id: int, now: dt.datetime) -> str:
+    """Open a new session for an account; return the id for the cookie (stored only hashed)."""
+    session_id = secrets.token_urlsafe(32)
+    await WebSession.delete().where(WebSession.expires_at <= now)  # sessions long over
+    await WebSession.insert(
+        WebSession(
+            id_hash=token_hash(session_id),
+            account=account_id,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=SESSION_HOURS),
+        )
+    )
+    return session_id
+
+
+async def session_account(session_id: str, now: dt.datetime) -> SignedIn | None:
+    """Return who holds a session, if it exists, has not expired and its account is active."""
+    row = (
+        await WebSession.select(
+            WebSession.account.id.as_alias("id"),
+            WebSession.account.person.id.as_alias("person_id"),
+            WebSession.account.person.name.as_alias("name"),
+            WebSession.account.person.email.as_alias("email"),
+        )
+        .where(
+            (WebSession.id_hash == token_hash(session_id))
+            & (WebSession.expires_at > now)
+            & (WebSession.account.active == True)  # noqa: E712
+            & (WebSession.account.person.active == True)  # noqa: E712
+        )
+        .first()
+    )
+    return _signed_in(dict(row)) if row else None
+
+
+async def end_session(session_id: str) -> None:
+    """Sign a session out (it cannot be used again)."""
+    await WebSession.delete().where(WebSession.id_hash == token_hash(session_id))
+
+
+async def new_link(account_id: int, purpose: LinkPurpose, now: dt.datetime) -> str:
+    """Issue a one-time link token for an account (stored only hashed)."""
+    token = secrets.token_urlsafe(32)
+    await SignInLink.insert(
+        SignInLink(
+            token_hash=token_hash(token),
+            account=account_id,
+            purpose=purpose.value,
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=LINK_MINUTES),
+        )
+    )
+    return token
+
+
+async def use_link(token: str, purpose: LinkPurpose, now: dt.datetime) -> int | None:
+    """Spend a one-time link: return its account if the link was valid, unused and unexpired,
+    and the account and its person are still active.
+
+    The link is marked used in the same statement that checks it, so two clicks on
+    one link cannot both succeed.
+    """
+    used = await SignInLink.update({SignInLink.used_at: now}).where(
+        (SignInLink.token_hash == token_hash(token))
+        & (SignInLink.purpose == purpose.value)
+        & SignInLink.used_at.is_null()
+        & (SignInLink.expires_at > now)
+    ).returning(SignInLink.account)  # fmt: skip
+    if not used:
+        return None
+    account_id = int(used[0]["account"])
+    active = await Account.exists().where(
+        (Account.id == account_id) & (Account.active == True)  # noqa: E712
+        & (Account.person.active == True)  # noqa: E712
+    )  # fmt: skip
+    return account_id if active else None
+
+
+async def set_password(account_id: int, password: str) -> None:
+    """Give an account a new password, sign out every session it had, spend its other links
+    and revoke its API tokens: whoever held the old password may have made one."""
+    hashed = hash_password(password)
+    now = dt.datetime.now(dt.UTC)
+    await Account.update({Account.password_hash: hashed}).where(Account.id == account_id)
+    await WebSession.delete().where(WebSession.account == account_id)
+    await SignInLink.update({SignInLink.used_at: now}).where(
+        (SignInLink.account == account_id) & SignInLink.used_at.is_null()
+    )
+    await ApiToken.update({ApiToken.revoked_at: now}).where(
+        (ApiToken.account == account_id) & ApiToken.revoked_at.is_null()
+    )
+
+
+async def create_account(
+    email: str, grants: list[tuple[GrantRole, int | None]], now: dt.datetime,
+    password: str | None = None,
+) -> int:  # fmt: skip
+    """Give the person with this e-mail an account and grants; return the account's id."""
+    person = await Person.select(Person.id).where(Person.email == email.strip().lower()).first()
+    if person is None:
+        raise AccountError(f"no person has the e-mail {email}")
+    for role, organisation in grants:
+        if (role == GrantRole.administrator) != (organisation is None):
+            raise AccountError("only an administrator's grant has no organisation")
+    hashed = hash_password(password) if password is not None else None
+    existing = await Account.select(Account.id).where(Account.person == person["id"]).first()
+    if existing:
+        account_id = int(existing["id"])
+        if hashed:
+            await Account.update({Account.password_hash: hashed}).where(Account.id == account_id)
+    else:
+        created = await Account.insert(
+            Account(person=person["id"], password_hash=hashed, created_at=now)
+        )
+        account_id = int(created[0]["id"])
+    held = {
+        (g["role"], g["organisation"])
+        for g in await AccessGrant.select(AccessGrant.role, AccessGrant.organisation).where(
+            AccessGrant.account == account_id
+        )
+    }
+    for role, organisation in grants:
+        if (role.value, organisation) not in held:
+            await AccessGrant.insert(
+                AccessGrant(account=account_id, role=role.value, organisation=organisation)
+            )
+    return account_id
+
+
+TOKEN_PREFIX = "rpt_"  # noqa: S105  (a marker, not a secret)
+"""Every personal API token starts so, which lets secret scanners recognise a leaked one."""
+TOKEN_USE_NOTED = dt.timedelta(minutes=5)
+"""How stale a token's "last used" may grow before a request writes it again."""
+
+
+async def new_api_token(account_id: int, name: str, now: dt.datetime, actor: str = "") -> str:
+    """Create a personal API token; return it, the one time it is ever shown."""
+    name = name.strip()
+    if not name:
+        raise AccountError("give the token a name, such as the tool that will use it")
+    if not name.isprintable():
+        raise AccountError("the token's name has a character that cannot be shown")
+    if len(name) > 80:
+        raise AccountError("keep the token's name under 80 characters")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    async with writing_transaction(ApiToken._meta.db):
+        made = await ApiToken.insert(
+            ApiToken(token_hash=token_hash(token), account=account_id, name=name,
+                     prefix=token[: len(TOKEN_PREFIX) + 4], created_at=now)
+        )  # fmt: skip
+        await record(actor, "token.new", "api_token", made[0]["id"], {"name": name})
+    return token
+
+
+async def token_account(token: str, now: dt.datetime) -> SignedIn | None:
+    """Who a bearer token acts for: None if it is unknown, revoked, or its owner is inactive."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = await ApiToken.select(
+        ApiToken.id.as_alias("token_id"), ApiToken.last_used_at,
+        ApiToken.account.id.as_alias("id"), ApiToken.account.person.id.as_alias("person_id"),
+        ApiToken.account.person.name.as_alias("name"),
+        ApiToken.account.person.email.as_alias("email"),
+    ).where(
+        (ApiToken.token_hash == token_hash(token)) & ApiToken.revoked_at.is_null()
+        & (ApiToken.account.active == True) & (ApiToken.account.person.active == True)  # noqa: E712
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    if row["last_used_at"] is None or now - row["last_used_at"] > TOKEN_USE_NOTED:
+        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["token_id"])
+    return _signed_in(dict(row))
+
+
+async def api_tokens(account_id: int) -> list[dict[str, object]]:
+    """An account's tokens, newest first: name, prefix, when made, last used and revoked."""
+    return list(
+        await ApiToken.select(
+            ApiToken.id, ApiToken.name, ApiToken.prefix, ApiToken.created_at,
+            ApiToken.last_used_at, ApiToken.revoked_at,
+        ).where(ApiToken.account == account_id).order_by(ApiToken.id, ascending=False)
+    )  # fmt: skip
+
+
+async def revoke_api_token(
+    account_id: int, token_id: int, now: dt.datetime, actor: str = ""
+) -> bool:
+    """Revoke one of an account's own tokens; False if it has no such live token."""
+    live = (ApiToken.id == token_id) & (ApiToken.account == account_id)
+    async with writing_transaction(ApiToken._meta.db):
+        if not await ApiToken.exists().where(live & ApiToken.revoked_at.is_null()):
+            return False
+        await ApiToken.update({ApiToken.revoked_at: now}).where(live)
+        await record(actor, "token.revoke", "api_token", token_id)
+    return True

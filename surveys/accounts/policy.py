@@ -1,0 +1,214 @@
+"""Who may see what: the one place every page and API route asks (DESIGN.md §5).
+
+A viewer's reach is worked out once per request from their grants and the
+organisations' ties (a site's network, the CRO that acts for a sponsor), and every
+query is then scoped by it: routes never fetch first and filter afterwards.
+
+- A sponsor user sees their sponsor's portfolio: every site it works with.
+- A CRO user sees the portfolio of each sponsor it acts for, limited to the sites it
+  works with on that sponsor's behalf.
+- A site user sees their site; a network's user sees each site of the network.
+- A relationship manager sees the organisations they manage (managing a network
+  includes its sites).
+- Everyone but an administrator works on one side: a person at a sponsor or CRO
+  reaches portfolios only (a site's page shows every sponsor's view of it, and one
+  sponsor's ratings are not another's to read); a person at a site or network reaches
+  sites only (a sponsor's tiers are the sponsor's). Grants across the line are ignored.
+- An administrator sees everything, and alone publishes a cycle.
+- Tiers are reviewed by the sponsor's own users, its relationship managers and
+  administrators.
+
+Anonymity thresholds are not decided here: they come with the score run (`shown`
+flags) and every view reads only rows whose flag allows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from surveys.accounts.credentials import AccessGrant, Account, GrantRole, SignedIn
+from surveys.directory.organisations import Organisation, OrgKind, Relationship
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The organisations a viewer may open, by what they may open them for."""
+
+    administrator: bool = False
+    portfolios: dict[int, frozenset[int] | None] = field(default_factory=dict)
+    """Sponsor id → the sites of its portfolio the viewer may see (None: all of them)."""
+    sites: frozenset[int] = frozenset()
+    """Sites whose own results (how sponsors rate them, their view of sponsors) may be seen."""
+    managed: frozenset[int] = frozenset()
+    """Organisations a relationship manager manages (trends, tier review)."""
+    networks: frozenset[int] = frozenset()
+    """Networks whose sites may be seen side by side."""
+    own: frozenset[int] = frozenset()
+    """Sponsors and CROs the viewer works for: how sites see them is theirs to read."""
+
+    def portfolio_sites(self, sponsor_id: int) -> frozenset[int] | None:
+        """The sites of a sponsor's portfolio in reach; None means every one of them.
+
+        Raises PermissionError if the portfolio is out of reach altogether.
+        """
+        if self.administrator:
+            return None
+        if sponsor_id not in self.portfolios:
+            raise PermissionError("not your portfolio")
+        return self.portfolios[sponsor_id]
+
+    def may_see_portfolio(self, sponsor_id: int) -> bool:
+        """Whether any of a sponsor's portfolio is in reach (portfolio_sites says how much)."""
+        return self.administrator or sponsor_id in self.portfolios
+
+    def may_see_site(self, site_id: int) -> bool:
+        """Whether a site's own results are in reach."""
+        return self.administrator or site_id in self.sites
+
+    def may_see_network(self, network_id: int) -> bool:
+        """Whether a network's sites may be seen side by side."""
+        return self.administrator or network_id in self.networks
+
+    def may_see_relationship(self, sponsor_id: int, site_id: int) -> bool:
+        """Whether the viewer may open a relationship's meeting pack and work on its action
+        items: both sides may, each through its own reach (a CRO user for the sites it
+        works on, a network's user for its sites)."""
+        if self.administrator or site_id in self.sites:
+            return True
+        if sponsor_id not in self.portfolios:
+            return False
+        sites = self.portfolios[sponsor_id]
+        return sites is None or site_id in sites
+
+    def may_see_sites_view(self, sponsor_id: int, site_id: int) -> bool:
+        """Whether the viewer may read how a site's raters see its sponsor, in that
+        relationship: the site's own side, the sponsor's own users and administrators; not
+        a CRO's users, from whom the portfolio withholds the sites' view as well."""
+        return (
+            self.administrator or site_id in self.sites
+            or (sponsor_id in self.portfolios and self.portfolios[sponsor_id] is None)
+        )  # fmt: skip
+
+    def may_see_trends(self, organisation_id: int) -> bool:
+        """Whether the viewer may compare an organisation's sites over the cycles: the
+        organisations a relationship manager manages (DESIGN.md §5)."""
+        return self.administrator or organisation_id in self.managed
+
+    def may_review_tiers(self, sponsor_id: int) -> bool:
+        """Whether the viewer may accept or override the tiers a sponsor gives its sites.
+
+        The tiers belong to the sponsor: its own users review them, as do its
+        relationship managers and administrators; a CRO user, who sees part of the
+        portfolio, does not.
+        """
+        return self.administrator or (
+            sponsor_id in self.portfolios and self.portfolios[sponsor_id] is None
+        )
+
+    def may_see_partner_scorecard(self, subject: int, subject_kind: str, view: int | None) -> bool:
+        """Whether the viewer may read a partner scorecard.
+
+        A site's scorecard is one sponsor's view of it: that sponsor's people (a CRO's for
+        the sites it works on) and the site's own. A sponsor's or CRO's scorecard is how
+        every site sees it: its own people, and a sponsor's relationship managers.
+        """
+        if self.administrator:
+            return True
+        if subject_kind == "site":
+            if view is None:
+                return False
+            sites = self.portfolios.get(view, frozenset())
+            return subject in self.sites or sites is None or subject in sites
+        return view is None and (subject in self.own or self.may_review_tiers(subject))
+
+    def may_reply_to_scorecard(self, subject: int, subject_kind: str) -> bool:
+        """Whether the viewer speaks for the rated partner, who may answer its scorecard."""
+        if self.administrator:
+            return False  # the reply is the partner's own words, not an administrator's
+        if subject_kind == "site":
+            return subject in self.sites
+        return subject in self.own
+
+    @property
+    def may_publish(self) -> bool:
+        """Publishing a cycle freezes every sponsor's tiers: administrators only."""
+        return self.administrator
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person and what they may reach."""
+
+    who: SignedIn
+    reach: Reach
+
+
+async def reach_of(account_id: int) -> Reach:
+    """Work out an account's reach from its grants and the organisations' ties."""
+    grants = await AccessGrant.select(
+        AccessGrant.role, AccessGrant.organisation,
+        AccessGrant.organisation.kind.as_alias("kind"),
+    ).where(AccessGrant.account == account_id)  # fmt: skip
+    if any(g["role"] == GrantRole.administrator for g in grants):
+        return Reach(administrator=True)
+    own = await Account.select(Account.person.organisation.kind.as_alias("kind")).where(
+        Account.id == account_id
+    ).first()  # fmt: skip
+    # A person works on one side. One sponsor's ratings of a site are not another
+    # sponsor's to read, and a site's people do not read sponsors' portfolios or set
+    # their tiers (DESIGN.md §5): grants that reach across are ignored.
+    sponsor_side = own is not None and own["kind"] in {OrgKind.sponsor, OrgKind.cro}
+    portfolios: dict[int, frozenset[int] | None] = {}
+    sites: set[int] = set()
+    managed: set[int] = set()
+    networks: set[int] = set()
+    own: set[int] = set()
+    for grant in grants:
+        org, kind, role = grant["organisation"], grant["kind"], grant["role"]
+        on_sponsor_side = kind in {OrgKind.sponsor, OrgKind.cro}
+        if on_sponsor_side != sponsor_side:
+            continue
+        if role == GrantRole.relationship_manager:
+            managed.add(org)
+            if kind == OrgKind.sponsor:
+                portfolios[org] = None
+            elif kind == OrgKind.site:
+                sites.add(org)
+            elif kind == OrgKind.network:
+                networks.add(org)
+                sites.update(await _network_sites(org))
+                managed.update(await _network_sites(org))
+        elif role == GrantRole.sponsor_user and kind == OrgKind.sponsor:
+            portfolios[org] = None
+            own.add(org)
+        elif role == GrantRole.sponsor_user and kind == OrgKind.cro:
+            own.add(org)
+            for sponsor, cro_sites in (await _sites_through_cro(org)).items():
+                if portfolios.get(sponsor, frozenset()) is not None:
+                    portfolios[sponsor] = portfolios.get(sponsor, frozenset()) | cro_sites
+        elif role == GrantRole.site_user and kind == OrgKind.site:
+            sites.add(org)
+        elif role == GrantRole.site_user and kind == OrgKind.network:
+            networks.add(org)
+            sites.update(await _network_sites(org))
+    return Reach(
+        False, portfolios, frozenset(sites), frozenset(managed), frozenset(networks),
+        frozenset(own),
+    )  # fmt: skip
+
+
+async def _network_sites(network_id: int) -> set[int]:
+    rows = await Organisation.select(Organisation.id).where(
+        (Organisation.network == network_id) & (Organisation.kind == OrgKind.site.value)
+    )
+    return {r["id"] for r in rows}
+
+
+async def _sites_through_cro(cro_id: int) -> dict[int, frozenset[int]]:
+    rows = await Relationship.select(Relationship.sponsor, Relationship.site).where(
+        (Relationship.cro == cro_id) & (Relationship.active == True)  # noqa: E712
+    )
+    found: dict[int, set[int]] = {}
+    for row in rows:
+        found.setdefault(row["sponsor"], set()).add(row["site"])
+    return {sponsor: frozenset(s) for sponsor, s in found.items()}

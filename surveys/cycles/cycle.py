@@ -1,0 +1,86 @@
+"""Cycles: one survey wave, and the one order its status may move in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from piccolo.columns import ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.constraints import Check
+from piccolo.table import Table
+
+from surveys.infra.errors import RapportError
+from surveys.instruments import Instrument
+
+
+class CycleStatus(StrEnum):
+    """Where a cycle is in its life."""
+
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+    scored = "scored"
+    published = "published"
+
+
+TRANSITIONS: dict[CycleStatus, frozenset[CycleStatus]] = {
+    CycleStatus.draft: frozenset({CycleStatus.open}),
+    CycleStatus.open: frozenset({CycleStatus.closed}),
+    # scoring again replaces the run (a corrected config), so scored → scored is allowed
+    CycleStatus.closed: frozenset({CycleStatus.scored}),
+    CycleStatus.scored: frozenset({CycleStatus.scored, CycleStatus.published}),
+    CycleStatus.published: frozenset(),
+}
+"""Every legal move; anything else is refused."""
+
+
+class CycleTransitionError(RapportError, ValueError):
+    """An illegal status change; the message says what is allowed instead."""
+
+
+def check_transition(current: CycleStatus | str, new: CycleStatus | str) -> CycleStatus:
+    """Return `new` as a status if a cycle in `current` may move to it, else raise."""
+    current, new = CycleStatus(current), CycleStatus(new)
+    if new in TRANSITIONS[current]:
+        return new
+    allowed = sorted(s.value for s in TRANSITIONS[current])
+    hint = (
+        f"from {current.value} it can only become {' or '.join(allowed)}"
+        if allowed
+        else (f"a {current.value} cycle is final")
+    )
+    raise CycleTransitionError(f"cannot move a cycle from {current.value} to {new.value}: {hint}")
+
+
+class Cycle(Table):
+    """One survey wave (e.g. 2026-Q1), with the instrument version used each way."""
+
+    key = Varchar(length=40, unique=True)
+    title = Varchar(length=200)
+    status = Varchar(length=12, choices=CycleStatus, default=CycleStatus.draft.value, index=True)
+    site_instrument = ForeignKey(Instrument, on_delete=OnDelete.restrict, null=False)
+    """What sites answer about sponsors and CROs."""
+    sponsor_instrument = ForeignKey(Instrument, on_delete=OnDelete.restrict, null=False)
+    """What sponsors and CROs answer about sites."""
+    opens_at = Timestamptz(null=True, default=None)
+    closes_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    status_changed_at = Timestamptz()
+
+    cycle_status_is_known = Check("status IN ('draft', 'open', 'closed', 'scored', 'published')")
+    cycle_closes_after_opening = Check(
+        "opens_at IS NULL OR closes_at IS NULL OR closes_at > opens_at"
+    )
+
+
+async def cycle_by_key(key: str, error: type[RapportError] = RapportError) -> dict[str, Any]:
+    """Return the cycle with `key`, or raise `error` naming the cycles there are.
+
+    Each caller names its own error (scoring, cycle administration, imports), so its
+    command or API reports the refusal in its own terms.
+    """
+    cycle = await Cycle.select().where(Cycle.key == key).first()
+    if cycle is None:
+        known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
+        raise error(f"no cycle {key!r}; cycles: {', '.join(known) or 'none'}")
+    return dict(cycle)

@@ -1,0 +1,7 @@
+"""The directory: organisations (sponsors, CROs, sites, networks), their people, the
+relationships that are rated (`organisations`), the organisations CSV import
+(`organisation_import`), and the append-only audit log of what people did (`audit`:
+an entry names a person, and every package above writes it).
+
+May import: `surveys.infra`.
+"""

@@ -1,0 +1,188 @@
+"""Languages: which one a respondent gets, and the interface's texts in it.
+
+The interface (the form, the link pages, the e-mails) is translated with Babel message
+catalogues in `surveys/locale/<language>/LC_MESSAGES/messages.po`; the questions
+themselves come from the instrument's TOML. Catalogues are compiled in memory when
+first used, so there is no build step and no binary file in the repository.
+
+Python code marks a text for translation with `N_` and hands it on as a `Text`; only
+the page or the e-mail that shows it translates it, in the reader's language.
+
+Templates use `jinja2.ext.i18n`, which compiles `{% trans %}` and `_()` into calls to
+`gettext` and `ngettext` looked up in the template's context before the environment's
+globals: a render in French passes French callables (`translated`), and a page rendered
+without them falls back to English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "ja": "日本語"}
+"""Every language of the interface, with its name in itself (for the language switch)."""
+DEFAULT_LANGUAGE = "en"
+LOCALES = Path(__file__).resolve().parents[1] / "locale"
+
+
+def N_(message: str) -> str:  # noqa: N802  (the name gettext tools look for)
+    """Mark a text for translation where it is written; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text to translate later, with the values its placeholders take."""
+
+    message: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, language: str) -> str:
+        """The text in `language`, placeholders filled (numbers as the language writes them)."""
+        values = {
+            name: format_decimal(value, locale=_locale(language))
+            if isinstance(value, int) and not isinstance(value, bool) else value
+            for name, value in self.values.items()
+        }  # fmt: skip
+        text: str = translations(language).ugettext(self.message)
+        return text % values
+
+
+@cache
+def translations(language: str) -> Translations:
+    """Return the interface's translations for a language (English: the texts themselves)."""
+    path = LOCALES / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT_LANGUAGE or not path.exists():
+        return Translations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled)
+
+
+def supported(language: str | None) -> str | None:
+    """Return `language` (or its base: fr-CA → fr) if the interface has it, else None."""
+    if not language:
+        return None
+    base = language.replace("_", "-").split("-")[0].lower()
+    return base if base in LANGUAGES else None
+
+
+def language_from_header(accept_language: str | None) -> str | None:
+    """Return the best interface language for an Accept-Language header, or None."""
+    if not accept_language:
+        return None
+    weighted = []
+    for part in accept_language.split(","):
+        tag, *parameters = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = -1.0
+        if weight > 0:  # q=0 means "not this one"
+            weighted.append((weight, tag))
+    for _weight, tag in sorted(weighted, key=lambda pair: -pair[0]):
+        if found := supported(tag):
+            return found
+    return None
+
+
+def choose_language(*candidates: str | None) -> str:
+    """Return the first candidate the interface supports, in order of preference, else English.
+
+    The survey passes: the language asked for on the form, the one a draft was saved in,
+    the person's own, the browser's (Accept-Language).
+    """
+    for candidate in candidates:
+        if found := supported(candidate):
+            return found
+    return DEFAULT_LANGUAGE
+
+
+def long_date(moment: dt.datetime, language: str) -> str:
+    """Return a date as people write it in `language` (31 March 2027, 2027年3月31日)."""
+    return _long_date(moment.date(), language)
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: dt.date, language: str) -> str:
+    """Kept: every form view prints its cycle's closing day, and Babel's formatting costs
+    more than the rest of the header."""
+    return format_date(day, format="long", locale=_locale(language))
+
+
+def number(value: float, language: str, digits: int = 0) -> str:
+    """A number as `language` writes it, with `digits` decimals ("0,85" in French).
+
+    Rounded first, so that -0.3 reads "0", not "-0".
+    """
+    pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+    return format_decimal(round(value, digits) + 0.0, format=pattern, locale=_locale(language))
+
+
+def percent(share: float, language: str) -> str:
+    """A share from 0 to 1 as a whole percentage, as `language` writes it ("62 %" in French)."""
+    return format_percent(share, locale=_locale(language))
+
+
+@cache
+def _locale(language: str) -> Locale:
+    """Return the Babel locale for an interface language (built once: every page uses it).
+
+    English writes dates the British way: "31 March 2027" reads the same on both sides
+    of the Atlantic, "March 31" less so.
+    """
+    try:
+        return Locale.parse("en_GB" if language == DEFAULT_LANGUAGE else language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en_GB")
+
+
+def install_i18n(environment: Environment) -> Environment:
+    """Enable `{% trans %}` with new-style placeholders, English by default."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
+
+def translated(context: dict[str, Any], language: str) -> dict[str, Any]:
+    """Return a template context whose texts render in `language`."""
+    catalogue = translations(language)
+
+    @pass_context
+    def gettext(render: Context, message: str, **values: Any) -> str:
+        text: str = catalogue.ugettext(message)
+        if render.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  (the catalogue is ours; % escapes the values)
+        return text % values
+
+    @pass_context
+    def ngettext(render: Context, singular: str, plural: str, num: int, **values: Any) -> str:
+        values.setdefault("num", num)
+        text: str = catalogue.ungettext(singular, plural, num)
+        if render.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  (as in gettext)
+        return text % values
+
+    return {**context, "gettext": gettext, "ngettext": ngettext, "_": gettext,
+            "language": language}  # fmt: skip

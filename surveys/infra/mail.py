@@ -1,0 +1,179 @@
+"""Invitation and reminder e-mails: composed from templates/email/, delivered to an outbox.
+
+Every message has a Message-ID made from what it is (which invitation, which kind,
+which reminder), so a message is never delivered twice: the outbox refuses a second
+copy of the same Message-ID, and a retry after a failure sends the one that failed.
+The default delivery writes each message as an `.eml` file under `var/outbox/`, which
+any mail client opens; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from surveys.infra.errors import RapportError
+from surveys.infra.i18n import N_, Text, choose_language, long_date, translated
+from surveys.infra.settings import SMTPServer
+from surveys.infra.templating import environment
+
+MAIL_DOMAIN = "rapport.invalid"
+"""Right-hand side of Message-IDs; never a real host, so no one else's ids collide."""
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One invitation or reminder, with everything its text needs."""
+
+    invitation_id: int
+    kind: str
+    """invitation or reminder."""
+    number: int
+    """0 for the invitation, 1, 2, … for reminders."""
+    name: str
+    email: str
+    language: str
+    organisation: str
+    """The respondent's organisation."""
+    partner: str
+    """Who is being rated."""
+    cycle: str
+    deadline: dt.datetime
+    link: str
+    privacy: Text
+
+    @property
+    def message_id(self) -> str:
+        """The message's identity: the same letter always has the same id."""
+        return f"<invitation-{self.invitation_id}-{self.kind}-{self.number}@{MAIL_DOMAIN}>"
+
+
+def compose(letter: Letter, sender: str, now: dt.datetime) -> EmailMessage:
+    """Return the letter as a plain-text e-mail with an HTML alternative, in its language."""
+    reminder = letter.kind == "reminder"
+    language = choose_language(letter.language)
+    values = {"partner": letter.partner, "cycle": letter.cycle}
+    subject = Text(
+        N_("Reminder: how is working with %(partner)s? (%(cycle)s)")
+        if reminder
+        else N_("How is working with %(partner)s? A 10-minute survey (%(cycle)s)"),
+        values,
+    ).render(language)
+    context = translated(
+        {"reminder": reminder, "subject": subject, "name": letter.name,
+         "organisation": letter.organisation, "partner": letter.partner, "cycle": letter.cycle,
+         "deadline": long_date(letter.deadline, language), "link": letter.link,
+         "privacy": letter.privacy.render(language)},
+        language,
+    )  # fmt: skip
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = formataddr((letter.name, letter.email))
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = letter.message_id
+    message.set_content(environment().get_template("email/invitation.txt").render(context))
+    message.add_alternative(
+        environment().get_template("email/invitation.html").render(context), subtype="html"
+    )
+    message["Content-Language"] = language  # after the bodies: set_content clears it
+    return message
+
+
+class DeliveryError(RapportError):
+    """A message could not be handed over; the message says to whom and why."""
+
+
+class Delivery(Protocol):
+    """Somewhere e-mails go: the outbox folder, or a mail server."""
+
+    description: str
+
+    async def deliver(self, message: EmailMessage, recipient: str) -> bool:
+        """Deliver one message to `recipient` only; False if it had been delivered before.
+
+        Raises DeliveryError. The recipient is given, never read back from the To header,
+        so an odd address in a person's record cannot add a second recipient.
+        """
+        ...
+
+
+class Outbox:
+    """Delivers e-mails as .eml files in one folder, one file per Message-ID."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.description = str(folder)
+
+    def path_of(self, message: EmailMessage) -> Path:
+        """Return where a message is (or would be) kept."""
+        name = str(message["Message-ID"]).strip("<>").replace("@", "_at_")
+        return self.folder / f"{name}.eml"
+
+    async def deliver(self, message: EmailMessage, recipient: str) -> bool:
+        """Write the message unless it was delivered before; return whether it was written."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        final = self.path_of(message)
+        if final.exists():
+            return False
+        temporary = final.with_suffix(".tmp")
+        # each letter holds a working survey link: readable by this account only
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "wb") as letter:
+            letter.write(message.as_bytes())
+        temporary.replace(final)  # whole or not at all
+        return True
+
+
+class SMTPRelay:
+    """Hands e-mails to a mail server, retrying what may pass on a second try.
+
+    A refused connection, a dropped line or a 4xx reply ("try again later") is retried
+    with growing pauses; a 5xx reply (a refused recipient, say) is not, since it would
+    fail the same way. Whatever still fails is raised, never dropped in silence.
+    """
+
+    def __init__(self, server: SMTPServer, attempts: int = 3, pause: float = 1.0) -> None:
+        self.server = server
+        self.attempts = attempts
+        self.pause = pause
+        self.description = server.display
+
+    async def deliver(self, message: EmailMessage, recipient: str) -> bool:
+        """Send one message to `recipient`; raise DeliveryError if the server will not take it."""
+        server = self.server
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await aiosmtplib.send(
+                    message, recipients=[recipient], hostname=server.host, port=server.port,
+                    username=server.username, password=server.password,
+                    use_tls=server.implicit_tls, start_tls=server.start_tls, timeout=30,
+                )  # fmt: skip
+                return True
+            except aiosmtplib.SMTPRecipientsRefused as error:
+                reason = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+                break  # the server said no to the address: asking again changes nothing
+            except aiosmtplib.SMTPResponseException as error:
+                reason = f"{error.code} {error.message}"
+                if not 400 <= error.code < 500:
+                    break
+            except (aiosmtplib.SMTPException, OSError) as error:
+                reason = str(error) or type(error).__name__
+            if attempt < self.attempts:
+                await asyncio.sleep(self.pause * 2 ** (attempt - 1))
+        raise DeliveryError(
+            f"{message['To']}: {server.display} did not take the message ({reason})"
+        )
+
+
+def delivery_for(smtp: SMTPServer | None, outbox: Path) -> Delivery:
+    """Return the mail server's relay if one is configured, else the outbox folder."""
+    return SMTPRelay(smtp) if smtp is not None else Outbox(outbox)

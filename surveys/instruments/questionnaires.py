@@ -1,0 +1,223 @@
+"""The questionnaire a respondent sees: an instrument version's texts in one language.
+
+Built from the loaded instrument (never from the TOML file, which may have moved on to
+a newer version), with `{partner}` filled in. Texts fall back to English where the
+instrument lacks the respondent's language, so a form is always complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scoring.anonymity import minimum_commenters, minimum_raters
+from scoring.config import ScoringConfig
+from surveys.infra.database import database_identity
+from surveys.infra.i18n import N_, Text
+from surveys.instruments import REQUIRED_LANGUAGE, Dimension, Instrument, Item
+
+OVERALL_POINTS = range(0, 11)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One Likert statement."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One dimension: its statements, and its importance question if the instrument asks it."""
+
+    key: str
+    name: str
+    description: str
+    questions: tuple[Question, ...]
+    importance_key: str | None
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """Everything the form shows, in one language, for one partner."""
+
+    instrument_id: int
+    direction: str
+    """site_rates_sponsor or sponsor_rates_site: who answers, and so who may see what."""
+    language: str
+    scale_points: int
+    title: str
+    intro: str
+    scale_labels: tuple[str, ...]
+    """Labels of 1…A, in order."""
+    not_applicable: str
+    importance_prompt: str
+    sections: tuple[Section, ...]
+    overall_key: str
+    overall_text: str
+    comment_key: str
+    comment_text: str
+
+    @property
+    def likert_keys(self) -> tuple[str, ...]:
+        """Every statement's key, in the order shown."""
+        return tuple(q.key for s in self.sections for q in s.questions)
+
+    def label(self, key: str) -> str:
+        """Return what the form shows for an item, to name it in a list of problems."""
+        for section in self.sections:
+            for question in section.questions:
+                if question.key == key:
+                    return question.text
+            if section.importance_key == key:
+                return f"{self.importance_prompt} ({section.name})"
+        return {self.overall_key: self.overall_text, self.comment_key: self.comment_text}.get(
+            key, key
+        )
+
+    @property
+    def importance_keys(self) -> tuple[str, ...]:
+        """Every importance question's key, in the order shown."""
+        return tuple(s.importance_key for s in self.sections if s.importance_key)
+
+
+def localised(texts: dict[str, str] | None, language: str, partner: str) -> str:
+    """Return a text in `language` (else English) with the partner's name filled in."""
+    texts = texts or {}
+    text = texts.get(language) or texts.get(REQUIRED_LANGUAGE) or ""
+    return text.replace("{partner}", partner)
+
+
+@dataclass(frozen=True)
+class InstrumentRows:
+    """A loaded instrument version as stored: the instrument, its dimensions and items."""
+
+    instrument: dict[str, Any]
+    dimensions: list[dict[str, Any]]
+    items: list[dict[str, Any]]
+
+    @property
+    def item_ids(self) -> dict[str, int]:
+        """Item key → row id, to store answers by."""
+        return {item["key"]: item["id"] for item in self.items}
+
+
+_loaded: dict[tuple[str, int], InstrumentRows] = {}
+
+
+async def instrument_rows(instrument_id: int) -> InstrumentRows:
+    """Return a loaded instrument version, read from the database once per process.
+
+    A loaded version never changes (changes make a new version), so keeping it is safe;
+    it spares every form view and submission three queries. Keyed by database too, as
+    tests switch databases in one process.
+    """
+    key = (database_identity(Instrument._meta.db), instrument_id)
+    if key not in _loaded:
+        instrument = (
+            await Instrument.select()
+            .where(Instrument.id == instrument_id)
+            .output(load_json=True)
+            .first()
+        )
+        dimensions = (
+            await Dimension.select()
+            .where(Dimension.instrument == instrument_id)
+            .order_by(Dimension.position)
+            .output(load_json=True)
+        )
+        items = (
+            await Item.select()
+            .where(Item.instrument == instrument_id)
+            .order_by(Item.position)
+            .output(load_json=True)
+        )
+        _loaded[key] = InstrumentRows(dict(instrument), list(dimensions), list(items))
+    return _loaded[key]
+
+
+_questionnaires: dict[tuple[str, int, str, str], Questionnaire] = {}
+QUESTIONNAIRES_KEPT = 2048
+"""Questionnaires kept built: one per instrument version, partner and language in use."""
+
+
+async def questionnaire_for(instrument_id: int, partner: str, language: str) -> Questionnaire:
+    """Return the questionnaire of a loaded instrument version, in `language`, about `partner`.
+
+    Built once and kept (it is immutable, like the version it comes from): every view
+    and answer of a form needs it, and building it is a walk over every item's texts.
+    """
+    key = (database_identity(Instrument._meta.db), instrument_id, partner, language)
+    if key not in _questionnaires:
+        if len(_questionnaires) >= QUESTIONNAIRES_KEPT:
+            _questionnaires.pop(next(iter(_questionnaires)))
+        rows = await instrument_rows(instrument_id)
+        _questionnaires[key] = _questionnaire(rows, instrument_id, partner, language)
+    return _questionnaires[key]
+
+
+def _questionnaire(
+    rows: InstrumentRows, instrument_id: int, partner: str, language: str
+) -> Questionnaire:
+    instrument, dimensions, items = rows.instrument, rows.dimensions, rows.items
+    if language not in instrument["languages"]:
+        language = REQUIRED_LANGUAGE
+    texts = instrument["texts"]
+    sections = []
+    for dimension in dimensions:
+        mine = [i for i in items if i["dimension"] == dimension["id"]]
+        importance = next((i["key"] for i in mine if i["kind"] == "importance"), None)
+        sections.append(
+            Section(
+                key=dimension["key"],
+                name=localised(dimension["name"], language, partner),
+                description=localised(dimension["description"], language, partner),
+                questions=tuple(
+                    Question(i["key"], localised(i["text"], language, partner))
+                    for i in mine
+                    if i["kind"] == "likert"
+                ),
+                importance_key=importance,
+            )
+        )
+    overall = next(i for i in items if i["kind"] == "overall")
+    comment = next(i for i in items if i["kind"] == "text")
+    scale = texts["scale"].get(language) or texts["scale"][REQUIRED_LANGUAGE]
+    return Questionnaire(
+        instrument_id=instrument_id,
+        direction=instrument["direction"],
+        language=language,
+        scale_points=int(instrument["scale_points"]),
+        title=localised(instrument["title"], language, partner),
+        intro=localised(instrument["intro"], language, partner),
+        scale_labels=tuple(scale),
+        not_applicable=localised(texts["not_applicable"], language, partner),
+        importance_prompt=localised(texts["importance_prompt"], language, partner),
+        sections=tuple(sections),
+        overall_key=overall["key"],
+        overall_text=localised(overall["text"], language, partner),
+        comment_key=comment["key"],
+        comment_text=localised(comment["text"], language, partner),
+    )
+
+
+def privacy_note(direction: str, partner: str, config: ScoringConfig) -> Text:
+    """Return who will see the answers and the comment, as the form and e-mails say it."""
+    if direction == "site_rates_sponsor":
+        return Text(
+            N_(
+                "%(partner)s sees your answers only pooled with those of at least %(k)s people "
+                "from sites, and comments only once at least %(comments)s people have "
+                "answered. Nothing is ever shown with your name."
+            ),
+            {"partner": partner, "k": minimum_raters(direction, config),
+             "comments": minimum_commenters(direction, config)},
+        )  # fmt: skip
+    return Text(
+        N_(
+            "Your answers and comment reach %(partner)s as your organisation's feedback, "
+            "without your name."
+        ),
+        {"partner": partner},
+    )

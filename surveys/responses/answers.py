@@ -1,0 +1,92 @@
+"""Responses and their answers; drafts are kept while the person is still answering."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pandas as pd
+from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+from surveys.cycles.invitations import Invitation
+from surveys.instruments import Item
+
+
+class ResponseStatus(StrEnum):
+    """Draft until the respondent submits."""
+
+    draft = "draft"
+    submitted = "submitted"
+
+
+class Response(Table):
+    """The answers behind one invitation (at most one: the unique key enforces it)."""
+
+    invitation = ForeignKey(Invitation, on_delete=OnDelete.restrict, null=False, unique=True)
+    status = Varchar(length=10, choices=ResponseStatus, default="draft")
+    language = Varchar(length=8, default="en")
+    """Language the form was answered in (scores do not depend on it)."""
+    started_at = Timestamptz()
+    updated_at = Timestamptz()
+    submitted_at = Timestamptz(null=True, default=None)
+
+    response_status_is_known = Check("status IN ('draft', 'submitted')")
+    response_submitted_has_time = Check("status != 'submitted' OR submitted_at IS NOT NULL")
+
+
+class Answer(Table):
+    """One item's answer: a value, not applicable, or a comment's text."""
+
+    response = ForeignKey(Response, on_delete=OnDelete.cascade, null=False)
+    item = ForeignKey(Item, on_delete=OnDelete.restrict, null=False, index=True)
+    value = Integer(null=True, default=None)
+    """1…scale_points for Likert, 1–5 for importance, 0–10 for the overall item."""
+    not_applicable = Boolean(default=False)
+    text = Text(null=True, default=None)
+
+    answer_one_per_item = Unique(["response", "item"])
+    answer_value_in_widest_range = Check("value IS NULL OR (value >= 0 AND value <= 11)")
+    answer_not_applicable_has_no_value = Check("not_applicable = false OR value IS NULL")
+
+
+ANSWER_COLUMNS = (
+    "cycle", "rater", "rater_org", "target", "item", "value", "not_applicable", "sponsor",
+)  # fmt: skip
+"""The scoring engine's long format, one row per submitted non-text answer, with the
+sponsor of the relationship the answer was given in (whose view of a site it is)."""
+
+
+async def submitted_answers(
+    cycle_keys: list[str] | None = None, instrument_key: str | None = None
+) -> pd.DataFrame:
+    """Return submitted answers (all cycles, or those named) in the scoring engine's format.
+
+    `instrument_key` keeps one instrument's answers (any version): the two directions
+    share some item keys (the comment, importance of the mirror dimensions).
+
+    Raters are named by e-mail, organisations by slug, items by key; `value` is a float,
+    NaN when skipped or not applicable. Drafts and comments are left out: drafts were never
+    given, and comments are not scored.
+    """
+    invitation = Answer.response.invitation
+    query = Answer.select(
+        invitation.cycle.key.as_alias("cycle"),
+        invitation.respondent.email.as_alias("rater"),
+        invitation.respondent.organisation.slug.as_alias("rater_org"),
+        invitation.target.slug.as_alias("target"),
+        Answer.item.key.as_alias("item"),
+        Answer.value,
+        Answer.not_applicable,
+        invitation.relationship.sponsor.slug.as_alias("sponsor"),
+    ).where(
+        (Answer.response.status == ResponseStatus.submitted.value) & (Answer.item.kind != "text")
+    )
+    if cycle_keys is not None:
+        query = query.where(invitation.cycle.key.is_in(cycle_keys))
+    if instrument_key is not None:
+        query = query.where(Answer.item.instrument.key == instrument_key)
+    frame = pd.DataFrame(await query, columns=list(ANSWER_COLUMNS))
+    frame["value"] = frame["value"].astype("float64")
+    frame["not_applicable"] = frame["not_applicable"].astype(bool)
+    return frame

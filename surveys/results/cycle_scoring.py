@@ -1,0 +1,396 @@
+"""`rapport score --cycle`: a closed cycle's answers from the database, scored and stored.
+
+The engine (`scoring.engine`) computes; this module loads what it needs (the cycle and
+the earlier cycles its trend and tier history need, the response rates), and stores
+the run in one transaction: pooled scores, each organisation's view of its partners,
+importance, escalation flags, perception gaps, and the tiers sponsors give their sites.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from scoring.config import ScoringConfig
+from scoring.engine import ScoreResult, score, score_views
+from scoring.gaps import perception_gaps
+from surveys.cycles.cycle import Cycle, CycleStatus, check_transition, cycle_by_key
+from surveys.cycles.invitations import Invitation
+from surveys.directory import audit
+from surveys.directory.organisations import Organisation
+from surveys.infra.database import bulk_insert, db_value, writing_transaction
+from surveys.infra.errors import RapportError
+from surveys.instruments import Dimension
+from surveys.instruments.questionnaires import instrument_rows
+from surveys.responses.answers import submitted_answers
+from surveys.results.score_runs import (
+    DimensionScore,
+    EscalationFlag,
+    InstrumentReliability,
+    PerceptionGap,
+    RunStatus,
+    ScoreRun,
+    TargetIndex,
+)
+from surveys.results.tier_assignments import TierAssignment, TierSummary, record_computed_tiers
+
+VIEW_BY = {"site_rates_sponsor": "rater_org", "sponsor_rates_site": "sponsor"}
+"""Whose view a rating belongs to: a site's own raters; for a site, the sponsor of the
+relationship (its CRO's raters rate on its behalf), which is also who gives the tier."""
+
+
+class ScoringError(RapportError):
+    """A cycle cannot be scored; the message says why."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What `score_cycle` stored."""
+
+    run_id: int
+    cycle: str
+    targets: dict[str, int]
+    """Targets scored per direction."""
+    views: dict[str, int]
+    """Organisation-to-partner views scored per direction."""
+    answers: int
+    tiers: TierSummary
+    flags: int
+    gaps: int
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One direction's results, with what storing them needs to know."""
+
+    instrument_id: int
+    direction: str
+    pooled: ScoreResult
+    views: ScoreResult
+    mirrors: pd.Series
+    """Dimension key → mirror key, for the instrument's mirror dimensions."""
+
+
+async def instrument_items(instrument_id: int) -> tuple[pd.DataFrame, int, str, str]:
+    """Return an instrument's item table (as the engine reads it), scale, direction and key."""
+    rows = await instrument_rows(instrument_id)
+    dimensions = {dimension["id"]: dimension for dimension in rows.dimensions}
+    none: dict[str, Any] = {"key": None, "layer": None, "floor": None}
+    items = pd.DataFrame(
+        [
+            (item["key"], item["kind"], bool(item["reverse"]),
+             dimensions.get(item["dimension"], none)["key"],
+             dimensions.get(item["dimension"], none)["layer"],
+             dimensions.get(item["dimension"], none)["floor"])
+            for item in rows.items
+        ],
+        columns=["key", "kind", "reverse", "dimension", "layer", "floor"],
+    ).set_index("key").astype({"floor": "float64"})  # fmt: skip
+    instrument = rows.instrument
+    return items, int(instrument["scale_points"]), instrument["direction"], instrument["key"]
+
+
+async def score_cycle(
+    cycle_key: str, config: ScoringConfig, code_version: str, actor: str = "system",
+    progress: Callable[[str], None] | None = None,
+) -> RunSummary:  # fmt: skip
+    """Score a closed (or re-score a scored) cycle and store the run, all in one transaction.
+
+    Earlier closed cycles are loaded too: they give this cycle its trend, predictability
+    and tier history. Only this cycle's results are stored; running it again stores a
+    new run with the same numbers, and brings the cycle's tiers up to date without
+    touching a person's override.
+    """
+
+    def say(step: str) -> None:
+        if progress is not None:
+            progress(f"{cycle_key}: {step}")
+
+    cycle = await cycle_by_key(cycle_key, ScoringError)
+    check_transition(cycle["status"], CycleStatus.scored)
+    history = [
+        row["key"]
+        for row in await Cycle.select(Cycle.key).where(
+            (Cycle.key <= cycle_key) & Cycle.status.is_in(["closed", "scored", "published"])
+        )
+    ]
+    started = dt.datetime.now(dt.UTC)
+    scored, digests, total = [], [], 0
+    for instrument_id in (cycle["site_instrument"], cycle["sponsor_instrument"]):
+        items, scale, direction, key = await instrument_items(instrument_id)
+        say(f"loading {direction} answers")
+        answers = await submitted_answers(history, instrument_key=key)
+        answers = answers[answers["item"].isin(items.index)]
+        if answers.empty or not (answers["cycle"] == cycle_key).any():
+            raise ScoringError(f"cycle {cycle_key} has no submitted {direction} answers to score")
+        say(f"scoring {len(answers):,} {direction} answers")
+        rates = await response_rates(history, instrument_key=key)
+        pooled = score(answers, items, scale, direction, config, rates)
+        say(f"scoring each organisation's view ({direction})")
+        overrides = await tier_overrides(history) if direction == "sponsor_rates_site" else None
+        views = score_views(
+            answers, items, scale, direction, config, pooled, VIEW_BY[direction], overrides
+        )
+        ordered = answers.sort_values(["cycle", "rater", "target", "item"])
+        digests.append(hashlib.sha256(ordered.to_csv(index=False).encode()).hexdigest())
+        scored.append(
+            Scored(instrument_id, direction, pooled, views, await mirror_keys(instrument_id))
+        )
+        total += len(answers)
+    say("storing the run")
+    gaps = _gaps(scored, cycle_key)
+    current_rates = await response_rates([cycle_key])
+    async with writing_transaction(ScoreRun._meta.db):
+        run = ScoreRun(
+            cycle=cycle["id"], status=RunStatus.done.value, config=config.as_dict(),
+            code_version=code_version,
+            input_digest=hashlib.sha256("".join(digests).encode()).hexdigest(),
+            notes=scored[0].pooled.notes, started_at=started,
+            finished_at=dt.datetime.now(dt.UTC),
+        )  # fmt: skip
+        await run.save()
+        store = RunStore(int(run.id), int(cycle["id"]), cycle_key)
+        await store.load_ids(scored, gaps)
+        flags = 0
+        for one in scored:
+            by = VIEW_BY[one.direction]
+            rates = current_rates.set_index("target")["response_rate"].to_dict()
+            await store.targets(one.pooled.targets, None, rates)
+            await store.targets(one.views.targets, by, {})
+            await store.dimensions(one.instrument_id, one.pooled, None)
+            await store.dimensions(one.instrument_id, one.views, by)
+            await store.reliability(one.instrument_id, one.pooled.reliability)
+            flags += await store.flags(one.instrument_id, one.pooled.flags, None)
+            flags += await store.flags(one.instrument_id, one.views.flags, by)
+        await store.gaps(gaps)
+        sponsors = next(one for one in scored if one.direction == "sponsor_rates_site")
+        decisions = sponsors.views.targets
+        decisions = decisions[decisions["cycle"] == cycle_key].rename(
+            columns={VIEW_BY["sponsor_rates_site"]: "assessor"}
+        )
+        tiers = await record_computed_tiers(run.id, cycle["id"], decisions, store.org_ids, actor)
+        # the cycle may have moved on (published, say) while its answers were scored
+        moved = await Cycle.update(
+            {Cycle.status: CycleStatus.scored.value, Cycle.status_changed_at: started}
+        ).where(
+            (Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"])
+        ).returning(Cycle.id)  # fmt: skip
+        if not moved:
+            raise ScoringError(
+                f"cycle {cycle_key} changed status while it was scored; nothing was stored"
+            )
+        counts = {
+            one.direction: int((one.pooled.targets["cycle"] == cycle_key).sum()) for one in scored
+        }
+        views = {
+            one.direction: int((one.views.targets["cycle"] == cycle_key).sum()) for one in scored
+        }
+        await audit.record(
+            actor, "cycle.score", "score_run", run.id,
+            {"cycle": cycle_key, **counts, "tiers": tiers.computed,
+             "overrides_kept": tiers.overrides_kept},
+        )  # fmt: skip
+    return RunSummary(
+        run_id=int(run.id), cycle=cycle_key, targets=counts, views=views, answers=total,
+        tiers=tiers, flags=flags, gaps=len(gaps),
+    )  # fmt: skip
+
+
+async def score_closed_cycles(
+    config: ScoringConfig, code_version: str, actor: str = "system",
+    progress: Callable[[str], None] | None = None,
+) -> list[RunSummary]:  # fmt: skip
+    """Score every closed cycle not yet scored, oldest first (each one's history is scored)."""
+    closed = await Cycle.select(Cycle.key).where(Cycle.status == CycleStatus.closed.value)
+    return [
+        await score_cycle(key, config, code_version, actor, progress)
+        for key in sorted(row["key"] for row in closed)
+    ]
+
+
+async def tier_overrides(cycle_keys: list[str]) -> pd.DataFrame:
+    """Return reviewers' tier overrides in these cycles: cycle, sponsor, target, tier.
+
+    The engine starts each next cycle's hysteresis from the tier that was in force.
+    """
+    rows = await TierAssignment.select(
+        TierAssignment.cycle.key.as_alias("cycle"),
+        TierAssignment.assessor.slug.as_alias(VIEW_BY["sponsor_rates_site"]),
+        TierAssignment.target.slug.as_alias("target"),
+        TierAssignment.override_tier.as_alias("tier"),
+    ).where(TierAssignment.cycle.key.is_in(cycle_keys) & TierAssignment.override_tier.is_not_null())
+    return pd.DataFrame(rows, columns=["cycle", VIEW_BY["sponsor_rates_site"], "target", "tier"])
+
+
+async def response_rates(cycle_keys: list[str], instrument_key: str | None = None) -> pd.DataFrame:
+    """Return the share of invitations submitted: cycle, target, response_rate."""
+    query = Invitation.select(
+        Invitation.cycle.key.as_alias("cycle"), Invitation.target.slug.as_alias("target"),
+        Invitation.status,
+    ).where(Invitation.cycle.key.is_in(cycle_keys))  # fmt: skip
+    if instrument_key is not None:
+        query = query.where(Invitation.instrument.key == instrument_key)
+    table = pd.DataFrame(await query, columns=["cycle", "target", "status"])
+    submitted = table.assign(response_rate=(table["status"] == "submitted").astype(float))
+    return submitted.groupby(["cycle", "target"], as_index=False)["response_rate"].mean()
+
+
+async def mirror_keys(instrument_id: int) -> pd.Series:
+    """Return dimension key → mirror key for an instrument's mirror dimensions."""
+    dimensions = (await instrument_rows(instrument_id)).dimensions
+    return pd.Series(
+        {row["key"]: row["mirror_key"] for row in dimensions if row["mirror_key"]}, dtype=object
+    )
+
+
+def _gaps(scored: list[Scored], cycle_key: str) -> pd.DataFrame:
+    """Return this cycle's perception gaps, shown only where both sides' cells are."""
+    sides = {one.direction: one for one in scored}
+    site, sponsor = sides["site_rates_sponsor"], sides["sponsor_rates_site"]
+    site_view = site.views.dimensions[site.views.dimensions["cycle"] == cycle_key]
+    sponsor_view = sponsor.views.dimensions[sponsor.views.dimensions["cycle"] == cycle_key]
+    sponsor_view = sponsor_view.rename(columns={VIEW_BY["sponsor_rates_site"]: "rater_org"})
+    gaps = perception_gaps(site_view, sponsor_view, site.mirrors, sponsor.mirrors)
+    site_shown = site_view.assign(mirror=site_view["dimension"].map(site.mirrors)).rename(
+        columns={"rater_org": "site", "target": "partner", "shown": "site_shown"}
+    )
+    partner_shown = sponsor_view.assign(
+        mirror=sponsor_view["dimension"].map(sponsor.mirrors)
+    ).rename(columns={"rater_org": "partner", "target": "site", "shown": "partner_shown"})
+    keys = ["cycle", "site", "partner", "mirror"]
+    gaps = gaps.merge(site_shown[[*keys, "site_shown"]], on=keys, how="left").merge(
+        partner_shown[[*keys, "partner_shown"]], on=keys, how="left"
+    )
+    gaps["shown"] = gaps["site_shown"].eq(True) & gaps["partner_shown"].eq(True)
+    return gaps
+
+
+class RunStore:
+    """Writes one run's rows; every table through one bulk insert."""
+
+    def __init__(self, run_id: int, cycle_id: int, cycle_key: str) -> None:
+        self.run_id, self.cycle_id, self.cycle_key = run_id, cycle_id, cycle_key
+        self.org_ids: dict[str, int] = {}
+        self.dimension_ids: dict[tuple[int, str], int] = {}
+
+    async def load_ids(self, scored: list[Scored], gaps: pd.DataFrame) -> None:
+        """Look up the ids of every organisation and dimension the rows name."""
+        slugs: set[str] = set(gaps["site"]) | set(gaps["partner"])
+        for one in scored:
+            for table in (one.pooled.targets, one.views.targets):
+                slugs |= set(table["target"])
+            slugs |= set(one.views.targets[VIEW_BY[one.direction]])
+        rows = await Organisation.select(Organisation.id, Organisation.slug).where(
+            Organisation.slug.is_in(sorted(slugs))
+        )
+        self.org_ids = {row["slug"]: row["id"] for row in rows}
+        rows = await Dimension.select(Dimension.id, Dimension.key, Dimension.instrument).where(
+            Dimension.instrument.is_in([one.instrument_id for one in scored])
+        )
+        self.dimension_ids = {(row["instrument"], row["key"]): row["id"] for row in rows}
+
+    def _now(self, table: pd.DataFrame) -> pd.DataFrame:
+        return table[table["cycle"] == self.cycle_key]
+
+    def _viewer(self, row: Any, by: str | None) -> int | None:
+        return None if by is None else self.org_ids[getattr(row, by)]
+
+    async def targets(self, table: pd.DataFrame, by: str | None, rates: dict[str, float]) -> None:
+        """Store target (or view) rows: index, interval, layers, trend, NPS, shown."""
+        values = [
+            "reliability_index", "ri_low", "ri_high", "raw_index", "plain_score", "quality",
+            "dependability", "speed", "cost", "shrinkage", "predictability", "trend_slope",
+            "trend_p", "nps",
+        ]  # fmt: skip
+        # "lambda" is a Python keyword, which itertuples would rename to a position
+        now = self._now(table).rename(columns={"lambda": "shrinkage"})
+        rows = [
+            (self.run_id, self.cycle_id, self.org_ids[row.target], self._viewer(row, by),
+             int(row.n_raters), *(db_value(getattr(row, c)) for c in values),
+             rates.get(row.target), bool(row.shown), bool(row.comments_shown),
+             bool(row.trend_shown))
+            for row in now.itertuples()
+        ]  # fmt: skip
+        await bulk_insert(
+            TargetIndex,
+            ["run", "cycle", "target", "rater_organisation", "n_raters", *values, "response_rate",
+             "shown", "comments_shown", "trend_shown"],
+            rows,
+        )  # fmt: skip
+
+    async def dimensions(self, instrument_id: int, result: ScoreResult, by: str | None) -> None:
+        """Store dimension rows with their importance and quadrant."""
+        keys = (
+            ["cycle", "target", "dimension"] if by is None else ["cycle", by, "target", "dimension"]
+        )
+        columns = ["n_stated", "stated_importance", "derived_importance", "importance",
+                   "quadrant", "shown"]  # fmt: skip
+        importance = result.importance[[*keys, *columns]].rename(
+            columns={"shown": "importance_shown"}
+        )
+        table = self._now(result.dimensions).merge(importance, on=keys, how="left")
+        values = ["mean", "low", "high", "shrunk", "top_box", "rwg", "stated_importance",
+                  "derived_importance", "importance", "quadrant"]  # fmt: skip
+        rows = [
+            (self.run_id, self.cycle_id, self.org_ids[row.target], self._viewer(row, by),
+             self.dimension_ids[(instrument_id, row.dimension)], int(row.n_raters),
+             *(db_value(getattr(row, c)) for c in values), int(row.n_stated),
+             row.importance_shown is True, bool(row.shown))
+            for row in table.itertuples()
+        ]  # fmt: skip
+        await bulk_insert(
+            DimensionScore,
+            ["run", "cycle", "target", "rater_organisation", "dimension", "n_raters", *values,
+             "n_stated", "importance_shown", "shown"],
+            rows,
+        )  # fmt: skip
+
+    async def reliability(self, instrument_id: int, table: pd.DataFrame) -> None:
+        """Store Cronbach's alpha per dimension, flagged under 0.70."""
+        rows = [
+            (self.run_id, self.dimension_ids[(instrument_id, row.dimension)], int(row.n_raters),
+             db_value(row.alpha), db_value(row.alpha_low), db_value(row.alpha_high),
+             bool(row.alpha < 0.70) if row.alpha == row.alpha else False)
+            for row in self._now(table).itertuples()
+        ]  # fmt: skip
+        await bulk_insert(
+            InstrumentReliability,
+            ["run", "dimension", "n_raters", "alpha", "alpha_low", "alpha_high", "low_alpha"],
+            rows,
+        )
+
+    async def flags(self, instrument_id: int, table: pd.DataFrame, by: str | None) -> int:
+        """Store this cycle's escalation flags; return how many."""
+        rows = [
+            (self.run_id, self.cycle_id, self.org_ids[row.target], self._viewer(row, by),
+             row.flag, None if pd.isna(row.dimension) else
+             self.dimension_ids[(instrument_id, row.dimension)], row.detail, bool(row.shown))
+            for row in self._now(table).itertuples()
+        ]  # fmt: skip
+        await bulk_insert(
+            EscalationFlag,
+            ["run", "cycle", "target", "rater_organisation", "kind", "dimension", "detail",
+             "shown"],
+            rows,
+        )  # fmt: skip
+        return len(rows)
+
+    async def gaps(self, gaps: pd.DataFrame) -> None:
+        """Store the perception gaps of this cycle's relationships."""
+        rows: Iterable[tuple[Any, ...]] = [
+            (self.run_id, self.cycle_id, self.org_ids[row.site], self.org_ids[row.partner],
+             row.mirror, float(row.site_view), float(row.partner_view), float(row.gap),
+             bool(row.shown))
+            for row in gaps.itertuples()
+        ]  # fmt: skip
+        await bulk_insert(
+            PerceptionGap,
+            ["run", "cycle", "site", "partner", "mirror", "site_view", "partner_view", "gap",
+             "shown"],
+            list(rows),
+        )  # fmt: skip

@@ -1,0 +1,451 @@
+"""Review meetings and action items: what the two sides of a relationship agree to do.
+
+A sponsor and a site meet after a cycle is published to go over its results. The
+meeting pack is built from that cycle's score run: its agenda is the relationship's
+escalation flags, the dimensions in the "fix first" quadrant, and the widest
+perception gaps. Action items (owner, side, due date, status) belong to the
+relationship: an item still open when a later cycle is published carries into that
+cycle's pack, and a closed item shows whether the dimension it targeted moved, by
+Welch's test on the dimension's mean before and after (scoring.trends.mean_changes).
+
+Only published cycles are read, so both sides work from the same pack, and only cells
+the run marked as shown carry numbers (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+from piccolo.columns import Date, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.constraints import Check
+from piccolo.table import Table
+
+from scoring.trends import mean_changes
+from surveys.cycles.cycle import Cycle, CycleStatus
+from surveys.directory.audit import record
+from surveys.directory.organisations import Organisation, Person, Relationship
+from surveys.infra.database import lock_row, writing_transaction
+from surveys.infra.errors import RapportError
+from surveys.instruments import Dimension, Direction
+from surveys.instruments.questionnaires import localised
+from surveys.results.score_runs import (
+    DimensionScore,
+    EscalationFlag,
+    PerceptionGap,
+    interval_level,
+    scored_cycles,
+)
+
+TITLE_LIMIT = 200
+OWNER_LIMIT = 120
+GAPS_ON_AGENDA = 3
+
+
+class Side(StrEnum):
+    """Whose action it is."""
+
+    sponsor = "sponsor"
+    site = "site"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    dropped = "dropped"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+    @property
+    def closed(self) -> bool:
+        return self in {ActionStatus.done, ActionStatus.dropped}
+
+
+class ActionItem(Table):
+    """Something one side of a relationship agreed to do after a review meeting."""
+
+    relationship = ForeignKey(Relationship, on_delete=OnDelete.cascade, null=False, index=True)
+    opened_in = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False)
+    """The published cycle whose results the item answers."""
+    title = Varchar(length=TITLE_LIMIT)
+    owner = Varchar(length=OWNER_LIMIT)
+    """Who carries it out: a name or a role, as agreed at the meeting."""
+    side = Varchar(length=8, choices=Side)
+    dimension = ForeignKey(Dimension, on_delete=OnDelete.set_null, null=True)
+    """The dimension the item means to move, if any."""
+    due_on = Date(null=True, default=None)
+    status = Varchar(length=12, choices=ActionStatus, default="open")
+    closed_in = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=True)
+    """The latest published cycle when the item was closed: its effect shows from the next."""
+    created_by = ForeignKey(Person, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+    action_item_side_is_known = Check("side IN ('sponsor', 'site')")
+    action_item_status_is_known = Check("status IN ('open', 'in_progress', 'done', 'dropped')")
+    action_item_title_not_blank = Check("length(trim(title)) > 0")
+
+
+class ActionItemError(RapportError):
+    """An action item that cannot be saved as asked; the message says why."""
+
+
+AGENDA_LABELS = {"flag": "Escalation", "fix first": "Fix first", "gap": "Perception gap"}
+
+
+@dataclass(frozen=True)
+class AgendaPoint:
+    kind: str
+    """flag, fix first or gap."""
+    text: str
+
+    @property
+    def label(self) -> str:
+        return AGENDA_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Whether a closed item's dimension moved, from the cycle it was opened in to now."""
+
+    before: float | None
+    now: float | None
+    change: float | None
+    significant: bool
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Action:
+    id: int
+    title: str
+    owner: str
+    side: Side
+    dimension: str | None
+    due_on: dt.date | None
+    status: ActionStatus
+    opened_in: str
+    carried: bool
+    """Still open from an earlier cycle."""
+    overdue: bool
+    effect: Effect | None
+
+
+@dataclass(frozen=True)
+class MeetingPack:
+    sponsor: str
+    site: str
+    relationship_id: int
+    cycle: str | None
+    """The latest published cycle, which the pack is about; None before any is published."""
+    agenda: tuple[AgendaPoint, ...]
+    actions: tuple[Action, ...]
+    dimensions: tuple[tuple[int, str], ...]
+    """Dimension id and name, both sides' instruments: what an item may target."""
+
+
+async def relationship_between(sponsor_id: int, site_id: int) -> int | None:
+    row = await Relationship.select(Relationship.id).where(
+        (Relationship.sponsor == sponsor_id) & (Relationship.site == site_id)
+    ).first()  # fmt: skip
+    return int(row["id"]) if row else None
+
+
+async def meeting_pack(
+    sponsor_id: int, site_id: int, today: dt.date, sites_view: bool = True
+) -> MeetingPack:
+    """The pack for a relationship's next review meeting, from the latest published cycle.
+
+    Without `sites_view` (a CRO's user), nothing from the site's raters' view of the
+    sponsor is in it: no flags or "fix first" points about the sponsor, no perception
+    gaps, no effect on a dimension the site rates.
+    """
+    relationship = await relationship_between(sponsor_id, site_id)
+    if relationship is None:
+        raise ActionItemError("these two organisations do not work together")
+    both = Organisation.id.is_in([sponsor_id, site_id])
+    names = {r["id"]: r["name"] for r in await Organisation.select(
+        Organisation.id, Organisation.name).where(both)}  # fmt: skip
+    published = await scored_cycles((CycleStatus.published.value,))
+    dimensions = await _dimensions()
+    if not published:
+        return MeetingPack(names[sponsor_id], names[site_id], relationship, None, (),
+                           await _actions(relationship, None, {}, today), dimensions)  # fmt: skip
+    latest = published[0]
+    run = int(str(latest["run"]))
+    agenda = [
+        *await _flags(run, sponsor_id, site_id, names, sites_view),
+        *await _fix_first(run, sponsor_id, site_id, names, sites_view),
+        *(await _gaps(run, sponsor_id, site_id) if sites_view else []),
+    ]
+    runs = {str(c["key"]): int(str(c["run"])) for c in published}
+    actions = await _actions(
+        relationship, str(latest["key"]), runs, today, sponsor_id, site_id, sites_view
+    )
+    return MeetingPack(
+        names[sponsor_id], names[site_id], relationship, str(latest["key"]), tuple(agenda),
+        actions, dimensions,
+    )  # fmt: skip
+
+
+def _views(table: Any, sponsor_id: int, site_id: int, sites_view: bool) -> Any:
+    """The views of one relationship: the sponsor's raters on the site, and (if it may be
+    seen) the site's raters on the sponsor."""
+    sponsors_view = (table.target == site_id) & (table.rater_organisation == sponsor_id)
+    if not sites_view:
+        return sponsors_view
+    return sponsors_view | ((table.target == sponsor_id) & (table.rater_organisation == site_id))
+
+
+async def _flags(
+    run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
+) -> list[AgendaPoint]:
+    rows = await EscalationFlag.select(
+        EscalationFlag.target, EscalationFlag.kind, EscalationFlag.detail,
+        EscalationFlag.dimension.name.as_alias("dimension"),
+    ).where(
+        (EscalationFlag.run == run) & (EscalationFlag.shown == True)  # noqa: E712
+        & _views(EscalationFlag, sponsor_id, site_id, sites_view)
+    ).output(load_json=True)  # fmt: skip
+    points = []
+    for row in sorted(rows, key=lambda r: (r["kind"] != "significant_drop", r["target"])):
+        about = names[row["target"]]
+        if row["kind"] == "under_floor":
+            text = f"{about}: {localised(row['dimension'], 'en', '')} is under its floor"
+        elif row["kind"] == "significant_drop":
+            text = f"{about}: a significant drop ({row['detail']})"
+        else:
+            text = f"{about}: the response rate collapsed ({row['detail']})"
+        points.append(AgendaPoint("flag", text))
+    return points
+
+
+async def _fix_first(
+    run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
+) -> list[AgendaPoint]:
+    rows = await DimensionScore.select(
+        DimensionScore.target, DimensionScore.mean,
+        DimensionScore.dimension.name.as_alias("dimension"),
+    ).where(
+        (DimensionScore.run == run) & (DimensionScore.quadrant == "fix first")
+        & (DimensionScore.shown == True) & (DimensionScore.importance_shown == True)  # noqa: E712
+        & _views(DimensionScore, sponsor_id, site_id, sites_view)
+    ).output(load_json=True)  # fmt: skip
+    return [
+        AgendaPoint("fix first", f"{names[r['target']]}: {localised(r['dimension'], 'en', '')} "
+                    f"matters most and scores low ({r['mean']:.0f})")
+        for r in sorted(rows, key=lambda r: r["mean"])
+    ]  # fmt: skip
+
+
+async def _gaps(run: int, sponsor_id: int, site_id: int) -> list[AgendaPoint]:
+    rows = await PerceptionGap.select(
+        PerceptionGap.mirror, PerceptionGap.site_view, PerceptionGap.partner_view, PerceptionGap.gap
+    ).where(
+        (PerceptionGap.run == run) & (PerceptionGap.site == site_id)
+        & (PerceptionGap.partner == sponsor_id) & (PerceptionGap.shown == True)  # noqa: E712
+    )  # fmt: skip
+    widest = sorted(rows, key=lambda r: -abs(r["gap"]))[:GAPS_ON_AGENDA]
+    return [
+        AgendaPoint("gap", f"{r['mirror'].replace('_', ' ').capitalize()}: the site gives "
+                    f"{r['site_view']:.0f}, the sponsor gives {r['partner_view']:.0f} "
+                    f"({r['gap']:+.0f})")
+        for r in widest
+    ]  # fmt: skip
+
+
+async def _dimensions() -> tuple[tuple[int, str], ...]:
+    """Every dimension of the latest version of each direction's instrument."""
+    rows = await Dimension.select(
+        Dimension.id, Dimension.name, Dimension.position,
+        Dimension.instrument.direction.as_alias("direction"),
+        Dimension.instrument.version.as_alias("version"),
+    ).output(load_json=True)  # fmt: skip
+    latest = {d: max(r["version"] for r in rows if r["direction"] == d) for d in
+              {r["direction"] for r in rows}}  # fmt: skip
+    chosen = [r for r in rows if r["version"] == latest[r["direction"]]]
+    chosen.sort(key=lambda r: (r["direction"] != Direction.sponsor_rates_site, r["position"]))
+    rated = {
+        Direction.sponsor_rates_site: "the site's",
+        Direction.site_rates_sponsor: "the sponsor's",
+    }
+    return tuple(
+        (int(r["id"]), f"{localised(r['name'], 'en', '')} ({rated[r['direction']]})")
+        for r in chosen
+    )  # fmt: skip
+
+
+async def _actions(
+    relationship: int, cycle: str | None, runs: dict[str, int], today: dt.date,
+    sponsor_id: int = 0, site_id: int = 0, sites_view: bool = True,
+) -> tuple[Action, ...]:  # fmt: skip
+    rows = await ActionItem.select(
+        ActionItem.id, ActionItem.title, ActionItem.owner, ActionItem.side, ActionItem.due_on,
+        ActionItem.status, ActionItem.opened_in.key.as_alias("opened_in"),
+        ActionItem.closed_in.key.as_alias("closed_in"), ActionItem.dimension,
+        ActionItem.dimension.key.as_alias("dimension_key"),
+        ActionItem.dimension.name.as_alias("dimension_name"),
+        ActionItem.dimension.instrument.direction.as_alias("direction"),
+    ).where(ActionItem.relationship == relationship).order_by(
+        ActionItem.id
+    ).output(load_json=True)  # fmt: skip
+    found = []
+    for row in rows:
+        status = ActionStatus(row["status"])
+        effect = None
+        hidden = not sites_view and row["direction"] == Direction.site_rates_sponsor
+        if status == ActionStatus.done and row["dimension"] and cycle and not hidden:
+            effect = await _effect(row, cycle, runs, sponsor_id, site_id)
+        found.append(
+            Action(
+                row["id"], row["title"], row["owner"], Side(row["side"]),
+                localised(row["dimension_name"], "en", "") if row["dimension"] else None,
+                row["due_on"], status, row["opened_in"],
+                not status.closed and cycle is not None and row["opened_in"] != cycle,
+                not status.closed and row["due_on"] is not None and row["due_on"] < today,
+                effect,
+            )
+        )  # fmt: skip
+    # open items first (carried over first among them), then the closed
+    found.sort(key=lambda a: (a.status.closed, not a.carried, a.id))
+    return tuple(found)
+
+
+async def _effect(
+    row: dict[str, Any], cycle: str, runs: dict[str, int], sponsor_id: int, site_id: int
+) -> Effect:
+    """Did the targeted dimension move between the cycle the item was opened in and now?"""
+    if row["closed_in"] == cycle or row["opened_in"] not in runs:
+        return Effect(None, None, None, False, "closed this cycle: the next cycle will tell")
+    # the dimension is the same across instrument versions by its key and direction
+    site_rates = row["direction"] == Direction.site_rates_sponsor
+    target, rater = (sponsor_id, site_id) if site_rates else (site_id, sponsor_id)
+    scores = await DimensionScore.select(
+        DimensionScore.run, DimensionScore.n_raters, DimensionScore.mean, DimensionScore.low,
+        DimensionScore.high, DimensionScore.shown,
+    ).where(
+        DimensionScore.run.is_in([runs[row["opened_in"]], runs[cycle]])
+        & (DimensionScore.target == target) & (DimensionScore.rater_organisation == rater)
+        & (DimensionScore.dimension.key == row["dimension_key"])
+        & (DimensionScore.dimension.instrument.direction == row["direction"])
+    )  # fmt: skip
+    by_run = {r["run"]: r for r in scores if r["shown"] and r["mean"] is not None}
+    before, now = by_run.get(runs[row["opened_in"]]), by_run.get(runs[cycle])
+    if before is None or now is None:
+        return Effect(None, None, None, False, "too few responses in one of the cycles to tell")
+    frame = pd.DataFrame([{**before, "key": 0}]), pd.DataFrame([{**now, "key": 0}])
+    level = await interval_level(runs[cycle])
+    change = mean_changes(frame[1], frame[0], ["key"], level).iloc[0]
+    if pd.isna(change["p"]):
+        verdict = "too few raters to tell a change from noise"
+    elif change["significant"]:
+        verdict = "improved significantly" if change["change"] > 0 else "declined significantly"
+    else:
+        verdict = "no significant change"
+    return Effect(float(change["before"]), float(change["now"]), float(change["change"]),
+                  bool(change["significant"]), verdict)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """What a person typed for an action item, before it is checked."""
+
+    title: str
+    owner: str
+    side: str
+    dimension: str = ""
+    due_on: str = ""
+
+
+def checked(given: ActionInput, dimensions: tuple[tuple[int, str], ...]) -> dict[str, Any]:
+    """The item's fields, or ActionItemError naming the first field that is wrong."""
+    title, owner = given.title.strip(), given.owner.strip()
+    if not (title + owner).isprintable():
+        raise ActionItemError("what was typed has a character that cannot be shown")
+    if not title:
+        raise ActionItemError("say what is to be done")
+    if len(title) > TITLE_LIMIT:
+        raise ActionItemError(f"keep what is to be done under {TITLE_LIMIT} characters")
+    if not owner:
+        raise ActionItemError("name who will do it")
+    if len(owner) > OWNER_LIMIT:
+        raise ActionItemError(f"keep the owner under {OWNER_LIMIT} characters")
+    if given.side not in {s.value for s in Side}:
+        raise ActionItemError("choose the side the action falls to: sponsor or site")
+    dimension = None
+    if given.dimension:
+        ids = {str(d[0]): d[0] for d in dimensions}
+        if given.dimension not in ids:
+            raise ActionItemError("choose one of the listed dimensions, or none")
+        dimension = ids[given.dimension]
+    due = None
+    if given.due_on:
+        try:
+            due = dt.date.fromisoformat(given.due_on)
+        except ValueError:
+            raise ActionItemError("write the due date as YYYY-MM-DD") from None
+    return {"title": title, "owner": owner, "side": given.side, "dimension": dimension,
+            "due_on": due}  # fmt: skip
+
+
+async def add_action(
+    sponsor_id: int, site_id: int, given: ActionInput, person_id: int | None, actor: str,
+    now: dt.datetime,
+) -> int:  # fmt: skip
+    """Record a new action item against the latest published cycle; returns its id."""
+    relationship = await relationship_between(sponsor_id, site_id)
+    if relationship is None:
+        raise ActionItemError("these two organisations do not work together")
+    fields = checked(given, await _dimensions())
+    async with writing_transaction(ActionItem._meta.db):
+        published = await scored_cycles((CycleStatus.published.value,))
+        if not published:
+            raise ActionItemError("no cycle is published yet: actions follow a published cycle")
+        item = ActionItem(
+            relationship=relationship, opened_in=published[0]["id"], status="open",
+            created_by=person_id, created_at=now, updated_at=now, **fields,
+        )  # fmt: skip
+        item_id = int((await ActionItem.insert(item))[0]["id"])
+        await record(
+            actor, "action.add", "action_item", item_id,
+            {"relationship": relationship, "title": fields["title"], "side": fields["side"]},
+            person_id,
+        )  # fmt: skip
+    return item_id
+
+
+async def set_status(
+    sponsor_id: int, site_id: int, item_id: int, status: str, person_id: int | None,
+    actor: str, now: dt.datetime,
+) -> None:  # fmt: skip
+    """Move an item to another status; closing it notes the cycle it was closed in."""
+    if status not in {s.value for s in ActionStatus}:
+        raise ActionItemError("choose open, in progress, done or dropped")
+    relationship = await relationship_between(sponsor_id, site_id)
+    async with writing_transaction(ActionItem._meta.db):
+        mine = (ActionItem.id == item_id) & (ActionItem.relationship == relationship)
+        if not await ActionItem.exists().where(mine):
+            raise ActionItemError("no such action item in this relationship")
+        await lock_row(ActionItem, item_id)
+        item = await ActionItem.select(ActionItem.status, ActionItem.closed_in).where(mine).first()
+        if item["status"] == status:
+            return  # nothing changes: a closed item keeps the cycle it was closed in
+        was_closed, closing = ActionStatus(item["status"]).closed, ActionStatus(status).closed
+        published = await scored_cycles((CycleStatus.published.value,))
+        if closing and not was_closed:
+            closed_in = published[0]["id"] if published else None
+        else:  # done ↔ dropped keeps when it was closed; reopening forgets it
+            closed_in = item["closed_in"] if closing else None
+        await ActionItem.update(
+            {ActionItem.status: status, ActionItem.updated_at: now, ActionItem.closed_in: closed_in}
+        ).where(ActionItem.id == item_id)  # fmt: skip
+        await record(
+            actor, "action.status", "action_item", item_id,
+            {"from": item["status"], "to": status}, person_id,
+        )  # fmt: skip

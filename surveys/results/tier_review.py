@@ -1,0 +1,209 @@
+"""Tier review: a person accepts the computed tiers or overrides one with a reason; publishing
+freezes them.
+
+Every override, every return to the computed tier and every publication is an event in
+the tier's history and an entry in the audit log, written in the same transaction as the
+change. A published cycle's tiers never change again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from surveys.cycles.cycle import Cycle, CycleStatus, check_transition, cycle_by_key
+from surveys.directory.audit import record
+from surveys.directory.organisations import Organisation
+from surveys.infra.database import lock_row, writing_transaction
+from surveys.infra.errors import RapportError
+from surveys.results.score_runs import scored_cycles
+from surveys.results.tier_assignments import Tier, TierAssignment, TierEvent, tier_in_force
+
+REASON_LIMIT = 2000
+"""Characters an override's reason may have."""
+
+
+class TierReviewError(RapportError, ValueError):
+    """A review step that cannot be taken; the message says why."""
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One site's tier under review."""
+
+    site_id: int
+    slug: str
+    name: str
+    computed: Tier
+    override: Tier | None
+    reason: str | None
+    overridden_by: str | None
+    previous: Tier | None
+    provisional: bool
+    trace: str
+
+    @property
+    def in_force(self) -> Tier:
+        return self.override or self.computed
+
+
+@dataclass(frozen=True)
+class Review:
+    cycle: str
+    status: str
+    previous_cycle: str | None
+    rows: tuple[ReviewRow, ...]
+
+    @property
+    def frozen(self) -> bool:
+        """A published cycle's tiers can no longer change."""
+        return self.status == CycleStatus.published
+
+
+async def tier_review(
+    cycle_key: str, sponsor_id: int, previous_key: str | None, sites: frozenset[int] | None
+) -> Review:
+    """The tiers a sponsor gives its sites in a cycle, beside the previous cycle's in force."""
+    cycle = await cycle_by_key(cycle_key, TierReviewError)
+    scope = (TierAssignment.cycle == cycle["id"]) & (TierAssignment.assessor == sponsor_id)
+    if sites is not None:
+        scope &= TierAssignment.target.is_in(list(sites) or [-1])
+    rows = await TierAssignment.select(
+        TierAssignment.target.id.as_alias("site_id"), TierAssignment.target.slug.as_alias("slug"),
+        TierAssignment.target.name.as_alias("name"), TierAssignment.computed_tier,
+        TierAssignment.override_tier, TierAssignment.override_reason,
+        TierAssignment.overridden_by.name.as_alias("by"), TierAssignment.provisional,
+        TierAssignment.rule_trace,
+    ).where(scope).order_by(TierAssignment.target.name)  # fmt: skip
+    before: dict[int, Tier] = {}
+    if previous_key:
+        for row in await TierAssignment.select(
+            TierAssignment.target, TierAssignment.computed_tier, TierAssignment.override_tier
+        ).where(
+            (TierAssignment.cycle.key == previous_key) & (TierAssignment.assessor == sponsor_id)
+        ):  # fmt: skip
+            before[row["target"]] = Tier(tier_in_force(row))
+    return Review(
+        cycle_key, cycle["status"], previous_key,
+        tuple(
+            ReviewRow(
+                r["site_id"], r["slug"], r["name"], Tier(r["computed_tier"]),
+                Tier(r["override_tier"]) if r["override_tier"] else None, r["override_reason"],
+                r["by"], before.get(r["site_id"]), bool(r["provisional"]), r["rule_trace"],
+            )
+            for r in rows
+        ),
+    )  # fmt: skip
+
+
+async def set_override(
+    cycle_key: str, sponsor_id: int, site_id: int, tier: Tier | None, reason: str,
+    person_id: int, actor: str, now: dt.datetime,
+) -> None:  # fmt: skip
+    """Override a computed tier with a written reason, or (tier None) return to the computed one."""
+    reason = reason.strip()
+    if tier is not None and not reason:
+        raise TierReviewError(
+            "an override needs a reason: say why this tier and not the computed one"
+        )
+    if len(reason) > REASON_LIMIT:
+        raise TierReviewError(f"please keep the reason under {REASON_LIMIT} characters")
+    async with writing_transaction(TierAssignment._meta.db):
+        cycle = await _unpublished(cycle_key)
+        assignment = await TierAssignment.select(
+            TierAssignment.id, TierAssignment.computed_tier, TierAssignment.override_tier
+        ).where(
+            (TierAssignment.cycle == cycle["id"]) & (TierAssignment.assessor == sponsor_id)
+            & (TierAssignment.target == site_id)
+        ).first()  # fmt: skip
+        if assignment is None:
+            raise TierReviewError("this site has no computed tier in this cycle")
+        await lock_row(TierAssignment, assignment["id"])
+        await TierAssignment.update(
+            {TierAssignment.override_tier: int(tier) if tier else None,
+             TierAssignment.override_reason: reason if tier else None,
+             TierAssignment.overridden_by: person_id if tier else None,
+             TierAssignment.overridden_at: now if tier else None}
+        ).where(TierAssignment.id == assignment["id"])  # fmt: skip
+        kind = "override" if tier else "cleared"
+        await TierEvent.insert(
+            TierEvent(assignment=assignment["id"], at=now, kind=kind,
+                      tier=int(tier) if tier else assignment["computed_tier"],
+                      reason=reason or None, actor=actor)
+        )  # fmt: skip
+        site = await Organisation.select(Organisation.slug).where(
+            Organisation.id == site_id
+        ).first()  # fmt: skip
+        await record(
+            actor, f"tier.{kind}", "tier_assignment", assignment["id"],
+            {"cycle": cycle_key, "site": site["slug"] if site else site_id,
+             "computed": assignment["computed_tier"], "tier": int(tier) if tier else None,
+             "was": assignment["override_tier"], "reason": reason or None},
+            person_id,
+        )  # fmt: skip
+
+
+async def review_in_cycle(
+    sponsor_id: int, cycle_key: str | None, sites: frozenset[int] | None
+) -> tuple[Review, tuple[str, ...]] | None:
+    """A sponsor's tier review in a scored cycle (the latest if the key is not one), beside
+    the cycle before it; with every scored cycle's key, newest first. None before any."""
+    cycles = tuple(str(c["key"]) for c in await scored_cycles())
+    if not cycles:
+        return None
+    key = cycle_key if cycle_key in cycles else cycles[0]
+    at = cycles.index(key)
+    previous = cycles[at + 1] if at + 1 < len(cycles) else None
+    return await tier_review(key, sponsor_id, previous, sites), cycles
+
+
+async def publish_cycle(cycle_key: str, person_id: int | None, actor: str, now: dt.datetime) -> int:
+    """Publish a scored cycle: its tiers freeze and its scorecards become visible. Returns
+    how many tiers were published."""
+    async with writing_transaction(Cycle._meta.db):
+        cycle = await cycle_by_key(cycle_key, TierReviewError)
+        await lock_row(Cycle, cycle["id"])
+        check_transition(cycle["status"], CycleStatus.published)
+        await Cycle.update(
+            {Cycle.status: CycleStatus.published.value, Cycle.status_changed_at: now}
+        ).where(Cycle.id == cycle["id"])  # fmt: skip
+        assignments = await TierAssignment.select(
+            TierAssignment.id, TierAssignment.computed_tier, TierAssignment.override_tier
+        ).where(TierAssignment.cycle == cycle["id"])
+        for row in assignments:
+            await TierEvent.insert(
+                TierEvent(assignment=row["id"], at=now, kind="published",
+                          tier=int(Tier(tier_in_force(row))), actor=actor)
+            )  # fmt: skip
+        await record(
+            actor, "cycle.publish", "cycle", cycle["id"],
+            {"cycle": cycle_key, "tiers": len(assignments)}, person_id,
+        )  # fmt: skip
+    return len(assignments)
+
+
+async def _unpublished(cycle_key: str) -> dict[str, object]:
+    cycle = await cycle_by_key(cycle_key, TierReviewError)
+    await lock_row(Cycle, int(str(cycle["id"])), shared=True)
+    status = (await Cycle.select(Cycle.status).where(Cycle.id == cycle["id"]).first())["status"]
+    if status == CycleStatus.published:
+        raise TierReviewError(f"cycle {cycle_key} is published: its tiers are final")
+    if status != CycleStatus.scored:
+        raise TierReviewError(
+            f"cycle {cycle_key} is {status}: only a scored cycle's tiers are reviewed"
+        )
+    return cycle
+
+
+async def publish_all_but_latest(actor: str, now: dt.datetime) -> list[str]:
+    """Publish every scored cycle but the latest, oldest first; returns their keys.
+
+    The demo's starting point: sites have published results and review meetings to
+    look at, and the latest cycle waits for its tier review.
+    """
+    waiting = [str(c["key"]) for c in await scored_cycles((CycleStatus.scored.value,))]
+    latest = await scored_cycles()
+    keys = [k for k in reversed(waiting) if latest and k != latest[0]["key"]]
+    for key in keys:
+        await publish_cycle(key, None, actor, now)
+    return keys
