@@ -4,8 +4,9 @@ Set RAPPORT_TEST_POSTGRES to a server URL (e.g. postgresql://postgres@127.0.0.1:
 to run every database test on PostgreSQL too. When it is set and the server cannot be
 reached, the tests fail: CI must not pass by skipping them.
 
-Migrating takes a while, so each engine gets one migrated template per session (and one
-holding a small synthetic world); each test then receives a copy of its own.
+Migrating, building a world and scoring it take a while, so each engine gets one template
+of each kind per session (empty, holding a small synthetic world, and that world with its
+closed cycles scored); each test then receives a copy of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import asyncpg
 import pytest
@@ -31,6 +33,9 @@ POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES", "").strip()
 ENGINES = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
 SMALL_WORLD = {"seed": 11, "sites": 8, "cycles": 3, "raters": 3}
 """The world most database tests share: big enough for every case, quick to copy."""
+
+Contents = Literal["empty", "world", "scored"]
+"""What a template holds: nothing but the schema, the small world, or the world scored."""
 
 
 @pytest.fixture
@@ -74,41 +79,45 @@ def engine_at(kind: str, location: str) -> Engine:
     return engine
 
 
-async def _migrate(kind: str, location: str, with_world: bool) -> None:
+async def _fill(kind: str, location: str, contents: Contents) -> None:
+    from scoring.config import ScoringConfig
     from surveys.infra.database import apply_migrations
+    from surveys.results.cycle_scoring import score_closed_cycles
     from surveys.world import WorldParameters, build_world, keep_open_cycles_open
 
     engine = engine_at(kind, location)
     await prepare(engine)
     await apply_migrations()
-    if with_world:
+    if contents != "empty":
         await build_world(WorldParameters(**SMALL_WORLD), actor="test")
         await keep_open_cycles_open(dt.datetime.now(dt.UTC))  # its dates are fixed, ours are not
+    if contents == "scored":
+        await score_closed_cycles(ScoringConfig(), "test", "test")
     if kind == "sqlite":
         await engine.run_ddl("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _make_template(kind: str, base: Path, with_world: bool) -> Template:
-    name = f"rapport_tpl_{'world' if with_world else 'empty'}_{uuid.uuid4().hex[:8]}"
+def _make_template(kind: str, base: Path, contents: Contents) -> Template:
+    name = f"rapport_tpl_{contents}_{uuid.uuid4().hex[:8]}"
     if kind == "sqlite":
         location = str(base / f"{name}.sqlite")
     else:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
         location = name
-    asyncio.run(_migrate(kind, location, with_world))
+    asyncio.run(_fill(kind, location, contents))
     return Template(kind, location)
 
 
 @pytest.fixture(scope="session")
 def templates(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[tuple[str, bool], Template]]:
-    """Templates built on first use, dropped at the end of the session."""
+) -> Iterator[dict[tuple[str, Contents], Template]]:
+    """Templates built on first use (per test process), dropped at the end of the session."""
     base = tmp_path_factory.mktemp("templates")
-    made: dict[tuple[str, bool], Template] = {}
+    made: dict[tuple[str, Contents], Template] = {}
 
-    class Lazy(dict[tuple[str, bool], Template]):
-        def __missing__(self, key: tuple[str, bool]) -> Template:
+    class Lazy(dict[tuple[str, Contents], Template]):
+        def __missing__(self, key: tuple[str, Contents]) -> Template:
             made[key] = self[key] = _make_template(key[0], base, key[1])
             return made[key]
 
@@ -139,8 +148,8 @@ def engine_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def _fresh(kind: str, templates: dict, tmp_path: Path, with_world: bool) -> Iterator[Engine]:
-    location = _copy(templates[kind, with_world], tmp_path)
+def _fresh(kind: str, templates: dict, tmp_path: Path, contents: Contents) -> Iterator[Engine]:
+    location = _copy(templates[kind, contents], tmp_path)
     yield engine_at(kind, location)
     _drop(kind, location)
 
@@ -148,13 +157,20 @@ def _fresh(kind: str, templates: dict, tmp_path: Path, with_world: bool) -> Iter
 @pytest.fixture
 def db(engine_kind: str, templates: dict, tmp_path: Path) -> Iterator[Engine]:
     """A fresh, migrated, empty database for this test, with every table pointed at it."""
-    yield from _fresh(engine_kind, templates, tmp_path, with_world=False)
+    yield from _fresh(engine_kind, templates, tmp_path, "empty")
 
 
 @pytest.fixture
 def world_db(engine_kind: str, templates: dict, tmp_path: Path) -> Iterator[Engine]:
     """A fresh database holding the small synthetic world (SMALL_WORLD) for this test."""
-    yield from _fresh(engine_kind, templates, tmp_path, with_world=True)
+    yield from _fresh(engine_kind, templates, tmp_path, "world")
+
+
+@pytest.fixture
+def scored_world_db(engine_kind: str, templates: dict, tmp_path: Path) -> Iterator[Engine]:
+    """The small world with every closed cycle scored (`score_closed_cycles` with the
+    default configuration, code version and actor "test"), as most result tests need it."""
+    yield from _fresh(engine_kind, templates, tmp_path, "scored")
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ import pandas as pd
 import pytest
 from piccolo.engine.base import Engine
 
-from scoring.config import ScoringConfig
 from scoring.trends import mean_changes
 from surveys.directory.audit import AuditEntry
 from surveys.directory.organisations import Relationship
 from surveys.instruments import Dimension, Direction
-from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.results.meetings import (
     ActionInput,
     ActionItem,
@@ -57,8 +55,7 @@ async def _site_dimension(key: str = "data_accuracy") -> int:
     return int(row["id"])
 
 
-async def test_the_agenda_comes_from_both_views_of_the_published_run(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_the_agenda_comes_from_both_views_of_the_published_run(scored_world_db: Engine) -> None:
     await _publish(2)
     sponsor, site = await _relationship_with_flags()
     pack = await meeting_pack(sponsor, site, NOW.date())
@@ -91,9 +88,8 @@ async def test_the_agenda_comes_from_both_views_of_the_published_run(world_db: E
 
 
 async def test_open_items_carry_over_and_closed_ones_show_whether_their_dimension_moved(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     keys = await _publish(1)
     sponsor, site = await _relationship_with_flags()
     dimension = await _site_dimension()
@@ -147,8 +143,7 @@ WRONG = [
 ]
 
 
-async def test_a_wrong_action_item_is_refused_and_nothing_is_written(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_a_wrong_action_item_is_refused_and_nothing_is_written(scored_world_db: Engine) -> None:
     await _publish(1)
     rel = await Relationship.select(Relationship.sponsor, Relationship.site).first()
     for given, message in WRONG:
@@ -159,9 +154,8 @@ async def test_a_wrong_action_item_is_refused_and_nothing_is_written(world_db: E
 
 
 async def test_a_cros_user_gets_the_pack_without_the_sites_view_of_the_sponsor(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     await _publish(2)
     run = int((await scored_cycles(("published",)))[0]["run"])
     # a relationship in which the site's raters flagged the sponsor
@@ -181,8 +175,7 @@ async def test_a_cros_user_gets_the_pack_without_the_sites_view_of_the_sponsor(
     ]
 
 
-async def test_saying_done_again_keeps_the_cycle_an_item_was_closed_in(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_saying_done_again_keeps_the_cycle_an_item_was_closed_in(scored_world_db: Engine) -> None:
     keys = await _publish(1)
     sponsor, site = await _relationship_with_flags()
     item = await add_action(sponsor, site, ActionInput("Call", "CRA", "sponsor"), None, "a", NOW)

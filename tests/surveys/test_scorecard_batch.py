@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 from piccolo.engine.base import Engine
 
-from scoring.config import ScoringConfig
 from surveys.directory.organisations import Organisation
-from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.scorecards import RenderedScorecard, ScorecardError, render_cycle
 from tests.surveys.test_cli import assert_one_clear_line, rapport
 from tests.surveys.test_scorecards import latest_scored
@@ -20,8 +18,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def a_scored_sponsor() -> tuple[str, set[str]]:
-    """Score the cycles; the latest scored cycle, and a sponsor to render scorecards for."""
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+    """The latest scored cycle, and a sponsor to render scorecards for."""
     sponsor = await Organisation.select(Organisation.slug).where(
         Organisation.kind == "sponsor"
     ).first()  # fmt: skip
@@ -29,7 +26,7 @@ async def a_scored_sponsor() -> tuple[str, set[str]]:
 
 
 async def test_a_batch_writes_each_scorecard_once_and_resumes_where_it_stopped(
-    world_db: Engine, tmp_path: Path
+    scored_world_db: Engine, tmp_path: Path
 ) -> None:
     key, audience = await a_scored_sponsor()
 
@@ -54,7 +51,7 @@ async def test_a_batch_writes_each_scorecard_once_and_resumes_where_it_stopped(
 
 
 async def test_a_scorecard_that_cannot_be_written_is_reported_and_the_rest_go_on(
-    world_db: Engine, tmp_path: Path
+    scored_world_db: Engine, tmp_path: Path
 ) -> None:
     key, audience = await a_scored_sponsor()
     planned = await render_cycle(key, tmp_path / "dry", "a4", 1, audience)
@@ -66,7 +63,7 @@ async def test_a_scorecard_that_cannot_be_written_is_reported_and_the_rest_go_on
     assert len(report.written) == len(planned.written) - 1, "the others were written"
 
 
-async def test_an_audience_with_no_scorecard_is_named(world_db: Engine, tmp_path: Path) -> None:
+async def test_an_audience_with_no_scorecard_is_named(scored_world_db: Engine, tmp_path: Path) -> None:
     key, _ = await a_scored_sponsor()
     with pytest.raises(ScorecardError, match="has no scorecard for nobody-at-all"):
         await render_cycle(key, tmp_path, "a4", 1, {"nobody-at-all"})
@@ -81,7 +78,7 @@ def test_the_command_names_a_cycle_that_is_not_scored(blank_url: str, tmp_path: 
 
 
 async def test_each_scorecard_is_mailed_to_its_readers_once(
-    world_db: Engine, tmp_path: Path
+    scored_world_db: Engine, tmp_path: Path
 ) -> None:
     import datetime as dt
     from email import message_from_bytes
@@ -92,7 +89,6 @@ async def test_each_scorecard_is_mailed_to_its_readers_once(
     from surveys.infra.mail import Outbox
     from surveys.scorecards import mail_scorecards
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     key = await latest_scored()
     now = dt.datetime.now(dt.UTC)
     sponsor = await Organisation.select(Organisation.id, Organisation.slug).where(

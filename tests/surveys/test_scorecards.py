@@ -13,12 +13,10 @@ import pytest
 from piccolo.engine.base import Engine
 from pypdf import PdfReader
 
-from scoring.config import ScoringConfig
 from surveys.cycles.cycle import Cycle
 from surveys.directory.audit import AuditEntry
 from surveys.directory.organisations import Organisation
 from surveys.responses.answers import Answer
-from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.results.score_runs import DimensionScore, EscalationFlag, TargetIndex
 from surveys.results.tier_assignments import Tier, TierAssignment
 from surveys.results.tier_review import publish_all_but_latest
@@ -55,9 +53,8 @@ async def a_rated_site(run: int) -> tuple[int, int]:
 
 
 async def a_scored_site() -> tuple[str, CycleResults, int, int]:
-    """Score the world; return its latest scored cycle, that cycle's results, and a site
-    with the sponsor whose shown view of it carries a tier."""
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+    """The scored world's latest scored cycle, that cycle's results, and a site with the
+    sponsor whose shown view of it carries a tier."""
     key = await latest_scored()
     results = await cycle_results(key)
     site, sponsor = await a_rated_site(results.run)
@@ -69,7 +66,7 @@ def text_of(pdf: bytes) -> str:
 
 
 async def test_a_site_scorecard_carries_the_stored_index_and_the_sponsors_tier(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
     _, results, site, sponsor = await a_scored_site()
     card = partner_scorecard(results, site, sponsor, sponsor, "en")
@@ -107,8 +104,7 @@ async def test_a_site_scorecard_carries_the_stored_index_and_the_sponsors_tier(
     assert 1 <= len(reader.pages) <= 3
 
 
-async def test_a_hidden_cell_reads_fewer_than_k_and_never_its_number(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_a_hidden_cell_reads_fewer_than_k_and_never_its_number(scored_world_db: Engine) -> None:
     key = await latest_scored()
     results = await cycle_results(key)
     sponsor = next(o.id for o in results.orgs.values() if o.kind == "sponsor")
@@ -134,12 +130,11 @@ async def test_a_hidden_cell_reads_fewer_than_k_and_never_its_number(world_db: E
 
 
 async def test_sentences_written_from_the_figures_are_in_the_audiences_language(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
     """Reliability notes, escalations, meeting points and action movement are composed in
     code from the figures: each must come out in French for a French reader, decimals
     written the French way, and never as the English sentence."""
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     results = await cycle_results(await latest_scored())
     views = [(t, v) for (run, t, v) in results.indices if run == results.run]
     seen: dict[str, int] = {"footnotes": 0, "flags": 0, "points": 0}
@@ -164,7 +159,7 @@ async def test_sentences_written_from_the_figures_are_in_the_audiences_language(
     assert all(seen.values()), f"the world has notes, flags and meeting points to check: {seen}"
 
 
-async def test_a_zero_width_interval_is_explained_where_one_is_printed(world_db: Engine) -> None:
+async def test_a_zero_width_interval_is_explained_where_one_is_printed(scored_world_db: Engine) -> None:
     key, results, site, sponsor = await a_scored_site()
     cells = DimensionScore.select().where(
         (DimensionScore.run == results.run) & (DimensionScore.target == site)
@@ -190,7 +185,7 @@ async def test_a_zero_width_interval_is_explained_where_one_is_printed(world_db:
 
 
 async def test_a_partner_not_rated_this_cycle_gets_no_praise_and_no_numbers(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
     key, results, site, sponsor = await a_scored_site()
     for table in (TargetIndex, DimensionScore, EscalationFlag):  # as if no one had answered
@@ -216,7 +211,7 @@ def fonts_of(pdf: bytes) -> set[str]:
 
 
 async def test_a_japanese_scorecard_is_set_in_a_font_with_japanese_glyphs(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
     _, results, site, sponsor = await a_scored_site()
     pdf = pdf_of(scorecard_html("partner", partner_scorecard(results, site, sponsor, site, "ja"),
@@ -244,9 +239,8 @@ class Recorder(BaseHTTPRequestHandler):
 
 
 async def test_html_in_a_comment_or_name_is_shown_as_text_and_fetches_nothing(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     key = await latest_scored()
     server = HTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -284,7 +278,7 @@ async def test_html_in_a_comment_or_name_is_shown_as_text_and_fetches_nothing(
 
 
 async def test_a_very_long_word_right_to_left_text_and_emoji_keep_the_pdf_whole(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
     key, results, site, sponsor = await a_scored_site()
     name = "مركز الأبحاث السريرية 🧪 " + "ب" * 150  # a name may hold 200 characters
@@ -314,9 +308,8 @@ async def test_an_unscored_cycle_has_no_scorecard(world_db: Engine) -> None:
 
 
 async def test_the_partner_replies_before_publication_and_the_reply_is_printed(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     await publish_all_but_latest("test", NOW)
     key = await latest_scored()
     results = await cycle_results(key)

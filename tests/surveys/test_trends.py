@@ -8,10 +8,8 @@ import pandas as pd
 import pytest
 from piccolo.engine.base import Engine
 
-from scoring.config import ScoringConfig
 from scoring.trends import index_changes
 from surveys.directory.organisations import Organisation, OrgKind
-from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.results.score_runs import DimensionScore, TargetIndex, scored_cycles
 from surveys.results.tier_assignments import Tier, tier_in_force
 from surveys.workspaces.institution_trends import scope_of, scope_trends
@@ -42,8 +40,7 @@ async def _busiest_sponsor() -> tuple[int, str]:
     return sponsor, slug["slug"]
 
 
-async def test_movers_and_rollups_come_from_the_sponsors_own_view(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_movers_and_rollups_come_from_the_sponsors_own_view(scored_world_db: Engine) -> None:
     sponsor, slug = await _busiest_sponsor()
     stored = await _sponsor_view(sponsor)
     cycles = sorted(stored["cycle"].unique())
@@ -95,9 +92,8 @@ async def test_movers_and_rollups_come_from_the_sponsors_own_view(world_db: Engi
 
 
 async def test_chosen_organisations_and_the_heat_map_show_only_shown_cells(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     sponsor, slug = await _busiest_sponsor()
     scope = await scope_of(slug)
     assert scope is not None
@@ -126,10 +122,9 @@ async def test_chosen_organisations_and_the_heat_map_show_only_shown_cells(
     )
 
 
-async def test_a_networks_trends_pool_every_sponsors_raters(world_db: Engine) -> None:
+async def test_a_networks_trends_pool_every_sponsors_raters(scored_world_db: Engine) -> None:
     from surveys.results.tier_review import publish_cycle
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     for cycle in reversed(await scored_cycles()):
         await publish_cycle(str(cycle["key"]), None, "test", dt.datetime.now(dt.UTC))
     network = await Organisation.select(Organisation.id, Organisation.slug).where(
@@ -152,10 +147,9 @@ async def test_a_networks_trends_pool_every_sponsors_raters(world_db: Engine) ->
     assert found.partner_view is None
 
 
-async def test_a_networks_trends_wait_for_publication(world_db: Engine) -> None:
+async def test_a_networks_trends_wait_for_publication(scored_world_db: Engine) -> None:
     from surveys.results.tier_review import publish_cycle
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     network = await Organisation.select(Organisation.slug).where(
         Organisation.kind == OrgKind.network.value).first()  # fmt: skip
     scope = await scope_of(network["slug"])

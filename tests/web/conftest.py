@@ -17,10 +17,13 @@ from tests.conftest import free_port, url_of
 
 
 @pytest.fixture
-async def server(world_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
-    """The app served by uvicorn on the test's database; yields its base URL."""
+async def server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The app served by uvicorn on the test's database (`scored_world_db` when the test
+    asks for it, else `world_db`); yields its base URL."""
+    wanted = "scored_world_db" if "scored_world_db" in request.fixturenames else "world_db"
+    database: Engine = request.getfixturevalue(wanted)
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url_of(world_db), "RAPPORT_PORT": str(port),
+    env = {**os.environ, "DATABASE_URL": url_of(database), "RAPPORT_PORT": str(port),
            "RAPPORT_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "surveys", "serve"], env=env, stdout=subprocess.DEVNULL,

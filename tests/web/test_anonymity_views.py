@@ -22,7 +22,6 @@ from piccolo.engine.base import Engine
 from scoring.anonymity import minimum_raters
 from scoring.config import ScoringConfig
 from surveys.directory.organisations import Organisation, Relationship
-from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.results.meetings import meeting_pack
 from surveys.results.score_runs import (
     DimensionScore,
@@ -108,8 +107,7 @@ async def every_view(people: dict[str, str], pages: dict[str, str]) -> Any:
 
 
 @pytest.mark.slow
-async def test_no_view_depends_on_a_cell_the_run_hid(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_no_view_depends_on_a_cell_the_run_hid(scored_world_db: Engine) -> None:
     await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
     people = await characters()
     pages = await workspace_pages(people)
@@ -121,9 +119,9 @@ async def test_no_view_depends_on_a_cell_the_run_hid(world_db: Engine) -> None:
     assert hidden > 0, "the small world has cells with too few raters"
 
     await hide_in_hidden_cells(10.0)
-    first = await in_browser(world_db, await every_view(people, pages))
+    first = await in_browser(scored_world_db, await every_view(people, pages))
     await hide_in_hidden_cells(90.0)
-    second = await in_browser(world_db, await every_view(people, pages))
+    second = await in_browser(scored_world_db, await every_view(people, pages))
 
     opened = [key for key, (status, _) in first.items() if status == 200]
     assert len(opened) > 100, "the characters opened their pages"
@@ -133,11 +131,10 @@ async def test_no_view_depends_on_a_cell_the_run_hid(world_db: Engine) -> None:
 
 
 async def test_what_a_sponsor_reads_of_its_sites_views_hides_every_small_group(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
     """Disclosure by difference: each site's view of the sponsor that a meeting pack quotes
     has k raters, and the pooled view beside it leaves at least k others (or none)."""
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
     k = minimum_raters("site_rates_sponsor", ScoringConfig())
     people = await characters()
@@ -170,12 +167,11 @@ async def test_what_a_sponsor_reads_of_its_sites_views_hides_every_small_group(
 
 
 async def test_the_shown_views_of_a_sponsor_leave_no_rater_to_be_found_by_difference(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
     """Over every run and every sponsor or CRO: the raters outside its shown site views are
     none or at least k, for the index and for each dimension, so no shown view, nor the
     pooled one beside them, isolates fewer than k raters."""
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     k = minimum_raters("site_rates_sponsor", ScoringConfig())
     partners = [r["id"] for r in await Organisation.select(Organisation.id).where(
         Organisation.kind.is_in(["sponsor", "cro"]))]  # fmt: skip

@@ -128,7 +128,7 @@ async def test_a_respondent_answers_on_a_phone(
 
 
 async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
-    server: str, world_db: Engine, tmp_path: Path
+    server: str, scored_world_db: Engine, tmp_path: Path
 ) -> None:
     """Sign in, open the portfolio, sort it, override a tier (first without a reason), sign
     out: on a desktop and a phone, with axe on every page."""
@@ -136,11 +136,8 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
 
-    from scoring.config import ScoringConfig
-    from surveys.results.cycle_scoring import score_closed_cycles
     from surveys.results.tier_assignments import TierAssignment
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     sponsor_user = await demo_login("sponsor user")
     axe = Axe()
     async with async_playwright() as playwright:
@@ -198,17 +195,14 @@ async def sign_in_as(page: Any, email: str) -> None:
 
 
 async def test_a_relationship_manager_compares_sites_over_the_cycles(
-    server: str, world_db: Engine, tmp_path: Path
+    server: str, scored_world_db: Engine, tmp_path: Path
 ) -> None:
     """From the home page to the trends, then two sites ticked and compared: axe on each."""
     need_chromium()
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
 
-    from scoring.config import ScoringConfig
-    from surveys.results.cycle_scoring import score_closed_cycles
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     manager = await demo_login("relationship manager")
     axe = Axe()
     async with async_playwright() as playwright:
@@ -236,7 +230,7 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(
 
 
 async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
-    server: str, world_db: Engine
+    server: str, scored_world_db: Engine
 ) -> None:
     """From the site's page to a sponsor's review meeting, then an action item added: axe on
     the pack, on the refused form and on the page with the item."""
@@ -244,12 +238,9 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
 
-    from scoring.config import ScoringConfig
-    from surveys.results.cycle_scoring import score_closed_cycles
     from surveys.results.meetings import ActionItem
     from surveys.results.tier_review import publish_all_but_latest
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
     coordinator = await demo_login("site coordinator")
     axe = Axe()
@@ -294,7 +285,7 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
 
 
 async def test_a_network_director_compares_the_networks_sites_then_opens_one(
-    server: str, world_db: Engine, tmp_path: Path
+    server: str, scored_world_db: Engine, tmp_path: Path
 ) -> None:
     """From the home page to the network's sites side by side, then one site's results:
     on a desktop and a phone, with axe on each page."""
@@ -302,11 +293,8 @@ async def test_a_network_director_compares_the_networks_sites_then_opens_one(
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
 
-    from scoring.config import ScoringConfig
-    from surveys.results.cycle_scoring import score_closed_cycles
     from surveys.results.tier_review import publish_all_but_latest
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
     director = await demo_login("network director")
     axe = Axe()

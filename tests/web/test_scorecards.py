@@ -10,8 +10,6 @@ from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 from pypdf import PdfReader
 
-from scoring.config import ScoringConfig
-from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.scorecards import PartnerReply
 from tests.web.test_survey_form import CSRF, in_browser
 from tests.web.test_workspaces import (
@@ -26,8 +24,7 @@ from tests.web.test_workspaces import (
 pytestmark = pytest.mark.anyio
 
 
-async def test_the_pdf_twin_follows_the_pages_rule_and_prints_on_letter(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_the_pdf_twin_follows_the_pages_rule_and_prints_on_letter(scored_world_db: Engine) -> None:
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     other = await other_sponsor(sponsor["id"])
@@ -41,7 +38,7 @@ async def test_the_pdf_twin_follows_the_pages_rule_and_prints_on_letter(world_db
         bad_paper = await client.get(f"{cards}/{sponsor['slug']}/pdf?paper=a3")
         return locals()
 
-    r = await in_browser(world_db, steps)
+    r = await in_browser(scored_world_db, steps)
     assert r["own"].status_code == 200 and r["own"].headers["content-type"] == "application/pdf"
     box = PdfReader(io.BytesIO(r["own"].content)).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792), "US Letter"
@@ -50,8 +47,7 @@ async def test_the_pdf_twin_follows_the_pages_rule_and_prints_on_letter(world_db
     assert r["bad_paper"].status_code == 400
 
 
-async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(scored_world_db: Engine) -> None:
     people = await characters()
     site = await organisation_of(people["site coordinator"])
     tie = await coordinators_tie(people)
@@ -70,7 +66,7 @@ async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(world_db
         after = await client.get(f"{card}/by/{tie['slug']}")
         return locals()
 
-    r = await in_browser(world_db, steps)
+    r = await in_browser(scored_world_db, steps)
     assert r["shown"].status_code == 200 and "Write or change the reply" in r["shown"].text
     assert r["empty"].status_code == 400 and "empty" in r["empty"].text
     assert r["kept"].status_code == 303
@@ -82,4 +78,4 @@ async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(world_db
         return (await client.get(f"{card}/reply?by={tie['slug']}")).status_code
 
     if tie["sponsor"] == (await organisation_of(people["sponsor user"]))["id"]:
-        assert await in_browser(world_db, as_sponsor) == 404, "the reply is the site's to write"
+        assert await in_browser(scored_world_db, as_sponsor) == 404, "the reply is the site's to write"

@@ -12,9 +12,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 
-from scoring.config import ScoringConfig
 from surveys.directory.organisations import Organisation, Relationship
-from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.results.score_runs import TargetIndex
 from tests.web.test_survey_form import CSRF, in_browser
 from tests.web.test_workspaces import characters, organisation_of, other_sponsor, sign_in
@@ -22,8 +20,7 @@ from tests.web.test_workspaces import characters, organisation_of, other_sponsor
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_token_reads_the_portfolio_as_its_owner_until_revoked(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_a_token_reads_the_portfolio_as_its_owner_until_revoked(scored_world_db: Engine) -> None:
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     other = await other_sponsor(sponsor["id"])
@@ -65,7 +62,7 @@ async def test_a_token_reads_the_portfolio_as_its_owner_until_revoked(world_db: 
         after = await client.get(base, headers=bearer)
         return locals()
 
-    r = await in_browser(world_db, steps)
+    r = await in_browser(scored_world_db, steps)
     assert r["unnamed"].status_code == 400 and "give the token a name" in r["unnamed"].text.lower()
     assert "will not be shown again" in r["made"].text
     assert r["token"] not in r["listed"].text, "a token is shown once"

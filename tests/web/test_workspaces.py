@@ -12,10 +12,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 
-from scoring.config import ScoringConfig
 from surveys.accounts.credentials import GrantRole, WebSession, create_account
 from surveys.directory.organisations import Organisation, Person, Relationship
-from surveys.results.cycle_scoring import score_closed_cycles
 from surveys.results.score_runs import TargetIndex
 from surveys.web.app import create_app
 from surveys.world.logins import DEMO_PASSWORD, demo_logins
@@ -248,11 +246,10 @@ async def coordinators_tie(people: dict[str, str]) -> dict[str, Any]:
     return dict(row)
 
 
-async def test_access_matrix(world_db: Engine) -> None:
+async def test_access_matrix(scored_world_db: Engine) -> None:
     """Every character against every workspace page; a new route must be added here."""
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     pages = await workspace_pages(people)
     tie = await coordinators_tie(people)
     everything = {"home", "directory", "own portfolio", "other portfolio", "own tiers",
@@ -334,7 +331,7 @@ async def test_access_matrix(world_db: Engine) -> None:
                 seen[(who, name)] = (await client.get(path, follow_redirects=False)).status_code
         return seen
 
-    seen = await in_browser(world_db, steps)
+    seen = await in_browser(scored_world_db, steps)
     for (who, name), status in seen.items():
         if who == "anonymous" and name.endswith(("(API)", "(CSV)")):
             assert status == 401, f"anonymous on {name}: asked to authenticate"
@@ -358,9 +355,8 @@ async def _cro_works_for(people: dict[str, str], sponsor: dict[str, Any]) -> boo
 
 
 async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_reach(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     sponsor_id, slug = sponsor["id"], sponsor["slug"]
@@ -376,7 +372,7 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
         await sign_in(client, people["sponsor user"])
         return (await client.get(f"/w/sponsors/{slug}?sort=name")).text
 
-    html = await in_browser(world_db, steps)
+    html = await in_browser(scored_world_db, steps)
     shown = [s for s in scores if s["shown"] and s["reliability_index"] is not None]
     assert shown, "the demo world gives the sponsor scores to show"
     for s in shown:
@@ -403,12 +399,11 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
     assert row and f"{100 * rate:.0f}%" in row.group(1)
 
 
-async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(world_db: Engine) -> None:
+async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(scored_world_db: Engine) -> None:
     from surveys.cycles.cycle import Cycle
     from surveys.directory.audit import AuditEntry
     from surveys.results.tier_assignments import TierAssignment, TierEvent
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     sponsor_id, slug = sponsor["id"], sponsor["slug"]
@@ -451,7 +446,7 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(world_
         again = await client.post(f"/w/cycles/{cycle}/publish", data={"_csrf_token": token})
         return locals()
 
-    r = await in_browser(world_db, steps)
+    r = await in_browser(scored_world_db, steps)
     assert r["no_reason"].status_code == 400 and "needs a reason" in r["no_reason"].text
     assert r["overridden"].status_code == 303
     assert "&lt;b&gt;Audit&lt;/b&gt; findings" in r["page"].text, "reasons are shown escaped"
@@ -474,11 +469,10 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(world_
     )
 
 
-async def test_a_site_sees_its_results_only_once_published(world_db: Engine) -> None:
+async def test_a_site_sees_its_results_only_once_published(scored_world_db: Engine) -> None:
     from surveys.cycles.cycle import Cycle
     from surveys.results.tier_review import publish_cycle
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
     me = await organisation_of(people["site coordinator"])
     latest = await Cycle.select(Cycle.key, Cycle.id).where(Cycle.status == "scored").order_by(
@@ -488,10 +482,10 @@ async def test_a_site_sees_its_results_only_once_published(world_db: Engine) -> 
         await sign_in(client, people["site coordinator"])
         return (await client.get(f"/w/sites/{me['slug']}")).text
 
-    before = await in_browser(world_db, look)
+    before = await in_browser(scored_world_db, look)
     assert "No cycle has been published yet" in before
     await publish_cycle(latest["key"], None, "test", NOW)
-    after = await in_browser(world_db, look)
+    after = await in_browser(scored_world_db, look)
     run = await TargetIndex.select(TargetIndex.run).where(TargetIndex.cycle == latest["id"]).order_by(
         TargetIndex.run, ascending=False).first()  # fmt: skip
     views = await TargetIndex.select(
@@ -597,10 +591,9 @@ async def test_grants_across_the_line_are_ignored_and_bad_text_is_refused(
     assert r["nul_sign_in"].status_code == 400
 
 
-async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(world_db: Engine) -> None:
+async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(scored_world_db: Engine) -> None:
     import statistics
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
     me = await organisation_of(people["sponsor user"])
     run = (await TargetIndex.select(TargetIndex.run).where(
@@ -620,7 +613,7 @@ async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(world_db:
         cro = (await client.get(f"/w/sponsors/{me['slug']}")).text
         return mine, cro
 
-    html, cro_html = await in_browser(world_db, steps)
+    html, cro_html = await in_browser(scored_world_db, steps)
     section = html.split('id="how-sites-see-you"', 1)[1]
     row = re.search(r">Reliability index</th>(.*?)</tr>", section, re.S).group(1)  # type: ignore[union-attr]
     own = next(p for p in pooled if p["target"] == me["id"])
@@ -635,8 +628,7 @@ async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(world_db:
     assert 'id="how-sites-see-you"' not in cro_html, "the sponsor's feedback is not the CRO's"
 
 
-async def test_a_relationship_manager_compares_sites_over_the_cycles(world_db: Engine) -> None:
-    await score_closed_cycles(ScoringConfig(), "test", "test")
+async def test_a_relationship_manager_compares_sites_over_the_cycles(scored_world_db: Engine) -> None:
     people = await characters()
     sponsor = await organisation_of(people["relationship manager"])
     sites = await Relationship.select(
@@ -660,7 +652,7 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(world_db: E
         )
         return locals()
 
-    r = await in_browser(world_db, steps)
+    r = await in_browser(scored_world_db, steps)
     assert f"/w/trends/{sponsor['slug']}" in r["home"].text
     assert r["default"].status_code == 200
     page = r["chosen"].text
@@ -678,11 +670,10 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(world_db: E
     assert f'value="{hidden["slug"]}" checked' in page and f'value="{kept["slug"]}" checked' in page
 
 
-async def test_both_sides_of_a_relationship_work_on_its_action_items(world_db: Engine) -> None:
+async def test_both_sides_of_a_relationship_work_on_its_action_items(scored_world_db: Engine) -> None:
     from surveys.results.meetings import ActionItem
     from surveys.results.tier_review import publish_all_but_latest
 
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     await publish_all_but_latest("test", NOW)
     people = await characters()
     site = await organisation_of(people["site coordinator"])
@@ -720,7 +711,7 @@ async def test_both_sides_of_a_relationship_work_on_its_action_items(world_db: E
         admin_view = await client.get(where)
         return locals()
 
-    r = await in_browser(world_db, steps)
+    r = await in_browser(scored_world_db, steps)
     assert r["refused"].status_code == 400 and "YYYY-MM-DD" in r["refused"].text
     assert 'value="Site director"' in r["refused"].text, "what was typed is kept"
     assert r["added"].status_code == 303
@@ -735,7 +726,7 @@ async def test_both_sides_of_a_relationship_work_on_its_action_items(world_db: E
 
 
 async def test_unknown_filters_a_page_past_the_end_and_guessed_pages_are_told_and_logged(
-    world_db: Engine,
+    scored_world_db: Engine,
 ) -> None:
     import logging
 
@@ -746,7 +737,6 @@ async def test_unknown_filters_a_page_past_the_end_and_guessed_pages_are_told_an
     # the app's logging set-up replaces the root's handlers: listen on the module's logger
     messages: list[str] = []
     kept, logger = Kept(), logging.getLogger("surveys.web.pages")
-    await score_closed_cycles(ScoringConfig(), "test", "test")
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     other = await other_sponsor(sponsor["id"])
@@ -764,7 +754,7 @@ async def test_unknown_filters_a_page_past_the_end_and_guessed_pages_are_told_an
 
     logger.addHandler(kept)
     try:
-        r = await in_browser(world_db, steps)
+        r = await in_browser(scored_world_db, steps)
     finally:
         logger.removeHandler(kept)
     assert r["odd"].status_code == 400
