@@ -13,6 +13,10 @@ import pandas as pd
 
 from scoring.config import ScoringConfig
 
+PEERS_NEEDED = 3
+"""Partners a benchmark needs before anything of their spread is shown (quartiles, a
+percentile): fewer would all but name them."""
+
 
 def minimum_raters(direction: str, config: ScoringConfig) -> int:
     """Return k, the raters an aggregate needs before the rated party may see it."""

@@ -28,7 +28,7 @@ from scoring.items import (
 from scoring.reliability import dimension_alphas
 from scoring.sand_cone import reliability_indices
 from scoring.tiers import NAMES, assign_tiers
-from scoring.trends import WINDOW, nps, predictability, trends
+from scoring.trends import WINDOW, TrendLabel, nps, predictability, trends
 
 TARGET_COLUMNS = (
     "cycle", "target", "n_raters", "reliability_index", "ri_low", "ri_high", "raw_index",
@@ -47,7 +47,9 @@ DIMENSION_COLUMNS = (
     "shrunk",
 )  # fmt: skip
 """dimensions.csv's columns: the issue's list, then the mean shrunk as the index's layers are."""
-RELIABILITY_COLUMNS = ("cycle", "dimension", "alpha", "alpha_low", "alpha_high", "n_raters")
+RELIABILITY_COLUMNS = (
+    "cycle", "dimension", "alpha", "alpha_low", "alpha_high", "n_raters", "low_alpha"
+)
 IMPORTANCE_COLUMNS = (
     "cycle", "target", "dimension", "mean", "n_stated", "stated_importance",
     "derived_importance", "importance", "quadrant", "fix_first", "shown",
@@ -425,7 +427,7 @@ def _target_table(
                 "predictability": now["predictability"].to_numpy(),
                 "n_raters": now["n_raters"].to_numpy(),
                 "scored_cycles": scored.reindex(now.index).fillna(0).to_numpy(),
-                "declining": (now["trend"] == "declining").to_numpy(),
+                "declining": (now["trend"] == TrendLabel.declining).to_numpy(),
             }
         )
         decisions = assign_tiers(evidence, previous, config.tiers)

@@ -8,6 +8,8 @@ cycles, a change is told from noise by the intervals both cycles stored: for the
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
@@ -19,6 +21,34 @@ STABILITY_SCALE = 20.0
 
 WINDOW = 4
 """Cycles a trend looks back over, the current one included."""
+
+
+class TrendLabel(StrEnum):
+    """What a trend says: a significant rise or fall, or neither."""
+
+    improving = "improving"
+    stable = "stable"
+    declining = "declining"
+
+
+def trend_label(slope: float | None, p: float | None, significance: float) -> TrendLabel | None:
+    """Return the label of one stored trend: the rule `trends` applies to every target.
+
+    Improving or declining only when the slope is significant (p below `significance`),
+    stable otherwise; None where no trend was computed.
+
+    Examples
+    --------
+    >>> trend_label(1.5, 0.01, 0.05), trend_label(-1.5, 0.01, 0.05), trend_label(4.0, 0.2, 0.05)
+    (<TrendLabel.improving: 'improving'>, <TrendLabel.declining: 'declining'>, <TrendLabel.stable: 'stable'>)
+    >>> trend_label(None, None, 0.05) is None
+    True
+    """
+    if slope is None or p is None or slope != slope or p != p:
+        return None
+    if float(p) >= significance:
+        return TrendLabel.stable
+    return TrendLabel.improving if float(slope) > 0 else TrendLabel.declining
 
 
 def trends(
@@ -83,8 +113,11 @@ def trends(
         },
         index=m.index,
     )
-    improving = np.where(out["trend_slope"] > 0, "improving", "declining")
-    label = pd.Series(np.where(out["trend_p"] < significance, improving, "stable"), index=m.index)
+    # the rule of trend_label, for every target at once
+    improving = np.where(out["trend_slope"] > 0, TrendLabel.improving, TrendLabel.declining)
+    label = pd.Series(
+        np.where(out["trend_p"] < significance, improving, TrendLabel.stable), index=m.index
+    )
     out["trend"] = label.astype(object).where(pd.Series(enough, index=m.index), None)
     return out.reset_index()
 

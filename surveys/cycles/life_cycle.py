@@ -26,7 +26,7 @@ from surveys.infra.errors import RapportError
 from surveys.infra.mail import Delivery, DeliveryError, Letter, compose, delivery_for
 from surveys.infra.settings import Settings
 from surveys.infra.tokens import link_token, new_nonce, token_hash
-from surveys.instruments import Instrument
+from surveys.instruments import Direction, Instrument
 from surveys.instruments.questionnaires import privacy_note
 
 
@@ -69,7 +69,7 @@ async def create_cycle(
     if closes_at <= now:
         raise CycleError(f"the closing date {closes_at:%Y-%m-%d} is not in the future")
     instruments = {}
-    for direction in ("site_rates_sponsor", "sponsor_rates_site"):
+    for direction in (Direction.site_rates_sponsor, Direction.sponsor_rates_site):
         row = (
             await Instrument.select(Instrument.id)
             .where(Instrument.direction == direction)
@@ -84,8 +84,8 @@ async def create_cycle(
     async with writing_transaction(Cycle._meta.db):
         cycle = Cycle(
             key=key, title=title or key, status=CycleStatus.draft.value,
-            site_instrument=instruments["site_rates_sponsor"],
-            sponsor_instrument=instruments["sponsor_rates_site"], closes_at=closes_at,
+            site_instrument=instruments[Direction.site_rates_sponsor],
+            sponsor_instrument=instruments[Direction.sponsor_rates_site], closes_at=closes_at,
             created_at=now, status_changed_at=now,
         )  # fmt: skip
         await cycle.save()
@@ -131,11 +131,11 @@ async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
     for rel in sorted(relationships, key=lambda r: r["id"]):
         partners = [rel["sponsor"]] + ([rel["cro"]] if rel["cro"] is not None else [])
         for person in at_site.get(rel["site"], []):
-            rows += [(rel["id"], person, partner, cycle["site_instrument"], "site_rates_sponsor")
+            rows += [(rel["id"], person, partner, cycle["site_instrument"], Direction.site_rates_sponsor)
                      for partner in partners]  # fmt: skip
         for person in on_relationship.get(rel["id"], []):
             rows.append(
-                (rel["id"], person, rel["site"], cycle["sponsor_instrument"], "sponsor_rates_site")
+                (rel["id"], person, rel["site"], cycle["sponsor_instrument"], Direction.sponsor_rates_site)
             )
     table = pd.DataFrame(
         rows, columns=["relationship", "respondent", "target", "instrument", "direction"]

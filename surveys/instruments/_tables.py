@@ -25,6 +25,12 @@ class Direction(StrEnum):
     site_rates_sponsor = "site_rates_sponsor"
     sponsor_rates_site = "sponsor_rates_site"
 
+    @classmethod
+    def rating(cls, kind: str) -> Direction:
+        """The direction in which an organisation of this kind is rated: sites by their
+        sponsors, sponsors and CROs by their sites."""
+        return cls.sponsor_rates_site if kind == "site" else cls.site_rates_sponsor
+
 
 class Layer(StrEnum):
     """Sand Cone layers, in the order they build on each other."""

@@ -14,7 +14,7 @@ from scoring.anonymity import minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
 from surveys.infra.database import database_identity
 from surveys.infra.i18n import N_, Text
-from surveys.instruments import REQUIRED_LANGUAGE, Dimension, Instrument, Item
+from surveys.instruments import REQUIRED_LANGUAGE, Dimension, Direction, Instrument, Item
 
 OVERALL_POINTS = range(0, 11)
 
@@ -204,7 +204,7 @@ def _questionnaire(
 
 def privacy_note(direction: str, partner: str, config: ScoringConfig) -> Text:
     """Return who will see the answers and the comment, as the form and e-mails say it."""
-    if direction == "site_rates_sponsor":
+    if direction == Direction.site_rates_sponsor:
         return Text(
             N_(
                 "%(partner)s sees your answers only pooled with those of at least %(k)s people "

@@ -25,7 +25,7 @@ from surveys.directory import audit
 from surveys.directory.organisations import Organisation
 from surveys.infra.database import bulk_insert, db_value, writing_transaction
 from surveys.infra.errors import RapportError
-from surveys.instruments import Dimension
+from surveys.instruments import Dimension, Direction
 from surveys.instruments.questionnaires import instrument_rows
 from surveys.responses.answers import submitted_answers
 from surveys.results.score_runs import (
@@ -39,7 +39,7 @@ from surveys.results.score_runs import (
 )
 from surveys.results.tier_assignments import TierAssignment, TierSummary, record_computed_tiers
 
-VIEW_BY = {"site_rates_sponsor": "rater_org", "sponsor_rates_site": "sponsor"}
+VIEW_BY = {Direction.site_rates_sponsor: "rater_org", Direction.sponsor_rates_site: "sponsor"}
 """Whose view a rating belongs to: a site's own raters; for a site, the sponsor of the
 relationship (its CRO's raters rate on its behalf), which is also who gives the tier."""
 
@@ -132,7 +132,7 @@ async def score_cycle(
         rates = await response_rates(history, instrument_key=key)
         pooled = score(answers, items, scale, direction, config, rates)
         say(f"scoring each organisation's view ({direction})")
-        overrides = await tier_overrides(history) if direction == "sponsor_rates_site" else None
+        overrides = await tier_overrides(history) if direction == Direction.sponsor_rates_site else None
         views = score_views(
             answers, items, scale, direction, config, pooled, VIEW_BY[direction], overrides
         )
@@ -168,10 +168,10 @@ async def score_cycle(
             flags += await store.flags(one.instrument_id, one.pooled.flags, None)
             flags += await store.flags(one.instrument_id, one.views.flags, by)
         await store.gaps(gaps)
-        sponsors = next(one for one in scored if one.direction == "sponsor_rates_site")
+        sponsors = next(one for one in scored if one.direction == Direction.sponsor_rates_site)
         decisions = sponsors.views.targets
         decisions = decisions[decisions["cycle"] == cycle_key].rename(
-            columns={VIEW_BY["sponsor_rates_site"]: "assessor"}
+            columns={VIEW_BY[Direction.sponsor_rates_site]: "assessor"}
         )
         tiers = await record_computed_tiers(run.id, cycle["id"], decisions, store.org_ids, actor)
         # the cycle may have moved on (published, say) while its answers were scored
@@ -220,11 +220,11 @@ async def tier_overrides(cycle_keys: list[str]) -> pd.DataFrame:
     """
     rows = await TierAssignment.select(
         TierAssignment.cycle.key.as_alias("cycle"),
-        TierAssignment.assessor.slug.as_alias(VIEW_BY["sponsor_rates_site"]),
+        TierAssignment.assessor.slug.as_alias(VIEW_BY[Direction.sponsor_rates_site]),
         TierAssignment.target.slug.as_alias("target"),
         TierAssignment.override_tier.as_alias("tier"),
     ).where(TierAssignment.cycle.key.is_in(cycle_keys) & TierAssignment.override_tier.is_not_null())
-    return pd.DataFrame(rows, columns=["cycle", VIEW_BY["sponsor_rates_site"], "target", "tier"])
+    return pd.DataFrame(rows, columns=["cycle", VIEW_BY[Direction.sponsor_rates_site], "target", "tier"])
 
 
 async def response_rates(cycle_keys: list[str], instrument_key: str | None = None) -> pd.DataFrame:
@@ -251,10 +251,10 @@ async def mirror_keys(instrument_id: int) -> pd.Series:
 def _gaps(scored: list[Scored], cycle_key: str) -> pd.DataFrame:
     """Return this cycle's perception gaps, shown only where both sides' cells are."""
     sides = {one.direction: one for one in scored}
-    site, sponsor = sides["site_rates_sponsor"], sides["sponsor_rates_site"]
+    site, sponsor = sides[Direction.site_rates_sponsor], sides[Direction.sponsor_rates_site]
     site_view = site.views.dimensions[site.views.dimensions["cycle"] == cycle_key]
     sponsor_view = sponsor.views.dimensions[sponsor.views.dimensions["cycle"] == cycle_key]
-    sponsor_view = sponsor_view.rename(columns={VIEW_BY["sponsor_rates_site"]: "rater_org"})
+    sponsor_view = sponsor_view.rename(columns={VIEW_BY[Direction.sponsor_rates_site]: "rater_org"})
     gaps = perception_gaps(site_view, sponsor_view, site.mirrors, sponsor.mirrors)
     site_shown = site_view.assign(mirror=site_view["dimension"].map(site.mirrors)).rename(
         columns={"rater_org": "site", "target": "partner", "shown": "site_shown"}
@@ -351,11 +351,11 @@ class RunStore:
         )  # fmt: skip
 
     async def reliability(self, instrument_id: int, table: pd.DataFrame) -> None:
-        """Store Cronbach's alpha per dimension, flagged under 0.70."""
+        """Store Cronbach's alpha per dimension, with the engine's flag under its floor."""
         rows = [
             (self.run_id, self.dimension_ids[(instrument_id, row.dimension)], int(row.n_raters),
              db_value(row.alpha), db_value(row.alpha_low), db_value(row.alpha_high),
-             bool(row.alpha < 0.70) if row.alpha == row.alpha else False)
+             bool(row.low_alpha))
             for row in self._now(table).itertuples()
         ]  # fmt: skip
         await bulk_insert(

@@ -25,6 +25,7 @@ from piccolo.constraints import Check
 from piccolo.table import Table
 
 from scoring.config import ScoringConfig, config_from_dict
+from scoring.trends import TrendLabel, trend_label
 from surveys.cycles.cycle import Cycle
 from surveys.directory.organisations import Organisation
 from surveys.instruments import Dimension
@@ -140,7 +141,8 @@ class InstrumentReliability(Table):
     alpha_low = DoublePrecision(null=True, default=None)
     alpha_high = DoublePrecision(null=True, default=None)
     low_alpha = Boolean(default=False)
-    """Alpha under 0.70: the dimension's items may not measure one thing."""
+    """Alpha under `scoring.reliability.ALPHA_FLOOR`: the dimension's items may not
+    measure one thing."""
 
 
 class PerceptionGap(Table):
@@ -178,6 +180,29 @@ class EscalationFlag(Table):
     escalation_flag_kind_is_known = Check(
         "kind IN ('significant_drop', 'under_floor', 'response_collapse')"
     )
+
+
+class TrendArrow(StrEnum):
+    """A stored trend as the pages and the API show it (the codes programs read)."""
+
+    up = "up"
+    down = "down"
+    flat = "flat"
+    unknown = "unknown"
+
+
+_ARROWS = {
+    TrendLabel.improving: TrendArrow.up,
+    TrendLabel.declining: TrendArrow.down,
+    TrendLabel.stable: TrendArrow.flat,
+}
+
+
+def trend_of(slope: float | None, p: float | None, significance: float) -> TrendArrow:
+    """A stored slope's arrow at a run's significance, by the engine's rule
+    (`scoring.trends.trend_label`): unknown where no trend was computed."""
+    label = trend_label(slope, p, significance)
+    return TrendArrow.unknown if label is None else _ARROWS[label]
 
 
 async def run_config(run_id: int) -> ScoringConfig:

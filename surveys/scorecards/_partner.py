@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from scoring.anonymity import PEERS_NEEDED
 from scoring.config import LAYERS
+from scoring.reliability import ALPHA_FLOOR
 from scoring.sand_cone import effective_layers
 from surveys.charts import (
     ImportanceChart,
@@ -28,6 +30,8 @@ from surveys.charts import (
     sparkline,
 )
 from surveys.infra.i18n import N_, number, percent
+from surveys.instruments import Direction
+from surveys.results.score_runs import TrendArrow, trend_of
 from surveys.results.tier_assignments import Tier, tier_in_force
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, reply_for, today
 from surveys.scorecards._trace import trace_in
@@ -41,7 +45,6 @@ from surveys.scorecards._words import (
     tier_change,
     tier_name,
 )
-from surveys.workspaces.portfolio import Trend, trend_of
 
 
 @dataclass(frozen=True)
@@ -405,7 +408,7 @@ def _percentile(
 ) -> int | None:
     """Share of the other partners in its group with a lower index, in percent."""
     indices = _group(results, subject, view_id)["indices"]
-    if value is None or len(indices) < 4:
+    if value is None or len(indices) - 1 < PEERS_NEEDED:  # itself and its peers
         return None
     below = bisect_left(indices, float(value))
     return round(100 * below / (len(indices) - 1))
@@ -422,7 +425,7 @@ def _gaps(
         return ()
     subject = results.orgs[subject_id]
     site, partner = (subject_id, view_id) if subject.kind == "site" else (view_id, subject_id)
-    direction = "sponsor_rates_site" if subject.kind == "site" else "site_rates_sponsor"
+    direction = Direction.rating(subject.kind)
     names = {  # the newest instrument version's name wins
         info["mirror_key"]: _names(results, dimension, language)
         for dimension, info in sorted(results.dimension_info.items())
@@ -462,20 +465,21 @@ def _footnotes(
 ) -> tuple[Footnote, ...]:
     """The reliability notes in plain words: alpha, shrinkage, agreement, intervals."""
     notes = []
-    direction = "sponsor_rates_site" if subject.kind == "site" else "site_rates_sponsor"
+    direction = Direction.rating(subject.kind)
     alphas = [
-        (_names(results, d, language), a["alpha"])
+        (_names(results, d, language), a["alpha"], a["low_alpha"])
         for d, a in results.alphas.items()
         if results.dimension_info[d]["direction"] == direction and a["alpha"] is not None
     ]
     if alphas:
-        low = number(min(a for _, a in alphas), language, 2)
-        high = number(max(a for _, a in alphas), language, 2)
-        weak = ", ".join(name for name, alpha in alphas if alpha < 0.70)
+        low = number(min(a for _, a, _ in alphas), language, 2)
+        high = number(max(a for _, a, _ in alphas), language, 2)
+        weak = ", ".join(name for name, _, flagged in alphas if flagged)
         notes.append(Footnote(
             say(N_("The questions of each dimension agree with one another (Cronbach's alpha "
-                   "%(low)s to %(high)s this cycle, over every rater); under 0.70, so read "
-                   "with care: %(weak)s."), low=low, high=high, weak=weak)
+                   "%(low)s to %(high)s this cycle, over every rater); under %(floor)s, so read "
+                   "with care: %(weak)s."), low=low, high=high, weak=weak,
+                floor=number(ALPHA_FLOOR, language, 2))
             if weak else
             say(N_("The questions of each dimension agree with one another (Cronbach's alpha "
                    "%(low)s to %(high)s this cycle, over every rater)."), low=low, high=high)
@@ -613,13 +617,13 @@ def _next_meeting(
     return tuple(points)
 
 
-def _trend_words(trend: Trend, slope: float | None, say: Say) -> str | None:
+def _trend_words(trend: TrendArrow, slope: float | None, say: Say) -> str | None:
     """The trend line's direction in words, with its slope."""
-    if trend is Trend.unknown or slope is None:
+    if trend is TrendArrow.unknown or slope is None:
         return None
     words = {
-        Trend.flat: N_("steady (%(slope)s a cycle, not significant)"),
-        Trend.up: N_("improving (%(slope)s points a cycle)"),
-        Trend.down: N_("declining (%(slope)s points a cycle)"),
+        TrendArrow.flat: N_("steady (%(slope)s a cycle, not significant)"),
+        TrendArrow.up: N_("improving (%(slope)s points a cycle)"),
+        TrendArrow.down: N_("declining (%(slope)s points a cycle)"),
     }
     return say(words[trend], slope=f"{slope:+.1f}")

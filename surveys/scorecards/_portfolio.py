@@ -11,17 +11,15 @@ import datetime as dt
 from dataclasses import dataclass
 from statistics import median, quantiles
 
+from scoring.anonymity import PEERS_NEEDED
 from scoring.config import LAYERS
 from surveys.charts import IntervalPlot, ScoreBar, Spread, interval_plot, score_bar, spread
 from surveys.infra.i18n import N_, percent
+from surveys.results.score_runs import TrendArrow, trend_of
 from surveys.results.tier_assignments import Tier, tier_in_force
 from surveys.scorecards._partner import Figure
 from surveys.scorecards._results import PUBLISHED, CycleResults, Org, today
 from surveys.scorecards._words import LAYER_NAMES, Say, say_in, tier_change, tier_name
-from surveys.workspaces.portfolio import Trend, trend_of
-
-PEERS_NEEDED = 3
-"""Peers a benchmark needs: fewer would all but name them."""
 
 
 @dataclass(frozen=True)
@@ -214,10 +212,10 @@ def _by_index(lines: list[SiteLine]) -> list[SiteLine]:
     return sorted(lines, key=lambda line: (line.index.value is None, -(line.index.value or 0)))
 
 
-def _arrow(trend: Trend, say: Say) -> str:
+def _arrow(trend: TrendArrow, say: Say) -> str:
     """A site's trend as an arrow and a word."""
-    words = {Trend.up: "↗ " + say(N_("rising")), Trend.down: "↘ " + say(N_("falling")),
-             Trend.flat: "→ " + say(N_("steady"))}  # fmt: skip
+    words = {TrendArrow.up: "↗ " + say(N_("rising")), TrendArrow.down: "↘ " + say(N_("falling")),
+             TrendArrow.flat: "→ " + say(N_("steady"))}  # fmt: skip
     return words.get(trend, "")
 
 

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scoring.anonymity import minimum_commenters, minimum_raters
+from scoring.anonymity import PEERS_NEEDED, minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
 from scoring.trends import mean_changes
 from surveys.cycles.cycle import Cycle, CycleStatus
 from surveys.directory.organisations import Organisation, Person, Relationship
 from surveys.infra.errors import RapportError
-from surveys.instruments import Dimension
+from surveys.instruments import Dimension, Direction
 from surveys.responses.answers import Answer, ResponseStatus
 from surveys.results.meetings import ActionItem
 from surveys.results.score_runs import (
@@ -103,7 +103,8 @@ class CycleResults:
     def group(self, kinds: frozenset[str], view: int | None) -> dict[str, Any]:
         """The partners of these kinds in one view this cycle, to compare one of them with:
         their ids, their sorted indices, and each dimension's quartiles (shown cells only,
-        at least 3 partners). Worked out once per group, however many scorecards ask."""
+        at least PEERS_NEEDED partners, itself among them). Worked out once per group,
+        however many scorecards ask."""
         key = (kinds, view)
         if key not in self._groups:
             targets = [t for (run, t, v) in self.indices
@@ -119,7 +120,7 @@ class CycleResults:
                         values[row["dimension"]].append(float(row["mean"]))
             quartiles = {
                 d: tuple(float(q) for q in np.percentile(v, [25, 50, 75]))
-                for d, v in values.items() if len(v) >= 3
+                for d, v in values.items() if len(v) >= PEERS_NEEDED
             }  # fmt: skip
             self._groups[key] = {"targets": targets, "indices": indices, "quartiles": quartiles}
         return self._groups[key]
@@ -136,12 +137,12 @@ class CycleResults:
 
     def k(self, target_kind: str) -> int:
         """Raters a cell about a partner of this kind needs before it is shown."""
-        direction = "sponsor_rates_site" if target_kind == "site" else "site_rates_sponsor"
+        direction = Direction.rating(target_kind)
         return minimum_raters(direction, self.config)
 
     def comment_k(self, target_kind: str) -> int:
         """Raters a group needs before its comments are shown."""
-        direction = "sponsor_rates_site" if target_kind == "site" else "site_rates_sponsor"
+        direction = Direction.rating(target_kind)
         return minimum_commenters(direction, self.config)
 
 
@@ -328,7 +329,8 @@ async def _comments(
     )  # fmt: skip
     found: dict[View, list[str]] = defaultdict(list)
     for row in rows:
-        view = row["rater_org"] if row["direction"] == "site_rates_sponsor" else row["sponsor"]
+        by_site = row["direction"] == Direction.site_rates_sponsor
+        view = row["rater_org"] if by_site else row["sponsor"]
         for key in ((row["target"], None), (row["target"], view)):
             index = indices.get((run, *key))
             if index is not None and index.get("comments_shown"):

@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 from piccolo.query.methods.select import Select
 
+from scoring.anonymity import PEERS_NEEDED
 from scoring.config import ScoringConfig
 from surveys.cycles.invitations import Invitation
 from surveys.directory.organisations import Organisation, Relationship, TherapeuticArea
-from surveys.results.score_runs import TargetIndex, run_config, scored_cycles
+from surveys.results.score_runs import (
+    TargetIndex,
+    TrendArrow,
+    run_config,
+    scored_cycles,
+    trend_of,
+)
 from surveys.results.tier_assignments import Tier, TierAssignment, tier_in_force
-
-
-class Trend(StrEnum):
-    up = "up"
-    down = "down"
-    flat = "flat"
-    unknown = "unknown"
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class PortfolioRow:
     raters: int
     shown: bool
     previous_index: float | None
-    trend: Trend
+    trend: TrendArrow
     response_rate: float | None
 
     @property
@@ -148,7 +147,7 @@ async def portfolio(
                 raters=int(index.get("n_raters") or 0),
                 shown=shown,
                 previous_index=before.get("reliability_index") if before.get("shown") else None,
-                trend=_trend(index, significance) if shown else Trend.unknown,
+                trend=_trend(index, significance) if shown else TrendArrow.unknown,
                 response_rate=rates.get(site["id"]),
             )
         )
@@ -211,25 +210,13 @@ async def _response_rates(
     return {site: submitted.get(site, 0) / n for site, n in invited.items()}
 
 
-def trend_of(slope: float | None, p: float | None, significance: float) -> Trend:
-    """Up or down when the slope over the cycles is significant (p below `significance`,
-    the scoring configuration's), flat when it is not, unknown without a test."""
-    if slope is None or p is None:
-        return Trend.unknown
-    if float(p) >= significance:
-        return Trend.flat
-    return Trend.up if float(slope) > 0 else Trend.down
-
-
-def _trend(index: dict[str, Any], significance: float) -> Trend:
+def _trend(index: dict[str, Any], significance: float) -> TrendArrow:
     """A stored index's trend, unknown where the run hid it."""
     if not index.get("trend_shown"):
-        return Trend.unknown
+        return TrendArrow.unknown
     return trend_of(index.get("trend_slope"), index.get("trend_p"), significance)
 
 
-PEERS_NEEDED = 3
-"""Peers a benchmark needs before it is shown: fewer would all but name them."""
 MEASURES = ("reliability_index", "quality", "dependability", "speed", "cost")
 
 

@@ -34,7 +34,7 @@ import pandas as pd
 from faker import Faker
 from scipy.stats import norm
 
-from surveys.instruments import InstrumentSpec, Layer, importance_key
+from surveys.instruments import Direction, InstrumentSpec, Layer, importance_key
 
 LENIENCY_SD = 0.35
 """σ_b: how much raters differ in how generously they answer (scale points)."""
@@ -85,7 +85,7 @@ SITE_FORMS = (
 )
 
 COMMENTS = {
-    "site_rates_sponsor": {
+    Direction.site_rates_sponsor: {
         "low": (
             "Grant payments for screen failures were three months late again this quarter.",
             "Our third CRA in a year re-queried data the previous CRA had already signed off.",
@@ -107,7 +107,7 @@ COMMENTS = {
             "Best sponsor we work with: realistic timelines and no surprises.",
         ),
     },
-    "sponsor_rates_site": {
+    Direction.sponsor_rates_site: {
         "low": (
             "Data entry backlog of over three weeks before the interim lock.",
             "The site over-committed at feasibility and enrolled 2 of 10 patients.",
@@ -494,7 +494,7 @@ class _Builder:
     def truth_rows(self, cycles: list[str]) -> pd.DataFrame:
         frames = []
         for direction, spec in self.instruments.items():
-            kinds = {"site"} if direction == "sponsor_rates_site" else {"sponsor", "cro"}
+            kinds = {"site"} if direction == Direction.sponsor_rates_site else {"sponsor", "cro"}
             rated = np.array(
                 [self.target_index[t] for t in self.targets if self.orgs[t]["kind"] in kinds]
             )
@@ -541,16 +541,16 @@ class _Builder:
         """One invitation per cycle, respondent and target, in both directions."""
         persons = pd.DataFrame(self.people)
         site_staff = persons[
-            persons["role"].isin(self.instruments["site_rates_sponsor"].respondent_roles)
+            persons["role"].isin(self.instruments[Direction.site_rates_sponsor].respondent_roles)
         ]
         pairs = []
         for rel in relationships.itertuples():
             targets = [rel.sponsor] + ([] if pd.isna(rel.cro) else [int(rel.cro)])
             for person in site_staff.loc[site_staff["organisation"] == rel.site, "ref"]:
-                pairs += [(rel.ref, int(person), int(t), "site_rates_sponsor") for t in targets]
+                pairs += [(rel.ref, int(person), int(t), Direction.site_rates_sponsor) for t in targets]
         for contact in contacts.itertuples():
             site = int(relationships.at[contact.relationship, "site"])
-            pairs.append((contact.relationship, contact.person, site, "sponsor_rates_site"))
+            pairs.append((contact.relationship, contact.person, site, Direction.sponsor_rates_site))
         base = pd.DataFrame(pairs, columns=["relationship", "respondent", "target", "direction"])
         # a person working on two relationships with the same target is invited once
         base = base.drop_duplicates(["respondent", "target"], ignore_index=True)
@@ -693,7 +693,7 @@ class _Builder:
                     }
                 )
             )
-        p_comment = 0.25 if direction == "site_rates_sponsor" else 0.35
+        p_comment = 0.25 if direction == Direction.site_rates_sponsor else 0.35
         commented = done & (rng.random(len(rows)) < p_comment)
         pools = COMMENTS[direction]
         mood = np.where(

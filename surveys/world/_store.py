@@ -28,6 +28,7 @@ from surveys.infra.database import (
 from surveys.infra.errors import RapportError
 from surveys.infra.tokens import link_token, new_nonce, new_token, token_hash
 from surveys.instruments import (
+    Direction,
     Instrument,
     Item,
     bundled_instrument_paths,
@@ -240,8 +241,8 @@ async def _write(world: World, say: Progress) -> int:
             key=c.key,
             title=f"{c.key} partnership survey",
             status=c.status,
-            site_instrument=instruments["site_rates_sponsor"],
-            sponsor_instrument=instruments["sponsor_rates_site"],
+            site_instrument=instruments[Direction.site_rates_sponsor],
+            sponsor_instrument=instruments[Direction.sponsor_rates_site],
             opens_at=db_value(c.opens_at),
             closes_at=db_value(c.closes_at),
             created_at=epoch,

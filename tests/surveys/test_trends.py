@@ -10,10 +10,15 @@ from piccolo.engine.base import Engine
 
 from scoring.trends import index_changes
 from surveys.directory.organisations import Organisation, OrgKind
-from surveys.results.score_runs import DimensionScore, TargetIndex, scored_cycles
+from surveys.results.score_runs import (
+    DimensionScore,
+    TargetIndex,
+    TrendArrow,
+    scored_cycles,
+    trend_of,
+)
 from surveys.results.tier_assignments import Tier, tier_in_force
 from surveys.workspaces.institution_trends import scope_of, scope_trends
-from surveys.workspaces.portfolio import Trend, trend_of
 
 pytestmark = pytest.mark.anyio
 
@@ -163,16 +168,16 @@ async def test_a_networks_trends_wait_for_publication(scored_world_db: Engine) -
 @pytest.mark.parametrize(
     ("slope", "p", "significance", "expected"),
     [
-        (2.0, 0.01, 0.05, Trend.up),
-        (-2.0, 0.01, 0.05, Trend.down),
-        (-2.0, 0.05, 0.05, Trend.flat),  # p must be below the level, not at it
-        (-2.0, 0.03, 0.01, Trend.flat),  # a stricter configuration keeps it flat
-        (None, 0.01, 0.05, Trend.unknown),
-        (1.0, None, 0.05, Trend.unknown),
+        (2.0, 0.01, 0.05, TrendArrow.up),
+        (-2.0, 0.01, 0.05, TrendArrow.down),
+        (-2.0, 0.05, 0.05, TrendArrow.flat),  # p must be below the level, not at it
+        (-2.0, 0.03, 0.01, TrendArrow.flat),  # a stricter configuration keeps it flat
+        (None, 0.01, 0.05, TrendArrow.unknown),
+        (1.0, None, 0.05, TrendArrow.unknown),
     ],
 )
 def test_a_trend_moves_only_when_its_slope_is_significant(
-    slope: float | None, p: float | None, significance: float, expected: Trend
+    slope: float | None, p: float | None, significance: float, expected: TrendArrow
 ) -> None:
     """One rule for every page and scorecard that draws an arrow."""
     assert trend_of(slope, p, significance) is expected
