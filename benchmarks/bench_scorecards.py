@@ -63,8 +63,12 @@ def rate(pages: list[str], processes: int) -> float:
 
 
 @click.command()
-@click.option("--sites", default=220, show_default=True,
-              help="220 sites ≈ 1,000 partner scorecards in a cycle.")  # fmt: skip
+@click.option(
+    "--sites",
+    default=220,
+    show_default=True,
+    help="220 sites ≈ 1,000 partner scorecards in a cycle.",
+)
 def main(sites: int) -> None:
     """Time scorecard PDFs (1 and 2 processes) and a whole cycle's batch, cold and warm."""
     with tempfile.TemporaryDirectory() as folder:
@@ -82,22 +86,26 @@ def main(sites: int) -> None:
         start = time.perf_counter()
         again = asyncio.run(render_cycle(cycle, out, "a4", 2))
         rerun_s = time.perf_counter() - start
-    report("Scorecards benchmark", {
-        "machine": machine(),
-        "world": f"{sites} sites, 3 cycles; built and scored in {prepared:.0f} s",
-        "sample": f"{len(pages)} partner scorecards",
-        "per_second_1_process": round(one, 1),
-        "per_second_2_processes": round(two, 1),
-        "speed_up": round(two / one, 2),
-        "worker_peak_rss_mb": round(workers_mb),
-        "batch_scorecards": scorecards,
-        "batch_written": len(first.written),
-        "batch_failed": len(first.failed),
-        "batch_s": round(batch_s, 1),
-        "rerun_unchanged_s": round(rerun_s, 1),
-        "rerun_skipped": again.skipped,
-        "main_peak_rss_mb": round(peak_rss_mb()),
-    }, "scorecards")  # fmt: skip
+    report(
+        "Scorecards benchmark",
+        {
+            "machine": machine(),
+            "world": f"{sites} sites, 3 cycles; built and scored in {prepared:.0f} s",
+            "sample": f"{len(pages)} partner scorecards",
+            "per_second_1_process": round(one, 1),
+            "per_second_2_processes": round(two, 1),
+            "speed_up": round(two / one, 2),
+            "worker_peak_rss_mb": round(workers_mb),
+            "batch_scorecards": scorecards,
+            "batch_written": len(first.written),
+            "batch_failed": len(first.failed),
+            "batch_s": round(batch_s, 1),
+            "rerun_unchanged_s": round(rerun_s, 1),
+            "rerun_skipped": again.skipped,
+            "main_peak_rss_mb": round(peak_rss_mb()),
+        },
+        "scorecards",
+    )
 
 
 if __name__ == "__main__":

@@ -125,9 +125,11 @@ def score_file_figures(answers: dict[str, pd.DataFrame]) -> dict[str, object]:
             arguments = ["score-file", str(path), "--instrument", direction, "--out", str(out)]
             start = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-c", CHILD, *arguments], check=True, capture_output=True,
+                [sys.executable, "-c", CHILD, *arguments],
+                check=True,
+                capture_output=True,
                 text=True,
-            )  # fmt: skip
+            )
             seconds = time.perf_counter() - start
             total += seconds
             # the child reports its own peak: RUSAGE_CHILDREN would count this process's too

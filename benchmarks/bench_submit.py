@@ -74,9 +74,12 @@ def complete_form(html: str) -> dict[str, str]:
 
 
 async def respondent(
-    session: aiohttp.ClientSession, token: str, latencies: list[float], acknowledged: list[str],
+    session: aiohttp.ClientSession,
+    token: str,
+    latencies: list[float],
+    acknowledged: list[str],
     refused: list[int],
-) -> None:  # fmt: skip
+) -> None:
     """Open the form, submit it complete; record the submit's latency if it was accepted.
 
     Like a browser, the respondent sends back the CSRF cookie its form came with (the
@@ -110,9 +113,11 @@ async def load(base: str, links: list[tuple[str, int]], concurrency: int) -> dic
     queue = list(links)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(
-        base, connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+        base,
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=60),
-    ) as session:  # fmt: skip
+    ) as session:
 
         async def worker() -> None:
             while queue:
@@ -151,9 +156,14 @@ async def verify(links: list[tuple[str, int]], acknowledged: int) -> dict[str, o
 
 
 def serve(url: str, port: int, folder: Path, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "RAPPORT_PORT": str(port),
-           "RAPPORT_VAR_DIR": str(folder), "RAPPORT_LINK_RATE": "1000000",
-           "RAPPORT_WORKERS": str(workers)}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RAPPORT_PORT": str(port),
+        "RAPPORT_VAR_DIR": str(folder),
+        "RAPPORT_LINK_RATE": "1000000",
+        "RAPPORT_WORKERS": str(workers),
+    }
     log = (folder / "server.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "surveys", "serve"], env=env, stdout=log, stderr=log
@@ -187,9 +197,10 @@ def run_one(
         process.terminate()
         process.wait(timeout=10)
     errors = [
-        line for line in (folder / "server.log").read_text(errors="replace").splitlines()
+        line
+        for line in (folder / "server.log").read_text(errors="replace").splitlines()
         if "Error" in line and "Traceback" not in line
-    ]  # fmt: skip
+    ]
     figures["server_errors"] = f"{len(errors)}{': ' + errors[-1][:120] if errors else ''}"
     checked = asyncio.run(verify(links, int(str(figures["acknowledged"]))))
     return {f"{label}_{key}": value for key, value in {**figures, **checked}.items()}
@@ -207,8 +218,11 @@ def run_one(
 )
 def main(sites: int, concurrency: int, workers: int, postgres: str) -> None:
     """Time open-and-submit for many concurrent respondents on SQLite and PostgreSQL."""
-    figures: dict[str, object] = {"machine": machine(), "concurrency": concurrency,
-                                  "workers": workers}  # fmt: skip
+    figures: dict[str, object] = {
+        "machine": machine(),
+        "concurrency": concurrency,
+        "workers": workers,
+    }
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder)
         figures.update(

@@ -76,11 +76,33 @@ SPONSOR_INVITED = 4
 SITE_STAFF = 2
 """A site's raters (its PI and coordinator), each invited to rate its sponsor."""
 COUNTRIES = ("DE", "FR", "ES", "IT", "NL", "BE", "PL", "GB", "US", "CA", "JP", "AU", "BR", "SE")
-CITIES = ("Lyon", "Leiden", "Kraków", "Porto", "Ghent", "Uppsala", "Turin", "Seville",
-          "Boston", "Toronto", "Osaka", "Perth", "Recife", "Leeds")  # fmt: skip
+CITIES = (
+    "Lyon",
+    "Leiden",
+    "Kraków",
+    "Porto",
+    "Ghent",
+    "Uppsala",
+    "Turin",
+    "Seville",
+    "Boston",
+    "Toronto",
+    "Osaka",
+    "Perth",
+    "Recife",
+    "Leeds",
+)
 KINDS = ("University Hospital", "Clinical Research Centre", "Medical Centre", "Cancer Institute")
-AREAS = ("oncology", "cardiology", "neurology", "respiratory", "rare_disease", "infectious",
-         "metabolic", "immunology")  # fmt: skip
+AREAS = (
+    "oncology",
+    "cardiology",
+    "neurology",
+    "respiratory",
+    "rare_disease",
+    "infectious",
+    "metabolic",
+    "immunology",
+)
 QUADRANTS = ("fix first", "keep up", "low priority", "possible overkill")
 CHART = re.compile(r'id="chart-\d+-title"')
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -105,9 +127,13 @@ class Cells:
 
 
 def simulate(
-    rng: np.random.Generator, targets: list[int], raters_of: list[int | None], cycles: int,
-    invited: int, k: int,
-) -> Cells:  # fmt: skip
+    rng: np.random.Generator,
+    targets: list[int],
+    raters_of: list[int | None],
+    cycles: int,
+    invited: int,
+    k: int,
+) -> Cells:
     """Numbers for pairs scored in `cycles` cycles: a level per pair, moving cycle to cycle.
 
     Of `invited` raters each answers with probability 0.75; a cell is shown with at least
@@ -127,9 +153,16 @@ def simulate(
     }
     rate = np.clip(raters / invited + rng.normal(0, 0.05, (pairs, cycles)), 0, 1)
     return Cells(
-        targets, raters_of, index, np.clip(index - half, 0, 100), np.clip(index + half, 0, 100),
-        layers, raters, raters >= k, rate,
-    )  # fmt: skip
+        targets,
+        raters_of,
+        index,
+        np.clip(index - half, 0, 100),
+        np.clip(index + half, 0, 100),
+        layers,
+        raters,
+        raters >= k,
+        rate,
+    )
 
 
 class Builder:
@@ -170,7 +203,7 @@ class Builder:
         for direction, instrument in self.instruments.items():
             self.dimensions[direction] = await Dimension.select(
                 Dimension.id, Dimension.key, Dimension.layer, Dimension.floor
-            ).where(Dimension.instrument == instrument)  # fmt: skip
+            ).where(Dimension.instrument == instrument)
         async with writing_transaction(Organisation._meta.db):
             await self.organisations()
             await self.people()
@@ -184,16 +217,32 @@ class Builder:
         """Networks, the two sponsors, their peers, and sites with countries and areas."""
         rng = self.rng
         rows: list[tuple[Any, ...]] = [
-            (n + 1, f"network-{n + 1:02d}", f"{CITIES[n % len(CITIES)]} research network {n + 1}",
-             "network", None, None, None)
+            (
+                n + 1,
+                f"network-{n + 1:02d}",
+                f"{CITIES[n % len(CITIES)]} research network {n + 1}",
+                "network",
+                None,
+                None,
+                None,
+            )
             for n in range(NETWORKS)
-        ]  # fmt: skip
+        ]
         rows.append((self.portfolio_id, PORTFOLIO, "Portfolio Pharma", "sponsor", "CH", None, None))
         rows.append((self.trends_id, TRENDS, "Trends Bio", "sponsor", "DK", None, None))
         for n, peer in enumerate(self.peers):
             kind = "cro" if n >= PEER_SPONSORS else "sponsor"
-            rows.append((peer, f"peer-{kind}-{n + 1}", f"Peer {kind} {n + 1}", kind, "US", None,
-                         self.peers[0] if kind == "cro" else None))  # fmt: skip
+            rows.append(
+                (
+                    peer,
+                    f"peer-{kind}-{n + 1}",
+                    f"Peer {kind} {n + 1}",
+                    kind,
+                    "US",
+                    None,
+                    self.peers[0] if kind == "cro" else None,
+                )
+            )
         for n, site in enumerate(self.site_ids):
             own = n >= self.sites  # the trends sponsor's sites, mostly in five networks
             in_network = rng.random() < (0.7 if own else 0.6)
@@ -203,15 +252,19 @@ class Builder:
             rows.append((site, f"site-{n + 1:05d}", name, "site", country, network, None))
         columns = ["id", "slug", "name", "kind", "country", "network", "acts_for"]
         await bulk_insert(
-            Organisation, [*columns, "active", "created_at"],
+            Organisation,
+            [*columns, "active", "created_at"],
             [(*row, True, self.epoch) for row in rows],
-        )  # fmt: skip
+        )
         await bulk_insert(
             TherapeuticArea,
             ["organisation", "area"],
-            [(site, area) for site in self.site_ids
-             for area in rng.choice(AREAS, int(rng.integers(1, 4)), replace=False).tolist()],
-        )  # fmt: skip
+            [
+                (site, area)
+                for site in self.site_ids
+                for area in rng.choice(AREAS, int(rng.integers(1, 4)), replace=False).tolist()
+            ],
+        )
 
     async def people(self) -> None:
         """Each sponsor's raters and relationship manager, each site's PI and coordinator."""
@@ -220,19 +273,34 @@ class Builder:
         for sponsor, slug in sponsors:
             ids = list(range(len(rows) + 1, len(rows) + 1 + SPONSOR_STAFF))
             self.staff[sponsor] = ids
-            rows += [(i, sponsor, f"{slug} rater {n}", f"rater{n}@{slug}.example",
-                      "cra" if n % 2 else "study_manager")
-                     for n, i in enumerate(ids)]  # fmt: skip
+            rows += [
+                (
+                    i,
+                    sponsor,
+                    f"{slug} rater {n}",
+                    f"rater{n}@{slug}.example",
+                    "cra" if n % 2 else "study_manager",
+                )
+                for n, i in enumerate(ids)
+            ]
         for n, site in enumerate(self.site_ids):
             ids = list(range(len(rows) + 1, len(rows) + 1 + SITE_STAFF))
             self.site_staff[site] = ids
-            rows += [(ids[0], site, f"PI {n + 1}", f"pi{n + 1}@site.example", "pi"),
-                     (ids[1], site, f"Coordinator {n + 1}", f"sc{n + 1}@site.example",
-                      "coordinator")]  # fmt: skip
+            rows += [
+                (ids[0], site, f"PI {n + 1}", f"pi{n + 1}@site.example", "pi"),
+                (ids[1], site, f"Coordinator {n + 1}", f"sc{n + 1}@site.example", "coordinator"),
+            ]
         for sponsor, slug in sponsors:
             self.managers[sponsor] = (len(rows) + 1, f"manager@{slug}.example")
-            rows.append((len(rows) + 1, sponsor, f"{slug} relationship manager",
-                         f"manager@{slug}.example", "relationship_manager"))  # fmt: skip
+            rows.append(
+                (
+                    len(rows) + 1,
+                    sponsor,
+                    f"{slug} relationship manager",
+                    f"manager@{slug}.example",
+                    "relationship_manager",
+                )
+            )
         await bulk_insert(
             Person,
             ["id", "organisation", "name", "email", "role", "language", "active", "created_at"],
@@ -241,16 +309,20 @@ class Builder:
 
     async def relationships(self) -> None:
         """Each sponsor with each of its sites, directly (no CRO)."""
-        for sponsor, sites in ((self.portfolio_id, self.portfolio_sites),
-                               (self.trends_id, self.trends_sites)):  # fmt: skip
+        for sponsor, sites in (
+            (self.portfolio_id, self.portfolio_sites),
+            (self.trends_id, self.trends_sites),
+        ):
             for site in sites:
                 self.relationship[sponsor, site] = len(self.relationship) + 1
         await bulk_insert(
             Relationship,
             ["id", "sponsor", "site", "cro", "active", "started_on"],
-            [(i, sponsor, site, None, True, self.epoch)
-             for (sponsor, site), i in self.relationship.items()],
-        )  # fmt: skip
+            [
+                (i, sponsor, site, None, True, self.epoch)
+                for (sponsor, site), i in self.relationship.items()
+            ],
+        )
 
     async def cycles_and_runs(self) -> None:
         """One cycle a quarter, each with one finished run; the last scored, the rest published."""
@@ -258,23 +330,52 @@ class Builder:
         for n, key in enumerate(self.keys):
             opens, closes = cycle_window(key)
             status = "scored" if n == len(self.keys) - 1 else "published"
-            rows.append((n + 1, key, f"{key} partnership survey", status,
-                         self.instruments["site_rates_sponsor"],
-                         self.instruments["sponsor_rates_site"], opens, closes, opens,
-                         closes))  # fmt: skip
+            rows.append(
+                (
+                    n + 1,
+                    key,
+                    f"{key} partnership survey",
+                    status,
+                    self.instruments["site_rates_sponsor"],
+                    self.instruments["sponsor_rates_site"],
+                    opens,
+                    closes,
+                    opens,
+                    closes,
+                )
+            )
             runs.append((n + 1, n + 1, "done", "{}", "bench", "0" * 64, "{}", closes, closes))
         await bulk_insert(
             Cycle,
-            ["id", "key", "title", "status", "site_instrument", "sponsor_instrument", "opens_at",
-             "closes_at", "created_at", "status_changed_at"],
+            [
+                "id",
+                "key",
+                "title",
+                "status",
+                "site_instrument",
+                "sponsor_instrument",
+                "opens_at",
+                "closes_at",
+                "created_at",
+                "status_changed_at",
+            ],
             rows,
-        )  # fmt: skip
+        )
         await bulk_insert(
             ScoreRun,
-            ["id", "cycle", "status", "config", "code_version", "input_digest", "notes",
-             "started_at", "finished_at"],
+            [
+                "id",
+                "cycle",
+                "status",
+                "config",
+                "code_version",
+                "input_digest",
+                "notes",
+                "started_at",
+                "finished_at",
+            ],
             runs,
-        )  # fmt: skip
+        )
 
     async def results(self) -> None:
         """Each family of cells, in the cycles its relationships were scored in."""
@@ -297,9 +398,13 @@ class Builder:
         await self.write(pooled, 0, "site_rates_sponsor", flags=True)
 
     async def write(
-        self, cells: Cells, first: int, direction: str, flags: bool = False,
+        self,
+        cells: Cells,
+        first: int,
+        direction: str,
+        flags: bool = False,
         tiers: int | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Index, dimension scores (and flags, tiers) of each cycle, a cycle at a time."""
         rng = self.rng
         pairs = len(cells.targets)
@@ -313,21 +418,57 @@ class Builder:
             trend_p = np.exp(-np.abs(slope) / 3)
             await bulk_insert(
                 TargetIndex,
-                ["run", "cycle", "target", "rater_organisation", "n_raters", "reliability_index",
-                 "ri_low", "ri_high", "raw_index", "plain_score", "quality", "dependability",
-                 "speed", "cost", "shrinkage", "predictability", "trend_slope", "trend_p", "nps",
-                 "response_rate", "shown", "comments_shown", "trend_shown"],
-                list(zip(
-                    [cycle] * pairs, [cycle] * pairs, cells.targets, cells.raters_of, n.tolist(),
-                    index.tolist(), low.tolist(), high.tolist(),
-                    (index + rng.normal(0, 2, pairs)).clip(0, 100).tolist(),
-                    np.mean(list(layers.values()), axis=0).tolist(),
-                    *(v.tolist() for v in layers.values()), (n / (n + 2)).tolist(),
-                    rng.uniform(40, 95, pairs).tolist(), slope.tolist(), trend_p.tolist(),
-                    rng.uniform(-40, 60, pairs).tolist(), cells.rate[:, c].tolist(),
-                    shown.tolist(), (n >= 3).tolist(), (shown & before).tolist(), strict=True,
-                )),
-            )  # fmt: skip
+                [
+                    "run",
+                    "cycle",
+                    "target",
+                    "rater_organisation",
+                    "n_raters",
+                    "reliability_index",
+                    "ri_low",
+                    "ri_high",
+                    "raw_index",
+                    "plain_score",
+                    "quality",
+                    "dependability",
+                    "speed",
+                    "cost",
+                    "shrinkage",
+                    "predictability",
+                    "trend_slope",
+                    "trend_p",
+                    "nps",
+                    "response_rate",
+                    "shown",
+                    "comments_shown",
+                    "trend_shown",
+                ],
+                list(
+                    zip(
+                        [cycle] * pairs,
+                        [cycle] * pairs,
+                        cells.targets,
+                        cells.raters_of,
+                        n.tolist(),
+                        index.tolist(),
+                        low.tolist(),
+                        high.tolist(),
+                        (index + rng.normal(0, 2, pairs)).clip(0, 100).tolist(),
+                        np.mean(list(layers.values()), axis=0).tolist(),
+                        *(v.tolist() for v in layers.values()),
+                        (n / (n + 2)).tolist(),
+                        rng.uniform(40, 95, pairs).tolist(),
+                        slope.tolist(),
+                        trend_p.tolist(),
+                        rng.uniform(-40, 60, pairs).tolist(),
+                        cells.rate[:, c].tolist(),
+                        shown.tolist(),
+                        (n >= 3).tolist(),
+                        (shown & before).tolist(),
+                        strict=True,
+                    )
+                ),
+            )
             found: list[tuple[Any, ...]] = []
             for dimension in self.dimensions[direction]:
                 mean = np.clip(layers[dimension["layer"]] + rng.normal(0, 9, pairs), 0, 100)
@@ -336,48 +477,113 @@ class Builder:
                 half = 15 / np.sqrt(np.maximum(n, 1))
                 await bulk_insert(
                     DimensionScore,
-                    ["run", "cycle", "target", "rater_organisation", "dimension", "n_raters",
-                     "mean", "low", "high", "shrunk", "top_box", "rwg", "stated_importance",
-                     "derived_importance", "importance", "quadrant", "n_stated",
-                     "importance_shown", "shown"],
-                    list(zip(
-                        [cycle] * pairs, [cycle] * pairs, cells.targets, cells.raters_of,
-                        [dimension["id"]] * pairs, n.tolist(), mean.tolist(),
-                        np.clip(mean - half, 0, 100).tolist(),
-                        np.clip(mean + half, 0, 100).tolist(),
-                        shrunk.tolist(), rng.uniform(0, 0.6, pairs).tolist(),
-                        rng.uniform(0.4, 0.95, pairs).tolist(), rng.uniform(40, 95, pairs).tolist(),
-                        rng.uniform(0.1, 0.6, pairs).tolist(), rng.uniform(40, 95, pairs).tolist(),
-                        rng.choice(QUADRANTS, pairs).tolist(), n.tolist(), (n >= 3).tolist(),
-                        shown.tolist(), strict=True,
-                    )),
-                )  # fmt: skip
+                    [
+                        "run",
+                        "cycle",
+                        "target",
+                        "rater_organisation",
+                        "dimension",
+                        "n_raters",
+                        "mean",
+                        "low",
+                        "high",
+                        "shrunk",
+                        "top_box",
+                        "rwg",
+                        "stated_importance",
+                        "derived_importance",
+                        "importance",
+                        "quadrant",
+                        "n_stated",
+                        "importance_shown",
+                        "shown",
+                    ],
+                    list(
+                        zip(
+                            [cycle] * pairs,
+                            [cycle] * pairs,
+                            cells.targets,
+                            cells.raters_of,
+                            [dimension["id"]] * pairs,
+                            n.tolist(),
+                            mean.tolist(),
+                            np.clip(mean - half, 0, 100).tolist(),
+                            np.clip(mean + half, 0, 100).tolist(),
+                            shrunk.tolist(),
+                            rng.uniform(0, 0.6, pairs).tolist(),
+                            rng.uniform(0.4, 0.95, pairs).tolist(),
+                            rng.uniform(40, 95, pairs).tolist(),
+                            rng.uniform(0.1, 0.6, pairs).tolist(),
+                            rng.uniform(40, 95, pairs).tolist(),
+                            rng.choice(QUADRANTS, pairs).tolist(),
+                            n.tolist(),
+                            (n >= 3).tolist(),
+                            shown.tolist(),
+                            strict=True,
+                        )
+                    ),
+                )
                 if flags:
                     under = np.flatnonzero(shown & (shrunk < dimension["floor"]))
                     found += [
-                        (i, "under_floor", dimension["id"],
-                         f"{dimension['key']} {shrunk[i]:.0f} < floor {dimension['floor']:g} "
-                         f"(shrunk estimate; raters' mean {mean[i]:.0f})")
+                        (
+                            i,
+                            "under_floor",
+                            dimension["id"],
+                            f"{dimension['key']} {shrunk[i]:.0f} < floor {dimension['floor']:g} "
+                            f"(shrunk estimate; raters' mean {mean[i]:.0f})",
+                        )
                         for i in under.tolist()
-                    ]  # fmt: skip
+                    ]
             if flags and c:
                 prior_low = cells.low[:, c - 1]
                 for i in np.flatnonzero(shown & before & (high < prior_low)).tolist():
-                    found.append((i, "significant_drop", None,
-                                  f"RI {index[i]:.0f} [{low[i]:.0f}–{high[i]:.0f}], below "
-                                  f"{self.keys[cycle - 2]}'s lower bound "
-                                  f"{prior_low[i]:.0f}"))  # fmt: skip
+                    found.append(
+                        (
+                            i,
+                            "significant_drop",
+                            None,
+                            f"RI {index[i]:.0f} [{low[i]:.0f}–{high[i]:.0f}], below "
+                            f"{self.keys[cycle - 2]}'s lower bound "
+                            f"{prior_low[i]:.0f}",
+                        )
+                    )
                 rate, was = cells.rate[:, c], cells.rate[:, c - 1]
                 for i in np.flatnonzero(rate < 0.5 * was).tolist():
-                    found.append((i, "response_collapse", None,
-                                  f"response rate {rate[i]:.0%}, was {was[i]:.0%}"))  # fmt: skip
+                    found.append(
+                        (
+                            i,
+                            "response_collapse",
+                            None,
+                            f"response rate {rate[i]:.0%}, was {was[i]:.0%}",
+                        )
+                    )
             await bulk_insert(
                 EscalationFlag,
-                ["run", "cycle", "target", "rater_organisation", "kind", "dimension", "detail",
-                 "shown"],
-                [(cycle, cycle, cells.targets[i], cells.raters_of[i], kind, dimension, detail,
-                  True) for i, kind, dimension, detail in found],
-            )  # fmt: skip
+                [
+                    "run",
+                    "cycle",
+                    "target",
+                    "rater_organisation",
+                    "kind",
+                    "dimension",
+                    "detail",
+                    "shown",
+                ],
+                [
+                    (
+                        cycle,
+                        cycle,
+                        cells.targets[i],
+                        cells.raters_of[i],
+                        kind,
+                        dimension,
+                        detail,
+                        True,
+                    )
+                    for i, kind, dimension, detail in found
+                ],
+            )
             self.flags += len(found)
             if tiers is not None:
                 await self.tiers(tiers, cells, c, cycle)
@@ -387,23 +593,54 @@ class Builder:
         index, low, high = cells.index[:, c], cells.low[:, c], cells.high[:, c]
         quality, n = cells.layers["quality"][:, c], cells.raters[:, c]
         tier = np.where(
-            (low >= 80) & (quality >= 75) & (n >= 3), 1,
+            (low >= 80) & (quality >= 75) & (n >= 3),
+            1,
             np.where(low >= 65, 2, np.where((high < 45) | (quality < 50), 4, 3)),
-        )  # fmt: skip
+        )
         overridden = self.rng.random(len(tier)) < 0.01
         manager = self.managers[sponsor][0]
         closes = cycle_window(self.keys[cycle - 1])[1]
         await bulk_insert(
             TierAssignment,
-            ["cycle", "run", "assessor", "target", "computed_tier", "provisional", "rule_trace",
-             "override_tier", "override_reason", "overridden_by", "overridden_at", "created_at"],
-            [(cycle, cycle, sponsor, cells.targets[i], t, bool(n[i] < 3),
-              f"{Tier(t).label}: RI {index[i]:.0f} [{low[i]:.0f}–{high[i]:.0f}]; lower bound "
-              f"{low[i]:.0f}; quality {quality[i]:.0f}",
-              *((t + 1 if t == 1 else t - 1, "New recruitment lead; agreed at the review meeting",
-                 manager, closes) if overridden[i] else (None, None, None, None)), closes)
-             for i, t in enumerate(tier.tolist())],
-        )  # fmt: skip
+            [
+                "cycle",
+                "run",
+                "assessor",
+                "target",
+                "computed_tier",
+                "provisional",
+                "rule_trace",
+                "override_tier",
+                "override_reason",
+                "overridden_by",
+                "overridden_at",
+                "created_at",
+            ],
+            [
+                (
+                    cycle,
+                    cycle,
+                    sponsor,
+                    cells.targets[i],
+                    t,
+                    bool(n[i] < 3),
+                    f"{Tier(t).label}: RI {index[i]:.0f} [{low[i]:.0f}–{high[i]:.0f}]; lower bound "
+                    f"{low[i]:.0f}; quality {quality[i]:.0f}",
+                    *(
+                        (
+                            t + 1 if t == 1 else t - 1,
+                            "New recruitment lead; agreed at the review meeting",
+                            manager,
+                            closes,
+                        )
+                        if overridden[i]
+                        else (None, None, None, None)
+                    ),
+                    closes,
+                )
+                for i, t in enumerate(tier.tolist())
+            ],
+        )
 
     async def invitations(
         self, sponsor: int, sites: list[int], first: int, view: Cells, back: Cells
@@ -420,21 +657,51 @@ class Builder:
                 for j in range(SPONSOR_INVITED):
                     done = j < view.raters[i, c]
                     rater = staff[(i * SPONSOR_INVITED + j) % len(staff)]
-                    rows.append((cycle, relationship, instrument["sponsor_rates_site"], rater,
-                                 site, done))  # fmt: skip
+                    rows.append(
+                        (cycle, relationship, instrument["sponsor_rates_site"], rater, site, done)
+                    )
                 for j, person in enumerate(self.site_staff[site]):
                     done = j < back.raters[i, c]
-                    rows.append((cycle, relationship, instrument["site_rates_sponsor"], person,
-                                 sponsor, done))  # fmt: skip
+                    rows.append(
+                        (
+                            cycle,
+                            relationship,
+                            instrument["site_rates_sponsor"],
+                            person,
+                            sponsor,
+                            done,
+                        )
+                    )
             await bulk_insert(
                 Invitation,
-                ["cycle", "relationship", "instrument", "respondent", "target", "token_hash",
-                 "status", "created_at", "sent_at", "submitted_at", "expires_at",
-                 "reminder_count"],
-                [(*row[:5], secrets.token_hex(32), "submitted" if row[5] else "sent", opens,
-                  opens, closes - dt.timedelta(days=3) if row[5] else None, closes, 0)
-                 for row in rows],
-            )  # fmt: skip
+                [
+                    "cycle",
+                    "relationship",
+                    "instrument",
+                    "respondent",
+                    "target",
+                    "token_hash",
+                    "status",
+                    "created_at",
+                    "sent_at",
+                    "submitted_at",
+                    "expires_at",
+                    "reminder_count",
+                ],
+                [
+                    (
+                        *row[:5],
+                        secrets.token_hex(32),
+                        "submitted" if row[5] else "sent",
+                        opens,
+                        opens,
+                        closes - dt.timedelta(days=3) if row[5] else None,
+                        closes,
+                        0,
+                    )
+                    for row in rows
+                ],
+            )
 
 
 @dataclass(frozen=True)
@@ -457,19 +724,25 @@ async def build(url: str, sites: int, compared: int, cycles: int, seed: int) -> 
     builder = Builder(sites, compared, cycles, seed)
     await builder.build()
     for sponsor, (_, email) in builder.managers.items():
-        await create_account(email, [(GrantRole.relationship_manager, sponsor)], builder.now,
-                             PASSWORD)  # fmt: skip
+        await create_account(
+            email, [(GrantRole.relationship_manager, sponsor)], builder.now, PASSWORD
+        )
     if engine.engine_type == "postgres":
         # as autovacuum would have by the time anyone opens a page; SQLite never analyses
         await engine.run_ddl("ANALYZE")
     return Built(
-        {PORTFOLIO: builder.managers[builder.portfolio_id][1],
-         TRENDS: builder.managers[builder.trends_id][1]},
+        {
+            PORTFOLIO: builder.managers[builder.portfolio_id][1],
+            TRENDS: builder.managers[builder.trends_id][1],
+        },
         [f"site-{n + 1:05d}" for n in range(sites, sites + compared)],
-        {"target_index_rows": await TargetIndex.count(),
-         "dimension_score_rows": await DimensionScore.count(),
-         "escalation_flags": builder.flags, "invitations": await Invitation.count()},
-    )  # fmt: skip
+        {
+            "target_index_rows": await TargetIndex.count(),
+            "dimension_score_rows": await DimensionScore.count(),
+            "escalation_flags": builder.flags,
+            "invitations": await Invitation.count(),
+        },
+    )
 
 
 async def sign_in(session: aiohttp.ClientSession, email: str) -> None:
@@ -486,9 +759,12 @@ async def sign_in(session: aiohttp.ClientSession, email: str) -> None:
 
 
 async def timed(
-    session: aiohttp.ClientSession, path: str, check: Callable[[str], str | None], warmup: int,
+    session: aiohttp.ClientSession,
+    path: str,
+    check: Callable[[str], str | None],
+    warmup: int,
     requests: int,
-) -> dict[str, float]:  # fmt: skip
+) -> dict[str, float]:
     """Open `path` `warmup` times untimed, then `requests` times one after another, timed.
 
     Every answer must be a 200 that passes `check` (which names what is missing), so an
@@ -540,14 +816,17 @@ def trends_check(compared: int) -> Callable[[str], str | None]:
         charts = len(CHART.findall(html))
         if charts != compared:
             return f"{charts} charts side by side, not {compared}"
-        for missing, what in (('id="partner-chart-title"', "no partner view"),
-                              ('href="#heat"', "no heat map link")):  # fmt: skip
+        for missing, what in (
+            ('id="partner-chart-title"', "no partner view"),
+            ('href="#heat"', "no heat map link"),
+        ):
             if missing not in html:
                 return what
-        for empty, what in (("No dimension scores to show.", "an empty heat map"),
-                            ("No flags.", "no escalation flags"),
-                            ("No site in a network has enough responses.",
-                             "no roll-ups")):  # fmt: skip
+        for empty, what in (
+            ("No dimension scores to show.", "an empty heat map"),
+            ("No flags.", "no escalation flags"),
+            ("No site in a network has enough responses.", "no roll-ups"),
+        ):
             if empty in html:
                 return what
         return None
@@ -565,9 +844,10 @@ async def measure(base: str, built: Built, options: dict[str, int]) -> dict[str,
     )
     for name, sponsor, path, check in pages:
         async with aiohttp.ClientSession(
-            base, cookie_jar=aiohttp.CookieJar(unsafe=True),  # unsafe: cookies from an IP address
+            base,
+            cookie_jar=aiohttp.CookieJar(unsafe=True),  # unsafe: cookies from an IP address
             timeout=aiohttp.ClientTimeout(total=120),
-        ) as session:  # fmt: skip
+        ) as session:
             await sign_in(session, built.managers[sponsor])
             found = await timed(session, path, check, options["warmup"], options["requests"])
         figures.update({f"{name}_{key}": value for key, value in found.items()})
@@ -625,16 +905,28 @@ async def on_server(server: str, statement: str) -> None:
     help="Server for the PostgreSQL run (a throw-away database is created and dropped).",
 )
 def main(
-    database: str, sites: int, compared: int, cycles: int, requests: int, warmup: int, seed: int,
+    database: str,
+    sites: int,
+    compared: int,
+    cycles: int,
+    requests: int,
+    warmup: int,
+    seed: int,
     postgres: str,
-) -> None:  # fmt: skip
+) -> None:
     """Time the 5,000-site portfolio and the 50-site trends page, signed in, over HTTP."""
     if cycles < 2 or not 1 <= compared <= MOST_COMPARED or requests < 1:
         raise click.UsageError(
             f"need 2 or more cycles, 1 to {MOST_COMPARED} compared, 1 or more requests"
         )
-    options = {"sites": sites, "compared": compared, "cycles": cycles, "requests": requests,
-               "warmup": warmup, "seed": seed}  # fmt: skip
+    options = {
+        "sites": sites,
+        "compared": compared,
+        "cycles": cycles,
+        "requests": requests,
+        "warmup": warmup,
+        "seed": seed,
+    }
     figures: dict[str, object] = {"machine": machine(), **options, "goal_p95_ms": GOAL_MS}
     with tempfile.TemporaryDirectory() as folder:
         if database in ("sqlite", "both"):

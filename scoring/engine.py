@@ -31,11 +31,30 @@ from scoring.tiers import NAMES, assign_tiers
 from scoring.trends import WINDOW, TrendLabel, nps, predictability, trends
 
 TARGET_COLUMNS = (
-    "cycle", "target", "n_raters", "reliability_index", "ri_low", "ri_high", "raw_index",
-    "plain_score", "quality", "dependability", "speed", "cost", "lambda", "predictability",
-    "trend_slope", "trend_p", "nps", "tier", "tier_trace", "shown",
-    "comments_shown", "provisional", "trend_shown",
-)  # fmt: skip
+    "cycle",
+    "target",
+    "n_raters",
+    "reliability_index",
+    "ri_low",
+    "ri_high",
+    "raw_index",
+    "plain_score",
+    "quality",
+    "dependability",
+    "speed",
+    "cost",
+    "lambda",
+    "predictability",
+    "trend_slope",
+    "trend_p",
+    "nps",
+    "tier",
+    "tier_trace",
+    "shown",
+    "comments_shown",
+    "provisional",
+    "trend_shown",
+)
 """targets.csv's columns: the issue's list, then whether comments may be shown, whether the
 tier is provisional (data too thin for a confident tier), and whether the trend and
 predictability may be shown (every cycle in the trend's window was shown: a trend over
@@ -43,17 +62,41 @@ a hidden cycle would give that cycle's index away)."""
 COUNT_COLUMNS = ("cycle", "target", "n_raters", *(f"n_{layer}" for layer in LAYERS), "n_overall")
 """The raters behind each number of a targets row: all, per layer, and the overall item."""
 DIMENSION_COLUMNS = (
-    "cycle", "target", "dimension", "n_raters", "mean", "low", "high", "top_box", "rwg", "shown",
+    "cycle",
+    "target",
+    "dimension",
+    "n_raters",
+    "mean",
+    "low",
+    "high",
+    "top_box",
+    "rwg",
+    "shown",
     "shrunk",
-)  # fmt: skip
+)
 """dimensions.csv's columns: the issue's list, then the mean shrunk as the index's layers are."""
 RELIABILITY_COLUMNS = (
-    "cycle", "dimension", "alpha", "alpha_low", "alpha_high", "n_raters", "low_alpha"
+    "cycle",
+    "dimension",
+    "alpha",
+    "alpha_low",
+    "alpha_high",
+    "n_raters",
+    "low_alpha",
 )
 IMPORTANCE_COLUMNS = (
-    "cycle", "target", "dimension", "mean", "n_stated", "stated_importance",
-    "derived_importance", "importance", "quadrant", "fix_first", "shown",
-)  # fmt: skip
+    "cycle",
+    "target",
+    "dimension",
+    "mean",
+    "n_stated",
+    "stated_importance",
+    "derived_importance",
+    "importance",
+    "quadrant",
+    "fix_first",
+    "shown",
+)
 FLAG_COLUMNS = ("cycle", "target", "flag", "dimension", "detail", "shown")
 
 
@@ -129,9 +172,14 @@ def score(
         "quadrant": "empty where the dimension's importance is unknown",
     }
     return ScoreResult(
-        targets=targets, dimensions=dims, reliability=alphas, importance=importance,
-        flags=flags, counts=counts, notes=notes,
-    )  # fmt: skip
+        targets=targets,
+        dimensions=dims,
+        reliability=alphas,
+        importance=importance,
+        flags=flags,
+        counts=counts,
+        notes=notes,
+    )
 
 
 VIEW_SEPARATOR = "\x1f"
@@ -198,9 +246,13 @@ def score_views(
         nothing = cells["n"].to_numpy() == 0  # no number in the row rests on this count
         targets["shown"] &= nothing | disclosable_subgroups(cells, row, "n", "group_n", "ok", k)
     targets["comments_shown"] = disclosable_subgroups(
-        targets.assign(group_n=counts["n_raters_group"].to_numpy()), row, "n_raters", "group_n",
-        "comments_shown", minimum_commenters(direction, config),
-    )  # fmt: skip
+        targets.assign(group_n=counts["n_raters_group"].to_numpy()),
+        row,
+        "n_raters",
+        "group_n",
+        "comments_shown",
+        minimum_commenters(direction, config),
+    )
     keys = [by, "target"]
     targets["trend_shown"] = _trend_shown(targets, keys)
     cell = ["cycle", "target", "dimension"]
@@ -217,8 +269,12 @@ def score_views(
     # stated importance has raters of its own, and a view of them is a sub-group too
     stated_shown = disclosable_subgroups(
         importance.assign(ok=cell_shown & (importance["n_stated"] >= k)),
-        cell, "n_stated", "group_n", "ok", k,
-    )  # fmt: skip
+        cell,
+        "n_stated",
+        "group_n",
+        "ok",
+        k,
+    )
     importance["shown"] = cell_shown & ((importance["n_stated"] == 0) | stated_shown)
     flags = _split_view(result.flags, by)
     flags["shown"] = _flag_shown(flags, targets, dims, keys)

@@ -169,9 +169,12 @@ def one_way_components(scores: pd.DataFrame, by: list[str], group: str, value: s
     per_group["ss_within"] = per_group["var"].fillna(0.0) * (per_group["n"] - 1)
     per_group["n_squared"] = per_group["n"] ** 2
     sums = per_group.groupby(by, sort=True, observed=True).agg(
-        k=("n", "size"), N=("n", "sum"), grand=("total", "sum"),
-        ss_within=("ss_within", "sum"), n_squared=("n_squared", "sum"),
-    )  # fmt: skip
+        k=("n", "size"),
+        N=("n", "sum"),
+        grand=("total", "sum"),
+        ss_within=("ss_within", "sum"),
+        n_squared=("n_squared", "sum"),
+    )
     sums["grand"] = sums["grand"] / sums["N"]
     per_group = per_group.join(sums["grand"], on=by)
     per_group["ss_between"] = per_group["n"] * (per_group["mean"] - per_group["grand"]) ** 2

@@ -105,10 +105,13 @@ def reliability_indices(
     layers = rater_layer_scores(dimension_scores)
     shrunk = shrunk_scores(layers, ["cycle", "layer"])
     wide = shrunk.pivot_table(
-        index=["cycle", "target"], columns="layer",
-        values=["shrunk", "mean", "posterior_sd", "lambda", "n_raters"], aggfunc="first",
-        dropna=False, observed=True,
-    )  # fmt: skip
+        index=["cycle", "target"],
+        columns="layer",
+        values=["shrunk", "mean", "posterior_sd", "lambda", "n_raters"],
+        aggfunc="first",
+        dropna=False,
+        observed=True,
+    )
     raters = layers.groupby(["cycle", "target"], sort=True, observed=True)["rater"].nunique()
     # dropna=False keeps all-NaN value columns, and with them unrated (cycle, target) pairs
     wide = wide[wide.index.isin(raters.index)]

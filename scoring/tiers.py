@@ -91,10 +91,15 @@ def candidate_tier(e: TierEvidence, rules: Tiers) -> tuple[int, bool, list[str]]
             [*reasons, f"lower bound {_num(e.low)} ≥ {rules.strategic_lower_bound:g}"],
         )
     if e.low >= rules.preferred_lower_bound:
-        return PREFERRED, few, [
-            *reasons, f"lower bound {_num(e.low)} ≥ {rules.preferred_lower_bound:g}",
-            f"Strategic not met: {'; '.join(missing)}",
-        ]  # fmt: skip
+        return (
+            PREFERRED,
+            few,
+            [
+                *reasons,
+                f"lower bound {_num(e.low)} ≥ {rules.preferred_lower_bound:g}",
+                f"Strategic not met: {'; '.join(missing)}",
+            ],
+        )
     lower = f"Preferred not met: lower bound {_num(e.low)} < {rules.preferred_lower_bound:g}"
     return APPROVED, few, [*reasons, lower]
 
@@ -199,22 +204,34 @@ def assign_tiers(
     rows = []
     for row in current.itertuples(index=False):
         evidence = TierEvidence(
-            index=float(row.index), low=float(row.low), high=float(row.high),
-            quality=float(row.quality), predictability=float(row.predictability),
-            n_raters=int(row.n_raters), scored_cycles=int(row.scored_cycles),
+            index=float(row.index),
+            low=float(row.low),
+            high=float(row.high),
+            quality=float(row.quality),
+            predictability=float(row.predictability),
+            n_raters=int(row.n_raters),
+            scored_cycles=int(row.scored_cycles),
             declining=bool(row.declining),
-        )  # fmt: skip
+        )
         last = before.loc[row.target] if row.target in before.index else None
         last_candidate = (
             None if last is None or pd.isna(last["candidate"]) else int(last["candidate"])
         )
         overridden = last is not None and bool(last.get("overridden", False))
         decision = tier_for(
-            evidence, rules, None if last is None else int(last["tier"]), last_candidate,
+            evidence,
+            rules,
+            None if last is None else int(last["tier"]),
+            last_candidate,
             overridden,
-        )  # fmt: skip
+        )
         rows.append(
-            {"target": row.target, "candidate": decision.candidate, "tier": decision.tier,
-             "provisional": decision.provisional, "tier_trace": decision.trace}
-        )  # fmt: skip
+            {
+                "target": row.target,
+                "candidate": decision.candidate,
+                "tier": decision.tier,
+                "provisional": decision.provisional,
+                "tier_trace": decision.trace,
+            }
+        )
     return pd.DataFrame(rows, columns=["target", "candidate", "tier", "provisional", "tier_trace"])

@@ -39,8 +39,8 @@ def trend_label(slope: float | None, p: float | None, significance: float) -> Tr
 
     Examples
     --------
-    >>> trend_label(1.5, 0.01, 0.05), trend_label(-1.5, 0.01, 0.05), trend_label(4.0, 0.2, 0.05)
-    (<TrendLabel.improving: 'improving'>, <TrendLabel.declining: 'declining'>, <TrendLabel.stable: 'stable'>)
+    >>> [str(trend_label(slope, p, 0.05)) for slope, p in [(1.5, 0.01), (-1.5, 0.01), (4.0, 0.2)]]
+    ['improving', 'declining', 'stable']
     >>> trend_label(None, None, 0.05) is None
     True
     """

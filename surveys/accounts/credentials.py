@@ -177,8 +177,8 @@ async def _account_row(email: str) -> dict[str, object] | None:
         )
         .where(
             (Account.person.email == email.strip().lower())
-            & (Account.active == True)  # noqa: E712  (Piccolo builds SQL from ==)
-            & (Account.person.active == True)  # noqa: E712
+            & Account.active.eq(True)
+            & Account.person.active.eq(True)
         )
         .first()
     )
@@ -218,8 +218,8 @@ async def session_account(session_id: str, now: dt.datetime) -> SignedIn | None:
         .where(
             (WebSession.id_hash == token_hash(session_id))
             & (WebSession.expires_at > now)
-            & (WebSession.account.active == True)  # noqa: E712
-            & (WebSession.account.person.active == True)  # noqa: E712
+            & WebSession.account.active.eq(True)
+            & WebSession.account.person.active.eq(True)
         )
         .first()
     )
@@ -253,19 +253,22 @@ async def use_link(token: str, purpose: LinkPurpose, now: dt.datetime) -> int | 
     The link is marked used in the same statement that checks it, so two clicks on
     one link cannot both succeed.
     """
-    used = await SignInLink.update({SignInLink.used_at: now}).where(
-        (SignInLink.token_hash == token_hash(token))
-        & (SignInLink.purpose == purpose.value)
-        & SignInLink.used_at.is_null()
-        & (SignInLink.expires_at > now)
-    ).returning(SignInLink.account)  # fmt: skip
+    used = (
+        await SignInLink.update({SignInLink.used_at: now})
+        .where(
+            (SignInLink.token_hash == token_hash(token))
+            & (SignInLink.purpose == purpose.value)
+            & SignInLink.used_at.is_null()
+            & (SignInLink.expires_at > now)
+        )
+        .returning(SignInLink.account)
+    )
     if not used:
         return None
     account_id = int(used[0]["account"])
     active = await Account.exists().where(
-        (Account.id == account_id) & (Account.active == True)  # noqa: E712
-        & (Account.person.active == True)  # noqa: E712
-    )  # fmt: skip
+        (Account.id == account_id) & Account.active.eq(True) & Account.person.active.eq(True)
+    )
     return account_id if active else None
 
 
@@ -285,9 +288,11 @@ async def set_password(account_id: int, password: str) -> None:
 
 
 async def create_account(
-    email: str, grants: list[tuple[GrantRole, int | None]], now: dt.datetime,
+    email: str,
+    grants: list[tuple[GrantRole, int | None]],
+    now: dt.datetime,
     password: str | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Give the person with this e-mail an account and grants; return the account's id."""
     person = await Person.select(Person.id).where(Person.email == email.strip().lower()).first()
     if person is None:
@@ -338,9 +343,14 @@ async def new_api_token(account_id: int, name: str, now: dt.datetime, actor: str
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with writing_transaction(ApiToken._meta.db):
         made = await ApiToken.insert(
-            ApiToken(token_hash=token_hash(token), account=account_id, name=name,
-                     prefix=token[: len(TOKEN_PREFIX) + 4], created_at=now)
-        )  # fmt: skip
+            ApiToken(
+                token_hash=token_hash(token),
+                account=account_id,
+                name=name,
+                prefix=token[: len(TOKEN_PREFIX) + 4],
+                created_at=now,
+            )
+        )
         await record(actor, "token.new", "api_token", made[0]["id"], {"name": name})
     return token
 
@@ -349,15 +359,23 @@ async def token_account(token: str, now: dt.datetime) -> SignedIn | None:
     """Who a bearer token acts for: None if it is unknown, revoked, or its owner is inactive."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = await ApiToken.select(
-        ApiToken.id.as_alias("token_id"), ApiToken.last_used_at,
-        ApiToken.account.id.as_alias("id"), ApiToken.account.person.id.as_alias("person_id"),
-        ApiToken.account.person.name.as_alias("name"),
-        ApiToken.account.person.email.as_alias("email"),
-    ).where(
-        (ApiToken.token_hash == token_hash(token)) & ApiToken.revoked_at.is_null()
-        & (ApiToken.account.active == True) & (ApiToken.account.person.active == True)  # noqa: E712
-    ).first()  # fmt: skip
+    row = (
+        await ApiToken.select(
+            ApiToken.id.as_alias("token_id"),
+            ApiToken.last_used_at,
+            ApiToken.account.id.as_alias("id"),
+            ApiToken.account.person.id.as_alias("person_id"),
+            ApiToken.account.person.name.as_alias("name"),
+            ApiToken.account.person.email.as_alias("email"),
+        )
+        .where(
+            (ApiToken.token_hash == token_hash(token))
+            & ApiToken.revoked_at.is_null()
+            & ApiToken.account.active.eq(True)
+            & ApiToken.account.person.active.eq(True)
+        )
+        .first()
+    )
     if row is None:
         return None
     if row["last_used_at"] is None or now - row["last_used_at"] > TOKEN_USE_NOTED:
@@ -369,10 +387,16 @@ async def api_tokens(account_id: int) -> list[dict[str, object]]:
     """An account's tokens, newest first: name, prefix, when made, last used and revoked."""
     return list(
         await ApiToken.select(
-            ApiToken.id, ApiToken.name, ApiToken.prefix, ApiToken.created_at,
-            ApiToken.last_used_at, ApiToken.revoked_at,
-        ).where(ApiToken.account == account_id).order_by(ApiToken.id, ascending=False)
-    )  # fmt: skip
+            ApiToken.id,
+            ApiToken.name,
+            ApiToken.prefix,
+            ApiToken.created_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
+        )
+        .where(ApiToken.account == account_id)
+        .order_by(ApiToken.id, ascending=False)
+    )
 
 
 async def revoke_api_token(

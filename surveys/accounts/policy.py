@@ -85,9 +85,10 @@ class Reach:
         relationship: the site's own side, the sponsor's own users and administrators; not
         a CRO's users, from whom the portfolio withholds the sites' view as well."""
         return (
-            self.administrator or site_id in self.sites
+            self.administrator
+            or site_id in self.sites
             or (sponsor_id in self.portfolios and self.portfolios[sponsor_id] is None)
-        )  # fmt: skip
+        )
 
     def may_see_trends(self, organisation_id: int) -> bool:
         """Whether the viewer may compare an organisation's sites over the cycles: the
@@ -146,14 +147,17 @@ class Viewer:
 async def reach_of(account_id: int) -> Reach:
     """Work out an account's reach from its grants and the organisations' ties."""
     grants = await AccessGrant.select(
-        AccessGrant.role, AccessGrant.organisation,
+        AccessGrant.role,
+        AccessGrant.organisation,
         AccessGrant.organisation.kind.as_alias("kind"),
-    ).where(AccessGrant.account == account_id)  # fmt: skip
+    ).where(AccessGrant.account == account_id)
     if any(g["role"] == GrantRole.administrator for g in grants):
         return Reach(administrator=True)
-    own = await Account.select(Account.person.organisation.kind.as_alias("kind")).where(
-        Account.id == account_id
-    ).first()  # fmt: skip
+    own = (
+        await Account.select(Account.person.organisation.kind.as_alias("kind"))
+        .where(Account.id == account_id)
+        .first()
+    )
     # A person works on one side. One sponsor's ratings of a site are not another
     # sponsor's to read, and a site's people do not read sponsors' portfolios or set
     # their tiers (DESIGN.md §5): grants that reach across are ignored.
@@ -192,9 +196,13 @@ async def reach_of(account_id: int) -> Reach:
             networks.add(org)
             sites.update(await _network_sites(org))
     return Reach(
-        False, portfolios, frozenset(sites), frozenset(managed), frozenset(networks),
+        False,
+        portfolios,
+        frozenset(sites),
+        frozenset(managed),
+        frozenset(networks),
         frozenset(own),
-    )  # fmt: skip
+    )
 
 
 async def _network_sites(network_id: int) -> set[int]:
@@ -206,7 +214,7 @@ async def _network_sites(network_id: int) -> set[int]:
 
 async def _sites_through_cro(cro_id: int) -> dict[int, frozenset[int]]:
     rows = await Relationship.select(Relationship.sponsor, Relationship.site).where(
-        (Relationship.cro == cro_id) & (Relationship.active == True)  # noqa: E712
+        (Relationship.cro == cro_id) & Relationship.active.eq(True)
     )
     found: dict[int, set[int]] = {}
     for row in rows:

@@ -120,23 +120,34 @@ def trend_chart(
         points = [(x[i], y(v)) if v is not None else None for i, v in enumerate(line.values)]
         markers = tuple(
             Marker(x[i], y(v), _describe(line, i, cycles), marker_path(shape, x[i], y(v)))
-            for i, v in enumerate(line.values) if v is not None
-        )  # fmt: skip
+            for i, v in enumerate(line.values)
+            if v is not None
+        )
         drawn.append(
             Line(line.label, line.kind, _path(points), _band(line, x, y), markers, dash, shape)
         )
     return LineChart(
-        title, width, height, left, top, right, bottom,
+        title,
+        width,
+        height,
+        left,
+        top,
+        right,
+        bottom,
         tuple((x[i], cycles[i]) for i in _labelled(len(cycles))),
-        tuple((y(v), str(v)) for v in (0, 25, 50, 75, 100)), tuple(drawn),
-    )  # fmt: skip
+        tuple((y(v), str(v)) for v in (0, 25, 50, 75, 100)),
+        tuple(drawn),
+    )
 
 
 def sparkline(
-    values: Sequence[float | None], low: Sequence[float | None] = (),
-    high: Sequence[float | None] = (), cycles: Sequence[str] = (), width: int = 120,
+    values: Sequence[float | None],
+    low: Sequence[float | None] = (),
+    high: Sequence[float | None] = (),
+    cycles: Sequence[str] = (),
+    width: int = 120,
     height: int = 32,
-) -> Sparkline:  # fmt: skip
+) -> Sparkline:
     """Lay out a small 0–100 line with its band, for a table cell.
 
     Examples
@@ -203,8 +214,9 @@ def _band(line: Values, x: Sequence[float], scale: Callable[[float], float]) -> 
         upper = [f"{x[i]},{scale(line.high[i])}" for i in run]
         lower = [f"{x[i]},{scale(line.low[i])}" for i in reversed(run)]
         if len(run) == 1:  # one cycle: a short vertical bar
-            areas.append(f"M{x[run[0]] - 2},{scale(line.high[run[0]])} "
-                         f"h4 V{scale(line.low[run[0]])} h-4 Z")  # fmt: skip
+            areas.append(
+                f"M{x[run[0]] - 2},{scale(line.high[run[0]])} h4 V{scale(line.low[run[0]])} h-4 Z"
+            )
         else:
             areas.append("M" + " L".join(upper + lower) + " Z")
     return " ".join(areas)

@@ -32,9 +32,12 @@ class SandConeChart:
 
 
 def sand_cone_chart(
-    layers: Sequence[tuple[str, float | None, float | None]], hidden: str, plain: str = "plain",
-    width: int = 300, height: int = 190,
-) -> SandConeChart:  # fmt: skip
+    layers: Sequence[tuple[str, float | None, float | None]],
+    hidden: str,
+    plain: str = "plain",
+    width: int = 300,
+    height: int = 190,
+) -> SandConeChart:
     """Lay out (label, plain score, effective score) from the base layer up as a cone.
 
     The base is widest, as in Ferdows and De Meyer's picture: each layer rests on the one
@@ -56,8 +59,12 @@ def sand_cone_chart(
         top = bottom - band + 3.0
         half_bottom = middle * (1.0 - 0.16 * i) - 4.0
         half_top = middle * (1.0 - 0.16 * (i + 1)) - 4.0
-        corners = ((middle - half_bottom, bottom), (middle + half_bottom, bottom),
-                   (middle + half_top, top), (middle - half_top, top))  # fmt: skip
+        corners = (
+            (middle - half_bottom, bottom),
+            (middle + half_bottom, bottom),
+            (middle + half_top, top),
+            (middle - half_top, top),
+        )
         path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in corners) + " Z"
         if effective is None or uncapped is None:
             text, shade = f"{label}: {hidden}", -1
@@ -105,9 +112,11 @@ class ImportanceChart:
 
 
 def importance_chart(
-    points: Sequence[tuple[str, float, float, bool]], width: int = 300, height: int = 220,
+    points: Sequence[tuple[str, float, float, bool]],
+    width: int = 300,
+    height: int = 220,
     words: tuple[str, str] = ("performance", "fix first"),
-) -> ImportanceChart:  # fmt: skip
+) -> ImportanceChart:
     """Lay out (label, performance 0–100, importance, fix first) points, quadrants split at
     the medians; importance is scaled between its lowest and highest value. `words` are
     "performance" and "fix first" in the reader's language, for the points' descriptions.
@@ -143,12 +152,23 @@ def importance_chart(
     placed = [(x(perf), y(imp)) for _, perf, imp, _ in points]
     labels = _shared_labels([p[0] for p in points], placed)
     drawn = tuple(
-        ImportancePoint(px, py, shown, f"{label}: {words[0]} {perf:.0f}"
-                        + (f", {words[1]}" if fix else ""), fix)
+        ImportancePoint(
+            px, py, shown, f"{label}: {words[0]} {perf:.0f}" + (f", {words[1]}" if fix else ""), fix
+        )
         for (label, perf, _, fix), (px, py), shown in zip(points, placed, labels, strict=True)
-    )  # fmt: skip
-    return ImportanceChart(width, height, left, top, right, bottom, split_x, split_y, drawn,
-                           "; ".join(p.text for p in drawn))  # fmt: skip
+    )
+    return ImportanceChart(
+        width,
+        height,
+        left,
+        top,
+        right,
+        bottom,
+        split_x,
+        split_y,
+        drawn,
+        "; ".join(p.text for p in drawn),
+    )
 
 
 def _shared_labels(labels: Sequence[str], placed: Sequence[tuple[float, float]]) -> list[str]:
@@ -191,9 +211,13 @@ class ScoreBar:
 
 
 def score_bar(
-    value: float | None, low: float | None, high: float | None,
-    quartiles: tuple[float, float, float] | None, width: int = 120, height: int = 18,
-) -> ScoreBar:  # fmt: skip
+    value: float | None,
+    low: float | None,
+    high: float | None,
+    quartiles: tuple[float, float, float] | None,
+    width: int = 120,
+    height: int = 18,
+) -> ScoreBar:
     """Lay out one dimension's bar for a table cell.
 
     >>> b = score_bar(50.0, 40.0, 60.0, (30.0, 45.0, 70.0))
@@ -206,8 +230,10 @@ def score_bar(
 
     shown = value is not None
     return ScoreBar(
-        width, height, x(value) if shown and value is not None else None,
+        width,
+        height,
+        x(value) if shown and value is not None else None,
         x(low) if shown and low is not None else None,
         x(high) if shown and high is not None else None,
         (x(quartiles[0]), x(quartiles[1]), x(quartiles[2])) if quartiles else None,
-    )  # fmt: skip
+    )

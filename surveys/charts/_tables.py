@@ -39,9 +39,11 @@ class HeatMap:
 
 
 def heat_map(
-    rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float | None]],
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float | None]],
     hidden: str = "–",
-) -> HeatMap:  # fmt: skip
+) -> HeatMap:
     """Lay out a rows × columns grid of 0–100 scores, each cell shaded by fifths and labelled.
 
     Examples
@@ -57,20 +59,23 @@ def heat_map(
         for c, value in enumerate(row):
             cells.append(
                 Cell(
-                    label_width + c * cell_width, header_height + r * cell_height,
-                    cell_width, cell_height,
+                    label_width + c * cell_width,
+                    header_height + r * cell_height,
+                    cell_width,
+                    cell_height,
                     -1 if value is None else min(int(value // 20), 4),
                     hidden if value is None else f"{value:.0f}",
                 )
-            )  # fmt: skip
+            )
     return HeatMap(
         int(label_width + cell_width * len(columns) + header_height * 0.8),  # slanted headers
         int(header_height + cell_height * len(rows) + 8),
-        label_width, header_height,
+        label_width,
+        header_height,
         tuple((header_height + (r + 0.5) * cell_height, n) for r, n in enumerate(rows)),
         tuple((label_width + (c + 0.5) * cell_width, n) for c, n in enumerate(columns)),
         tuple(cells),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -105,8 +110,9 @@ def spread(
 
     words = f"peers' middle half {low:.0f} to {high:.0f}, median {median:.0f}"
     words += f"; yours {yours:.0f}" if yours is not None else "; yours not shown"
-    return Spread(width, height, x(low), x(median), x(high),
-                  x(yours) if yours is not None else None, words)  # fmt: skip
+    return Spread(
+        width, height, x(low), x(median), x(high), x(yours) if yours is not None else None, words
+    )
 
 
 ROW_HEIGHT = 40.0
@@ -147,8 +153,10 @@ class IntervalPlot:
 
 def interval_plot(
     rows: Sequence[tuple[str, float | None, float | None, float | None]],
-    reference: tuple[float, str] | None = None, width: int = 420, hidden: str = "too few responses",
-) -> IntervalPlot:  # fmt: skip
+    reference: tuple[float, str] | None = None,
+    width: int = 420,
+    hidden: str = "too few responses",
+) -> IntervalPlot:
     """Lay out (label, estimate, low, high) rows as points with interval bars on 0–100.
 
     A hidden row keeps its line, labelled `hidden`, so the chart never leaves out a partner
@@ -175,20 +183,31 @@ def interval_plot(
             text = f"{label}: {value:.0f} [{low:.0f}–{high:.0f}]"
         else:
             text = f"{label}: {value:.0f}"
-        drawn.append(IntervalRow(
-            round(top + row_height * (i + 1) - 10.0, 1), _fitted(label, right - left),
-            x(value) if value is not None else None,
-            x(low) if value is not None and low is not None else None,
-            x(high) if value is not None and high is not None else None, text,
-        ))  # fmt: skip
+        drawn.append(
+            IntervalRow(
+                round(top + row_height * (i + 1) - 10.0, 1),
+                _fitted(label, right - left),
+                x(value) if value is not None else None,
+                x(low) if value is not None and low is not None else None,
+                x(high) if value is not None and high is not None else None,
+                text,
+            )
+        )
     words = "; ".join(r.text for r in drawn)
     if reference is not None:
         words += f"; {reference[1]}: {reference[0]:.0f}"
     return IntervalPlot(
-        width, int(bottom + 24), left, right, top, bottom,
-        tuple((x(v), str(v)) for v in (0, 25, 50, 75, 100)), tuple(drawn),
-        (x(reference[0]), f"{reference[1]} {reference[0]:.0f}") if reference else None, words,
-    )  # fmt: skip
+        width,
+        int(bottom + 24),
+        left,
+        right,
+        top,
+        bottom,
+        tuple((x(v), str(v)) for v in (0, 25, 50, 75, 100)),
+        tuple(drawn),
+        (x(reference[0]), f"{reference[1]} {reference[0]:.0f}") if reference else None,
+        words,
+    )
 
 
 @dataclass(frozen=True)
@@ -235,15 +254,26 @@ def gap_chart(
         return round(left + (right - left) * min(max(value, 0.0), 100.0) / 100.0, 1)
 
     drawn = tuple(
-        GapRow(round(top + row_height * (i + 1) - 10.0, 1), _fitted(label, right - left),
-               x(a), x(b), f"{label}: {ours} {a:.0f}, {theirs} {b:.0f}, gap {a - b:+.0f}")
+        GapRow(
+            round(top + row_height * (i + 1) - 10.0, 1),
+            _fitted(label, right - left),
+            x(a),
+            x(b),
+            f"{label}: {ours} {a:.0f}, {theirs} {b:.0f}, gap {a - b:+.0f}",
+        )
         for i, (label, a, b) in enumerate(rows)
-    )  # fmt: skip
+    )
     return GapChart(
-        width, int(bottom + 24), left, right, top, bottom,
-        tuple((x(v), str(v)) for v in (0, 25, 50, 75, 100)), drawn,
+        width,
+        int(bottom + 24),
+        left,
+        right,
+        top,
+        bottom,
+        tuple((x(v), str(v)) for v in (0, 25, 50, 75, 100)),
+        drawn,
         "; ".join(r.text for r in drawn),
-    )  # fmt: skip
+    )
 
 
 def _fitted(label: str, width: float) -> str:

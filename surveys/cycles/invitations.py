@@ -109,9 +109,15 @@ async def link_view(token: str, now: dt.datetime) -> LinkView:
     else:
         state = LinkState.open
     return LinkView(
-        state, row["partner"], row["cycle_key"], row["language"], row["id"], row["status"],
-        row["instrument"], row["expires_at"] or row["closes_at"],
-    )  # fmt: skip
+        state,
+        row["partner"],
+        row["cycle_key"],
+        row["language"],
+        row["id"],
+        row["status"],
+        row["instrument"],
+        row["expires_at"] or row["closes_at"],
+    )
 
 
 _LINK_QUERY = f"""

@@ -83,11 +83,15 @@ async def create_cycle(
         instruments[direction] = row["id"]
     async with writing_transaction(Cycle._meta.db):
         cycle = Cycle(
-            key=key, title=title or key, status=CycleStatus.draft.value,
+            key=key,
+            title=title or key,
+            status=CycleStatus.draft.value,
             site_instrument=instruments[Direction.site_rates_sponsor],
-            sponsor_instrument=instruments[Direction.sponsor_rates_site], closes_at=closes_at,
-            created_at=now, status_changed_at=now,
-        )  # fmt: skip
+            sponsor_instrument=instruments[Direction.sponsor_rates_site],
+            closes_at=closes_at,
+            created_at=now,
+            status_changed_at=now,
+        )
         await cycle.save()
         await audit.record(actor, "cycle.create", "cycle", cycle.id, {"key": key})
     return int(cycle.id)
@@ -115,10 +119,11 @@ async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
         Person.active.eq(True)
     )
     contacts = await RelationshipContact.select(
-        RelationshipContact.relationship, RelationshipContact.person,
+        RelationshipContact.relationship,
+        RelationshipContact.person,
         RelationshipContact.person.role.as_alias("role"),
         RelationshipContact.person.active.as_alias("active"),
-    )  # fmt: skip
+    )
     at_site: dict[int, list[int]] = {}
     for person in staff:
         if person["role"] in site_roles:
@@ -131,11 +136,19 @@ async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
     for rel in sorted(relationships, key=lambda r: r["id"]):
         partners = [rel["sponsor"]] + ([rel["cro"]] if rel["cro"] is not None else [])
         for person in at_site.get(rel["site"], []):
-            rows += [(rel["id"], person, partner, cycle["site_instrument"], Direction.site_rates_sponsor)
-                     for partner in partners]  # fmt: skip
+            rows += [
+                (rel["id"], person, partner, cycle["site_instrument"], Direction.site_rates_sponsor)
+                for partner in partners
+            ]
         for person in on_relationship.get(rel["id"], []):
             rows.append(
-                (rel["id"], person, rel["site"], cycle["sponsor_instrument"], Direction.sponsor_rates_site)
+                (
+                    rel["id"],
+                    person,
+                    rel["site"],
+                    cycle["sponsor_instrument"],
+                    Direction.sponsor_rates_site,
+                )
             )
     table = pd.DataFrame(
         rows, columns=["relationship", "respondent", "target", "instrument", "direction"]
@@ -155,14 +168,21 @@ class Mailer:
     @classmethod
     def from_settings(cls, settings: Settings) -> Mailer:
         """The mailer the settings describe: the SMTP server if one is set, else the outbox."""
-        return cls(settings.secret_key, settings.public_url, settings.mail_from,
-                   delivery_for(settings.smtp, settings.outbox))  # fmt: skip
+        return cls(
+            settings.secret_key,
+            settings.public_url,
+            settings.mail_from,
+            delivery_for(settings.smtp, settings.outbox),
+        )
 
 
 async def open_cycle(
-    key: str, now: dt.datetime, mailer: Mailer, actor: str = "system",
+    key: str,
+    now: dt.datetime,
+    mailer: Mailer,
+    actor: str = "system",
     progress: Callable[[str], None] | None = None,
-) -> OpenSummary:  # fmt: skip
+) -> OpenSummary:
     """Open a draft cycle: invite everyone (one transaction), then e-mail each invitation."""
     say = progress or (lambda _step: None)
     cycle = await cycle_by_key(key, UnknownCycleError)
@@ -175,27 +195,58 @@ async def open_cycle(
     say(f"inviting {len(table):,} people")
     table["nonce"] = [new_nonce() for _ in range(len(table))]
     async with writing_transaction(Cycle._meta.db):
-        moved = await Cycle.update(
-            {Cycle.status: CycleStatus.open.value, Cycle.opens_at: now,
-             Cycle.status_changed_at: now}
-        ).where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"])).returning(
-            Cycle.id
-        )  # fmt: skip
+        moved = (
+            await Cycle.update(
+                {
+                    Cycle.status: CycleStatus.open.value,
+                    Cycle.opens_at: now,
+                    Cycle.status_changed_at: now,
+                }
+            )
+            .where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"]))
+            .returning(Cycle.id)
+        )
         if not moved:
             raise CycleError(f"cycle {key} changed status meanwhile; nothing was done")
         await bulk_insert(
             Invitation,
-            ["cycle", "relationship", "instrument", "respondent", "target", "token_hash",
-             "token_nonce", "status", "created_at", "expires_at", "reminder_count"],
-            [(cycle["id"], int(r.relationship), int(r.instrument), int(r.respondent),
-              int(r.target), token_hash(link_token(mailer.secret, r.nonce)), r.nonce,
-              InvitationStatus.created.value, now, cycle["closes_at"], 0)
-             for r in table.itertuples()],
-        )  # fmt: skip
+            [
+                "cycle",
+                "relationship",
+                "instrument",
+                "respondent",
+                "target",
+                "token_hash",
+                "token_nonce",
+                "status",
+                "created_at",
+                "expires_at",
+                "reminder_count",
+            ],
+            [
+                (
+                    cycle["id"],
+                    int(r.relationship),
+                    int(r.instrument),
+                    int(r.respondent),
+                    int(r.target),
+                    token_hash(link_token(mailer.secret, r.nonce)),
+                    r.nonce,
+                    InvitationStatus.created.value,
+                    now,
+                    cycle["closes_at"],
+                    0,
+                )
+                for r in table.itertuples()
+            ],
+        )
         await audit.record(
-            actor, "cycle.open", "cycle", cycle["id"],
+            actor,
+            "cycle.open",
+            "cycle",
+            cycle["id"],
             {"key": key, "invitations": len(table)},
-        )  # fmt: skip
+        )
     say("sending invitations")
     report = await send_invitations(key, now, mailer)
     invited = table.groupby("direction").size().astype(int).to_dict()
@@ -203,15 +254,21 @@ async def open_cycle(
 
 
 LETTER_COLUMNS = (
-    Invitation.id, Invitation.token_nonce, Invitation.token_hash, Invitation.expires_at,
-    Invitation.reminder_count, Invitation.sent_at, Invitation.last_reminded_at,
-    Invitation.respondent.name.as_alias("name"), Invitation.respondent.email.as_alias("email"),
+    Invitation.id,
+    Invitation.token_nonce,
+    Invitation.token_hash,
+    Invitation.expires_at,
+    Invitation.reminder_count,
+    Invitation.sent_at,
+    Invitation.last_reminded_at,
+    Invitation.respondent.name.as_alias("name"),
+    Invitation.respondent.email.as_alias("email"),
     Invitation.respondent.language.as_alias("language"),
     Invitation.respondent.organisation.name.as_alias("organisation"),
     Invitation.target.name.as_alias("partner"),
     Invitation.instrument.direction.as_alias("direction"),
     Invitation.cycle.title.as_alias("cycle"),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -228,17 +285,26 @@ class Claim:
 
 async def send_invitations(key: str, now: dt.datetime, mailer: Mailer) -> SendReport:
     """E-mail every invitation of a cycle not sent yet (all of them, or those that failed)."""
-    rows = await Invitation.select(*LETTER_COLUMNS).where(
-        (Invitation.cycle.key == key) & (Invitation.status == InvitationStatus.created.value)
-        & Invitation.token_nonce.is_not_null()
-    ).order_by(Invitation.id)  # fmt: skip
+    rows = (
+        await Invitation.select(*LETTER_COLUMNS)
+        .where(
+            (Invitation.cycle.key == key)
+            & (Invitation.status == InvitationStatus.created.value)
+            & Invitation.token_nonce.is_not_null()
+        )
+        .order_by(Invitation.id)
+    )
 
     async def take(row: dict[str, Any]) -> bool:
-        won = await Invitation.update(
-            {Invitation.status: InvitationStatus.sent.value, Invitation.sent_at: now}
-        ).where(
-            (Invitation.id == row["id"]) & (Invitation.status == InvitationStatus.created.value)
-        ).returning(Invitation.id)  # fmt: skip
+        won = (
+            await Invitation.update(
+                {Invitation.status: InvitationStatus.sent.value, Invitation.sent_at: now}
+            )
+            .where(
+                (Invitation.id == row["id"]) & (Invitation.status == InvitationStatus.created.value)
+            )
+            .returning(Invitation.id)
+        )
         return bool(won)
 
     async def give_back(row: dict[str, Any]) -> None:
@@ -264,14 +330,21 @@ async def send_reminders(
             f"cycle {key} is {cycle['status']}: only an open cycle's people are reminded"
         )
     due = now - dt.timedelta(days=days)
-    candidates = await Invitation.select(
-        *LETTER_COLUMNS, Invitation.opened_at, Invitation.created_at
-    ).where(
-        (Invitation.cycle == cycle["id"])
-        & Invitation.status.is_in([InvitationStatus.sent.value, InvitationStatus.opened.value,
-                                   InvitationStatus.in_progress.value])
-        & (Invitation.reminder_count < most)
-    ).order_by(Invitation.id)  # fmt: skip
+    candidates = (
+        await Invitation.select(*LETTER_COLUMNS, Invitation.opened_at, Invitation.created_at)
+        .where(
+            (Invitation.cycle == cycle["id"])
+            & Invitation.status.is_in(
+                [
+                    InvitationStatus.sent.value,
+                    InvitationStatus.opened.value,
+                    InvitationStatus.in_progress.value,
+                ]
+            )
+            & (Invitation.reminder_count < most)
+        )
+        .order_by(Invitation.id)
+    )
 
     def last_contact(row: dict[str, Any]) -> dt.datetime:
         return cast(
@@ -280,27 +353,35 @@ async def send_reminders(
         )
 
     rows = [
-        row for row in candidates
+        row
+        for row in candidates
         if last_contact(row) <= due and (row["expires_at"] is None or row["expires_at"] > now)
-    ]  # fmt: skip
+    ]
 
     async def take(row: dict[str, Any]) -> bool:
-        won = await Invitation.update(
-            {Invitation.reminder_count: row["reminder_count"] + 1,
-             Invitation.last_reminded_at: now}
-        ).where(
-            (Invitation.id == row["id"]) & (Invitation.reminder_count == row["reminder_count"])
-        ).returning(Invitation.id)  # fmt: skip
+        won = (
+            await Invitation.update(
+                {
+                    Invitation.reminder_count: row["reminder_count"] + 1,
+                    Invitation.last_reminded_at: now,
+                }
+            )
+            .where(
+                (Invitation.id == row["id"]) & (Invitation.reminder_count == row["reminder_count"])
+            )
+            .returning(Invitation.id)
+        )
         return bool(won)
 
     async def give_back(row: dict[str, Any]) -> None:
         await Invitation.update(
-            {Invitation.reminder_count: row["reminder_count"],
-             Invitation.last_reminded_at: row["last_reminded_at"]}
+            {
+                Invitation.reminder_count: row["reminder_count"],
+                Invitation.last_reminded_at: row["last_reminded_at"],
+            }
         ).where(
-            (Invitation.id == row["id"])
-            & (Invitation.reminder_count == row["reminder_count"] + 1)
-        )  # fmt: skip
+            (Invitation.id == row["id"]) & (Invitation.reminder_count == row["reminder_count"] + 1)
+        )
 
     return await _send(rows, "reminder", now, mailer, Claim(take, give_back))
 
@@ -335,19 +416,27 @@ async def _send(
             continue
         token = link_token(mailer.secret, row["token_nonce"])
         if token_hash(token) != row["token_hash"]:
-            failed.append(f"{row['email']}: the link no longer matches the server key "
-                          "(was RAPPORT_SECRET_KEY changed?)")  # fmt: skip
+            failed.append(
+                f"{row['email']}: the link no longer matches the server key "
+                "(was RAPPORT_SECRET_KEY changed?)"
+            )
             continue
         if not await claim.take(row):
             continue  # another run is sending this one
         letter = Letter(
-            invitation_id=row["id"], kind=kind,
+            invitation_id=row["id"],
+            kind=kind,
             number=0 if kind == "invitation" else row["reminder_count"] + 1,
-            name=row["name"], email=row["email"], language=row["language"],
-            organisation=row["organisation"], partner=row["partner"], cycle=row["cycle"],
-            deadline=row["expires_at"], link=f"{mailer.public_url}/s/{token}",
+            name=row["name"],
+            email=row["email"],
+            language=row["language"],
+            organisation=row["organisation"],
+            partner=row["partner"],
+            cycle=row["cycle"],
+            deadline=row["expires_at"],
+            link=f"{mailer.public_url}/s/{token}",
             privacy=privacy_note(row["direction"], row["partner"], config),
-        )  # fmt: skip
+        )
         try:
             await mailer.delivery.deliver(compose(letter, mailer.sender, now), letter.email)
         except DeliveryError as error:
@@ -397,8 +486,9 @@ async def cycle_report(key: str) -> tuple[dict[str, Any], pd.DataFrame]:
     cycle = await cycle_by_key(key, UnknownCycleError)
     rows = await Invitation.select(
         Invitation.respondent.organisation.name.as_alias("organisation"),
-        Invitation.instrument.direction.as_alias("direction"), Invitation.status,
-    ).where(Invitation.cycle == cycle["id"])  # fmt: skip
+        Invitation.instrument.direction.as_alias("direction"),
+        Invitation.status,
+    ).where(Invitation.cycle == cycle["id"])
     table = pd.DataFrame(rows, columns=["organisation", "direction", "status"])
     order = {"created": 0, "sent": 0, "opened": 1, "in_progress": 2, "submitted": 3}
     reached = table["status"].map(order)

@@ -174,7 +174,9 @@ async def directory() -> list[OrganisationListing]:
 
 async def organisation_with_slug(slug: str, kind: OrgKind) -> int | None:
     """The id of the organisation of this kind with this slug, if there is one."""
-    row = await Organisation.select(Organisation.id).where(
-        (Organisation.slug == slug) & (Organisation.kind == kind.value)
-    ).first()  # fmt: skip
+    row = (
+        await Organisation.select(Organisation.id)
+        .where((Organisation.slug == slug) & (Organisation.kind == kind.value))
+        .first()
+    )
     return int(row["id"]) if row else None

@@ -68,12 +68,19 @@ def compose(letter: Letter, sender: str, now: dt.datetime) -> EmailMessage:
         values,
     ).render(language)
     context = translated(
-        {"reminder": reminder, "subject": subject, "name": letter.name,
-         "organisation": letter.organisation, "partner": letter.partner, "cycle": letter.cycle,
-         "deadline": long_date(letter.deadline, language), "link": letter.link,
-         "privacy": letter.privacy.render(language)},
+        {
+            "reminder": reminder,
+            "subject": subject,
+            "name": letter.name,
+            "organisation": letter.organisation,
+            "partner": letter.partner,
+            "cycle": letter.cycle,
+            "deadline": long_date(letter.deadline, language),
+            "link": letter.link,
+            "privacy": letter.privacy.render(language),
+        },
         language,
-    )  # fmt: skip
+    )
     message = EmailMessage()
     message["From"] = sender
     message["To"] = formataddr((letter.name, letter.email))
@@ -153,10 +160,16 @@ class SMTPRelay:
         for attempt in range(1, self.attempts + 1):
             try:
                 await aiosmtplib.send(
-                    message, recipients=[recipient], hostname=server.host, port=server.port,
-                    username=server.username, password=server.password,
-                    use_tls=server.implicit_tls, start_tls=server.start_tls, timeout=30,
-                )  # fmt: skip
+                    message,
+                    recipients=[recipient],
+                    hostname=server.host,
+                    port=server.port,
+                    username=server.username,
+                    password=server.password,
+                    use_tls=server.implicit_tls,
+                    start_tls=server.start_tls,
+                    timeout=30,
+                )
                 return True
             except aiosmtplib.SMTPRecipientsRefused as error:
                 reason = "; ".join(f"{r.code} {r.message}" for r in error.recipients)

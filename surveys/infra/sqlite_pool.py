@@ -144,17 +144,24 @@ class PooledSQLiteEngine(SQLiteEngine):
             await self._give_back(connection, slots)
 
     async def _run_in_new_connection(
-        self, query: str, args: list[Any] | None = None, query_type: str = "generic",
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
         table: Any = None,
-    ) -> Any:  # fmt: skip
+    ) -> Any:
         if self._slots is None:
             return await super()._run_in_new_connection(query, args, query_type, table)
         return await self.run_sql(query, args or [])
 
     async def _run_in_existing_connection(
-        self, connection: Any, query: str, args: list[Any] | None = None,
-        query_type: str = "generic", table: Any = None,
-    ) -> Any:  # fmt: skip
+        self,
+        connection: Any,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> Any:
         # every connection this engine opens has foreign keys on already: Piccolo's
         # PRAGMA before each statement of a transaction would only cost a round trip
         async with connection.execute(query, args or []) as cursor:

@@ -211,9 +211,12 @@ def privacy_note(direction: str, partner: str, config: ScoringConfig) -> Text:
                 "from sites, and comments only once at least %(comments)s people have "
                 "answered. Nothing is ever shown with your name."
             ),
-            {"partner": partner, "k": minimum_raters(direction, config),
-             "comments": minimum_commenters(direction, config)},
-        )  # fmt: skip
+            {
+                "partner": partner,
+                "k": minimum_raters(direction, config),
+                "comments": minimum_commenters(direction, config),
+            },
+        )
     return Text(
         N_(
             "Your answers and comment reach %(partner)s as your organisation's feedback, "

@@ -136,9 +136,13 @@ class SaveOutcome(StrEnum):
 
 
 async def save_answers(
-    invitation_id: int, questionnaire: Questionnaire, answers: FormAnswers, submit: bool,
-    now: dt.datetime, language: str | None = None,
-) -> SaveOutcome:  # fmt: skip
+    invitation_id: int,
+    questionnaire: Questionnaire,
+    answers: FormAnswers,
+    submit: bool,
+    now: dt.datetime,
+    language: str | None = None,
+) -> SaveOutcome:
     """Store the form's answers as the invitation's draft, or submit them; once only.
 
     All in one transaction, with the invitation locked first: a second submit waits
@@ -157,9 +161,13 @@ async def save_answers(
 
 
 def _saving(
-    engine_type: str, invitation_id: int, status: ResponseStatus,
-    answers: list[tuple[int, int | None, bool, str | None]], language: str, now: dt.datetime,
-) -> Script[SaveOutcome]:  # fmt: skip
+    engine_type: str,
+    invitation_id: int,
+    status: ResponseStatus,
+    answers: list[tuple[int, int | None, bool, str | None]],
+    language: str,
+    now: dt.datetime,
+) -> Script[SaveOutcome]:
     """The statements of `save_answers`: check the invitation, write the response and answers."""
     found = yield Statement(_INVITATION_QUERY[engine_type], (invitation_id,))
     if not found:
@@ -235,9 +243,12 @@ def _answer_rows(
 async def draft_answers(invitation_id: int) -> FormAnswers:
     """Return the answers kept for an invitation (its draft), or an empty form."""
     rows = await Answer.select(
-        Answer.item.key.as_alias("key"), Answer.item.kind.as_alias("kind"), Answer.value,
-        Answer.not_applicable, Answer.text,
-    ).where(Answer.response.invitation == invitation_id)  # fmt: skip
+        Answer.item.key.as_alias("key"),
+        Answer.item.kind.as_alias("kind"),
+        Answer.value,
+        Answer.not_applicable,
+        Answer.text,
+    ).where(Answer.response.invitation == invitation_id)
     likert: dict[str, int | None] = {}
     importance: dict[str, int] = {}
     overall, comment = None, ""
@@ -275,8 +286,13 @@ def _opening(first_opened: Mapping[int, dt.datetime]) -> Script[None]:
         f"UPDATE {_INVITATION} SET status = {{}}, opened_at = {{}}"  # noqa: S608
         " WHERE id = {} AND status IN ({}, {})",
         many=[
-            (InvitationStatus.opened.value, moment, invitation_id,
-             InvitationStatus.created.value, InvitationStatus.sent.value)
+            (
+                InvitationStatus.opened.value,
+                moment,
+                invitation_id,
+                InvitationStatus.created.value,
+                InvitationStatus.sent.value,
+            )
             for invitation_id, moment in first_opened.items()
         ],
-    )  # fmt: skip
+    )

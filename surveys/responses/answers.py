@@ -51,8 +51,15 @@ class Answer(Table):
 
 
 ANSWER_COLUMNS = (
-    "cycle", "rater", "rater_org", "target", "item", "value", "not_applicable", "sponsor",
-)  # fmt: skip
+    "cycle",
+    "rater",
+    "rater_org",
+    "target",
+    "item",
+    "value",
+    "not_applicable",
+    "sponsor",
+)
 """The scoring engine's long format, one row per submitted non-text answer, with the
 sponsor of the relationship the answer was given in (whose view of a site it is)."""
 

@@ -27,9 +27,16 @@ class ExportError(RapportError):
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = (
-    "cycle", "instrument", "rater", "rater_org", "target", "item", "value", "text",
+    "cycle",
+    "instrument",
+    "rater",
+    "rater_org",
+    "target",
+    "item",
+    "value",
+    "text",
     "submitted_at",
-)  # fmt: skip
+)
 
 
 def pseudonym(secret: str, email: str, cycle: str) -> str:
@@ -67,16 +74,28 @@ async def responses_table(cycle_key: str, secret: str) -> pd.DataFrame:
         invitation.respondent.organisation.slug.as_alias("rater_org"),
         invitation.target.slug.as_alias("target"),
         Answer.item.key.as_alias("item"),
-        Answer.value, Answer.not_applicable, Answer.text,
+        Answer.value,
+        Answer.not_applicable,
+        Answer.text,
         response.submitted_at.as_alias("submitted_at"),
     ).where(
         (invitation.cycle.key == cycle_key) & (response.status == ResponseStatus.submitted.value)
-    )  # fmt: skip
+    )
     table = pd.DataFrame(
         rows,
-        columns=["cycle", "instrument", "email", "rater_org", "target", "item", "value",
-                 "not_applicable", "text", "submitted_at"],
-    )  # fmt: skip
+        columns=[
+            "cycle",
+            "instrument",
+            "email",
+            "rater_org",
+            "target",
+            "item",
+            "value",
+            "not_applicable",
+            "text",
+            "submitted_at",
+        ],
+    )
     table.insert(2, "rater", [pseudonym(secret, e, cycle_key) for e in table["email"]])
     value = table["value"].astype("Int64").astype("string")
     table["value"] = value.where(~table["not_applicable"].astype(bool), "NA").fillna("")

@@ -42,13 +42,31 @@ from surveys.responses.answers import Answer, Response, ResponseStatus
 FORMATS = ("csv", "xlsx", "qualtrics", "redcap")
 NOT_APPLICABLE = "NA"
 QUALTRICS_METADATA = {
-    "StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
-    "Finished", "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName",
-    "RecipientEmail", "ExternalReference", "LocationLatitude", "LocationLongitude",
-    "DistributionChannel", "UserLanguage",
-}  # fmt: skip
-REDCAP_METADATA = {"record_id", "redcap_survey_identifier", "redcap_event_name",
-                   "redcap_repeat_instrument", "redcap_repeat_instance"}  # fmt: skip
+    "StartDate",
+    "EndDate",
+    "Status",
+    "IPAddress",
+    "Progress",
+    "Duration (in seconds)",
+    "Finished",
+    "RecordedDate",
+    "ResponseId",
+    "RecipientLastName",
+    "RecipientFirstName",
+    "RecipientEmail",
+    "ExternalReference",
+    "LocationLatitude",
+    "LocationLongitude",
+    "DistributionChannel",
+    "UserLanguage",
+}
+REDCAP_METADATA = {
+    "record_id",
+    "redcap_survey_identifier",
+    "redcap_event_name",
+    "redcap_repeat_instrument",
+    "redcap_repeat_instance",
+}
 MAX_PROBLEMS = 25
 
 
@@ -88,10 +106,11 @@ class ImportSummary:
 def load_mapping(path: Path | None, file_format: str) -> Mapping:
     """Return the mapping in a TOML file, or the format's default; errors name the key."""
     defaults = {
-        "qualtrics": Mapping(respondent="RecipientEmail", target="ExternalReference",
-                             submitted_at="RecordedDate"),
+        "qualtrics": Mapping(
+            respondent="RecipientEmail", target="ExternalReference", submitted_at="RecordedDate"
+        ),
         "redcap": Mapping(respondent="redcap_survey_identifier", target=None),
-    }.get(file_format, Mapping())  # fmt: skip
+    }.get(file_format, Mapping())
     if path is None:
         return defaults
     try:
@@ -103,8 +122,10 @@ def load_mapping(path: Path | None, file_format: str) -> Mapping:
     known = {"columns", "items", "values"}
     unknown = set(document) - known
     if unknown:
-        raise ImportFileError(f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
-                             f"known: {', '.join(sorted(known))}")  # fmt: skip
+        raise ImportFileError(
+            f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
     columns = document.get("columns", {})
     allowed = {"respondent", "target", "target_slug", "submitted_at"}
     if set(columns) - allowed:
@@ -180,9 +201,13 @@ def _check_qualtrics_header(path: Path, table: pd.DataFrame) -> None:
 
 
 async def import_responses(
-    path: Path, cycle_key: str, file_format: str, mapping: Mapping, now: dt.datetime,
+    path: Path,
+    cycle_key: str,
+    file_format: str,
+    mapping: Mapping,
+    now: dt.datetime,
     actor: str = "system",
-) -> ImportSummary:  # fmt: skip
+) -> ImportSummary:
     """Check the whole file, then store its responses in one transaction (or nothing)."""
     if file_format not in FORMATS:
         raise ImportFileError(f"unknown format {file_format!r}; formats: {', '.join(FORMATS)}")
@@ -193,9 +218,12 @@ async def import_responses(
         )
     rows, left_out = read_rows(path, file_format)
     invitations = await Invitation.select(
-        Invitation.id, Invitation.instrument, Invitation.status,
-        Invitation.respondent.email.as_alias("email"), Invitation.target.slug.as_alias("target"),
-    ).where(Invitation.cycle == cycle["id"])  # fmt: skip
+        Invitation.id,
+        Invitation.instrument,
+        Invitation.status,
+        Invitation.respondent.email.as_alias("email"),
+        Invitation.target.slug.as_alias("target"),
+    ).where(Invitation.cycle == cycle["id"])
     by_pair = {(row["email"].lower(), row["target"]): row for row in invitations}
     instruments = {i: await instrument_rows(i) for i in {r["instrument"] for r in invitations}}
     problems: list[str] = []
@@ -208,8 +236,10 @@ async def import_responses(
         target = mapping.target_slug or str(row.get(mapping.target or "", "")).strip()
         invitation = by_pair.get((email, target))
         if (email, target) in seen:
-            problems.append(f"line {line}: {email} rating {target} again (first on line "
-                            f"{seen[(email, target)]}); one row per response")  # fmt: skip
+            problems.append(
+                f"line {line}: {email} rating {target} again (first on line "
+                f"{seen[(email, target)]}); one row per response"
+            )
             continue
         seen[(email, target)] = line
         if invitation is None:
@@ -223,8 +253,10 @@ async def import_responses(
         answers: dict[str, tuple[int | None, bool, str | None]] = {}
         for column, key in item_columns.items():
             if key not in kinds:
-                problems.append(f"line {line}, column {column}: {key!r} is not an item of "
-                                f"{invitation['target']}'s instrument")  # fmt: skip
+                problems.append(
+                    f"line {line}, column {column}: {key!r} is not an item of "
+                    f"{invitation['target']}'s instrument"
+                )
                 continue
             raw = str(row.get(column, "")).strip()
             if raw == "":
@@ -248,9 +280,13 @@ async def import_responses(
 
 
 def _item_columns(
-    columns: pd.Index, instruments: dict[int, Any], mapping: Mapping, file_format: str,
-    problems: list[str], path: Path,
-) -> dict[str, str]:  # fmt: skip
+    columns: pd.Index,
+    instruments: dict[int, Any],
+    mapping: Mapping,
+    file_format: str,
+    problems: list[str],
+    path: Path,
+) -> dict[str, str]:
     """Return file column → item key, and flag REDCap fields Rapport does not know."""
     known_items = {i["key"] for rows in instruments.values() for i in rows.items}
     identity = {mapping.respondent, mapping.target, mapping.submitted_at, "_line"}
@@ -282,8 +318,11 @@ def _value(
     coded = mapping.values.get(raw, raw)
     if coded == NOT_APPLICABLE and kind == "likert":
         return (None, True, None)
-    allowed = {"likert": range(1, scale + 1), "importance": range(1, IMPORTANCE_POINTS + 1),
-               "overall": range(0, 11)}[kind]  # fmt: skip
+    allowed = {
+        "likert": range(1, scale + 1),
+        "importance": range(1, IMPORTANCE_POINTS + 1),
+        "overall": range(0, 11),
+    }[kind]
     try:
         number = float(coded)
     except (TypeError, ValueError):
@@ -305,8 +344,12 @@ def _when(raw: Any, now: dt.datetime) -> dt.datetime:
 
 async def _store(
     responses: list[tuple[dict[str, Any], dict[str, tuple[int | None, bool, str | None]], Any]],
-    instruments: dict[int, Any], left_out: int, actor: str, cycle_key: str, path: Path,
-) -> ImportSummary:  # fmt: skip
+    instruments: dict[int, Any],
+    left_out: int,
+    actor: str,
+    cycle_key: str,
+    path: Path,
+) -> ImportSummary:
     """Store every response in one transaction; one already stored the same is unchanged."""
 
     imported = unchanged = 0
@@ -322,9 +365,11 @@ async def _store(
             )
             if existing is not None and existing["status"] == ResponseStatus.submitted:
                 stored = await Answer.select(
-                    Answer.item.key.as_alias("key"), Answer.value, Answer.not_applicable,
+                    Answer.item.key.as_alias("key"),
+                    Answer.value,
+                    Answer.not_applicable,
                     Answer.text,
-                ).where(Answer.response == existing["id"])  # fmt: skip
+                ).where(Answer.response == existing["id"])
                 before = {r["key"]: (r["value"], r["not_applicable"], r["text"]) for r in stored}
                 if before == answers:
                     unchanged += 1
@@ -337,22 +382,31 @@ async def _store(
                 await Answer.delete().where(Answer.response == existing["id"])
                 await Response.delete().where(Response.id == existing["id"])
             response = Response(
-                invitation=invitation["id"], status=ResponseStatus.submitted.value,
-                language="en", started_at=submitted, updated_at=submitted,
+                invitation=invitation["id"],
+                status=ResponseStatus.submitted.value,
+                language="en",
+                started_at=submitted,
+                updated_at=submitted,
                 submitted_at=submitted,
-            )  # fmt: skip
+            )
             await response.save()
             await bulk_insert(
-                Answer, ["response", "item", "value", "not_applicable", "text"],
+                Answer,
+                ["response", "item", "value", "not_applicable", "text"],
                 [(response.id, item_ids[key], *value) for key, value in answers.items()],
-            )  # fmt: skip
+            )
             await Invitation.update(
-                {Invitation.status: InvitationStatus.submitted.value,
-                 Invitation.submitted_at: submitted}
-            ).where(Invitation.id == invitation["id"])  # fmt: skip
+                {
+                    Invitation.status: InvitationStatus.submitted.value,
+                    Invitation.submitted_at: submitted,
+                }
+            ).where(Invitation.id == invitation["id"])
             imported += 1
         await audit.record(
-            actor, "responses.import", "cycle", cycle_key,  # the cycle, by its key
+            actor,
+            "responses.import",
+            "cycle",
+            cycle_key,  # the cycle, by its key
             {"file": str(path), "imported": imported, "unchanged": unchanged},
-        )  # fmt: skip
+        )
     return ImportSummary(imported, unchanged, left_out)

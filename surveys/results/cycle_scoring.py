@@ -81,24 +81,35 @@ async def instrument_items(instrument_id: int) -> tuple[pd.DataFrame, int, str, 
     rows = await instrument_rows(instrument_id)
     dimensions = {dimension["id"]: dimension for dimension in rows.dimensions}
     none: dict[str, Any] = {"key": None, "layer": None, "floor": None}
-    items = pd.DataFrame(
-        [
-            (item["key"], item["kind"], bool(item["reverse"]),
-             dimensions.get(item["dimension"], none)["key"],
-             dimensions.get(item["dimension"], none)["layer"],
-             dimensions.get(item["dimension"], none)["floor"])
-            for item in rows.items
-        ],
-        columns=["key", "kind", "reverse", "dimension", "layer", "floor"],
-    ).set_index("key").astype({"floor": "float64"})  # fmt: skip
+    items = (
+        pd.DataFrame(
+            [
+                (
+                    item["key"],
+                    item["kind"],
+                    bool(item["reverse"]),
+                    dimensions.get(item["dimension"], none)["key"],
+                    dimensions.get(item["dimension"], none)["layer"],
+                    dimensions.get(item["dimension"], none)["floor"],
+                )
+                for item in rows.items
+            ],
+            columns=["key", "kind", "reverse", "dimension", "layer", "floor"],
+        )
+        .set_index("key")
+        .astype({"floor": "float64"})
+    )
     instrument = rows.instrument
     return items, int(instrument["scale_points"]), instrument["direction"], instrument["key"]
 
 
 async def score_cycle(
-    cycle_key: str, config: ScoringConfig, code_version: str, actor: str = "system",
+    cycle_key: str,
+    config: ScoringConfig,
+    code_version: str,
+    actor: str = "system",
     progress: Callable[[str], None] | None = None,
-) -> RunSummary:  # fmt: skip
+) -> RunSummary:
     """Score a closed (or re-score a scored) cycle and store the run, all in one transaction.
 
     Earlier closed cycles are loaded too: they give this cycle its trend, predictability
@@ -132,7 +143,9 @@ async def score_cycle(
         rates = await response_rates(history, instrument_key=key)
         pooled = score(answers, items, scale, direction, config, rates)
         say(f"scoring each organisation's view ({direction})")
-        overrides = await tier_overrides(history) if direction == Direction.sponsor_rates_site else None
+        overrides = (
+            await tier_overrides(history) if direction == Direction.sponsor_rates_site else None
+        )
         views = score_views(
             answers, items, scale, direction, config, pooled, VIEW_BY[direction], overrides
         )
@@ -147,12 +160,15 @@ async def score_cycle(
     current_rates = await response_rates([cycle_key])
     async with writing_transaction(ScoreRun._meta.db):
         run = ScoreRun(
-            cycle=cycle["id"], status=RunStatus.done.value, config=config.as_dict(),
+            cycle=cycle["id"],
+            status=RunStatus.done.value,
+            config=config.as_dict(),
             code_version=code_version,
             input_digest=hashlib.sha256("".join(digests).encode()).hexdigest(),
-            notes=scored[0].pooled.notes, started_at=started,
+            notes=scored[0].pooled.notes,
+            started_at=started,
             finished_at=dt.datetime.now(dt.UTC),
-        )  # fmt: skip
+        )
         await run.save()
         store = RunStore(int(run.id), int(cycle["id"]), cycle_key)
         await store.load_ids(scored, gaps)
@@ -175,11 +191,13 @@ async def score_cycle(
         )
         tiers = await record_computed_tiers(run.id, cycle["id"], decisions, store.org_ids, actor)
         # the cycle may have moved on (published, say) while its answers were scored
-        moved = await Cycle.update(
-            {Cycle.status: CycleStatus.scored.value, Cycle.status_changed_at: started}
-        ).where(
-            (Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"])
-        ).returning(Cycle.id)  # fmt: skip
+        moved = (
+            await Cycle.update(
+                {Cycle.status: CycleStatus.scored.value, Cycle.status_changed_at: started}
+            )
+            .where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"]))
+            .returning(Cycle.id)
+        )
         if not moved:
             raise ScoringError(
                 f"cycle {cycle_key} changed status while it was scored; nothing was stored"
@@ -191,20 +209,35 @@ async def score_cycle(
             one.direction: int((one.views.targets["cycle"] == cycle_key).sum()) for one in scored
         }
         await audit.record(
-            actor, "cycle.score", "score_run", run.id,
-            {"cycle": cycle_key, **counts, "tiers": tiers.computed,
-             "overrides_kept": tiers.overrides_kept},
-        )  # fmt: skip
+            actor,
+            "cycle.score",
+            "score_run",
+            run.id,
+            {
+                "cycle": cycle_key,
+                **counts,
+                "tiers": tiers.computed,
+                "overrides_kept": tiers.overrides_kept,
+            },
+        )
     return RunSummary(
-        run_id=int(run.id), cycle=cycle_key, targets=counts, views=views, answers=total,
-        tiers=tiers, flags=flags, gaps=len(gaps),
-    )  # fmt: skip
+        run_id=int(run.id),
+        cycle=cycle_key,
+        targets=counts,
+        views=views,
+        answers=total,
+        tiers=tiers,
+        flags=flags,
+        gaps=len(gaps),
+    )
 
 
 async def score_closed_cycles(
-    config: ScoringConfig, code_version: str, actor: str = "system",
+    config: ScoringConfig,
+    code_version: str,
+    actor: str = "system",
     progress: Callable[[str], None] | None = None,
-) -> list[RunSummary]:  # fmt: skip
+) -> list[RunSummary]:
     """Score every closed cycle not yet scored, oldest first (each one's history is scored)."""
     closed = await Cycle.select(Cycle.key).where(Cycle.status == CycleStatus.closed.value)
     return [
@@ -224,15 +257,18 @@ async def tier_overrides(cycle_keys: list[str]) -> pd.DataFrame:
         TierAssignment.target.slug.as_alias("target"),
         TierAssignment.override_tier.as_alias("tier"),
     ).where(TierAssignment.cycle.key.is_in(cycle_keys) & TierAssignment.override_tier.is_not_null())
-    return pd.DataFrame(rows, columns=["cycle", VIEW_BY[Direction.sponsor_rates_site], "target", "tier"])
+    return pd.DataFrame(
+        rows, columns=["cycle", VIEW_BY[Direction.sponsor_rates_site], "target", "tier"]
+    )
 
 
 async def response_rates(cycle_keys: list[str], instrument_key: str | None = None) -> pd.DataFrame:
     """Return the share of invitations submitted: cycle, target, response_rate."""
     query = Invitation.select(
-        Invitation.cycle.key.as_alias("cycle"), Invitation.target.slug.as_alias("target"),
+        Invitation.cycle.key.as_alias("cycle"),
+        Invitation.target.slug.as_alias("target"),
         Invitation.status,
-    ).where(Invitation.cycle.key.is_in(cycle_keys))  # fmt: skip
+    ).where(Invitation.cycle.key.is_in(cycle_keys))
     if instrument_key is not None:
         query = query.where(Invitation.instrument.key == instrument_key)
     table = pd.DataFrame(await query, columns=["cycle", "target", "status"])
@@ -303,61 +339,130 @@ class RunStore:
     async def targets(self, table: pd.DataFrame, by: str | None, rates: dict[str, float]) -> None:
         """Store target (or view) rows: index, interval, layers, trend, NPS, shown."""
         values = [
-            "reliability_index", "ri_low", "ri_high", "raw_index", "plain_score", "quality",
-            "dependability", "speed", "cost", "shrinkage", "predictability", "trend_slope",
-            "trend_p", "nps",
-        ]  # fmt: skip
+            "reliability_index",
+            "ri_low",
+            "ri_high",
+            "raw_index",
+            "plain_score",
+            "quality",
+            "dependability",
+            "speed",
+            "cost",
+            "shrinkage",
+            "predictability",
+            "trend_slope",
+            "trend_p",
+            "nps",
+        ]
         # "lambda" is a Python keyword, which itertuples would rename to a position
         now = self._now(table).rename(columns={"lambda": "shrinkage"})
         rows = [
-            (self.run_id, self.cycle_id, self.org_ids[row.target], self._viewer(row, by),
-             int(row.n_raters), *(db_value(getattr(row, c)) for c in values),
-             rates.get(row.target), bool(row.shown), bool(row.comments_shown),
-             bool(row.trend_shown))
+            (
+                self.run_id,
+                self.cycle_id,
+                self.org_ids[row.target],
+                self._viewer(row, by),
+                int(row.n_raters),
+                *(db_value(getattr(row, c)) for c in values),
+                rates.get(row.target),
+                bool(row.shown),
+                bool(row.comments_shown),
+                bool(row.trend_shown),
+            )
             for row in now.itertuples()
-        ]  # fmt: skip
+        ]
         await bulk_insert(
             TargetIndex,
-            ["run", "cycle", "target", "rater_organisation", "n_raters", *values, "response_rate",
-             "shown", "comments_shown", "trend_shown"],
+            [
+                "run",
+                "cycle",
+                "target",
+                "rater_organisation",
+                "n_raters",
+                *values,
+                "response_rate",
+                "shown",
+                "comments_shown",
+                "trend_shown",
+            ],
             rows,
-        )  # fmt: skip
+        )
 
     async def dimensions(self, instrument_id: int, result: ScoreResult, by: str | None) -> None:
         """Store dimension rows with their importance and quadrant."""
         keys = (
             ["cycle", "target", "dimension"] if by is None else ["cycle", by, "target", "dimension"]
         )
-        columns = ["n_stated", "stated_importance", "derived_importance", "importance",
-                   "quadrant", "shown"]  # fmt: skip
+        columns = [
+            "n_stated",
+            "stated_importance",
+            "derived_importance",
+            "importance",
+            "quadrant",
+            "shown",
+        ]
         importance = result.importance[[*keys, *columns]].rename(
             columns={"shown": "importance_shown"}
         )
         table = self._now(result.dimensions).merge(importance, on=keys, how="left")
-        values = ["mean", "low", "high", "shrunk", "top_box", "rwg", "stated_importance",
-                  "derived_importance", "importance", "quadrant"]  # fmt: skip
+        values = [
+            "mean",
+            "low",
+            "high",
+            "shrunk",
+            "top_box",
+            "rwg",
+            "stated_importance",
+            "derived_importance",
+            "importance",
+            "quadrant",
+        ]
         rows = [
-            (self.run_id, self.cycle_id, self.org_ids[row.target], self._viewer(row, by),
-             self.dimension_ids[(instrument_id, row.dimension)], int(row.n_raters),
-             *(db_value(getattr(row, c)) for c in values), int(row.n_stated),
-             row.importance_shown is True, bool(row.shown))
+            (
+                self.run_id,
+                self.cycle_id,
+                self.org_ids[row.target],
+                self._viewer(row, by),
+                self.dimension_ids[(instrument_id, row.dimension)],
+                int(row.n_raters),
+                *(db_value(getattr(row, c)) for c in values),
+                int(row.n_stated),
+                row.importance_shown is True,
+                bool(row.shown),
+            )
             for row in table.itertuples()
-        ]  # fmt: skip
+        ]
         await bulk_insert(
             DimensionScore,
-            ["run", "cycle", "target", "rater_organisation", "dimension", "n_raters", *values,
-             "n_stated", "importance_shown", "shown"],
+            [
+                "run",
+                "cycle",
+                "target",
+                "rater_organisation",
+                "dimension",
+                "n_raters",
+                *values,
+                "n_stated",
+                "importance_shown",
+                "shown",
+            ],
             rows,
-        )  # fmt: skip
+        )
 
     async def reliability(self, instrument_id: int, table: pd.DataFrame) -> None:
         """Store Cronbach's alpha per dimension, with the engine's flag under its floor."""
         rows = [
-            (self.run_id, self.dimension_ids[(instrument_id, row.dimension)], int(row.n_raters),
-             db_value(row.alpha), db_value(row.alpha_low), db_value(row.alpha_high),
-             bool(row.low_alpha))
+            (
+                self.run_id,
+                self.dimension_ids[(instrument_id, row.dimension)],
+                int(row.n_raters),
+                db_value(row.alpha),
+                db_value(row.alpha_low),
+                db_value(row.alpha_high),
+                bool(row.low_alpha),
+            )
             for row in self._now(table).itertuples()
-        ]  # fmt: skip
+        ]
         await bulk_insert(
             InstrumentReliability,
             ["run", "dimension", "n_raters", "alpha", "alpha_low", "alpha_high", "low_alpha"],
@@ -367,30 +472,64 @@ class RunStore:
     async def flags(self, instrument_id: int, table: pd.DataFrame, by: str | None) -> int:
         """Store this cycle's escalation flags; return how many."""
         rows = [
-            (self.run_id, self.cycle_id, self.org_ids[row.target], self._viewer(row, by),
-             row.flag, None if pd.isna(row.dimension) else
-             self.dimension_ids[(instrument_id, row.dimension)], row.detail, bool(row.shown))
+            (
+                self.run_id,
+                self.cycle_id,
+                self.org_ids[row.target],
+                self._viewer(row, by),
+                row.flag,
+                None
+                if pd.isna(row.dimension)
+                else self.dimension_ids[(instrument_id, row.dimension)],
+                row.detail,
+                bool(row.shown),
+            )
             for row in self._now(table).itertuples()
-        ]  # fmt: skip
+        ]
         await bulk_insert(
             EscalationFlag,
-            ["run", "cycle", "target", "rater_organisation", "kind", "dimension", "detail",
-             "shown"],
+            [
+                "run",
+                "cycle",
+                "target",
+                "rater_organisation",
+                "kind",
+                "dimension",
+                "detail",
+                "shown",
+            ],
             rows,
-        )  # fmt: skip
+        )
         return len(rows)
 
     async def gaps(self, gaps: pd.DataFrame) -> None:
         """Store the perception gaps of this cycle's relationships."""
         rows: Iterable[tuple[Any, ...]] = [
-            (self.run_id, self.cycle_id, self.org_ids[row.site], self.org_ids[row.partner],
-             row.mirror, float(row.site_view), float(row.partner_view), float(row.gap),
-             bool(row.shown))
+            (
+                self.run_id,
+                self.cycle_id,
+                self.org_ids[row.site],
+                self.org_ids[row.partner],
+                row.mirror,
+                float(row.site_view),
+                float(row.partner_view),
+                float(row.gap),
+                bool(row.shown),
+            )
             for row in gaps.itertuples()
-        ]  # fmt: skip
+        ]
         await bulk_insert(
             PerceptionGap,
-            ["run", "cycle", "site", "partner", "mirror", "site_view", "partner_view", "gap",
-             "shown"],
+            [
+                "run",
+                "cycle",
+                "site",
+                "partner",
+                "mirror",
+                "site_view",
+                "partner_view",
+                "gap",
+                "shown",
+            ],
             list(rows),
-        )  # fmt: skip
+        )

@@ -151,9 +151,11 @@ class MeetingPack:
 
 
 async def relationship_between(sponsor_id: int, site_id: int) -> int | None:
-    row = await Relationship.select(Relationship.id).where(
-        (Relationship.sponsor == sponsor_id) & (Relationship.site == site_id)
-    ).first()  # fmt: skip
+    row = (
+        await Relationship.select(Relationship.id)
+        .where((Relationship.sponsor == sponsor_id) & (Relationship.site == site_id))
+        .first()
+    )
     return int(row["id"]) if row else None
 
 
@@ -170,13 +172,22 @@ async def meeting_pack(
     if relationship is None:
         raise ActionItemError("these two organisations do not work together")
     both = Organisation.id.is_in([sponsor_id, site_id])
-    names = {r["id"]: r["name"] for r in await Organisation.select(
-        Organisation.id, Organisation.name).where(both)}  # fmt: skip
+    names = {
+        r["id"]: r["name"]
+        for r in await Organisation.select(Organisation.id, Organisation.name).where(both)
+    }
     published = await scored_cycles((CycleStatus.published.value,))
     dimensions = await _dimensions()
     if not published:
-        return MeetingPack(names[sponsor_id], names[site_id], relationship, None, (),
-                           await _actions(relationship, None, {}, today), dimensions)  # fmt: skip
+        return MeetingPack(
+            names[sponsor_id],
+            names[site_id],
+            relationship,
+            None,
+            (),
+            await _actions(relationship, None, {}, today),
+            dimensions,
+        )
     latest = published[0]
     run = int(str(latest["run"]))
     agenda = [
@@ -189,9 +200,14 @@ async def meeting_pack(
         relationship, str(latest["key"]), runs, today, sponsor_id, site_id, sites_view
     )
     return MeetingPack(
-        names[sponsor_id], names[site_id], relationship, str(latest["key"]), tuple(agenda),
-        actions, dimensions,
-    )  # fmt: skip
+        names[sponsor_id],
+        names[site_id],
+        relationship,
+        str(latest["key"]),
+        tuple(agenda),
+        actions,
+        dimensions,
+    )
 
 
 def _views(table: Any, sponsor_id: int, site_id: int, sites_view: bool) -> Any:
@@ -206,13 +222,20 @@ def _views(table: Any, sponsor_id: int, site_id: int, sites_view: bool) -> Any:
 async def _flags(
     run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
 ) -> list[AgendaPoint]:
-    rows = await EscalationFlag.select(
-        EscalationFlag.target, EscalationFlag.kind, EscalationFlag.detail,
-        EscalationFlag.dimension.name.as_alias("dimension"),
-    ).where(
-        (EscalationFlag.run == run) & (EscalationFlag.shown == True)  # noqa: E712
-        & _views(EscalationFlag, sponsor_id, site_id, sites_view)
-    ).output(load_json=True)  # fmt: skip
+    rows = (
+        await EscalationFlag.select(
+            EscalationFlag.target,
+            EscalationFlag.kind,
+            EscalationFlag.detail,
+            EscalationFlag.dimension.name.as_alias("dimension"),
+        )
+        .where(
+            (EscalationFlag.run == run)
+            & EscalationFlag.shown.eq(True)
+            & _views(EscalationFlag, sponsor_id, site_id, sites_view)
+        )
+        .output(load_json=True)
+    )
     points = []
     for row in sorted(rows, key=lambda r: (r["kind"] != "significant_drop", r["target"])):
         about = names[row["target"]]
@@ -229,46 +252,65 @@ async def _flags(
 async def _fix_first(
     run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
 ) -> list[AgendaPoint]:
-    rows = await DimensionScore.select(
-        DimensionScore.target, DimensionScore.mean,
-        DimensionScore.dimension.name.as_alias("dimension"),
-    ).where(
-        (DimensionScore.run == run) & (DimensionScore.quadrant == "fix first")
-        & (DimensionScore.shown == True) & (DimensionScore.importance_shown == True)  # noqa: E712
-        & _views(DimensionScore, sponsor_id, site_id, sites_view)
-    ).output(load_json=True)  # fmt: skip
+    rows = (
+        await DimensionScore.select(
+            DimensionScore.target,
+            DimensionScore.mean,
+            DimensionScore.dimension.name.as_alias("dimension"),
+        )
+        .where(
+            (DimensionScore.run == run)
+            & (DimensionScore.quadrant == "fix first")
+            & DimensionScore.shown.eq(True)
+            & DimensionScore.importance_shown.eq(True)
+            & _views(DimensionScore, sponsor_id, site_id, sites_view)
+        )
+        .output(load_json=True)
+    )
     return [
-        AgendaPoint("fix first", f"{names[r['target']]}: {localised(r['dimension'], 'en', '')} "
-                    f"matters most and scores low ({r['mean']:.0f})")
+        AgendaPoint(
+            "fix first",
+            f"{names[r['target']]}: {localised(r['dimension'], 'en', '')} "
+            f"matters most and scores low ({r['mean']:.0f})",
+        )
         for r in sorted(rows, key=lambda r: r["mean"])
-    ]  # fmt: skip
+    ]
 
 
 async def _gaps(run: int, sponsor_id: int, site_id: int) -> list[AgendaPoint]:
     rows = await PerceptionGap.select(
         PerceptionGap.mirror, PerceptionGap.site_view, PerceptionGap.partner_view, PerceptionGap.gap
     ).where(
-        (PerceptionGap.run == run) & (PerceptionGap.site == site_id)
-        & (PerceptionGap.partner == sponsor_id) & (PerceptionGap.shown == True)  # noqa: E712
-    )  # fmt: skip
+        (PerceptionGap.run == run)
+        & (PerceptionGap.site == site_id)
+        & (PerceptionGap.partner == sponsor_id)
+        & PerceptionGap.shown.eq(True)
+    )
     widest = sorted(rows, key=lambda r: -abs(r["gap"]))[:GAPS_ON_AGENDA]
     return [
-        AgendaPoint("gap", f"{r['mirror'].replace('_', ' ').capitalize()}: the site gives "
-                    f"{r['site_view']:.0f}, the sponsor gives {r['partner_view']:.0f} "
-                    f"({r['gap']:+.0f})")
+        AgendaPoint(
+            "gap",
+            f"{r['mirror'].replace('_', ' ').capitalize()}: the site gives "
+            f"{r['site_view']:.0f}, the sponsor gives {r['partner_view']:.0f} "
+            f"({r['gap']:+.0f})",
+        )
         for r in widest
-    ]  # fmt: skip
+    ]
 
 
 async def _dimensions() -> tuple[tuple[int, str], ...]:
     """Every dimension of the latest version of each direction's instrument."""
     rows = await Dimension.select(
-        Dimension.id, Dimension.name, Dimension.position,
+        Dimension.id,
+        Dimension.name,
+        Dimension.position,
         Dimension.instrument.direction.as_alias("direction"),
         Dimension.instrument.version.as_alias("version"),
-    ).output(load_json=True)  # fmt: skip
-    latest = {d: max(r["version"] for r in rows if r["direction"] == d) for d in
-              {r["direction"] for r in rows}}  # fmt: skip
+    ).output(load_json=True)
+    latest = {
+        d: max(r["version"] for r in rows if r["direction"] == d)
+        for d in {r["direction"] for r in rows}
+    }
     chosen = [r for r in rows if r["version"] == latest[r["direction"]]]
     chosen.sort(key=lambda r: (r["direction"] != Direction.sponsor_rates_site, r["position"]))
     rated = {
@@ -278,23 +320,37 @@ async def _dimensions() -> tuple[tuple[int, str], ...]:
     return tuple(
         (int(r["id"]), f"{localised(r['name'], 'en', '')} ({rated[r['direction']]})")
         for r in chosen
-    )  # fmt: skip
+    )
 
 
 async def _actions(
-    relationship: int, cycle: str | None, runs: dict[str, int], today: dt.date,
-    sponsor_id: int = 0, site_id: int = 0, sites_view: bool = True,
-) -> tuple[Action, ...]:  # fmt: skip
-    rows = await ActionItem.select(
-        ActionItem.id, ActionItem.title, ActionItem.owner, ActionItem.side, ActionItem.due_on,
-        ActionItem.status, ActionItem.opened_in.key.as_alias("opened_in"),
-        ActionItem.closed_in.key.as_alias("closed_in"), ActionItem.dimension,
-        ActionItem.dimension.key.as_alias("dimension_key"),
-        ActionItem.dimension.name.as_alias("dimension_name"),
-        ActionItem.dimension.instrument.direction.as_alias("direction"),
-    ).where(ActionItem.relationship == relationship).order_by(
-        ActionItem.id
-    ).output(load_json=True)  # fmt: skip
+    relationship: int,
+    cycle: str | None,
+    runs: dict[str, int],
+    today: dt.date,
+    sponsor_id: int = 0,
+    site_id: int = 0,
+    sites_view: bool = True,
+) -> tuple[Action, ...]:
+    rows = (
+        await ActionItem.select(
+            ActionItem.id,
+            ActionItem.title,
+            ActionItem.owner,
+            ActionItem.side,
+            ActionItem.due_on,
+            ActionItem.status,
+            ActionItem.opened_in.key.as_alias("opened_in"),
+            ActionItem.closed_in.key.as_alias("closed_in"),
+            ActionItem.dimension,
+            ActionItem.dimension.key.as_alias("dimension_key"),
+            ActionItem.dimension.name.as_alias("dimension_name"),
+            ActionItem.dimension.instrument.direction.as_alias("direction"),
+        )
+        .where(ActionItem.relationship == relationship)
+        .order_by(ActionItem.id)
+        .output(load_json=True)
+    )
     found = []
     for row in rows:
         status = ActionStatus(row["status"])
@@ -304,14 +360,19 @@ async def _actions(
             effect = await _effect(row, cycle, runs, sponsor_id, site_id)
         found.append(
             Action(
-                row["id"], row["title"], row["owner"], Side(row["side"]),
+                row["id"],
+                row["title"],
+                row["owner"],
+                Side(row["side"]),
                 localised(row["dimension_name"], "en", "") if row["dimension"] else None,
-                row["due_on"], status, row["opened_in"],
+                row["due_on"],
+                status,
+                row["opened_in"],
                 not status.closed and cycle is not None and row["opened_in"] != cycle,
                 not status.closed and row["due_on"] is not None and row["due_on"] < today,
                 effect,
             )
-        )  # fmt: skip
+        )
     # open items first (carried over first among them), then the closed
     found.sort(key=lambda a: (a.status.closed, not a.carried, a.id))
     return tuple(found)
@@ -327,14 +388,19 @@ async def _effect(
     site_rates = row["direction"] == Direction.site_rates_sponsor
     target, rater = (sponsor_id, site_id) if site_rates else (site_id, sponsor_id)
     scores = await DimensionScore.select(
-        DimensionScore.run, DimensionScore.n_raters, DimensionScore.mean, DimensionScore.low,
-        DimensionScore.high, DimensionScore.shown,
+        DimensionScore.run,
+        DimensionScore.n_raters,
+        DimensionScore.mean,
+        DimensionScore.low,
+        DimensionScore.high,
+        DimensionScore.shown,
     ).where(
         DimensionScore.run.is_in([runs[row["opened_in"]], runs[cycle]])
-        & (DimensionScore.target == target) & (DimensionScore.rater_organisation == rater)
+        & (DimensionScore.target == target)
+        & (DimensionScore.rater_organisation == rater)
         & (DimensionScore.dimension.key == row["dimension_key"])
         & (DimensionScore.dimension.instrument.direction == row["direction"])
-    )  # fmt: skip
+    )
     by_run = {r["run"]: r for r in scores if r["shown"] and r["mean"] is not None}
     before, now = by_run.get(runs[row["opened_in"]]), by_run.get(runs[cycle])
     if before is None or now is None:
@@ -348,8 +414,13 @@ async def _effect(
         verdict = "improved significantly" if change["change"] > 0 else "declined significantly"
     else:
         verdict = "no significant change"
-    return Effect(float(change["before"]), float(change["now"]), float(change["change"]),
-                  bool(change["significant"]), verdict)  # fmt: skip
+    return Effect(
+        float(change["before"]),
+        float(change["now"]),
+        float(change["change"]),
+        bool(change["significant"]),
+        verdict,
+    )
 
 
 @dataclass(frozen=True)
@@ -390,14 +461,23 @@ def checked(given: ActionInput, dimensions: tuple[tuple[int, str], ...]) -> dict
             due = dt.date.fromisoformat(given.due_on)
         except ValueError:
             raise ActionItemError("write the due date as YYYY-MM-DD") from None
-    return {"title": title, "owner": owner, "side": given.side, "dimension": dimension,
-            "due_on": due}  # fmt: skip
+    return {
+        "title": title,
+        "owner": owner,
+        "side": given.side,
+        "dimension": dimension,
+        "due_on": due,
+    }
 
 
 async def add_action(
-    sponsor_id: int, site_id: int, given: ActionInput, person_id: int | None, actor: str,
+    sponsor_id: int,
+    site_id: int,
+    given: ActionInput,
+    person_id: int | None,
+    actor: str,
     now: dt.datetime,
-) -> int:  # fmt: skip
+) -> int:
     """Record a new action item against the latest published cycle; returns its id."""
     relationship = await relationship_between(sponsor_id, site_id)
     if relationship is None:
@@ -408,22 +488,35 @@ async def add_action(
         if not published:
             raise ActionItemError("no cycle is published yet: actions follow a published cycle")
         item = ActionItem(
-            relationship=relationship, opened_in=published[0]["id"], status="open",
-            created_by=person_id, created_at=now, updated_at=now, **fields,
-        )  # fmt: skip
+            relationship=relationship,
+            opened_in=published[0]["id"],
+            status="open",
+            created_by=person_id,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
         item_id = int((await ActionItem.insert(item))[0]["id"])
         await record(
-            actor, "action.add", "action_item", item_id,
+            actor,
+            "action.add",
+            "action_item",
+            item_id,
             {"relationship": relationship, "title": fields["title"], "side": fields["side"]},
             person_id,
-        )  # fmt: skip
+        )
     return item_id
 
 
 async def set_status(
-    sponsor_id: int, site_id: int, item_id: int, status: str, person_id: int | None,
-    actor: str, now: dt.datetime,
-) -> None:  # fmt: skip
+    sponsor_id: int,
+    site_id: int,
+    item_id: int,
+    status: str,
+    person_id: int | None,
+    actor: str,
+    now: dt.datetime,
+) -> None:
     """Move an item to another status; closing it notes the cycle it was closed in."""
     if status not in {s.value for s in ActionStatus}:
         raise ActionItemError("choose open, in progress, done or dropped")
@@ -444,8 +537,12 @@ async def set_status(
             closed_in = item["closed_in"] if closing else None
         await ActionItem.update(
             {ActionItem.status: status, ActionItem.updated_at: now, ActionItem.closed_in: closed_in}
-        ).where(ActionItem.id == item_id)  # fmt: skip
+        ).where(ActionItem.id == item_id)
         await record(
-            actor, "action.status", "action_item", item_id,
-            {"from": item["status"], "to": status}, person_id,
-        )  # fmt: skip
+            actor,
+            "action.status",
+            "action_item",
+            item_id,
+            {"from": item["status"], "to": status},
+            person_id,
+        )

@@ -38,24 +38,29 @@ async def scores_tables(cycle_key: str) -> dict[str, pd.DataFrame]:
         TargetIndex.target.slug.as_alias("target"),
         TargetIndex.rater_organisation.slug.as_alias("view"),
         *(c for c in TargetIndex._meta.columns if c._meta.name not in KEYS),
-    ).where(TargetIndex.run == run["id"])  # fmt: skip
+    ).where(TargetIndex.run == run["id"])
     dimensions = await DimensionScore.select(
         DimensionScore.target.slug.as_alias("target"),
         DimensionScore.rater_organisation.slug.as_alias("view"),
         DimensionScore.dimension.key.as_alias("dimension"),
         *(c for c in DimensionScore._meta.columns if c._meta.name not in KEYS | {"dimension"}),
-    ).where(DimensionScore.run == run["id"])  # fmt: skip
+    ).where(DimensionScore.run == run["id"])
     flags = await EscalationFlag.select(
         EscalationFlag.target.slug.as_alias("target"),
-        EscalationFlag.rater_organisation.slug.as_alias("view"), EscalationFlag.kind,
-        EscalationFlag.dimension.key.as_alias("dimension"), EscalationFlag.detail,
+        EscalationFlag.rater_organisation.slug.as_alias("view"),
+        EscalationFlag.kind,
+        EscalationFlag.dimension.key.as_alias("dimension"),
+        EscalationFlag.detail,
         EscalationFlag.shown,
-    ).where(EscalationFlag.run == run["id"])  # fmt: skip
+    ).where(EscalationFlag.run == run["id"])
     tables = {"targets.csv": targets, "dimensions.csv": dimensions, "flags.csv": flags}
     return {
-        name: pd.DataFrame(rows).assign(cycle=cycle_key, run=run["id"]).sort_values(
+        name: pd.DataFrame(rows)
+        .assign(cycle=cycle_key, run=run["id"])
+        .sort_values(
             [c for c in ("target", "view", "dimension", "kind") if rows and c in rows[0]],
-            na_position="first", ignore_index=True,
+            na_position="first",
+            ignore_index=True,
         )
         for name, rows in tables.items()
-    }  # fmt: skip
+    }

@@ -103,9 +103,13 @@ def code_version() -> str:
         return release
     try:
         commit = subprocess.run(  # noqa: S603  (a fixed git command, no user input)
-            [git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).resolve().parent, check=True,
-        ).stdout.strip()  # fmt: skip
+            [git, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return release
     return f"{release}+{commit}" if commit else release
@@ -125,9 +129,13 @@ def write_results(
     so a failure leaves the previous results (or nothing), never half a run.
     """
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"targets.csv": result.targets, "dimensions.csv": result.dimensions,
-              "reliability.csv": result.reliability, "importance.csv": result.importance,
-              "flags.csv": result.flags}  # fmt: skip
+    tables = {
+        "targets.csv": result.targets,
+        "dimensions.csv": result.dimensions,
+        "reliability.csv": result.reliability,
+        "importance.csv": result.importance,
+        "flags.csv": result.flags,
+    }
     run: dict[str, Any] = {
         "code_version": code_version(),
         "instrument": {"key": spec.key, "version": spec.version, "digest": spec.digest},

@@ -208,9 +208,12 @@ def trend_of(slope: float | None, p: float | None, significance: float) -> Trend
 async def run_config(run_id: int) -> ScoringConfig:
     """The scoring configuration a run used (the defaults for a run that stored none), so
     that what is read from its results follows the same rules it was scored by."""
-    row = await ScoreRun.select(ScoreRun.config).where(ScoreRun.id == run_id).output(
-        load_json=True
-    ).first()  # fmt: skip
+    row = (
+        await ScoreRun.select(ScoreRun.config)
+        .where(ScoreRun.id == run_id)
+        .output(load_json=True)
+        .first()
+    )
     stored = row["config"] if row else None
     return config_from_dict(stored) if isinstance(stored, dict) else ScoringConfig()
 
@@ -231,9 +234,11 @@ SCORED = ("scored", "published")
 
 async def scored_cycles(statuses: tuple[str, ...] = SCORED) -> list[dict[str, object]]:
     """Cycles in `statuses` (scored or published), newest first, with their latest finished run."""
-    cycles = await Cycle.select(Cycle.id, Cycle.key, Cycle.status).where(
-        Cycle.status.is_in(list(statuses))
-    ).order_by(Cycle.opens_at, ascending=False)  # fmt: skip
+    cycles = (
+        await Cycle.select(Cycle.id, Cycle.key, Cycle.status)
+        .where(Cycle.status.is_in(list(statuses)))
+        .order_by(Cycle.opens_at, ascending=False)
+    )
     found = []
     for cycle in cycles:
         run = (

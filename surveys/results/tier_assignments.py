@@ -120,22 +120,37 @@ async def record_computed_tiers(
     existing = {
         (row["assessor"], row["target"]): row
         for row in await TierAssignment.select(
-            TierAssignment.id, TierAssignment.assessor, TierAssignment.target,
+            TierAssignment.id,
+            TierAssignment.assessor,
+            TierAssignment.target,
             TierAssignment.override_tier,
         ).where(TierAssignment.cycle == cycle_id)
-    }  # fmt: skip
+    }
     rows = [
-        (org_ids[d.assessor], org_ids[d.target], int(Tier[d.tier.lower()]), bool(d.provisional),
-         d.tier_trace)
+        (
+            org_ids[d.assessor],
+            org_ids[d.target],
+            int(Tier[d.tier.lower()]),
+            bool(d.provisional),
+            d.tier_trace,
+        )
         for d in decisions.itertuples()
-    ]  # fmt: skip
+    ]
     new = [row for row in rows if (row[0], row[1]) not in existing]
     await bulk_insert(
         TierAssignment,
-        ["cycle", "run", "assessor", "target", "computed_tier", "provisional", "rule_trace",
-         "created_at"],
+        [
+            "cycle",
+            "run",
+            "assessor",
+            "target",
+            "computed_tier",
+            "provisional",
+            "rule_trace",
+            "created_at",
+        ],
         [(cycle_id, run_id, *row, now) for row in new],
-    )  # fmt: skip
+    )
     kept = 0
     for assessor, target, tier, provisional, trace in rows:
         before = existing.get((assessor, target))
@@ -143,9 +158,13 @@ async def record_computed_tiers(
             continue
         kept += before["override_tier"] is not None
         await TierAssignment.update(
-            {TierAssignment.run: run_id, TierAssignment.computed_tier: tier,
-             TierAssignment.provisional: provisional, TierAssignment.rule_trace: trace}
-        ).where(TierAssignment.id == before["id"])  # fmt: skip
+            {
+                TierAssignment.run: run_id,
+                TierAssignment.computed_tier: tier,
+                TierAssignment.provisional: provisional,
+                TierAssignment.rule_trace: trace,
+            }
+        ).where(TierAssignment.id == before["id"])
     ids = {
         (row["assessor"], row["target"]): row["id"]
         for row in await TierAssignment.select(

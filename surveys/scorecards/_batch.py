@@ -62,8 +62,9 @@ def cycle_jobs(results: CycleResults, paper: str, audiences: set[str] | None) ->
         if audiences is not None and org.slug not in audiences:
             return
         by = results.orgs[view].slug if view is not None else None
-        key = scorecard_key(kind.value, results.orgs[subject].slug, by, org.slug,
-                            org.language, paper)  # fmt: skip
+        key = scorecard_key(
+            kind.value, results.orgs[subject].slug, by, org.slug, org.language, paper
+        )
         jobs.append(Job(kind, subject, view, audience, org.language, paper, key))
 
     for run, target, view in sorted(results.indices, key=lambda k: (k[1], k[2] or 0)):
@@ -100,9 +101,13 @@ def rendered_html(results: CycleResults, job: Job) -> str:
 
 
 async def render_cycle(
-    cycle_key: str, out: Path, paper: str = "a4", processes: int = 2,
-    audiences: set[str] | None = None, progress: Callable[[int, int], None] | None = None,
-) -> BatchReport:  # fmt: skip
+    cycle_key: str,
+    out: Path,
+    paper: str = "a4",
+    processes: int = 2,
+    audiences: set[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchReport:
     """Render a scored cycle's scorecards into `out`, skipping those unchanged since the last
     run; return what was written, skipped and what failed (with why)."""
     results = await cycle_results(cycle_key)
@@ -113,12 +118,13 @@ async def render_cycle(
             raise ScorecardError(
                 f"cycle {cycle_key} has no scorecard for {', '.join(unknown)}: an audience is "
                 "the slug of a sponsor, CRO, site or network that was rated or rated others"
-            )  # fmt: skip
+            )
     done = {
-        r["key"]: r["content_hash"] for r in await RenderedScorecard.select(
+        r["key"]: r["content_hash"]
+        for r in await RenderedScorecard.select(
             RenderedScorecard.key, RenderedScorecard.content_hash
         ).where(RenderedScorecard.cycle == results.cycle_id)
-    }  # fmt: skip
+    }
     report = BatchReport()
     folder = out / cycle_key
     todo: list[tuple[Job, str, str]] = []
@@ -174,9 +180,13 @@ def _outcome(
 
 
 async def _keep(
-    results: CycleResults, folder: Path, job: Job, digest: str, outcome: bytes | BaseException,
+    results: CycleResults,
+    folder: Path,
+    job: Job,
+    digest: str,
+    outcome: bytes | BaseException,
     report: BatchReport,
-) -> None:  # fmt: skip
+) -> None:
     """Write one PDF whole (temporary name, then rename) and note it; or note the failure."""
     if isinstance(outcome, BaseException):
         report.failed.append((job.key, f"{type(outcome).__name__}: {outcome}"))
@@ -193,11 +203,20 @@ async def _keep(
         return
     async with writing_transaction(RenderedScorecard._meta.db):
         await RenderedScorecard.delete().where(RenderedScorecard.key == job.key)
-        await RenderedScorecard.insert(RenderedScorecard(
-            key=job.key, cycle=results.cycle_id, run=results.run, kind=job.kind.value,
-            subject=job.subject, audience=job.audience, language=job.language,
-            content_hash=digest, file_path=f"{job.key}.pdf", rendered_at=dt.datetime.now(dt.UTC),
-        ))  # fmt: skip
+        await RenderedScorecard.insert(
+            RenderedScorecard(
+                key=job.key,
+                cycle=results.cycle_id,
+                run=results.run,
+                kind=job.kind.value,
+                subject=job.subject,
+                audience=job.audience,
+                language=job.language,
+                content_hash=digest,
+                file_path=f"{job.key}.pdf",
+                rendered_at=dt.datetime.now(dt.UTC),
+            )
+        )
     report.written.append(job.key)
 
 
@@ -207,16 +226,38 @@ def _write_index(folder: Path, results: CycleResults, jobs: list[Job]) -> None:
     partial = folder / "index.csv.partial"
     with partial.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["file", "kind", "partner", "rated_by", "audience", "language",
-                         "reliability_index", "ri_low", "ri_high"])  # fmt: skip
+        writer.writerow(
+            [
+                "file",
+                "kind",
+                "partner",
+                "rated_by",
+                "audience",
+                "language",
+                "reliability_index",
+                "ri_low",
+                "ri_high",
+            ]
+        )
         for job in jobs:
             index = results.indices.get((results.run, job.subject, job.view), {})
-            writer.writerow([spreadsheet_safe(cell) for cell in (
-                f"{job.key}.pdf", job.kind.value, results.orgs[job.subject].name,
-                results.orgs[job.view].name if job.view is not None else "all sites",
-                results.orgs[job.audience].name, job.language,
-                *(_figure(index.get(k)) for k in ("reliability_index", "ri_low", "ri_high")),
-            )])  # fmt: skip
+            writer.writerow(
+                [
+                    spreadsheet_safe(cell)
+                    for cell in (
+                        f"{job.key}.pdf",
+                        job.kind.value,
+                        results.orgs[job.subject].name,
+                        results.orgs[job.view].name if job.view is not None else "all sites",
+                        results.orgs[job.audience].name,
+                        job.language,
+                        *(
+                            _figure(index.get(k))
+                            for k in ("reliability_index", "ri_low", "ri_high")
+                        ),
+                    )
+                ]
+            )
     os.replace(partial, folder / "index.csv")
 
 

@@ -34,19 +34,32 @@ class MailReport:
 
 
 async def mail_scorecards(
-    cycle_key: str, out: Path, mailer: Mailer, now: dt.datetime,
+    cycle_key: str,
+    out: Path,
+    mailer: Mailer,
+    now: dt.datetime,
     audiences: set[str] | None = None,
-) -> MailReport:  # fmt: skip
+) -> MailReport:
     """E-mail each written scorecard of a cycle to its audience's readers, once each."""
     card = RenderedScorecard
     rows = await card.select(
-        card.id, card.key, card.content_hash, card.file_path, card.language, card.audience,
-        card.audience.slug.as_alias("audience_slug"), card.subject.name.as_alias("subject"),
+        card.id,
+        card.key,
+        card.content_hash,
+        card.file_path,
+        card.language,
+        card.audience,
+        card.audience.slug.as_alias("audience_slug"),
+        card.subject.name.as_alias("subject"),
         card.kind,
-    ).where(card.cycle.key == cycle_key)  # fmt: skip
+    ).where(card.cycle.key == cycle_key)
     readers = await _readers({r["audience"] for r in rows})
-    sent = {r["key"] for r in await ScorecardMailing.select(ScorecardMailing.key).where(
-        ScorecardMailing.scorecard.is_in([r["id"] for r in rows] or [0]))}  # fmt: skip
+    sent = {
+        r["key"]
+        for r in await ScorecardMailing.select(ScorecardMailing.key).where(
+            ScorecardMailing.scorecard.is_in([r["id"] for r in rows] or [0])
+        )
+    }
     report = MailReport()
     for row in rows:
         if audiences is not None and row["audience_slug"] not in audiences:
@@ -74,12 +87,15 @@ async def _readers(organisations: set[int]) -> dict[int, list[dict[str, object]]
     """The people of each organisation who sign in to read its results."""
     grant = AccessGrant
     rows = await grant.select(
-        grant.organisation, grant.account.person.id.as_alias("id"),
-        grant.account.person.name.as_alias("name"), grant.account.person.email.as_alias("email"),
+        grant.organisation,
+        grant.account.person.id.as_alias("id"),
+        grant.account.person.name.as_alias("name"),
+        grant.account.person.email.as_alias("email"),
     ).where(
-        grant.organisation.is_in(list(organisations) or [0]) & (grant.account.active == True)  # noqa: E712
-        & (grant.account.person.active == True)  # noqa: E712
-    )  # fmt: skip
+        grant.organisation.is_in(list(organisations) or [0])
+        & grant.account.active.eq(True)
+        & grant.account.person.active.eq(True)
+    )
     found: dict[int, dict[object, dict[str, object]]] = {}
     for row in rows:
         found.setdefault(row["organisation"], {})[row["id"]] = row
@@ -87,23 +103,37 @@ async def _readers(organisations: set[int]) -> dict[int, list[dict[str, object]]
 
 
 def _message(
-    row: dict[str, object], person: dict[str, object], pdf: bytes, cycle: str, key: str,
-    mailer: Mailer, now: dt.datetime,
-) -> EmailMessage:  # fmt: skip
+    row: dict[str, object],
+    person: dict[str, object],
+    pdf: bytes,
+    cycle: str,
+    key: str,
+    mailer: Mailer,
+    now: dt.datetime,
+) -> EmailMessage:
     """The scorecard as an e-mail in the audience's language, the PDF attached."""
     language = str(row["language"])
-    context = translated({"name": person["name"], "subject": row["subject"], "cycle": cycle,
-                          "link": f"{mailer.public_url}/"}, language)  # fmt: skip
+    context = translated(
+        {
+            "name": person["name"],
+            "subject": row["subject"],
+            "cycle": cycle,
+            "link": f"{mailer.public_url}/",
+        },
+        language,
+    )
     message = EmailMessage()
     message["From"] = mailer.sender
     message["To"] = formataddr((str(person["name"]), str(person["email"])))
-    message["Subject"] = environment().get_template("email/scorecard_subject.txt").render(
-        context).strip()  # fmt: skip
+    message["Subject"] = (
+        environment().get_template("email/scorecard_subject.txt").render(context).strip()
+    )
     message["Date"] = format_datetime(now)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     message["Message-ID"] = f"<scorecard-{digest}@{MAIL_DOMAIN}>"
     message.set_content(environment().get_template("email/scorecard.txt").render(context))
-    message.add_attachment(pdf, maintype="application", subtype="pdf",
-                           filename=f"scorecard-{cycle}.pdf")  # fmt: skip
+    message.add_attachment(
+        pdf, maintype="application", subtype="pdf", filename=f"scorecard-{cycle}.pdf"
+    )
     message["Content-Language"] = language
     return message

@@ -199,8 +199,9 @@ def partner_scorecard(
     rows = _dimension_rows(results, subject, view_id, language, say)
     tier = results.tiers.get((view_id, subject_id)) if view_id is not None else None
     tier_now = tier_in_force(tier)
-    previous_tier = (results.previous_tiers.get((view_id, subject_id))
-                     if view_id is not None else None)  # fmt: skip
+    previous_tier = (
+        results.previous_tiers.get((view_id, subject_id)) if view_id is not None else None
+    )
     view_name = results.orgs[view_id].name if view_id is not None else None
     trend_values = [
         results.indices.get((results.runs[c], subject_id, view_id), {}).get("reliability_index")
@@ -306,39 +307,74 @@ def _flag_text(results: CycleResults, flag: dict[str, Any], language: str, say: 
         name = _names(results, flag["dimension"], language)
         limit = float(results.dimension_info[flag["dimension"]]["floor"])
         floor = number(limit, language, 0 if limit.is_integer() else 1)
-        cell = next((r for r in results.dimensions.get((results.run, *view), [])
-                     if r["dimension"] == flag["dimension"]), {})  # fmt: skip
+        cell = next(
+            (
+                r
+                for r in results.dimensions.get((results.run, *view), [])
+                if r["dimension"] == flag["dimension"]
+            ),
+            {},
+        )
         estimate = cell.get("shrunk") if cell.get("shrunk") is not None else cell.get("mean")
         if estimate is None:
-            return say(N_("%(dimension)s is under its floor of %(floor)s."),
-                       dimension=name, floor=floor)  # fmt: skip
+            return say(
+                N_("%(dimension)s is under its floor of %(floor)s."), dimension=name, floor=floor
+            )
         digits = 1 if round(float(estimate)) >= limit else 0  # never "50 against a floor of 50"
         value = number(float(estimate), language, digits)
         mean = number(float(cell["mean"]), language) if cell.get("mean") is not None else value
         if mean != number(float(estimate), language):  # held against the shrunk estimate
-            return say(N_("%(dimension)s is under its floor: %(value)s after shrinkage (raters' "
-                          "mean %(mean)s) against a floor of %(floor)s."),
-                       dimension=name, value=value, mean=mean, floor=floor)  # fmt: skip
-        return say(N_("%(dimension)s is under its floor: %(value)s against a floor of %(floor)s."),
-                   dimension=name, value=value, floor=floor)  # fmt: skip
+            return say(
+                N_(
+                    "%(dimension)s is under its floor: %(value)s after shrinkage (raters' "
+                    "mean %(mean)s) against a floor of %(floor)s."
+                ),
+                dimension=name,
+                value=value,
+                mean=mean,
+                floor=floor,
+            )
+        return say(
+            N_("%(dimension)s is under its floor: %(value)s against a floor of %(floor)s."),
+            dimension=name,
+            value=value,
+            floor=floor,
+        )
     if flag["kind"] == "significant_drop":
-        found = [now.get("reliability_index"), now.get("ri_low"), now.get("ri_high"),
-                 before.get("ri_low")]  # fmt: skip
+        found = [
+            now.get("reliability_index"),
+            now.get("ri_low"),
+            now.get("ri_high"),
+            before.get("ri_low"),
+        ]
         figures = [float(f) for f in found if f is not None]
         if len(figures) < len(found) or figures[2] >= figures[3]:
-            return say(N_("A significant drop: this cycle's interval lies wholly below the "
-                          "previous one's."))  # fmt: skip
+            return say(
+                N_(
+                    "A significant drop: this cycle's interval lies wholly below the "
+                    "previous one's."
+                )
+            )
         value, low, high, was = (number(f, language) for f in figures)
-        return say(N_("A significant drop: index %(value)s [%(low)s–%(high)s], below "
-                      "%(cycle)s's lower bound of %(was)s."), value=value, low=low, high=high,
-                   cycle=results.previous_cycle, was=was)  # fmt: skip
+        return say(
+            N_(
+                "A significant drop: index %(value)s [%(low)s–%(high)s], below "
+                "%(cycle)s's lower bound of %(was)s."
+            ),
+            value=value,
+            low=low,
+            high=high,
+            cycle=results.previous_cycle,
+            was=was,
+        )
     if flag["kind"] == "response_collapse":
         now_rate, was_rate = now.get("response_rate"), before.get("response_rate")
         if now_rate is None or was_rate is None:
             return say(N_("The response rate collapsed since the last cycle."))
         rate, was = percent(float(now_rate), language), percent(float(was_rate), language)
-        return say(N_("The response rate collapsed: %(rate)s, down from %(was)s."),
-                   rate=rate, was=was)  # fmt: skip
+        return say(
+            N_("The response rate collapsed: %(rate)s, down from %(was)s."), rate=rate, was=was
+        )
     return str(flag["detail"])
 
 
@@ -432,11 +468,15 @@ def _gaps(
         if info["mirror_key"] and info["direction"] == direction
     }
     return tuple(
-        GapRow(names.get(g["mirror"], str(g["mirror"]).replace("_", " ")), g["site_view"],
-               g["partner_view"], g["gap"])
+        GapRow(
+            names.get(g["mirror"], str(g["mirror"]).replace("_", " ")),
+            g["site_view"],
+            g["partner_view"],
+            g["gap"],
+        )
         for g in results.gaps
         if g["site"] == site and g["partner"] == partner
-    )  # fmt: skip
+    )
 
 
 def _cro_views(results: CycleResults, subject: Org) -> tuple[tuple[str, Figure], ...]:
@@ -475,28 +515,59 @@ def _footnotes(
         low = number(min(a for _, a, _ in alphas), language, 2)
         high = number(max(a for _, a, _ in alphas), language, 2)
         weak = ", ".join(name for name, _, flagged in alphas if flagged)
-        notes.append(Footnote(
-            say(N_("The questions of each dimension agree with one another (Cronbach's alpha "
-                   "%(low)s to %(high)s this cycle, over every rater); under %(floor)s, so read "
-                   "with care: %(weak)s."), low=low, high=high, weak=weak,
-                floor=number(ALPHA_FLOOR, language, 2))
-            if weak else
-            say(N_("The questions of each dimension agree with one another (Cronbach's alpha "
-                   "%(low)s to %(high)s this cycle, over every rater)."), low=low, high=high)
-        ))  # fmt: skip
+        notes.append(
+            Footnote(
+                say(
+                    N_(
+                        "The questions of each dimension agree with one another (Cronbach's alpha "
+                        "%(low)s to %(high)s this cycle, over every rater); under %(floor)s, so "
+                        "read with care: %(weak)s."
+                    ),
+                    low=low,
+                    high=high,
+                    weak=weak,
+                    floor=number(ALPHA_FLOOR, language, 2),
+                )
+                if weak
+                else say(
+                    N_(
+                        "The questions of each dimension agree with one another (Cronbach's alpha "
+                        "%(low)s to %(high)s this cycle, over every rater)."
+                    ),
+                    low=low,
+                    high=high,
+                )
+            )
+        )
     if index.get("shrinkage") is not None:
         weight, n = float(index["shrinkage"]), int(index.get("n_raters") or 0)
-        values = {"n": n, "own": percent(weight, language), "rest": percent(1 - weight, language),
-                  "weight": number(weight, language, 2)}  # fmt: skip
-        notes.append(Footnote(
-            say(N_("With 1 rater, the index leans %(own)s on this partner's own answers and "
-                   "%(rest)s on the average partner (shrinkage, λ = %(weight)s), so a few "
-                   "enthusiastic or harsh raters cannot top or sink it."), **values)
-            if n == 1 else
-            say(N_("With %(n)s raters, the index leans %(own)s on this partner's own answers "
-                   "and %(rest)s on the average partner (shrinkage, λ = %(weight)s), so a few "
-                   "enthusiastic or harsh raters cannot top or sink it."), **values)
-        ))  # fmt: skip
+        values = {
+            "n": n,
+            "own": percent(weight, language),
+            "rest": percent(1 - weight, language),
+            "weight": number(weight, language, 2),
+        }
+        notes.append(
+            Footnote(
+                say(
+                    N_(
+                        "With 1 rater, the index leans %(own)s on this partner's own answers and "
+                        "%(rest)s on the average partner (shrinkage, λ = %(weight)s), so a few "
+                        "enthusiastic or harsh raters cannot top or sink it."
+                    ),
+                    **values,
+                )
+                if n == 1
+                else say(
+                    N_(
+                        "With %(n)s raters, the index leans %(own)s on this partner's own answers "
+                        "and %(rest)s on the average partner (shrinkage, λ = %(weight)s), so a few "
+                        "enthusiastic or harsh raters cannot top or sink it."
+                    ),
+                    **values,
+                )
+            )
+        )
     rwg = [
         r["rwg"]
         for r in results.dimensions.get((results.run, subject.id, view_id), [])
@@ -505,23 +576,48 @@ def _footnotes(
     if rwg:
         agreement = float(np.median(rwg))
         value = number(agreement, language, 2)
-        notes.append(Footnote(
-            say(N_("Raters agree well with one another (median rwg %(rwg)s; 1 is full "
-                   "agreement, 0 no more than chance)."), rwg=value)
-            if agreement >= 0.7 else
-            say(N_("Raters agree only partly with one another (median rwg %(rwg)s; 1 is full "
-                   "agreement, 0 no more than chance)."), rwg=value)
-        ))  # fmt: skip
+        notes.append(
+            Footnote(
+                say(
+                    N_(
+                        "Raters agree well with one another (median rwg %(rwg)s; 1 is full "
+                        "agreement, 0 no more than chance)."
+                    ),
+                    rwg=value,
+                )
+                if agreement >= 0.7
+                else say(
+                    N_(
+                        "Raters agree only partly with one another (median rwg %(rwg)s; 1 is full "
+                        "agreement, 0 no more than chance)."
+                    ),
+                    rwg=value,
+                )
+            )
+        )
     k = results.k(subject.kind)
     level = percent(results.level, language)
-    notes.append(Footnote(
-        say(N_("Intervals are %(level)s intervals: the true score lies inside in about "
-               "%(level)s of cases. A cell with fewer than %(k)s raters shows no number, so "
-               "no one's answers can be picked out."), level=level, k=k)
-        if k > 1 else
-        say(N_("Intervals are %(level)s intervals: the true score lies inside in about "
-               "%(level)s of cases."), level=level)
-    ))  # fmt: skip
+    notes.append(
+        Footnote(
+            say(
+                N_(
+                    "Intervals are %(level)s intervals: the true score lies inside in about "
+                    "%(level)s of cases. A cell with fewer than %(k)s raters shows no number, so "
+                    "no one's answers can be picked out."
+                ),
+                level=level,
+                k=k,
+            )
+            if k > 1
+            else say(
+                N_(
+                    "Intervals are %(level)s intervals: the true score lies inside in about "
+                    "%(level)s of cases."
+                ),
+                level=level,
+            )
+        )
+    )
     cells = results.dimensions.get((results.run, subject.id, view_id), [])
     if any(r["low"] is not None and r["high"] - r["low"] < 1e-9 for r in cells):
         agreed = N_(
@@ -548,8 +644,7 @@ def _actions(
         if item["opened_in"] != results.previous_cycle:
             continue
         dimension = item["dimension"]
-        name = (_names(results, dimension, language) if dimension in results.dimension_info
-                else None)  # fmt: skip
+        name = _names(results, dimension, language) if dimension in results.dimension_info else None
         if name is None:
             moved = say(N_("no dimension named"))
         elif dimension not in changes:
@@ -575,10 +670,16 @@ def _moved(change: float, significant: bool, language: str, say: Say) -> str:
     if round(change) == 0:
         return say(N_("no change"))
     if change > 0:
-        return (say(N_("up by %(n)s, a real change"), n=n) if significant
-                else say(N_("up by %(n)s, within the noise"), n=n))  # fmt: skip
-    return (say(N_("down by %(n)s, a real change"), n=n) if significant
-            else say(N_("down by %(n)s, within the noise"), n=n))  # fmt: skip
+        return (
+            say(N_("up by %(n)s, a real change"), n=n)
+            if significant
+            else say(N_("up by %(n)s, within the noise"), n=n)
+        )
+    return (
+        say(N_("down by %(n)s, a real change"), n=n)
+        if significant
+        else say(N_("down by %(n)s, within the noise"), n=n)
+    )
 
 
 def _next_meeting(
@@ -595,25 +696,36 @@ def _next_meeting(
         for f in results.flags.get((subject.id, view_id), [])
     ]
     points += [
-        say(N_("Fix first: %(dimension)s matters most to raters and scores %(score)s."),
-            dimension=r.name, score=number(float(r.score.value), language))
+        say(
+            N_("Fix first: %(dimension)s matters most to raters and scores %(score)s."),
+            dimension=r.name,
+            score=number(float(r.score.value), language),
+        )
         for r in rows
         if r.quadrant == "fix first" and r.score.value is not None
-    ]  # fmt: skip
+    ]
     gaps = sorted(_gaps(results, subject.id, view_id, language), key=lambda g: -abs(g.gap))[:3]
     points += [
-        say(N_("Perception gap on %(dimension)s: the site gives %(site)s, the sponsor "
-               "%(partner)s."), dimension=g.mirror, site=number(g.site_view, language),
-            partner=number(g.partner_view, language))
+        say(
+            N_(
+                "Perception gap on %(dimension)s: the site gives %(site)s, the sponsor %(partner)s."
+            ),
+            dimension=g.mirror,
+            site=number(g.site_view, language),
+            partner=number(g.partner_view, language),
+        )
         for g in gaps
         if abs(g.gap) >= 10
-    ]  # fmt: skip
+    ]
     points += [
-        say(N_("%(dimension)s fell by %(n)s since the last cycle."),
-            dimension=r.name, n=number(abs(r.change or 0), language))
+        say(
+            N_("%(dimension)s fell by %(n)s since the last cycle."),
+            dimension=r.name,
+            n=number(abs(r.change or 0), language),
+        )
         for r in rows
         if r.change is not None and r.change_significant and r.change < 0
-    ]  # fmt: skip
+    ]
     return tuple(points)
 
 

@@ -214,8 +214,11 @@ def _by_index(lines: list[SiteLine]) -> list[SiteLine]:
 
 def _arrow(trend: TrendArrow, say: Say) -> str:
     """A site's trend as an arrow and a word."""
-    words = {TrendArrow.up: "↗ " + say(N_("rising")), TrendArrow.down: "↘ " + say(N_("falling")),
-             TrendArrow.flat: "→ " + say(N_("steady"))}  # fmt: skip
+    words = {
+        TrendArrow.up: "↗ " + say(N_("rising")),
+        TrendArrow.down: "↘ " + say(N_("falling")),
+        TrendArrow.flat: "→ " + say(N_("steady")),
+    }
     return words.get(trend, "")
 
 

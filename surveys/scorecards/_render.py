@@ -37,9 +37,10 @@ def scorecard_html(template: str, context: Any, language: str) -> str:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {context.paper!r}")
     page = environment().get_template(f"scorecards/{template}.html")
     return page.render(
-        translated({"card": context, "style": _stylesheet(), "page_size": PAPERS[context.paper]},
-                   language)
-    )  # fmt: skip
+        translated(
+            {"card": context, "style": _stylesheet(), "page_size": PAPERS[context.paper]}, language
+        )
+    )
 
 
 def content_hash(html: str) -> str:
@@ -74,9 +75,10 @@ def _weasyprint_cache() -> dict[str, Any]:
 def pdf_workers(processes: int) -> Executor:
     """A pool of `processes` fresh worker processes for `pdf_of`."""
     return ProcessPoolExecutor(
-        max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("spawn"),
         max_tasks_per_child=DOCUMENTS_PER_WORKER,
-    )  # fmt: skip
+    )
 
 
 _web_pool: Executor | None = None

@@ -21,9 +21,14 @@ class ReplyError(RapportError):
 
 
 async def write_reply(
-    cycle_key: str, subject_id: int, view_id: int | None, text: str, person_id: int | None,
-    actor: str, now: dt.datetime,
-) -> None:  # fmt: skip
+    cycle_key: str,
+    subject_id: int,
+    view_id: int | None,
+    text: str,
+    person_id: int | None,
+    actor: str,
+    now: dt.datetime,
+) -> None:
     """Keep (or replace) the partner's reply to one scorecard of a scored cycle.
 
     Refused once the cycle is published: what was published is what both sides discussed.
@@ -32,15 +37,16 @@ async def write_reply(
     if not text:
         raise ReplyError("write a reply first: it is empty")
     if len(text) > REPLY_LIMIT:
-        raise ReplyError(f"a reply may be {REPLY_LIMIT:,} characters at most; this one has "
-                         f"{len(text):,}")  # fmt: skip
+        raise ReplyError(
+            f"a reply may be {REPLY_LIMIT:,} characters at most; this one has {len(text):,}"
+        )
     async with writing_transaction(PartnerReply._meta.db):
         cycle = await Cycle.select(Cycle.id, Cycle.status).where(Cycle.key == cycle_key).first()
         if cycle is None or cycle["status"] != CycleStatus.scored.value:
             raise ReplyError(
                 f"cycle {cycle_key} is {cycle['status'] if cycle else 'unknown'}: a reply can "
                 "be written only while a scored cycle waits for publication"
-            )  # fmt: skip
+            )
         key = reply_key(cycle["id"], subject_id, view_id)
         existing = await PartnerReply.select(PartnerReply.id).where(PartnerReply.key == key).first()
         if existing:
@@ -65,5 +71,11 @@ async def write_reply(
                 )
             )
             reply_id = rows[0]["id"]
-        await audit.record(actor, "scorecard.reply", "partner_reply", reply_id,
-                           {"cycle": cycle_key, "text": text}, person_id)  # fmt: skip
+        await audit.record(
+            actor,
+            "scorecard.reply",
+            "partner_reply",
+            reply_id,
+            {"cycle": cycle_key, "text": text},
+            person_id,
+        )

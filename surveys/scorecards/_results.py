@@ -107,12 +107,16 @@ class CycleResults:
         however many scorecards ask."""
         key = (kinds, view)
         if key not in self._groups:
-            targets = [t for (run, t, v) in self.indices
-                       if run == self.run and v == view and self.orgs[t].kind in kinds]  # fmt: skip
+            targets = [
+                t
+                for (run, t, v) in self.indices
+                if run == self.run and v == view and self.orgs[t].kind in kinds
+            ]
             indices = sorted(
-                float(i) for t in targets
+                float(i)
+                for t in targets
                 if (i := self.indices[(self.run, t, view)].get("reliability_index")) is not None
-            )  # fmt: skip
+            )
             values: dict[int, list[float]] = defaultdict(list)
             for target in targets:
                 for row in self.dimensions.get((self.run, target, view), []):
@@ -120,8 +124,9 @@ class CycleResults:
                         values[row["dimension"]].append(float(row["mean"]))
             quartiles = {
                 d: tuple(float(q) for q in np.percentile(v, [25, 50, 75]))
-                for d, v in values.items() if len(v) >= PEERS_NEEDED
-            }  # fmt: skip
+                for d, v in values.items()
+                if len(v) >= PEERS_NEEDED
+            }
             self._groups[key] = {"targets": targets, "indices": indices, "quartiles": quartiles}
         return self._groups[key]
 
@@ -148,9 +153,9 @@ class CycleResults:
 
 async def cycle_results(cycle_key: str) -> CycleResults:
     """Read a scored cycle's results; ScorecardError if it is unknown or not scored."""
-    cycle = await Cycle.select(Cycle.id, Cycle.key, Cycle.status).where(
-        Cycle.key == cycle_key
-    ).first()  # fmt: skip
+    cycle = (
+        await Cycle.select(Cycle.id, Cycle.key, Cycle.status).where(Cycle.key == cycle_key).first()
+    )
     if cycle is None:
         raise ScorecardError(f"there is no cycle {cycle_key!r}")
     scored = await scored_cycles()
@@ -170,14 +175,13 @@ async def cycle_results(cycle_key: str) -> CycleResults:
     level = config.ci
     index_rows = await TargetIndex.select().where(TargetIndex.run.is_in(list(runs.values())))
     dimension_rows = await DimensionScore.select().where(DimensionScore.run.is_in(recent))
-    indices = {(r["run"], r["target"], r["rater_organisation"]): _shown_only(r)
-               for r in index_rows}  # fmt: skip
+    indices = {(r["run"], r["target"], r["rater_organisation"]): _shown_only(r) for r in index_rows}
     dimensions: dict[tuple[int, int, int | None], list[dict[str, Any]]] = defaultdict(list)
     for row in dimension_rows:
         dimensions[(row["run"], row["target"], row["rater_organisation"])].append(_shown_only(row))
     flags: dict[View, list[dict[str, Any]]] = defaultdict(list)
     for row in await EscalationFlag.select().where(
-        (EscalationFlag.run == run) & (EscalationFlag.shown == True)  # noqa: E712
+        (EscalationFlag.run == run) & EscalationFlag.shown.eq(True)
     ):
         flags[(row["target"], row["rater_organisation"])].append(row)
     tiers = {
@@ -186,40 +190,66 @@ async def cycle_results(cycle_key: str) -> CycleResults:
     }
     previous_tiers: dict[tuple[int, int], Tier] = {}
     if len(window) > 1:
-        for r in await TierAssignment.select().where(
-            TierAssignment.cycle == window[-2]["id"]
-        ):  # fmt: skip
+        for r in await TierAssignment.select().where(TierAssignment.cycle == window[-2]["id"]):
             previous_tiers[(r["assessor"], r["target"])] = Tier(tier_in_force(r))
     return CycleResults(
-        cycle_id=int(cycle["id"]), cycle=cycle_key, status=str(cycle["status"]), run=run,
-        level=level, config=config, cycles=tuple(runs), runs=runs,
-        orgs=await _organisations(), indices=indices, dimensions=dict(dimensions),
+        cycle_id=int(cycle["id"]),
+        cycle=cycle_key,
+        status=str(cycle["status"]),
+        run=run,
+        level=level,
+        config=config,
+        cycles=tuple(runs),
+        runs=runs,
+        orgs=await _organisations(),
+        indices=indices,
+        dimensions=dict(dimensions),
         dimension_info={
-            r["id"]: r for r in await Dimension.select(
-                Dimension.id, Dimension.key, Dimension.name, Dimension.layer,
-                Dimension.position, Dimension.mirror_key, Dimension.floor,
+            r["id"]: r
+            for r in await Dimension.select(
+                Dimension.id,
+                Dimension.key,
+                Dimension.name,
+                Dimension.layer,
+                Dimension.position,
+                Dimension.mirror_key,
+                Dimension.floor,
                 Dimension.instrument.direction.as_alias("direction"),
             ).output(load_json=True)
         },
-        alphas={r["dimension"]: r for r in await InstrumentReliability.select().where(
-            InstrumentReliability.run == run)},
+        alphas={
+            r["dimension"]: r
+            for r in await InstrumentReliability.select().where(InstrumentReliability.run == run)
+        },
         flags=dict(flags),
-        gaps=list(await PerceptionGap.select().where(
-            (PerceptionGap.run == run) & (PerceptionGap.shown == True))),  # noqa: E712
-        tiers=tiers, previous_tiers=previous_tiers,
+        gaps=list(
+            await PerceptionGap.select().where(
+                (PerceptionGap.run == run) & PerceptionGap.shown.eq(True)
+            )
+        ),
+        tiers=tiers,
+        previous_tiers=previous_tiers,
         comments=await _comments(int(cycle["id"]), indices, run),
-        replies={r["key"]: r | {"text": breakable(r["text"])} for r in await PartnerReply.select(
-            PartnerReply.key, PartnerReply.text, PartnerReply.written_at,
-            PartnerReply.person.name.as_alias("by"),
-        ).where(PartnerReply.cycle == cycle["id"])},
+        replies={
+            r["key"]: r | {"text": breakable(r["text"])}
+            for r in await PartnerReply.select(
+                PartnerReply.key,
+                PartnerReply.text,
+                PartnerReply.written_at,
+                PartnerReply.person.name.as_alias("by"),
+            ).where(PartnerReply.cycle == cycle["id"])
+        },
         relationships={
-            (r["sponsor"], r["site"]): r for r in await Relationship.select(
-                Relationship.id, Relationship.sponsor, Relationship.site, Relationship.cro)
+            (r["sponsor"], r["site"]): r
+            for r in await Relationship.select(
+                Relationship.id, Relationship.sponsor, Relationship.site, Relationship.cro
+            )
         },
         actions=await _actions(),
-        changes=_dimension_changes(dict(dimensions), run, recent[1] if len(recent) > 1 else None,
-                                   level),
-    )  # fmt: skip
+        changes=_dimension_changes(
+            dict(dimensions), run, recent[1] if len(recent) > 1 else None, level
+        ),
+    )
 
 
 LONGEST_UNBROKEN = 30
@@ -237,9 +267,10 @@ def breakable(text: str) -> str:
     words = text.split(" ")
     return " ".join(
         "\u200b".join(w[i : i + LONGEST_UNBROKEN] for i in range(0, len(w), LONGEST_UNBROKEN))
-        if len(w) > LONGEST_UNBROKEN else w
+        if len(w) > LONGEST_UNBROKEN
+        else w
         for w in words
-    )  # fmt: skip
+    )
 
 
 def reply_for(results: CycleResults, subject: int, view: int | None) -> dict[str, Any] | None:
@@ -251,20 +282,36 @@ def _shown_only(row: dict[str, Any]) -> dict[str, Any]:
     """A result row with its figures blanked where the run hid them (DESIGN.md §4)."""
     if row.get("shown"):
         if "importance_shown" in row and not row["importance_shown"]:
-            return row | {"stated_importance": None, "derived_importance": None,
-                          "importance": None, "quadrant": None}  # fmt: skip
+            return row | {
+                "stated_importance": None,
+                "derived_importance": None,
+                "importance": None,
+                "quadrant": None,
+            }
         if "trend_shown" in row and not row["trend_shown"]:
             return row | {"trend_slope": None, "trend_p": None, "predictability": None}
         return row
-    kept = {"id", "run", "cycle", "target", "rater_organisation", "dimension", "shown",
-            "comments_shown", "trend_shown", "importance_shown"}  # fmt: skip
+    kept = {
+        "id",
+        "run",
+        "cycle",
+        "target",
+        "rater_organisation",
+        "dimension",
+        "shown",
+        "comments_shown",
+        "trend_shown",
+        "importance_shown",
+    }
     return {k: (v if k in kept else None) for k, v in row.items()}
 
 
 def _dimension_changes(
-    dimensions: dict[tuple[int, int, int | None], list[dict[str, Any]]], run: int,
-    previous: int | None, level: float,
-) -> dict[View, dict[int, tuple[float, bool]]]:  # fmt: skip
+    dimensions: dict[tuple[int, int, int | None], list[dict[str, Any]]],
+    run: int,
+    previous: int | None,
+    level: float,
+) -> dict[View, dict[int, tuple[float, bool]]]:
     """Every shown dimension cell's change since the previous run, in one test over all."""
     if previous is None:
         return {}
@@ -272,13 +319,23 @@ def _dimension_changes(
     frames = []
     for wanted in (run, previous):
         rows = [
-            (target, -1 if view is None else view, r["dimension"], r["n_raters"], r["mean"],
-             r["low"], r["high"])
-            for (row_run, target, view), found in dimensions.items() if row_run == wanted
-            for r in found if r["mean"] is not None
-        ]  # fmt: skip
-        frames.append(pd.DataFrame(rows, columns=columns).astype(
-            {"mean": float, "low": float, "high": float}))  # fmt: skip
+            (
+                target,
+                -1 if view is None else view,
+                r["dimension"],
+                r["n_raters"],
+                r["mean"],
+                r["low"],
+                r["high"],
+            )
+            for (row_run, target, view), found in dimensions.items()
+            if row_run == wanted
+            for r in found
+            if r["mean"] is not None
+        ]
+        frames.append(
+            pd.DataFrame(rows, columns=columns).astype({"mean": float, "low": float, "high": float})
+        )
     if frames[0].empty or frames[1].empty:
         return {}
     found = mean_changes(frames[0], frames[1], ["target", "view", "dimension"], level)
@@ -293,22 +350,33 @@ def _dimension_changes(
 async def _organisations() -> dict[int, Org]:
     languages: dict[int, Counter[str]] = defaultdict(Counter)
     for row in await Person.select(Person.organisation, Person.language).where(
-        Person.active == True  # noqa: E712
+        Person.active.eq(True)
     ):
         languages[row["organisation"]][row["language"] or "en"] += 1
     return {
         r["id"]: Org(
-            r["id"], r["slug"], breakable(r["name"]), r["kind"], r["country"], r["network"],
+            r["id"],
+            r["slug"],
+            breakable(r["name"]),
+            r["kind"],
+            r["country"],
+            r["network"],
             r["acts_for"],
             # most common, ties to English, then alphabetically: the same choice every run
             min(languages[r["id"]].items(), key=lambda lc: (-lc[1], lc[0] != "en", lc[0]))[0]
-            if languages[r["id"]] else "en",
+            if languages[r["id"]]
+            else "en",
         )
         for r in await Organisation.select(
-            Organisation.id, Organisation.slug, Organisation.name, Organisation.kind,
-            Organisation.country, Organisation.network, Organisation.acts_for,
+            Organisation.id,
+            Organisation.slug,
+            Organisation.name,
+            Organisation.kind,
+            Organisation.country,
+            Organisation.network,
+            Organisation.acts_for,
         )
-    }  # fmt: skip
+    }
 
 
 async def _comments(
@@ -321,12 +389,15 @@ async def _comments(
         invitation.target.as_alias("target"),
         invitation.respondent.organisation.as_alias("rater_org"),
         invitation.relationship.sponsor.as_alias("sponsor"),
-        invitation.instrument.direction.as_alias("direction"), Answer.text,
+        invitation.instrument.direction.as_alias("direction"),
+        Answer.text,
     ).where(
-        (invitation.cycle == cycle_id) & (Answer.item.kind == "text")
+        (invitation.cycle == cycle_id)
+        & (Answer.item.kind == "text")
         & (Answer.response.status == ResponseStatus.submitted.value)
-        & Answer.text.is_not_null() & (Answer.text != "")
-    )  # fmt: skip
+        & Answer.text.is_not_null()
+        & (Answer.text != "")
+    )
     found: dict[View, list[str]] = defaultdict(list)
     for row in rows:
         by_site = row["direction"] == Direction.site_rates_sponsor
@@ -341,10 +412,15 @@ async def _comments(
 async def _actions() -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in await ActionItem.select(
-        ActionItem.relationship, ActionItem.title, ActionItem.owner, ActionItem.side,
-        ActionItem.dimension, ActionItem.status, ActionItem.due_on,
+        ActionItem.relationship,
+        ActionItem.title,
+        ActionItem.owner,
+        ActionItem.side,
+        ActionItem.dimension,
+        ActionItem.status,
+        ActionItem.due_on,
         ActionItem.opened_in.key.as_alias("opened_in"),
-    ).order_by(ActionItem.id):  # fmt: skip
+    ).order_by(ActionItem.id):
         found[row["relationship"]].append(row)
     return dict(found)
 

@@ -62,29 +62,43 @@ FRAGMENTS: tuple[tuple[re.Pattern[str], Writer], ...] = tuple(
         (rf"lower bound {NUMBER} ≥ {NUMBER}", _numbers(N_("lower bound %(a)s ≥ %(b)s"))),
         (rf"quality {NUMBER} < {NUMBER}", _numbers(N_("quality %(a)s < %(b)s"))),
         (rf"predictability {NUMBER} < {NUMBER}", _numbers(N_("predictability %(a)s < %(b)s"))),
-        (rf"significant decline to {NUMBER} < {NUMBER}",
-         _numbers(N_("significant decline to %(a)s < %(b)s"))),
+        (
+            rf"significant decline to {NUMBER} < {NUMBER}",
+            _numbers(N_("significant decline to %(a)s < %(b)s")),
+        ),
         (rf"{NUMBER} scored cycle\(s\) < {NUMBER}", _numbers(N_("%(a)s scored cycle(s) < %(b)s"))),
         (rf"{NUMBER} rater\(s\) < {NUMBER}", _numbers(N_("%(a)s rater(s) < %(b)s"))),
         (rf"as before, {WAS}", _with_was(N_("as before, %(was)s"))),
         (rf"stays {WAS}: no index this cycle", _with_was(N_("stays %(was)s: no index this cycle"))),
-        (rf"stays {WAS}: a promotion must hold for two consecutive cycles",
-         _with_was(N_("stays %(was)s: a promotion must hold for two consecutive cycles"))),
-        (rf"stays {WAS}: first narrow miss \(a demotion needs two\)",
-         _with_was(N_("stays %(was)s: first narrow miss (a demotion needs two)"))),
-        (rf"promoted from {WAS}: held for two cycles",
-         _with_was(N_("promoted from %(was)s: held for two cycles"))),
-        (rf"demoted from {WAS}: missed by at least {NUMBER}",
-         _with_was(N_("demoted from %(was)s: missed by at least %(a)s"))),
-        (rf"demoted from {WAS}: second consecutive miss",
-         _with_was(N_("demoted from %(was)s: second consecutive miss"))),
+        (
+            rf"stays {WAS}: a promotion must hold for two consecutive cycles",
+            _with_was(N_("stays %(was)s: a promotion must hold for two consecutive cycles")),
+        ),
+        (
+            rf"stays {WAS}: first narrow miss \(a demotion needs two\)",
+            _with_was(N_("stays %(was)s: first narrow miss (a demotion needs two)")),
+        ),
+        (
+            rf"promoted from {WAS}: held for two cycles",
+            _with_was(N_("promoted from %(was)s: held for two cycles")),
+        ),
+        (
+            rf"demoted from {WAS}: missed by at least {NUMBER}",
+            _with_was(N_("demoted from %(was)s: missed by at least %(a)s")),
+        ),
+        (
+            rf"demoted from {WAS}: second consecutive miss",
+            _with_was(N_("demoted from %(was)s: second consecutive miss")),
+        ),
     )
-)  # fmt: skip
+)
 LABEL = re.compile(rf"{TIER}( \(provisional\))?: (.+)")
 """The decision's tier heads the first fragment: "Approved (provisional): RI 56 [46–65]"."""
 NOT_MET = re.compile(rf"{TIER} not met: (.+)")
-MUST_HOLD = re.compile(rf"promoted from {WAS}: held for two cycles \({TIER} must hold for two "
-                       r"cycles too\)")  # fmt: skip
+MUST_HOLD = re.compile(
+    rf"promoted from {WAS}: held for two cycles \({TIER} must hold for two "
+    r"cycles too\)"
+)
 
 
 def trace_in(trace: str, say: Say) -> str:
@@ -96,13 +110,15 @@ def fragment_in(fragment: str, say: Say) -> tuple[str, bool]:
     """One fragment of a trace in the reader's language, and whether it was recognised
     (an unknown one comes back as it was written)."""
     if match := MUST_HOLD.fullmatch(fragment):
-        held = N_("promoted from %(was)s: held for two cycles (%(tier)s must hold for two "
-                  "cycles too)")  # fmt: skip
+        held = N_(
+            "promoted from %(was)s: held for two cycles (%(tier)s must hold for two cycles too)"
+        )
         return say(held, was=_was(match, say), tier=_tier(match.group(3), say)), True
     if match := NOT_MET.fullmatch(fragment):
         rest, known = fragment_in(match.group(2), say)
-        return say(N_("%(tier)s not met: %(reason)s"), tier=_tier(match.group(1), say),
-                   reason=rest), known  # fmt: skip
+        return say(
+            N_("%(tier)s not met: %(reason)s"), tier=_tier(match.group(1), say), reason=rest
+        ), known
     if match := LABEL.fullmatch(fragment):
         rest, known = fragment_in(match.group(3), say)
         tier = _tier(match.group(1), say)

@@ -146,10 +146,17 @@ class CyclesAPI(Controller):
         """Invited, opened, in progress and submitted, per organisation and direction."""
         cycle, report = await _checked(cycle_report(key))
         progress = [
-            Progress(r.organisation, r.direction, int(r.invited), int(r.opened),
-                     int(r.in_progress), int(r.submitted), float(r.response_rate))
+            Progress(
+                r.organisation,
+                r.direction,
+                int(r.invited),
+                int(r.opened),
+                int(r.in_progress),
+                int(r.submitted),
+                float(r.response_rate),
+            )
             for r in report.itertuples()
-        ]  # fmt: skip
+        ]
         return CycleStatusOut(_cycle_out(cycle), progress)
 
     @post("/{key:str}/open", summary="Open: invite everyone and e-mail them", status_code=200)
@@ -164,9 +171,14 @@ class CyclesAPI(Controller):
         """Remind, at most RAPPORT_REMINDERS times, RAPPORT_REMINDER_DAYS apart."""
         settings: Settings = request.app.state.settings
         report = await _checked(
-            send_reminders(key, dt.datetime.now(dt.UTC), _mailer(request), settings.reminders,
-                           settings.reminder_days)
-        )  # fmt: skip
+            send_reminders(
+                key,
+                dt.datetime.now(dt.UTC),
+                _mailer(request),
+                settings.reminders,
+                settings.reminder_days,
+            )
+        )
         return MailOut(report.sent, list(report.failed), report.skipped)
 
     @post("/{key:str}/close", summary="Close: links stop taking answers", status_code=200)

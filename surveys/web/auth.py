@@ -104,9 +104,11 @@ async def token_viewer(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
     if who is None:
         log.warning(
             "API token refused (%s), starting %r, from %s for %s",
-            "unknown or revoked" if token else "none given", token[:8],
-            request.client.host if request.client else "?", request.url.path,
-        )  # fmt: skip
+            "unknown or revoked" if token else "none given",
+            token[:8],
+            request.client.host if request.client else "?",
+            request.url.path,
+        )
         raise SignInRequired(
             "this token is unknown or revoked" if token else "a personal API token is required"
         )
@@ -122,9 +124,14 @@ def safe_next(target: str | None) -> str:
 
 def _session_cookie(settings: Settings, value: str, max_age: int | None) -> Cookie:
     return Cookie(
-        key=SESSION_COOKIE, value=value, max_age=max_age, path="/", httponly=True,
-        secure=settings.public_url.startswith("https://"), samesite="lax",
-    )  # fmt: skip
+        key=SESSION_COOKIE,
+        value=value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        secure=settings.public_url.startswith("https://"),
+        samesite="lax",
+    )
 
 
 def _page(
@@ -162,8 +169,13 @@ class SignInController(Controller):
         if who is None:
             guesses.missed(address)
             guesses.missed(email)
-            return _page("sign_in", 400, next=target, email=email,
-                         error="That e-mail and password do not match an account.")  # fmt: skip
+            return _page(
+                "sign_in",
+                400,
+                next=target,
+                email=email,
+                error="That e-mail and password do not match an account.",
+            )
         return await _signed_in_redirect(request, who.account_id, target, now)
 
     @post("/out", name="sign-out")
@@ -225,8 +237,9 @@ class SignInController(Controller):
         if password != data.get("again", ""):
             return _page("reset", 400, token=token, error="The two passwords differ.")
         if len(password) < 12:
-            return _page("reset", 400, token=token,
-                         error="A password needs at least 12 characters.")  # fmt: skip
+            return _page(
+                "reset", 400, token=token, error="A password needs at least 12 characters."
+            )
         now = dt.datetime.now(dt.UTC)
         account_id = await use_link(token, LinkPurpose.reset, now)
         if account_id is None:
@@ -264,9 +277,13 @@ async def _link_by_mail(settings: Settings, email: str, purpose: LinkPurpose) ->
 
 
 async def _send_link(
-    settings: Settings, name: str, email: str, purpose: LinkPurpose, token: str,
+    settings: Settings,
+    name: str,
+    email: str,
+    purpose: LinkPurpose,
+    token: str,
     now: dt.datetime,
-) -> None:  # fmt: skip
+) -> None:
     """E-mail a one-time link built from the configured public address, never the Host header."""
     mailer = Mailer.from_settings(settings)
     path = "reset" if purpose == LinkPurpose.reset else "link"

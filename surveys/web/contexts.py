@@ -93,11 +93,18 @@ class SiteContext:
 
 def site_context(page: SitePage) -> SiteContext:
     """Lay out a site page's charts from its figures."""
-    gaps = gap_chart(
-        [(f"{g.partner}: {g.mirror.replace('_', ' ')}", g.site_view, g.partner_view)
-         for g in page.gaps],
-        "your view of them", "their view of you",
-    ) if page.gaps else None  # fmt: skip
+    gaps = (
+        gap_chart(
+            [
+                (f"{g.partner}: {g.mirror.replace('_', ' ')}", g.site_view, g.partner_view)
+                for g in page.gaps
+            ],
+            "your view of them",
+            "their view of you",
+        )
+        if page.gaps
+        else None
+    )
     return SiteContext(page, _ratings_chart(page.rated_by), _ratings_chart(page.rates), gaps)
 
 
@@ -121,9 +128,7 @@ def network_context(name: str, cycle: str | None, sites: tuple[Rating, ...]) -> 
     """Lay out a network page: the median of its shown sites, and the chart."""
     shown = [r.index for r in sites if r.index is not None]
     middle = median(shown) if shown else None
-    chart = _ratings_chart(
-        sites, (middle, "network median") if middle is not None else None
-    )  # fmt: skip
+    chart = _ratings_chart(sites, (middle, "network median") if middle is not None else None)
     return NetworkContext(name, cycle, sites, middle, len(shown), chart)
 
 

@@ -63,15 +63,21 @@ class MeetingsController(Controller):
 
     @post("/actions", name="action-add")
     async def add(
-        self, sponsor: FromPath[str], site: FromPath[str], data: URLEncodedBody[dict[str, str]],
+        self,
+        sponsor: FromPath[str],
+        site: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
         request: Any_Request,
-    ) -> Template | Redirect:  # fmt: skip
+    ) -> Template | Redirect:
         """Add an action item; on a refusal the form comes back with the message and the input."""
         viewer, ids = await _relationship_in_reach(request, sponsor, site)
         given = ActionInput(
-            data.get("title", ""), data.get("owner", ""), data.get("side", ""),
-            data.get("dimension", ""), data.get("due_on", ""),
-        )  # fmt: skip
+            data.get("title", ""),
+            data.get("owner", ""),
+            data.get("side", ""),
+            data.get("dimension", ""),
+            data.get("due_on", ""),
+        )
         try:
             item = await add_action(*ids, given, viewer.who.person_id, viewer.who.email, _now())
         except ActionItemError as error:
@@ -80,9 +86,13 @@ class MeetingsController(Controller):
 
     @post("/actions/{item:int}", name="action-status")
     async def status(
-        self, sponsor: FromPath[str], site: FromPath[str], item: RecordId,
-        data: URLEncodedBody[dict[str, str]], request: Any_Request,
-    ) -> Template | Redirect:  # fmt: skip
+        self,
+        sponsor: FromPath[str],
+        site: FromPath[str],
+        item: RecordId,
+        data: URLEncodedBody[dict[str, str]],
+        request: Any_Request,
+    ) -> Template | Redirect:
         """Move an action item to another status."""
         viewer, ids = await _relationship_in_reach(request, sponsor, site)
         try:
@@ -107,9 +117,13 @@ async def _relationship_in_reach(
 
 
 async def _page(
-    viewer: Viewer, ids: tuple[int, int], sponsor: str, site: str, error: str | None = None,
+    viewer: Viewer,
+    ids: tuple[int, int],
+    sponsor: str,
+    site: str,
+    error: str | None = None,
     given: ActionInput | None = None,
-) -> Template:  # fmt: skip
+) -> Template:
     try:
         pack = await meeting_pack(*ids, _now().date(), viewer.reach.may_see_sites_view(*ids))
     except ActionItemError:

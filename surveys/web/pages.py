@@ -44,9 +44,13 @@ class PagesController(Controller):
 
 log = logging.getLogger(__name__)
 TITLES = {
-    400: "That did not work", 403: "Not allowed", 404: "Page not found",
-    405: "Not allowed here", 410: "No longer available", 429: "Please wait a moment",
-}  # fmt: skip
+    400: "That did not work",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed here",
+    410: "No longer available",
+    429: "Please wait a moment",
+}
 """Headings of error pages, by status code."""
 
 
@@ -57,9 +61,13 @@ def error_page(request: Request[Any, Any, Any], error: HTTPException) -> Respons
     """
     if isinstance(error, OutOfReach):
         log.warning(
-            "out of reach: account %s asked for %s (%s %s) from %s", error.account, error.what,
-            request.method, request.url.path, request.client.host if request.client else "?",
-        )  # fmt: skip
+            "out of reach: account %s asked for %s (%s %s) from %s",
+            error.account,
+            error.what,
+            request.method,
+            request.url.path,
+            request.client.host if request.client else "?",
+        )
     wants_page = "text/html" in request.headers.get("accept", "")
     if request.url.path.startswith(("/api/", "/schema")) or not wants_page:
         body: dict[str, Any] = {"status_code": error.status_code, "detail": error.detail}
@@ -71,6 +79,8 @@ def error_page(request: Request[Any, Any, Any], error: HTTPException) -> Respons
         404: "There is no page at this address, or it is not one you can open.",
     }.get(error.status_code, error.detail if error.status_code < 500 else "Please try again later.")
     return Template(
-        "pages/error.html", context={"title": title, "detail": detail, "status": error.status_code},
-        status_code=error.status_code, headers=error.headers,
-    )  # fmt: skip
+        "pages/error.html",
+        context={"title": title, "detail": detail, "status": error.status_code},
+        status_code=error.status_code,
+        headers=error.headers,
+    )

@@ -50,70 +50,104 @@ class ScorecardsController(Controller):
 
     @get("/partners/{subject:str}", name="scorecard")
     async def pooled(
-        self, cycle: FromPath[str], subject: FromPath[str], request: Any_Request,
-        lang: Language = None, paper: Paper = "a4",
-    ) -> Response[str]:  # fmt: skip
+        self,
+        cycle: FromPath[str],
+        subject: FromPath[str],
+        request: Any_Request,
+        lang: Language = None,
+        paper: Paper = "a4",
+    ) -> Response[str]:
         """How every site sees a sponsor or CRO, as a scorecard."""
         html, _ = await _partner_html(request, cycle, subject, None, lang, paper)
         return Response(html, media_type="text/html")
 
     @get("/partners/{subject:str}/pdf", name="scorecard-pdf")
     async def pooled_pdf(
-        self, cycle: FromPath[str], subject: FromPath[str], request: Any_Request,
-        lang: Language = None, paper: Paper = "a4",
-    ) -> Response[bytes]:  # fmt: skip
+        self,
+        cycle: FromPath[str],
+        subject: FromPath[str],
+        request: Any_Request,
+        lang: Language = None,
+        paper: Paper = "a4",
+    ) -> Response[bytes]:
         html, name = await _partner_html(request, cycle, subject, None, lang, paper)
         return _pdf(await pdf_in_worker(html), name)
 
     @get("/partners/{subject:str}/by/{rater:str}", name="scorecard-view")
     async def view(
-        self, cycle: FromPath[str], subject: FromPath[str], rater: FromPath[str],
-        request: Any_Request, lang: Language = None, paper: Paper = "a4",
-    ) -> Response[str]:  # fmt: skip
+        self,
+        cycle: FromPath[str],
+        subject: FromPath[str],
+        rater: FromPath[str],
+        request: Any_Request,
+        lang: Language = None,
+        paper: Paper = "a4",
+    ) -> Response[str]:
         """How one sponsor's raters see a site, as a scorecard."""
         html, _ = await _partner_html(request, cycle, subject, rater, lang, paper)
         return Response(html, media_type="text/html")
 
     @get("/partners/{subject:str}/by/{rater:str}/pdf", name="scorecard-view-pdf")
     async def view_pdf(
-        self, cycle: FromPath[str], subject: FromPath[str], rater: FromPath[str],
-        request: Any_Request, lang: Language = None, paper: Paper = "a4",
-    ) -> Response[bytes]:  # fmt: skip
+        self,
+        cycle: FromPath[str],
+        subject: FromPath[str],
+        rater: FromPath[str],
+        request: Any_Request,
+        lang: Language = None,
+        paper: Paper = "a4",
+    ) -> Response[bytes]:
         html, name = await _partner_html(request, cycle, subject, rater, lang, paper)
         return _pdf(await pdf_in_worker(html), name)
 
     @get("/partners/{subject:str}/reply", name="reply-form")
     async def reply_form(
-        self, cycle: FromPath[str], subject: FromPath[str], request: Any_Request,
+        self,
+        cycle: FromPath[str],
+        subject: FromPath[str],
+        request: Any_Request,
         by: Annotated[str | None, Parameter(description="The rater's slug")] = None,
-    ) -> Template:  # fmt: skip
+    ) -> Template:
         """The partner's reply form, before the cycle is published."""
         viewer, subject_row, view_row = await _reply_in_reach(request, subject, by)
         return _reply_page(viewer, cycle, subject_row, view_row, "", None)
 
     @post("/partners/{subject:str}/reply", name="reply")
     async def reply(
-        self, cycle: FromPath[str], subject: FromPath[str],
-        data: URLEncodedBody[dict[str, str]], request: Any_Request,
-    ) -> Any:  # fmt: skip
+        self,
+        cycle: FromPath[str],
+        subject: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        request: Any_Request,
+    ) -> Any:
         """Keep the partner's reply; back to the scorecard, or the form with the reason."""
         by = data.get("by") or None
         viewer, subject_row, view_row = await _reply_in_reach(request, subject, by)
         text = data.get("text", "")
         try:
             await write_reply(
-                cycle, subject_row["id"], view_row["id"] if view_row else None, text,
-                viewer.who.person_id, viewer.who.email, dt.datetime.now(dt.UTC),
-            )  # fmt: skip
+                cycle,
+                subject_row["id"],
+                view_row["id"] if view_row else None,
+                text,
+                viewer.who.person_id,
+                viewer.who.email,
+                dt.datetime.now(dt.UTC),
+            )
         except ReplyError as error:
             return _reply_page(viewer, cycle, subject_row, view_row, text, str(error))
         return Redirect(_card_path(cycle, subject, by), status_code=303)
 
     @get("/{kind:str}/{slug:str}", name="collection-scorecard")
     async def collection(
-        self, cycle: FromPath[str], kind: FromPath[Collection], slug: FromPath[str],
-        request: Any_Request, lang: Language = None, paper: Paper = "a4",
-    ) -> Response[str]:  # fmt: skip
+        self,
+        cycle: FromPath[str],
+        kind: FromPath[Collection],
+        slug: FromPath[str],
+        request: Any_Request,
+        lang: Language = None,
+        paper: Paper = "a4",
+    ) -> Response[str]:
         """A sponsor's portfolio scorecard (its own people and relationship managers) or a
         network's (whoever opens the network's page)."""
         html, _ = await _collection_html(request, cycle, kind, slug, lang, paper)
@@ -121,9 +155,14 @@ class ScorecardsController(Controller):
 
     @get("/{kind:str}/{slug:str}/pdf", name="collection-scorecard-pdf")
     async def collection_pdf(
-        self, cycle: FromPath[str], kind: FromPath[Collection], slug: FromPath[str],
-        request: Any_Request, lang: Language = None, paper: Paper = "a4",
-    ) -> Response[bytes]:  # fmt: skip
+        self,
+        cycle: FromPath[str],
+        kind: FromPath[Collection],
+        slug: FromPath[str],
+        request: Any_Request,
+        lang: Language = None,
+        paper: Paper = "a4",
+    ) -> Response[bytes]:
         html, name = await _collection_html(request, cycle, kind, slug, lang, paper)
         return _pdf(await pdf_in_worker(html), name)
 
@@ -134,8 +173,11 @@ async def _collection_html(
     """A portfolio or network scorecard's HTML, if the policy lets this viewer read it."""
     viewer = await required_viewer(request)
     row = await _organisation(slug)
-    wanted, allowed = (("sponsor", viewer.reach.may_review_tiers) if kind == "portfolios"
-                       else ("network", viewer.reach.may_see_network))  # fmt: skip
+    wanted, allowed = (
+        ("sponsor", viewer.reach.may_review_tiers)
+        if kind == "portfolios"
+        else ("network", viewer.reach.may_see_network)
+    )
     if row is None or row["kind"] != wanted or not allowed(row["id"]):
         raise OutOfReach(viewer, f"{kind} scorecard of {slug}")
     results = await _results(cycle)
@@ -152,10 +194,13 @@ async def _collection_html(
 
 def _links(base: str, language: str) -> list[tuple[str, str]]:
     """On-screen links of a scorecard: its PDF on either paper, and its other languages."""
-    links = [("PDF (A4)", f"{base}/pdf?paper=a4&lang={language}"),
-             ("PDF (US Letter)", f"{base}/pdf?paper=letter&lang={language}")]  # fmt: skip
-    return links + [(name, f"{base}?lang={code}") for code, name in LANGUAGES.items()
-                    if code != language]  # fmt: skip
+    links = [
+        ("PDF (A4)", f"{base}/pdf?paper=a4&lang={language}"),
+        ("PDF (US Letter)", f"{base}/pdf?paper=letter&lang={language}"),
+    ]
+    return links + [
+        (name, f"{base}?lang={code}") for code, name in LANGUAGES.items() if code != language
+    ]
 
 
 def _card_path(cycle: str, subject: str, rater: str | None) -> str:
@@ -163,11 +208,13 @@ def _card_path(cycle: str, subject: str, rater: str | None) -> str:
 
 
 async def _organisation(slug: str) -> dict[str, Any] | None:
-    row = await Organisation.select(
-        Organisation.id, Organisation.kind, Organisation.name, Organisation.slug
-    ).where(
-        Organisation.slug == slug
-    ).first()  # fmt: skip
+    row = (
+        await Organisation.select(
+            Organisation.id, Organisation.kind, Organisation.name, Organisation.slug
+        )
+        .where(Organisation.slug == slug)
+        .first()
+    )
     return dict(row) if row else None
 
 
@@ -178,19 +225,25 @@ async def _in_reach(
     subject_row = await _organisation(subject)
     view_row = await _organisation(rater) if rater else None
     if (
-        subject_row is None or (rater and view_row is None)
+        subject_row is None
+        or (rater and view_row is None)
         or (view_row is not None and view_row["kind"] != "sponsor")
         or not viewer.reach.may_see_partner_scorecard(
-            subject_row["id"], subject_row["kind"], view_row["id"] if view_row else None)
-    ):  # fmt: skip
+            subject_row["id"], subject_row["kind"], view_row["id"] if view_row else None
+        )
+    ):
         raise OutOfReach(viewer, f"scorecard of {subject}" + (f" by {rater}" if rater else ""))
     return subject_row, view_row
 
 
 async def _partner_html(
-    request: Any_Request, cycle: str, subject: str, rater: str | None, lang: str | None,
+    request: Any_Request,
+    cycle: str,
+    subject: str,
+    rater: str | None,
+    lang: str | None,
     paper: str,
-) -> tuple[str, str]:  # fmt: skip
+) -> tuple[str, str]:
     """The scorecard's HTML for this viewer (with on-screen links), and a file name."""
     viewer = await required_viewer(request)
     subject_row, view_row = await _in_reach(viewer, subject, rater)
@@ -226,9 +279,10 @@ def _audience(
 
 def _pdf(pdf: bytes, name: str) -> Response[bytes]:
     return Response(
-        pdf, media_type="application/pdf",
+        pdf,
+        media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
-    )  # fmt: skip
+    )
 
 
 async def _reply_in_reach(
@@ -242,10 +296,23 @@ async def _reply_in_reach(
 
 
 def _reply_page(
-    viewer: Viewer, cycle: str, subject: dict[str, Any], view: dict[str, Any] | None, text: str,
+    viewer: Viewer,
+    cycle: str,
+    subject: dict[str, Any],
+    view: dict[str, Any] | None,
+    text: str,
     error: str | None,
-) -> Template:  # fmt: skip
-    page = {"cycle": cycle, "subject": subject, "view": view, "text": text, "error": error,
-            "limit": REPLY_LIMIT}  # fmt: skip
-    return Template("pages/reply.html", context={"page": page, "viewer": viewer},
-                    status_code=400 if error else 200)  # fmt: skip
+) -> Template:
+    page = {
+        "cycle": cycle,
+        "subject": subject,
+        "view": view,
+        "text": text,
+        "error": error,
+        "limit": REPLY_LIMIT,
+    }
+    return Template(
+        "pages/reply.html",
+        context={"page": page, "viewer": viewer},
+        status_code=400 if error else 200,
+    )

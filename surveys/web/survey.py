@@ -69,8 +69,9 @@ class SurveyController(Controller):
         language = choose_language(
             request.query_params.get("lang"),
             await draft_language(link.invitation_id) if drafted else None,
-            link.language, language_from_header(request.headers.get("accept-language")),
-        )  # fmt: skip
+            link.language,
+            language_from_header(request.headers.get("accept-language")),
+        )
         notice = NOTICES.get(request.query_params.get("notice", ""))
         return await form_page(
             token, link, language, CheckedForm(answers, {}), notice, 200, request
@@ -113,9 +114,11 @@ async def looked_up(token: str, now: dt.datetime, request: Any_Request) -> LinkV
     if guesses.blocked(address):
         language = choose_language(language_from_header(request.headers.get("accept-language")))
         return Template(
-            "pages/too_many.html", context=translated({}, language), status_code=429,
+            "pages/too_many.html",
+            context=translated({}, language),
+            status_code=429,
             headers={**PRIVATE, "Retry-After": "60"},
-        )  # fmt: skip
+        )
     link = await link_view(token, now)
     if link.state == LinkState.unknown:
         guesses.missed(address)
@@ -125,20 +128,28 @@ async def looked_up(token: str, now: dt.datetime, request: Any_Request) -> LinkV
 def state_page(link: LinkView, request: Any_Request) -> Template:
     """The page for a link that leads to no form: submitted, expired or unknown."""
     language = choose_language(
-        request.query_params.get("lang"), link.language if link.partner else None,
+        request.query_params.get("lang"),
+        link.language if link.partner else None,
         language_from_header(request.headers.get("accept-language")),
-    )  # fmt: skip
+    )
     status = {LinkState.unknown: 404, LinkState.expired: 410}.get(link.state, 200)
     return Template(
-        "pages/link.html", context=translated({"page": LinkContext(link)}, language),
-        status_code=status, headers=PRIVATE,
-    )  # fmt: skip
+        "pages/link.html",
+        context=translated({"page": LinkContext(link)}, language),
+        status_code=status,
+        headers=PRIVATE,
+    )
 
 
 async def form_page(
-    token: str, link: LinkView, language: str, checked: CheckedForm, notice: Text | None,
-    status: int, request: Any_Request,
-) -> Template:  # fmt: skip
+    token: str,
+    link: LinkView,
+    language: str,
+    checked: CheckedForm,
+    notice: Text | None,
+    status: int,
+    request: Any_Request,
+) -> Template:
     """The form, filled with `checked`'s answers and showing its errors."""
     if link.instrument_id is None:
         raise ValueError("an open link always has an instrument")
@@ -165,9 +176,11 @@ async def form_page(
         )
         context = replace(context, questions_html=blank_questions(request, blank, partner))
     return Template(
-        "pages/survey.html", context=translated({"page": context}, language),
-        status_code=status, headers=PRIVATE,
-    )  # fmt: skip
+        "pages/survey.html",
+        context=translated({"page": context}, language),
+        status_code=status,
+        headers=PRIVATE,
+    )
 
 
 _blank_questions: dict[tuple[str, int, str], str] = {}

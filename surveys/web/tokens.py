@@ -33,9 +33,11 @@ class TokensController(Controller):
         viewer = await required_viewer(request)
         try:
             token = await new_api_token(
-                viewer.who.account_id, data.get("name", ""), dt.datetime.now(dt.UTC),
+                viewer.who.account_id,
+                data.get("name", ""),
+                dt.datetime.now(dt.UTC),
                 viewer.who.email,
-            )  # fmt: skip
+            )
         except AccountError as error:
             return await _page(viewer, error=str(error), name=data.get("name", ""))
         return await _page(viewer, token=token)
@@ -52,6 +54,11 @@ class TokensController(Controller):
 async def _page(
     viewer: Viewer, token: str | None = None, error: str | None = None, name: str = ""
 ) -> Template:
-    page = {"viewer": viewer, "tokens": await api_tokens(viewer.who.account_id),
-            "token": token, "error": error, "name": name}  # fmt: skip
+    page = {
+        "viewer": viewer,
+        "tokens": await api_tokens(viewer.who.account_id),
+        "token": token,
+        "error": error,
+        "name": name,
+    }
     return Template("pages/tokens.html", context={"page": page}, status_code=400 if error else 200)

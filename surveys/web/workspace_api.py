@@ -221,25 +221,41 @@ class WorkspaceAPI(Controller):
 
     @get("/portfolios/{slug:str}", name="api-portfolio")
     async def portfolio(
-        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None,
-        page: PageNumber = 1, per_page: PerPage = 100,
-    ) -> PortfolioPage:  # fmt: skip
+        self,
+        slug: FromPath[str],
+        request: Any_Request,
+        cycle: Cycle = None,
+        page: PageNumber = 1,
+        per_page: PerPage = 100,
+    ) -> PortfolioPage:
         """A sponsor's portfolio of sites in a cycle, sorted by name."""
         found, rows, whole = await _portfolio(request, slug, cycle)
         benchmark: list[BenchmarkRow] = []
         if whole:  # how sites see the sponsor is the sponsor's own: not for a CRO's users
-            benchmark = [BenchmarkRow(b.measure, b.yours, b.low, b.median, b.high, b.peers)
-                         for b in await peer_benchmark(found.sponsor_id, found.run)]  # fmt: skip
+            benchmark = [
+                BenchmarkRow(b.measure, b.yours, b.low, b.median, b.high, b.peers)
+                for b in await peer_benchmark(found.sponsor_id, found.run)
+            ]
         return PortfolioPage(
-            found.sponsor, found.cycle, found.previous_cycle, len(rows), page, per_page,
-            _slice(rows, page, per_page), benchmark,
-        )  # fmt: skip
+            found.sponsor,
+            found.cycle,
+            found.previous_cycle,
+            len(rows),
+            page,
+            per_page,
+            _slice(rows, page, per_page),
+            benchmark,
+        )
 
     @get("/portfolios/{slug:str}/tiers", name="api-tiers")
     async def tiers(
-        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None,
-        page: PageNumber = 1, per_page: PerPage = 100,
-    ) -> TierReviewPage:  # fmt: skip
+        self,
+        slug: FromPath[str],
+        request: Any_Request,
+        cycle: Cycle = None,
+        page: PageNumber = 1,
+        per_page: PerPage = 100,
+    ) -> TierReviewPage:
         """The tiers a sponsor gives its sites in a cycle, beside the previous ones, with the
         rule trace (for those who review them)."""
         head, rows = await _tiers(request, slug, cycle)
@@ -282,15 +298,21 @@ class WorkspaceAPI(Controller):
 
     @get("/trends/{slug:str}/csv", name="api-trends-csv", media_type="text/csv")
     async def trends_csv(
-        self, slug: FromPath[str], request: Any_Request, cycle: Cycle = None, org: Orgs = None,
+        self,
+        slug: FromPath[str],
+        request: Any_Request,
+        cycle: Cycle = None,
+        org: Orgs = None,
         table: TrendsTable = "movers",
-    ) -> Response[str]:  # fmt: skip
+    ) -> Response[str]:
         """One of the trends page's tables as CSV: movers, roll-ups, flags or the heat map."""
         found = await _trends(request, slug, cycle, org)
         rows: dict[str, Sequence[msgspec.Struct]] = {
-            "movers": [*found.improved, *found.declined], "rollups": found.rollups,
-            "flags": found.flags, "heat": found.heat,
-        }  # fmt: skip
+            "movers": [*found.improved, *found.declined],
+            "rollups": found.rollups,
+            "flags": found.flags,
+            "heat": found.heat,
+        }
         return _csv(f"{table}-{slug}", rows[table])
 
     @get("/sites/{slug:str}", name="api-site")
@@ -306,15 +328,22 @@ class WorkspaceAPI(Controller):
 
     @get("/relationships/{sponsor:str}/{site:str}/actions", name="api-actions")
     async def actions(
-        self, sponsor: FromPath[str], site: FromPath[str], request: Any_Request,
-        page: PageNumber = 1, per_page: PerPage = 100,
-    ) -> ActionsPage:  # fmt: skip
+        self,
+        sponsor: FromPath[str],
+        site: FromPath[str],
+        request: Any_Request,
+        page: PageNumber = 1,
+        per_page: PerPage = 100,
+    ) -> ActionsPage:
         """A relationship's action items, open ones first."""
         head, rows = await _actions(request, sponsor, site)
         return ActionsPage(*head, len(rows), page, per_page, _slice(rows, page, per_page))
 
-    @get("/relationships/{sponsor:str}/{site:str}/actions/csv", name="api-actions-csv",
-         media_type="text/csv")  # fmt: skip
+    @get(
+        "/relationships/{sponsor:str}/{site:str}/actions/csv",
+        name="api-actions-csv",
+        media_type="text/csv",
+    )
     async def actions_csv(
         self, sponsor: FromPath[str], site: FromPath[str], request: Any_Request
     ) -> Response[str]:
@@ -333,13 +362,25 @@ async def _portfolio(
     found = await portfolio(sponsor, sites, cycle)
     rows = [
         PortfolioSite(
-            r.slug, r.name, r.country, r.network, list(r.areas),
-            int(r.tier) if r.tier else None, int(r.previous_tier) if r.previous_tier else None,
-            r.overridden, r.provisional, r.index, r.low, r.high, r.raters, r.previous_index,
-            r.trend.value, r.response_rate,
+            r.slug,
+            r.name,
+            r.country,
+            r.network,
+            list(r.areas),
+            int(r.tier) if r.tier else None,
+            int(r.previous_tier) if r.previous_tier else None,
+            r.overridden,
+            r.provisional,
+            r.index,
+            r.low,
+            r.high,
+            r.raters,
+            r.previous_index,
+            r.trend.value,
+            r.response_rate,
         )
         for r in sorted(found.rows, key=lambda r: (r.name.lower(), r.slug))
-    ]  # fmt: skip
+    ]
     return found, rows, sites is None
 
 
@@ -350,19 +391,43 @@ async def _trends(
     found = await scope_trends(scope, cycle, tuple(dict.fromkeys(org or ())))
 
     def movers(rows: Iterable[Any]) -> list[Mover]:
-        return [Mover(m.member.slug, m.member.name, m.before, m.now, m.change, m.low, m.high,
-                      m.significant) for m in rows]  # fmt: skip
+        return [
+            Mover(
+                m.member.slug,
+                m.member.name,
+                m.before,
+                m.now,
+                m.change,
+                m.low,
+                m.high,
+                m.significant,
+            )
+            for m in rows
+        ]
 
     return TrendsOut(
-        scope.name, scope.lens, list(found.cycles),
-        [RollUpPoint(r.name, p.cycle, p.raters, p.index, p.low, p.high)
-         for r in found.rollups for p in r.points],
-        movers(found.improved), movers(found.declined),
-        [FlagRow(f.member.slug, f.member.name, list(f.drops), list(f.collapses),
-                 list(f.under_floor)) for f in found.flags],
-        [HeatCell(h.member.slug, h.member.name, d, v)
-         for h in found.heat for d, v in zip(found.dimensions, h.cells, strict=True)],
-    )  # fmt: skip
+        scope.name,
+        scope.lens,
+        list(found.cycles),
+        [
+            RollUpPoint(r.name, p.cycle, p.raters, p.index, p.low, p.high)
+            for r in found.rollups
+            for p in r.points
+        ],
+        movers(found.improved),
+        movers(found.declined),
+        [
+            FlagRow(
+                f.member.slug, f.member.name, list(f.drops), list(f.collapses), list(f.under_floor)
+            )
+            for f in found.flags
+        ],
+        [
+            HeatCell(h.member.slug, h.member.name, d, v)
+            for h in found.heat
+            for d, v in zip(found.dimensions, h.cells, strict=True)
+        ],
+    )
 
 
 async def _tiers(
@@ -375,10 +440,19 @@ async def _tiers(
         raise NotFoundException("no cycle has been scored yet")
     review = found[0]
     rows = [
-        TierRow(r.slug, r.name, int(r.computed), int(r.previous) if r.previous else None,
-                int(r.in_force), r.override is not None, r.reason, r.provisional, r.trace)
+        TierRow(
+            r.slug,
+            r.name,
+            int(r.computed),
+            int(r.previous) if r.previous else None,
+            int(r.in_force),
+            r.override is not None,
+            r.reason,
+            r.provisional,
+            r.trace,
+        )
         for r in review.rows
-    ]  # fmt: skip
+    ]
     return (review.cycle, review.status, review.previous_cycle), rows
 
 
@@ -386,21 +460,32 @@ async def _network(request: Any_Request, slug: str) -> NetworkOut:
     viewer = await api_viewer(request)
     network = await in_reach(viewer, slug, OrgKind.network, Reach.may_see_network)
     name, cycle, sites = await network_sites(network)
-    return NetworkOut(name, cycle, [
-        NetworkSite(r.partner, r.index, r.low, r.high, r.raters if r.shown else None)
-        for r in sites
-    ])  # fmt: skip
+    return NetworkOut(
+        name,
+        cycle,
+        [
+            NetworkSite(r.partner, r.index, r.low, r.high, r.raters if r.shown else None)
+            for r in sites
+        ],
+    )
 
 
 async def _site(request: Any_Request, slug: str) -> SiteOut:
     site_id = await in_reach(await api_viewer(request), slug, OrgKind.site, Reach.may_see_site)
     found = await site_page(site_id)
     ratings = [
-        RatingRow(direction, r.partner, r.index, r.low, r.high, r.raters if r.shown else None,
-                  int(r.tier) if r.tier else None)
+        RatingRow(
+            direction,
+            r.partner,
+            r.index,
+            r.low,
+            r.high,
+            r.raters if r.shown else None,
+            int(r.tier) if r.tier else None,
+        )
         for direction, rows in (("rated_by", found.rated_by), ("rates", found.rates))
         for r in rows
-    ]  # fmt: skip
+    ]
     return SiteOut(found.site, found.cycle, ratings)
 
 
@@ -415,10 +500,21 @@ async def _actions(
     except ActionItemError:
         raise NotFoundException("no such page") from None
     rows = [
-        ActionRow(a.id, a.title, a.owner, a.side.value, a.dimension, a.due_on, a.status.value,
-                  a.opened_in, a.carried, a.overdue, a.effect.verdict if a.effect else None)
+        ActionRow(
+            a.id,
+            a.title,
+            a.owner,
+            a.side.value,
+            a.dimension,
+            a.due_on,
+            a.status.value,
+            a.opened_in,
+            a.carried,
+            a.overdue,
+            a.effect.verdict if a.effect else None,
+        )
         for a in pack.actions
-    ]  # fmt: skip
+    ]
     return (pack.sponsor, pack.site, pack.cycle), rows
 
 
@@ -445,9 +541,10 @@ def _csv(name: str, rows: Sequence[msgspec.Struct]) -> Response[str]:
             writer.writerow([_cell(getattr(row, f)) for f in fields])
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
     return Response(
-        out.getvalue(), media_type="text/csv; charset=utf-8",
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
-    )  # fmt: skip
+    )
 
 
 def _cell(value: object) -> object:

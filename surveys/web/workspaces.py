@@ -137,8 +137,13 @@ class TrendsPage:
     most: int = MOST_COMPARED
 
 
-LINES = (("index", "Reliability index"), ("quality", "Quality"),
-         ("dependability", "Dependability"), ("speed", "Speed"), ("cost", "Cost"))  # fmt: skip
+LINES = (
+    ("index", "Reliability index"),
+    ("quality", "Quality"),
+    ("dependability", "Dependability"),
+    ("speed", "Speed"),
+    ("cost", "Cost"),
+)
 CHOICES_LISTED = 60
 """Organisations listed to tick at once; a search narrows the rest."""
 
@@ -147,27 +152,42 @@ def trends_page(found: Trends, query: str, chose: bool) -> TrendsPage:
     """Lay out a trends page's charts and the organisations to choose from."""
     cycles = found.cycles
     lines = tuple(
-        sparkline(_along(r.points, cycles, "index"), _along(r.points, cycles, "low"),
-                  _along(r.points, cycles, "high"), cycles)
+        sparkline(
+            _along(r.points, cycles, "index"),
+            _along(r.points, cycles, "low"),
+            _along(r.points, cycles, "high"),
+            cycles,
+        )
         for r in found.rollups
-    )  # fmt: skip
-    heat = heat_map(
-        [h.member.name for h in found.heat], found.dimensions, [h.cells for h in found.heat]
-    ) if found.heat else None  # fmt: skip
+    )
+    heat = (
+        heat_map(
+            [h.member.name for h in found.heat], found.dimensions, [h.cells for h in found.heat]
+        )
+        if found.heat
+        else None
+    )
     chosen = tuple(s.member.slug for s in found.selected) if chose else ()
     needle = query.casefold()
     picked = [m for m in found.members if m.slug in chosen]
     matches = [m for m in found.members if m.slug not in chosen and needle in m.name.casefold()]
     room = max(CHOICES_LISTED - len(picked), 0)
     return TrendsPage(
-        found, tuple(_series_chart(s, cycles) for s in found.selected),
+        found,
+        tuple(_series_chart(s, cycles) for s in found.selected),
         _series_chart(found.partner_view, cycles, 400) if found.partner_view else None,
-        lines, heat,
-        tuple((kind, label, *STYLES[kind], marker_path(STYLES[kind][1], 22, 7))
-              for kind, label in LINES),
-        chosen, query, tuple(picked + matches[:room]), len(matches),
+        lines,
+        heat,
+        tuple(
+            (kind, label, *STYLES[kind], marker_path(STYLES[kind][1], 22, 7))
+            for kind, label in LINES
+        ),
+        chosen,
+        query,
+        tuple(picked + matches[:room]),
+        len(matches),
         max(len(matches) - room, 0),
-    )  # fmt: skip
+    )
 
 
 def _along(points: tuple[Point, ...], cycles: tuple[str, ...], what: str) -> list[float | None]:
@@ -175,9 +195,10 @@ def _along(points: tuple[Point, ...], cycles: tuple[str, ...], what: str) -> lis
     by = {p.cycle: p for p in points}
     return [
         (getattr(by[c], what) if hasattr(by[c], what) else by[c].layers.get(what))
-        if c in by else None
+        if c in by
+        else None
         for c in cycles
-    ]  # fmt: skip
+    ]
 
 
 def _series_chart(series: Series, cycles: tuple[str, ...], width: int = 320) -> LineChart:
@@ -236,19 +257,32 @@ class WorkspacesController(Controller):
         benchmark = await peer_benchmark(sponsor, found.run) if sites is None else ()
         spreads = tuple(
             spread(b.low, b.median, b.high, b.yours)
-            if b.low is not None and b.median is not None and b.high is not None else None
+            if b.low is not None and b.median is not None and b.high is not None
+            else None
             for b in benchmark
-        )  # fmt: skip
+        )
         page = PortfolioPage(
-            found, slug, tuple(rows[(number - 1) * PER_PAGE : number * PER_PAGE]), filters,
-            choices, sort, descending, benchmark, spreads, unknown=unknown, matching=len(rows),
-            page_number=number, pages=pages, first=(number - 1) * PER_PAGE + 1,
+            found,
+            slug,
+            tuple(rows[(number - 1) * PER_PAGE : number * PER_PAGE]),
+            filters,
+            choices,
+            sort,
+            descending,
+            benchmark,
+            spreads,
+            unknown=unknown,
+            matching=len(rows),
+            page_number=number,
+            pages=pages,
+            first=(number - 1) * PER_PAGE + 1,
             scorecards=_portfolio_scorecards(viewer, found, slug),
-        )  # fmt: skip
+        )
         return Template(
-            "pages/portfolio.html", context={"page": page, "viewer": viewer},
+            "pages/portfolio.html",
+            context={"page": page, "viewer": viewer},
             status_code=400 if unknown else 200,
-        )  # fmt: skip
+        )
 
     @get("/w/sponsors/{slug:str}/tiers", name="tier-review")
     async def tiers(self, slug: FromPath[str], request: Any_Request) -> Template:
@@ -258,9 +292,12 @@ class WorkspacesController(Controller):
 
     @post("/w/sponsors/{slug:str}/tiers/{site:str}", name="tier-override")
     async def override(
-        self, slug: FromPath[str], site: FromPath[str], data: URLEncodedBody[dict[str, str]],
+        self,
+        slug: FromPath[str],
+        site: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
         request: Any_Request,
-    ) -> Template | Redirect:  # fmt: skip
+    ) -> Template | Redirect:
         """Override one site's tier with a reason, or return it to the computed tier."""
         viewer, sponsor = await _in_reach(request, slug, OrgKind.sponsor, Reach.may_review_tiers)
         site_id = await organisation_id(site, OrgKind.site)
@@ -273,9 +310,15 @@ class WorkspacesController(Controller):
             return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
         try:
             await set_override(
-                cycle, sponsor, site_id, tier, data.get("reason", ""), viewer.who.person_id,
-                viewer.who.email, dt.datetime.now(dt.UTC),
-            )  # fmt: skip
+                cycle,
+                sponsor,
+                site_id,
+                tier,
+                data.get("reason", ""),
+                viewer.who.person_id,
+                viewer.who.email,
+                dt.datetime.now(dt.UTC),
+            )
         except (TierReviewError, CycleTransitionError) as error:
             errors = {site: sentence(error)}
             return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
@@ -327,9 +370,13 @@ class WorkspacesController(Controller):
 
 
 async def _review_page(
-    viewer: Viewer, sponsor: int, slug: str, cycle_key: str | None,
-    errors: dict[str, str] | None = None, kept: dict[str, dict[str, str]] | None = None,
-) -> Template:  # fmt: skip
+    viewer: Viewer,
+    sponsor: int,
+    slug: str,
+    cycle_key: str | None,
+    errors: dict[str, str] | None = None,
+    kept: dict[str, dict[str, str]] | None = None,
+) -> Template:
     """The review page; after a refused change, its message and what was typed, kept."""
     found = await review_in_cycle(sponsor, cycle_key, viewer.reach.portfolio_sites(sponsor))
     if found is None:
@@ -337,9 +384,16 @@ async def _review_page(
     review, cycles = found
     named = await Organisation.select(Organisation.name).where(Organisation.id == sponsor).first()
     name = named["name"] if named else "?"
-    page = {"review": review, "sponsor": name, "slug": slug, "cycles": cycles,
-            "errors": errors or {}, "kept": kept or {}, "tiers": tuple(Tier),
-            "viewer": viewer}  # fmt: skip
+    page = {
+        "review": review,
+        "sponsor": name,
+        "slug": slug,
+        "cycles": cycles,
+        "errors": errors or {},
+        "kept": kept or {},
+        "tiers": tuple(Tier),
+        "viewer": viewer,
+    }
     return Template("pages/tiers.html", context={"page": page}, status_code=400 if errors else 200)
 
 
@@ -350,8 +404,10 @@ def _portfolio_scorecards(
     if not found.cycle or not viewer.reach.may_review_tiers(found.sponsor_id):
         return ()
     base = f"/w/scorecards/{quote(found.cycle)}"
-    return (("the portfolio", f"{base}/portfolios/{slug}"),
-            (f"how sites see {found.sponsor}", f"{base}/partners/{slug}"))  # fmt: skip
+    return (
+        ("the portfolio", f"{base}/portfolios/{slug}"),
+        (f"how sites see {found.sponsor}", f"{base}/partners/{slug}"),
+    )
 
 
 def sentence(error: Exception) -> str:
@@ -421,9 +477,11 @@ async def workspaces_of(viewer: Viewer) -> list[Workspace]:
         if reach.administrator
         else Organisation.id.is_in(list(reach.portfolios) or [-1])
     )
-    sponsors = await Organisation.select(
-        Organisation.id, Organisation.slug, Organisation.name
-    ).where(scope).order_by(Organisation.name)  # fmt: skip
+    sponsors = (
+        await Organisation.select(Organisation.id, Organisation.slug, Organisation.name)
+        .where(scope)
+        .order_by(Organisation.name)
+    )
     found = []
     for s in sponsors:
         found.append(
@@ -439,13 +497,17 @@ async def workspaces_of(viewer: Viewer) -> list[Workspace]:
             found.append(
                 Workspace(f"{s['name']}: tier review", f"/w/sponsors/{s['slug']}/tiers", "tiers")
             )
-    places = await Organisation.select(
-        Organisation.id, Organisation.slug, Organisation.name, Organisation.kind
-    ).where(
-        Organisation.kind.is_in([OrgKind.network.value, OrgKind.site.value])
-        if reach.administrator
-        else Organisation.id.is_in(list(reach.sites | reach.networks) or [-1])
-    ).order_by(Organisation.kind, Organisation.name)  # fmt: skip
+    places = (
+        await Organisation.select(
+            Organisation.id, Organisation.slug, Organisation.name, Organisation.kind
+        )
+        .where(
+            Organisation.kind.is_in([OrgKind.network.value, OrgKind.site.value])
+            if reach.administrator
+            else Organisation.id.is_in(list(reach.sites | reach.networks) or [-1])
+        )
+        .order_by(Organisation.kind, Organisation.name)
+    )
     for place in places:
         if place["kind"] == OrgKind.network:
             href, title = f"/w/networks/{place['slug']}", f"{place['name']}: its sites side by side"
@@ -453,6 +515,11 @@ async def workspaces_of(viewer: Viewer) -> list[Workspace]:
             href, title = f"/w/sites/{place['slug']}", f"{place['name']}: results"
         found.append(Workspace(title, href, str(place["kind"])))
         if place["kind"] == OrgKind.network and reach.may_see_trends(int(place["id"])):
-            found.append(Workspace(f"{place['name']}: trends across its sites",
-                                   f"/w/trends/{place['slug']}", "trends"))  # fmt: skip
+            found.append(
+                Workspace(
+                    f"{place['name']}: trends across its sites",
+                    f"/w/trends/{place['slug']}",
+                    "trends",
+                )
+            )
     return found

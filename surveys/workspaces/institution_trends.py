@@ -179,11 +179,13 @@ class Trends:
 
 async def scope_of(slug: str) -> Scope | None:
     """The sponsor, network or site a trends page with this slug is about."""
-    row = await Organisation.select(
-        Organisation.id, Organisation.slug, Organisation.name, Organisation.kind
-    ).where(
-        (Organisation.slug == slug) & Organisation.kind.is_in(list(SCOPES))
-    ).first()  # fmt: skip
+    row = (
+        await Organisation.select(
+            Organisation.id, Organisation.slug, Organisation.name, Organisation.kind
+        )
+        .where((Organisation.slug == slug) & Organisation.kind.is_in(list(SCOPES)))
+        .first()
+    )
     if row is None:
         return None
     return Scope(int(row["id"]), str(row["slug"]), str(row["name"]), OrgKind(row["kind"]))
@@ -209,12 +211,15 @@ async def scope_trends(
         return Trends(scope, (), (), members, (), None, (), (), (), (), (), ())
     cycle_of = {int(str(c["run"])): str(c["key"]) for c in window}
     rows = await TargetIndex.select(
-        TargetIndex.target, TargetIndex.run, TargetIndex.reliability_index, TargetIndex.ri_low,
-        TargetIndex.ri_high, TargetIndex.n_raters, TargetIndex.shown,
+        TargetIndex.target,
+        TargetIndex.run,
+        TargetIndex.reliability_index,
+        TargetIndex.ri_low,
+        TargetIndex.ri_high,
+        TargetIndex.n_raters,
+        TargetIndex.shown,
         *(getattr(TargetIndex, layer) for layer in LAYERS),
-    ).where(
-        TargetIndex.run.is_in(list(cycle_of)) & _index_lens(scope)
-    )  # fmt: skip
+    ).where(TargetIndex.run.is_in(list(cycle_of)) & _index_lens(scope))
     points = _points(rows, cycle_of)
     level = await interval_level(int(str(window[-1]["run"])))
     movers = _movers(points, by_id, [str(c["key"]) for c in window], level)
@@ -223,51 +228,71 @@ async def scope_trends(
     if not chosen:
         around = sorted([*movers[0][:3], *movers[1][:3]], key=lambda m: -abs(m.change))
         picked = [m.member for m in around] or list(members[:6])
-    series = tuple(
-        Series(m, tuple(points.get(m.id, {}).values())) for m in picked
-    )  # fmt: skip
+    series = tuple(Series(m, tuple(points.get(m.id, {}).values())) for m in picked)
     partner_view = None
     if scope.kind == OrgKind.sponsor:
         own = await TargetIndex.select(
-            TargetIndex.target, TargetIndex.run, TargetIndex.reliability_index,
-            TargetIndex.ri_low, TargetIndex.ri_high, TargetIndex.n_raters, TargetIndex.shown,
+            TargetIndex.target,
+            TargetIndex.run,
+            TargetIndex.reliability_index,
+            TargetIndex.ri_low,
+            TargetIndex.ri_high,
+            TargetIndex.n_raters,
+            TargetIndex.shown,
             *(getattr(TargetIndex, layer) for layer in LAYERS),
         ).where(
-            TargetIndex.run.is_in(list(cycle_of)) & TargetIndex.rater_organisation.is_null()
+            TargetIndex.run.is_in(list(cycle_of))
+            & TargetIndex.rater_organisation.is_null()
             & (TargetIndex.target == scope.organisation_id)
-        )  # fmt: skip
+        )
         itself = Member(scope.organisation_id, scope.slug, scope.name, None)
         partner_view = Series(itself, tuple(_points(own, cycle_of).get(itself.id, {}).values()))
     current_run = int(str(window[-1]["run"]))
     dimensions, heat = await _heat(scope, current_run, picked)
     return Trends(
-        scope, tuple(cycle_of.values()), tuple(keys), members, series, partner_view,
-        _rollups(scope, points, by_id, list(cycle_of.values())), movers[0], movers[1],
-        await _flags(scope, current_run, by_id), dimensions, heat,
-    )  # fmt: skip
+        scope,
+        tuple(cycle_of.values()),
+        tuple(keys),
+        members,
+        series,
+        partner_view,
+        _rollups(scope, points, by_id, list(cycle_of.values())),
+        movers[0],
+        movers[1],
+        await _flags(scope, current_run, by_id),
+        dimensions,
+        heat,
+    )
 
 
 async def _members(scope: Scope) -> tuple[Member, ...]:
     if scope.kind == OrgKind.sponsor:
-        rows = await Relationship.select(
-            Relationship.site.id.as_alias("id"), Relationship.site.slug.as_alias("slug"),
-            Relationship.site.name.as_alias("name"),
-            Relationship.site.network.name.as_alias("network"),
-        ).where(
-            (Relationship.sponsor == scope.organisation_id) & (Relationship.active == True)  # noqa: E712
-        ).order_by(Relationship.site.name)  # fmt: skip
+        rows = (
+            await Relationship.select(
+                Relationship.site.id.as_alias("id"),
+                Relationship.site.slug.as_alias("slug"),
+                Relationship.site.name.as_alias("name"),
+                Relationship.site.network.name.as_alias("network"),
+            )
+            .where((Relationship.sponsor == scope.organisation_id) & Relationship.active.eq(True))
+            .order_by(Relationship.site.name)
+        )
     else:
         where = (
             (Organisation.network == scope.organisation_id)
             if scope.kind == OrgKind.network
             else (Organisation.id == scope.organisation_id)
         )
-        rows = await Organisation.select(
-            Organisation.id, Organisation.slug, Organisation.name,
-            Organisation.network.name.as_alias("network"),
-        ).where(
-            where & (Organisation.kind == OrgKind.site.value)
-        ).order_by(Organisation.name)  # fmt: skip
+        rows = (
+            await Organisation.select(
+                Organisation.id,
+                Organisation.slug,
+                Organisation.name,
+                Organisation.network.name.as_alias("network"),
+            )
+            .where(where & (Organisation.kind == OrgKind.site.value))
+            .order_by(Organisation.name)
+        )
     return tuple(Member(int(r["id"]), r["slug"], r["name"], r["network"]) for r in rows)
 
 
@@ -284,9 +309,10 @@ def _lens(scope: Scope, table: Any) -> Any:
     pooled = table.rater_organisation.is_null()
     if scope.kind == OrgKind.network:
         return (
-            pooled & (table.target.network == scope.organisation_id)
+            pooled
+            & (table.target.network == scope.organisation_id)
             & (table.target.kind == OrgKind.site.value)
-        )  # fmt: skip
+        )
     return pooled & (table.target == scope.organisation_id)
 
 
@@ -298,11 +324,13 @@ def _points(rows: list[dict[str, Any]], cycle_of: dict[int, str]) -> dict[int, d
         shown = bool(row["shown"])
         found.setdefault(row["target"], {})[cycle_of[row["run"]]] = Point(
             cycle_of[row["run"]],
-            shown_number(row["reliability_index"], shown), shown_number(row["ri_low"], shown),
+            shown_number(row["reliability_index"], shown),
+            shown_number(row["ri_low"], shown),
             shown_number(row["ri_high"], shown),
             {layer: shown_number(row[layer], shown) for layer in LAYERS},
-            int(row["n_raters"] or 0), shown,
-        )  # fmt: skip
+            int(row["n_raters"] or 0),
+            shown,
+        )
     return found
 
 
@@ -317,18 +345,28 @@ def _frame(points: dict[int, dict[str, Point]], cycle: str) -> pd.DataFrame:
 
 
 def _movers(
-    points: dict[int, dict[str, Point]], by_id: dict[int, Member], cycles: list[str],
+    points: dict[int, dict[str, Point]],
+    by_id: dict[int, Member],
+    cycles: list[str],
     level: float,
-) -> tuple[tuple[Mover, ...], tuple[Mover, ...]]:  # fmt: skip
+) -> tuple[tuple[Mover, ...], tuple[Mover, ...]]:
     """The biggest improvements and declines from the previous cycle to the chosen one."""
     if len(cycles) < 2:
         return (), ()
     changes = index_changes(_frame(points, cycles[-1]), _frame(points, cycles[-2]), level)
     movers = [
-        Mover(by_id[int(r.target)], float(r.before), float(r.now), float(r.change),
-              float(r.change_low), float(r.change_high), bool(r.significant))
-        for r in changes.itertuples() if int(r.target) in by_id
-    ]  # fmt: skip
+        Mover(
+            by_id[int(r.target)],
+            float(r.before),
+            float(r.now),
+            float(r.change),
+            float(r.change_low),
+            float(r.change_high),
+            bool(r.significant),
+        )
+        for r in changes.itertuples()
+        if int(r.target) in by_id
+    ]
     improved = sorted((m for m in movers if m.change > 0), key=lambda m: -m.change)
     declined = sorted((m for m in movers if m.change < 0), key=lambda m: m.change)
     return tuple(improved[:MOVERS_LISTED]), tuple(declined[:MOVERS_LISTED])
@@ -339,11 +377,16 @@ def _rollups(
 ) -> tuple[RollUp, ...]:
     """Each network's sites as a whole per cycle (one group for a network's own page)."""
     rows = [
-        {"group": by_id[target].network if scope.kind == OrgKind.sponsor else scope.name,
-         "cycle": p.cycle, "index": p.index}
-        for target, by_cycle in points.items() if target in by_id
-        for p in by_cycle.values() if p.index is not None
-    ]  # fmt: skip
+        {
+            "group": by_id[target].network if scope.kind == OrgKind.sponsor else scope.name,
+            "cycle": p.cycle,
+            "index": p.index,
+        }
+        for target, by_cycle in points.items()
+        if target in by_id
+        for p in by_cycle.values()
+        if p.index is not None
+    ]
     rows = [r for r in rows if r["group"] is not None]
     if not rows:
         return ()
@@ -352,12 +395,23 @@ def _rollups(
     for group, part in table.groupby("group", sort=True):
         by_cycle = {str(r.cycle): r for r in part.itertuples()}
         found.append(
-            RollUp(str(group), tuple(
-                Point(c, float(r.mean), _nan_none(r.low), _nan_none(r.high), {},
-                      int(r.n_raters), True)
-                for c in cycles if (r := by_cycle.get(c)) is not None
-            ))
-        )  # fmt: skip
+            RollUp(
+                str(group),
+                tuple(
+                    Point(
+                        c,
+                        float(r.mean),
+                        _nan_none(r.low),
+                        _nan_none(r.high),
+                        {},
+                        int(r.n_raters),
+                        True,
+                    )
+                    for c in cycles
+                    if (r := by_cycle.get(c)) is not None
+                ),
+            )
+        )
     return tuple(found)
 
 
@@ -373,28 +427,37 @@ async def _flags(scope: Scope, run: int, by_id: dict[int, Member]) -> tuple[Flag
             EscalationFlag.rater_organisation.is_null()
             & (EscalationFlag.target == scope.organisation_id)
         )
-    rows = await EscalationFlag.select(
-        EscalationFlag.target, EscalationFlag.kind, EscalationFlag.detail,
-        EscalationFlag.dimension.name.as_alias("dimension"),
-        EscalationFlag.dimension.position.as_alias("position"),
-    ).where(
-        (EscalationFlag.run == run) & (EscalationFlag.shown == True) & where  # noqa: E712
-    ).output(load_json=True)  # fmt: skip
+    rows = (
+        await EscalationFlag.select(
+            EscalationFlag.target,
+            EscalationFlag.kind,
+            EscalationFlag.detail,
+            EscalationFlag.dimension.name.as_alias("dimension"),
+            EscalationFlag.dimension.position.as_alias("position"),
+        )
+        .where((EscalationFlag.run == run) & EscalationFlag.shown.eq(True) & where)
+        .output(load_json=True)
+    )
     itself = Member(scope.organisation_id, scope.slug, scope.name, None)
     found: dict[int, dict[str, list[str]]] = {}
     for row in sorted(rows, key=lambda r: r["position"] or 0):
         if row["target"] not in by_id and row["target"] != scope.organisation_id:
             continue
-        kinds = found.setdefault(row["target"], {"significant_drop": [], "response_collapse": [],
-                                                 "under_floor": []})  # fmt: skip
+        kinds = found.setdefault(
+            row["target"], {"significant_drop": [], "response_collapse": [], "under_floor": []}
+        )
         kinds[row["kind"]].append(
             localised(row["dimension"], "en", "") if row["kind"] == "under_floor" else row["detail"]
         )
     groups = [
-        Flags(by_id.get(target, itself), tuple(k["significant_drop"]),
-              tuple(k["response_collapse"]), tuple(k["under_floor"]))
+        Flags(
+            by_id.get(target, itself),
+            tuple(k["significant_drop"]),
+            tuple(k["response_collapse"]),
+            tuple(k["under_floor"]),
+        )
         for target, k in found.items()
-    ]  # fmt: skip
+    ]
     return tuple(sorted(groups, key=lambda g: (-len(g.drops), -g.count, g.member.name)))
 
 
@@ -405,15 +468,21 @@ async def _heat(
     if not picked:
         return (), ()
     rows = await DimensionScore.select(
-        DimensionScore.target, DimensionScore.dimension, DimensionScore.mean, DimensionScore.shown,
+        DimensionScore.target,
+        DimensionScore.dimension,
+        DimensionScore.mean,
+        DimensionScore.shown,
     ).where(
-        (DimensionScore.run == run) & _lens(scope, DimensionScore)
+        (DimensionScore.run == run)
+        & _lens(scope, DimensionScore)
         & DimensionScore.target.is_in([m.id for m in picked])
-    )  # fmt: skip
+    )
     ids = sorted({r["dimension"] for r in rows})
-    dims = await Dimension.select(
-        Dimension.id, Dimension.name, Dimension.layer, Dimension.position
-    ).where(Dimension.id.is_in(ids or [-1])).output(load_json=True)  # fmt: skip
+    dims = (
+        await Dimension.select(Dimension.id, Dimension.name, Dimension.layer, Dimension.position)
+        .where(Dimension.id.is_in(ids or [-1]))
+        .output(load_json=True)
+    )
     dims.sort(key=lambda d: (LAYERS.index(d["layer"]), d["position"]))
     column = {d["id"]: i for i, d in enumerate(dims)}
     cells: dict[int, list[float | None]] = {m.id: [None] * len(dims) for m in picked}

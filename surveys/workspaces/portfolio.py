@@ -89,22 +89,24 @@ async def portfolio(
 
     `sites` are the sites in the viewer's reach (None: all of the sponsor's).
     """
-    sponsor = await Organisation.select(Organisation.name).where(
-        Organisation.id == sponsor_id
-    ).first()  # fmt: skip
+    sponsor = (
+        await Organisation.select(Organisation.name).where(Organisation.id == sponsor_id).first()
+    )
     cycles = await scored_cycles()
     keys = [str(c["key"]) for c in cycles]
     at = keys.index(cycle_key) if cycle_key in keys else 0
     current = cycles[at] if cycles else None
     previous = cycles[at + 1] if current and at + 1 < len(cycles) else None
-    scope = (Relationship.sponsor == sponsor_id) & (Relationship.active == True)  # noqa: E712
+    scope = (Relationship.sponsor == sponsor_id) & Relationship.active.eq(True)
     if sites is not None:
         scope &= Relationship.site.is_in(list(sites) or [-1])
     relationships = await Relationship.select(
-        Relationship.site.id.as_alias("id"), Relationship.site.slug.as_alias("slug"),
-        Relationship.site.name.as_alias("name"), Relationship.site.country.as_alias("country"),
+        Relationship.site.id.as_alias("id"),
+        Relationship.site.slug.as_alias("slug"),
+        Relationship.site.name.as_alias("name"),
+        Relationship.site.country.as_alias("country"),
         Relationship.site.network.name.as_alias("network"),
-    ).where(scope)  # fmt: skip
+    ).where(scope)
     # the sites in reach as a sub-select: a list of thousands of ids costs more to send
     site_ids = Relationship.select(Relationship.site).where(scope)
     areas: dict[int, list[str]] = {}
@@ -116,8 +118,9 @@ async def portfolio(
     now_index = await _indices(current, sponsor_id, site_ids)
     significance = (
         (await run_config(int(str(current["run"])))).trend.significance
-        if current else ScoringConfig().trend.significance
-    )  # fmt: skip
+        if current
+        else ScoringConfig().trend.significance
+    )
     then_index = await _indices(previous, sponsor_id, site_ids)
     now_tier = await _tiers(current, sponsor_id, site_ids)
     rates = await _response_rates(current, sponsor_id, site_ids)
@@ -152,10 +155,14 @@ async def portfolio(
             )
         )
     return Portfolio(
-        sponsor_id, sponsor["name"] if sponsor else "?",
-        str(current["key"]) if current else None, str(previous["key"]) if previous else None,
-        tuple(rows), tuple(keys), int(str(current["run"])) if current else None,
-    )  # fmt: skip
+        sponsor_id,
+        sponsor["name"] if sponsor else "?",
+        str(current["key"]) if current else None,
+        str(previous["key"]) if previous else None,
+        tuple(rows),
+        tuple(keys),
+        int(str(current["run"])) if current else None,
+    )
 
 
 async def _indices(
@@ -164,13 +171,20 @@ async def _indices(
     if cycle is None:
         return {}
     rows = await TargetIndex.select(
-        TargetIndex.target, TargetIndex.reliability_index, TargetIndex.ri_low, TargetIndex.ri_high,
-        TargetIndex.n_raters, TargetIndex.shown, TargetIndex.trend_slope, TargetIndex.trend_p,
+        TargetIndex.target,
+        TargetIndex.reliability_index,
+        TargetIndex.ri_low,
+        TargetIndex.ri_high,
+        TargetIndex.n_raters,
+        TargetIndex.shown,
+        TargetIndex.trend_slope,
+        TargetIndex.trend_p,
         TargetIndex.trend_shown,
     ).where(
-        (TargetIndex.run == cycle["run"]) & (TargetIndex.rater_organisation == sponsor_id)
+        (TargetIndex.run == cycle["run"])
+        & (TargetIndex.rater_organisation == sponsor_id)
         & TargetIndex.target.is_in(site_ids)
-    )  # fmt: skip
+    )
     return {r["target"]: r for r in rows}
 
 
@@ -180,12 +194,15 @@ async def _tiers(
     if cycle is None:
         return {}
     rows = await TierAssignment.select(
-        TierAssignment.target, TierAssignment.computed_tier, TierAssignment.override_tier,
+        TierAssignment.target,
+        TierAssignment.computed_tier,
+        TierAssignment.override_tier,
         TierAssignment.provisional,
     ).where(
-        (TierAssignment.cycle == cycle["id"]) & (TierAssignment.assessor == sponsor_id)
+        (TierAssignment.cycle == cycle["id"])
+        & (TierAssignment.assessor == sponsor_id)
         & TierAssignment.target.is_in(site_ids)
-    )  # fmt: skip
+    )
     return {r["target"]: r for r in rows}
 
 
@@ -195,12 +212,17 @@ async def _response_rates(
     """Per site, the share of the sponsor's invited raters (its CRO's included) who submitted."""
     if cycle is None:
         return {}
-    rows = await Invitation.select(
-        Invitation.target, Invitation.status, Count(Invitation.id, alias="n")
-    ).where(
-        (Invitation.cycle == cycle["id"]) & (Invitation.relationship.sponsor == sponsor_id)
-        & Invitation.target.is_in(site_ids)
-    ).group_by(Invitation.target, Invitation.status)  # fmt: skip
+    rows = (
+        await Invitation.select(
+            Invitation.target, Invitation.status, Count(Invitation.id, alias="n")
+        )
+        .where(
+            (Invitation.cycle == cycle["id"])
+            & (Invitation.relationship.sponsor == sponsor_id)
+            & Invitation.target.is_in(site_ids)
+        )
+        .group_by(Invitation.target, Invitation.status)
+    )
     invited: dict[int, int] = {}
     submitted: dict[int, int] = {}
     for row in rows:
@@ -244,9 +266,10 @@ async def peer_benchmark(sponsor_id: int, run_id: int | None) -> tuple[Benchmark
     rows = await TargetIndex.select(
         TargetIndex.target, TargetIndex.shown, *(getattr(TargetIndex, m) for m in MEASURES)
     ).where(
-        (TargetIndex.run == run_id) & TargetIndex.rater_organisation.is_null()
+        (TargetIndex.run == run_id)
+        & TargetIndex.rater_organisation.is_null()
         & TargetIndex.target.kind.is_in(["sponsor", "cro"])
-    )  # fmt: skip
+    )
     own = next((r for r in rows if r["target"] == sponsor_id and r["shown"]), None)
     peers = [r for r in rows if r["target"] != sponsor_id and r["shown"]]
     found = []

@@ -53,9 +53,11 @@ class SitePage:
 
 async def site_page(site_id: int) -> SitePage:
     """The site's results in the latest published cycle."""
-    site = await Organisation.select(Organisation.name, Organisation.slug).where(
-        Organisation.id == site_id
-    ).first()  # fmt: skip
+    site = (
+        await Organisation.select(Organisation.name, Organisation.slug)
+        .where(Organisation.id == site_id)
+        .first()
+    )
     runs = await scored_cycles((CycleStatus.published.value,))
     if not runs:
         return SitePage(site["name"] if site else "?", None, (), (), ())
@@ -66,68 +68,101 @@ async def site_page(site_id: int) -> SitePage:
             TierAssignment.assessor, TierAssignment.computed_tier, TierAssignment.override_tier
         ).where((TierAssignment.cycle == cycle_id) & (TierAssignment.target == site_id))
     }
-    rated_by = await TargetIndex.select(
-        *_INDEX, TargetIndex.rater_organisation,
-        TargetIndex.rater_organisation.slug.as_alias("rater_slug"),
-    ).where(
-        (TargetIndex.run == run) & (TargetIndex.target == site_id)
-        & TargetIndex.rater_organisation.is_not_null()
-    ).order_by(TargetIndex.rater_organisation.name)  # fmt: skip
-    rates = await TargetIndex.select(*_INDEX).where(
-        (TargetIndex.run == run) & (TargetIndex.rater_organisation == site_id)
-    ).order_by(TargetIndex.target.name)  # fmt: skip
-    gaps = await PerceptionGap.select(
-        PerceptionGap.partner.name.as_alias("partner"), PerceptionGap.mirror,
-        PerceptionGap.site_view, PerceptionGap.partner_view, PerceptionGap.gap,
-    ).where(
-        (PerceptionGap.run == run) & (PerceptionGap.site == site_id) & (PerceptionGap.shown == True)  # noqa: E712
-    ).order_by(PerceptionGap.partner.name)  # fmt: skip
+    rated_by = (
+        await TargetIndex.select(
+            *_INDEX,
+            TargetIndex.rater_organisation,
+            TargetIndex.rater_organisation.slug.as_alias("rater_slug"),
+        )
+        .where(
+            (TargetIndex.run == run)
+            & (TargetIndex.target == site_id)
+            & TargetIndex.rater_organisation.is_not_null()
+        )
+        .order_by(TargetIndex.rater_organisation.name)
+    )
+    rates = (
+        await TargetIndex.select(*_INDEX)
+        .where((TargetIndex.run == run) & (TargetIndex.rater_organisation == site_id))
+        .order_by(TargetIndex.target.name)
+    )
+    gaps = (
+        await PerceptionGap.select(
+            PerceptionGap.partner.name.as_alias("partner"),
+            PerceptionGap.mirror,
+            PerceptionGap.site_view,
+            PerceptionGap.partner_view,
+            PerceptionGap.gap,
+        )
+        .where(
+            (PerceptionGap.run == run)
+            & (PerceptionGap.site == site_id)
+            & PerceptionGap.shown.eq(True)
+        )
+        .order_by(PerceptionGap.partner.name)
+    )
     return SitePage(
-        site["name"] if site else "?", str(runs[0]["key"]),
+        site["name"] if site else "?",
+        str(runs[0]["key"]),
         tuple(
-            replace(_rating(r, r["rater"], tiers.get(r["rater_organisation"])),
-                    link=f"/w/relationships/{r['rater_slug']}/{site['slug']}/")
+            replace(
+                _rating(r, r["rater"], tiers.get(r["rater_organisation"])),
+                link=f"/w/relationships/{r['rater_slug']}/{site['slug']}/",
+            )
             for r in rated_by
         ),
         tuple(_rating(r, r["partner"]) for r in rates),
-        tuple(Gap(g["partner"], g["mirror"], g["site_view"], g["partner_view"], g["gap"])
-              for g in gaps),
-    )  # fmt: skip
+        tuple(
+            Gap(g["partner"], g["mirror"], g["site_view"], g["partner_view"], g["gap"])
+            for g in gaps
+        ),
+    )
 
 
 async def network_sites(network_id: int) -> tuple[str, str | None, tuple[Rating, ...]]:
     """A network's name, the latest published cycle, and each of its sites' pooled index."""
-    network = await Organisation.select(Organisation.name).where(
-        Organisation.id == network_id
-    ).first()  # fmt: skip
+    network = (
+        await Organisation.select(Organisation.name).where(Organisation.id == network_id).first()
+    )
     runs = await scored_cycles((CycleStatus.published.value,))
     if not runs:
         return network["name"] if network else "?", None, ()
-    rows = await TargetIndex.select(
-        *_INDEX, TargetIndex.target.slug.as_alias("slug")
-    ).where(
-        (TargetIndex.run == runs[0]["run"]) & TargetIndex.rater_organisation.is_null()
-        & (TargetIndex.target.network == network_id)
-        & (TargetIndex.target.kind == OrgKind.site.value)
-    ).order_by(TargetIndex.target.name)  # fmt: skip
+    rows = (
+        await TargetIndex.select(*_INDEX, TargetIndex.target.slug.as_alias("slug"))
+        .where(
+            (TargetIndex.run == runs[0]["run"])
+            & TargetIndex.rater_organisation.is_null()
+            & (TargetIndex.target.network == network_id)
+            & (TargetIndex.target.kind == OrgKind.site.value)
+        )
+        .order_by(TargetIndex.target.name)
+    )
     return (
-        network["name"] if network else "?", str(runs[0]["key"]),
+        network["name"] if network else "?",
+        str(runs[0]["key"]),
         tuple(replace(_rating(r, r["partner"]), link=f"/w/sites/{r['slug']}") for r in rows),
-    )  # fmt: skip
+    )
 
 
 _INDEX = (
     TargetIndex.target.name.as_alias("partner"),
     TargetIndex.rater_organisation.name.as_alias("rater"),
-    TargetIndex.reliability_index, TargetIndex.ri_low, TargetIndex.ri_high,
-    TargetIndex.n_raters, TargetIndex.shown,
-)  # fmt: skip
+    TargetIndex.reliability_index,
+    TargetIndex.ri_low,
+    TargetIndex.ri_high,
+    TargetIndex.n_raters,
+    TargetIndex.shown,
+)
 
 
 def _rating(row: dict[str, object], name: object, tier: Tier | None = None) -> Rating:
     shown = bool(row["shown"])
     return Rating(
-        str(name), shown_number(row["reliability_index"], shown),
-        shown_number(row["ri_low"], shown), shown_number(row["ri_high"], shown),
-        int(str(row["n_raters"] or 0)), shown, tier,
-    )  # fmt: skip
+        str(name),
+        shown_number(row["reliability_index"], shown),
+        shown_number(row["ri_low"], shown),
+        shown_number(row["ri_high"], shown),
+        int(str(row["n_raters"] or 0)),
+        shown,
+        tier,
+    )

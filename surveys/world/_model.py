@@ -547,7 +547,9 @@ class _Builder:
         for rel in relationships.itertuples():
             targets = [rel.sponsor] + ([] if pd.isna(rel.cro) else [int(rel.cro)])
             for person in site_staff.loc[site_staff["organisation"] == rel.site, "ref"]:
-                pairs += [(rel.ref, int(person), int(t), Direction.site_rates_sponsor) for t in targets]
+                pairs += [
+                    (rel.ref, int(person), int(t), Direction.site_rates_sponsor) for t in targets
+                ]
         for contact in contacts.itertuples():
             site = int(relationships.at[contact.relationship, "site"])
             pairs.append((contact.relationship, contact.person, site, Direction.sponsor_rates_site))

@@ -32,10 +32,14 @@ async def demo_logins(now: dt.datetime) -> list[DemoLogin]:
     plan: list[tuple[str, dict[str, object] | None, GrantRole, str]] = [
         ("administrator", sponsor, GrantRole.administrator, "everything"),
         ("sponsor user", sponsor, GrantRole.sponsor_user, f"{sponsor['name']}'s portfolio"),
-        ("relationship manager", sponsor, GrantRole.relationship_manager,
-         f"{sponsor['name']}'s portfolio, tier review and trends across its sites"),
+        (
+            "relationship manager",
+            sponsor,
+            GrantRole.relationship_manager,
+            f"{sponsor['name']}'s portfolio, tier review and trends across its sites",
+        ),
         ("network director", network, GrantRole.site_user, f"the sites of {network['name']}"),
-    ]  # fmt: skip
+    ]
     if cro is not None:
         plan.append(("CRO user", cro, GrantRole.sponsor_user, f"{cro['name']}'s sites"))
     if site is not None:
@@ -46,9 +50,13 @@ async def demo_logins(now: dt.datetime) -> list[DemoLogin]:
     for label, organisation, role, sees in plan:
         if organisation is None:
             continue
-        person = await Person.select(Person.id, Person.email).where(
-            (Person.organisation == organisation["id"]) & Person.id.not_in(list(used) or [-1])
-        ).first()  # fmt: skip
+        person = (
+            await Person.select(Person.id, Person.email)
+            .where(
+                (Person.organisation == organisation["id"]) & Person.id.not_in(list(used) or [-1])
+            )
+            .first()
+        )
         if person is None:
             continue
         used.add(person["id"])
@@ -64,14 +72,20 @@ async def demo_logins(now: dt.datetime) -> list[DemoLogin]:
 
 async def _first(condition: object) -> dict[str, object] | None:
     """The first organisation (by id) that meets a condition and has relationships."""
-    rows = await Organisation.select(Organisation.id, Organisation.name).where(
-        condition  # type: ignore[arg-type]
-    ).order_by(Organisation.id)  # fmt: skip
+    rows = (
+        await Organisation.select(Organisation.id, Organisation.name)
+        .where(
+            condition  # type: ignore[arg-type]
+        )
+        .order_by(Organisation.id)
+    )
     for row in rows:
         linked = await Relationship.exists().where(
-            (Relationship.sponsor == row["id"]) | (Relationship.site == row["id"])
-            | (Relationship.cro == row["id"]) | (Relationship.site.network == row["id"])
-        )  # fmt: skip
+            (Relationship.sponsor == row["id"])
+            | (Relationship.site == row["id"])
+            | (Relationship.cro == row["id"])
+            | (Relationship.site.network == row["id"])
+        )
         if linked:
             return dict(row)
     return None
@@ -81,10 +95,16 @@ async def _network_director(network: dict[str, object], now: dt.datetime) -> Non
     """Give the demo network a director (the synthetic world has no one at a network)."""
     if await Person.exists().where(Person.organisation == network["id"]):
         return
-    slug = await Organisation.select(Organisation.slug).where(
-        Organisation.id == network["id"]
-    ).first()  # fmt: skip
+    slug = (
+        await Organisation.select(Organisation.slug).where(Organisation.id == network["id"]).first()
+    )
     await Person.insert(
-        Person(organisation=network["id"], name="Dana Whitfield", role="executive",
-               email=f"dana.whitfield@{slug['slug']}.example", language="en", created_at=now)
-    )  # fmt: skip
+        Person(
+            organisation=network["id"],
+            name="Dana Whitfield",
+            role="executive",
+            email=f"dana.whitfield@{slug['slug']}.example",
+            language="en",
+            created_at=now,
+        )
+    )

@@ -16,19 +16,39 @@ from tests.scoring.test_properties import ITEMS, answer_tables
 # group of raters split into sub-groups (n, eligible on its own) → shown, k = 3
 CASES = [
     ("one sub-group is the whole group", 5, [(5, True)], [True]),
-    ("5 and a sub-group of 4: the other rater would show", 5, [(4, True), (1, False)],
-     [False, False]),
+    (
+        "5 and a sub-group of 4: the other rater would show",
+        5,
+        [(4, True), (1, False)],
+        [False, False],
+    ),
     ("two large sub-groups", 8, [(4, True), (4, True)], [True, True]),
-    ("a hidden pair is covered by hiding the smallest shown", 8, [(3, True), (3, True), (2, True)],
-     [False, True, False]),
-    ("hidden raters already number k", 9, [(3, True), (3, True), (1, True), (2, True)],
-     [True, True, False, False]),
-    ("a sub-group hidden on its own merits counts as hidden", 7,
-     [(4, True), (3, False)], [True, False]),
-    ("ties: the first of the smallest is hidden", 7, [(3, True), (3, True), (1, True)],
-     [False, True, False]),
+    (
+        "a hidden pair is covered by hiding the smallest shown",
+        8,
+        [(3, True), (3, True), (2, True)],
+        [False, True, False],
+    ),
+    (
+        "hidden raters already number k",
+        9,
+        [(3, True), (3, True), (1, True), (2, True)],
+        [True, True, False, False],
+    ),
+    (
+        "a sub-group hidden on its own merits counts as hidden",
+        7,
+        [(4, True), (3, False)],
+        [True, False],
+    ),
+    (
+        "ties: the first of the smallest is hidden",
+        7,
+        [(3, True), (3, True), (1, True)],
+        [False, True, False],
+    ),
     ("a group under k shows nothing", 2, [(2, True)], [False]),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -38,9 +58,13 @@ def test_disclosure_by_difference_cases(
     case: str, group_n: int, subgroups: list[tuple[int, bool]], expected: list[bool]
 ) -> None:
     cells = pd.DataFrame(
-        {"target": "p", "n": [n for n, _ in subgroups], "group_n": group_n,
-         "ok": [ok for _, ok in subgroups]}
-    )  # fmt: skip
+        {
+            "target": "p",
+            "n": [n for n, _ in subgroups],
+            "group_n": group_n,
+            "ok": [ok for _, ok in subgroups],
+        }
+    )
     assert disclosable_subgroups(cells, ["target"], "n", "group_n", "ok", 3).tolist() == expected
 
 
@@ -137,8 +161,17 @@ def test_views_by_an_assessor_pool_its_raters() -> None:
     for t in range(5):
         for r, org in enumerate(["sponsor-a", "cro-x", "sponsor-b", "sponsor-b"]):
             for item in ITEMS.index[:8]:
-                rows.append(("2026-Q1", f"{org}-{t}-{r}", org, f"site{t}", item,
-                             float(rng.integers(1, 6)), "sponsor-b" if r else "sponsor-a"))  # fmt: skip
+                rows.append(
+                    (
+                        "2026-Q1",
+                        f"{org}-{t}-{r}",
+                        org,
+                        f"site{t}",
+                        item,
+                        float(rng.integers(1, 6)),
+                        "sponsor-b" if r else "sponsor-a",
+                    )
+                )
     answers = pd.DataFrame(
         rows, columns=["cycle", "rater", "rater_org", "target", "item", "value", "sponsor"]
     )

@@ -21,8 +21,14 @@ ITEMS = pd.DataFrame(
 CONFIG = ScoringConfig()
 
 
-def answers(raters_per_target: dict[str, int], value: object = None, overall: bool = True, seed: int = 0,
-            skip_cost_for: set[str] | None = None, overall_only: dict[str, int] | None = None) -> pd.DataFrame:  # fmt: skip
+def answers(
+    raters_per_target: dict[str, int],
+    value: object = None,
+    overall: bool = True,
+    seed: int = 0,
+    skip_cost_for: set[str] | None = None,
+    overall_only: dict[str, int] | None = None,
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for target, n in raters_per_target.items():

@@ -15,18 +15,29 @@ from tests.scoring.test_properties import ITEMS
 
 def test_gap_pairs_the_two_sides_of_each_relationship_only() -> None:
     site = pd.DataFrame(
-        {"cycle": "c", "rater_org": ["s1", "s1", "s2"], "target": ["p", "p", "p"],
-         "dimension": ["communication", "predictability", "communication"], "mean": [80.0, 60.0, 50.0]}
-    )  # fmt: skip
+        {
+            "cycle": "c",
+            "rater_org": ["s1", "s1", "s2"],
+            "target": ["p", "p", "p"],
+            "dimension": ["communication", "predictability", "communication"],
+            "mean": [80.0, 60.0, 50.0],
+        }
+    )
     partner = pd.DataFrame(
-        {"cycle": "c", "rater_org": ["p", "p", "q"], "target": ["s1", "s1", "s2"],
-         "dimension": ["communication", "enrollment_commitments", "communication"], "mean": [70.0, 75.0, 90.0]}
-    )  # fmt: skip
+        {
+            "cycle": "c",
+            "rater_org": ["p", "p", "q"],
+            "target": ["s1", "s1", "s2"],
+            "dimension": ["communication", "enrollment_commitments", "communication"],
+            "mean": [70.0, 75.0, 90.0],
+        }
+    )
     gaps = perception_gaps(
-        site, partner,
+        site,
+        partner,
         pd.Series({"communication": "communication", "predictability": "predictability"}),
         pd.Series({"communication": "communication", "enrollment_commitments": "predictability"}),
-    )  # fmt: skip
+    )
     # s2 rates p but q (not p) rates s2: no relationship seen from both sides
     assert gaps[["site", "partner", "mirror", "gap"]].values.tolist() == [
         ["s1", "p", "communication", 10.0],
@@ -65,15 +76,23 @@ def test_fix_first_is_high_importance_with_low_performance() -> None:
     )
     table = fix_first(performance, importance).set_index("dimension")
     assert table["quadrant"].to_dict() == {
-        "a": "fix first", "b": "keep up", "c": "low priority", "d": "possible overkill",
-    }  # fmt: skip
+        "a": "fix first",
+        "b": "keep up",
+        "c": "low priority",
+        "d": "possible overkill",
+    }
 
 
 def test_flags_for_a_drop_a_floor_and_a_collapse() -> None:
     targets = pd.DataFrame(
-        {"cycle": ["1", "2", "1", "2"], "target": ["down", "down", "wobble", "wobble"],
-         "reliability_index": [78.0, 60, 70, 66], "ri_low": [74.0, 55, 64, 60], "ri_high": [82.0, 65, 76, 72]}
-    )  # fmt: skip
+        {
+            "cycle": ["1", "2", "1", "2"],
+            "target": ["down", "down", "wobble", "wobble"],
+            "reliability_index": [78.0, 60, 70, 66],
+            "ri_low": [74.0, 55, 64, 60],
+            "ri_high": [82.0, 65, 76, 72],
+        }
+    )
     dimensions = pd.DataFrame(
         {"cycle": "2", "target": "down", "dimension": ["data", "speed"], "mean": [58.0, 49]}
     )
@@ -176,9 +195,14 @@ def test_flags_quote_only_what_may_be_shown() -> None:
 
 def test_a_floor_is_judged_on_the_shrunk_estimate_where_there_is_one() -> None:
     dimensions = pd.DataFrame(
-        {"cycle": "1", "target": ["thin", "clear"], "dimension": "data",
-         "mean": [40.0, 40.0], "shrunk": [55.0, 45.0]}
-    )  # fmt: skip
+        {
+            "cycle": "1",
+            "target": ["thin", "clear"],
+            "dimension": "data",
+            "mean": [40.0, 40.0],
+            "shrunk": [55.0, 45.0],
+        }
+    )
     flags = escalation_flags(
         pd.DataFrame(columns=["cycle", "target", "reliability_index", "ri_low", "ri_high"]),
         dimensions,

@@ -106,9 +106,12 @@ def test_rwg_single_item_by_hand() -> None:
 def test_rwg_j_two_items_by_hand() -> None:
     # s̄² = (0.5 + 0.3) / 2 = 0.4; ratio 0.2; rwg(J=2) = 2·0.8 / (2·0.8 + 0.2) = 0.8889
     coded = pd.DataFrame(
-        {"target": "t", "item": ["i1"] * 5 + ["i2"] * 5,
-         "value": [4.0, 4.0, 5.0, 4.0, 3.0, 5.0, 4.0, 5.0, 4.0, 4.0]}
-    )  # fmt: skip
+        {
+            "target": "t",
+            "item": ["i1"] * 5 + ["i2"] * 5,
+            "value": [4.0, 4.0, 5.0, 4.0, 3.0, 5.0, 4.0, 5.0, 4.0, 4.0],
+        }
+    )
     assert rwg(coded, ["target"], 5)["rwg"].iloc[0] == pytest.approx(1.6 / 1.8)
 
 

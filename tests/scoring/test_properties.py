@@ -33,10 +33,26 @@ def answer_tables(draw: st.DrawFn, points: int = 5) -> pd.DataFrame:
             for cycle in ("2026-Q1", "2026-Q2"):
                 for item in ITEMS.index[:8]:
                     value = draw(st.one_of(st.none(), st.integers(1, points)))
-                    rows.append((cycle, f"r{target}-{rater}", f"o{rater % 2}", f"t{target}", item,
-                                 np.nan if value is None else float(value)))  # fmt: skip
-                rows.append((cycle, f"r{target}-{rater}", f"o{rater % 2}", f"t{target}", "overall",
-                             float(draw(st.integers(0, 10)))))  # fmt: skip
+                    rows.append(
+                        (
+                            cycle,
+                            f"r{target}-{rater}",
+                            f"o{rater % 2}",
+                            f"t{target}",
+                            item,
+                            np.nan if value is None else float(value),
+                        )
+                    )
+                rows.append(
+                    (
+                        cycle,
+                        f"r{target}-{rater}",
+                        f"o{rater % 2}",
+                        f"t{target}",
+                        "overall",
+                        float(draw(st.integers(0, 10))),
+                    )
+                )
     return pd.DataFrame(rows, columns=["cycle", "rater", "rater_org", "target", "item", "value"])
 
 
@@ -44,8 +60,20 @@ def answer_tables(draw: st.DrawFn, points: int = 5) -> pd.DataFrame:
 def test_reverse_coding_twice_is_the_identity(points: int, value: int) -> None:
     value = min(value, points)
     items = ITEMS.assign(reverse=True)
-    once = coded_answers(pd.DataFrame({"cycle": "c", "rater": "r", "rater_org": "o", "target": "t",
-                                       "item": ["a"], "value": [float(value)]}), items, points)  # fmt: skip
+    once = coded_answers(
+        pd.DataFrame(
+            {
+                "cycle": "c",
+                "rater": "r",
+                "rater_org": "o",
+                "target": "t",
+                "item": ["a"],
+                "value": [float(value)],
+            }
+        ),
+        items,
+        points,
+    )
     twice = coded_answers(
         once.assign(item="a")[["cycle", "rater", "rater_org", "target", "item", "value"]],
         items,

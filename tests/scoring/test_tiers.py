@@ -21,22 +21,37 @@ from scoring.tiers import (
 RULES = Tiers()
 NAN = math.nan
 TWO_PER_LAYER = pd.DataFrame(
-    {"dimension": ["q", "q", "d", "d", "s", "s", "c", "c"],
-     "layer": ["quality"] * 2 + ["dependability"] * 2 + ["speed"] * 2 + ["cost"] * 2,
-     "reverse": False, "kind": "likert"},
+    {
+        "dimension": ["q", "q", "d", "d", "s", "s", "c", "c"],
+        "layer": ["quality"] * 2 + ["dependability"] * 2 + ["speed"] * 2 + ["cost"] * 2,
+        "reverse": False,
+        "kind": "likert",
+    },
     index=["q1", "q2", "d1", "d2", "s1", "s2", "c1", "c2"],
-)  # fmt: skip
+)
 """An instrument with one two-item dimension per layer, for engine-level tier cases."""
 
 
-def evidence(index: float = 70, low: float | None = None, high: float | None = None, quality: float = 80,
-             predictability: float = 80, n_raters: int = 5, scored_cycles: int = 3,
-             declining: bool = False) -> TierEvidence:  # fmt: skip
+def evidence(
+    index: float = 70,
+    low: float | None = None,
+    high: float | None = None,
+    quality: float = 80,
+    predictability: float = 80,
+    n_raters: int = 5,
+    scored_cycles: int = 3,
+    declining: bool = False,
+) -> TierEvidence:
     return TierEvidence(
-        index=index, low=index - 6 if low is None else low, high=index + 6 if high is None else high,
-        quality=quality, predictability=predictability, n_raters=n_raters,
-        scored_cycles=scored_cycles, declining=declining,
-    )  # fmt: skip
+        index=index,
+        low=index - 6 if low is None else low,
+        high=index + 6 if high is None else high,
+        quality=quality,
+        predictability=predictability,
+        n_raters=n_raters,
+        scored_cycles=scored_cycles,
+        declining=declining,
+    )
 
 
 # (case, evidence, expected candidate, expected provisional, fragment of the trace)
@@ -264,30 +279,45 @@ def test_hysteresis(
 OVERRIDES = [
     (
         "override down to Watch: a promotion away from it must hold two cycles",
-        evidence(74, low=68), WATCH, PREFERRED, WATCH,
+        evidence(74, low=68),
+        WATCH,
+        PREFERRED,
+        WATCH,
         "stays Watch (a reviewer's override): a promotion must hold for two consecutive cycles",
     ),
     (
         "override up to Preferred, then a narrow miss: it stands",
-        evidence(66, low=60), PREFERRED, APPROVED, PREFERRED,
+        evidence(66, low=60),
+        PREFERRED,
+        APPROVED,
+        PREFERRED,
         "stays Preferred (a reviewer's override): first narrow miss",
     ),
     (
         "override up to Preferred, then a clear miss: demoted",
-        evidence(60, low=54), PREFERRED, APPROVED, APPROVED,
+        evidence(60, low=54),
+        PREFERRED,
+        APPROVED,
+        APPROVED,
         "demoted from Preferred (a reviewer's override): missed by at least 5",
     ),
     (
         "override up to Preferred, then data that support it: it stands as computed",
-        evidence(74, low=68), PREFERRED, APPROVED, PREFERRED,
+        evidence(74, low=68),
+        PREFERRED,
+        APPROVED,
+        PREFERRED,
         "as before, Preferred (a reviewer's override)",
     ),
     (
         "no index after an override: the override's tier stays in force",
-        evidence(NAN, low=NAN, high=NAN, quality=NAN), WATCH, APPROVED, WATCH,
+        evidence(NAN, low=NAN, high=NAN, quality=NAN),
+        WATCH,
+        APPROVED,
+        WATCH,
         "stays Watch (a reviewer's override): no index this cycle",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -379,9 +409,11 @@ def test_assign_tiers_uses_last_cycle() -> None:
         [{"target": t, **vars(evidence(74, low=68))} for t in ("new", "climbing", "steady")]
     )
     previous = pd.DataFrame(
-        [{"target": "climbing", "tier": APPROVED, "candidate": PREFERRED},
-         {"target": "steady", "tier": APPROVED, "candidate": APPROVED}]
-    )  # fmt: skip
+        [
+            {"target": "climbing", "tier": APPROVED, "candidate": PREFERRED},
+            {"target": "steady", "tier": APPROVED, "candidate": APPROVED},
+        ]
+    )
     out = assign_tiers(current, previous, RULES).set_index("target")
     assert out["tier"].to_dict() == {"new": PREFERRED, "climbing": PREFERRED, "steady": APPROVED}
 

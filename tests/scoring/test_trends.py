@@ -108,9 +108,13 @@ def normal_intervals(rng: np.random.Generator, truth: np.ndarray, se: float) -> 
     estimate = truth + rng.normal(0, se, truth.size)
     half = norm.ppf(0.95) * se
     return pd.DataFrame(
-        {"target": np.arange(truth.size), "reliability_index": estimate,
-         "ri_low": estimate - half, "ri_high": estimate + half}
-    )  # fmt: skip
+        {
+            "target": np.arange(truth.size),
+            "reliability_index": estimate,
+            "ri_low": estimate - half,
+            "ri_high": estimate + half,
+        }
+    )
 
 
 def test_change_interval_covers_the_true_change_nine_times_in_ten() -> None:
@@ -152,8 +156,14 @@ def test_targets_without_both_cycles_or_an_interval() -> None:
             "ri_high": [60.0, None, None],
         }
     )
-    before = pd.DataFrame({"target": ["a", "b", "c", "d"], "reliability_index": [50.0] * 4,
-                           "ri_low": [40.0] * 4, "ri_high": [60.0] * 4})  # fmt: skip
+    before = pd.DataFrame(
+        {
+            "target": ["a", "b", "c", "d"],
+            "reliability_index": [50.0] * 4,
+            "ri_low": [40.0] * 4,
+            "ri_high": [60.0] * 4,
+        }
+    )
     out = index_changes(now, before).set_index("target")
     assert list(out.index) == ["a", "b"]  # c has no index now, d no row now
     assert out.at["a", "p"] == pytest.approx(1.0)
@@ -189,26 +199,42 @@ def test_mean_change_matches_pingouins_welch_test_from_the_stored_intervals(seed
 
 
 def test_mean_change_needs_two_raters_on_each_side() -> None:
-    one = pd.DataFrame({"target": ["a"], "n_raters": [1], "mean": [80.0],
-                        "low": [np.nan], "high": [np.nan]})  # fmt: skip
-    two = pd.DataFrame({"target": ["a"], "n_raters": [2], "mean": [60.0],
-                        "low": [40.0], "high": [80.0]})  # fmt: skip
+    one = pd.DataFrame(
+        {"target": ["a"], "n_raters": [1], "mean": [80.0], "low": [np.nan], "high": [np.nan]}
+    )
+    two = pd.DataFrame(
+        {"target": ["a"], "n_raters": [2], "mean": [60.0], "low": [40.0], "high": [80.0]}
+    )
     out = mean_changes(one, two, ["target"]).iloc[0]
     assert out["change"] == 20.0 and np.isnan(out["p"]) and not out["significant"]
-    wide = pd.DataFrame({"target": ["a"], "n_raters": [2], "mean": [50.0],
-                         "low": [0.0], "high": [100.0]})  # fmt: skip
+    wide = pd.DataFrame(
+        {"target": ["a"], "n_raters": [2], "mean": [50.0], "low": [0.0], "high": [100.0]}
+    )
     assert np.isnan(mean_changes(wide, two, ["target"]).iloc[0]["p"]), "spread lost to clipping"
 
 
 def test_changes_without_any_interval_are_not_tested_rather_than_failing() -> None:
     # a cycle in which no interval could be computed (one rater each): None, not numbers
-    now = pd.DataFrame({"target": ["a", "b"], "reliability_index": [60.0, 70.0],
-                        "ri_low": [None, None], "ri_high": [None, None]})  # fmt: skip
-    before = pd.DataFrame({"target": ["a", "b"], "reliability_index": [50.0, 70.0],
-                           "ri_low": [None, None], "ri_high": [None, None]})  # fmt: skip
+    now = pd.DataFrame(
+        {
+            "target": ["a", "b"],
+            "reliability_index": [60.0, 70.0],
+            "ri_low": [None, None],
+            "ri_high": [None, None],
+        }
+    )
+    before = pd.DataFrame(
+        {
+            "target": ["a", "b"],
+            "reliability_index": [50.0, 70.0],
+            "ri_low": [None, None],
+            "ri_high": [None, None],
+        }
+    )
     out = index_changes(now, before).set_index("target")
     assert out.at["a", "change"] == 10.0 and np.isnan(out.at["a", "p"])
     assert not out["significant"].any()
-    means = pd.DataFrame({"key": [0], "n_raters": [1], "mean": [50.0], "low": [None],
-                          "high": [None]})  # fmt: skip
+    means = pd.DataFrame(
+        {"key": [0], "n_raters": [1], "mean": [50.0], "low": [None], "high": [None]}
+    )
     assert np.isnan(mean_changes(means, means, ["key"]).iloc[0]["p"])

@@ -147,8 +147,11 @@ def test_the_demo_scores_its_cycles_prints_links_and_writes_their_e_mails(tmp_pa
     import re
     from email import policy
 
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite", "RAPPORT_VAR_DIR": str(tmp_path),
-           "COLUMNS": "200"}  # fmt: skip
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite",
+        "RAPPORT_VAR_DIR": str(tmp_path),
+        "COLUMNS": "200",
+    }
     result = rapport("demo", "--sites", "8", "--cycles", "3", "--no-serve", env=env)
     assert result.returncode == 0, result.stderr
     assert re.search(r"Scored 3 closed cycle\(s\)", result.stdout)

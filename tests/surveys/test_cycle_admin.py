@@ -70,11 +70,15 @@ async def test_opening_invites_both_sides_of_every_active_relationship(
     cycle = await Cycle.select().where(Cycle.key == "2027-Q1").first()
     invitations = pd.DataFrame(
         await Invitation.select(
-            Invitation.relationship, Invitation.respondent, Invitation.target,
-            Invitation.instrument.direction.as_alias("direction"), Invitation.status,
-            Invitation.expires_at, Invitation.token_nonce,
+            Invitation.relationship,
+            Invitation.respondent,
+            Invitation.target,
+            Invitation.instrument.direction.as_alias("direction"),
+            Invitation.status,
+            Invitation.expires_at,
+            Invitation.token_nonce,
         ).where(Invitation.cycle == cycle["id"])
-    )  # fmt: skip
+    )
     assert cycle["status"] == "open"
     assert summary.invited == invitations.groupby("direction").size().to_dict()
     assert not invitations.duplicated(["respondent", "target"]).any()
@@ -93,10 +97,11 @@ async def test_opening_invites_both_sides_of_every_active_relationship(
     # and each relationship's sponsor-side contacts rate its site
     contacts = pd.DataFrame(
         await RelationshipContact.select(
-            RelationshipContact.person, RelationshipContact.relationship.site.as_alias("site"),
+            RelationshipContact.person,
+            RelationshipContact.relationship.site.as_alias("site"),
             RelationshipContact.person.role.as_alias("role"),
         )
-    )  # fmt: skip
+    )
     contacts = contacts[contacts["role"].isin(["cra", "study_manager"])]
     sponsor_side = invitations[invitations["direction"] == "sponsor_rates_site"]
     assert set(zip(sponsor_side["respondent"], sponsor_side["target"], strict=True)) == set(
@@ -135,10 +140,19 @@ async def test_an_outbox_never_delivers_one_message_twice(tmp_path: Path) -> Non
     from surveys.infra.mail import Letter, compose
 
     letter = Letter(
-        invitation_id=7, kind="reminder", number=1, name="Ana <b>Ruiz</b>",
-        email="ana@site.example", language="es", organisation="Hospital", partner="Kestrel",
-        cycle="Q1", deadline=CLOSES, link=f"{URL}/s/x", privacy=Text("Private."),
-    )  # fmt: skip
+        invitation_id=7,
+        kind="reminder",
+        number=1,
+        name="Ana <b>Ruiz</b>",
+        email="ana@site.example",
+        language="es",
+        organisation="Hospital",
+        partner="Kestrel",
+        cycle="Q1",
+        deadline=CLOSES,
+        link=f"{URL}/s/x",
+        privacy=Text("Private."),
+    )
     outbox = Outbox(tmp_path)
     message = compose(letter, SENDER, NOW)
     assert await outbox.deliver(message, letter.email) is True
@@ -147,9 +161,7 @@ async def test_an_outbox_never_delivers_one_message_twice(tmp_path: Path) -> Non
     assert message["Content-Language"] == "es"
     assert message["Subject"] == "Recordatorio: ¿cómo va el trabajo con Kestrel? (Q1)"
     assert "31 de marzo de 2027" in message.get_body(("plain",)).get_content()
-    first = compose(
-        Letter(**{**letter.__dict__, "kind": "invitation", "number": 0}), SENDER, NOW
-    )  # fmt: skip
+    first = compose(Letter(**{**letter.__dict__, "kind": "invitation", "number": 0}), SENDER, NOW)
     html = first.get_body(("html",)).get_content()
     assert "Estimado/a Ana &lt;b&gt;Ruiz&lt;/b&gt;:" in html, "names are text, never markup"
     assert first["Message-ID"] != message["Message-ID"]

@@ -17,9 +17,15 @@ CYCLE = "2026-Q3"
 
 @pytest.mark.parametrize(
     ("text", "shown"),
-    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2", "'-2"),
-     ("@SUM(A1)", "'@SUM(A1)"), ("Fine - thanks", "Fine - thanks"), ("", "")],
-)  # fmt: skip
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("Fine - thanks", "Fine - thanks"),
+        ("", ""),
+    ],
+)
 def test_formula_like_text_is_kept_as_text(text: str, shown: str) -> None:
     assert spreadsheet_safe(text) == shown
 
@@ -27,10 +33,15 @@ def test_formula_like_text_is_kept_as_text(text: str, shown: str) -> None:
 async def test_a_cycle_exports_every_submitted_answer_under_pseudonyms(
     world_db: Engine, tmp_path: Path
 ) -> None:
-    comment = await Answer.select(Answer.id).where(
-        Answer.text.is_not_null() & (Answer.response.invitation.cycle.key == CYCLE)
-        & (Answer.response.status == "submitted")
-    ).first()  # fmt: skip
+    comment = (
+        await Answer.select(Answer.id)
+        .where(
+            Answer.text.is_not_null()
+            & (Answer.response.invitation.cycle.key == CYCLE)
+            & (Answer.response.status == "submitted")
+        )
+        .first()
+    )
     await Answer.update({Answer.text: "=cmd|' /C calc'!A0"}).where(Answer.id == comment["id"])
     table = await responses_table(CYCLE, "secret")
     submitted = await Answer.count().where(

@@ -30,9 +30,10 @@ def source_messages() -> set[str | tuple[str, str]]:
     for method, directory in (("python", "surveys"), ("jinja2", "templates")):
         pattern = "**.py" if method == "python" else "**"
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / directory, method_map=[(pattern, method)], keywords={"N_": None,
-            "_": None, "gettext": None, "ngettext": (1, 2)},
-        ):  # fmt: skip
+            ROOT / directory,
+            method_map=[(pattern, method)],
+            keywords={"N_": None, "_": None, "gettext": None, "ngettext": (1, 2)},
+        ):
             found.add(message)
     return found
 
@@ -87,9 +88,14 @@ def test_the_first_supported_choice_wins() -> None:
 
 @pytest.mark.parametrize(
     ("language", "written"),
-    [("en", "31 March 2027"), ("fr", "31 mars 2027"), ("de", "31. März 2027"),
-     ("es", "31 de marzo de 2027"), ("ja", "2027年3月31日")],
-)  # fmt: skip
+    [
+        ("en", "31 March 2027"),
+        ("fr", "31 mars 2027"),
+        ("de", "31. März 2027"),
+        ("es", "31 de marzo de 2027"),
+        ("ja", "2027年3月31日"),
+    ],
+)
 def test_dates_are_written_as_each_language_writes_them(language: str, written: str) -> None:
     assert long_date(dt.datetime(2027, 3, 31, 12, tzinfo=dt.UTC), language) == written
 

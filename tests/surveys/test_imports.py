@@ -22,13 +22,19 @@ CYCLE = "2026-Q4"  # the small world's open cycle
 
 async def two_invitations() -> list[dict[str, Any]]:
     """Two unanswered site-to-sponsor invitations of the open cycle, from different people."""
-    rows = await Invitation.select(
-        Invitation.id, Invitation.respondent.email.as_alias("email"),
-        Invitation.target.slug.as_alias("target"),
-    ).where(
-        (Invitation.cycle.key == CYCLE) & Invitation.status.is_in(["created", "sent"])
-        & (Invitation.instrument.direction == "site_rates_sponsor")
-    ).order_by(Invitation.id)  # fmt: skip
+    rows = (
+        await Invitation.select(
+            Invitation.id,
+            Invitation.respondent.email.as_alias("email"),
+            Invitation.target.slug.as_alias("target"),
+        )
+        .where(
+            (Invitation.cycle.key == CYCLE)
+            & Invitation.status.is_in(["created", "sent"])
+            & (Invitation.instrument.direction == "site_rates_sponsor")
+        )
+        .order_by(Invitation.id)
+    )
     chosen: list[dict[str, Any]] = []
     for row in rows:
         if all(row["email"] != c["email"] for c in chosen):
@@ -142,9 +148,12 @@ async def test_a_broken_row_in_the_middle_imports_nothing(world_db: Engine, tmp_
 
 @pytest.mark.parametrize(
     ("cell", "problem"),
-    [("6", "6 is not on the 1–5 scale"), ("4.5", "4.5 is not on the 1–5 scale"),
-     ("often", "'often' is not a number or NA")],
-)  # fmt: skip
+    [
+        ("6", "6 is not on the 1–5 scale"),
+        ("4.5", "4.5 is not on the 1–5 scale"),
+        ("often", "'often' is not a number or NA"),
+    ],
+)
 async def test_impossible_values_name_line_and_column(
     world_db: Engine, tmp_path: Path, cell: str, problem: str
 ) -> None:
@@ -181,9 +190,13 @@ async def test_an_unknown_redcap_field_is_refused(world_db: Engine, tmp_path: Pa
 
 @pytest.mark.parametrize(
     ("toml", "problem"),
-    [('[columns]\nwho = "x"', "columns.who: unknown"), ('[values]\nyes = "1"', "values.yes"),
-     ("[extra]", r"unknown table\(s\) extra"), ("[items\n", "mapping.toml")],
-)  # fmt: skip
+    [
+        ('[columns]\nwho = "x"', "columns.who: unknown"),
+        ('[values]\nyes = "1"', "values.yes"),
+        ("[extra]", r"unknown table\(s\) extra"),
+        ("[items\n", "mapping.toml"),
+    ],
+)
 def test_a_bad_mapping_names_the_key(tmp_path: Path, toml: str, problem: str) -> None:
     path = tmp_path / "mapping.toml"
     path.write_text(toml)
@@ -193,10 +206,12 @@ def test_a_bad_mapping_names_the_key(tmp_path: Path, toml: str, problem: str) ->
 
 @pytest.mark.parametrize(
     ("row", "problem"),
-    [("{email1},{target1},nan,,,,,", "'nan' is not a number or NA"),
-     ("{email1},{target1},,,,,,", "no answers; a response needs at least one"),
-     ("{email1},{target1},inf,,,,,", "'inf' is not a number or NA")],
-)  # fmt: skip
+    [
+        ("{email1},{target1},nan,,,,,", "'nan' is not a number or NA"),
+        ("{email1},{target1},,,,,,", "no answers; a response needs at least one"),
+        ("{email1},{target1},inf,,,,,", "'inf' is not a number or NA"),
+    ],
+)
 async def test_rows_that_cannot_be_a_response_are_refused(
     world_db: Engine, tmp_path: Path, row: str, problem: str
 ) -> None:

@@ -41,21 +41,30 @@ async def _relationship_with_flags() -> tuple[int, int]:
     run = int((await scored_cycles(("published",)))[0]["run"])
     for rel in await Relationship.select(Relationship.sponsor, Relationship.site):
         if await EscalationFlag.exists().where(
-            (EscalationFlag.run == run) & (EscalationFlag.target == rel["site"])
-            & (EscalationFlag.rater_organisation == rel["sponsor"]) & (EscalationFlag.shown == True)  # noqa: E712
-        ):  # fmt: skip
+            (EscalationFlag.run == run)
+            & (EscalationFlag.target == rel["site"])
+            & (EscalationFlag.rater_organisation == rel["sponsor"])
+            & EscalationFlag.shown.eq(True)
+        ):
             return rel["sponsor"], rel["site"]
     raise AssertionError("the world raises flags")
 
 
 async def _site_dimension(key: str = "data_accuracy") -> int:
-    row = await Dimension.select(Dimension.id).where(
-        (Dimension.key == key) & (Dimension.instrument.direction == Direction.sponsor_rates_site)
-    ).first()  # fmt: skip
+    row = (
+        await Dimension.select(Dimension.id)
+        .where(
+            (Dimension.key == key)
+            & (Dimension.instrument.direction == Direction.sponsor_rates_site)
+        )
+        .first()
+    )
     return int(row["id"])
 
 
-async def test_the_agenda_comes_from_both_views_of_the_published_run(scored_world_db: Engine) -> None:
+async def test_the_agenda_comes_from_both_views_of_the_published_run(
+    scored_world_db: Engine,
+) -> None:
     await _publish(2)
     sponsor, site = await _relationship_with_flags()
     pack = await meeting_pack(sponsor, site, NOW.date())
@@ -64,21 +73,27 @@ async def test_the_agenda_comes_from_both_views_of_the_published_run(scored_worl
         (EscalationFlag.target == sponsor) & (EscalationFlag.rater_organisation == site)
     )
     flags = await EscalationFlag.count().where(
-        (EscalationFlag.run == run) & (EscalationFlag.shown == True) & both  # noqa: E712
+        (EscalationFlag.run == run) & EscalationFlag.shown.eq(True) & both
     )
     hidden = await EscalationFlag.count().where(
-        (EscalationFlag.run == run) & (EscalationFlag.shown == False) & both  # noqa: E712
+        (EscalationFlag.run == run) & EscalationFlag.shown.eq(False) & both
     )
     fix = await DimensionScore.count().where(
-        (DimensionScore.run == run) & (DimensionScore.quadrant == "fix first")
-        & (DimensionScore.shown == True) & (DimensionScore.importance_shown == True)  # noqa: E712
-        & (((DimensionScore.target == site) & (DimensionScore.rater_organisation == sponsor))
-           | ((DimensionScore.target == sponsor) & (DimensionScore.rater_organisation == site)))
-    )  # fmt: skip
+        (DimensionScore.run == run)
+        & (DimensionScore.quadrant == "fix first")
+        & DimensionScore.shown.eq(True)
+        & DimensionScore.importance_shown.eq(True)
+        & (
+            ((DimensionScore.target == site) & (DimensionScore.rater_organisation == sponsor))
+            | ((DimensionScore.target == sponsor) & (DimensionScore.rater_organisation == site))
+        )
+    )
     gaps = await PerceptionGap.count().where(
-        (PerceptionGap.run == run) & (PerceptionGap.site == site)
-        & (PerceptionGap.partner == sponsor) & (PerceptionGap.shown == True)  # noqa: E712
-    )  # fmt: skip
+        (PerceptionGap.run == run)
+        & (PerceptionGap.site == site)
+        & (PerceptionGap.partner == sponsor)
+        & PerceptionGap.shown.eq(True)
+    )
     kinds = [p.kind for p in pack.agenda]
     assert kinds.count("flag") == flags > 0
     assert kinds.count("fix first") == fix
@@ -93,11 +108,13 @@ async def test_open_items_carry_over_and_closed_ones_show_whether_their_dimensio
     keys = await _publish(1)
     sponsor, site = await _relationship_with_flags()
     dimension = await _site_dimension()
-    given = ActionInput("Double-check source data", "Study coordinator", "site", str(dimension),
-                        "2026-01-31")  # fmt: skip
+    given = ActionInput(
+        "Double-check source data", "Study coordinator", "site", str(dimension), "2026-01-31"
+    )
     fixed = await add_action(sponsor, site, given, None, "coordinator@example.org", NOW)
-    kept = await add_action(sponsor, site, ActionInput("Monthly call", "CRA", "sponsor"), None,
-                            "cra@example.org", NOW)  # fmt: skip
+    kept = await add_action(
+        sponsor, site, ActionInput("Monthly call", "CRA", "sponsor"), None, "cra@example.org", NOW
+    )
     await set_status(sponsor, site, fixed, "done", None, "coordinator@example.org", NOW)
     first = {a.id: a for a in (await meeting_pack(sponsor, site, NOW.date())).actions}
     assert first[fixed].effect is not None and "next cycle" in first[fixed].effect.verdict
@@ -112,20 +129,32 @@ async def test_open_items_carry_over_and_closed_ones_show_whether_their_dimensio
     effect = by_id[fixed].effect
     assert effect is not None
     runs = {str(c["key"]): int(c["run"]) for c in await scored_cycles(("published",))}
-    stored = pd.DataFrame(await DimensionScore.select(
-        DimensionScore.run, DimensionScore.n_raters, DimensionScore.mean, DimensionScore.low,
-        DimensionScore.high, DimensionScore.shown,
-    ).where(
-        DimensionScore.run.is_in([runs[keys[0]], runs[keys[1]]]) & (DimensionScore.target == site)
-        & (DimensionScore.rater_organisation == sponsor) & (DimensionScore.dimension == dimension)
-    )).assign(key=0)  # fmt: skip
+    stored = pd.DataFrame(
+        await DimensionScore.select(
+            DimensionScore.run,
+            DimensionScore.n_raters,
+            DimensionScore.mean,
+            DimensionScore.low,
+            DimensionScore.high,
+            DimensionScore.shown,
+        ).where(
+            DimensionScore.run.is_in([runs[keys[0]], runs[keys[1]]])
+            & (DimensionScore.target == site)
+            & (DimensionScore.rater_organisation == sponsor)
+            & (DimensionScore.dimension == dimension)
+        )
+    ).assign(key=0)
     if stored["shown"].all() and len(stored) == 2:
         now, before = (stored[stored["run"] == runs[k]] for k in (keys[1], keys[0]))
         expected = mean_changes(now, before, ["key"]).iloc[0]
         assert effect.change == pytest.approx(expected["change"])
         assert effect.significant == bool(expected["significant"])
-        assert effect.verdict in {"improved significantly", "declined significantly",
-                                  "no significant change", "too few raters to tell a change from noise"}  # fmt: skip
+        assert effect.verdict in {
+            "improved significantly",
+            "declined significantly",
+            "no significant change",
+            "too few raters to tell a change from noise",
+        }
     else:
         assert effect.change is None and "too few responses" in effect.verdict
     actions = [a["action"] for a in await AuditEntry.select(AuditEntry.action)]
@@ -143,7 +172,9 @@ WRONG = [
 ]
 
 
-async def test_a_wrong_action_item_is_refused_and_nothing_is_written(scored_world_db: Engine) -> None:
+async def test_a_wrong_action_item_is_refused_and_nothing_is_written(
+    scored_world_db: Engine,
+) -> None:
     await _publish(1)
     rel = await Relationship.select(Relationship.sponsor, Relationship.site).first()
     for given, message in WRONG:
@@ -159,10 +190,16 @@ async def test_a_cros_user_gets_the_pack_without_the_sites_view_of_the_sponsor(
     await _publish(2)
     run = int((await scored_cycles(("published",)))[0]["run"])
     # a relationship in which the site's raters flagged the sponsor
-    flag = await EscalationFlag.select(EscalationFlag.target, EscalationFlag.rater_organisation).where(
-        (EscalationFlag.run == run) & (EscalationFlag.shown == True)  # noqa: E712
-        & (EscalationFlag.target.kind == "sponsor") & EscalationFlag.rater_organisation.is_not_null()
-    ).first()  # fmt: skip
+    flag = (
+        await EscalationFlag.select(EscalationFlag.target, EscalationFlag.rater_organisation)
+        .where(
+            (EscalationFlag.run == run)
+            & EscalationFlag.shown.eq(True)
+            & (EscalationFlag.target.kind == "sponsor")
+            & EscalationFlag.rater_organisation.is_not_null()
+        )
+        .first()
+    )
     sponsor, site = flag["target"], flag["rater_organisation"]
     full = await meeting_pack(sponsor, site, NOW.date())
     partial = await meeting_pack(sponsor, site, NOW.date(), sites_view=False)
@@ -175,7 +212,9 @@ async def test_a_cros_user_gets_the_pack_without_the_sites_view_of_the_sponsor(
     ]
 
 
-async def test_saying_done_again_keeps_the_cycle_an_item_was_closed_in(scored_world_db: Engine) -> None:
+async def test_saying_done_again_keeps_the_cycle_an_item_was_closed_in(
+    scored_world_db: Engine,
+) -> None:
     keys = await _publish(1)
     sponsor, site = await _relationship_with_flags()
     item = await add_action(sponsor, site, ActionInput("Call", "CRA", "sponsor"), None, "a", NOW)

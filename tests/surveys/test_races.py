@@ -32,9 +32,11 @@ NOW = dt.datetime.now(dt.UTC)
 
 async def respondent() -> tuple[dict[str, Any], Questionnaire]:
     person = (await two_invitations())[0]
-    row = await Invitation.select(Invitation.instrument, Invitation.target.name).where(
-        Invitation.id == person["id"]
-    ).first()  # fmt: skip
+    row = (
+        await Invitation.select(Invitation.instrument, Invitation.target.name)
+        .where(Invitation.id == person["id"])
+        .first()
+    )
     return person, await questionnaire_for(row["instrument"], row["target.name"], "en")
 
 
@@ -119,8 +121,9 @@ async def test_two_reminder_runs_at_once_remind_each_person_once(
 ) -> None:
     start = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     await create_cycle("2027-Q1", "Q1", start + dt.timedelta(days=90), start)
-    opened = await open_cycle("2027-Q1", start, Mailer("k", "https://x", "a@b.org",
-                                                         Outbox(tmp_path / "first")))  # fmt: skip
+    opened = await open_cycle(
+        "2027-Q1", start, Mailer("k", "https://x", "a@b.org", Outbox(tmp_path / "first"))
+    )
     slow = SlowOutbox(tmp_path / "reminders")
     mailer = Mailer("k", "https://x", "a@b.org", slow)
     later = start + dt.timedelta(days=6)

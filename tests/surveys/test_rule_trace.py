@@ -22,11 +22,16 @@ def every_trace() -> set[str]:
     nan = math.nan
     for rules in (Tiers(), Tiers(preferred_lower_bound=62.5, demotion_margin=2.5)):
         for index, quality, predictability, raters, cycles, declining in itertools.product(
-            (nan, 30.0, 52.0, 60.0, 70.0, 90.0), (nan, 40.0, 60.0, 80.0), (nan, 50.0, 80.0),
-            (1, 3), (1, 3), (False, True),
-        ):  # fmt: skip
-            evidence = TierEvidence(index, index - 8, index + 8, quality, predictability, raters,
-                                    cycles, declining)  # fmt: skip
+            (nan, 30.0, 52.0, 60.0, 70.0, 90.0),
+            (nan, 40.0, 60.0, 80.0),
+            (nan, 50.0, 80.0),
+            (1, 3),
+            (1, 3),
+            (False, True),
+        ):
+            evidence = TierEvidence(
+                index, index - 8, index + 8, quality, predictability, raters, cycles, declining
+            )
             for previous, candidate, overridden in itertools.product(
                 (None, *NAMES), (None, *NAMES), (False, True)
             ):
@@ -39,11 +44,24 @@ TRACES = sorted(every_trace())
 
 def test_the_grid_reaches_every_kind_of_decision() -> None:
     text = " ".join(TRACES)
-    for words in ("promoted from", "must hold for two cycles too", "demoted from",
-                  "second consecutive miss", "first narrow miss", "no index this cycle",
-                  "a reviewer's override", "as before", "significant decline", "62.5",
-                  "upper bound", "predictability", "scored cycle(s)", "rater(s)",
-                  "provisional: no index", "Strategic: "):  # fmt: skip
+    for words in (
+        "promoted from",
+        "must hold for two cycles too",
+        "demoted from",
+        "second consecutive miss",
+        "first narrow miss",
+        "no index this cycle",
+        "a reviewer's override",
+        "as before",
+        "significant decline",
+        "62.5",
+        "upper bound",
+        "predictability",
+        "scored cycle(s)",
+        "rater(s)",
+        "provisional: no index",
+        "Strategic: ",
+    ):
         assert words in text, f"no trace with {words!r}: the grid misses a rule"
 
 

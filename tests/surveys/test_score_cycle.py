@@ -35,12 +35,20 @@ TIER_NAMES = set(NAMES.values())
 
 
 async def stored(run_id: int) -> list[dict]:
-    rows = await TargetIndex.select(
-        TargetIndex.target.slug, TargetIndex.reliability_index, TargetIndex.ri_low, TargetIndex.ri_high,
-        TargetIndex.trend_slope, TargetIndex.nps, TargetIndex.shown, TargetIndex.response_rate,
-    ).where(
-        (TargetIndex.run == run_id) & TargetIndex.rater_organisation.is_null()
-    ).order_by(TargetIndex.target)  # fmt: skip
+    rows = (
+        await TargetIndex.select(
+            TargetIndex.target.slug,
+            TargetIndex.reliability_index,
+            TargetIndex.ri_low,
+            TargetIndex.ri_high,
+            TargetIndex.trend_slope,
+            TargetIndex.nps,
+            TargetIndex.shown,
+            TargetIndex.response_rate,
+        )
+        .where((TargetIndex.run == run_id) & TargetIndex.rater_organisation.is_null())
+        .order_by(TargetIndex.target)
+    )
     return rows
 
 
@@ -101,11 +109,15 @@ async def test_each_organisations_view_is_stored_without_disclosure_by_differenc
 ) -> None:
     summary = await score_cycle(LAST, ScoringConfig(), "test")
     rows = await TargetIndex.select(
-        TargetIndex.target.slug.as_alias("target"), TargetIndex.target.kind.as_alias("kind"),
-        TargetIndex.rater_organisation.slug.as_alias("viewer"), TargetIndex.n_raters,
-        TargetIndex.shown, TargetIndex.comments_shown, TargetIndex.trend_shown,
+        TargetIndex.target.slug.as_alias("target"),
+        TargetIndex.target.kind.as_alias("kind"),
+        TargetIndex.rater_organisation.slug.as_alias("viewer"),
+        TargetIndex.n_raters,
+        TargetIndex.shown,
+        TargetIndex.comments_shown,
+        TargetIndex.trend_shown,
         TargetIndex.reliability_index,
-    ).where(TargetIndex.run == summary.run_id)  # fmt: skip
+    ).where(TargetIndex.run == summary.run_id)
     table = pd.DataFrame(rows)
     # a trend is shown only beside a shown row (or a row without an index to hide)
     assert not (table["trend_shown"] & ~table["shown"] & table["reliability_index"].notna()).any()
@@ -127,20 +139,25 @@ async def test_each_organisations_view_is_stored_without_disclosure_by_differenc
 async def test_sponsors_tiers_go_to_the_history_and_an_override_is_kept(world_db: Engine) -> None:
     first = await score_cycle(LAST, ScoringConfig(), "test")
     assignments = await TierAssignment.select(
-        TierAssignment.id, TierAssignment.assessor.kind.as_alias("assessor_kind"),
-        TierAssignment.target.kind.as_alias("target_kind"), TierAssignment.computed_tier,
-        TierAssignment.rule_trace, TierAssignment.run,
-    ).where(TierAssignment.cycle.key == LAST)  # fmt: skip
+        TierAssignment.id,
+        TierAssignment.assessor.kind.as_alias("assessor_kind"),
+        TierAssignment.target.kind.as_alias("target_kind"),
+        TierAssignment.computed_tier,
+        TierAssignment.rule_trace,
+        TierAssignment.run,
+    ).where(TierAssignment.cycle.key == LAST)
     assert len(assignments) == first.tiers.computed == first.views["sponsor_rates_site"] > 0
     assert {a["assessor_kind"] for a in assignments} == {"sponsor"}
     assert {a["target_kind"] for a in assignments} == {"site"}
     assert all(a["rule_trace"].split(":")[0].split(" ")[0] in TIER_NAMES for a in assignments)
     chosen = assignments[0]
     await TierAssignment.update(
-        {TierAssignment.override_tier: Tier.watch.value,
-         TierAssignment.override_reason: "two protocol deviations not yet in the data",
-         TierAssignment.overridden_at: dt.datetime.now(dt.UTC)}
-    ).where(TierAssignment.id == chosen["id"])  # fmt: skip
+        {
+            TierAssignment.override_tier: Tier.watch.value,
+            TierAssignment.override_reason: "two protocol deviations not yet in the data",
+            TierAssignment.overridden_at: dt.datetime.now(dt.UTC),
+        }
+    ).where(TierAssignment.id == chosen["id"])
     second = await score_cycle(LAST, ScoringConfig(), "test")
     assert second.tiers.overrides_kept == 1
     after = await TierAssignment.select().where(TierAssignment.id == chosen["id"]).first()
@@ -159,11 +176,15 @@ async def test_gaps_and_flags_are_stored_with_what_may_be_shown(world_db: Engine
     summary = await score_cycle(LAST, ScoringConfig(), "test")
     gaps = pd.DataFrame(
         await PerceptionGap.select(
-            PerceptionGap.site.slug.as_alias("site"), PerceptionGap.partner.slug.as_alias("partner"),
-            PerceptionGap.mirror, PerceptionGap.site_view, PerceptionGap.partner_view,
-            PerceptionGap.gap, PerceptionGap.shown,
+            PerceptionGap.site.slug.as_alias("site"),
+            PerceptionGap.partner.slug.as_alias("partner"),
+            PerceptionGap.mirror,
+            PerceptionGap.site_view,
+            PerceptionGap.partner_view,
+            PerceptionGap.gap,
+            PerceptionGap.shown,
         ).where(PerceptionGap.run == summary.run_id)
-    )  # fmt: skip
+    )
     assert len(gaps) == summary.gaps > 0
     assert set(gaps["mirror"]) == {"communication", "predictability"}
     assert (gaps["gap"] - (gaps["site_view"] - gaps["partner_view"])).abs().max() < 1e-9
@@ -171,12 +192,14 @@ async def test_gaps_and_flags_are_stored_with_what_may_be_shown(world_db: Engine
         await DimensionScore.select(
             DimensionScore.rater_organisation.slug.as_alias("site"),
             DimensionScore.target.slug.as_alias("partner"),
-            DimensionScore.dimension.mirror_key.as_alias("mirror"), DimensionScore.shown,
+            DimensionScore.dimension.mirror_key.as_alias("mirror"),
+            DimensionScore.shown,
         ).where(
-            (DimensionScore.run == summary.run_id) & DimensionScore.rater_organisation.kind.is_in(["site"])
+            (DimensionScore.run == summary.run_id)
+            & DimensionScore.rater_organisation.kind.is_in(["site"])
             & DimensionScore.dimension.mirror_key.is_not_null()
         )
-    )  # fmt: skip
+    )
     merged = gaps.merge(site_cells, on=["site", "partner", "mirror"], suffixes=("", "_site"))
     assert len(merged) == len(gaps)
     assert not (merged["shown"] & ~merged["shown_site"]).any(), "a gap never reveals a hidden view"
@@ -204,20 +227,30 @@ async def test_closed_cycles_are_scored_oldest_first_and_only_once(world_db: Eng
 async def test_an_override_is_where_the_next_cycle_starts(world_db: Engine) -> None:
     await score_cycle("2026-Q1", ScoringConfig(), "test")
     await score_cycle("2026-Q2", ScoringConfig(), "test")
-    chosen = await TierAssignment.select(TierAssignment.id, TierAssignment.assessor,
-                                         TierAssignment.target).where(
-        TierAssignment.cycle.key == "2026-Q2"
-    ).first()  # fmt: skip
+    chosen = (
+        await TierAssignment.select(
+            TierAssignment.id, TierAssignment.assessor, TierAssignment.target
+        )
+        .where(TierAssignment.cycle.key == "2026-Q2")
+        .first()
+    )
     await TierAssignment.update(
-        {TierAssignment.override_tier: Tier.watch.value,
-         TierAssignment.override_reason: "an audit finding",
-         TierAssignment.overridden_at: dt.datetime.now(dt.UTC)}
-    ).where(TierAssignment.id == chosen["id"])  # fmt: skip
+        {
+            TierAssignment.override_tier: Tier.watch.value,
+            TierAssignment.override_reason: "an audit finding",
+            TierAssignment.overridden_at: dt.datetime.now(dt.UTC),
+        }
+    ).where(TierAssignment.id == chosen["id"])
     await score_cycle(LAST, ScoringConfig(), "test")
-    q3 = await TierAssignment.select(TierAssignment.rule_trace).where(
-        (TierAssignment.cycle.key == LAST) & (TierAssignment.assessor == chosen["assessor"])
-        & (TierAssignment.target == chosen["target"])
-    ).first()  # fmt: skip
+    q3 = (
+        await TierAssignment.select(TierAssignment.rule_trace)
+        .where(
+            (TierAssignment.cycle.key == LAST)
+            & (TierAssignment.assessor == chosen["assessor"])
+            & (TierAssignment.target == chosen["target"])
+        )
+        .first()
+    )
     assert "Watch (a reviewer's override)" in q3["rule_trace"]
     rows = await TierAssignment.select(
         TierAssignment.assessor, TierAssignment.target, TierAssignment.rule_trace

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.anyio
 
 async def a_scored_sponsor() -> tuple[str, set[str]]:
     """The latest scored cycle, and a sponsor to render scorecards for."""
-    sponsor = await Organisation.select(Organisation.slug).where(
-        Organisation.kind == "sponsor"
-    ).first()  # fmt: skip
+    sponsor = (
+        await Organisation.select(Organisation.slug).where(Organisation.kind == "sponsor").first()
+    )
     return await latest_scored(), {str(sponsor["slug"])}
 
 
@@ -63,7 +63,9 @@ async def test_a_scorecard_that_cannot_be_written_is_reported_and_the_rest_go_on
     assert len(report.written) == len(planned.written) - 1, "the others were written"
 
 
-async def test_an_audience_with_no_scorecard_is_named(scored_world_db: Engine, tmp_path: Path) -> None:
+async def test_an_audience_with_no_scorecard_is_named(
+    scored_world_db: Engine, tmp_path: Path
+) -> None:
     key, _ = await a_scored_sponsor()
     with pytest.raises(ScorecardError, match="has no scorecard for nobody-at-all"):
         await render_cycle(key, tmp_path, "a4", 1, {"nobody-at-all"})
@@ -91,9 +93,11 @@ async def test_each_scorecard_is_mailed_to_its_readers_once(
 
     key = await latest_scored()
     now = dt.datetime.now(dt.UTC)
-    sponsor = await Organisation.select(Organisation.id, Organisation.slug).where(
-        Organisation.kind == "sponsor"
-    ).first()  # fmt: skip
+    sponsor = (
+        await Organisation.select(Organisation.id, Organisation.slug)
+        .where(Organisation.kind == "sponsor")
+        .first()
+    )
     readers = await Person.select(Person.email).where(Person.organisation == sponsor["id"])
     for person in readers[:2]:
         await create_account(person["email"], [(GrantRole.sponsor_user, sponsor["id"])], now)
@@ -106,9 +110,11 @@ async def test_each_scorecard_is_mailed_to_its_readers_once(
     assert first.failed == [] and first.sent == 2 * len(written.written)
     letters = [message_from_bytes(f.read_bytes()) for f in (tmp_path / "outbox").iterdir()]
     assert {str(m["To"]).split("<")[1].rstrip(">") for m in letters} == {
-        p["email"] for p in readers[:2]}  # fmt: skip
-    attached = [part for m in letters for part in m.walk()
-                if part.get_content_type() == "application/pdf"]  # fmt: skip
+        p["email"] for p in readers[:2]
+    }
+    attached = [
+        part for m in letters for part in m.walk() if part.get_content_type() == "application/pdf"
+    ]
     assert len(attached) == len(letters)
     assert all(part.get_payload(decode=True).startswith(b"%PDF-") for part in attached)
     assert (

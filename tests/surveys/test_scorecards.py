@@ -38,17 +38,22 @@ NOW = dt.datetime.now(dt.UTC)
 
 
 async def latest_scored() -> str:
-    row = await Cycle.select(Cycle.key).where(Cycle.status == "scored").order_by(
-        Cycle.opens_at, ascending=False
-    ).first()  # fmt: skip
+    row = (
+        await Cycle.select(Cycle.key)
+        .where(Cycle.status == "scored")
+        .order_by(Cycle.opens_at, ascending=False)
+        .first()
+    )
     return str(row["key"])
 
 
 async def a_rated_site(run: int) -> tuple[int, int]:
     """A site and the sponsor whose shown view of it carries a tier this cycle."""
-    tier = await TierAssignment.select(TierAssignment.target, TierAssignment.assessor).where(
-        TierAssignment.run == run
-    ).first()  # fmt: skip
+    tier = (
+        await TierAssignment.select(TierAssignment.target, TierAssignment.assessor)
+        .where(TierAssignment.run == run)
+        .first()
+    )
     return int(tier["target"]), int(tier["assessor"])
 
 
@@ -71,14 +76,24 @@ async def test_a_site_scorecard_carries_the_stored_index_and_the_sponsors_tier(
     _, results, site, sponsor = await a_scored_site()
     card = partner_scorecard(results, site, sponsor, sponsor, "en")
 
-    stored = await TargetIndex.select().where(
-        (TargetIndex.run == results.run) & (TargetIndex.target == site)
-        & (TargetIndex.rater_organisation == sponsor)
-    ).first()  # fmt: skip
-    tier = await TierAssignment.select().where(
-        (TierAssignment.run == results.run) & (TierAssignment.target == site)
-        & (TierAssignment.assessor == sponsor)
-    ).first()  # fmt: skip
+    stored = (
+        await TargetIndex.select()
+        .where(
+            (TargetIndex.run == results.run)
+            & (TargetIndex.target == site)
+            & (TargetIndex.rater_organisation == sponsor)
+        )
+        .first()
+    )
+    tier = (
+        await TierAssignment.select()
+        .where(
+            (TierAssignment.run == results.run)
+            & (TierAssignment.target == site)
+            & (TierAssignment.assessor == sponsor)
+        )
+        .first()
+    )
     assert card.index.value == stored["reliability_index"]
     assert (card.index.low, card.index.high) == (stored["ri_low"], stored["ri_high"])
     assert card.tier == Tier(tier["override_tier"] or tier["computed_tier"])
@@ -104,16 +119,28 @@ async def test_a_site_scorecard_carries_the_stored_index_and_the_sponsors_tier(
     assert 1 <= len(reader.pages) <= 3
 
 
-async def test_a_hidden_cell_reads_fewer_than_k_and_never_its_number(scored_world_db: Engine) -> None:
+async def test_a_hidden_cell_reads_fewer_than_k_and_never_its_number(
+    scored_world_db: Engine,
+) -> None:
     key = await latest_scored()
     results = await cycle_results(key)
     sponsor = next(o.id for o in results.orgs.values() if o.kind == "sponsor")
-    stored = await TargetIndex.select().where(
-        (TargetIndex.run == results.run) & (TargetIndex.target == sponsor)
-        & TargetIndex.rater_organisation.is_null()
-    ).first()  # fmt: skip
-    shown = text_of(pdf_of(scorecard_html(
-        "partner", partner_scorecard(results, sponsor, None, sponsor, "en"), "en")))  # fmt: skip
+    stored = (
+        await TargetIndex.select()
+        .where(
+            (TargetIndex.run == results.run)
+            & (TargetIndex.target == sponsor)
+            & TargetIndex.rater_organisation.is_null()
+        )
+        .first()
+    )
+    shown = text_of(
+        pdf_of(
+            scorecard_html(
+                "partner", partner_scorecard(results, sponsor, None, sponsor, "en"), "en"
+            )
+        )
+    )
     figure = f"{stored['reliability_index']:.0f} [{stored['ri_low']:.0f}–"
     assert figure in shown
 
@@ -142,11 +169,12 @@ async def test_sentences_written_from_the_figures_are_in_the_audiences_language(
         english = partner_scorecard(results, subject, view, subject, "en")
         french = partner_scorecard(results, subject, view, subject, "fr")
         pairs = {
-            "footnotes": zip([n.text for n in english.footnotes],
-                             [n.text for n in french.footnotes], strict=True),
+            "footnotes": zip(
+                [n.text for n in english.footnotes], [n.text for n in french.footnotes], strict=True
+            ),
             "flags": zip(english.flags, french.flags, strict=True),
             "points": zip(english.next_meeting, french.next_meeting, strict=True),
-        }  # fmt: skip
+        }
         for part, texts in pairs.items():
             for en, fr in texts:
                 seen[part] += 1
@@ -159,12 +187,16 @@ async def test_sentences_written_from_the_figures_are_in_the_audiences_language(
     assert all(seen.values()), f"the world has notes, flags and meeting points to check: {seen}"
 
 
-async def test_a_zero_width_interval_is_explained_where_one_is_printed(scored_world_db: Engine) -> None:
+async def test_a_zero_width_interval_is_explained_where_one_is_printed(
+    scored_world_db: Engine,
+) -> None:
     key, results, site, sponsor = await a_scored_site()
     cells = DimensionScore.select().where(
-        (DimensionScore.run == results.run) & (DimensionScore.target == site)
-        & (DimensionScore.rater_organisation == sponsor) & (DimensionScore.shown == True)  # noqa: E712
-    )  # fmt: skip
+        (DimensionScore.run == results.run)
+        & (DimensionScore.target == site)
+        & (DimensionScore.rater_organisation == sponsor)
+        & DimensionScore.shown.eq(True)
+    )
     rows = await cells
     note = "means every rater gave that dimension the same answers"
 
@@ -172,13 +204,14 @@ async def test_a_zero_width_interval_is_explained_where_one_is_printed(scored_wo
         return " ".join(n.text for n in card.footnotes)
 
     for row in rows:  # every interval wide: no note
-        await DimensionScore.update({DimensionScore.low: row["mean"] - 5,
-                                     DimensionScore.high: row["mean"] + 5}).where(
-            DimensionScore.id == row["id"])  # fmt: skip
+        await DimensionScore.update(
+            {DimensionScore.low: row["mean"] - 5, DimensionScore.high: row["mean"] + 5}
+        ).where(DimensionScore.id == row["id"])
     assert note not in notes(partner_scorecard(await cycle_results(key), site, sponsor, site, "en"))
     one = rows[0]
-    await DimensionScore.update({DimensionScore.low: one["mean"], DimensionScore.high: one["mean"]}
-                                ).where(DimensionScore.id == one["id"])  # fmt: skip
+    await DimensionScore.update(
+        {DimensionScore.low: one["mean"], DimensionScore.high: one["mean"]}
+    ).where(DimensionScore.id == one["id"])
     card = partner_scorecard(await cycle_results(key), site, sponsor, site, "en")
     assert note in notes(card)
     assert any(r.score.low == r.score.high for r in card.dimensions)
@@ -190,9 +223,10 @@ async def test_a_partner_not_rated_this_cycle_gets_no_praise_and_no_numbers(
     key, results, site, sponsor = await a_scored_site()
     for table in (TargetIndex, DimensionScore, EscalationFlag):  # as if no one had answered
         await table.delete().where(
-            (table.run == results.run) & (table.target == site)
+            (table.run == results.run)
+            & (table.target == site)
             & (table.rater_organisation == sponsor)
-        )  # fmt: skip
+        )
     card = partner_scorecard(await cycle_results(key), site, sponsor, site, "en")
     assert not card.rated and card.index.value is None
     html = scorecard_html("partner", card, "en")
@@ -214,8 +248,9 @@ async def test_a_japanese_scorecard_is_set_in_a_font_with_japanese_glyphs(
     scored_world_db: Engine,
 ) -> None:
     _, results, site, sponsor = await a_scored_site()
-    pdf = pdf_of(scorecard_html("partner", partner_scorecard(results, site, sponsor, site, "ja"),
-                                "ja"))  # fmt: skip
+    pdf = pdf_of(
+        scorecard_html("partner", partner_scorecard(results, site, sponsor, site, "ja"), "ja")
+    )
     assert "信頼性指数" in text_of(pdf), "the Japanese headings are in the PDF's text"
     assert any("CJK" in name for name in fonts_of(pdf)), (
         f"Japanese needs Noto Sans CJK (make installs fonts-noto-cjk), not {fonts_of(pdf)}"
@@ -246,25 +281,32 @@ async def test_html_in_a_comment_or_name_is_shown_as_text_and_fetches_nothing(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     Recorder.seen.clear()
-    injected = (f'<img src="http://127.0.0.1:{port}/img.png"> '
-                f'<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"> '
-                f'<style>@import url(http://127.0.0.1:{port}/y.css);</style>')  # fmt: skip
+    injected = (
+        f'<img src="http://127.0.0.1:{port}/img.png"> '
+        f'<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"> '
+        f"<style>@import url(http://127.0.0.1:{port}/y.css);</style>"
+    )
     results = await cycle_results(key)
     site, sponsor = await a_rated_site(results.run)
     await Organisation.update({Organisation.name: "Pharma <b>" + injected}).where(
         Organisation.id == sponsor
-    )  # fmt: skip
-    comment = await Answer.select(Answer.id).where(
-        (Answer.item.kind == "text") & (Answer.response.invitation.target == site)
-        & (Answer.response.invitation.relationship.sponsor == sponsor)
-        & (Answer.response.status == "submitted")
-        & (Answer.response.invitation.cycle.key == key)
-    ).first()  # fmt: skip
+    )
+    comment = (
+        await Answer.select(Answer.id)
+        .where(
+            (Answer.item.kind == "text")
+            & (Answer.response.invitation.target == site)
+            & (Answer.response.invitation.relationship.sponsor == sponsor)
+            & (Answer.response.status == "submitted")
+            & (Answer.response.invitation.cycle.key == key)
+        )
+        .first()
+    )
     if comment:
         await Answer.update({Answer.text: "See " + injected}).where(Answer.id == comment["id"])
     await TargetIndex.update({TargetIndex.comments_shown: True}).where(
         (TargetIndex.run == results.run) & (TargetIndex.target == site)
-    )  # fmt: skip
+    )
     results = await cycle_results(key)
     card = partner_scorecard(results, site, sponsor, sponsor, "en")
     html = scorecard_html("partner", card, "en")
@@ -283,15 +325,20 @@ async def test_a_very_long_word_right_to_left_text_and_emoji_keep_the_pdf_whole(
     key, results, site, sponsor = await a_scored_site()
     name = "مركز الأبحاث السريرية 🧪 " + "ب" * 150  # a name may hold 200 characters
     await Organisation.update({Organisation.name: name}).where(Organisation.id == site)
-    comment = await Answer.select(Answer.id).where(
-        (Answer.item.kind == "text") & (Answer.response.invitation.target == site)
-        & (Answer.response.status == "submitted")
-        & (Answer.response.invitation.cycle.key == key)
-    ).first()  # fmt: skip
+    comment = (
+        await Answer.select(Answer.id)
+        .where(
+            (Answer.item.kind == "text")
+            & (Answer.response.invitation.target == site)
+            & (Answer.response.status == "submitted")
+            & (Answer.response.invitation.cycle.key == key)
+        )
+        .first()
+    )
     await Answer.update({Answer.text: "x" * 5000}).where(Answer.id == comment["id"])
     await TargetIndex.update({TargetIndex.comments_shown: True}).where(
         (TargetIndex.run == results.run) & (TargetIndex.target == site)
-    )  # fmt: skip
+    )
     card = partner_scorecard(await cycle_results(key), site, sponsor, sponsor, "en")
     assert card.comments and max(len(c) for c in card.comments) > 5000, "the word is there"
     html = scorecard_html("partner", card, "en")
@@ -319,19 +366,24 @@ async def test_the_partner_replies_before_publication_and_the_reply_is_printed(
     with pytest.raises(ReplyError, match="2,000 characters at most"):
         await write_reply(key, site, sponsor, "x" * 2001, None, "site@example.org", NOW)
     await write_reply(key, site, sponsor, "First draft", None, "site@example.org", NOW)
-    await write_reply(key, site, sponsor, "We hired two coordinators in March.", None,
-                      "site@example.org", NOW)  # fmt: skip
+    await write_reply(
+        key, site, sponsor, "We hired two coordinators in March.", None, "site@example.org", NOW
+    )
     assert await PartnerReply.count() == 1, "one reply per scorecard, replaced"
     card = partner_scorecard(await cycle_results(key), site, sponsor, site, "en")
     assert card.reply and card.reply["text"] == "We hired two coordinators in March."
     assert "We hired two coordinators in March." in text_of(
         pdf_of(scorecard_html("partner", card, "en"))
     )
-    logged = await AuditEntry.select(AuditEntry.detail).where(
-        AuditEntry.action == "scorecard.reply"
-    ).output(load_json=True)  # fmt: skip
+    logged = (
+        await AuditEntry.select(AuditEntry.detail)
+        .where(AuditEntry.action == "scorecard.reply")
+        .output(load_json=True)
+    )
     assert [e["detail"]["text"] for e in logged] == [
-        "First draft", "We hired two coordinators in March."]  # fmt: skip
+        "First draft",
+        "We hired two coordinators in March.",
+    ]
     published = (await Cycle.select(Cycle.key).where(Cycle.status == "published").first())["key"]
     with pytest.raises(ReplyError, match="is published"):
         await write_reply(published, site, sponsor, "Too late", None, "site@example.org", NOW)

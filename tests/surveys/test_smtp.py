@@ -71,11 +71,19 @@ def inbox() -> Iterator[tuple[Inbox, SMTPServer]]:
 
 def letter(to: str = "ana@site.example") -> Letter:
     return Letter(
-        invitation_id=1, kind="invitation", number=0, name="Ana Ruiz", email=to, language="en",
-        organisation="Hospital", partner="Kestrel Pharma", cycle="Q1 2027",
-        deadline=NOW + dt.timedelta(days=60), link="https://rapport.example.org/s/abc",
+        invitation_id=1,
+        kind="invitation",
+        number=0,
+        name="Ana Ruiz",
+        email=to,
+        language="en",
+        organisation="Hospital",
+        partner="Kestrel Pharma",
+        cycle="Q1 2027",
+        deadline=NOW + dt.timedelta(days=60),
+        link="https://rapport.example.org/s/abc",
         privacy=Text("Private."),
-    )  # fmt: skip
+    )
 
 
 async def test_a_message_arrives_whole(inbox: tuple[Inbox, SMTPServer]) -> None:
@@ -173,9 +181,13 @@ def test_settings_never_print_the_password(tmp_path: Path, monkeypatch: pytest.M
         "RAPPORT_VAR_DIR": str(tmp_path),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "surveys", "settings"], capture_output=True, text=True,
-        env={**__import__("os").environ, **env}, timeout=60, check=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "surveys", "settings"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, **env},
+        timeout=60,
+        check=True,
+    )
     assert "hunter2" not in result.stdout
     assert "user:***@" in result.stdout
 

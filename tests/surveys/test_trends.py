@@ -27,9 +27,14 @@ async def _sponsor_view(sponsor_id: int) -> pd.DataFrame:
     """The sponsor's view of its sites in every scored cycle, read straight from the runs."""
     runs = {int(c["run"]): str(c["key"]) for c in await scored_cycles()}
     rows = await TargetIndex.select(
-        TargetIndex.target, TargetIndex.run, TargetIndex.reliability_index, TargetIndex.ri_low,
-        TargetIndex.ri_high, TargetIndex.shown, TargetIndex.target.network.name.as_alias("network"),
-    ).where(TargetIndex.run.is_in(list(runs)) & (TargetIndex.rater_organisation == sponsor_id))  # fmt: skip
+        TargetIndex.target,
+        TargetIndex.run,
+        TargetIndex.reliability_index,
+        TargetIndex.ri_low,
+        TargetIndex.ri_high,
+        TargetIndex.shown,
+        TargetIndex.target.network.name.as_alias("network"),
+    ).where(TargetIndex.run.is_in(list(runs)) & (TargetIndex.rater_organisation == sponsor_id))
     table = pd.DataFrame(rows)
     table["cycle"] = table["run"].map(runs)
     return table
@@ -38,7 +43,7 @@ async def _sponsor_view(sponsor_id: int) -> pd.DataFrame:
 async def _busiest_sponsor() -> tuple[int, str]:
     rows = await TargetIndex.select(TargetIndex.rater_organisation, TargetIndex.target).where(
         TargetIndex.rater_organisation.kind == OrgKind.sponsor.value
-    )  # fmt: skip
+    )
     counts = pd.DataFrame(rows).groupby("rater_organisation")["target"].nunique()
     sponsor = int(counts.idxmax())
     slug = await Organisation.select(Organisation.slug).where(Organisation.id == sponsor).first()
@@ -52,9 +57,10 @@ async def test_movers_and_rollups_come_from_the_sponsors_own_view(scored_world_d
     # hide one site's latest cell, as the run does for too few raters
     hidden = stored[(stored["cycle"] == cycles[-1]) & stored["shown"]].iloc[0]
     await TargetIndex.update({TargetIndex.shown: False}).where(
-        (TargetIndex.run == int(hidden["run"])) & (TargetIndex.target == int(hidden["target"]))
+        (TargetIndex.run == int(hidden["run"]))
+        & (TargetIndex.target == int(hidden["target"]))
         & (TargetIndex.rater_organisation == sponsor)
-    )  # fmt: skip
+    )
     stored.loc[
         (stored["run"] == hidden["run"]) & (stored["target"] == hidden["target"]), "shown"
     ] = False
@@ -105,10 +111,15 @@ async def test_chosen_organisations_and_the_heat_map_show_only_shown_cells(
     first = await scope_trends(scope)
     chosen = tuple(m.slug for m in first.members[:2])
     latest_run = int((await scored_cycles())[0]["run"])
-    cell = await DimensionScore.select(DimensionScore.id, DimensionScore.dimension).where(
-        (DimensionScore.run == latest_run) & (DimensionScore.rater_organisation == sponsor)
-        & (DimensionScore.target == first.members[0].id)
-    ).first()  # fmt: skip
+    cell = (
+        await DimensionScore.select(DimensionScore.id, DimensionScore.dimension)
+        .where(
+            (DimensionScore.run == latest_run)
+            & (DimensionScore.rater_organisation == sponsor)
+            & (DimensionScore.target == first.members[0].id)
+        )
+        .first()
+    )
     await DimensionScore.update({DimensionScore.shown: False}).where(
         DimensionScore.id == cell["id"]
     )
@@ -118,10 +129,15 @@ async def test_chosen_organisations_and_the_heat_map_show_only_shown_cells(
     assert [h.member.slug for h in found.heat] == list(chosen)
     hidden = found.heat[0].cells
     assert sum(v is None for v in hidden) >= 1
-    means = {r["dimension"]: r["mean"] for r in await DimensionScore.select(
-        DimensionScore.dimension, DimensionScore.mean).where(
-        (DimensionScore.run == latest_run) & (DimensionScore.rater_organisation == sponsor)
-        & (DimensionScore.target == first.members[1].id) & (DimensionScore.shown == True))}  # noqa: E712  # fmt: skip
+    means = {
+        r["dimension"]: r["mean"]
+        for r in await DimensionScore.select(DimensionScore.dimension, DimensionScore.mean).where(
+            (DimensionScore.run == latest_run)
+            & (DimensionScore.rater_organisation == sponsor)
+            & (DimensionScore.target == first.members[1].id)
+            & DimensionScore.shown.eq(True)
+        )
+    }
     assert sorted(v for v in found.heat[1].cells if v is not None) == pytest.approx(
         sorted(means.values())
     )
@@ -132,18 +148,27 @@ async def test_a_networks_trends_pool_every_sponsors_raters(scored_world_db: Eng
 
     for cycle in reversed(await scored_cycles()):
         await publish_cycle(str(cycle["key"]), None, "test", dt.datetime.now(dt.UTC))
-    network = await Organisation.select(Organisation.id, Organisation.slug).where(
-        Organisation.kind == OrgKind.network.value).first()  # fmt: skip
+    network = (
+        await Organisation.select(Organisation.id, Organisation.slug)
+        .where(Organisation.kind == OrgKind.network.value)
+        .first()
+    )
     scope = await scope_of(network["slug"])
     assert scope is not None and scope.rater is None
     found = await scope_trends(scope)
-    sites = {r["id"] for r in await Organisation.select(Organisation.id).where(
-        Organisation.network == network["id"])}  # fmt: skip
+    sites = {
+        r["id"]
+        for r in await Organisation.select(Organisation.id).where(
+            Organisation.network == network["id"]
+        )
+    }
     assert {m.id for m in found.members} == sites
     pooled = await TargetIndex.select(TargetIndex.reliability_index).where(
-        (TargetIndex.run == int((await scored_cycles())[0]["run"])) & TargetIndex.target.is_in(list(sites))
-        & TargetIndex.rater_organisation.is_null() & (TargetIndex.shown == True)  # noqa: E712
-    )  # fmt: skip
+        (TargetIndex.run == int((await scored_cycles())[0]["run"]))
+        & TargetIndex.target.is_in(list(sites))
+        & TargetIndex.rater_organisation.is_null()
+        & TargetIndex.shown.eq(True)
+    )
     [whole] = found.rollups
     assert whole.points[-1].raters == len(pooled)
     assert whole.points[-1].index == pytest.approx(
@@ -155,8 +180,11 @@ async def test_a_networks_trends_pool_every_sponsors_raters(scored_world_db: Eng
 async def test_a_networks_trends_wait_for_publication(scored_world_db: Engine) -> None:
     from surveys.results.tier_review import publish_cycle
 
-    network = await Organisation.select(Organisation.slug).where(
-        Organisation.kind == OrgKind.network.value).first()  # fmt: skip
+    network = (
+        await Organisation.select(Organisation.slug)
+        .where(Organisation.kind == OrgKind.network.value)
+        .first()
+    )
     scope = await scope_of(network["slug"])
     assert scope is not None
     assert (await scope_trends(scope)).cycles == (), "nothing published: a site side sees nothing"

@@ -197,9 +197,12 @@ async def test_stored_world_matches_the_generated_one_and_is_reused(world_db: En
     generated = world.answers_for_scoring().sort_values(keys, ignore_index=True)
     pd.testing.assert_frame_equal(stored, generated, check_dtype=False)
     stored_truth = await TrueScore.select(
-        TrueScore.cycle.key.as_alias("cycle"), TrueScore.target.slug.as_alias("target"),
-        TrueScore.scope, TrueScore.key, TrueScore.value,
-    )  # fmt: skip
+        TrueScore.cycle.key.as_alias("cycle"),
+        TrueScore.target.slug.as_alias("target"),
+        TrueScore.scope,
+        TrueScore.key,
+        TrueScore.value,
+    )
     slugs = world.organisations.set_index("ref")["slug"]
     expected_truth = world.truth.assign(target=world.truth["target"].map(slugs))
     merged = pd.DataFrame(stored_truth).merge(

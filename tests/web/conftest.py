@@ -17,18 +17,32 @@ from tests.conftest import free_port, url_of
 
 
 @pytest.fixture
-async def server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """The app served by uvicorn on the test's database (`scored_world_db` when the test
-    asks for it, else `world_db`); yields its base URL."""
+def served_db(request: pytest.FixtureRequest) -> Engine:
+    """The database the test serves: `scored_world_db` when it asks for it, else `world_db`.
+
+    A plain fixture, so that a PostgreSQL copy is made outside the test's event loop."""
     wanted = "scored_world_db" if "scored_world_db" in request.fixturenames else "world_db"
     database: Engine = request.getfixturevalue(wanted)
+    return database
+
+
+@pytest.fixture
+async def server(served_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
+    """The app served by uvicorn on the test's database; yields its base URL."""
+    database = served_db
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url_of(database), "RAPPORT_PORT": str(port),
-           "RAPPORT_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": url_of(database),
+        "RAPPORT_PORT": str(port),
+        "RAPPORT_VAR_DIR": str(tmp_path / "var"),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "surveys", "serve"], env=env, stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "surveys", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )  # fmt: skip
+    )
     try:
         for _ in range(100):
             with socket.socket() as probe:

@@ -43,22 +43,33 @@ VOLATILE = re.compile(r'(name="_csrf_token" value=")[^"]+|(csrftoken=)[^;"]+')
 async def hide_in_hidden_cells(value: float) -> None:
     """Give every cell the runs hid, and every figure that hangs on one, this value (0–100)."""
     share, spread = value / 100, min(value, 100 - value, 5.0)
-    figures = {"reliability_index": value, "raw_index": value, "plain_score": value,
-               "quality": value, "dependability": value, "speed": value, "cost": value,
-               "shrinkage": share, "predictability": value, "trend_slope": value / 10,
-               "trend_p": share, "nps": value, "ri_low": value - spread,
-               "ri_high": value + spread}  # fmt: skip
+    figures = {
+        "reliability_index": value,
+        "raw_index": value,
+        "plain_score": value,
+        "quality": value,
+        "dependability": value,
+        "speed": value,
+        "cost": value,
+        "shrinkage": share,
+        "predictability": value,
+        "trend_slope": value / 10,
+        "trend_p": share,
+        "nps": value,
+        "ri_low": value - spread,
+        "ri_high": value + spread,
+    }
     await TargetIndex.update(
         {getattr(TargetIndex, k): v for k, v in figures.items()}
         | {TargetIndex.n_raters: TargetIndex.n_raters + (1 if value > 50 else 0)}
-    ).where(TargetIndex.shown == False)  # noqa: E712
+    ).where(TargetIndex.shown.eq(False))
     await TargetIndex.update(
         {
             TargetIndex.trend_slope: value / 10,
             TargetIndex.trend_p: share,
             TargetIndex.predictability: value,
         }
-    ).where(TargetIndex.trend_shown == False)  # noqa: E712
+    ).where(TargetIndex.trend_shown.eq(False))
     await DimensionScore.update(
         {
             DimensionScore.mean: value,
@@ -69,7 +80,7 @@ async def hide_in_hidden_cells(value: float) -> None:
             DimensionScore.rwg: share,
             DimensionScore.n_raters: DimensionScore.n_raters + (1 if value > 50 else 0),
         }
-    ).where(DimensionScore.shown == False)  # noqa: E712
+    ).where(DimensionScore.shown.eq(False))
     await DimensionScore.update(
         {
             DimensionScore.stated_importance: value,
@@ -77,16 +88,16 @@ async def hide_in_hidden_cells(value: float) -> None:
             DimensionScore.importance: value,
             DimensionScore.quadrant: "fix first" if value > 50 else "keep up",
         }
-    ).where(DimensionScore.importance_shown == False)  # noqa: E712
+    ).where(DimensionScore.importance_shown.eq(False))
     await PerceptionGap.update(
         {
             PerceptionGap.site_view: value,
             PerceptionGap.partner_view: 100 - value,
             PerceptionGap.gap: 2 * value - 100,
         }
-    ).where(PerceptionGap.shown == False)  # noqa: E712
+    ).where(PerceptionGap.shown.eq(False))
     await EscalationFlag.update({EscalationFlag.detail: f"hidden detail {value:.0f}"}).where(
-        EscalationFlag.shown == False  # noqa: E712
+        EscalationFlag.shown.eq(False)
     )
 
 
@@ -115,7 +126,7 @@ async def test_no_view_depends_on_a_cell_the_run_hid(scored_world_db: Engine) ->
     for path in list(pages):
         if path.startswith(("/w/sponsors/", "/w/trends/", "/api/portfolios/", "/api/trends/")):
             pages[f"{path}?cycle={earlier}"] = pages[path] + f" in {earlier}"
-    hidden = await TargetIndex.count().where(TargetIndex.shown == False)  # noqa: E712
+    hidden = await TargetIndex.count().where(TargetIndex.shown.eq(False))
     assert hidden > 0, "the small world has cells with too few raters"
 
     await hide_in_hidden_cells(10.0)
@@ -125,8 +136,11 @@ async def test_no_view_depends_on_a_cell_the_run_hid(scored_world_db: Engine) ->
 
     opened = [key for key, (status, _) in first.items() if status == 200]
     assert len(opened) > 100, "the characters opened their pages"
-    changed = sorted(f"{who} on {pages[path]} ({path})" for (who, path) in first
-                     if first[(who, path)] != second[(who, path)])  # fmt: skip
+    changed = sorted(
+        f"{who} on {pages[path]} ({path})"
+        for (who, path) in first
+        if first[(who, path)] != second[(who, path)]
+    )
     assert changed == [], "these views show (or use) a hidden cell"
 
 
@@ -140,17 +154,29 @@ async def test_what_a_sponsor_reads_of_its_sites_views_hides_every_small_group(
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     run = int((await scored_cycles(("published",)))[0]["run"])
-    sites = [r["site"] for r in await Relationship.select(Relationship.site).where(
-        Relationship.sponsor == sponsor["id"])]  # fmt: skip
-    scores = await DimensionScore.select(
-        DimensionScore.rater_organisation, DimensionScore.dimension.name.as_alias("name"),
-        DimensionScore.n_raters, DimensionScore.shown, DimensionScore.mean,
-    ).where((DimensionScore.run == run) & (DimensionScore.target == sponsor["id"])).output(
-        load_json=True
-    )  # fmt: skip
+    sites = [
+        r["site"]
+        for r in await Relationship.select(Relationship.site).where(
+            Relationship.sponsor == sponsor["id"]
+        )
+    ]
+    scores = (
+        await DimensionScore.select(
+            DimensionScore.rater_organisation,
+            DimensionScore.dimension.name.as_alias("name"),
+            DimensionScore.n_raters,
+            DimensionScore.shown,
+            DimensionScore.mean,
+        )
+        .where((DimensionScore.run == run) & (DimensionScore.target == sponsor["id"]))
+        .output(load_json=True)
+    )
     pooled = {r["name"]["en"]: r["n_raters"] for r in scores if r["rater_organisation"] is None}
-    by_site = {(r["rater_organisation"], r["name"]["en"]): r for r in scores
-               if r["rater_organisation"] is not None}  # fmt: skip
+    by_site = {
+        (r["rater_organisation"], r["name"]["en"]): r
+        for r in scores
+        if r["rater_organisation"] is not None
+    }
 
     quoted = []
     for site in sites:
@@ -173,15 +199,23 @@ async def test_the_shown_views_of_a_sponsor_leave_no_rater_to_be_found_by_differ
     none or at least k, for the index and for each dimension, so no shown view, nor the
     pooled one beside them, isolates fewer than k raters."""
     k = minimum_raters("site_rates_sponsor", ScoringConfig())
-    partners = [r["id"] for r in await Organisation.select(Organisation.id).where(
-        Organisation.kind.is_in(["sponsor", "cro"]))]  # fmt: skip
+    partners = [
+        r["id"]
+        for r in await Organisation.select(Organisation.id).where(
+            Organisation.kind.is_in(["sponsor", "cro"])
+        )
+    ]
     rows: list[dict[str, Any]] = []
     for table in (TargetIndex, DimensionScore):
         extra = (DimensionScore.dimension,) if table is DimensionScore else ()
         found = await table.select(
-            table.run, table.target, table.rater_organisation, table.n_raters, table.shown,
+            table.run,
+            table.target,
+            table.rater_organisation,
+            table.n_raters,
+            table.shown,
             *extra,
-        ).where(table.target.is_in(partners))  # fmt: skip
+        ).where(table.target.is_in(partners))
         rows += [dict(r, table=table.__name__) for r in found]
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:

@@ -74,9 +74,11 @@ async def test_the_api_refuses_a_non_administrator_and_a_signed_in_browser(
     world_db: Engine, tmp_path: Path
 ) -> None:
     sponsor_token = await token_of(GrantRole.sponsor_user)
-    person = await Person.select(Person.email).where(
-        Person.email != (await Person.select(Person.email).first())["email"]
-    ).first()  # fmt: skip
+    person = (
+        await Person.select(Person.email)
+        .where(Person.email != (await Person.select(Person.email).first())["email"])
+        .first()
+    )
     await create_account(person["email"], [(GrantRole.administrator, None)], NOW, DEMO_PASSWORD)
 
     async def calls(client: AsyncTestClient[Any]) -> dict[str, Any]:
@@ -138,6 +140,6 @@ async def test_a_cycle_runs_through_the_api(world_db: Engine, tmp_path: Path) ->
         for e in await AuditEntry.select(AuditEntry.action, AuditEntry.actor).where(
             (AuditEntry.record_table == "cycle") & (AuditEntry.record_id == str(cycle["id"]))
         )
-    }  # fmt: skip
+    }
     assert set(actors) == {"cycle.create", "cycle.open", "cycle.close"}
     assert set(actors.values()) == {admin}, "the audit log names the administrator"

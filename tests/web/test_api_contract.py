@@ -14,7 +14,9 @@ from piccolo.engine.base import Engine
 pytestmark = pytest.mark.anyio
 
 
-async def test_every_workspace_route_keeps_to_its_schema(server: str, scored_world_db: Engine) -> None:
+async def test_every_workspace_route_keeps_to_its_schema(
+    server: str, scored_world_db: Engine
+) -> None:
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -32,10 +34,15 @@ async def test_every_workspace_route_keeps_to_its_schema(server: str, scored_wor
     person = await Person.select(Person.email).first()
     account = await create_account(person["email"], [(GrantRole.administrator, None)], now)
     token = await new_api_token(account, "schemathesis", now)
-    tie = await Relationship.select(
-        Relationship.sponsor.slug.as_alias("sponsor"), Relationship.site.slug.as_alias("site"),
-        Relationship.site.network.slug.as_alias("network"),
-    ).where(Relationship.site.network.is_not_null()).first()  # fmt: skip
+    tie = (
+        await Relationship.select(
+            Relationship.sponsor.slug.as_alias("sponsor"),
+            Relationship.site.slug.as_alias("site"),
+            Relationship.site.network.slug.as_alias("network"),
+        )
+        .where(Relationship.site.network.is_not_null())
+        .first()
+    )
     cycle = await Cycle.select(Cycle.key).first()
     real = {"sponsor": tie["sponsor"], "site": tie["site"], "key": cycle["key"]}
     slug_of = {"/api/sites/": tie["site"], "/api/networks/": tie["network"]}
@@ -57,8 +64,9 @@ async def test_every_workspace_route_keeps_to_its_schema(server: str, scored_wor
         cases = operation.as_strategy()
 
         @given(case=st.one_of(cases, cases.map(on_real_data)))
-        @settings(max_examples=40, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def keeps_to_schema(case: Any) -> None:
             case.call_and_validate(
                 base_url=server, headers={"Authorization": f"Bearer {token}"}, checks=checks

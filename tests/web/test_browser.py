@@ -21,22 +21,31 @@ from surveys.responses.answers import Answer, Response
 pytestmark = pytest.mark.anyio
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 375, "height": 812}
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                              "wcag22aa"]}, "resultTypes": ["violations"]}  # fmt: skip
+WCAG = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
 
 
 async def a_link() -> tuple[str, int]:
     """A fresh token for an unanswered invitation of the open cycle, whose person reads English."""
-    row = await Invitation.select(Invitation.id).where(
-        (Invitation.status == "sent") & (Invitation.cycle.status == "open")
-        & (Invitation.respondent.language == "en")
-        & (Invitation.instrument.direction == "site_rates_sponsor")
-    ).first()  # fmt: skip
+    row = (
+        await Invitation.select(Invitation.id)
+        .where(
+            (Invitation.status == "sent")
+            & (Invitation.cycle.status == "open")
+            & (Invitation.respondent.language == "en")
+            & (Invitation.instrument.direction == "site_rates_sponsor")
+        )
+        .first()
+    )
     token = new_token()
     await Invitation.update(
-        {Invitation.token_hash: token_hash(token),
-         Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=7)}
-    ).where(Invitation.id == row["id"])  # fmt: skip
+        {
+            Invitation.token_hash: token_hash(token),
+            Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=7),
+        }
+    ).where(Invitation.id == row["id"])
     return token, row["id"]
 
 
@@ -176,8 +185,12 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
             assert "/sign-in" in page.url
             await page.close()
         await browser.close()
-    reasons = {r["override_reason"] for r in await TierAssignment.select(
-        TierAssignment.override_reason).where(TierAssignment.override_tier == 1)}  # fmt: skip
+    reasons = {
+        r["override_reason"]
+        for r in await TierAssignment.select(TierAssignment.override_reason).where(
+            TierAssignment.override_tier == 1
+        )
+    }
     assert {"Reviewed on the desktop", "Reviewed on the phone"} <= reasons | {
         "Reviewed on the desktop"
     }
@@ -201,7 +214,6 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(
     need_chromium()
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
-
 
     manager = await demo_login("relationship manager")
     axe = Axe()
@@ -280,8 +292,13 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
         await accessible(page, axe, "the site's scorecard (phone)")
         await browser.close()
     items = await ActionItem.select(ActionItem.title, ActionItem.side, ActionItem.due_on)
-    assert items == [{"title": "Send monthly enrolment forecasts", "side": "site",
-                      "due_on": dt.date(2027, 2, 28)}]  # fmt: skip
+    assert items == [
+        {
+            "title": "Send monthly enrolment forecasts",
+            "side": "site",
+            "due_on": dt.date(2027, 2, 28),
+        }
+    ]
 
 
 async def test_a_network_director_compares_the_networks_sites_then_opens_one(

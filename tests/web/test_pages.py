@@ -161,9 +161,14 @@ def test_access_log_never_shows_a_survey_token() -> None:
 
     token = new_token()
     record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5000", "GET", f"/s/{token}?lang=fr", "1.1", 200), None,
-    )  # fmt: skip
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/s/{token}?lang=fr", "1.1", 200),
+        None,
+    )
     assert RedactSurveyTokens().filter(record)
     assert token not in record.getMessage()
     assert "/s/[redacted]?lang=fr" in record.getMessage()

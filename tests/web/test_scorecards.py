@@ -24,7 +24,9 @@ from tests.web.test_workspaces import (
 pytestmark = pytest.mark.anyio
 
 
-async def test_the_pdf_twin_follows_the_pages_rule_and_prints_on_letter(scored_world_db: Engine) -> None:
+async def test_the_pdf_twin_follows_the_pages_rule_and_prints_on_letter(
+    scored_world_db: Engine,
+) -> None:
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     other = await other_sponsor(sponsor["id"])
@@ -47,7 +49,9 @@ async def test_the_pdf_twin_follows_the_pages_rule_and_prints_on_letter(scored_w
     assert r["bad_paper"].status_code == 400
 
 
-async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(scored_world_db: Engine) -> None:
+async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(
+    scored_world_db: Engine,
+) -> None:
     people = await characters()
     site = await organisation_of(people["site coordinator"])
     tie = await coordinators_tie(people)
@@ -58,11 +62,18 @@ async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(scored_w
         shown = await client.get(f"{card}/by/{tie['slug']}")
         form = await client.get(f"{card}/reply?by={tie['slug']}")
         token = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
-        empty = await client.post(f"{card}/reply", data={
-            "by": tie["slug"], "text": " ", "_csrf_token": token})  # fmt: skip
-        kept = await client.post(f"{card}/reply", data={
-            "by": tie["slug"], "text": "<b>We</b> staffed up.", "_csrf_token": token,
-        }, follow_redirects=False)  # fmt: skip
+        empty = await client.post(
+            f"{card}/reply", data={"by": tie["slug"], "text": " ", "_csrf_token": token}
+        )
+        kept = await client.post(
+            f"{card}/reply",
+            data={
+                "by": tie["slug"],
+                "text": "<b>We</b> staffed up.",
+                "_csrf_token": token,
+            },
+            follow_redirects=False,
+        )
         after = await client.get(f"{card}/by/{tie['slug']}")
         return locals()
 
@@ -78,4 +89,6 @@ async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(scored_w
         return (await client.get(f"{card}/reply?by={tie['slug']}")).status_code
 
     if tie["sponsor"] == (await organisation_of(people["sponsor user"]))["id"]:
-        assert await in_browser(scored_world_db, as_sponsor) == 404, "the reply is the site's to write"
+        assert await in_browser(scored_world_db, as_sponsor) == 404, (
+            "the reply is the site's to write"
+        )

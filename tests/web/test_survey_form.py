@@ -55,9 +55,11 @@ async def open_invitation() -> tuple[str, int, Questionnaire]:
     )
     token = new_token()
     await Invitation.update(
-        {Invitation.token_hash: token_hash(token),
-         Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=7)}
-    ).where(Invitation.id == invitation["id"])  # fmt: skip
+        {
+            Invitation.token_hash: token_hash(token),
+            Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=7),
+        }
+    ).where(Invitation.id == invitation["id"])
     questionnaire = await questionnaire_for(
         invitation["instrument"], invitation["target.name"], "en"
     )
@@ -123,8 +125,11 @@ async def test_a_post_without_the_csrf_token_is_refused(world_db: Engine) -> Non
 async def test_a_draft_is_kept_and_the_same_link_resumes_it(world_db: Engine) -> None:
     token, invitation_id, q = await open_invitation()
     first, second = q.likert_keys[:2]
-    draft = {field_name(first): "2", field_name(second): "na",
-             field_name(q.comment_key): "So far <script>alert(1)</script>"}  # fmt: skip
+    draft = {
+        field_name(first): "2",
+        field_name(second): "na",
+        field_name(q.comment_key): "So far <script>alert(1)</script>",
+    }
 
     async def save_then_resume(client: AsyncTestClient[Any]) -> tuple[Any, Any]:
         saved = await post(client, token, draft, "save")
@@ -173,9 +178,14 @@ async def test_a_submission_is_stored_once_and_then_read_only(world_db: Engine) 
     async def submit_twice(client: AsyncTestClient[Any]) -> tuple[Any, Any, Any]:
         first = await post(client, token, form, "submit")
         again = await client.post(
-            f"/s/{token}", data={**form, field_name(q.overall_key): "0", "action": "submit",
-                                 "_csrf_token": client.cookies.get("csrftoken", "")},
-        )  # fmt: skip
+            f"/s/{token}",
+            data={
+                **form,
+                field_name(q.overall_key): "0",
+                "action": "submit",
+                "_csrf_token": client.cookies.get("csrftoken", ""),
+            },
+        )
         return first, again, await client.get(f"/s/{token}")
 
     first, again, page = await in_browser(world_db, submit_twice)
@@ -292,8 +302,14 @@ async def test_switching_language_keeps_every_answer(world_db: Engine) -> None:
     async def switch(client: AsyncTestClient[Any]) -> Any:
         page = await client.get(f"/s/{token}")
         csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
-        data = {field_name(first): "5", field_name(q.comment_key): "ありがとう", "lang": "ja",
-                "lang_shown": "en", "action": "language", "_csrf_token": csrf}  # fmt: skip
+        data = {
+            field_name(first): "5",
+            field_name(q.comment_key): "ありがとう",
+            "lang": "ja",
+            "lang_shown": "en",
+            "action": "language",
+            "_csrf_token": csrf,
+        }
         return await client.post(f"/s/{token}", data=data)
 
     page = await in_browser(world_db, switch)

@@ -20,18 +20,24 @@ from tests.web.test_workspaces import characters, organisation_of, other_sponsor
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_token_reads_the_portfolio_as_its_owner_until_revoked(scored_world_db: Engine) -> None:
+async def test_a_token_reads_the_portfolio_as_its_owner_until_revoked(
+    scored_world_db: Engine,
+) -> None:
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     other = await other_sponsor(sponsor["id"])
-    sites = await Relationship.select(Relationship.site, Relationship.site.name.as_alias("name")).where(
-        Relationship.sponsor == sponsor["id"]).order_by(Relationship.site.name)  # fmt: skip
+    sites = (
+        await Relationship.select(Relationship.site, Relationship.site.name.as_alias("name"))
+        .where(Relationship.sponsor == sponsor["id"])
+        .order_by(Relationship.site.name)
+    )
     hidden = sites[0]
     await TargetIndex.update({TargetIndex.shown: False}).where(
         (TargetIndex.target == hidden["site"]) & (TargetIndex.rater_organisation == sponsor["id"])
-    )  # fmt: skip
-    await Organisation.update({Organisation.name: "=HYPERLINK(\"http://x\")"}).where(
-        Organisation.id == sites[1]["site"])  # fmt: skip
+    )
+    await Organisation.update({Organisation.name: '=HYPERLINK("http://x")'}).where(
+        Organisation.id == sites[1]["site"]
+    )
     base = f"/api/portfolios/{sponsor['slug']}"
 
     async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
@@ -56,8 +62,9 @@ async def test_a_token_reads_the_portfolio_as_its_owner_until_revoked(scored_wor
         csrf = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
         # the page names the token's id (no query here: the app holds the database)
         token_id = re.search(r"/account/tokens/(\d+)/revoke", form.text).group(1)  # type: ignore[union-attr]
-        revoked = await client.post(f"/account/tokens/{token_id}/revoke",
-                                    data={"_csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+        revoked = await client.post(
+            f"/account/tokens/{token_id}/revoke", data={"_csrf_token": csrf}, follow_redirects=False
+        )
         client.cookies.clear()
         after = await client.get(base, headers=bearer)
         return locals()
@@ -77,11 +84,20 @@ async def test_a_token_reads_the_portfolio_as_its_owner_until_revoked(scored_wor
     assert r["other_one"].status_code == 404, "scoped like its owner"
     rows = {s["name"]: s for s in body["sites"]}
     assert rows[hidden["name"]]["reliability_index"] is None, "a hidden cell stays empty"
-    stored = await TargetIndex.select(TargetIndex.target.name.as_alias("name"),
-                                      TargetIndex.reliability_index).where(
-        (TargetIndex.rater_organisation == sponsor["id"]) & (TargetIndex.run == (
-            await TargetIndex.select(TargetIndex.run).order_by(TargetIndex.run, ascending=False).first()
-        )["run"]) & (TargetIndex.shown == True))  # noqa: E712  # fmt: skip
+    stored = await TargetIndex.select(
+        TargetIndex.target.name.as_alias("name"), TargetIndex.reliability_index
+    ).where(
+        (TargetIndex.rater_organisation == sponsor["id"])
+        & (
+            TargetIndex.run
+            == (
+                await TargetIndex.select(TargetIndex.run)
+                .order_by(TargetIndex.run, ascending=False)
+                .first()
+            )["run"]
+        )
+        & TargetIndex.shown.eq(True)
+    )
     for row in stored:
         assert rows[row["name"]]["reliability_index"] == pytest.approx(row["reliability_index"])
     table = list(csv.DictReader(io.StringIO(r["as_csv"].text)))

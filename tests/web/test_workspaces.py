@@ -44,18 +44,25 @@ async def characters() -> dict[str, str]:
 
 async def other_sponsor(sponsor_id: int) -> dict[str, Any]:
     """The id and slug of a sponsor other than this one."""
-    row = await Organisation.select(Organisation.id, Organisation.slug).where(
-        (Organisation.kind == "sponsor") & (Organisation.id != sponsor_id)
-    ).first()  # fmt: skip
+    row = (
+        await Organisation.select(Organisation.id, Organisation.slug)
+        .where((Organisation.kind == "sponsor") & (Organisation.id != sponsor_id))
+        .first()
+    )
     return dict(row)
 
 
 async def organisation_of(email: str) -> dict[str, Any]:
     """The id, slug and network of the organisation a person works at."""
-    row = await Person.select(
-        Person.organisation.id.as_alias("id"), Person.organisation.slug.as_alias("slug"),
-        Person.organisation.network.as_alias("network"),
-    ).where(Person.email == email).first()  # fmt: skip
+    row = (
+        await Person.select(
+            Person.organisation.id.as_alias("id"),
+            Person.organisation.slug.as_alias("slug"),
+            Person.organisation.network.as_alias("network"),
+        )
+        .where(Person.email == email)
+        .first()
+    )
     return dict(row)
 
 
@@ -93,8 +100,10 @@ async def test_guessing_passwords_is_slowed_down(world_db: Engine) -> None:
     people = await characters()
 
     async def steps(client: AsyncTestClient[Any]) -> list[int]:
-        return [(await sign_in(client, people["sponsor user"], f"guess {n}")).status_code
-                for n in range(12)]  # fmt: skip
+        return [
+            (await sign_in(client, people["sponsor user"], f"guess {n}")).status_code
+            for n in range(12)
+        ]
 
     codes = await in_browser(world_db, steps)
     assert codes[:10] == [400] * 10 and codes[10:] == [429, 429]
@@ -114,9 +123,10 @@ async def test_a_reset_link_uses_the_public_address_works_once_and_ends_sessions
         form = await client.get("/sign-in/forgot")
         token = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
         asked = await client.post(
-            "/sign-in/forgot", data={"email": email, "purpose": "reset", "_csrf_token": token},
+            "/sign-in/forgot",
+            data={"email": email, "purpose": "reset", "_csrf_token": token},
             headers={"Host": "evil.example"},
-        )  # fmt: skip
+        )
         assert asked.status_code == 200, asked.text
         letters = list((tmp_path / "outbox").glob("*.eml"))
         text = message_from_bytes(letters[0].read_bytes()).get_payload(decode=True).decode()
@@ -125,8 +135,9 @@ async def test_a_reset_link_uses_the_public_address_works_once_and_ends_sessions
         page = await client.get(path)
         token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
         new = "a much longer password"
-        short = await client.post(path, data={"password": "short", "again": "short",
-                                              "_csrf_token": token})  # fmt: skip
+        short = await client.post(
+            path, data={"password": "short", "again": "short", "_csrf_token": token}
+        )
         done = await client.post(
             path, data={"password": new, "again": new, "_csrf_token": token}, follow_redirects=False
         )
@@ -176,11 +187,16 @@ async def workspace_pages(people: dict[str, str]) -> dict[str, str]:
     sponsor = await organisation_of(people["sponsor user"])
     other = await other_sponsor(sponsor["id"])
     coordinator = await organisation_of(people["site coordinator"])
-    network = await Organisation.select(Organisation.slug).where(
-        Organisation.id == coordinator["network"]).first()  # fmt: skip
-    elsewhere = await Organisation.select(Organisation.slug).where(
-        (Organisation.kind == "site") & (Organisation.network != coordinator["network"])
-    ).first()  # fmt: skip
+    network = (
+        await Organisation.select(Organisation.slug)
+        .where(Organisation.id == coordinator["network"])
+        .first()
+    )
+    elsewhere = (
+        await Organisation.select(Organisation.slug)
+        .where((Organisation.kind == "site") & (Organisation.network != coordinator["network"]))
+        .first()
+    )
     tie = await coordinators_tie(people)
     pages = {
         "/": "home",
@@ -200,25 +216,36 @@ async def workspace_pages(people: dict[str, str]) -> dict[str, str]:
     cycle = await latest_scored_cycle()
     if cycle is not None:
         cards = f"/w/scorecards/{cycle}/partners"
-        far = await Relationship.select(
-            Relationship.site.slug.as_alias("site"), Relationship.sponsor.slug.as_alias("by")
-        ).where(
-            (Relationship.sponsor == other["id"]) & Relationship.cro.is_null()
-            & (Relationship.site.network != coordinator["network"])
-        ).first()  # fmt: skip
-        pages.update({
-            f"{cards}/{sponsor['slug']}": "own sponsor scorecard",
-            f"{cards}/{other['slug']}": "other sponsor scorecard",
-            f"{cards}/{coordinator['slug']}/by/{tie['slug']}": "own site scorecard",
-            f"{cards}/{far['site']}/by/{far['by']}": "other site scorecard",
-            f"/w/scorecards/{cycle}/portfolios/{sponsor['slug']}": "own portfolio scorecard",
-            f"/w/scorecards/{cycle}/portfolios/{other['slug']}": "other portfolio scorecard",
-            f"/w/scorecards/{cycle}/networks/{network['slug']}": "network scorecard",
-        })  # fmt: skip
+        far = (
+            await Relationship.select(
+                Relationship.site.slug.as_alias("site"), Relationship.sponsor.slug.as_alias("by")
+            )
+            .where(
+                (Relationship.sponsor == other["id"])
+                & Relationship.cro.is_null()
+                & (Relationship.site.network != coordinator["network"])
+            )
+            .first()
+        )
+        pages.update(
+            {
+                f"{cards}/{sponsor['slug']}": "own sponsor scorecard",
+                f"{cards}/{other['slug']}": "other sponsor scorecard",
+                f"{cards}/{coordinator['slug']}/by/{tie['slug']}": "own site scorecard",
+                f"{cards}/{far['site']}/by/{far['by']}": "other site scorecard",
+                f"/w/scorecards/{cycle}/portfolios/{sponsor['slug']}": "own portfolio scorecard",
+                f"/w/scorecards/{cycle}/portfolios/{other['slug']}": "other portfolio scorecard",
+                f"/w/scorecards/{cycle}/networks/{network['slug']}": "network scorecard",
+            }
+        )
     # every API route answers as the page it mirrors: the same reach, JSON or CSV
     for path, name in list(pages.items()):
-        for prefix, api in (("/w/sponsors/", "/api/portfolios/"), ("/w/trends/", "/api/trends/"),
-                            ("/w/sites/", "/api/sites/"), ("/w/networks/", "/api/networks/")):  # fmt: skip
+        for prefix, api in (
+            ("/w/sponsors/", "/api/portfolios/"),
+            ("/w/trends/", "/api/trends/"),
+            ("/w/sites/", "/api/sites/"),
+            ("/w/networks/", "/api/networks/"),
+        ):
             if path.startswith(prefix):
                 pages[path.replace(prefix, api)] = name + " (API)"
                 pages[path.replace(prefix, api) + "/csv"] = name + " (CSV)"
@@ -240,9 +267,13 @@ async def latest_scored_cycle() -> str | None:
 async def coordinators_tie(people: dict[str, str]) -> dict[str, Any]:
     """A relationship of the site coordinator's site, with whichever sponsor works with it."""
     coordinator = await organisation_of(people["site coordinator"])
-    row = await Relationship.select(
-        Relationship.sponsor, Relationship.cro, Relationship.sponsor.slug.as_alias("slug")
-    ).where(Relationship.site == coordinator["id"]).first()  # fmt: skip
+    row = (
+        await Relationship.select(
+            Relationship.sponsor, Relationship.cro, Relationship.sponsor.slug.as_alias("slug")
+        )
+        .where(Relationship.site == coordinator["id"])
+        .first()
+    )
     return dict(row)
 
 
@@ -252,12 +283,28 @@ async def test_access_matrix(scored_world_db: Engine) -> None:
     sponsor = await organisation_of(people["sponsor user"])
     pages = await workspace_pages(people)
     tie = await coordinators_tie(people)
-    everything = {"home", "directory", "own portfolio", "other portfolio", "own tiers",
-                  "other tiers", "own site", "other site", "network", "own trends",
-                  "other trends", "network trends", "meeting", "own sponsor scorecard",
-                  "other sponsor scorecard", "own site scorecard", "other site scorecard",
-                  "own portfolio scorecard", "other portfolio scorecard",
-                  "network scorecard"}  # fmt: skip
+    everything = {
+        "home",
+        "directory",
+        "own portfolio",
+        "other portfolio",
+        "own tiers",
+        "other tiers",
+        "own site",
+        "other site",
+        "network",
+        "own trends",
+        "other trends",
+        "network trends",
+        "meeting",
+        "own sponsor scorecard",
+        "other sponsor scorecard",
+        "own site scorecard",
+        "other site scorecard",
+        "own portfolio scorecard",
+        "other portfolio scorecard",
+        "network scorecard",
+    }
     sponsor_side = {"meeting"} if tie["sponsor"] == sponsor["id"] else set()
     cro = await organisation_of(people["CRO user"]) if "CRO user" in people else {"id": None}
     # a site's scorecard by a sponsor goes to the same people as their review meeting
@@ -291,9 +338,17 @@ async def test_access_matrix(scored_world_db: Engine) -> None:
         allowed[who] |= {n + suffix for n in allowed[who] for suffix in (" (API)", " (CSV)")}
     app = create_app()
     routes = {r.path for r in app.routes}
-    templates = {"/", "/directory", "/w/sponsors/{slug:str}", "/w/sponsors/{slug:str}/tiers",
-                 "/w/sites/{slug:str}", "/w/networks/{slug:str}", "/w/trends/{slug:str}",
-                 "/w/relationships/{sponsor:str}/{site:str}", "/account/tokens"}  # fmt: skip
+    templates = {
+        "/",
+        "/directory",
+        "/w/sponsors/{slug:str}",
+        "/w/sponsors/{slug:str}/tiers",
+        "/w/sites/{slug:str}",
+        "/w/networks/{slug:str}",
+        "/w/trends/{slug:str}",
+        "/w/relationships/{sponsor:str}/{site:str}",
+        "/account/tokens",
+    }
     cards = "/w/scorecards/{cycle:str}/partners/{subject:str}"
     templates |= {cards, f"{cards}/by/{{rater:str}}"}
     # the PDF twins ask the same rule (tests/web/test_scorecards.py); the reply form is
@@ -301,21 +356,32 @@ async def test_access_matrix(scored_world_db: Engine) -> None:
     templates |= {f"{cards}/pdf", f"{cards}/by/{{rater:str}}/pdf", f"{cards}/reply"}
     collections = "/w/scorecards/{cycle:str}/{kind:str}/{slug:str}"  # portfolios, networks
     templates |= {collections, f"{collections}/pdf"}
-    mirrored = {"/api/portfolios/{slug:str}", "/api/trends/{slug:str}", "/api/sites/{slug:str}",
-                "/api/relationships/{sponsor:str}/{site:str}/actions", "/api/networks/{slug:str}",
-                "/api/portfolios/{slug:str}/tiers"}  # fmt: skip
+    mirrored = {
+        "/api/portfolios/{slug:str}",
+        "/api/trends/{slug:str}",
+        "/api/sites/{slug:str}",
+        "/api/relationships/{sponsor:str}/{site:str}/actions",
+        "/api/networks/{slug:str}",
+        "/api/portfolios/{slug:str}/tiers",
+    }
     templates |= mirrored | {r + "/csv" for r in mirrored}
-    posts = {"/w/sponsors/{slug:str}/tiers/{site:str}", "/w/cycles/{key:str}/publish",
-             "/w/relationships/{sponsor:str}/{site:str}/actions",
-             "/w/relationships/{sponsor:str}/{site:str}/actions/{item:int}",
-             "/account/tokens/{token_id:int}/revoke"}  # fmt: skip
+    posts = {
+        "/w/sponsors/{slug:str}/tiers/{site:str}",
+        "/w/cycles/{key:str}/publish",
+        "/w/relationships/{sponsor:str}/{site:str}/actions",
+        "/w/relationships/{sponsor:str}/{site:str}/actions/{item:int}",
+        "/account/tokens/{token_id:int}/revoke",
+    }
     """Changes, checked by test_tier_review_* and test_both_sides_* below."""
     unlisted = {
-        r for r in routes
-        if r not in templates | posts and r not in PUBLIC and not r.startswith(SIGN_IN)
+        r
+        for r in routes
+        if r not in templates | posts
+        and r not in PUBLIC
+        and not r.startswith(SIGN_IN)
         and not r.startswith("/api/cycles")  # administrators' tokens only: tests/web/test_api.py
         and not r.startswith("/schema")
-    }  # fmt: skip
+    }
     assert unlisted == set(), f"add these routes to the access matrix: {sorted(unlisted)}"
 
     async def steps(client: AsyncTestClient[Any]) -> dict[tuple[str, str], int]:
@@ -360,13 +426,20 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     sponsor_id, slug = sponsor["id"], sponsor["slug"]
-    latest = await TargetIndex.select(TargetIndex.run, TargetIndex.cycle).where(
-        TargetIndex.rater_organisation == sponsor_id).order_by(TargetIndex.run, ascending=False).first()  # fmt: skip
+    latest = (
+        await TargetIndex.select(TargetIndex.run, TargetIndex.cycle)
+        .where(TargetIndex.rater_organisation == sponsor_id)
+        .order_by(TargetIndex.run, ascending=False)
+        .first()
+    )
     latest_cycle = latest["cycle"]
     scores = await TargetIndex.select(
-        TargetIndex.target.name.as_alias("name"), TargetIndex.reliability_index,
-        TargetIndex.ri_low, TargetIndex.ri_high, TargetIndex.shown,
-    ).where((TargetIndex.run == latest["run"]) & (TargetIndex.rater_organisation == sponsor_id))  # fmt: skip
+        TargetIndex.target.name.as_alias("name"),
+        TargetIndex.reliability_index,
+        TargetIndex.ri_low,
+        TargetIndex.ri_high,
+        TargetIndex.shown,
+    ).where((TargetIndex.run == latest["run"]) & (TargetIndex.rater_organisation == sponsor_id))
 
     async def steps(client: AsyncTestClient[Any]) -> str:
         await sign_in(client, people["sponsor user"])
@@ -391,15 +464,21 @@ async def test_the_portfolio_shows_the_sponsors_own_scores_and_only_sites_in_rea
     from surveys.cycles.invitations import Invitation
 
     s = shown[0]
-    mine = (Invitation.cycle == latest_cycle) & (Invitation.target.name == s["name"]) & (
-        Invitation.relationship.sponsor == sponsor_id)  # fmt: skip
+    mine = (
+        (Invitation.cycle == latest_cycle)
+        & (Invitation.target.name == s["name"])
+        & (Invitation.relationship.sponsor == sponsor_id)
+    )
     rate = await Invitation.count().where(mine & (Invitation.status == "submitted")) / (
-        await Invitation.count().where(mine))  # fmt: skip
+        await Invitation.count().where(mine)
+    )
     row = re.search(rf">{re.escape(s['name'])}(?:</a>)?</th>(.*?)</tr>", html, re.S)
     assert row and f"{100 * rate:.0f}%" in row.group(1)
 
 
-async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(scored_world_db: Engine) -> None:
+async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(
+    scored_world_db: Engine,
+) -> None:
     from surveys.cycles.cycle import Cycle
     from surveys.directory.audit import AuditEntry
     from surveys.results.tier_assignments import TierAssignment, TierEvent
@@ -407,12 +486,22 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(scored
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
     sponsor_id, slug = sponsor["id"], sponsor["slug"]
-    latest = await Cycle.select(Cycle.key).where(Cycle.status == "scored").order_by(
-        Cycle.opens_at, ascending=False).first()  # fmt: skip
+    latest = (
+        await Cycle.select(Cycle.key)
+        .where(Cycle.status == "scored")
+        .order_by(Cycle.opens_at, ascending=False)
+        .first()
+    )
     cycle = latest["key"]
-    target = await TierAssignment.select(
-        TierAssignment.id, TierAssignment.computed_tier, TierAssignment.target.slug.as_alias("site")
-    ).where((TierAssignment.cycle.key == cycle) & (TierAssignment.assessor == sponsor_id)).first()  # fmt: skip
+    target = (
+        await TierAssignment.select(
+            TierAssignment.id,
+            TierAssignment.computed_tier,
+            TierAssignment.target.slug.as_alias("site"),
+        )
+        .where((TierAssignment.cycle.key == cycle) & (TierAssignment.assessor == sponsor_id))
+        .first()
+    )
     other_tier = 1 if target["computed_tier"] != 1 else 2
     where = f"/w/sponsors/{slug}/tiers/{target['site']}"
 
@@ -439,9 +528,10 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(scored
         cro = await client.post(where, data={**form, "reason": "x", "_csrf_token": token})
         token = await as_(client, "administrator")
         published = await client.post(
-            f"/w/cycles/{cycle}/publish", data={"_csrf_token": token, "back": "/"},
+            f"/w/cycles/{cycle}/publish",
+            data={"_csrf_token": token, "back": "/"},
             follow_redirects=False,
-        )  # fmt: skip
+        )
         after = await client.post(where, data={**form, "reason": "later", "_csrf_token": token})
         again = await client.post(f"/w/cycles/{cycle}/publish", data={"_csrf_token": token})
         return locals()
@@ -459,8 +549,12 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(scored
     assert r["again"].status_code == 400 and "final" in r["again"].text
     row = await TierAssignment.select().where(TierAssignment.id == target["id"]).first()
     assert row["override_tier"] == other_tier and row["override_reason"] == "<b>Audit</b> findings"
-    events = [e["kind"] for e in await TierEvent.select(TierEvent.kind).where(
-        TierEvent.assignment == target["id"]).order_by(TierEvent.id)]  # fmt: skip
+    events = [
+        e["kind"]
+        for e in await TierEvent.select(TierEvent.kind)
+        .where(TierEvent.assignment == target["id"])
+        .order_by(TierEvent.id)
+    ]
     assert events[-2:] == ["override", "published"]
     actions = [a["action"] for a in await AuditEntry.select(AuditEntry.action)]
     assert actions.count("tier.override") == 1 and actions.count("cycle.publish") == 1
@@ -475,8 +569,12 @@ async def test_a_site_sees_its_results_only_once_published(scored_world_db: Engi
 
     people = await characters()
     me = await organisation_of(people["site coordinator"])
-    latest = await Cycle.select(Cycle.key, Cycle.id).where(Cycle.status == "scored").order_by(
-        Cycle.opens_at, ascending=False).first()  # fmt: skip
+    latest = (
+        await Cycle.select(Cycle.key, Cycle.id)
+        .where(Cycle.status == "scored")
+        .order_by(Cycle.opens_at, ascending=False)
+        .first()
+    )
 
     async def look(client: AsyncTestClient[Any]) -> str:
         await sign_in(client, people["site coordinator"])
@@ -486,13 +584,23 @@ async def test_a_site_sees_its_results_only_once_published(scored_world_db: Engi
     assert "No cycle has been published yet" in before
     await publish_cycle(latest["key"], None, "test", NOW)
     after = await in_browser(scored_world_db, look)
-    run = await TargetIndex.select(TargetIndex.run).where(TargetIndex.cycle == latest["id"]).order_by(
-        TargetIndex.run, ascending=False).first()  # fmt: skip
+    run = (
+        await TargetIndex.select(TargetIndex.run)
+        .where(TargetIndex.cycle == latest["id"])
+        .order_by(TargetIndex.run, ascending=False)
+        .first()
+    )
     views = await TargetIndex.select(
-        TargetIndex.rater_organisation.name.as_alias("sponsor"), TargetIndex.reliability_index,
-        TargetIndex.ri_low, TargetIndex.ri_high, TargetIndex.shown,
-    ).where((TargetIndex.run == run["run"]) & (TargetIndex.target == me["id"])
-            & TargetIndex.rater_organisation.is_not_null())  # fmt: skip
+        TargetIndex.rater_organisation.name.as_alias("sponsor"),
+        TargetIndex.reliability_index,
+        TargetIndex.ri_low,
+        TargetIndex.ri_high,
+        TargetIndex.shown,
+    ).where(
+        (TargetIndex.run == run["run"])
+        & (TargetIndex.target == me["id"])
+        & TargetIndex.rater_organisation.is_not_null()
+    )
     assert views
     for v in views:
         row = re.search(rf">{re.escape(v['sponsor'])}(?:</a>)?</th>(.*?)</tr>", after, re.S)
@@ -502,7 +610,8 @@ async def test_a_site_sees_its_results_only_once_published(scored_world_db: Engi
         else:
             assert "too few responses" in row.group(1)
     mine = await TargetIndex.select(TargetIndex.n_raters, TargetIndex.shown).where(
-        (TargetIndex.run == run["run"]) & (TargetIndex.rater_organisation == me["id"]))  # fmt: skip
+        (TargetIndex.run == run["run"]) & (TargetIndex.rater_organisation == me["id"])
+    )
     for view in mine:
         assert view["shown"] == (view["n_raters"] >= 3), "the site's own view needs k raters"
 
@@ -531,8 +640,9 @@ async def test_a_deactivated_person_loses_their_session_and_links(world_db: Engi
         client.cookies.clear()
         page = await client.get(f"/sign-in/link/{token}")
         csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
-        link = await client.post(f"/sign-in/link/{token}", data={"_csrf_token": csrf},
-                                 follow_redirects=False)  # fmt: skip
+        link = await client.post(
+            f"/sign-in/link/{token}", data={"_csrf_token": csrf}, follow_redirects=False
+        )
         return locals()
 
     r = await in_browser(world_db, steps)
@@ -554,8 +664,12 @@ async def test_a_link_request_answers_the_same_when_mail_cannot_go(
         for email in (people["sponsor user"], "nobody@nowhere.example"):
             form = await client.get("/sign-in/forgot")
             token = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
-            answers.append(await client.post("/sign-in/forgot", data={
-                "email": email, "purpose": "reset", "_csrf_token": token}))  # fmt: skip
+            answers.append(
+                await client.post(
+                    "/sign-in/forgot",
+                    data={"email": email, "purpose": "reset", "_csrf_token": token},
+                )
+            )
         return answers
 
     known, unknown = await in_browser(world_db, steps)
@@ -571,8 +685,9 @@ async def test_grants_across_the_line_are_ignored_and_bad_text_is_refused(
     """Someone at a network given a sponsor's grant still cannot read its portfolio."""
     people = await characters()
     sponsor = await organisation_of(people["sponsor user"])
-    await create_account(people["network director"],
-                         [(GrantRole.relationship_manager, sponsor["id"])], NOW)  # fmt: skip
+    await create_account(
+        people["network director"], [(GrantRole.relationship_manager, sponsor["id"])], NOW
+    )
 
     async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
         await sign_in(client, people["network director"])
@@ -581,8 +696,9 @@ async def test_grants_across_the_line_are_ignored_and_bad_text_is_refused(
         nul = await client.get("/w/sites/a%00b", follow_redirects=False)
         page = await client.get("/sign-in/")
         token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
-        nul_sign_in = await client.post("/sign-in/", data={
-            "email": "a\x00b@x.example", "password": "x", "_csrf_token": token})  # fmt: skip
+        nul_sign_in = await client.post(
+            "/sign-in/", data={"email": "a\x00b@x.example", "password": "x", "_csrf_token": token}
+        )
         return locals()
 
     r = await in_browser(world_db, steps)
@@ -591,19 +707,29 @@ async def test_grants_across_the_line_are_ignored_and_bad_text_is_refused(
     assert r["nul_sign_in"].status_code == 400
 
 
-async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(scored_world_db: Engine) -> None:
+async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(
+    scored_world_db: Engine,
+) -> None:
     import statistics
 
     people = await characters()
     me = await organisation_of(people["sponsor user"])
-    run = (await TargetIndex.select(TargetIndex.run).where(
-        TargetIndex.rater_organisation == me["id"]).order_by(
-        TargetIndex.run, ascending=False).first())["run"]  # fmt: skip
+    run = (
+        await TargetIndex.select(TargetIndex.run)
+        .where(TargetIndex.rater_organisation == me["id"])
+        .order_by(TargetIndex.run, ascending=False)
+        .first()
+    )["run"]
     pooled = await TargetIndex.select(
-        TargetIndex.target, TargetIndex.target.name.as_alias("name"),
-        TargetIndex.reliability_index, TargetIndex.shown,
-    ).where((TargetIndex.run == run) & TargetIndex.rater_organisation.is_null()
-            & TargetIndex.target.kind.is_in(["sponsor", "cro"]))  # fmt: skip
+        TargetIndex.target,
+        TargetIndex.target.name.as_alias("name"),
+        TargetIndex.reliability_index,
+        TargetIndex.shown,
+    ).where(
+        (TargetIndex.run == run)
+        & TargetIndex.rater_organisation.is_null()
+        & TargetIndex.target.kind.is_in(["sponsor", "cro"])
+    )
 
     async def steps(client: AsyncTestClient[Any]) -> tuple[str, str]:
         await sign_in(client, people["sponsor user"])
@@ -628,20 +754,27 @@ async def test_the_sponsor_sees_how_sites_see_it_against_unnamed_peers(scored_wo
     assert 'id="how-sites-see-you"' not in cro_html, "the sponsor's feedback is not the CRO's"
 
 
-async def test_a_relationship_manager_compares_sites_over_the_cycles(scored_world_db: Engine) -> None:
+async def test_a_relationship_manager_compares_sites_over_the_cycles(
+    scored_world_db: Engine,
+) -> None:
     people = await characters()
     sponsor = await organisation_of(people["relationship manager"])
-    sites = await Relationship.select(
-        Relationship.site.slug.as_alias("slug"), Relationship.site.name.as_alias("name"),
-        Relationship.site.id.as_alias("id"),
-    ).where(Relationship.sponsor == sponsor["id"]).order_by(Relationship.site.name)  # fmt: skip
+    sites = (
+        await Relationship.select(
+            Relationship.site.slug.as_alias("slug"),
+            Relationship.site.name.as_alias("name"),
+            Relationship.site.id.as_alias("id"),
+        )
+        .where(Relationship.sponsor == sponsor["id"])
+        .order_by(Relationship.site.name)
+    )
     hidden, kept = sites[0], sites[1]
     await TargetIndex.update({TargetIndex.shown: False}).where(
         (TargetIndex.target == hidden["id"]) & (TargetIndex.rater_organisation == sponsor["id"])
-    )  # fmt: skip
+    )
     stored = await TargetIndex.select(TargetIndex.reliability_index).where(
         (TargetIndex.target == kept["id"]) & (TargetIndex.rater_organisation == sponsor["id"])
-    )  # fmt: skip
+    )
 
     async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
         await sign_in(client, people["relationship manager"])
@@ -670,15 +803,20 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(scored_worl
     assert f'value="{hidden["slug"]}" checked' in page and f'value="{kept["slug"]}" checked' in page
 
 
-async def test_both_sides_of_a_relationship_work_on_its_action_items(scored_world_db: Engine) -> None:
+async def test_both_sides_of_a_relationship_work_on_its_action_items(
+    scored_world_db: Engine,
+) -> None:
     from surveys.results.meetings import ActionItem
     from surveys.results.tier_review import publish_all_but_latest
 
     await publish_all_but_latest("test", NOW)
     people = await characters()
     site = await organisation_of(people["site coordinator"])
-    tie = await Relationship.select(Relationship.sponsor.slug.as_alias("slug")).where(
-        Relationship.site == site["id"]).first()  # fmt: skip
+    tie = (
+        await Relationship.select(Relationship.sponsor.slug.as_alias("slug"))
+        .where(Relationship.site == site["id"])
+        .first()
+    )
     where = f"/w/relationships/{tie['slug']}/{site['slug']}/"
 
     async def as_(client: AsyncTestClient[Any], who: str) -> str:
@@ -690,16 +828,22 @@ async def test_both_sides_of_a_relationship_work_on_its_action_items(scored_worl
 
     async def steps(client: AsyncTestClient[Any]) -> dict[str, Any]:
         token = await as_(client, "site coordinator")
-        form = {"title": "Send <b>enrolment</b> forecasts monthly", "owner": "Site director",
-                "side": "site", "due_on": "2027-02-28", "_csrf_token": token}  # fmt: skip
+        form = {
+            "title": "Send <b>enrolment</b> forecasts monthly",
+            "owner": "Site director",
+            "side": "site",
+            "due_on": "2027-02-28",
+            "_csrf_token": token,
+        }
         refused = await client.post(where + "actions", data={**form, "due_on": "next week"})
         added = await client.post(where + "actions", data=form, follow_redirects=False)
         item = int(added.headers["location"].rsplit("-", 1)[1])
         site_view = await client.get(where)
         moved = await client.post(
-            where + f"actions/{item}", data={"status": "in_progress", "_csrf_token": token},
+            where + f"actions/{item}",
+            data={"status": "in_progress", "_csrf_token": token},
             follow_redirects=False,
-        )  # fmt: skip
+        )
         wrong = await client.post(
             where + f"actions/{item}", data={"status": "finished", "_csrf_token": token}
         )
