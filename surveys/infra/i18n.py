@@ -55,9 +55,10 @@ class Text:
         """The text in `language`, placeholders filled (numbers as the language writes them)."""
         values = {
             name: format_decimal(value, locale=_locale(language))
-            if isinstance(value, int) and not isinstance(value, bool) else value
+            if isinstance(value, int) and not isinstance(value, bool)
+            else value
             for name, value in self.values.items()
-        }  # fmt: skip
+        }
         text: str = translations(language).ugettext(self.message)
         return text % values
 
@@ -184,5 +185,14 @@ def translated(context: dict[str, Any], language: str) -> dict[str, Any]:
             text = Markup(text)  # noqa: S704  (as in gettext)
         return text % values
 
-    return {**context, "gettext": gettext, "ngettext": ngettext, "_": gettext,
-            "language": language}  # fmt: skip
+    def share(value: float) -> str:
+        return percent(value, language)
+
+    return {
+        **context,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "_": gettext,
+        "language": language,
+        "percent": share,
+    }

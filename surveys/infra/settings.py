@@ -1,13 +1,15 @@
 """Every setting Rapport reads, with its environment variable, default and meaning.
 
-This is the only module that reads the environment. `rapport settings` prints
-the table below; the README's settings table is checked against it by a test.
+This is the only module that reads the environment. `SETTINGS` is the one table of
+them: `load_settings` reads it, `rapport settings` prints it with the values in force
+(`in_force`), and a test checks the README's settings table against it.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
 from pathlib import Path
@@ -27,6 +29,8 @@ class Setting:
     env: str
     default: str
     meaning: str
+    shown: Callable[[Settings], str]
+    """The value in force as `rapport settings` prints it (secrets never in clear)."""
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -35,36 +39,52 @@ SETTINGS: tuple[Setting, ...] = (
         "sqlite:///var/rapport.sqlite",
         "Database: `sqlite:///relative/or/absolute/path.sqlite` (embedded default, WAL mode) "
         "or `postgresql://user@host:port/dbname` (production).",
+        lambda s: s.database.display,
     ),
-    Setting("RAPPORT_HOST", "127.0.0.1", "Interface the web server listens on."),
-    Setting("RAPPORT_PORT", "8000", "Port the web server listens on."),
+    Setting("RAPPORT_HOST", "127.0.0.1", "Interface the web server listens on.", lambda s: s.host),
+    Setting("RAPPORT_PORT", "8000", "Port the web server listens on.", lambda s: str(s.port)),
     Setting(
         "RAPPORT_WORKERS",
         "1",
         "Web server processes; one per core serves more respondents at once.",
+        lambda s: str(s.workers),
     ),
     Setting(
         "RAPPORT_PUBLIC_URL",
         "http://{host}:{port}",
         "Base URL used in every link Rapport sends (survey links, e-mails); never taken "
         "from a request's Host header.",
+        lambda s: s.public_url,
     ),
     Setting(
         "RAPPORT_SECRET_KEY",
         "(generated once into var/secret_key)",
         "Secret for signing sessions and CSRF tokens; set it explicitly in production.",
+        lambda s: "(set)" if os.environ.get("RAPPORT_SECRET_KEY") else "(generated)",
     ),
-    Setting("RAPPORT_VAR_DIR", "var", "Folder for the SQLite file, the secret key and outboxes."),
+    Setting(
+        "RAPPORT_VAR_DIR",
+        "var",
+        "Folder for the SQLite file, the secret key and outboxes.",
+        lambda s: str(s.var_dir),
+    ),
     Setting(
         "RAPPORT_DB_TIMEOUT",
         "30",
         "Seconds a query waits for a locked SQLite database, or for a PostgreSQL connection.",
+        lambda s: str(s.db_timeout),
     ),
-    Setting("RAPPORT_DB_POOL_SIZE", "10", "Largest PostgreSQL connection pool the app opens."),
+    Setting(
+        "RAPPORT_DB_POOL_SIZE",
+        "10",
+        "Largest PostgreSQL connection pool the app opens.",
+        lambda s: str(s.db_pool_size),
+    ),
     Setting(
         "RAPPORT_MAIL_FROM",
         "Rapport surveys <surveys@rapport.invalid>",
         "Sender of invitation and reminder e-mails.",
+        lambda s: s.mail_from,
     ),
     Setting(
         "RAPPORT_SMTP_URL",
@@ -72,16 +92,33 @@ SETTINGS: tuple[Setting, ...] = (
         "Mail server: `smtp://user:password@host:587` (STARTTLS required), "
         "`smtps://user:password@host:465`, or `smtp+plain://localhost:25` for a relay on this "
         "machine. Empty: e-mails are written to var/outbox/ instead.",
+        lambda s: s.smtp.display if s.smtp else "(outbox folder)",
     ),
     Setting(
         "RAPPORT_LINK_RATE",
         "60",
         "Survey-link lookups that find nothing one address may make per minute; after that "
         "it gets a 'please wait' page (working links are never limited).",
+        lambda s: str(s.link_rate),
     ),
-    Setting("RAPPORT_REMINDERS", "2", "Reminders a respondent gets at most per cycle."),
-    Setting("RAPPORT_REMINDER_DAYS", "5", "Days at least between two e-mails to one respondent."),
+    Setting(
+        "RAPPORT_REMINDERS",
+        "2",
+        "Reminders a respondent gets at most per cycle.",
+        lambda s: str(s.reminders),
+    ),
+    Setting(
+        "RAPPORT_REMINDER_DAYS",
+        "5",
+        "Days at least between two e-mails to one respondent.",
+        lambda s: str(s.reminder_days),
+    ),
 )
+
+
+def in_force(settings: Settings) -> tuple[tuple[Setting, str], ...]:
+    """Every setting beside the value in force, in the order of `SETTINGS`."""
+    return tuple((setting, setting.shown(settings)) for setting in SETTINGS)
 
 
 def _env(name: str) -> str:
@@ -284,10 +321,13 @@ def parse_smtp_url(url: str) -> SMTPServer | None:
     except ValueError:
         raise SettingsError("RAPPORT_SMTP_URL has a port that is not a number") from None
     return SMTPServer(
-        host=parts.hostname, port=port, username=unquote(parts.username or "") or None,
-        password=unquote(parts.password or "") or None, implicit_tls=parts.scheme == "smtps",
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username or "") or None,
+        password=unquote(parts.password or "") or None,
+        implicit_tls=parts.scheme == "smtps",
         start_tls=parts.scheme == "smtp",
-    )  # fmt: skip
+    )
 
 
 def _mail_from(value: str) -> str:

@@ -49,10 +49,17 @@ class ReviewRow:
 
 @dataclass(frozen=True)
 class Review:
+    """A cycle's tiers under review for one sponsor."""
+
     cycle: str
     status: str
     previous_cycle: str | None
     rows: tuple[ReviewRow, ...]
+
+    @property
+    def reviewed(self) -> int:
+        """Sites whose tier a reviewer set."""
+        return sum(1 for row in self.rows if row.override is not None)
 
     @property
     def frozen(self) -> bool:
@@ -68,38 +75,61 @@ async def tier_review(
     scope = (TierAssignment.cycle == cycle["id"]) & (TierAssignment.assessor == sponsor_id)
     if sites is not None:
         scope &= TierAssignment.target.is_in(list(sites) or [-1])
-    rows = await TierAssignment.select(
-        TierAssignment.target.id.as_alias("site_id"), TierAssignment.target.slug.as_alias("slug"),
-        TierAssignment.target.name.as_alias("name"), TierAssignment.computed_tier,
-        TierAssignment.override_tier, TierAssignment.override_reason,
-        TierAssignment.overridden_by.name.as_alias("by"), TierAssignment.provisional,
-        TierAssignment.rule_trace,
-    ).where(scope).order_by(TierAssignment.target.name)  # fmt: skip
+    rows = (
+        await TierAssignment.select(
+            TierAssignment.target.id.as_alias("site_id"),
+            TierAssignment.target.slug.as_alias("slug"),
+            TierAssignment.target.name.as_alias("name"),
+            TierAssignment.computed_tier,
+            TierAssignment.override_tier,
+            TierAssignment.override_reason,
+            TierAssignment.overridden_by.name.as_alias("by"),
+            TierAssignment.provisional,
+            TierAssignment.rule_trace,
+        )
+        .where(scope)
+        .order_by(TierAssignment.target.name)
+    )
     before: dict[int, Tier] = {}
     if previous_key:
         for row in await TierAssignment.select(
             TierAssignment.target, TierAssignment.computed_tier, TierAssignment.override_tier
         ).where(
             (TierAssignment.cycle.key == previous_key) & (TierAssignment.assessor == sponsor_id)
-        ):  # fmt: skip
+        ):
             before[row["target"]] = Tier(tier_in_force(row))
     return Review(
-        cycle_key, cycle["status"], previous_key,
+        cycle_key,
+        cycle["status"],
+        previous_key,
         tuple(
             ReviewRow(
-                r["site_id"], r["slug"], r["name"], Tier(r["computed_tier"]),
-                Tier(r["override_tier"]) if r["override_tier"] else None, r["override_reason"],
-                r["by"], before.get(r["site_id"]), bool(r["provisional"]), r["rule_trace"],
+                r["site_id"],
+                r["slug"],
+                r["name"],
+                Tier(r["computed_tier"]),
+                Tier(r["override_tier"]) if r["override_tier"] else None,
+                r["override_reason"],
+                r["by"],
+                before.get(r["site_id"]),
+                bool(r["provisional"]),
+                r["rule_trace"],
             )
             for r in rows
         ),
-    )  # fmt: skip
+    )
 
 
 async def set_override(
-    cycle_key: str, sponsor_id: int, site_id: int, tier: Tier | None, reason: str,
-    person_id: int, actor: str, now: dt.datetime,
-) -> None:  # fmt: skip
+    cycle_key: str,
+    sponsor_id: int,
+    site_id: int,
+    tier: Tier | None,
+    reason: str,
+    person_id: int,
+    actor: str,
+    now: dt.datetime,
+) -> None:
     """Override a computed tier with a written reason, or (tier None) return to the computed one."""
     reason = reason.strip()
     if tier is not None and not reason:
@@ -110,37 +140,57 @@ async def set_override(
         raise TierReviewError(f"please keep the reason under {REASON_LIMIT} characters")
     async with writing_transaction(TierAssignment._meta.db):
         cycle = await _unpublished(cycle_key)
-        assignment = await TierAssignment.select(
-            TierAssignment.id, TierAssignment.computed_tier, TierAssignment.override_tier
-        ).where(
-            (TierAssignment.cycle == cycle["id"]) & (TierAssignment.assessor == sponsor_id)
-            & (TierAssignment.target == site_id)
-        ).first()  # fmt: skip
+        assignment = (
+            await TierAssignment.select(
+                TierAssignment.id, TierAssignment.computed_tier, TierAssignment.override_tier
+            )
+            .where(
+                (TierAssignment.cycle == cycle["id"])
+                & (TierAssignment.assessor == sponsor_id)
+                & (TierAssignment.target == site_id)
+            )
+            .first()
+        )
         if assignment is None:
             raise TierReviewError("this site has no computed tier in this cycle")
         await lock_row(TierAssignment, assignment["id"])
         await TierAssignment.update(
-            {TierAssignment.override_tier: int(tier) if tier else None,
-             TierAssignment.override_reason: reason if tier else None,
-             TierAssignment.overridden_by: person_id if tier else None,
-             TierAssignment.overridden_at: now if tier else None}
-        ).where(TierAssignment.id == assignment["id"])  # fmt: skip
+            {
+                TierAssignment.override_tier: int(tier) if tier else None,
+                TierAssignment.override_reason: reason if tier else None,
+                TierAssignment.overridden_by: person_id if tier else None,
+                TierAssignment.overridden_at: now if tier else None,
+            }
+        ).where(TierAssignment.id == assignment["id"])
         kind = "override" if tier else "cleared"
         await TierEvent.insert(
-            TierEvent(assignment=assignment["id"], at=now, kind=kind,
-                      tier=int(tier) if tier else assignment["computed_tier"],
-                      reason=reason or None, actor=actor)
-        )  # fmt: skip
-        site = await Organisation.select(Organisation.slug).where(
-            Organisation.id == site_id
-        ).first()  # fmt: skip
+            TierEvent(
+                assignment=assignment["id"],
+                at=now,
+                kind=kind,
+                tier=int(tier) if tier else assignment["computed_tier"],
+                reason=reason or None,
+                actor=actor,
+            )
+        )
+        site = (
+            await Organisation.select(Organisation.slug).where(Organisation.id == site_id).first()
+        )
         await record(
-            actor, f"tier.{kind}", "tier_assignment", assignment["id"],
-            {"cycle": cycle_key, "site": site["slug"] if site else site_id,
-             "computed": assignment["computed_tier"], "tier": int(tier) if tier else None,
-             "was": assignment["override_tier"], "reason": reason or None},
+            actor,
+            f"tier.{kind}",
+            "tier_assignment",
+            assignment["id"],
+            {
+                "cycle": cycle_key,
+                "site": site["slug"] if site else site_id,
+                "computed": assignment["computed_tier"],
+                "tier": int(tier) if tier else None,
+                "was": assignment["override_tier"],
+                "reason": reason or None,
+            },
             person_id,
-        )  # fmt: skip
+        )
 
 
 async def review_in_cycle(
@@ -166,19 +216,28 @@ async def publish_cycle(cycle_key: str, person_id: int | None, actor: str, now: 
         check_transition(cycle["status"], CycleStatus.published)
         await Cycle.update(
             {Cycle.status: CycleStatus.published.value, Cycle.status_changed_at: now}
-        ).where(Cycle.id == cycle["id"])  # fmt: skip
+        ).where(Cycle.id == cycle["id"])
         assignments = await TierAssignment.select(
             TierAssignment.id, TierAssignment.computed_tier, TierAssignment.override_tier
         ).where(TierAssignment.cycle == cycle["id"])
         for row in assignments:
             await TierEvent.insert(
-                TierEvent(assignment=row["id"], at=now, kind="published",
-                          tier=int(Tier(tier_in_force(row))), actor=actor)
-            )  # fmt: skip
+                TierEvent(
+                    assignment=row["id"],
+                    at=now,
+                    kind="published",
+                    tier=int(Tier(tier_in_force(row))),
+                    actor=actor,
+                )
+            )
         await record(
-            actor, "cycle.publish", "cycle", cycle["id"],
-            {"cycle": cycle_key, "tiers": len(assignments)}, person_id,
-        )  # fmt: skip
+            actor,
+            "cycle.publish",
+            "cycle",
+            cycle["id"],
+            {"cycle": cycle_key, "tiers": len(assignments)},
+            person_id,
+        )
     return len(assignments)
 
 
