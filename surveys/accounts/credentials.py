@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
@@ -57,6 +57,8 @@ class AccountError(RapportError, ValueError):
 class Account(Table):
     """A person who may sign in."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     person = ForeignKey(Person, on_delete=OnDelete.cascade, null=False, unique=True)
     password_hash = Varchar(length=200, null=True, default=None)
     """argon2id; null for someone who signs in by e-mailed links only."""
@@ -67,6 +69,8 @@ class Account(Table):
 
 class AccessGrant(Table):
     """One role an account holds, over one organisation (none for administrators)."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     account = ForeignKey(Account, on_delete=OnDelete.cascade, null=False, index=True)
     role = Varchar(length=24, choices=GrantRole)
@@ -84,6 +88,8 @@ class AccessGrant(Table):
 class WebSession(Table):
     """A signed-in browser: the hash of its cookie's id, and until when it holds."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     id_hash = Varchar(length=64, unique=True)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, null=False, index=True)
     created_at = Timestamptz()
@@ -98,6 +104,8 @@ class LinkPurpose(StrEnum):
 class SignInLink(Table):
     """A one-time link sent by e-mail: to set a new password, or to sign in without one."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     token_hash = Varchar(length=64, unique=True)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, null=False, index=True)
     purpose = Varchar(length=8, choices=LinkPurpose)
@@ -111,6 +119,8 @@ class SignInLink(Table):
 class ApiToken(Table):
     """A personal token for BI tools: it reads what its owner may read, decided afresh at
     every request from the owner's grants, and it can be revoked. Only its hash is kept."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     token_hash = Varchar(length=64, unique=True)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, null=False, index=True)
@@ -145,7 +155,7 @@ async def account_for_password(email: str, password: str, now: dt.datetime) -> S
     A hash made with older parameters is replaced by one with the current parameters.
     """
     row = await _account_row(email)
-    stored = row["password_hash"] if row and row["password_hash"] else _UNUSABLE
+    stored = str(row["password_hash"]) if row and row["password_hash"] else _UNUSABLE
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
@@ -171,14 +181,14 @@ async def _account_row(email: str) -> dict[str, object] | None:
         await Account.select(
             Account.id,
             Account.password_hash,
-            Account.person.id.as_alias("person_id"),
-            Account.person.name.as_alias("name"),
-            Account.person.email.as_alias("email"),
+            Account.person._.id.as_alias("person_id"),
+            Account.person._.name.as_alias("name"),
+            Account.person._.email.as_alias("email"),
         )
         .where(
-            (Account.person.email == email.strip().lower())
+            (Account.person._.email == email.strip().lower())
             & Account.active.eq(True)
-            & Account.person.active.eq(True)
+            & Account.person._.active.eq(True)
         )
         .first()
     )
@@ -210,16 +220,16 @@ async def session_account(session_id: str, now: dt.datetime) -> SignedIn | None:
     """Return who holds a session, if it exists, has not expired and its account is active."""
     row = (
         await WebSession.select(
-            WebSession.account.id.as_alias("id"),
-            WebSession.account.person.id.as_alias("person_id"),
-            WebSession.account.person.name.as_alias("name"),
-            WebSession.account.person.email.as_alias("email"),
+            WebSession.account._.id.as_alias("id"),
+            WebSession.account._.person._.id.as_alias("person_id"),
+            WebSession.account._.person._.name.as_alias("name"),
+            WebSession.account._.person._.email.as_alias("email"),
         )
         .where(
             (WebSession.id_hash == token_hash(session_id))
             & (WebSession.expires_at > now)
-            & WebSession.account.active.eq(True)
-            & WebSession.account.person.active.eq(True)
+            & WebSession.account._.active.eq(True)
+            & WebSession.account._.person._.active.eq(True)
         )
         .first()
     )
@@ -267,7 +277,7 @@ async def use_link(token: str, purpose: LinkPurpose, now: dt.datetime) -> int | 
         return None
     account_id = int(used[0]["account"])
     active = await Account.exists().where(
-        (Account.id == account_id) & Account.active.eq(True) & Account.person.active.eq(True)
+        (Account.id == account_id) & Account.active.eq(True) & Account.person._.active.eq(True)
     )
     return account_id if active else None
 
@@ -363,16 +373,16 @@ async def token_account(token: str, now: dt.datetime) -> SignedIn | None:
         await ApiToken.select(
             ApiToken.id.as_alias("token_id"),
             ApiToken.last_used_at,
-            ApiToken.account.id.as_alias("id"),
-            ApiToken.account.person.id.as_alias("person_id"),
-            ApiToken.account.person.name.as_alias("name"),
-            ApiToken.account.person.email.as_alias("email"),
+            ApiToken.account._.id.as_alias("id"),
+            ApiToken.account._.person._.id.as_alias("person_id"),
+            ApiToken.account._.person._.name.as_alias("name"),
+            ApiToken.account._.person._.email.as_alias("email"),
         )
         .where(
             (ApiToken.token_hash == token_hash(token))
             & ApiToken.revoked_at.is_null()
-            & ApiToken.account.active.eq(True)
-            & ApiToken.account.person.active.eq(True)
+            & ApiToken.account._.active.eq(True)
+            & ApiToken.account._.person._.active.eq(True)
         )
         .first()
     )

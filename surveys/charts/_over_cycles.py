@@ -203,21 +203,23 @@ def _band(line: Values, x: Sequence[float], scale: Callable[[float], float]) -> 
     """The interval as closed areas, one per run of cycles whose interval is known."""
     if not line.low or not line.high:
         return ""
-    runs: list[list[int]] = [[]]
+    # each run: (x, scaled high, scaled low) of consecutive cycles with a known interval
+    runs: list[list[tuple[float, float, float]]] = [[]]
     for i in range(len(line.values)):
-        if i < len(line.low) and line.low[i] is not None and line.high[i] is not None:
-            runs[-1].append(i)
+        low = line.low[i] if i < len(line.low) else None
+        high = line.high[i] if i < len(line.high) else None
+        if low is not None and high is not None:
+            runs[-1].append((x[i], scale(high), scale(low)))
         elif runs[-1]:
             runs.append([])
     areas = []
     for run in (r for r in runs if r):
-        upper = [f"{x[i]},{scale(line.high[i])}" for i in run]
-        lower = [f"{x[i]},{scale(line.low[i])}" for i in reversed(run)]
         if len(run) == 1:  # one cycle: a short vertical bar
-            areas.append(
-                f"M{x[run[0]] - 2},{scale(line.high[run[0]])} h4 V{scale(line.low[run[0]])} h-4 Z"
-            )
+            at, high, low = run[0]
+            areas.append(f"M{at - 2},{high} h4 V{low} h-4 Z")
         else:
+            upper = [f"{at},{high}" for at, high, _ in run]
+            lower = [f"{at},{low}" for at, _, low in reversed(run)]
             areas.append("M" + " L".join(upper + lower) + " Z")
     return " ".join(areas)
 

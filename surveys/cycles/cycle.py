@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from piccolo.columns import ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.constraints import Check
 from piccolo.table import Table
 
@@ -54,6 +54,8 @@ def check_transition(current: CycleStatus | str, new: CycleStatus | str) -> Cycl
 
 class Cycle(Table):
     """One survey wave (e.g. 2026-Q1), with the instrument version used each way."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     key = Varchar(length=40, unique=True)
     title = Varchar(length=200)

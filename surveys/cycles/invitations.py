@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from piccolo.columns import ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
@@ -34,6 +34,8 @@ class InvitationStatus(StrEnum):
 
 class Invitation(Table):
     """One person asked to rate one organisation in one cycle."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
     relationship = ForeignKey(Relationship, on_delete=OnDelete.restrict, null=False)

@@ -121,8 +121,8 @@ async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
     contacts = await RelationshipContact.select(
         RelationshipContact.relationship,
         RelationshipContact.person,
-        RelationshipContact.person.role.as_alias("role"),
-        RelationshipContact.person.active.as_alias("active"),
+        RelationshipContact.person._.role.as_alias("role"),
+        RelationshipContact.person._.active.as_alias("active"),
     )
     at_site: dict[int, list[int]] = {}
     for person in staff:
@@ -135,16 +135,16 @@ async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for rel in sorted(relationships, key=lambda r: r["id"]):
         partners = [rel["sponsor"]] + ([rel["cro"]] if rel["cro"] is not None else [])
-        for person in at_site.get(rel["site"], []):
+        for rater in at_site.get(rel["site"], []):
             rows += [
-                (rel["id"], person, partner, cycle["site_instrument"], Direction.site_rates_sponsor)
+                (rel["id"], rater, partner, cycle["site_instrument"], Direction.site_rates_sponsor)
                 for partner in partners
             ]
-        for person in on_relationship.get(rel["id"], []):
+        for rater in on_relationship.get(rel["id"], []):
             rows.append(
                 (
                     rel["id"],
-                    person,
+                    rater,
                     rel["site"],
                     cycle["sponsor_instrument"],
                     Direction.sponsor_rates_site,
@@ -261,13 +261,13 @@ LETTER_COLUMNS = (
     Invitation.reminder_count,
     Invitation.sent_at,
     Invitation.last_reminded_at,
-    Invitation.respondent.name.as_alias("name"),
-    Invitation.respondent.email.as_alias("email"),
-    Invitation.respondent.language.as_alias("language"),
-    Invitation.respondent.organisation.name.as_alias("organisation"),
-    Invitation.target.name.as_alias("partner"),
-    Invitation.instrument.direction.as_alias("direction"),
-    Invitation.cycle.title.as_alias("cycle"),
+    Invitation.respondent._.name.as_alias("name"),
+    Invitation.respondent._.email.as_alias("email"),
+    Invitation.respondent._.language.as_alias("language"),
+    Invitation.respondent._.organisation._.name.as_alias("organisation"),
+    Invitation.target._.name.as_alias("partner"),
+    Invitation.instrument._.direction.as_alias("direction"),
+    Invitation.cycle._.title.as_alias("cycle"),
 )
 
 
@@ -288,7 +288,7 @@ async def send_invitations(key: str, now: dt.datetime, mailer: Mailer) -> SendRe
     rows = (
         await Invitation.select(*LETTER_COLUMNS)
         .where(
-            (Invitation.cycle.key == key)
+            (Invitation.cycle._.key == key)
             & (Invitation.status == InvitationStatus.created.value)
             & Invitation.token_nonce.is_not_null()
         )
@@ -485,8 +485,8 @@ async def cycle_report(key: str) -> tuple[dict[str, Any], pd.DataFrame]:
     """
     cycle = await cycle_by_key(key, UnknownCycleError)
     rows = await Invitation.select(
-        Invitation.respondent.organisation.name.as_alias("organisation"),
-        Invitation.instrument.direction.as_alias("direction"),
+        Invitation.respondent._.organisation._.name.as_alias("organisation"),
+        Invitation.instrument._.direction.as_alias("direction"),
         Invitation.status,
     ).where(Invitation.cycle == cycle["id"])
     table = pd.DataFrame(rows, columns=["organisation", "direction", "status"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NoReturn
 
-from piccolo.columns import JSON, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import JSON, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from surveys.directory.organisations import Person
@@ -23,6 +23,8 @@ class AppendOnlyError(RuntimeError):
 class AuditEntry(Table):
     """One thing someone did."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     at = Timestamptz(index=True)
     actor = Varchar(length=254)
     """Who: a person's e-mail, or `cli:<user>` / `system` for commands and jobs."""
@@ -34,11 +36,11 @@ class AuditEntry(Table):
     detail = JSON()
 
     @classmethod
-    def update(cls, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def update(cls, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("the audit log is append-only: entries cannot be changed")
 
     @classmethod
-    def delete(cls, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def delete(cls, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("the audit log is append-only: entries cannot be removed")
 
 

@@ -11,6 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from piccolo.columns import Column
 
 from surveys.directory import audit
 from surveys.directory.organisations import SLUG, Organisation, OrgKind, TherapeuticArea
@@ -114,20 +117,19 @@ async def import_organisations(path: Path, actor: str = "system") -> tuple[int, 
         ids = {slug: r["id"] for slug, r in stored.items()}
         # networks and sponsors first, so the rows that point at them find their ids
         for row in sorted(rows, key=lambda r: r.kind not in (OrgKind.network, OrgKind.sponsor)):
-            values = {
-                Organisation.name: row.name,
-                Organisation.kind: row.kind,
-                Organisation.country: row.country,
-                Organisation.network: ids.get(row.network) if row.network else None,
-                Organisation.acts_for: ids.get(row.acts_for) if row.acts_for else None,
+            values: dict[str, Any] = {
+                "name": row.name,
+                "kind": row.kind,
+                "country": row.country,
+                "network": ids.get(row.network) if row.network else None,
+                "acts_for": ids.get(row.acts_for) if row.acts_for else None,
             }
             if row.slug in ids:
-                await Organisation.update(values).where(Organisation.id == ids[row.slug])
+                changes: dict[Column | str, Any] = dict(values.items())
+                await Organisation.update(changes).where(Organisation.id == ids[row.slug])
                 updated += 1
             else:
-                org = Organisation(slug=row.slug, created_at=now, active=True)
-                for column, value in values.items():
-                    setattr(org, column._meta.name, value)
+                org = Organisation(slug=row.slug, created_at=now, active=True, **values)
                 await org.save()
                 ids[row.slug] = org.id
                 created += 1

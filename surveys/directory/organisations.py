@@ -14,6 +14,7 @@ from piccolo.columns import (
     Boolean,
     ForeignKey,
     OnDelete,
+    Serial,
     Timestamptz,
     Varchar,
 )
@@ -51,14 +52,16 @@ SITE_ROLES = frozenset({Role.pi, Role.coordinator, Role.site_director})
 class Organisation(Table):
     """A sponsor, CRO, site or site network."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     slug = Varchar(length=80, unique=True)
     name = Varchar(length=200)
     kind = Varchar(length=16, choices=OrgKind, index=True)
     country = Varchar(length=2, null=True, default=None, index=True)
     """ISO 3166-1 alpha-2; empty for a network spanning countries."""
-    network = ForeignKey("self", null=True, on_delete=OnDelete.set_null)
+    network: ForeignKey[Organisation] = ForeignKey("self", null=True, on_delete=OnDelete.set_null)
     """The network a site belongs to (deleting the network leaves the site independent)."""
-    acts_for = ForeignKey("self", null=True, on_delete=OnDelete.set_null)
+    acts_for: ForeignKey[Organisation] = ForeignKey("self", null=True, on_delete=OnDelete.set_null)
     """The sponsor a CRO acts for."""
     active = Boolean(default=True)
     created_at = Timestamptz()
@@ -70,6 +73,8 @@ class Organisation(Table):
 class TherapeuticArea(Table):
     """One therapeutic area an organisation works in (dashboards filter by it)."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, null=False)
     area = Varchar(length=60, index=True)
 
@@ -78,6 +83,8 @@ class TherapeuticArea(Table):
 
 class Person(Table):
     """Someone at an organisation, with a role; answers surveys, and may later sign in."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
     name = Varchar(length=200)
@@ -97,6 +104,8 @@ class Person(Table):
 class Relationship(Table):
     """A sponsor, optionally through a CRO, working with a site: rated from both sides."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     sponsor = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
     site = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
     cro = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=True, index=True)
@@ -110,6 +119,8 @@ class Relationship(Table):
 
 class RelationshipContact(Table):
     """A sponsor- or CRO-side person who works on a relationship and so rates that site."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     relationship = ForeignKey(Relationship, on_delete=OnDelete.cascade, null=False)
     person = ForeignKey(Person, on_delete=OnDelete.cascade, null=False, index=True)
@@ -142,8 +153,8 @@ async def directory() -> list[OrganisationListing]:
             Organisation.kind,
             Organisation.country,
             Organisation.network,
-            Organisation.network.name,
-            Organisation.acts_for.name,
+            Organisation.network._.name,
+            Organisation.acts_for._.name,
         )
         .where(Organisation.active.eq(True))
         .order_by(Organisation.name)

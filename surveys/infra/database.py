@@ -38,7 +38,7 @@ class DatabaseUnavailableError(RapportError):
     """The configured database cannot be reached or opened; the message says which and why."""
 
 
-def engine_for(database: DatabaseURL, timeout: int = 30) -> Engine:
+def engine_for(database: DatabaseURL, timeout: int = 30) -> Engine[Any]:
     """Return a Piccolo engine for a parsed DATABASE_URL (nothing is opened yet)."""
     # Piccolo's engines connect on construction to check the server version and warn on
     # failure; `prepare` makes the real check and reports it in one line, so stay quiet.
@@ -49,13 +49,13 @@ def engine_for(database: DatabaseURL, timeout: int = 30) -> Engine:
         return PostgresEngine(config={**database.postgres, "timeout": timeout})
 
 
-def configured_engine(settings: Settings | None = None) -> Engine:
+def configured_engine(settings: Settings | None = None) -> Engine[Any]:
     """Return the engine for the settings in force."""
     settings = settings or load_settings()
     return engine_for(settings.database, settings.db_timeout)
 
 
-def use_engine(engine: Engine) -> None:
+def use_engine(engine: Engine[Any]) -> None:
     """Point Piccolo's configuration and every loaded table at `engine`.
 
     Piccolo caches the engine on each table at first use, so switching databases
@@ -75,7 +75,7 @@ def _loaded_tables(base: type[Table]) -> list[type[Table]]:
     return found
 
 
-def current_engine() -> Engine:
+def current_engine() -> Engine[Any]:
     """Return the engine every table uses now (the one Piccolo's configuration holds)."""
     engine = engine_finder()
     if engine is None:
@@ -83,14 +83,14 @@ def current_engine() -> Engine:
     return engine
 
 
-def engine_label(engine: Engine) -> str:
+def engine_label(engine: Engine[Any]) -> str:
     """Return the database product's name, as people write it."""
     return {"sqlite": "SQLite", "postgres": "PostgreSQL"}.get(
         engine.engine_type, engine.engine_type
     )
 
 
-def describe(engine: Engine) -> str:
+def describe(engine: Engine[Any]) -> str:
     """Return a one-line, password-free description of where `engine` points."""
     if isinstance(engine, SQLiteEngine):
         return f"SQLite file {engine.path}"
@@ -101,7 +101,7 @@ def describe(engine: Engine) -> str:
     return type(engine).__name__
 
 
-async def prepare(engine: Engine) -> None:
+async def prepare(engine: Engine[Any]) -> None:
     """Make the database usable, or raise DatabaseUnavailableError with one clear line.
 
     For SQLite: create the folder and switch the file to WAL mode (the mode persists in
@@ -119,7 +119,7 @@ async def prepare(engine: Engine) -> None:
         ) from error
 
 
-async def _open(engine: Engine) -> None:
+async def _open(engine: Engine[Any]) -> None:
     if isinstance(engine, SQLiteEngine):
         Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
         await engine.run_ddl("PRAGMA journal_mode=WAL")
@@ -136,7 +136,7 @@ def _reason(error: BaseException) -> str:
     return text.splitlines()[0]
 
 
-async def start_pool(engine: Engine, max_size: int = 10) -> None:
+async def start_pool(engine: Engine[Any], max_size: int = 10) -> None:
     """Keep connections open for a long-running process (the web server).
 
     PostgreSQL gets asyncpg's pool; SQLite keeps its connections open and lends them
@@ -148,7 +148,7 @@ async def start_pool(engine: Engine, max_size: int = 10) -> None:
         await engine.start_pool(max_size)
 
 
-async def close_pool(engine: Engine) -> None:
+async def close_pool(engine: Engine[Any]) -> None:
     """Close the connections `start_pool` kept open, if any."""
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         try:  # asyncpg waits for every connection to come back: not forever
@@ -162,7 +162,7 @@ async def close_pool(engine: Engine) -> None:
         await engine.close_pool()
 
 
-async def ping(engine: Engine) -> dict[str, Any]:
+async def ping(engine: Engine[Any]) -> dict[str, Any]:
     """Return the database's health: reachable, engine kind and server version."""
     query = (
         "SELECT sqlite_version() AS version"
@@ -183,7 +183,7 @@ _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asy
 
 
 @asynccontextmanager
-async def writing_transaction(engine: Engine) -> AsyncIterator[None]:
+async def writing_transaction(engine: Engine[Any]) -> AsyncIterator[None]:
     """Open a transaction for a unit of writes.
 
     On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so two writers queue
@@ -200,7 +200,7 @@ async def writing_transaction(engine: Engine) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def write_turn(engine: Engine) -> AsyncIterator[None]:
+async def write_turn(engine: Engine[Any]) -> AsyncIterator[None]:
     """Wait for this process's turn to write to a SQLite file (nothing to wait for elsewhere).
 
     Writers of one process queue on an asyncio lock, then across processes on the
@@ -237,7 +237,7 @@ async def _wait_off_the_loop(writers: WriterLock) -> None:
         raise
 
 
-def database_identity(engine: Engine) -> str:
+def database_identity(engine: Engine[Any]) -> str:
     """Return which database an engine reaches (a file, or a server's database), as a key."""
     if engine.engine_type == "sqlite":
         return f"sqlite:{engine.path}"  # type: ignore[attr-defined]
@@ -319,8 +319,9 @@ async def lock_for_explicit_ids(tables: list[type[Table]]) -> None:
 
 async def next_id(table: type[Table]) -> int:
     """Return the first id above every id in `table` (for rows inserted with explicit ids)."""
-    row = await table.select(table.id).order_by(table.id, ascending=False).first()
-    return int(row["id"]) + 1 if row else 1
+    key = table._meta.primary_key
+    row = await table.select(key).order_by(key, ascending=False).first()
+    return int(row[key._meta.name]) + 1 if row else 1
 
 
 async def reset_id_sequence(table: type[Table]) -> None:

@@ -55,12 +55,15 @@ def compiled(sql: str, engine_type: str) -> str:
     return _SLOT.sub(lambda _: f"${next(numbers)}", sql)
 
 
-async def run_script(engine: Engine, script: Script[T]) -> T:
+async def run_script(engine: Engine[Any], script: Script[T]) -> T:
     """Run a script as one transaction (committed when it returns, rolled back if it raises)."""
     if isinstance(engine, PooledSQLiteEngine) and engine.pooling:
         return await engine.in_writer(lambda connection: _run_here(connection, script))
     async with writing_transaction(engine):
-        connection = engine.current_transaction.get().connection
+        transaction = engine.current_transaction.get()
+        if transaction is None:  # writing_transaction opened one: never the case
+            raise RuntimeError("a script must run inside its transaction")
+        connection = transaction.connection
         try:
             statement = next(script)
             while True:
@@ -81,7 +84,7 @@ async def execute(connection: Any, engine_type: str, statement: Statement) -> Ro
     return [dict(record) for record in await connection.fetch(sql, *statement.args)]
 
 
-async def fetch(engine: Engine, statement: Statement) -> Rows:
+async def fetch(engine: Engine[Any], statement: Statement) -> Rows:
     """Run one read statement outside any transaction and return its rows.
 
     For the reads every request makes: the statement goes straight to a pooled

@@ -231,7 +231,9 @@ def _answer_rows(
     item_ids: dict[str, int], questionnaire: Questionnaire, answers: FormAnswers
 ) -> list[tuple[int, int | None, bool, str | None]]:
     """The form's answers as Answer rows, less the response: item, value, not applicable, text."""
-    rows = [(item_ids[key], value, value is None, None) for key, value in answers.likert.items()]
+    rows: list[tuple[int, int | None, bool, str | None]] = [
+        (item_ids[key], value, value is None, None) for key, value in answers.likert.items()
+    ]
     rows += [(item_ids[key], value, False, None) for key, value in answers.importance.items()]
     if answers.overall is not None:
         rows.append((item_ids[questionnaire.overall_key], answers.overall, False, None))
@@ -243,12 +245,12 @@ def _answer_rows(
 async def draft_answers(invitation_id: int) -> FormAnswers:
     """Return the answers kept for an invitation (its draft), or an empty form."""
     rows = await Answer.select(
-        Answer.item.key.as_alias("key"),
-        Answer.item.kind.as_alias("kind"),
+        Answer.item._.key.as_alias("key"),
+        Answer.item._.kind.as_alias("kind"),
         Answer.value,
         Answer.not_applicable,
         Answer.text,
-    ).where(Answer.response.invitation == invitation_id)
+    ).where(Answer.response._.invitation == invitation_id)
     likert: dict[str, int | None] = {}
     importance: dict[str, int] = {}
     overall, comment = None, ""

@@ -5,7 +5,16 @@ from __future__ import annotations
 from enum import StrEnum
 
 import pandas as pd
-from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
@@ -23,6 +32,8 @@ class ResponseStatus(StrEnum):
 class Response(Table):
     """The answers behind one invitation (at most one: the unique key enforces it)."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     invitation = ForeignKey(Invitation, on_delete=OnDelete.restrict, null=False, unique=True)
     status = Varchar(length=10, choices=ResponseStatus, default="draft")
     language = Varchar(length=8, default="en")
@@ -37,6 +48,8 @@ class Response(Table):
 
 class Answer(Table):
     """One item's answer: a value, not applicable, or a comment's text."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     response = ForeignKey(Response, on_delete=OnDelete.cascade, null=False)
     item = ForeignKey(Item, on_delete=OnDelete.restrict, null=False, index=True)
@@ -76,23 +89,24 @@ async def submitted_answers(
     NaN when skipped or not applicable. Drafts and comments are left out: drafts were never
     given, and comments are not scored.
     """
-    invitation = Answer.response.invitation
+    invitation = Answer.response._.invitation
     query = Answer.select(
-        invitation.cycle.key.as_alias("cycle"),
-        invitation.respondent.email.as_alias("rater"),
-        invitation.respondent.organisation.slug.as_alias("rater_org"),
-        invitation.target.slug.as_alias("target"),
-        Answer.item.key.as_alias("item"),
+        invitation._.cycle._.key.as_alias("cycle"),
+        invitation._.respondent._.email.as_alias("rater"),
+        invitation._.respondent._.organisation._.slug.as_alias("rater_org"),
+        invitation._.target._.slug.as_alias("target"),
+        Answer.item._.key.as_alias("item"),
         Answer.value,
         Answer.not_applicable,
-        invitation.relationship.sponsor.slug.as_alias("sponsor"),
+        invitation._.relationship._.sponsor._.slug.as_alias("sponsor"),
     ).where(
-        (Answer.response.status == ResponseStatus.submitted.value) & (Answer.item.kind != "text")
+        (Answer.response._.status == ResponseStatus.submitted.value)
+        & (Answer.item._.kind != "text")
     )
     if cycle_keys is not None:
-        query = query.where(invitation.cycle.key.is_in(cycle_keys))
+        query = query.where(invitation._.cycle._.key.is_in(cycle_keys))
     if instrument_key is not None:
-        query = query.where(Answer.item.instrument.key == instrument_key)
+        query = query.where(Answer.item._.instrument._.key == instrument_key)
     frame = pd.DataFrame(await query, columns=list(ANSWER_COLUMNS))
     frame["value"] = frame["value"].astype("float64")
     frame["not_applicable"] = frame["not_applicable"].astype(bool)

@@ -66,20 +66,21 @@ async def responses_table(cycle_key: str, secret: str) -> pd.DataFrame:
     holds the comment.
     """
     response = Answer.response
-    invitation = response.invitation
+    invitation = response._.invitation
     rows = await Answer.select(
-        invitation.cycle.key.as_alias("cycle"),
-        invitation.instrument.key.as_alias("instrument"),
-        invitation.respondent.email.as_alias("email"),
-        invitation.respondent.organisation.slug.as_alias("rater_org"),
-        invitation.target.slug.as_alias("target"),
-        Answer.item.key.as_alias("item"),
+        invitation._.cycle._.key.as_alias("cycle"),
+        invitation._.instrument._.key.as_alias("instrument"),
+        invitation._.respondent._.email.as_alias("email"),
+        invitation._.respondent._.organisation._.slug.as_alias("rater_org"),
+        invitation._.target._.slug.as_alias("target"),
+        Answer.item._.key.as_alias("item"),
         Answer.value,
         Answer.not_applicable,
         Answer.text,
-        response.submitted_at.as_alias("submitted_at"),
+        response._.submitted_at.as_alias("submitted_at"),
     ).where(
-        (invitation.cycle.key == cycle_key) & (response.status == ResponseStatus.submitted.value)
+        (invitation._.cycle._.key == cycle_key)
+        & (response._.status == ResponseStatus.submitted.value)
     )
     table = pd.DataFrame(
         rows,

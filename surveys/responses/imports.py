@@ -221,8 +221,8 @@ async def import_responses(
         Invitation.id,
         Invitation.instrument,
         Invitation.status,
-        Invitation.respondent.email.as_alias("email"),
-        Invitation.target.slug.as_alias("target"),
+        Invitation.respondent._.email.as_alias("email"),
+        Invitation.target._.slug.as_alias("target"),
     ).where(Invitation.cycle == cycle["id"])
     by_pair = {(row["email"].lower(), row["target"]): row for row in invitations}
     instruments = {i: await instrument_rows(i) for i in {r["instrument"] for r in invitations}}
@@ -365,7 +365,7 @@ async def _store(
             )
             if existing is not None and existing["status"] == ResponseStatus.submitted:
                 stored = await Answer.select(
-                    Answer.item.key.as_alias("key"),
+                    Answer.item._.key.as_alias("key"),
                     Answer.value,
                     Answer.not_applicable,
                     Answer.text,

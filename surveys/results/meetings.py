@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-from piccolo.columns import Date, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import Date, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.constraints import Check
 from piccolo.table import Table
 
@@ -69,6 +69,8 @@ class ActionStatus(StrEnum):
 
 class ActionItem(Table):
     """Something one side of a relationship agreed to do after a review meeting."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     relationship = ForeignKey(Relationship, on_delete=OnDelete.cascade, null=False, index=True)
     opened_in = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False)
@@ -227,7 +229,7 @@ async def _flags(
             EscalationFlag.target,
             EscalationFlag.kind,
             EscalationFlag.detail,
-            EscalationFlag.dimension.name.as_alias("dimension"),
+            EscalationFlag.dimension._.name.as_alias("dimension"),
         )
         .where(
             (EscalationFlag.run == run)
@@ -256,7 +258,7 @@ async def _fix_first(
         await DimensionScore.select(
             DimensionScore.target,
             DimensionScore.mean,
-            DimensionScore.dimension.name.as_alias("dimension"),
+            DimensionScore.dimension._.name.as_alias("dimension"),
         )
         .where(
             (DimensionScore.run == run)
@@ -304,8 +306,8 @@ async def _dimensions() -> tuple[tuple[int, str], ...]:
         Dimension.id,
         Dimension.name,
         Dimension.position,
-        Dimension.instrument.direction.as_alias("direction"),
-        Dimension.instrument.version.as_alias("version"),
+        Dimension.instrument._.direction.as_alias("direction"),
+        Dimension.instrument._.version.as_alias("version"),
     ).output(load_json=True)
     latest = {
         d: max(r["version"] for r in rows if r["direction"] == d)
@@ -340,12 +342,12 @@ async def _actions(
             ActionItem.side,
             ActionItem.due_on,
             ActionItem.status,
-            ActionItem.opened_in.key.as_alias("opened_in"),
-            ActionItem.closed_in.key.as_alias("closed_in"),
+            ActionItem.opened_in._.key.as_alias("opened_in"),
+            ActionItem.closed_in._.key.as_alias("closed_in"),
             ActionItem.dimension,
-            ActionItem.dimension.key.as_alias("dimension_key"),
-            ActionItem.dimension.name.as_alias("dimension_name"),
-            ActionItem.dimension.instrument.direction.as_alias("direction"),
+            ActionItem.dimension._.key.as_alias("dimension_key"),
+            ActionItem.dimension._.name.as_alias("dimension_name"),
+            ActionItem.dimension._.instrument._.direction.as_alias("direction"),
         )
         .where(ActionItem.relationship == relationship)
         .order_by(ActionItem.id)
@@ -398,8 +400,8 @@ async def _effect(
         DimensionScore.run.is_in([runs[row["opened_in"]], runs[cycle]])
         & (DimensionScore.target == target)
         & (DimensionScore.rater_organisation == rater)
-        & (DimensionScore.dimension.key == row["dimension_key"])
-        & (DimensionScore.dimension.instrument.direction == row["direction"])
+        & (DimensionScore.dimension._.key == row["dimension_key"])
+        & (DimensionScore.dimension._.instrument._.direction == row["direction"])
     )
     by_run = {r["run"]: r for r in scores if r["shown"] and r["mean"] is not None}
     before, now = by_run.get(runs[row["opened_in"]]), by_run.get(runs[cycle])
@@ -523,10 +525,10 @@ async def set_status(
     relationship = await relationship_between(sponsor_id, site_id)
     async with writing_transaction(ActionItem._meta.db):
         mine = (ActionItem.id == item_id) & (ActionItem.relationship == relationship)
-        if not await ActionItem.exists().where(mine):
-            raise ActionItemError("no such action item in this relationship")
         await lock_row(ActionItem, item_id)
         item = await ActionItem.select(ActionItem.status, ActionItem.closed_in).where(mine).first()
+        if item is None:
+            raise ActionItemError("no such action item in this relationship")
         if item["status"] == status:
             return  # nothing changes: a closed item keeps the cycle it was closed in
         was_closed, closing = ActionStatus(item["status"]).closed, ActionStatus(status).closed

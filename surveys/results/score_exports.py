@@ -26,7 +26,7 @@ async def scores_tables(cycle_key: str) -> dict[str, pd.DataFrame]:
 
     run = (
         await ScoreRun.select(ScoreRun.id)
-        .where((ScoreRun.cycle.key == cycle_key) & (ScoreRun.status == RunStatus.done.value))
+        .where((ScoreRun.cycle._.key == cycle_key) & (ScoreRun.status == RunStatus.done.value))
         .order_by(ScoreRun.id, ascending=False)
         .first()
     )
@@ -35,21 +35,21 @@ async def scores_tables(cycle_key: str) -> dict[str, pd.DataFrame]:
             f"cycle {cycle_key!r} has no score run: run `rapport score --cycle {cycle_key}`"
         )
     targets = await TargetIndex.select(
-        TargetIndex.target.slug.as_alias("target"),
-        TargetIndex.rater_organisation.slug.as_alias("view"),
+        TargetIndex.target._.slug.as_alias("target"),
+        TargetIndex.rater_organisation._.slug.as_alias("view"),
         *(c for c in TargetIndex._meta.columns if c._meta.name not in KEYS),
     ).where(TargetIndex.run == run["id"])
     dimensions = await DimensionScore.select(
-        DimensionScore.target.slug.as_alias("target"),
-        DimensionScore.rater_organisation.slug.as_alias("view"),
-        DimensionScore.dimension.key.as_alias("dimension"),
+        DimensionScore.target._.slug.as_alias("target"),
+        DimensionScore.rater_organisation._.slug.as_alias("view"),
+        DimensionScore.dimension._.key.as_alias("dimension"),
         *(c for c in DimensionScore._meta.columns if c._meta.name not in KEYS | {"dimension"}),
     ).where(DimensionScore.run == run["id"])
     flags = await EscalationFlag.select(
-        EscalationFlag.target.slug.as_alias("target"),
-        EscalationFlag.rater_organisation.slug.as_alias("view"),
+        EscalationFlag.target._.slug.as_alias("target"),
+        EscalationFlag.rater_organisation._.slug.as_alias("view"),
         EscalationFlag.kind,
-        EscalationFlag.dimension.key.as_alias("dimension"),
+        EscalationFlag.dimension._.key.as_alias("dimension"),
         EscalationFlag.detail,
         EscalationFlag.shown,
     ).where(EscalationFlag.run == run["id"])

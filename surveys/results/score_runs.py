@@ -17,6 +17,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -42,6 +43,8 @@ class RunStatus(StrEnum):
 class ScoreRun(Table):
     """One scoring of one cycle, reproducible from its stored config and code version."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
     status = Varchar(length=8, choices=RunStatus, default="running")
     config = JSON()
@@ -59,6 +62,8 @@ class ScoreRun(Table):
 
 class TargetIndex(Table):
     """A partner's reliability index and layer scores, over all raters or one rater organisation."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     run = ForeignKey(ScoreRun, on_delete=OnDelete.cascade, null=False, index=True)
     cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
@@ -102,6 +107,8 @@ class TargetIndex(Table):
 class DimensionScore(Table):
     """A partner's score on one dimension, over all raters or one rater organisation."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     run = ForeignKey(ScoreRun, on_delete=OnDelete.cascade, null=False, index=True)
     cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
     target = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=False, index=True)
@@ -134,6 +141,8 @@ class DimensionScore(Table):
 class InstrumentReliability(Table):
     """Cronbach's alpha of one dimension in one run, with its confidence interval."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     run = ForeignKey(ScoreRun, on_delete=OnDelete.cascade, null=False, index=True)
     dimension = ForeignKey(Dimension, on_delete=OnDelete.restrict, null=False)
     n_raters = Integer()
@@ -147,6 +156,8 @@ class InstrumentReliability(Table):
 
 class PerceptionGap(Table):
     """One relationship on one mirror dimension, seen from both sides (DESIGN.md §3.9)."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     run = ForeignKey(ScoreRun, on_delete=OnDelete.cascade, null=False, index=True)
     cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False)
@@ -165,6 +176,8 @@ class PerceptionGap(Table):
 
 class EscalationFlag(Table):
     """Something that cannot wait for the review meeting (DESIGN.md §3.13)."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     run = ForeignKey(ScoreRun, on_delete=OnDelete.cascade, null=False, index=True)
     cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False)

@@ -18,6 +18,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -54,8 +55,18 @@ def tier_in_force(assignment: Mapping[str, Any] | None) -> Tier | None:
     return Tier(int(value)) if value else None
 
 
+def stored_tier(assignment: Mapping[str, Any]) -> Tier:
+    """The tier in force of a stored assignment, which always has its computed tier."""
+    tier = tier_in_force(assignment)
+    if tier is None:
+        raise ValueError(f"tier assignment {assignment.get('id')} has no tier")
+    return tier
+
+
 class TierAssignment(Table):
     """The tier an assessor (a sponsor, or a network) gives a partner in one cycle."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
     run = ForeignKey(ScoreRun, on_delete=OnDelete.set_null, null=True)
@@ -84,6 +95,8 @@ class TierAssignment(Table):
 
 class TierEvent(Table):
     """One change in a tier assignment's history: computed, overridden, cleared, published."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     assignment = ForeignKey(TierAssignment, on_delete=OnDelete.cascade, null=False, index=True)
     at = Timestamptz()

@@ -17,7 +17,7 @@ from surveys.directory.organisations import Organisation
 from surveys.infra.database import lock_row, writing_transaction
 from surveys.infra.errors import RapportError
 from surveys.results.score_runs import scored_cycles
-from surveys.results.tier_assignments import Tier, TierAssignment, TierEvent, tier_in_force
+from surveys.results.tier_assignments import Tier, TierAssignment, TierEvent, stored_tier
 
 REASON_LIMIT = 2000
 """Characters an override's reason may have."""
@@ -77,27 +77,27 @@ async def tier_review(
         scope &= TierAssignment.target.is_in(list(sites) or [-1])
     rows = (
         await TierAssignment.select(
-            TierAssignment.target.id.as_alias("site_id"),
-            TierAssignment.target.slug.as_alias("slug"),
-            TierAssignment.target.name.as_alias("name"),
+            TierAssignment.target._.id.as_alias("site_id"),
+            TierAssignment.target._.slug.as_alias("slug"),
+            TierAssignment.target._.name.as_alias("name"),
             TierAssignment.computed_tier,
             TierAssignment.override_tier,
             TierAssignment.override_reason,
-            TierAssignment.overridden_by.name.as_alias("by"),
+            TierAssignment.overridden_by._.name.as_alias("by"),
             TierAssignment.provisional,
             TierAssignment.rule_trace,
         )
         .where(scope)
-        .order_by(TierAssignment.target.name)
+        .order_by(TierAssignment.target._.name)
     )
     before: dict[int, Tier] = {}
     if previous_key:
         for row in await TierAssignment.select(
             TierAssignment.target, TierAssignment.computed_tier, TierAssignment.override_tier
         ).where(
-            (TierAssignment.cycle.key == previous_key) & (TierAssignment.assessor == sponsor_id)
+            (TierAssignment.cycle._.key == previous_key) & (TierAssignment.assessor == sponsor_id)
         ):
-            before[row["target"]] = Tier(tier_in_force(row))
+            before[row["target"]] = stored_tier(row)
     return Review(
         cycle_key,
         cycle["status"],
@@ -226,7 +226,7 @@ async def publish_cycle(cycle_key: str, person_id: int | None, actor: str, now: 
                     assignment=row["id"],
                     at=now,
                     kind="published",
-                    tier=int(Tier(tier_in_force(row))),
+                    tier=int(stored_tier(row)),
                     actor=actor,
                 )
             )
@@ -244,7 +244,8 @@ async def publish_cycle(cycle_key: str, person_id: int | None, actor: str, now: 
 async def _unpublished(cycle_key: str) -> dict[str, object]:
     cycle = await cycle_by_key(cycle_key, TierReviewError)
     await lock_row(Cycle, int(str(cycle["id"])), shared=True)
-    status = (await Cycle.select(Cycle.status).where(Cycle.id == cycle["id"]).first())["status"]
+    current = await Cycle.select(Cycle.status).where(Cycle.id == cycle["id"]).first()
+    status = current["status"] if current else None  # read again under the lock
     if status == CycleStatus.published:
         raise TierReviewError(f"cycle {cycle_key} is published: its tiers are final")
     if status != CycleStatus.scored:
