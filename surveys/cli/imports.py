@@ -1,0 +1,49 @@
+"""`rapport import`: responses collected with other survey tools, brought into a cycle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from surveys.cli._run import actor, console, run
+
+
+@click.group("import")
+def import_group() -> None:
+    """Responses collected with other tools (plain CSV or XLSX, Qualtrics, REDCap)."""
+
+
+@import_group.command("responses")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--cycle", "cycle_key", required=True, help="The cycle they belong to, e.g. 2027-Q1.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "xlsx", "qualtrics", "redcap"]),
+    default=None,
+    help="How the file is laid out (default: xlsx for .xlsx files, else csv).",
+)
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML mapping the file's columns and codes to items and values (docs/imports.md).",
+)
+def import_responses_command(
+    file: Path, cycle_key: str, file_format: str | None, mapping_path: Path | None
+) -> None:
+    """Import the responses in FILE: the whole file is checked first; all of it or nothing."""
+    # lazy: surveys.responses pulls in pandas (start-up time)
+    from surveys.responses.imports import import_responses, load_mapping
+
+    chosen = file_format or ("xlsx" if file.suffix.lower() == ".xlsx" else "csv")
+    mapping = load_mapping(mapping_path, chosen)
+    now = dt.datetime.now(dt.UTC)
+    summary = run(lambda: import_responses(file, cycle_key, chosen, mapping, now, actor()))
+    console.print(
+        f"Imported {summary.imported:,} responses into {cycle_key}; {summary.unchanged:,} "
+        f"were already there unchanged; {summary.left_out:,} unfinished left out."
+    )
