@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.table import Table as RichTable
@@ -39,36 +38,17 @@ def instruments_load(files: tuple[Path, ...]) -> None:
 @instruments.command("list")
 def instruments_list() -> None:
     """List the loaded instruments with their item counts."""
-    from surveys.instruments import Instrument, Item  # lazy: pulls in pandas (start-up time)
-
-    async def rows() -> list[dict[str, Any]]:
-        listed = (
-            await Instrument.select(
-                Instrument.id,
-                Instrument.key,
-                Instrument.version,
-                Instrument.direction,
-                Instrument.scale_points,
-                Instrument.languages,
-            )
-            .output(load_json=True)
-            .order_by(Instrument.key)
-            .order_by(Instrument.version)
-        )
-        for row in listed:
-            row["items"] = await Item.count().where(
-                (Item.instrument == row["id"]) & (Item.kind == "likert")
-            )
-        return listed
+    # lazy: surveys.instruments pulls in pandas (start-up time)
+    from surveys.instruments.catalogue import loaded_instruments
 
     table = RichTable("instrument", "version", "direction", "scale", "Likert items", "languages")
-    for row in run(rows):
+    for instrument in run(loaded_instruments):
         table.add_row(
-            row["key"],
-            str(row["version"]),
-            row["direction"],
-            f"1–{row['scale_points']}",
-            str(row["items"]),
-            ", ".join(row["languages"]),
+            instrument.key,
+            str(instrument.version),
+            instrument.direction,
+            f"1–{instrument.scale_points}",
+            str(instrument.likert_items),
+            ", ".join(instrument.languages),
         )
     console.print(table)

@@ -1,0 +1,49 @@
+"""What is loaded: every instrument version with its number of Likert items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from surveys.instruments._tables import Instrument, Item, ItemKind
+
+
+@dataclass(frozen=True)
+class LoadedInstrument:
+    """One loaded instrument version, as `rapport instruments list` shows it."""
+
+    key: str
+    version: int
+    direction: str
+    scale_points: int
+    likert_items: int
+    languages: tuple[str, ...]
+
+
+async def loaded_instruments() -> list[LoadedInstrument]:
+    """Every loaded instrument version, by key then version."""
+    rows = (
+        await Instrument.select(
+            Instrument.id,
+            Instrument.key,
+            Instrument.version,
+            Instrument.direction,
+            Instrument.scale_points,
+            Instrument.languages,
+        )
+        .output(load_json=True)
+        .order_by(Instrument.key)
+        .order_by(Instrument.version)
+    )
+    return [
+        LoadedInstrument(
+            key=row["key"],
+            version=int(row["version"]),
+            direction=row["direction"],
+            scale_points=int(row["scale_points"]),
+            likert_items=await Item.count().where(
+                (Item.instrument == row["id"]) & (Item.kind == ItemKind.likert.value)
+            ),
+            languages=tuple(row["languages"]),
+        )
+        for row in rows
+    ]
