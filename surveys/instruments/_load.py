@@ -9,6 +9,7 @@ from pathlib import Path
 from surveys.directory import audit
 from surveys.infra.database import writing_transaction
 from surveys.instruments._spec import (
+    DimensionSpec,
     InstrumentError,
     InstrumentSpec,
     importance_key,
@@ -83,25 +84,8 @@ async def load_instruments(paths: list[Path], actor: str = "system") -> list[Loa
 
 
 async def _insert(spec: InstrumentSpec, path: Path) -> int:
-    texts = {
-        "scale": {lang: list(labels) for lang, labels in spec.scale.items()},
-        "not_applicable": spec.not_applicable,
-        "importance_prompt": spec.importance_prompt,
-    }
-    instrument = Instrument(
-        key=spec.key,
-        version=spec.version,
-        direction=spec.direction,
-        scale_points=spec.scale_points,
-        respondent_roles=list(spec.respondent_roles),
-        languages=list(spec.languages),
-        title=spec.title,
-        intro=spec.intro,
-        texts=texts,
-        digest=spec.digest,
-        source=path.read_text(encoding="utf-8"),
-        loaded_at=dt.datetime.now(dt.UTC),
-    )
+    """Write one checked instrument version, its dimensions and its items; return its id."""
+    instrument = _instrument_row(spec, path)
     await instrument.save()
     position = 0
     items: list[Item] = []
@@ -118,54 +102,89 @@ async def _insert(spec: InstrumentSpec, path: Path) -> int:
             description=dim.description,
         )
         await dimension.save()
-        for item in dim.items:
-            items.append(
-                Item(
-                    instrument=instrument.id,
-                    dimension=dimension.id,
-                    key=item.key,
-                    position=position,
-                    kind=ItemKind.likert.value,
-                    reverse=item.reverse,
-                    min_value=1,
-                    max_value=spec.scale_points,
-                    text=item.text,
-                )
-            )
-            position += 1
-        if dim.importance:
-            items.append(
-                Item(
-                    instrument=instrument.id,
-                    dimension=dimension.id,
-                    key=importance_key(dim.key),
-                    position=position,
-                    kind=ItemKind.importance.value,
-                    min_value=1,
-                    max_value=5,
-                    text=spec.importance_prompt,
-                )
-            )
-            position += 1
-    items.append(
+        mine = _dimension_items(spec, dim, instrument.id, dimension.id, position)
+        items += mine
+        position += len(mine)
+    items += _closing_items(spec, instrument.id, position)
+    await Item.insert(*items)
+    return int(instrument.id)
+
+
+def _instrument_row(spec: InstrumentSpec, path: Path) -> Instrument:
+    """The instrument's own row, with the file's text kept as loaded, for the record."""
+    texts = {
+        "scale": {lang: list(labels) for lang, labels in spec.scale.items()},
+        "not_applicable": spec.not_applicable,
+        "importance_prompt": spec.importance_prompt,
+    }
+    return Instrument(
+        key=spec.key,
+        version=spec.version,
+        direction=spec.direction,
+        scale_points=spec.scale_points,
+        respondent_roles=list(spec.respondent_roles),
+        languages=list(spec.languages),
+        title=spec.title,
+        intro=spec.intro,
+        texts=texts,
+        digest=spec.digest,
+        source=path.read_text(encoding="utf-8"),
+        loaded_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def _dimension_items(
+    spec: InstrumentSpec, dim: DimensionSpec, instrument_id: int, dimension_id: int, first: int
+) -> list[Item]:
+    """A dimension's Likert items, then its importance question if it asks one, numbered
+    from `first`: the form shows items in this order."""
+    items = [
         Item(
-            instrument=instrument.id,
+            instrument=instrument_id,
+            dimension=dimension_id,
+            key=item.key,
+            position=first + offset,
+            kind=ItemKind.likert.value,
+            reverse=item.reverse,
+            min_value=1,
+            max_value=spec.scale_points,
+            text=item.text,
+        )
+        for offset, item in enumerate(dim.items)
+    ]
+    if dim.importance:
+        items.append(
+            Item(
+                instrument=instrument_id,
+                dimension=dimension_id,
+                key=importance_key(dim.key),
+                position=first + len(items),
+                kind=ItemKind.importance.value,
+                min_value=1,
+                max_value=5,
+                text=spec.importance_prompt,
+            )
+        )
+    return items
+
+
+def _closing_items(spec: InstrumentSpec, instrument_id: int, position: int) -> list[Item]:
+    """The overall 0–10 question and the comment, which every form ends with."""
+    return [
+        Item(
+            instrument=instrument_id,
             key=spec.overall_key,
             position=position,
             kind=ItemKind.overall.value,
             min_value=0,
             max_value=10,
             text=spec.overall,
-        )
-    )
-    items.append(
+        ),
         Item(
-            instrument=instrument.id,
+            instrument=instrument_id,
             key=spec.comment_key,
             position=position + 1,
             kind=ItemKind.text.value,
             text=spec.comment,
-        )
-    )
-    await Item.insert(*items)
-    return int(instrument.id)
+        ),
+    ]

@@ -101,7 +101,7 @@ class InstrumentSpec:
         Columns: dimension, layer, reverse, kind (likert, importance, overall, text),
         floor (the dimension's 0–100 floor, under which it is an escalation flag).
         """
-        rows = [
+        rows: list[tuple[str, str | None, str | None, bool, str, float | None]] = [
             (item.key, dim.key, dim.layer, item.reverse, "likert", dim.floor)
             for dim in self.dimensions
             for item in dim.items
@@ -221,89 +221,48 @@ def parse_instrument(path: Path) -> InstrumentSpec:
     return _instrument(_Reader(path, text), doc)
 
 
+TOP_FIELDS = {
+    "key",
+    "version",
+    "direction",
+    "scale_points",
+    "respondent_roles",
+    "title",
+    "intro",
+    "scale",
+    "not_applicable",
+    "importance",
+    "overall",
+    "comment",
+    "dimension",
+}
+"""The fields an instrument file may hold at its top level."""
+
+
 def _instrument(r: _Reader, doc: dict[str, Any]) -> InstrumentSpec:
-    top = {
-        "key",
-        "version",
-        "direction",
-        "scale_points",
-        "respondent_roles",
-        "title",
-        "intro",
-        "scale",
-        "not_applicable",
-        "importance",
-        "overall",
-        "comment",
-        "dimension",
-    }
+    """The whole file checked in the order a reader fixes it: the top fields, the scale,
+    the dimensions, then the keys across them, so the first error named is the first
+    to fix."""
     for name in doc:
-        if name not in top:
+        if name not in TOP_FIELDS:
             raise r.fail(name, "unknown field")
     key = r.key(doc.get("key"), "key")
-    version = doc.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise r.fail("version", "must be a whole number ≥ 1")
+    version = _version(r, doc)
     direction = doc.get("direction")
     if direction not in {d.value for d in Direction}:
         raise r.fail("direction", f"must be one of {', '.join(d.value for d in Direction)}")
-    points = doc.get("scale_points", 5)
-    if not isinstance(points, int) or isinstance(points, bool) or not 3 <= points <= 11:
-        raise r.fail("scale_points", "must be a whole number from 3 to 11 (5 and 7 are usual)")
-    roles = doc.get("respondent_roles")
-    known_roles = {role.value for role in Role}
-    if not isinstance(roles, list) or not roles or not all(x in known_roles for x in roles):
-        raise r.fail("respondent_roles", f"must list roles among {', '.join(sorted(known_roles))}")
-
-    scale_table = r.table(doc, "scale")
-    scale: dict[str, tuple[str, ...]] = {}
-    for lang, labels in scale_table.items():
-        if not isinstance(labels, list) or len(labels) != points:
-            raise r.fail(f"scale.{lang}", f"must list exactly {points} labels (scale_points)")
-        scale[lang] = tuple(str(label) for label in labels)
-    if REQUIRED_LANGUAGE not in scale:
-        raise r.fail("scale", "English (`en`) labels are required")
-
+    points = _scale_points(r, doc)
+    roles = _respondent_roles(r, doc)
+    scale = _scale(r, doc, points)
     overall = r.table(doc, "overall")
     comment = r.table(doc, "comment")
     dims_raw = doc.get("dimension")
     if not isinstance(dims_raw, list) or not dims_raw:
         raise r.fail("dimension", "at least one [[dimension]] is required")
     dimensions = tuple(_dimension(r, raw, i) for i, raw in enumerate(dims_raw))
-
-    seen: dict[str, str] = {}
-    mirrors: set[str] = set()
-    for d_index, dim in enumerate(dimensions):
-        if dim.key in seen:
-            raise r.fail(f"dimension[{d_index}].key", f"{dim.key!r} is used twice")
-        seen[dim.key] = "dimension"
-        if dim.mirror is not None and dim.mirror in mirrors:
-            # one relationship is compared across directions one mirror key at a time
-            raise r.fail(f"dimension[{d_index}].mirror", f"{dim.mirror!r} is used twice")
-        if dim.mirror is not None:
-            mirrors.add(dim.mirror)
-    item_keys = {r.key(overall.get("key"), "overall.key"), r.key(comment.get("key"), "comment.key")}
-    if len(item_keys) < 2:
-        raise r.fail("comment.key", "must differ from overall.key")
-    for d_index, dim in enumerate(dimensions):
-        for i_index, item in enumerate(dim.items):
-            if item.key in item_keys:
-                raise r.fail(
-                    f"dimension[{d_index}].item[{i_index}].key", f"{item.key!r} is used twice"
-                )
-            item_keys.add(item.key)
-    layers = [Layer(d.layer) for d in dimensions]
-    order = list(Layer)
-    if any(order.index(a) > order.index(b) for a, b in itertools.pairwise(layers)):
-        raise r.fail(
-            "dimension", "list dimensions in Sand Cone order: quality, dependability, speed, cost"
-        )
-    missing = set(Layer) - set(layers)
-    if missing:
-        raise r.fail(
-            "dimension", f"no dimension on layer(s) {', '.join(sorted(m.value for m in missing))}"
-        )
-
+    _check_dimension_keys(r, dimensions)
+    _check_item_keys(r, dimensions, overall, comment)
+    _check_layers(r, dimensions)
     return InstrumentSpec(
         key=key,
         version=version,
@@ -321,6 +280,94 @@ def _instrument(r: _Reader, doc: dict[str, Any]) -> InstrumentSpec:
         comment=r.language_texts(comment, "comment", {"key"}),
         dimensions=dimensions,
     )
+
+
+def _version(r: _Reader, doc: dict[str, Any]) -> int:
+    """The file's version, a whole number from 1: a bump is how a loaded instrument changes."""
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise r.fail("version", "must be a whole number ≥ 1")
+    return version
+
+
+def _scale_points(r: _Reader, doc: dict[str, Any]) -> int:
+    """The answer scale's length (5 unless written), which the scale's labels must match."""
+    points = doc.get("scale_points", 5)
+    if not isinstance(points, int) or isinstance(points, bool) or not 3 <= points <= 11:
+        raise r.fail("scale_points", "must be a whole number from 3 to 11 (5 and 7 are usual)")
+    return points
+
+
+def _respondent_roles(r: _Reader, doc: dict[str, Any]) -> list[str]:
+    """Who is invited to answer: roles the directory knows, or no one could be invited."""
+    roles = doc.get("respondent_roles")
+    known_roles = {role.value for role in Role}
+    if not isinstance(roles, list) or not roles or not all(x in known_roles for x in roles):
+        raise r.fail("respondent_roles", f"must list roles among {', '.join(sorted(known_roles))}")
+    return roles
+
+
+def _scale(r: _Reader, doc: dict[str, Any], points: int) -> dict[str, tuple[str, ...]]:
+    """The scale's labels per language, one per point, English among them, so every form
+    can label every answer."""
+    scale: dict[str, tuple[str, ...]] = {}
+    for lang, labels in r.table(doc, "scale").items():
+        if not isinstance(labels, list) or len(labels) != points:
+            raise r.fail(f"scale.{lang}", f"must list exactly {points} labels (scale_points)")
+        scale[lang] = tuple(str(label) for label in labels)
+    if REQUIRED_LANGUAGE not in scale:
+        raise r.fail("scale", "English (`en`) labels are required")
+    return scale
+
+
+def _check_dimension_keys(r: _Reader, dimensions: tuple[DimensionSpec, ...]) -> None:
+    """Refuse a dimension key or a mirror key used twice: answers and gaps are stored by them."""
+    seen: set[str] = set()
+    mirrors: set[str] = set()
+    for d_index, dim in enumerate(dimensions):
+        if dim.key in seen:
+            raise r.fail(f"dimension[{d_index}].key", f"{dim.key!r} is used twice")
+        seen.add(dim.key)
+        if dim.mirror is not None and dim.mirror in mirrors:
+            # one relationship is compared across directions one mirror key at a time
+            raise r.fail(f"dimension[{d_index}].mirror", f"{dim.mirror!r} is used twice")
+        if dim.mirror is not None:
+            mirrors.add(dim.mirror)
+
+
+def _check_item_keys(
+    r: _Reader,
+    dimensions: tuple[DimensionSpec, ...],
+    overall: dict[str, Any],
+    comment: dict[str, Any],
+) -> None:
+    """Refuse an item key used twice in the file: an answer is stored by its item's key."""
+    item_keys = {r.key(overall.get("key"), "overall.key"), r.key(comment.get("key"), "comment.key")}
+    if len(item_keys) < 2:
+        raise r.fail("comment.key", "must differ from overall.key")
+    for d_index, dim in enumerate(dimensions):
+        for i_index, item in enumerate(dim.items):
+            if item.key in item_keys:
+                raise r.fail(
+                    f"dimension[{d_index}].item[{i_index}].key", f"{item.key!r} is used twice"
+                )
+            item_keys.add(item.key)
+
+
+def _check_layers(r: _Reader, dimensions: tuple[DimensionSpec, ...]) -> None:
+    """Refuse dimensions out of Sand Cone order or a layer without one: the index is built
+    layer on layer, quality first."""
+    layers = [Layer(d.layer) for d in dimensions]
+    order = list(Layer)
+    if any(order.index(a) > order.index(b) for a, b in itertools.pairwise(layers)):
+        raise r.fail(
+            "dimension", "list dimensions in Sand Cone order: quality, dependability, speed, cost"
+        )
+    missing = set(Layer) - set(layers)
+    if missing:
+        raise r.fail(
+            "dimension", f"no dimension on layer(s) {', '.join(sorted(m.value for m in missing))}"
+        )
 
 
 def _dimension(r: _Reader, raw: Any, index: int) -> DimensionSpec:

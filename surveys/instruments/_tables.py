@@ -11,6 +11,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -55,6 +56,8 @@ class ItemKind(StrEnum):
 class Instrument(Table):
     """One immutable version of a questionnaire for one direction."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     key = Varchar(length=60)
     version = Integer()
     direction = Varchar(length=24, choices=Direction)
@@ -81,6 +84,8 @@ class Instrument(Table):
 class Dimension(Table):
     """A group of items measuring one aspect, on one Sand Cone layer."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     instrument = ForeignKey(Instrument, on_delete=OnDelete.cascade, null=False)
     key = Varchar(length=60)
     position = Integer()
@@ -100,6 +105,8 @@ class Dimension(Table):
 
 class Item(Table):
     """One question. Likert and importance items belong to a dimension; the others do not."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     instrument = ForeignKey(Instrument, on_delete=OnDelete.cascade, null=False)
     dimension = ForeignKey(Dimension, on_delete=OnDelete.cascade, null=True)

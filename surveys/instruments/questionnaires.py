@@ -121,6 +121,8 @@ async def instrument_rows(instrument_id: int) -> InstrumentRows:
             .output(load_json=True)
             .first()
         )
+        if instrument is None:
+            raise LookupError(f"there is no loaded instrument {instrument_id}")
         dimensions = (
             await Dimension.select()
             .where(Dimension.instrument == instrument_id)

@@ -74,6 +74,15 @@ class Scored:
     views: ScoreResult
     mirrors: pd.Series
     """Dimension key → mirror key, for the instrument's mirror dimensions."""
+    digest: str
+    """SHA-256 of the answers scored, in a fixed order: same answers, same digest."""
+    answers: int
+    """Answers scored, this cycle's and its history's."""
+
+    @property
+    def view_by(self) -> str:
+        """The column naming whose view a rating belongs to (VIEW_BY)."""
+        return VIEW_BY[Direction(self.direction)]
 
 
 async def instrument_items(instrument_id: int) -> tuple[pd.DataFrame, int, str, str]:
@@ -124,37 +133,12 @@ async def score_cycle(
 
     cycle = await cycle_by_key(cycle_key, ScoringError)
     check_transition(cycle["status"], CycleStatus.scored)
-    history = [
-        row["key"]
-        for row in await Cycle.select(Cycle.key).where(
-            (Cycle.key <= cycle_key) & Cycle.status.is_in(["closed", "scored", "published"])
-        )
-    ]
+    history = await _history(cycle_key)
     started = dt.datetime.now(dt.UTC)
-    scored, digests, total = [], [], 0
-    for instrument_id in (cycle["site_instrument"], cycle["sponsor_instrument"]):
-        items, scale, direction, key = await instrument_items(instrument_id)
-        say(f"loading {direction} answers")
-        answers = await submitted_answers(history, instrument_key=key)
-        answers = answers[answers["item"].isin(items.index)]
-        if answers.empty or not (answers["cycle"] == cycle_key).any():
-            raise ScoringError(f"cycle {cycle_key} has no submitted {direction} answers to score")
-        say(f"scoring {len(answers):,} {direction} answers")
-        rates = await response_rates(history, instrument_key=key)
-        pooled = score(answers, items, scale, direction, config, rates)
-        say(f"scoring each organisation's view ({direction})")
-        overrides = (
-            await tier_overrides(history) if direction == Direction.sponsor_rates_site else None
-        )
-        views = score_views(
-            answers, items, scale, direction, config, pooled, VIEW_BY[direction], overrides
-        )
-        ordered = answers.sort_values(["cycle", "rater", "target", "item"])
-        digests.append(hashlib.sha256(ordered.to_csv(index=False).encode()).hexdigest())
-        scored.append(
-            Scored(instrument_id, direction, pooled, views, await mirror_keys(instrument_id))
-        )
-        total += len(answers)
+    scored = [
+        await _scored_direction(instrument_id, cycle_key, history, config, say)
+        for instrument_id in (cycle["site_instrument"], cycle["sponsor_instrument"])
+    ]
     say("storing the run")
     gaps = _gaps(scored, cycle_key)
     current_rates = await response_rates([cycle_key])
@@ -164,50 +148,17 @@ async def score_cycle(
             status=RunStatus.done.value,
             config=config.as_dict(),
             code_version=code_version,
-            input_digest=hashlib.sha256("".join(digests).encode()).hexdigest(),
+            input_digest=hashlib.sha256("".join(one.digest for one in scored).encode()).hexdigest(),
             notes=scored[0].pooled.notes,
             started_at=started,
             finished_at=dt.datetime.now(dt.UTC),
         )
         await run.save()
         store = RunStore(int(run.id), int(cycle["id"]), cycle_key)
-        await store.load_ids(scored, gaps)
-        flags = 0
-        for one in scored:
-            by = VIEW_BY[one.direction]
-            rates = current_rates.set_index("target")["response_rate"].to_dict()
-            await store.targets(one.pooled.targets, None, rates)
-            await store.targets(one.views.targets, by, {})
-            await store.dimensions(one.instrument_id, one.pooled, None)
-            await store.dimensions(one.instrument_id, one.views, by)
-            await store.reliability(one.instrument_id, one.pooled.reliability)
-            flags += await store.flags(one.instrument_id, one.pooled.flags, None)
-            flags += await store.flags(one.instrument_id, one.views.flags, by)
-        await store.gaps(gaps)
-        sponsors = next(one for one in scored if one.direction == Direction.sponsor_rates_site)
-        decisions = sponsors.views.targets
-        decisions = decisions[decisions["cycle"] == cycle_key].rename(
-            columns={VIEW_BY[Direction.sponsor_rates_site]: "assessor"}
-        )
-        tiers = await record_computed_tiers(run.id, cycle["id"], decisions, store.org_ids, actor)
-        # the cycle may have moved on (published, say) while its answers were scored
-        moved = (
-            await Cycle.update(
-                {Cycle.status: CycleStatus.scored.value, Cycle.status_changed_at: started}
-            )
-            .where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"]))
-            .returning(Cycle.id)
-        )
-        if not moved:
-            raise ScoringError(
-                f"cycle {cycle_key} changed status while it was scored; nothing was stored"
-            )
-        counts = {
-            one.direction: int((one.pooled.targets["cycle"] == cycle_key).sum()) for one in scored
-        }
-        views = {
-            one.direction: int((one.views.targets["cycle"] == cycle_key).sum()) for one in scored
-        }
+        flags = await store.run_rows(scored, gaps, current_rates)
+        tiers = await _record_tiers(store, scored, actor)
+        await _mark_scored(cycle, cycle_key, started)
+        counts = {one.direction: _scored_in(one.pooled, cycle_key) for one in scored}
         await audit.record(
             actor,
             "cycle.score",
@@ -224,12 +175,91 @@ async def score_cycle(
         run_id=int(run.id),
         cycle=cycle_key,
         targets=counts,
-        views=views,
-        answers=total,
+        views={one.direction: _scored_in(one.views, cycle_key) for one in scored},
+        answers=sum(one.answers for one in scored),
         tiers=tiers,
         flags=flags,
         gaps=len(gaps),
     )
+
+
+def _scored_in(result: ScoreResult, cycle_key: str) -> int:
+    """Targets (or views) of `result` scored in this cycle, not in its history."""
+    return int((result.targets["cycle"] == cycle_key).sum())
+
+
+async def _history(cycle_key: str) -> list[str]:
+    """The cycle and every closed, scored or published one before it: the trend, the
+    predictability and the tiers' hysteresis look back over them."""
+    return [
+        row["key"]
+        for row in await Cycle.select(Cycle.key).where(
+            (Cycle.key <= cycle_key) & Cycle.status.is_in(["closed", "scored", "published"])
+        )
+    ]
+
+
+async def _scored_direction(
+    instrument_id: int,
+    cycle_key: str,
+    history: list[str],
+    config: ScoringConfig,
+    say: Callable[[str], None],
+) -> Scored:
+    """One instrument's answers over the history, scored pooled and by each organisation's
+    view; ScoringError if the cycle has none."""
+    items, scale, direction, key = await instrument_items(instrument_id)
+    say(f"loading {direction} answers")
+    answers = await submitted_answers(history, instrument_key=key)
+    answers = answers[answers["item"].isin(items.index)]
+    if answers.empty or not (answers["cycle"] == cycle_key).any():
+        raise ScoringError(f"cycle {cycle_key} has no submitted {direction} answers to score")
+    say(f"scoring {len(answers):,} {direction} answers")
+    rates = await response_rates(history, instrument_key=key)
+    pooled = score(answers, items, scale, direction, config, rates)
+    say(f"scoring each organisation's view ({direction})")
+    overrides = await tier_overrides(history) if direction == Direction.sponsor_rates_site else None
+    view_by = VIEW_BY[Direction(direction)]
+    views = score_views(answers, items, scale, direction, config, pooled, view_by, overrides)
+    ordered = answers.sort_values(["cycle", "rater", "target", "item"])
+    return Scored(
+        instrument_id=instrument_id,
+        direction=direction,
+        pooled=pooled,
+        views=views,
+        mirrors=await mirror_keys(instrument_id),
+        digest=hashlib.sha256(ordered.to_csv(index=False).encode()).hexdigest(),
+        answers=len(answers),
+    )
+
+
+async def _record_tiers(store: RunStore, scored: list[Scored], actor: str) -> TierSummary:
+    """The tiers sponsors give their sites this cycle, from their views, recorded beside any
+    reviewer's override."""
+    sponsors = next(one for one in scored if one.direction == Direction.sponsor_rates_site)
+    decisions = sponsors.views.targets
+    decisions = decisions[decisions["cycle"] == store.cycle_key].rename(
+        columns={sponsors.view_by: "assessor"}
+    )
+    return await record_computed_tiers(
+        store.run_id, store.cycle_id, decisions, store.org_ids, actor
+    )
+
+
+async def _mark_scored(cycle: dict[str, Any], cycle_key: str, started: dt.datetime) -> None:
+    """Move the cycle to scored, or ScoringError (undoing the run) if its status changed
+    while its answers were scored: a cycle published meanwhile must not be scored again."""
+    moved = (
+        await Cycle.update(
+            {Cycle.status: CycleStatus.scored.value, Cycle.status_changed_at: started}
+        )
+        .where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"]))
+        .returning(Cycle.id)
+    )
+    if not moved:
+        raise ScoringError(
+            f"cycle {cycle_key} changed status while it was scored; nothing was stored"
+        )
 
 
 async def score_closed_cycles(
@@ -320,7 +350,7 @@ class RunStore:
         for one in scored:
             for table in (one.pooled.targets, one.views.targets):
                 slugs |= set(table["target"])
-            slugs |= set(one.views.targets[VIEW_BY[one.direction]])
+            slugs |= set(one.views.targets[one.view_by])
         rows = await Organisation.select(Organisation.id, Organisation.slug).where(
             Organisation.slug.is_in(sorted(slugs))
         )
@@ -329,6 +359,25 @@ class RunStore:
             Dimension.instrument.is_in([one.instrument_id for one in scored])
         )
         self.dimension_ids = {(row["instrument"], row["key"]): row["id"] for row in rows}
+
+    async def run_rows(
+        self, scored: list[Scored], gaps: pd.DataFrame, current_rates: pd.DataFrame
+    ) -> int:
+        """Store every row of the run but its tiers; return how many escalation flags."""
+        await self.load_ids(scored, gaps)
+        flags = 0
+        for one in scored:
+            by = one.view_by
+            rates = current_rates.set_index("target")["response_rate"].to_dict()
+            await self.targets(one.pooled.targets, None, rates)
+            await self.targets(one.views.targets, by, {})
+            await self.dimensions(one.instrument_id, one.pooled, None)
+            await self.dimensions(one.instrument_id, one.views, by)
+            await self.reliability(one.instrument_id, one.pooled.reliability)
+            flags += await self.flags(one.instrument_id, one.pooled.flags, None)
+            flags += await self.flags(one.instrument_id, one.views.flags, by)
+        await self.gaps(gaps)
+        return flags
 
     def _now(self, table: pd.DataFrame) -> pd.DataFrame:
         return table[table["cycle"] == self.cycle_key]

@@ -1,11 +1,13 @@
 """Scorecards: what a sponsor and a site sit down with, from a stored score run.
 
 `_table` keeps the files a batch wrote, the mailings and the partners' replies;
-`_results` loads a cycle's stored results once; `_partner` (one partner) and `_portfolio`
-(a sponsor's portfolio, a network's sites) lay them out as one typed context per
-scorecard, in words from `_words` and rule traces from `_trace`; `_render` turns a context
-into HTML (the page the browser shows) and that same HTML into a PDF in worker processes;
-`_batch` renders a whole cycle, `_mailing` sends what it wrote, `_replies` keeps a partner's
+`_results` loads a cycle's stored results once (`_reading` queries them, as the typed
+rows of `_rows`); a `_brief` says what one scorecard is about and in which language;
+`_partner` (one partner) and `_portfolio` (a sponsor's portfolio, a network's sites) lay
+the results out as one typed context per scorecard, in words from `_words`, sentences
+from `_sentences` and rule traces from `_trace`; `_render` turns a context into HTML (the
+page the browser shows) and that same HTML into a PDF in worker processes; `_batch`
+renders a whole cycle, `_mailing` sends what it wrote, `_replies` keeps a partner's
 answer to its scorecard.
 
 May import: `scoring`, `surveys.infra`, `surveys.charts` and every domain package below it.

@@ -16,12 +16,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from surveys.infra.database import writing_transaction
 from surveys.responses.exports import spreadsheet_safe
-from surveys.scorecards._partner import partner_scorecard
-from surveys.scorecards._portfolio import network_scorecard, portfolio_scorecard
+from surveys.scorecards._partner import PartnerScorecard, partner_scorecard
+from surveys.scorecards._portfolio import (
+    NetworkScorecard,
+    PortfolioScorecard,
+    network_scorecard,
+    portfolio_scorecard,
+)
 from surveys.scorecards._render import content_hash, pdf_of, pdf_workers, scorecard_html
 from surveys.scorecards._results import CycleResults, ScorecardError, cycle_results
 from surveys.scorecards._table import RenderedScorecard, ScorecardKind, scorecard_key
@@ -89,8 +93,9 @@ def cycle_jobs(results: CycleResults, paper: str, audiences: set[str] | None) ->
 
 def rendered_html(results: CycleResults, job: Job) -> str:
     """The HTML of one job's scorecard."""
+    card: PartnerScorecard | PortfolioScorecard | NetworkScorecard
     if job.kind == ScorecardKind.portfolio:
-        card: Any = portfolio_scorecard(results, job.subject, job.language, job.paper)
+        card = portfolio_scorecard(results, job.subject, job.language, job.paper)
     elif job.kind == ScorecardKind.network:
         card = network_scorecard(results, job.subject, job.audience, job.language, job.paper)
     else:
@@ -240,7 +245,7 @@ def _write_index(folder: Path, results: CycleResults, jobs: list[Job]) -> None:
             ]
         )
         for job in jobs:
-            index = results.indices.get((results.run, job.subject, job.view), {})
+            index = results.index(job.subject, job.view)
             writer.writerow(
                 [
                     spreadsheet_safe(cell)
@@ -252,8 +257,8 @@ def _write_index(folder: Path, results: CycleResults, jobs: list[Job]) -> None:
                         results.orgs[job.audience].name,
                         job.language,
                         *(
-                            _figure(index.get(k))
-                            for k in ("reliability_index", "ri_low", "ri_high")
+                            _figure(f)
+                            for f in (index.reliability_index, index.ri_low, index.ri_high)
                         ),
                     )
                 ]
@@ -261,5 +266,6 @@ def _write_index(folder: Path, results: CycleResults, jobs: list[Job]) -> None:
     os.replace(partial, folder / "index.csv")
 
 
-def _figure(value: object) -> str:
+def _figure(value: float | None) -> str:
+    """A figure as index.csv writes it: one decimal, blank where hidden."""
     return "" if value is None else f"{float(str(value)):.1f}"

@@ -33,6 +33,31 @@ class MailReport:
     failed: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ScorecardToMail:
+    """A scorecard file a batch wrote, as the mailing reads it."""
+
+    id: int
+    key: str
+    content_hash: str
+    file_path: str
+    """Relative to the batch's folder."""
+    language: str
+    audience: int
+    audience_slug: str
+    subject: str
+    """The name of the partner it is about."""
+
+
+@dataclass(frozen=True)
+class ScorecardReader:
+    """A person who signs in to read an organisation's results, and so receives its scorecards."""
+
+    id: int
+    name: str
+    email: str
+
+
 async def mail_scorecards(
     cycle_key: str,
     out: Path,
@@ -41,6 +66,39 @@ async def mail_scorecards(
     audiences: set[str] | None = None,
 ) -> MailReport:
     """E-mail each written scorecard of a cycle to its audience's readers, once each."""
+    cards = await _written(cycle_key)
+    readers = await _readers({card.audience for card in cards})
+    sent = {
+        r["key"]
+        for r in await ScorecardMailing.select(ScorecardMailing.key).where(
+            ScorecardMailing.scorecard.is_in([card.id for card in cards] or [0])
+        )
+    }
+    report = MailReport()
+    for card in cards:
+        if audiences is not None and card.audience_slug not in audiences:
+            continue
+        for person in readers.get(card.audience, []):
+            key = f"{card.key}/{card.content_hash[:16]}/{person.id}"
+            if key in sent:
+                report.already += 1
+                continue
+            path = out / cycle_key / card.file_path
+            try:
+                message = _message(card, person, path.read_bytes(), cycle_key, key, mailer, now)
+                await mailer.delivery.deliver(message, person.email)
+            except (OSError, DeliveryError) as error:
+                report.failed.append(f"{card.key} to {person.email}: {error}")
+                continue
+            await ScorecardMailing.insert(
+                ScorecardMailing(key=key, scorecard=card.id, person=person.id, sent_at=now)
+            )
+            report.sent += 1
+    return report
+
+
+async def _written(cycle_key: str) -> list[ScorecardToMail]:
+    """Every scorecard file written for the cycle."""
     card = RenderedScorecard
     rows = await card.select(
         card.id,
@@ -49,62 +107,50 @@ async def mail_scorecards(
         card.file_path,
         card.language,
         card.audience,
-        card.audience.slug.as_alias("audience_slug"),
-        card.subject.name.as_alias("subject"),
+        card.audience._.slug.as_alias("audience_slug"),
+        card.subject._.name.as_alias("subject"),
         card.kind,
-    ).where(card.cycle.key == cycle_key)
-    readers = await _readers({r["audience"] for r in rows})
-    sent = {
-        r["key"]
-        for r in await ScorecardMailing.select(ScorecardMailing.key).where(
-            ScorecardMailing.scorecard.is_in([r["id"] for r in rows] or [0])
+    ).where(card.cycle._.key == cycle_key)
+    return [
+        ScorecardToMail(
+            id=r["id"],
+            key=r["key"],
+            content_hash=r["content_hash"],
+            file_path=r["file_path"],
+            language=r["language"],
+            audience=r["audience"],
+            audience_slug=r["audience_slug"],
+            subject=r["subject"],
         )
-    }
-    report = MailReport()
-    for row in rows:
-        if audiences is not None and row["audience_slug"] not in audiences:
-            continue
-        for person in readers.get(row["audience"], []):
-            key = f"{row['key']}/{row['content_hash'][:16]}/{person['id']}"
-            if key in sent:
-                report.already += 1
-                continue
-            path = out / cycle_key / row["file_path"]
-            try:
-                message = _message(row, person, path.read_bytes(), cycle_key, key, mailer, now)
-                await mailer.delivery.deliver(message, person["email"])
-            except (OSError, DeliveryError) as error:
-                report.failed.append(f"{row['key']} to {person['email']}: {error}")
-                continue
-            await ScorecardMailing.insert(
-                ScorecardMailing(key=key, scorecard=row["id"], person=person["id"], sent_at=now)
-            )
-            report.sent += 1
-    return report
+        for r in rows
+    ]
 
 
-async def _readers(organisations: set[int]) -> dict[int, list[dict[str, object]]]:
+async def _readers(organisations: set[int]) -> dict[int, list[ScorecardReader]]:
     """The people of each organisation who sign in to read its results."""
     grant = AccessGrant
+    person = grant.account._.person
     rows = await grant.select(
         grant.organisation,
-        grant.account.person.id.as_alias("id"),
-        grant.account.person.name.as_alias("name"),
-        grant.account.person.email.as_alias("email"),
+        person._.id.as_alias("id"),
+        person._.name.as_alias("name"),
+        person._.email.as_alias("email"),
     ).where(
         grant.organisation.is_in(list(organisations) or [0])
-        & grant.account.active.eq(True)
-        & grant.account.person.active.eq(True)
+        & grant.account._.active.eq(True)
+        & person._.active.eq(True)
     )
-    found: dict[int, dict[object, dict[str, object]]] = {}
+    found: dict[int, dict[int, ScorecardReader]] = {}
     for row in rows:
-        found.setdefault(row["organisation"], {})[row["id"]] = row
+        found.setdefault(row["organisation"], {})[row["id"]] = ScorecardReader(
+            id=row["id"], name=row["name"], email=row["email"]
+        )
     return {org: list(people.values()) for org, people in found.items()}
 
 
 def _message(
-    row: dict[str, object],
-    person: dict[str, object],
+    card: ScorecardToMail,
+    person: ScorecardReader,
     pdf: bytes,
     cycle: str,
     key: str,
@@ -112,11 +158,11 @@ def _message(
     now: dt.datetime,
 ) -> EmailMessage:
     """The scorecard as an e-mail in the audience's language, the PDF attached."""
-    language = str(row["language"])
+    language = str(card.language)
     context = translated(
         {
-            "name": person["name"],
-            "subject": row["subject"],
+            "name": person.name,
+            "subject": card.subject,
             "cycle": cycle,
             "link": f"{mailer.public_url}/",
         },
@@ -124,7 +170,7 @@ def _message(
     )
     message = EmailMessage()
     message["From"] = mailer.sender
-    message["To"] = formataddr((str(person["name"]), str(person["email"])))
+    message["To"] = formataddr((str(person.name), str(person.email)))
     message["Subject"] = (
         environment().get_template("email/scorecard_subject.txt").render(context).strip()
     )

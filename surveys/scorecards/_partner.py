@@ -11,13 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from scoring.anonymity import PEERS_NEEDED
 from scoring.config import LAYERS
-from scoring.reliability import ALPHA_FLOOR
 from scoring.sand_cone import effective_layers
 from surveys.charts import (
     ImportanceChart,
@@ -31,9 +29,12 @@ from surveys.charts import (
 )
 from surveys.infra.i18n import N_, number, percent
 from surveys.instruments import Direction
-from surveys.results.score_runs import TrendArrow, trend_of
-from surveys.results.tier_assignments import Tier, tier_in_force
-from surveys.scorecards._results import PUBLISHED, CycleResults, Org, reply_for, today
+from surveys.results.score_runs import trend_of
+from surveys.results.tier_assignments import Tier
+from surveys.scorecards._brief import ScorecardBrief
+from surveys.scorecards._results import PUBLISHED, CycleResults, reply_for, today
+from surveys.scorecards._rows import NO_INDEX, Org, ShownIndex, StoredReply, StoredTier
+from surveys.scorecards._sentences import Footnote, flag_text, footnotes, moved, trend_words
 from surveys.scorecards._trace import trace_in
 from surveys.scorecards._words import (
     KIND_NAMES,
@@ -41,10 +42,16 @@ from surveys.scorecards._words import (
     SIDE_NAMES,
     STATUS_NAMES,
     Say,
-    say_in,
     tier_change,
     tier_name,
 )
+
+FIX_FIRST = "fix first"
+"""The importance quadrant a scorecard asks to act on first."""
+WIDE_GAP = 10
+"""Points between the two sides' views from which a gap is raised at the review meeting."""
+GAPS_RAISED = 3
+"""The widest gaps raised at the review meeting, at most."""
 
 
 @dataclass(frozen=True)
@@ -80,15 +87,18 @@ class DimensionRow:
 
 
 @dataclass(frozen=True)
-class GapRow:
+class PerceptionGapLine:
+    """One dimension both sides rate, on the scorecard's "how each side sees the other"."""
+
     mirror: str
+    """The dimension's name, as the subject's own instrument names it."""
     site_view: float
     partner_view: float
     gap: float
 
 
 @dataclass(frozen=True)
-class ActionRow:
+class ActionFollowUp:
     """Last cycle's action item and whether the dimension it aimed at moved."""
 
     title: str
@@ -98,13 +108,6 @@ class ActionRow:
     dimension: str | None
     moved: str
     """What happened to its dimension, in words."""
-
-
-@dataclass(frozen=True)
-class Footnote:
-    """A reliability note in plain words."""
-
-    text: str
 
 
 @dataclass(frozen=True)
@@ -159,16 +162,16 @@ class PartnerScorecard:
     """The same rows grouped by Sand Cone layer, quality first."""
     importance: ImportanceChart | None
     fix_first: tuple[str, ...]
-    gaps: tuple[GapRow, ...]
+    gaps: tuple[PerceptionGapLine, ...]
     cro: tuple[tuple[str, Figure], ...]
     """For a sponsor: each CRO acting for it, as the same sites see that CRO."""
     footnotes: tuple[Footnote, ...]
     comments: tuple[str, ...] | None
     """None when too few raters answered for comments to be shown."""
     flags: tuple[str, ...]
-    actions: tuple[ActionRow, ...]
+    actions: tuple[ActionFollowUp, ...]
     next_meeting: tuple[str, ...]
-    reply: dict[str, Any] | None
+    reply: StoredReply | None
     """The partner's written reply: text, by, written_at."""
     links: tuple[tuple[str, str], ...] = ()
     """On screen only (hidden in print): the PDF, other languages, the reply form."""
@@ -183,34 +186,19 @@ def partner_scorecard(
     paper: str = "a4",
 ) -> PartnerScorecard:
     """Lay out one partner scorecard from a cycle's results."""
-    subject, audience = results.orgs[subject_id], results.orgs[audience_id]
-    run, key = results.run, (subject_id, view_id)
-    index = results.indices.get((run, subject_id, view_id), {})
-    k = results.k(subject.kind)
-    say = say_in(language)
-    hidden = _hidden_text(k, bool(index), say)
-    layers = [index.get(layer) for layer in LAYERS]
-    effective: list[float | None] = list(layers)
-    if all(v is not None for v in layers):
-        effective = [
-            float(v)
-            for v in effective_layers(np.array(layers, dtype=float), results.config.sand_cone)
-        ]
-    rows = _dimension_rows(results, subject, view_id, language, say)
-    tier = results.tiers.get((view_id, subject_id)) if view_id is not None else None
-    tier_now = tier_in_force(tier)
+    brief = ScorecardBrief(results, results.orgs[subject_id], view_id, language)
+    subject, say = brief.subject, brief.say
+    found = brief.index
+    index = found or NO_INDEX
+    rows = _dimension_rows(brief)
+    tier = _tier(brief)
+    tier_now = tier.tier if tier else None
     previous_tier = (
         results.previous_tiers.get((view_id, subject_id)) if view_id is not None else None
     )
-    view_name = results.orgs[view_id].name if view_id is not None else None
-    trend_values = [
-        results.indices.get((results.runs[c], subject_id, view_id), {}).get("reliability_index")
-        for c in results.cycles
-    ]
-    slope, p = index.get("trend_slope"), index.get("trend_p")
-    cycle_name = results.cycle
+    slope, p = index.trend_slope, index.trend_p
     return PartnerScorecard(
-        title=f"{subject.name}: scorecard {cycle_name}",
+        title=f"{subject.name}: scorecard {results.cycle}",
         language=language,
         paper=paper,
         made_on=today(),
@@ -218,69 +206,59 @@ def partner_scorecard(
         subject=subject,
         kind_name=say(KIND_NAMES[subject.kind]),
         network=results.orgs[subject.network].name if subject.network else None,
-        view=say(N_("as %(rater)s's raters see it"), rater=view_name)
-        if view_name
-        else say(N_("as every responding site's raters see it")),
-        audience=audience,
-        cycle=cycle_name,
-        previous_cycle=results.cycles[-2] if len(results.cycles) > 1 else None,
-        k=k,
+        view=_view_words(brief),
+        audience=results.orgs[audience_id],
+        cycle=results.cycle,
+        previous_cycle=results.previous_cycle,
+        k=brief.k,
         level=percent(results.level, language),
-        rated=bool(index),
+        rated=found is not None,
         comment_k=results.comment_k(subject.kind),
         tier=tier_now,
         tier_name=tier_name(tier_now, say),
         previous_tier_name=tier_name(previous_tier, say),
         previous_tier=previous_tier,
         tier_change=tier_change(tier_now, previous_tier, say),
-        provisional=bool(tier and tier["provisional"]),
-        override_reason=tier["override_reason"] if tier and tier["override_tier"] else None,
-        rule_trace=trace_in(str(tier["rule_trace"]), say) if tier else None,
-        index=Figure(index.get("reliability_index"), index.get("ri_low"), index.get("ri_high")),
-        plain_score=index.get("plain_score"),
-        raters=index.get("n_raters") if index.get("shown") else None,
-        response_rate=index.get("response_rate"),
-        percentile=_percentile(results, subject, view_id, index.get("reliability_index")),
-        peers=max(len(_group(results, subject, view_id)["indices"]) - 1, 0),
-        trend=sparkline(trend_values, cycles=results.cycles, width=200, height=40),
+        provisional=bool(tier and tier.provisional),
+        override_reason=tier.override_reason if tier else None,
+        rule_trace=trace_in(tier.rule_trace, say) if tier else None,
+        index=Figure(index.reliability_index, index.ri_low, index.ri_high),
+        plain_score=index.plain_score,
+        raters=index.n_raters if index.shown else None,
+        response_rate=index.response_rate,
+        percentile=_percentile(brief, index.reliability_index),
+        peers=max(len(brief.peers.indices) - 1, 0),
+        trend=_trend_line(brief),
         trend_cycles=len(results.cycles),
-        trend_words=_trend_words(trend_of(slope, p, results.config.trend.significance), slope, say),
-        cone=sand_cone_chart(
-            [(say(LAYER_NAMES[layer]), layers[i], effective[i]) for i, layer in enumerate(LAYERS)],
-            hidden,
-            say(N_("plain")),
-        ),
+        trend_words=trend_words(trend_of(slope, p, results.config.trend.significance), slope, say),
+        cone=_cone(brief, index, _hidden_text(brief.k, found is not None, say)),
         dimensions=tuple(rows),
-        dimension_groups=tuple(
-            (name, tuple(r for r in rows if r.layer == name))
-            for name in (say(layer) for layer in LAYER_NAMES.values())
-            if any(r.layer == name for r in rows)
-        ),
-        importance=importance_chart(
-            [
-                (
-                    str(r.number),
-                    float(r.score.value),
-                    float(r.importance),
-                    r.quadrant == "fix first",
-                )
-                for r in rows
-                if r.score.value is not None and r.importance is not None
-            ],
-            words=(say(N_("performance")), say(N_("fix first"))),
-        )
-        if any(r.quadrant for r in rows)
-        else None,
-        fix_first=tuple(r.name for r in rows if r.quadrant == "fix first"),
-        gaps=_gaps(results, subject_id, view_id, language),
-        cro=_cro_views(results, subject),
-        footnotes=_footnotes(results, subject, view_id, index, language, say),
-        comments=tuple(results.comments.get(key, ())) if index.get("comments_shown") else None,
-        flags=tuple(_flag_text(results, f, language, say) for f in results.flags.get(key, ())),
-        actions=_actions(results, subject, view_id, language, say),
-        next_meeting=_next_meeting(results, subject, view_id, rows, language, say),
+        dimension_groups=_dimension_groups(rows, say),
+        importance=_importance(rows, say),
+        fix_first=tuple(r.name for r in rows if r.quadrant == FIX_FIRST),
+        gaps=_gaps(brief),
+        cro=_cro_views(brief),
+        footnotes=footnotes(brief, index),
+        comments=tuple(results.comments.get(brief.view, ())) if index.comments_shown else None,
+        flags=tuple(flag_text(brief, f) for f in results.flags.get(brief.view, ())),
+        actions=_action_follow_ups(brief),
+        next_meeting=_next_meeting(brief, rows),
         reply=reply_for(results, subject_id, view_id),
     )
+
+
+def _tier(brief: ScorecardBrief) -> StoredTier | None:
+    """The tier the rating sponsor gives the subject this cycle; none for a pooled view."""
+    if brief.view_id is None:
+        return None
+    return brief.results.tiers.get((brief.view_id, brief.subject.id))
+
+
+def _view_words(brief: ScorecardBrief) -> str:
+    """Whose ratings these are, in words."""
+    if brief.view_id is not None and (rater := brief.results.orgs[brief.view_id].name):
+        return brief.say(N_("as %(rater)s's raters see it"), rater=rater)
+    return brief.say(N_("as every responding site's raters see it"))
 
 
 def _hidden_text(k: int, rated: bool, say: Say) -> str:
@@ -290,348 +268,146 @@ def _hidden_text(k: int, rated: bool, say: Say) -> str:
     return say(N_("fewer than %(k)s responses"), k=k) if k > 1 else say(N_("no responses"))
 
 
-def _flag_text(results: CycleResults, flag: dict[str, Any], language: str, say: Say) -> str:
-    """An escalation flag in the reader's language, its figures taken from the results.
-
-    The flag's stored detail is the scoring engine's English; the scorecard says the same
-    from the figures it prints. A figure of a hidden cell is blank in the results, so the
-    sentence then goes without it (a response-rate collapse on a hidden pooled index, for
-    one); and a drop is quoted with figures only when they show it (the engine compared
-    with its own re-estimate of the cycle before, which is not stored).
-    """
-    view = (flag["target"], flag["rater_organisation"])
-    now = results.indices.get((results.run, *view), {})
-    before_run = results.previous_run
-    before = results.indices.get((before_run, *view), {}) if before_run else {}
-    if flag["kind"] == "under_floor" and flag["dimension"] in results.dimension_info:
-        name = _names(results, flag["dimension"], language)
-        limit = float(results.dimension_info[flag["dimension"]]["floor"])
-        floor = number(limit, language, 0 if limit.is_integer() else 1)
-        cell = next(
-            (
-                r
-                for r in results.dimensions.get((results.run, *view), [])
-                if r["dimension"] == flag["dimension"]
-            ),
-            {},
-        )
-        estimate = cell.get("shrunk") if cell.get("shrunk") is not None else cell.get("mean")
-        if estimate is None:
-            return say(
-                N_("%(dimension)s is under its floor of %(floor)s."), dimension=name, floor=floor
-            )
-        digits = 1 if round(float(estimate)) >= limit else 0  # never "50 against a floor of 50"
-        value = number(float(estimate), language, digits)
-        mean = number(float(cell["mean"]), language) if cell.get("mean") is not None else value
-        if mean != number(float(estimate), language):  # held against the shrunk estimate
-            return say(
-                N_(
-                    "%(dimension)s is under its floor: %(value)s after shrinkage (raters' "
-                    "mean %(mean)s) against a floor of %(floor)s."
-                ),
-                dimension=name,
-                value=value,
-                mean=mean,
-                floor=floor,
-            )
-        return say(
-            N_("%(dimension)s is under its floor: %(value)s against a floor of %(floor)s."),
-            dimension=name,
-            value=value,
-            floor=floor,
-        )
-    if flag["kind"] == "significant_drop":
-        found = [
-            now.get("reliability_index"),
-            now.get("ri_low"),
-            now.get("ri_high"),
-            before.get("ri_low"),
-        ]
-        figures = [float(f) for f in found if f is not None]
-        if len(figures) < len(found) or figures[2] >= figures[3]:
-            return say(
-                N_(
-                    "A significant drop: this cycle's interval lies wholly below the "
-                    "previous one's."
-                )
-            )
-        value, low, high, was = (number(f, language) for f in figures)
-        return say(
-            N_(
-                "A significant drop: index %(value)s [%(low)s–%(high)s], below "
-                "%(cycle)s's lower bound of %(was)s."
-            ),
-            value=value,
-            low=low,
-            high=high,
-            cycle=results.previous_cycle,
-            was=was,
-        )
-    if flag["kind"] == "response_collapse":
-        now_rate, was_rate = now.get("response_rate"), before.get("response_rate")
-        if now_rate is None or was_rate is None:
-            return say(N_("The response rate collapsed since the last cycle."))
-        rate, was = percent(float(now_rate), language), percent(float(was_rate), language)
-        return say(
-            N_("The response rate collapsed: %(rate)s, down from %(was)s."), rate=rate, was=was
-        )
-    return str(flag["detail"])
+def _trend_line(brief: ScorecardBrief) -> Sparkline:
+    """The index over the cycles of the trend line, a gap where a cycle's cell is hidden."""
+    results = brief.results
+    values = [
+        results.indices.get((results.runs[c], *brief.view), NO_INDEX).reliability_index
+        for c in results.cycles
+    ]
+    return sparkline(values, cycles=results.cycles, width=200, height=40)
 
 
-def _names(results: CycleResults, dimension_id: int, language: str = "en") -> str:
-    """A dimension's name in `language`, as the instrument writes it (English otherwise)."""
-    name = results.dimension_info[dimension_id]["name"]
-    if not isinstance(name, dict):
-        return str(name)
-    return str(name.get(language) or name.get("en") or next(iter(name.values())))
+def _cone(brief: ScorecardBrief, index: ShownIndex, hidden: str) -> SandConeChart:
+    """The four layers as scored, and as the Sand Cone lets each count (its effective score)
+    when every layer is shown."""
+    say = brief.say
+    layers = [index.figure(layer) for layer in LAYERS]
+    effective: list[float | None] = list(layers)
+    if all(v is not None for v in layers):
+        capped = effective_layers(np.array(layers, dtype=float), brief.results.config.sand_cone)
+        effective = [float(v) for v in capped]
+    return sand_cone_chart(
+        [(say(LAYER_NAMES[layer]), layers[i], effective[i]) for i, layer in enumerate(LAYERS)],
+        hidden,
+        say(N_("plain")),
+    )
 
 
-def _dimension_rows(
-    results: CycleResults, subject: Org, view_id: int | None, language: str, say: Say
-) -> list[DimensionRow]:
-    now = results.dimensions.get((results.run, subject.id, view_id), [])
-    changes = _changes(results, subject, view_id)
-    peers = _group(results, subject, view_id)["quartiles"]
+def _dimension_groups(
+    rows: list[DimensionRow], say: Say
+) -> tuple[tuple[str, tuple[DimensionRow, ...]], ...]:
+    """The table's rows under their Sand Cone layer's name, quality first; a layer without
+    rows is left out."""
+    return tuple(
+        (name, tuple(r for r in rows if r.layer == name))
+        for name in (say(layer) for layer in LAYER_NAMES.values())
+        if any(r.layer == name for r in rows)
+    )
+
+
+def _importance(rows: list[DimensionRow], say: Say) -> ImportanceChart | None:
+    """Importance against performance, numbered as the table; None where no dimension may
+    show its quadrant."""
+    if not any(r.quadrant for r in rows):
+        return None
+    return importance_chart(
+        [
+            (str(r.number), float(r.score.value), float(r.importance), r.quadrant == FIX_FIRST)
+            for r in rows
+            if r.score.value is not None and r.importance is not None
+        ],
+        words=(say(N_("performance")), say(N_("fix first"))),
+    )
+
+
+def _dimension_rows(brief: ScorecardBrief) -> list[DimensionRow]:
+    """The subject's dimensions in Sand Cone order, each with its peers, its change and
+    whether it is under its floor."""
+    info = brief.results.dimension_info
+    changes = brief.changes
+    peers = brief.peers.quartiles
     ordered = sorted(
-        now,
-        key=lambda r: (
-            LAYERS.index(results.dimension_info[r["dimension"]]["layer"]),
-            results.dimension_info[r["dimension"]]["position"],
-        ),
+        brief.cells,
+        key=lambda r: (LAYERS.index(info[r.dimension].layer), info[r.dimension].position),
     )
     rows = []
     for position, row in enumerate(ordered, start=1):
-        info = results.dimension_info[row["dimension"]]
-        quartiles = peers.get(row["dimension"])
-        change = changes.get(row["dimension"])
+        quartiles = peers.get(row.dimension)
+        change = changes.get(row.dimension)
         rows.append(
             DimensionRow(
-                position,
-                _names(results, row["dimension"], language),
-                say(LAYER_NAMES[info["layer"]]),
-                Figure(row["mean"], row["low"], row["high"]),
-                score_bar(row["mean"], row["low"], row["high"], quartiles, width=100),
-                quartiles,
-                round(change[0]) if change else None,
-                bool(change and change[1]),
-                row["top_box"],
-                row["mean"] is not None
-                and row["shrunk"] is not None
-                and float(row["shrunk"]) < float(info["floor"]),
-                row["quadrant"],
-                row["importance"],
+                number=position,
+                name=brief.dimension_name(row.dimension),
+                layer=brief.say(LAYER_NAMES[info[row.dimension].layer]),
+                score=Figure(row.mean, row.low, row.high),
+                bar=score_bar(row.mean, row.low, row.high, quartiles, width=100),
+                peers=quartiles,
+                change=round(change[0]) if change else None,
+                change_significant=bool(change and change[1]),
+                top_box=row.top_box,
+                under_floor=row.mean is not None
+                and row.shrunk is not None
+                and float(row.shrunk) < float(info[row.dimension].floor),
+                quadrant=row.quadrant,
+                importance=row.importance,
             )
         )
     return rows
 
 
-def _changes(
-    results: CycleResults, subject: Org, view_id: int | None
-) -> dict[int, tuple[float, bool]]:
-    """Each dimension's change since the last cycle, and whether it is significant."""
-    return results.changes.get((subject.id, view_id), {})
-
-
-def _group(results: CycleResults, subject: Org, view_id: int | None) -> dict[str, Any]:
-    """The partners this one is compared with: same kind, rated in the same view (a
-    sponsor's sites; every sponsor and CRO for the pooled view), itself included."""
-    kinds = frozenset({"sponsor", "cro"} if subject.kind in {"sponsor", "cro"} else {subject.kind})
-    return results.group(kinds, view_id)
-
-
-def _percentile(
-    results: CycleResults, subject: Org, view_id: int | None, value: float | None
-) -> int | None:
+def _percentile(brief: ScorecardBrief, value: float | None) -> int | None:
     """Share of the other partners in its group with a lower index, in percent."""
-    indices = _group(results, subject, view_id)["indices"]
+    indices = brief.peers.indices
     if value is None or len(indices) - 1 < PEERS_NEEDED:  # itself and its peers
         return None
     below = bisect_left(indices, float(value))
     return round(100 * below / (len(indices) - 1))
 
 
-def _gaps(
-    results: CycleResults, subject_id: int, view_id: int | None, language: str
-) -> tuple[GapRow, ...]:
+def _gaps(brief: ScorecardBrief) -> tuple[PerceptionGapLine, ...]:
     """The relationship's perception gaps: for a site seen by a sponsor, that pair only.
 
     Each gap is named as the subject's own instrument names the dimension both sides rate.
     """
+    view_id, subject = brief.view_id, brief.subject
     if view_id is None:
         return ()
-    subject = results.orgs[subject_id]
-    site, partner = (subject_id, view_id) if subject.kind == "site" else (view_id, subject_id)
+    site, partner = (subject.id, view_id) if subject.kind == "site" else (view_id, subject.id)
     direction = Direction.rating(subject.kind)
     names = {  # the newest instrument version's name wins
-        info["mirror_key"]: _names(results, dimension, language)
-        for dimension, info in sorted(results.dimension_info.items())
-        if info["mirror_key"] and info["direction"] == direction
+        info.mirror_key: brief.dimension_name(dimension)
+        for dimension, info in sorted(brief.results.dimension_info.items())
+        if info.mirror_key and info.direction == direction
     }
     return tuple(
-        GapRow(
-            names.get(g["mirror"], str(g["mirror"]).replace("_", " ")),
-            g["site_view"],
-            g["partner_view"],
-            g["gap"],
+        PerceptionGapLine(
+            mirror=names.get(g.mirror, str(g.mirror).replace("_", " ")),
+            site_view=g.site_view,
+            partner_view=g.partner_view,
+            gap=g.gap,
         )
-        for g in results.gaps
-        if g["site"] == site and g["partner"] == partner
+        for g in brief.results.gaps
+        if g.site == site and g.partner == partner
     )
 
 
-def _cro_views(results: CycleResults, subject: Org) -> tuple[tuple[str, Figure], ...]:
+def _cro_views(brief: ScorecardBrief) -> tuple[tuple[str, Figure], ...]:
+    """For a sponsor: each CRO acting for it, as every site sees that CRO."""
+    subject, results = brief.subject, brief.results
     if subject.kind != "sponsor":
         return ()
     found = []
     for org in results.orgs.values():
         if org.kind == "cro" and org.acts_for == subject.id:
-            row = results.indices.get((results.run, org.id, None), {})
-            found.append(
-                (
-                    org.name,
-                    Figure(row.get("reliability_index"), row.get("ri_low"), row.get("ri_high")),
-                )
-            )
+            row = results.index(org.id, None)
+            found.append((org.name, Figure(row.reliability_index, row.ri_low, row.ri_high)))
     return tuple(found)
 
 
-def _footnotes(
-    results: CycleResults,
-    subject: Org,
-    view_id: int | None,
-    index: dict[str, Any],
-    language: str,
-    say: Say,
-) -> tuple[Footnote, ...]:
-    """The reliability notes in plain words: alpha, shrinkage, agreement, intervals."""
-    notes = []
-    direction = Direction.rating(subject.kind)
-    alphas = [
-        (_names(results, d, language), a["alpha"], a["low_alpha"])
-        for d, a in results.alphas.items()
-        if results.dimension_info[d]["direction"] == direction and a["alpha"] is not None
-    ]
-    if alphas:
-        low = number(min(a for _, a, _ in alphas), language, 2)
-        high = number(max(a for _, a, _ in alphas), language, 2)
-        weak = ", ".join(name for name, _, flagged in alphas if flagged)
-        notes.append(
-            Footnote(
-                say(
-                    N_(
-                        "The questions of each dimension agree with one another (Cronbach's alpha "
-                        "%(low)s to %(high)s this cycle, over every rater); under %(floor)s, so "
-                        "read with care: %(weak)s."
-                    ),
-                    low=low,
-                    high=high,
-                    weak=weak,
-                    floor=number(ALPHA_FLOOR, language, 2),
-                )
-                if weak
-                else say(
-                    N_(
-                        "The questions of each dimension agree with one another (Cronbach's alpha "
-                        "%(low)s to %(high)s this cycle, over every rater)."
-                    ),
-                    low=low,
-                    high=high,
-                )
-            )
-        )
-    if index.get("shrinkage") is not None:
-        weight, n = float(index["shrinkage"]), int(index.get("n_raters") or 0)
-        values = {
-            "n": n,
-            "own": percent(weight, language),
-            "rest": percent(1 - weight, language),
-            "weight": number(weight, language, 2),
-        }
-        notes.append(
-            Footnote(
-                say(
-                    N_(
-                        "With 1 rater, the index leans %(own)s on this partner's own answers and "
-                        "%(rest)s on the average partner (shrinkage, λ = %(weight)s), so a few "
-                        "enthusiastic or harsh raters cannot top or sink it."
-                    ),
-                    **values,
-                )
-                if n == 1
-                else say(
-                    N_(
-                        "With %(n)s raters, the index leans %(own)s on this partner's own answers "
-                        "and %(rest)s on the average partner (shrinkage, λ = %(weight)s), so a few "
-                        "enthusiastic or harsh raters cannot top or sink it."
-                    ),
-                    **values,
-                )
-            )
-        )
-    rwg = [
-        r["rwg"]
-        for r in results.dimensions.get((results.run, subject.id, view_id), [])
-        if r.get("rwg") is not None
-    ]
-    if rwg:
-        agreement = float(np.median(rwg))
-        value = number(agreement, language, 2)
-        notes.append(
-            Footnote(
-                say(
-                    N_(
-                        "Raters agree well with one another (median rwg %(rwg)s; 1 is full "
-                        "agreement, 0 no more than chance)."
-                    ),
-                    rwg=value,
-                )
-                if agreement >= 0.7
-                else say(
-                    N_(
-                        "Raters agree only partly with one another (median rwg %(rwg)s; 1 is full "
-                        "agreement, 0 no more than chance)."
-                    ),
-                    rwg=value,
-                )
-            )
-        )
-    k = results.k(subject.kind)
-    level = percent(results.level, language)
-    notes.append(
-        Footnote(
-            say(
-                N_(
-                    "Intervals are %(level)s intervals: the true score lies inside in about "
-                    "%(level)s of cases. A cell with fewer than %(k)s raters shows no number, so "
-                    "no one's answers can be picked out."
-                ),
-                level=level,
-                k=k,
-            )
-            if k > 1
-            else say(
-                N_(
-                    "Intervals are %(level)s intervals: the true score lies inside in about "
-                    "%(level)s of cases."
-                ),
-                level=level,
-            )
-        )
-    )
-    cells = results.dimensions.get((results.run, subject.id, view_id), [])
-    if any(r["low"] is not None and r["high"] - r["low"] < 1e-9 for r in cells):
-        agreed = N_(
-            "An interval such as [75–75] means every rater gave that dimension the same "
-            "answers; from a few raters it shows their agreement, not certainty."
-        )
-        notes.append(Footnote(say(agreed)))
-    return tuple(notes)
-
-
-def _actions(
-    results: CycleResults, subject: Org, view_id: int | None, language: str, say: Say
-) -> tuple[ActionRow, ...]:
+def _action_follow_ups(brief: ScorecardBrief) -> tuple[ActionFollowUp, ...]:
     """Last cycle's action items of this relationship, and whether their dimension moved."""
+    view_id, subject, results, say = brief.view_id, brief.subject, brief.results, brief.say
     if view_id is None:
         return ()
     site, sponsor = (subject.id, view_id) if subject.kind == "site" else (view_id, subject.id)
@@ -639,61 +415,38 @@ def _actions(
     if tie is None or results.previous_cycle is None:
         return ()
     rows = []
-    changes = _changes(results, subject, view_id)
-    for item in results.actions.get(tie["id"], []):
-        if item["opened_in"] != results.previous_cycle:
+    changes = brief.changes
+    for item in results.actions.get(tie, []):
+        if item.opened_in != results.previous_cycle:
             continue
-        dimension = item["dimension"]
-        name = _names(results, dimension, language) if dimension in results.dimension_info else None
+        dimension = item.dimension
+        known = dimension is not None and dimension in results.dimension_info
+        name = brief.dimension_name(dimension) if dimension is not None and known else None
         if name is None:
-            moved = say(N_("no dimension named"))
+            went = say(N_("no dimension named"))
         elif dimension not in changes:
-            moved = say(N_("unknown: too few responses in one of the two cycles"))
+            went = say(N_("unknown: too few responses in one of the two cycles"))
         else:
-            moved = _moved(*changes[dimension], language, say)
+            went = moved(brief, *changes[dimension])
         rows.append(
-            ActionRow(
-                item["title"],
-                item["owner"],
-                say(SIDE_NAMES.get(str(item["side"]), str(item["side"]))),
-                say(STATUS_NAMES.get(str(item["status"]), str(item["status"]))),
-                name,
-                moved,
+            ActionFollowUp(
+                title=item.title,
+                owner=item.owner,
+                side=say(SIDE_NAMES.get(str(item.side), str(item.side))),
+                status=say(STATUS_NAMES.get(str(item.status), str(item.status))),
+                dimension=name,
+                moved=went,
             )
         )
     return tuple(rows)
 
 
-def _moved(change: float, significant: bool, language: str, say: Say) -> str:
-    """How far a dimension moved since the last cycle, and whether that is more than noise."""
-    n = number(abs(change), language)
-    if round(change) == 0:
-        return say(N_("no change"))
-    if change > 0:
-        return (
-            say(N_("up by %(n)s, a real change"), n=n)
-            if significant
-            else say(N_("up by %(n)s, within the noise"), n=n)
-        )
-    return (
-        say(N_("down by %(n)s, a real change"), n=n)
-        if significant
-        else say(N_("down by %(n)s, within the noise"), n=n)
-    )
-
-
-def _next_meeting(
-    results: CycleResults,
-    subject: Org,
-    view_id: int | None,
-    rows: list[DimensionRow],
-    language: str,
-    say: Say,
-) -> tuple[str, ...]:
+def _next_meeting(brief: ScorecardBrief, rows: list[DimensionRow]) -> tuple[str, ...]:
     """Points for the next review meeting: flags, fix first, widest gaps, slipping dimensions."""
+    say, language = brief.say, brief.language
     points = [
-        say(N_("Escalation: %(flag)s"), flag=_flag_text(results, f, language, say))
-        for f in results.flags.get((subject.id, view_id), [])
+        say(N_("Escalation: %(flag)s"), flag=flag_text(brief, f))
+        for f in brief.results.flags.get(brief.view, [])
     ]
     points += [
         say(
@@ -702,9 +455,9 @@ def _next_meeting(
             score=number(float(r.score.value), language),
         )
         for r in rows
-        if r.quadrant == "fix first" and r.score.value is not None
+        if r.quadrant == FIX_FIRST and r.score.value is not None
     ]
-    gaps = sorted(_gaps(results, subject.id, view_id, language), key=lambda g: -abs(g.gap))[:3]
+    gaps = sorted(_gaps(brief), key=lambda g: -abs(g.gap))[:GAPS_RAISED]
     points += [
         say(
             N_(
@@ -715,7 +468,7 @@ def _next_meeting(
             partner=number(g.partner_view, language),
         )
         for g in gaps
-        if abs(g.gap) >= 10
+        if abs(g.gap) >= WIDE_GAP
     ]
     points += [
         say(
@@ -727,15 +480,3 @@ def _next_meeting(
         if r.change is not None and r.change_significant and r.change < 0
     ]
     return tuple(points)
-
-
-def _trend_words(trend: TrendArrow, slope: float | None, say: Say) -> str | None:
-    """The trend line's direction in words, with its slope."""
-    if trend is TrendArrow.unknown or slope is None:
-        return None
-    words = {
-        TrendArrow.flat: N_("steady (%(slope)s a cycle, not significant)"),
-        TrendArrow.up: N_("improving (%(slope)s points a cycle)"),
-        TrendArrow.down: N_("declining (%(slope)s points a cycle)"),
-    }
-    return say(words[trend], slope=f"{slope:+.1f}")

@@ -16,10 +16,12 @@ from scoring.config import LAYERS
 from surveys.charts import IntervalPlot, ScoreBar, Spread, interval_plot, score_bar, spread
 from surveys.infra.i18n import N_, percent
 from surveys.results.score_runs import TrendArrow, trend_of
-from surveys.results.tier_assignments import Tier, tier_in_force
+from surveys.results.tier_assignments import Tier
+from surveys.scorecards._brief import ScorecardBrief
 from surveys.scorecards._partner import Figure
-from surveys.scorecards._results import PUBLISHED, CycleResults, Org, today
-from surveys.scorecards._words import LAYER_NAMES, Say, say_in, tier_change, tier_name
+from surveys.scorecards._results import PUBLISHED, CycleResults, today
+from surveys.scorecards._rows import INDEX_FIGURES, NO_INDEX, Org
+from surveys.scorecards._words import LAYER_NAMES, Say, tier_change, tier_name
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,9 @@ class SiteLine:
 
 
 @dataclass(frozen=True)
-class Benchmark:
-    """How sites see the sponsor on one measure, against unnamed peers' quartiles."""
+class BenchmarkLine:
+    """How sites see the sponsor on one measure, against unnamed peers' quartiles: one line
+    of the portfolio scorecard's benchmark."""
 
     measure: str
     yours: float | None
@@ -69,7 +72,7 @@ class PortfolioScorecard:
     previous_cycle: str | None
     groups: tuple[tuple[str, tuple[SiteLine, ...]], ...]
     """(tier heading, its sites by index), best tier first, untiered last."""
-    benchmark: tuple[Benchmark, ...]
+    benchmark: tuple[BenchmarkLine, ...]
     k: int
     level: str
     """The intervals' confidence level as the language writes it ("90 %" in French)."""
@@ -110,8 +113,9 @@ def portfolio_scorecard(
             if run == results.run and view == sponsor_id
         }
     )
-    say = say_in(language)
-    lines = [_line(results, site, sponsor_id, say) for site in sites]
+    brief = ScorecardBrief(results, sponsor, sponsor_id, language)
+    say = brief.say
+    lines = [_line(brief, site) for site in sites]
     groups = []
     for tier in Tier:
         members = [line for line in lines if line.tier == tier]
@@ -131,7 +135,7 @@ def portfolio_scorecard(
         cycle=results.cycle,
         previous_cycle=results.previous_cycle,
         groups=tuple(groups),
-        benchmark=_benchmark(results, sponsor, say),
+        benchmark=_benchmark(brief),
         k=results.k("site"),
         level=percent(results.level, language),
     )
@@ -146,16 +150,17 @@ def network_scorecard(
         (o.id for o in results.orgs.values() if o.kind == "site" and o.network == network_id),
         key=lambda i: results.orgs[i].name.casefold(),
     )
-    say = say_in(language)
-    lines = [_line(results, site, None, say) for site in sites]
+    brief = ScorecardBrief(results, network, None, language)
+    say = brief.say
+    lines = [_line(brief, site) for site in sites]
     shown = [line.index.value for line in lines if line.index.value is not None]
     middle = median(shown) if shown else None
     whole: list[tuple[str, float | None]] = [(say(N_("Reliability index")), middle)]
     for layer in LAYERS:
         values = [
-            float(row[layer])
+            float(value)
             for site in sites
-            if (row := results.indices.get((results.run, site, None), {})).get(layer) is not None
+            if (value := results.index(site, None).figure(layer)) is not None
         ]
         whole.append((say(LAYER_NAMES[layer]), median(values) if values else None))
     return NetworkScorecard(
@@ -181,34 +186,36 @@ def network_scorecard(
     )
 
 
-def _line(results: CycleResults, site: int, view: int | None, say: Say) -> SiteLine:
+def _line(brief: ScorecardBrief, site: int) -> SiteLine:
+    """One site as the brief's view sees it (a sponsor's raters, or every sponsor's pooled),
+    with its tier from that sponsor."""
+    results, view, say = brief.results, brief.view_id, brief.say
     org = results.orgs[site]
-    now = results.indices.get((results.run, site, view), {})
-    before_run = results.previous_run
-    before = results.indices.get((before_run, site, view), {}) if before_run else {}
+    now = results.index(site, view)
+    before = results.previous_index(site, view)
     tier_row = results.tiers.get((view, site)) if view is not None else None
-    tier = tier_in_force(tier_row)
+    tier = tier_row.tier if tier_row else None
     previous_tier = results.previous_tiers.get((view, site)) if view is not None else None
-    value, earlier = now.get("reliability_index"), before.get("reliability_index")
+    value, earlier = now.reliability_index, before.reliability_index
     return SiteLine(
-        org.name,
-        org.country,
-        results.orgs[org.network].name if org.network else None,
-        tier,
-        previous_tier,
-        tier_change(tier, previous_tier, say),
-        Figure(value, now.get("ri_low"), now.get("ri_high")),
-        score_bar(value, now.get("ri_low"), now.get("ri_high"), None, width=100),
-        round(value - earlier) if value is not None and earlier is not None else None,
-        _arrow(
-            trend_of(now.get("trend_slope"), now.get("trend_p"), results.config.trend.significance),
-            say,
+        name=org.name,
+        country=org.country,
+        network=results.orgs[org.network].name if org.network else None,
+        tier=tier,
+        previous_tier=previous_tier,
+        movement=tier_change(tier, previous_tier, say),
+        index=Figure(value, now.ri_low, now.ri_high),
+        bar=score_bar(value, now.ri_low, now.ri_high, None, width=100),
+        change=round(value - earlier) if value is not None and earlier is not None else None,
+        trend=_arrow(
+            trend_of(now.trend_slope, now.trend_p, results.config.trend.significance), say
         ),
-        now.get("n_raters") if now.get("shown") else None,
+        raters=now.n_raters if now.shown else None,
     )
 
 
 def _by_index(lines: list[SiteLine]) -> list[SiteLine]:
+    """Highest index first; sites without a shown index last."""
     return sorted(lines, key=lambda line: (line.index.value is None, -(line.index.value or 0)))
 
 
@@ -222,28 +229,27 @@ def _arrow(trend: TrendArrow, say: Say) -> str:
     return words.get(trend, "")
 
 
-def _benchmark(results: CycleResults, sponsor: Org, say: Say) -> tuple[Benchmark, ...]:
+def _benchmark(brief: ScorecardBrief) -> tuple[BenchmarkLine, ...]:
     """The sponsor's pooled view by its sites, against other sponsors' and CROs' quartiles."""
+    results, sponsor, say = brief.results, brief.subject, brief.say
     pooled = {
         target: row
         for (run, target, view), row in results.indices.items()
         if run == results.run and view is None and results.orgs[target].kind in {"sponsor", "cro"}
     }
-    own = pooled.get(sponsor.id, {})
+    own = pooled.get(sponsor.id, NO_INDEX)
+    labels = [say(N_("Reliability index")), *(say(LAYER_NAMES[layer]) for layer in LAYERS)]
     rows = []
-    for measure, label in (
-        ("reliability_index", say(N_("Reliability index"))),
-        *((layer, say(LAYER_NAMES[layer])) for layer in LAYERS),
-    ):
+    for measure, label in zip(INDEX_FIGURES, labels, strict=True):
         peers = [
-            float(row[measure])
+            float(value)
             for target, row in pooled.items()
-            if target != sponsor.id and row.get(measure) is not None
+            if target != sponsor.id and (value := row.figure(measure)) is not None
         ]
-        yours = own.get(measure)
+        yours = own.figure(measure)
         strip = None
         if len(peers) >= PEERS_NEEDED:
             low, middle, high = quantiles(peers, n=4, method="inclusive")
             strip = spread(low, middle, high, yours)
-        rows.append(Benchmark(label, yours, strip, len(peers)))
+        rows.append(BenchmarkLine(measure=label, yours=yours, strip=strip, peers=len(peers)))
     return tuple(rows)

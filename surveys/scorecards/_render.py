@@ -18,7 +18,7 @@ import hashlib
 import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from markupsafe import Markup
 
@@ -31,7 +31,17 @@ DOCUMENTS_PER_WORKER = 200
 """A worker is replaced after this many documents, so its memory cannot creep up."""
 
 
-def scorecard_html(template: str, context: Any, language: str) -> str:
+class ScorecardContext(Protocol):
+    """What rendering needs of any scorecard's context: the paper it is printed on (the
+    template reads the rest)."""
+
+    @property
+    def paper(self) -> str:
+        """a4 or letter: a key of PAPERS."""
+        ...
+
+
+def scorecard_html(template: str, context: ScorecardContext, language: str) -> str:
     """The scorecard's HTML, as the browser shows it and the PDF is made from."""
     if context.paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {context.paper!r}")

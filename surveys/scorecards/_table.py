@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import ForeignKey, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, OnDelete, Serial, Text, Timestamptz, Varchar
 from piccolo.constraints import Check
 from piccolo.table import Table
 
@@ -23,6 +23,8 @@ class ScorecardKind(StrEnum):
 
 class RenderedScorecard(Table):
     """One scorecard file a batch wrote: which one, for whom, in which language and paper."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     key = Varchar(length=300, unique=True)
     """What identifies it: kind, subject, view, audience, language and paper (`scorecard_key`)."""
@@ -44,6 +46,8 @@ class RenderedScorecard(Table):
 class ScorecardMailing(Table):
     """One scorecard e-mailed to one person: kept so that it is never sent twice."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     key = Varchar(length=400, unique=True)
     """The scorecard's key, its content hash and the person: a changed scorecard goes again."""
     scorecard = ForeignKey(RenderedScorecard, on_delete=OnDelete.cascade, null=False, index=True)
@@ -53,6 +57,8 @@ class ScorecardMailing(Table):
 
 class PartnerReply(Table):
     """The rated partner's written answer to its scorecard, printed beside the scores."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     key = Varchar(length=100, unique=True)
     """Cycle, subject and view (`reply_key`): one reply per scorecard, whatever its audience."""

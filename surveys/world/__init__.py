@@ -1,9 +1,11 @@
 """The synthetic world: organisations, people and six cycles of answers from a known truth.
 
-`_model` generates it (pure, seeded), `_store` writes it once, `_tables` keeps the truth.
-Tests and benchmarks share `generate_world` and `build_world`.
+`_model` generates it (pure, seeded), `_store` writes it once, `_tables` keeps the truth;
+`_demo` keeps its open cycle open and issues links into it, `logins` gives the demo its
+accounts. Tests and benchmarks share `generate_world` and `build_world`.
 """
 
+from surveys.world._demo import keep_open_cycles_open, sample_links
 from surveys.world._model import (
     World,
     WorldParameters,
@@ -18,8 +20,6 @@ from surveys.world._store import (
     WorldSummary,
     build_world,
     bundled_specs,
-    keep_open_cycles_open,
-    sample_links,
 )
 from surveys.world._tables import SimulatedWorld, TrueScore
 

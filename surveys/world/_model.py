@@ -269,7 +269,8 @@ def expected_item_score(theta: np.ndarray, scale_points: int) -> np.ndarray:
     lower = norm.cdf((points[None, :] - 0.5 - theta[:, None]) / sd)
     upper[:, -1], lower[:, 0] = 1.0, 0.0
     probability = upper - lower
-    return probability @ ((points - 1) / (scale_points - 1) * 100)
+    expected: np.ndarray = probability @ ((points - 1) / (scale_points - 1) * 100)
+    return expected
 
 
 def generate_world(parameters: WorldParameters, instruments: dict[str, InstrumentSpec]) -> World:
@@ -277,6 +278,33 @@ def generate_world(parameters: WorldParameters, instruments: dict[str, Instrumen
     rng = np.random.default_rng(parameters.seed)
     builder = _Builder(parameters, instruments, rng)
     return builder.build()
+
+
+@dataclass(frozen=True)
+class _Answering:
+    """One direction's responding invitations being answered: the instrument, and what the
+    latent model knows of each row (its target, cycle, and the rater's leniency)."""
+
+    spec: InstrumentSpec
+    direction: str
+    rows: pd.DataFrame
+    """The responding invitations of this direction."""
+    is_draft: np.ndarray
+    targets: np.ndarray
+    """Each row's target, as an index into the builder's targets."""
+    cycles: np.ndarray
+    """Each row's cycle, as an index into the world's cycles."""
+    leniency: np.ndarray
+    """Each row's rater's leniency b."""
+    mean_level: np.ndarray
+    """Each row's target's layer levels weighted 4:3:2:1, quality most: the overall
+    question and the comment's mood follow it."""
+
+    @property
+    def done(self) -> np.ndarray:
+        """Rows whose response was submitted (not a draft)."""
+        done: np.ndarray = ~self.is_draft
+        return done
 
 
 class _Builder:
@@ -398,7 +426,7 @@ class _Builder:
 
     def build_relationships(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         p, rng = self.p, self.rng
-        rows = []
+        rows: list[dict[str, int | None]] = []
         for site in self.sites:
             k = int(rng.choice([1, 2, 3, 4], p=[0.15, 0.35, 0.3, 0.2]))
             for sponsor in rng.choice(self.sponsors, size=min(k, p.sponsors), replace=False):
@@ -489,7 +517,10 @@ class _Builder:
         """Return θ[row, dimension] for target indices at one cycle."""
         spec = self.instruments[direction]
         layers = np.array([list(Layer).index(Layer(d.layer)) for d in spec.dimensions])
-        return self.level[targets, cycle][:, layers] + self.dim_offset[direction][targets]
+        theta: np.ndarray = (
+            self.level[targets, cycle][:, layers] + self.dim_offset[direction][targets]
+        )
+        return theta
 
     def truth_rows(self, cycles: list[str]) -> pd.DataFrame:
         frames = []
@@ -622,69 +653,94 @@ class _Builder:
         is_draft: np.ndarray,
         cycle_index: dict[str, int],
     ) -> pd.DataFrame:
-        rng, a = self.rng, spec.scale_points
-        items = [item for d in spec.dimensions for item in d.items]
-        item_dim = np.concatenate([[i] * len(d.items) for i, d in enumerate(spec.dimensions)])
-        reverse = np.array([item.reverse for item in items])
+        """One direction's answers: the Likert items, then the overall question, importance
+        and comments of submitted responses. The parts draw from the generator in this order,
+        so a seed always makes the same world."""
         targets = np.array([self.target_index[t] for t in rows["target"]])
         cycles = rows["cycle"].map(cycle_index).to_numpy()
-        theta = np.empty((len(rows), len(spec.dimensions)))
-        for c in np.unique(cycles):
-            mask = cycles == c
-            theta[mask] = self.theta(direction, targets[mask], int(c))
-        leniency = self.leniency[rows["respondent"].to_numpy()]
+        answering = _Answering(
+            spec=spec,
+            direction=direction,
+            rows=rows,
+            is_draft=is_draft,
+            targets=targets,
+            cycles=cycles,
+            leniency=self.leniency[rows["respondent"].to_numpy()],
+            mean_level=self.level[targets, cycles] @ (np.array([4, 3, 2, 1]) / 10),
+        )
+        likert = self._likert_answers(answering)
+        answers = pd.concat(
+            [
+                likert,
+                self._overall_answers(answering),
+                *self._importance_answers(answering),
+                self._comment_answers(answering),
+            ],
+            ignore_index=True,
+        )
+        answers["value"] = answers["value"].astype("Int64")
+        return answers
+
+    def _likert_answers(self, a: _Answering) -> pd.DataFrame:
+        """The Likert answers drawn from the latent model, some skipped or not applicable;
+        a draft stops part-way through the form."""
+        rng, points, rows = self.rng, a.spec.scale_points, a.rows
+        items = [item for d in a.spec.dimensions for item in d.items]
+        item_dim = np.concatenate([[i] * len(d.items) for i, d in enumerate(a.spec.dimensions)])
+        reverse = np.array([item.reverse for item in items])
+        theta = np.empty((len(rows), len(a.spec.dimensions)))
+        for c in np.unique(a.cycles):
+            mask = a.cycles == c
+            theta[mask] = self.theta(a.direction, a.targets[mask], int(c))
         latent = (
             theta[:, item_dim]
-            + self.item_offset[direction][None, :]
-            + leniency[:, None]
+            + self.item_offset[a.direction][None, :]
+            + a.leniency[:, None]
             + rng.normal(0, NOISE_SD, (len(rows), len(items)))
         )
-        value = np.clip(np.rint(latent), 1, a)
-        written = np.where(reverse[None, :], a + 1 - value, value)
+        value = np.clip(np.rint(latent), 1, points)
+        written = np.where(reverse[None, :], points + 1 - value, value)
         skip = rng.random(written.shape) < P_SKIP
         not_applicable = ~skip & (rng.random(written.shape) < P_NOT_APPLICABLE)
-        # a draft stops part-way through the form
-        stop = np.where(is_draft, rng.integers(1, len(items), len(rows)), len(items))
+        stop = np.where(a.is_draft, rng.integers(1, len(items), len(rows)), len(items))
         present = np.arange(len(items))[None, :] < stop[:, None]
         written = np.where(skip | not_applicable, np.nan, written)
-
-        inv = np.repeat(rows["ref"].to_numpy(), len(items))
-        keys = np.tile([item.key for item in items], len(rows))
-        likert = pd.DataFrame(
+        return pd.DataFrame(
             {
-                "invitation": inv,
-                "item": keys,
+                "invitation": np.repeat(rows["ref"].to_numpy(), len(items)),
+                "item": np.tile([item.key for item in items], len(rows)),
                 "value": written.ravel(),
                 "not_applicable": not_applicable.ravel(),
                 "text": None,
             }
         )[present.ravel()]
 
-        done = ~is_draft
-        extra = []
-        layer_weights = np.array([4, 3, 2, 1]) / 10
-        mean_level = self.level[targets, cycles] @ layer_weights
-        overall = np.clip(
-            np.rint(2.5 * (mean_level - 1) + 2.5 * leniency + rng.normal(0, 0.9, len(rows))), 0, 10
+    def _overall_answers(self, a: _Answering) -> pd.DataFrame:
+        """The overall 0–10 answer of each submitted response, following the target's
+        weighted level and the rater's leniency."""
+        noise = self.rng.normal(0, 0.9, len(a.rows))
+        overall = np.clip(np.rint(2.5 * (a.mean_level - 1) + 2.5 * a.leniency + noise), 0, 10)
+        return pd.DataFrame(
+            {
+                "invitation": a.rows["ref"].to_numpy()[a.done],
+                "item": a.spec.overall_key,
+                "value": overall[a.done],
+                "not_applicable": False,
+                "text": None,
+            }
         )
-        extra.append(
-            pd.DataFrame(
-                {
-                    "invitation": rows["ref"].to_numpy()[done],
-                    "item": spec.overall_key,
-                    "value": overall[done],
-                    "not_applicable": False,
-                    "text": None,
-                }
-            )
-        )
-        importance_mean = rng.uniform(3.0, 4.8, len(spec.dimensions))
-        for j, dim in enumerate(spec.dimensions):
+
+    def _importance_answers(self, a: _Answering) -> list[pd.DataFrame]:
+        """Each asked dimension's stated importance (1–5), from most submitted responses."""
+        rng, rows = self.rng, a.rows
+        importance_mean = rng.uniform(3.0, 4.8, len(a.spec.dimensions))
+        frames = []
+        for j, dim in enumerate(a.spec.dimensions):
             if not dim.importance:
                 continue
-            answered = done & (rng.random(len(rows)) < 0.85)
+            answered = a.done & (rng.random(len(rows)) < 0.85)
             stated = np.clip(np.rint(rng.normal(importance_mean[j], 0.7, len(rows))), 1, 5)
-            extra.append(
+            frames.append(
                 pd.DataFrame(
                     {
                         "invitation": rows["ref"].to_numpy()[answered],
@@ -695,27 +751,27 @@ class _Builder:
                     }
                 )
             )
-        p_comment = 0.25 if direction == Direction.site_rates_sponsor else 0.35
-        commented = done & (rng.random(len(rows)) < p_comment)
-        pools = COMMENTS[direction]
-        mood = np.where(
-            mean_level + leniency < 3.2, "low", np.where(mean_level + leniency < 3.9, "mid", "high")
-        )
+        return frames
+
+    def _comment_answers(self, a: _Answering) -> pd.DataFrame:
+        """Comments from some submitted responses, picked to match how the rater sees the
+        target (low, mid or high)."""
+        rng = self.rng
+        p_comment = 0.25 if a.direction == Direction.site_rates_sponsor else 0.35
+        commented = a.done & (rng.random(len(a.rows)) < p_comment)
+        pools = COMMENTS[Direction(a.direction)]
+        seen = a.mean_level + a.leniency
+        mood = np.where(seen < 3.2, "low", np.where(seen < 3.9, "mid", "high"))
         texts = [pools[m][int(rng.integers(len(pools[m])))] for m in mood[commented]]
-        extra.append(
-            pd.DataFrame(
-                {
-                    "invitation": rows["ref"].to_numpy()[commented],
-                    "item": spec.comment_key,
-                    "value": np.nan,
-                    "not_applicable": False,
-                    "text": texts,
-                }
-            )
+        return pd.DataFrame(
+            {
+                "invitation": a.rows["ref"].to_numpy()[commented],
+                "item": a.spec.comment_key,
+                "value": np.nan,
+                "not_applicable": False,
+                "text": texts,
+            }
         )
-        answers = pd.concat([likert, *extra], ignore_index=True)
-        answers["value"] = answers["value"].astype("Int64")
-        return answers
 
     # assembly --------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from surveys.infra.database import (
     writing_transaction,
 )
 from surveys.infra.errors import RapportError
-from surveys.infra.tokens import link_token, new_nonce, new_token, token_hash
+from surveys.infra.tokens import new_token, token_hash
 from surveys.instruments import (
     Direction,
     Instrument,
@@ -44,6 +44,9 @@ ANSWER_SLICE = 200_000
 
 Progress = Callable[[str], None]
 """Told the name of each step as it starts."""
+
+EXPLICIT_IDS = (Organisation, Person, Relationship, Invitation, Response, SimulatedWorld)
+"""Tables a world is written into with ids of its own choosing, locked while it is written."""
 
 
 class WorldConflictError(RapportError):
@@ -84,9 +87,7 @@ async def build_world(
     engine = Organisation._meta.db
     async with writing_transaction(engine):
         # the checks run inside the write lock, so two builds cannot both pass them
-        await lock_for_explicit_ids(
-            [Organisation, Person, Relationship, Invitation, Response, SimulatedWorld, Cycle]
-        )
+        await lock_for_explicit_ids([*EXPLICIT_IDS, Cycle])
         existing = await SimulatedWorld.select().output(load_json=True).first()
         if existing:
             if existing["parameters"] != parameters.as_dict():
@@ -138,28 +139,63 @@ async def _summary(world_id: int, parameters: dict[str, Any], reused: bool) -> W
     )
 
 
-async def _write(world: World, say: Progress) -> int:
-    epoch = cycle_window(world.cycles["key"].iloc[0])[0] - dt.timedelta(days=365)
-    ids: dict[str, int] = {}
-    for table in (Organisation, Person, Relationship, Invitation, Response, SimulatedWorld):
-        ids[table._meta.tablename] = await next_id(table)
+@dataclass(frozen=True)
+class _Placement:
+    """A generated world as this database will hold it: the world, the day its directory
+    begins, and the first free id of each table written with explicit ids. A row's 0-based
+    `ref` is its offset from there, so rows can name each other before they are written."""
 
-    def org_id(ref: Any) -> int | None:
+    world: World
+    epoch: dt.datetime
+    first_ids: dict[str, int]
+    """Table name → its first free id."""
+
+    def id_of(self, table: str, ref: Any) -> int:
+        """The id the row `ref` of `table` is written with."""
+        return self.first_ids[table] + int(ref)
+
+    def org_id(self, ref: Any) -> int | None:
+        """An organisation's id, or None where the world names none (a site without a network)."""
         ref = db_value(ref)
-        return None if ref is None else ids["organisation"] + int(ref)
+        return None if ref is None else self.id_of("organisation", ref)
 
+
+async def _write(world: World, say: Progress) -> int:
+    """Write a generated world; return its SimulatedWorld id. Each step writes whole tables
+    with one bulk insert, in the order their foreign keys need."""
+    first_ids = {table._meta.tablename: await next_id(table) for table in EXPLICIT_IDS}
+    epoch = cycle_window(world.cycles["key"].iloc[0])[0] - dt.timedelta(days=365)
+    at = _Placement(world, epoch, first_ids)
     say("writing organisations and people")
+    await _write_organisations(at)
+    await _write_people(at)
+    say("writing cycles and invitations")
+    instruments = await _instrument_ids(world)
+    cycle_ids = await _write_cycles(at, instruments)
+    await _write_invitations(at, instruments, cycle_ids)
+    say("writing responses and answers")
+    response_ids = await _write_responses(at)
+    await _write_answers(world, instruments, response_ids)
+    say("writing the truth")
+    await _write_truth(at, cycle_ids)
+    for table in EXPLICIT_IDS:
+        await reset_id_sequence(table)
+    return at.first_ids["simulated_world"]
+
+
+async def _write_organisations(at: _Placement) -> None:
+    """The world's record, its organisations and their therapeutic areas."""
+    world = at.world
     await SimulatedWorld.insert(
         SimulatedWorld(
-            id=ids["simulated_world"],
+            id=at.first_ids["simulated_world"],
             seed=world.parameters.seed,
             parameters=world.parameters.as_dict(),
-            created_at=epoch,
+            created_at=at.epoch,
         )
     )
-    orgs = world.organisations
     # networks and sponsors first, so a site's network and a CRO's sponsor exist when they are named
-    order = orgs.sort_values(
+    order = world.organisations.sort_values(
         "kind", key=lambda k: k.map({"network": 0, "sponsor": 1, "cro": 2, "site": 3})
     )
     await bulk_insert(
@@ -167,15 +203,15 @@ async def _write(world: World, say: Progress) -> int:
         ["id", "slug", "name", "kind", "country", "network", "acts_for", "active", "created_at"],
         [
             (
-                org_id(o.ref),
+                at.org_id(o.ref),
                 o.slug,
                 o.name,
                 o.kind,
                 db_value(o.country),
-                org_id(o.network),
-                org_id(o.acts_for),
+                at.org_id(o.network),
+                at.org_id(o.acts_for),
                 True,
-                epoch,
+                at.epoch,
             )
             for o in order.itertuples()
         ],
@@ -183,21 +219,26 @@ async def _write(world: World, say: Progress) -> int:
     await bulk_insert(
         TherapeuticArea,
         ["organisation", "area"],
-        [(org_id(a.organisation), a.area) for a in world.areas.itertuples()],
+        [(at.org_id(a.organisation), a.area) for a in world.areas.itertuples()],
     )
+
+
+async def _write_people(at: _Placement) -> None:
+    """The people, the relationships and who works on which relationship."""
+    world = at.world
     await bulk_insert(
         Person,
         ["id", "organisation", "name", "email", "role", "language", "active", "created_at"],
         [
             (
-                ids["person"] + int(p.ref),
-                org_id(p.organisation),
+                at.id_of("person", p.ref),
+                at.org_id(p.organisation),
                 p.name,
                 p.email,
                 p.role,
                 p.language,
                 True,
-                epoch,
+                at.epoch,
             )
             for p in world.persons.itertuples()
         ],
@@ -207,12 +248,12 @@ async def _write(world: World, say: Progress) -> int:
         ["id", "sponsor", "site", "cro", "active", "started_on"],
         [
             (
-                ids["relationship"] + int(r.ref),
-                org_id(r.sponsor),
-                org_id(r.site),
-                org_id(r.cro),
+                at.id_of("relationship", r.ref),
+                at.org_id(r.sponsor),
+                at.org_id(r.site),
+                at.org_id(r.cro),
                 True,
-                epoch,
+                at.epoch,
             )
             for r in world.relationships.itertuples()
         ],
@@ -221,12 +262,14 @@ async def _write(world: World, say: Progress) -> int:
         RelationshipContact,
         ["relationship", "person"],
         [
-            (ids["relationship"] + int(c.relationship), ids["person"] + int(c.person))
+            (at.id_of("relationship", c.relationship), at.id_of("person", c.person))
             for c in world.contacts.itertuples()
         ],
     )
 
-    say("writing cycles and invitations")
+
+async def _instrument_ids(world: World) -> dict[str, int]:
+    """Direction → the id of the loaded instrument version the world answers."""
     instruments: dict[str, int] = {}
     for direction, spec in world.instruments.items():
         row = (
@@ -234,9 +277,16 @@ async def _write(world: World, say: Progress) -> int:
             .where((Instrument.key == spec.key) & (Instrument.version == spec.version))
             .first()
         )
+        if row is None:
+            raise WorldConflictError(f"instrument {spec.key} v{spec.version} is not loaded")
         instruments[direction] = row["id"]
+    return instruments
+
+
+async def _write_cycles(at: _Placement, instruments: dict[str, int]) -> dict[str, int]:
+    """Write the cycles; return cycle key → id."""
     cycle_ids: dict[str, int] = {}
-    for c in world.cycles.itertuples():
+    for c in at.world.cycles.itertuples():
         cycle = Cycle(
             key=c.key,
             title=f"{c.key} partnership survey",
@@ -245,13 +295,20 @@ async def _write(world: World, say: Progress) -> int:
             sponsor_instrument=instruments[Direction.sponsor_rates_site],
             opens_at=db_value(c.opens_at),
             closes_at=db_value(c.closes_at),
-            created_at=epoch,
+            created_at=at.epoch,
             status_changed_at=db_value(c.closes_at if c.status == "closed" else c.opens_at),
         )
         await cycle.save()
         cycle_ids[c.key] = int(cycle.id)
-    closes = {c.key: db_value(c.closes_at) for c in world.cycles.itertuples()}
-    invitations = world.invitations
+    return cycle_ids
+
+
+async def _write_invitations(
+    at: _Placement, instruments: dict[str, int], cycle_ids: dict[str, int]
+) -> None:
+    """Every invitation, each with a fresh secret nobody knows: the world's respondents
+    answer through the database, never through a link."""
+    closes = {c.key: db_value(c.closes_at) for c in at.world.cycles.itertuples()}
     await bulk_insert(
         Invitation,
         [
@@ -272,12 +329,12 @@ async def _write(world: World, say: Progress) -> int:
         ],
         [
             (
-                ids["invitation"] + int(i.ref),
+                at.id_of("invitation", i.ref),
                 cycle_ids[i.cycle],
-                ids["relationship"] + int(i.relationship),
+                at.id_of("relationship", i.relationship),
                 instruments[i.direction],
-                ids["person"] + int(i.respondent),
-                org_id(i.target),
+                at.id_of("person", i.respondent),
+                at.org_id(i.target),
                 token_hash(new_token()),
                 i.status,
                 db_value(i.sent_at),
@@ -287,39 +344,48 @@ async def _write(world: World, say: Progress) -> int:
                 closes[i.cycle],
                 0,
             )
-            for i in invitations.itertuples()
+            for i in at.world.invitations.itertuples()
         ],
     )
 
-    say("writing responses and answers")
-    response_id = {
-        int(ref): ids["response"] + n for n, ref in enumerate(world.responses["invitation"])
+
+async def _write_responses(at: _Placement) -> dict[int, int]:
+    """Write the responses; return invitation ref → response id."""
+    responses = at.world.responses
+    response_ids = {
+        int(ref): at.first_ids["response"] + n for n, ref in enumerate(responses["invitation"])
     }
     await bulk_insert(
         Response,
         ["id", "invitation", "status", "language", "started_at", "updated_at", "submitted_at"],
         [
             (
-                response_id[int(r.invitation)],
-                ids["invitation"] + int(r.invitation),
+                response_ids[int(r.invitation)],
+                at.id_of("invitation", r.invitation),
                 r.status,
                 r.language,
                 db_value(r.started_at),
                 db_value(r.submitted_at) or db_value(r.started_at),
                 db_value(r.submitted_at),
             )
-            for r in world.responses.itertuples()
+            for r in responses.itertuples()
         ],
     )
+    return response_ids
+
+
+async def _write_answers(
+    world: World, instruments: dict[str, int], response_ids: dict[int, int]
+) -> None:
+    """Every answer. Answers are the bulk of a world: their rows are built column-wise, a
+    slice at a time, so memory stays flat however large the world."""
     item_ids = {
         (row["instrument"], row["key"]): row["id"]
         for row in await Item.select(Item.id, Item.instrument, Item.key).where(
             Item.instrument.is_in(list(instruments.values()))
         )
     }
-    # answers are the bulk of a world: build their rows column-wise, a slice at a time,
-    # so memory stays flat however large the world
-    answers = world.answers
+    answers, invitations = world.answers, world.invitations
     direction_of = dict(zip(invitations["ref"], invitations["direction"], strict=True))
     item_id_of = {f"{i}:{k}": v for (i, k), v in item_ids.items()}
     for start in range(0, len(answers), ANSWER_SLICE):
@@ -332,7 +398,7 @@ async def _write(world: World, say: Progress) -> int:
             ["response", "item", "value", "not_applicable", "text"],
             list(
                 zip(
-                    part["invitation"].map(response_id).tolist(),
+                    part["invitation"].map(response_ids).tolist(),
                     (item_key + ":" + part["item"]).map(item_id_of).tolist(),
                     values.where(part["value"].notna(), None).tolist(),
                     part["not_applicable"].astype(bool).tolist(),
@@ -342,99 +408,22 @@ async def _write(world: World, say: Progress) -> int:
             ),
         )
 
-    say("writing the truth")
+
+async def _write_truth(at: _Placement, cycle_ids: dict[str, int]) -> None:
+    """The true scores the answers were drawn from, for tests to check the method against."""
     await bulk_insert(
         TrueScore,
         ["world", "cycle", "target", "scope", "key", "value", "profile"],
         [
             (
-                ids["simulated_world"],
+                at.first_ids["simulated_world"],
                 cycle_ids[t.cycle],
-                org_id(t.target),
+                at.org_id(t.target),
                 t.scope,
                 t.key,
                 float(t.value),
                 t.profile,
             )
-            for t in world.truth.itertuples()
+            for t in at.world.truth.itertuples()
         ],
     )
-    for table in (Organisation, Person, Relationship, Invitation, Response, SimulatedWorld):
-        await reset_id_sequence(table)
-    return ids["simulated_world"]
-
-
-DEMO_OPEN_DAYS = 28
-"""How long the demo's open cycle stays open after each `rapport demo`."""
-
-
-async def keep_open_cycles_open(now: dt.datetime) -> None:
-    """Keep the open cycles, and their links, open for DEMO_OPEN_DAYS from `now`.
-
-    The synthetic world's cycles have fixed dates (its open cycle closes on 1 December
-    2026), so without this a demo, or a test that answers a survey, would find that cycle
-    closed once the calendar had passed it.
-    """
-    closes = now + dt.timedelta(days=DEMO_OPEN_DAYS)
-    async with writing_transaction(Cycle._meta.db):
-        open_cycles = [
-            row["id"] for row in await Cycle.select(Cycle.id).where(Cycle.status == "open")
-        ]
-        if open_cycles:
-            await Cycle.update({Cycle.closes_at: closes}).where(
-                Cycle.id.is_in(open_cycles) & (Cycle.closes_at < closes)
-            )
-            await Invitation.update({Invitation.expires_at: closes}).where(
-                Invitation.cycle.is_in(open_cycles) & (Invitation.expires_at < closes)
-            )
-
-
-async def sample_links(
-    base_url: str, now: dt.datetime, secret: str, count: int = 3
-) -> list[dict[str, Any]]:
-    """Issue fresh links for a few open invitations (one per language where possible).
-
-    Only hashes are stored, so the demo cannot show an existing link: it replaces the
-    token of a handful of invitations and prints those links instead. The synthetic
-    world's open cycle has fixed dates, so a demo run months later would hand out links
-    to a closed survey; each run therefore keeps that cycle open for DEMO_OPEN_DAYS more.
-    """
-    if not await SimulatedWorld.exists():
-        return []
-    await keep_open_cycles_open(now)
-    rows = (
-        await Invitation.select(
-            Invitation.id,
-            Invitation.respondent.name,
-            Invitation.respondent.language,
-            Invitation.target.name,
-        )
-        .where((Invitation.cycle.status == "open") & (Invitation.status.is_in(["created", "sent"])))
-        .order_by(Invitation.id)
-    )
-    chosen: list[dict[str, Any]] = []
-    languages: set[str] = set()
-    for row in rows:
-        if row["respondent.language"] not in languages:
-            chosen.append(row)
-            languages.add(row["respondent.language"])
-        if len(chosen) == count:
-            break
-    links = []
-    for row in chosen:
-        # a derivable link (like a real cycle's), so the demo can also e-mail it
-        nonce = new_nonce()
-        token = link_token(secret, nonce)
-        await Invitation.update(
-            {Invitation.token_hash: token_hash(token), Invitation.token_nonce: nonce}
-        ).where(Invitation.id == row["id"])
-        links.append(
-            {
-                "url": f"{base_url}/s/{token}",
-                "respondent": row["respondent.name"],
-                "language": row["respondent.language"],
-                "target": row["target.name"],
-                "invitation": row["id"],
-            }
-        )
-    return links

@@ -8,6 +8,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Timestamptz,
     Varchar,
 )
@@ -21,6 +22,8 @@ from surveys.directory.organisations import Organisation
 class SimulatedWorld(Table):
     """A synthetic world built into this database: its seed and the sizes asked for."""
 
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
     seed = Integer()
     parameters = JSON()
     created_at = Timestamptz()
@@ -28,6 +31,8 @@ class SimulatedWorld(Table):
 
 class TrueScore(Table):
     """The expected 0–100 score an infinite pool of raters would give, under the world's model."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
 
     world = ForeignKey(SimulatedWorld, on_delete=OnDelete.cascade, null=False)
     cycle = ForeignKey(Cycle, on_delete=OnDelete.restrict, null=False, index=True)
