@@ -141,82 +141,117 @@ class Viewer:
     """A signed-in person and what they may reach."""
 
     who: SignedIn
+    """The account, and the person behind it (for the audit log)."""
     reach: Reach
+    """Worked out afresh for each request, so a revoked grant takes effect at once."""
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """One grant of an account, with the kind of organisation it is over."""
+
+    role: GrantRole
+    organisation: int
+    """The organisation's id (administrators' grants, over none, are read apart)."""
+    kind: OrgKind
+
+    @property
+    def on_sponsor_side(self) -> bool:
+        """Whether the grant is over a sponsor or a CRO (else a site or a network)."""
+        return self.kind in {OrgKind.sponsor, OrgKind.cro}
+
+
+@dataclass
+class _Reaching:
+    """A reach being worked out, grant by grant."""
+
+    portfolios: dict[int, frozenset[int] | None] = field(default_factory=dict)
+    sites: set[int] = field(default_factory=set)
+    managed: set[int] = field(default_factory=set)
+    networks: set[int] = field(default_factory=set)
+    own: set[int] = field(default_factory=set)
+
+    def reach(self) -> Reach:
+        """The reach worked out, frozen."""
+        return Reach(
+            administrator=False,
+            portfolios=self.portfolios,
+            sites=frozenset(self.sites),
+            managed=frozenset(self.managed),
+            networks=frozenset(self.networks),
+            own=frozenset(self.own),
+        )
 
 
 async def reach_of(account_id: int) -> Reach:
     """Work out an account's reach from its grants and the organisations' ties."""
-    grants = await AccessGrant.select(
+    rows = await AccessGrant.select(
         AccessGrant.role,
         AccessGrant.organisation,
-        AccessGrant.organisation.kind.as_alias("kind"),
+        AccessGrant.organisation._.kind.as_alias("kind"),
     ).where(AccessGrant.account == account_id)
-    if any(g["role"] == GrantRole.administrator for g in grants):
+    if any(g["role"] == GrantRole.administrator for g in rows):
         return Reach(administrator=True)
-    own = (
-        await Account.select(Account.person.organisation.kind.as_alias("kind"))
+    home = (
+        await Account.select(Account.person._.organisation._.kind.as_alias("kind"))
         .where(Account.id == account_id)
         .first()
     )
     # A person works on one side. One sponsor's ratings of a site are not another
     # sponsor's to read, and a site's people do not read sponsors' portfolios or set
     # their tiers (DESIGN.md §5): grants that reach across are ignored.
-    sponsor_side = own is not None and own["kind"] in {OrgKind.sponsor, OrgKind.cro}
-    portfolios: dict[int, frozenset[int] | None] = {}
-    sites: set[int] = set()
-    managed: set[int] = set()
-    networks: set[int] = set()
-    own: set[int] = set()
-    for grant in grants:
-        org, kind, role = grant["organisation"], grant["kind"], grant["role"]
-        on_sponsor_side = kind in {OrgKind.sponsor, OrgKind.cro}
-        if on_sponsor_side != sponsor_side:
-            continue
-        if role == GrantRole.relationship_manager:
-            managed.add(org)
-            if kind == OrgKind.sponsor:
-                portfolios[org] = None
-            elif kind == OrgKind.site:
-                sites.add(org)
-            elif kind == OrgKind.network:
-                networks.add(org)
-                sites.update(await _network_sites(org))
-                managed.update(await _network_sites(org))
-        elif role == GrantRole.sponsor_user and kind == OrgKind.sponsor:
-            portfolios[org] = None
-            own.add(org)
-        elif role == GrantRole.sponsor_user and kind == OrgKind.cro:
-            own.add(org)
-            for sponsor, cro_sites in (await _sites_through_cro(org)).items():
-                if portfolios.get(sponsor, frozenset()) is not None:
-                    portfolios[sponsor] = portfolios.get(sponsor, frozenset()) | cro_sites
-        elif role == GrantRole.site_user and kind == OrgKind.site:
-            sites.add(org)
-        elif role == GrantRole.site_user and kind == OrgKind.network:
-            networks.add(org)
-            sites.update(await _network_sites(org))
-    return Reach(
-        False,
-        portfolios,
-        frozenset(sites),
-        frozenset(managed),
-        frozenset(networks),
-        frozenset(own),
-    )
+    sponsor_side = home is not None and home["kind"] in {OrgKind.sponsor, OrgKind.cro}
+    reaching = _Reaching()
+    for row in rows:
+        grant = _Grant(GrantRole(row["role"]), int(row["organisation"]), OrgKind(row["kind"]))
+        if grant.on_sponsor_side == sponsor_side:
+            await _add(reaching, grant)
+    return reaching.reach()
+
+
+async def _add(reaching: _Reaching, grant: _Grant) -> None:
+    """Add what one grant (on the account's own side) lets its holder reach."""
+    org, kind, role = grant.organisation, grant.kind, grant.role
+    if role == GrantRole.relationship_manager:
+        reaching.managed.add(org)
+        if kind == OrgKind.sponsor:
+            reaching.portfolios[org] = None
+        elif kind == OrgKind.site:
+            reaching.sites.add(org)
+        elif kind == OrgKind.network:
+            reaching.networks.add(org)
+            reaching.sites.update(await _network_sites(org))
+            reaching.managed.update(await _network_sites(org))
+    elif role == GrantRole.sponsor_user and kind == OrgKind.sponsor:
+        reaching.portfolios[org] = None
+        reaching.own.add(org)
+    elif role == GrantRole.sponsor_user and kind == OrgKind.cro:
+        reaching.own.add(org)
+        for sponsor, cro_sites in (await _sites_through_cro(org)).items():
+            sites = reaching.portfolios.get(sponsor, frozenset())
+            if sites is not None:  # a sponsor seen whole stays whole
+                reaching.portfolios[sponsor] = sites | cro_sites
+    elif role == GrantRole.site_user and kind == OrgKind.site:
+        reaching.sites.add(org)
+    elif role == GrantRole.site_user and kind == OrgKind.network:
+        reaching.networks.add(org)
+        reaching.sites.update(await _network_sites(org))
 
 
 async def _network_sites(network_id: int) -> set[int]:
+    """The sites of a network."""
     rows = await Organisation.select(Organisation.id).where(
         (Organisation.network == network_id) & (Organisation.kind == OrgKind.site.value)
     )
-    return {r["id"] for r in rows}
+    return {int(r["id"]) for r in rows}
 
 
 async def _sites_through_cro(cro_id: int) -> dict[int, frozenset[int]]:
+    """Sponsor → the sites a CRO works with on that sponsor's behalf (active relationships)."""
     rows = await Relationship.select(Relationship.sponsor, Relationship.site).where(
         (Relationship.cro == cro_id) & Relationship.active.eq(True)
     )
     found: dict[int, set[int]] = {}
     for row in rows:
-        found.setdefault(row["sponsor"], set()).add(row["site"])
+        found.setdefault(int(row["sponsor"]), set()).add(int(row["site"]))
     return {sponsor: frozenset(s) for sponsor, s in found.items()}

@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
-from surveys.cycles.cycle import Cycle, CycleTransitionError
+from surveys.cycles.cycle import Cycle, CycleTransitionError, cycle_by_key
 from surveys.cycles.life_cycle import (
     CycleError,
     Mailer,
@@ -100,6 +100,7 @@ class MailOut(msgspec.Struct):
 
 
 def _cycle_out(row: dict[str, Any]) -> CycleOut:
+    """A stored cycle as the API lists it."""
     return CycleOut(row["key"], row["title"], row["status"], row["opens_at"], row["closes_at"])
 
 
@@ -114,6 +115,7 @@ async def _checked(coroutine: Any) -> Any:
 
 
 def _mailer(request: Request[Any, Any, Any]) -> Mailer:
+    """The mailer the settings configure (SMTP, or the outbox folder)."""
     return Mailer.from_settings(request.app.state.settings)
 
 
@@ -138,8 +140,7 @@ class CyclesAPI(Controller):
         now = dt.datetime.now(dt.UTC)
         closes = dt.datetime.combine(data.closes_on, dt.time(23, 59, 59), tzinfo=dt.UTC)
         await _checked(create_cycle(data.key, data.title, closes, now, _actor(request)))
-        row = await Cycle.select().where(Cycle.key == data.key).first()
-        return _cycle_out(dict(row))
+        return _cycle_out(await _checked(cycle_by_key(data.key, UnknownCycleError)))
 
     @get("/{key:str}", summary="A cycle and how far everyone got")
     async def status(self, key: FromPath[str]) -> CycleStatusOut:
@@ -185,5 +186,4 @@ class CyclesAPI(Controller):
     async def close(self, key: FromPath[str], request: Request[Any, Any, Any]) -> CycleOut:
         """Close an open cycle."""
         await _checked(close_cycle(key, dt.datetime.now(dt.UTC), _actor(request)))
-        row = await Cycle.select().where(Cycle.key == key).first()
-        return _cycle_out(dict(row))
+        return _cycle_out(await _checked(cycle_by_key(key, UnknownCycleError)))

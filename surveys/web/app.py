@@ -9,7 +9,6 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from asyncpg.exceptions import CharacterNotInRepertoireError
 from litestar import Litestar
@@ -21,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import Logger, Scope
 
 from surveys.infra.database import close_pool, configured_engine, prepare, start_pool, use_engine
 from surveys.infra.i18n import install_i18n
@@ -29,6 +29,7 @@ from surveys.infra.templating import TEMPLATES
 from surveys.scorecards import close_web_pool
 from surveys.web.api import CyclesAPI
 from surveys.web.auth import (
+    VIEWER,
     SignInController,
     SignInRequired,
     sign_in_redirect,
@@ -63,7 +64,7 @@ class RedactSurveyTokens(logging.Filter):
         return True
 
 
-def log_exception(logger: logging.Logger, scope: Any, traceback: list[str]) -> None:
+def log_exception(logger: Logger, scope: Scope, traceback: list[str]) -> None:
     """Log an unexpected error with survey tokens redacted; expected refusals are not errors.
 
     A 403 (a missing CSRF token), 404 or 429 is an answer the app chose to give, and
@@ -134,6 +135,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             healthz,
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
+        # every page's `viewer`, from the session cookie; the workspace API provides its own
+        dependencies={"viewer": VIEWER},
         lifespan=[database],
         on_shutdown=[close_web_pool],
         exception_handlers={

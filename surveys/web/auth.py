@@ -1,8 +1,11 @@
 """Signing in and out: password, e-mailed one-time link, password reset; who is asking.
 
-Every workspace page and API route gets its viewer from `viewer_of`, which reads the
-session cookie and asks `surveys.accounts.policy` what the account may reach. A page that needs
-a viewer and has none sends the browser to the sign-in page (an API route answers 401).
+Every workspace page and API route receives its viewer by dependency injection: a
+handler declares `viewer: NamedDependency[Viewer]`, which the app provides with
+`required_viewer` (the session cookie) and the workspace API with `api_viewer` (a
+personal token, else the cookie). Both ask `surveys.accounts.policy` what the account may
+reach. A page that needs a viewer and has none sends the browser to the sign-in page (an
+API route answers 401). What the viewer may open is decided in surveys.web.reach.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
-from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -44,6 +48,7 @@ from surveys.web.guesses import Guesses
 SESSION_COOKIE = "rapport_session"
 log = logging.getLogger(__name__)
 Any_Request = Request[Any, Any, Any]
+Any_Connection = ASGIConnection[Any, Any, Any, Any]
 
 
 RecordId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="A record's id.")]
@@ -54,29 +59,32 @@ class SignInRequired(NotAuthorizedException):
     """The page needs a signed-in viewer; pages answer with the sign-in page, the API with 401."""
 
 
-class OutOfReach(NotFoundException):
-    """A page or API route the viewer may not open. It answers 404, so that it does not
-    confirm the organisation is there, and it is logged for security review."""
-
-    def __init__(self, viewer: Viewer, what: str) -> None:
-        super().__init__("no such page")
-        self.account = viewer.who.account_id
-        self.what = what
+_SESSION_VIEWER = "session_viewer"
+"""Where a request keeps its session's viewer once worked out (see viewer_of)."""
 
 
-async def viewer_of(request: Any_Request) -> Viewer | None:
-    """The signed-in viewer of a request, or None (no cookie, an ended or expired session)."""
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if not session_id:
-        return None
-    who = await session_account(session_id, dt.datetime.now(dt.UTC))
-    if who is None:
-        return None
-    return Viewer(who, await reach_of(who.account_id))
+async def viewer_of(connection: Any_Connection) -> Viewer | None:
+    """The signed-in viewer of a request, or None (no cookie, an ended or expired session).
+
+    Worked out once per request and kept in its state: a route's guard and its handler's
+    `viewer` dependency both ask, and the session and the grants are read once.
+    """
+    if _SESSION_VIEWER in connection.state:
+        kept: Viewer | None = connection.state[_SESSION_VIEWER]
+        return kept
+    viewer = None
+    session_id = connection.cookies.get(SESSION_COOKIE)
+    who = await session_account(session_id, dt.datetime.now(dt.UTC)) if session_id else None
+    if who is not None:
+        viewer = Viewer(who, await reach_of(who.account_id))
+    connection.state[_SESSION_VIEWER] = viewer
+    return viewer
 
 
-async def required_viewer(request: Any_Request) -> Viewer:
-    """The signed-in viewer, or SignInRequired."""
+async def required_viewer(request: Any_Connection) -> Viewer:
+    """The signed-in viewer, or SignInRequired.
+
+    Litestar provides the `request` by that name; a guard passes its connection."""
     viewer = await viewer_of(request)
     if viewer is None:
         raise SignInRequired("sign in, or send a personal API token")
@@ -115,6 +123,12 @@ async def token_viewer(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
     return Viewer(who, await reach_of(who.account_id))
 
 
+VIEWER = Provide(required_viewer)
+"""The `viewer` of pages: the session's, or the sign-in page first (the app provides it)."""
+API_VIEWER = Provide(api_viewer)
+"""The `viewer` of the workspace API: a personal token's or the session's, or 401."""
+
+
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site only (never `//elsewhere`)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -123,6 +137,7 @@ def safe_next(target: str | None) -> str:
 
 
 def _session_cookie(settings: Settings, value: str, max_age: int | None) -> Cookie:
+    """The session cookie: out of scripts' reach, sent over HTTPS only where served so."""
     return Cookie(
         key=SESSION_COOKIE,
         value=value,
@@ -137,6 +152,7 @@ def _session_cookie(settings: Settings, value: str, max_age: int | None) -> Cook
 def _page(
     name: str, status: int = 200, background: BackgroundTask | None = None, **context: Any
 ) -> Template:
+    """A sign-in page with what it shows (the address typed, an error)."""
     return Template(
         f"pages/{name}.html", context={"page": context}, status_code=status, background=background
     )
@@ -255,6 +271,7 @@ class SignInController(Controller):
 async def _signed_in_redirect(
     request: Any_Request, account_id: int, target: str, now: dt.datetime
 ) -> Redirect:
+    """Start a new session (ending the browser's old one) and go where the person was going."""
     settings: Settings = request.app.state.settings
     old = request.cookies.get(SESSION_COOKIE)
     if old:

@@ -7,10 +7,9 @@ person's own reach (surveys.accounts.policy.Reach.may_see_relationship).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -19,33 +18,13 @@ from surveys.accounts.policy import Viewer
 from surveys.results.meetings import (
     ActionInput,
     ActionItemError,
-    ActionStatus,
-    MeetingPack,
-    Side,
     add_action,
     meeting_pack,
     set_status,
 )
-from surveys.web.auth import RecordId, required_viewer
-from surveys.web.workspaces import relationship_in_reach, sentence
-
-Any_Request = Request[Any, Any, Any]
-
-
-@dataclass(frozen=True)
-class MeetingPage:
-    """A relationship's review meeting: the pack, its action items and the form to add one."""
-
-    pack: MeetingPack
-    sponsor_slug: str
-    site_slug: str
-    viewer: Viewer
-    given: ActionInput
-    """What was typed, kept after a refusal (blank at first)."""
-    error: str | None = None
-    """Why the last item was refused, as a sentence."""
-    sides: tuple[Side, ...] = tuple(Side)
-    statuses: tuple[ActionStatus, ...] = tuple(ActionStatus)
+from surveys.web.auth import RecordId
+from surveys.web.contexts import MeetingContext, sentence
+from surveys.web.reach import relationship_in_reach
 
 
 class MeetingsController(Controller):
@@ -55,10 +34,10 @@ class MeetingsController(Controller):
 
     @get("/", name="meeting")
     async def pack(
-        self, sponsor: FromPath[str], site: FromPath[str], request: Any_Request
+        self, sponsor: FromPath[str], site: FromPath[str], viewer: NamedDependency[Viewer]
     ) -> Template:
         """The meeting pack from the latest published cycle, and the action items."""
-        viewer, ids = await _relationship_in_reach(request, sponsor, site)
+        ids = await relationship_in_reach(viewer, sponsor, site)
         return await _page(viewer, ids, sponsor, site)
 
     @post("/actions", name="action-add")
@@ -67,10 +46,10 @@ class MeetingsController(Controller):
         sponsor: FromPath[str],
         site: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
-        request: Any_Request,
+        viewer: NamedDependency[Viewer],
     ) -> Template | Redirect:
         """Add an action item; on a refusal the form comes back with the message and the input."""
-        viewer, ids = await _relationship_in_reach(request, sponsor, site)
+        ids = await relationship_in_reach(viewer, sponsor, site)
         given = ActionInput(
             data.get("title", ""),
             data.get("owner", ""),
@@ -91,10 +70,10 @@ class MeetingsController(Controller):
         site: FromPath[str],
         item: RecordId,
         data: URLEncodedBody[dict[str, str]],
-        request: Any_Request,
+        viewer: NamedDependency[Viewer],
     ) -> Template | Redirect:
         """Move an action item to another status."""
-        viewer, ids = await _relationship_in_reach(request, sponsor, site)
+        ids = await relationship_in_reach(viewer, sponsor, site)
         try:
             await set_status(
                 *ids, item, data.get("status", ""), viewer.who.person_id, viewer.who.email, _now()
@@ -105,15 +84,8 @@ class MeetingsController(Controller):
 
 
 def _now() -> dt.datetime:
+    """Now, in UTC: when an item is added or moved, and the day items fall overdue."""
     return dt.datetime.now(dt.UTC)
-
-
-async def _relationship_in_reach(
-    request: Any_Request, sponsor: str, site: str
-) -> tuple[Viewer, tuple[int, int]]:
-    """The viewer and the relationship's two ids; 404 when it is out of reach or absent."""
-    viewer = await required_viewer(request)
-    return viewer, await relationship_in_reach(viewer, sponsor, site)
 
 
 async def _page(
@@ -124,9 +96,20 @@ async def _page(
     error: str | None = None,
     given: ActionInput | None = None,
 ) -> Template:
+    """The meeting page; after a refused change, its message and what was typed, kept.
+
+    The sites' view of the sponsor is in the pack only for those who may read it (not a
+    CRO's users, from whom the portfolio withholds it too)."""
     try:
         pack = await meeting_pack(*ids, _now().date(), viewer.reach.may_see_sites_view(*ids))
     except ActionItemError:
         raise NotFoundException("no such page") from None
-    page = MeetingPage(pack, sponsor, site, viewer, given or ActionInput("", "", ""), error)
+    page = MeetingContext(
+        pack=pack,
+        sponsor_slug=sponsor,
+        site_slug=site,
+        viewer=viewer,
+        given=given or ActionInput("", "", ""),
+        error=error,
+    )
     return Template("pages/meeting.html", context={"page": page}, status_code=400 if error else 200)

@@ -6,13 +6,13 @@ import logging
 from typing import Any
 
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException
 from litestar.response import Template
 
 from surveys.directory.organisations import OrgKind, directory
 from surveys.infra.database import current_engine, engine_label
-from surveys.web.auth import OutOfReach, required_viewer
 from surveys.web.contexts import HomeContext, KindGroup
+from surveys.web.reach import OutOfReach, administrators_only
 
 GROUP_TITLES = {
     OrgKind.sponsor: "Sponsors",
@@ -25,15 +25,16 @@ GROUP_TITLES = {
 class PagesController(Controller):
     """Pages about the deployment as a whole."""
 
-    @get("/directory", name="directory")
-    async def home(self, request: Request[Any, Any, Any]) -> Template:
+    @get("/directory", name="directory", guards=[administrators_only])
+    async def home(self) -> Template:
         """List every organisation, grouped by kind (administrators only)."""
-        viewer = await required_viewer(request)
-        if not viewer.reach.administrator:
-            raise NotFoundException("no such page")
         listings = await directory()
         groups = tuple(
-            KindGroup(kind.value, title, tuple(o for o in listings if o.kind == kind))
+            KindGroup(
+                kind=kind.value,
+                title=title,
+                organisations=tuple(o for o in listings if o.kind == kind),
+            )
             for kind, title in GROUP_TITLES.items()
         )
         context = HomeContext(

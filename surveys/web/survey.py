@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from markupsafe import Markup, escape
 
@@ -135,7 +136,7 @@ def state_page(link: LinkView, request: Any_Request) -> Template:
     status = {LinkState.unknown: 404, LinkState.expired: 410}.get(link.state, 200)
     return Template(
         "pages/link.html",
-        context=translated({"page": LinkContext(link)}, language),
+        context=translated({"page": LinkContext(link=link)}, language),
         status_code=status,
         headers=PRIVATE,
     )
@@ -203,7 +204,10 @@ def blank_questions(request: Any_Request, context: SurveyContext, partner: str) 
     if key not in _blank_questions:
         if len(_blank_questions) >= BLANK_CACHE_SIZE:
             _blank_questions.pop(next(iter(_blank_questions)))
-        environment = request.app.template_engine.engine
+        engine = request.app.template_engine
+        if not isinstance(engine, JinjaTemplateEngine):
+            raise TypeError("the survey form's questions are Jinja templates")
+        environment = engine.engine
         template = environment.get_template("pages/_questions.html")
         _blank_questions[key] = template.render(translated({"page": context}, context.language))
     return Markup(_blank_questions[key].replace(PARTNER, str(escape(partner))))  # noqa: S704  (our own template's escaped output, an escaped name)

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts.credentials import AccountError, api_tokens, new_api_token, revoke_api_token
 from surveys.accounts.policy import Viewer
-from surveys.web.auth import RecordId, required_viewer
-
-Any_Request = Request[Any, Any, Any]
+from surveys.web.auth import RecordId
+from surveys.web.contexts import TokenListing, TokensContext
 
 
 class TokensController(Controller):
@@ -23,14 +22,14 @@ class TokensController(Controller):
     path = "/account/tokens"
 
     @get("/", name="tokens")
-    async def tokens(self, request: Any_Request) -> Template:
-        viewer = await required_viewer(request)
+    async def tokens(self, viewer: NamedDependency[Viewer]) -> Template:
         return await _page(viewer)
 
     @post("/", name="token-new")
-    async def new(self, data: URLEncodedBody[dict[str, str]], request: Any_Request) -> Template:
+    async def new(
+        self, data: URLEncodedBody[dict[str, str]], viewer: NamedDependency[Viewer]
+    ) -> Template:
         """Make a token and show it, once; it is never shown again."""
-        viewer = await required_viewer(request)
         try:
             token = await new_api_token(
                 viewer.who.account_id,
@@ -43,8 +42,7 @@ class TokensController(Controller):
         return await _page(viewer, token=token)
 
     @post("/{token_id:int}/revoke", name="token-revoke")
-    async def revoke(self, token_id: RecordId, request: Any_Request) -> Redirect:
-        viewer = await required_viewer(request)
+    async def revoke(self, token_id: RecordId, viewer: NamedDependency[Viewer]) -> Redirect:
         now = dt.datetime.now(dt.UTC)
         if not await revoke_api_token(viewer.who.account_id, token_id, now, viewer.who.email):
             raise NotFoundException("no such token")
@@ -54,11 +52,12 @@ class TokensController(Controller):
 async def _page(
     viewer: Viewer, token: str | None = None, error: str | None = None, name: str = ""
 ) -> Template:
-    page = {
-        "viewer": viewer,
-        "tokens": await api_tokens(viewer.who.account_id),
-        "token": token,
-        "error": error,
-        "name": name,
-    }
+    """The tokens page; a new token shown this once, or why none was made."""
+    page = TokensContext(
+        viewer=viewer,
+        tokens=tuple(TokenListing.of(row) for row in await api_tokens(viewer.who.account_id)),
+        token=token,
+        error=error,
+        name=name,
+    )
     return Template("pages/tokens.html", context={"page": page}, status_code=400 if error else 200)

@@ -7,12 +7,15 @@ scorecards are not out. Only cells the score run marked as shown are given numbe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from surveys.cycles.cycle import CycleStatus
 from surveys.directory.organisations import Organisation, OrgKind
-from surveys.results.score_runs import PerceptionGap, TargetIndex, scored_cycles, shown_number
-from surveys.results.tier_assignments import Tier, TierAssignment, tier_in_force
+from surveys.results.score_runs import PerceptionGap, TargetIndex, shown_number
+from surveys.results.tier_assignments import Tier, TierAssignment, stored_tier
+from surveys.workspaces.scored import cycle_runs
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,12 @@ class Rating:
 
 @dataclass(frozen=True)
 class Gap:
+    """Where a site and a partner see their relationship differently, on one mirror
+    dimension (both instruments ask it, each about the other)."""
+
     partner: str
     mirror: str
+    """The mirror dimension's key."""
     site_view: float
     partner_view: float
     gap: float
@@ -42,8 +49,12 @@ class Gap:
 
 @dataclass(frozen=True)
 class SitePage:
+    """A site's results in the latest published cycle."""
+
     site: str
+    """The site's name."""
     cycle: str | None
+    """The published cycle shown; None before any is published."""
     rated_by: tuple[Rating, ...]
     """Each sponsor's view of this site, with the tier it gives."""
     rates: tuple[Rating, ...]
@@ -53,42 +64,56 @@ class SitePage:
 
 async def site_page(site_id: int) -> SitePage:
     """The site's results in the latest published cycle."""
-    site = (
-        await Organisation.select(Organisation.name, Organisation.slug)
-        .where(Organisation.id == site_id)
-        .first()
-    )
-    runs = await scored_cycles((CycleStatus.published.value,))
+    name, slug = await _name_and_slug(site_id)
+    runs = await cycle_runs((CycleStatus.published.value,))
     if not runs:
-        return SitePage(site["name"] if site else "?", None, (), (), ())
-    run, cycle_id = runs[0]["run"], runs[0]["id"]
+        return SitePage(name, None, (), (), ())
+    latest = runs[0]
     tiers = {
-        r["assessor"]: Tier(tier_in_force(r))
+        r["assessor"]: stored_tier(r)
         for r in await TierAssignment.select(
             TierAssignment.assessor, TierAssignment.computed_tier, TierAssignment.override_tier
-        ).where((TierAssignment.cycle == cycle_id) & (TierAssignment.target == site_id))
+        ).where((TierAssignment.cycle == latest.id) & (TierAssignment.target == site_id))
     }
     rated_by = (
         await TargetIndex.select(
             *_INDEX,
             TargetIndex.rater_organisation,
-            TargetIndex.rater_organisation.slug.as_alias("rater_slug"),
+            TargetIndex.rater_organisation._.slug.as_alias("rater_slug"),
         )
         .where(
-            (TargetIndex.run == run)
+            (TargetIndex.run == latest.run)
             & (TargetIndex.target == site_id)
             & TargetIndex.rater_organisation.is_not_null()
         )
-        .order_by(TargetIndex.rater_organisation.name)
+        .order_by(TargetIndex.rater_organisation._.name)
     )
     rates = (
         await TargetIndex.select(*_INDEX)
-        .where((TargetIndex.run == run) & (TargetIndex.rater_organisation == site_id))
-        .order_by(TargetIndex.target.name)
+        .where((TargetIndex.run == latest.run) & (TargetIndex.rater_organisation == site_id))
+        .order_by(TargetIndex.target._.name)
     )
+    return SitePage(
+        name,
+        latest.key,
+        tuple(
+            _Stored.of(r).rating(
+                str(r["rater"]),
+                tiers.get(r["rater_organisation"]),
+                f"/w/relationships/{r['rater_slug']}/{slug}/",
+            )
+            for r in rated_by
+        ),
+        tuple(_Stored.of(r).rating(str(r["partner"])) for r in rates),
+        await _gaps(latest.run, site_id),
+    )
+
+
+async def _gaps(run: int, site_id: int) -> tuple[Gap, ...]:
+    """Where the site's view of a partner and the partner's view of it differ, as shown."""
     gaps = (
         await PerceptionGap.select(
-            PerceptionGap.partner.name.as_alias("partner"),
+            PerceptionGap.partner._.name.as_alias("partner"),
             PerceptionGap.mirror,
             PerceptionGap.site_view,
             PerceptionGap.partner_view,
@@ -99,54 +124,49 @@ async def site_page(site_id: int) -> SitePage:
             & (PerceptionGap.site == site_id)
             & PerceptionGap.shown.eq(True)
         )
-        .order_by(PerceptionGap.partner.name)
+        .order_by(PerceptionGap.partner._.name)
     )
-    return SitePage(
-        site["name"] if site else "?",
-        str(runs[0]["key"]),
-        tuple(
-            replace(
-                _rating(r, r["rater"], tiers.get(r["rater_organisation"])),
-                link=f"/w/relationships/{r['rater_slug']}/{site['slug']}/",
-            )
-            for r in rated_by
-        ),
-        tuple(_rating(r, r["partner"]) for r in rates),
-        tuple(
-            Gap(g["partner"], g["mirror"], g["site_view"], g["partner_view"], g["gap"])
-            for g in gaps
-        ),
+    return tuple(
+        Gap(g["partner"], g["mirror"], g["site_view"], g["partner_view"], g["gap"]) for g in gaps
     )
 
 
 async def network_sites(network_id: int) -> tuple[str, str | None, tuple[Rating, ...]]:
     """A network's name, the latest published cycle, and each of its sites' pooled index."""
-    network = (
-        await Organisation.select(Organisation.name).where(Organisation.id == network_id).first()
-    )
-    runs = await scored_cycles((CycleStatus.published.value,))
+    name, _ = await _name_and_slug(network_id)
+    runs = await cycle_runs((CycleStatus.published.value,))
     if not runs:
-        return network["name"] if network else "?", None, ()
+        return name, None, ()
     rows = (
-        await TargetIndex.select(*_INDEX, TargetIndex.target.slug.as_alias("slug"))
+        await TargetIndex.select(*_INDEX, TargetIndex.target._.slug.as_alias("slug"))
         .where(
-            (TargetIndex.run == runs[0]["run"])
+            (TargetIndex.run == runs[0].run)
             & TargetIndex.rater_organisation.is_null()
-            & (TargetIndex.target.network == network_id)
-            & (TargetIndex.target.kind == OrgKind.site.value)
+            & (TargetIndex.target._.network == network_id)
+            & (TargetIndex.target._.kind == OrgKind.site.value)
         )
-        .order_by(TargetIndex.target.name)
+        .order_by(TargetIndex.target._.name)
     )
     return (
-        network["name"] if network else "?",
-        str(runs[0]["key"]),
-        tuple(replace(_rating(r, r["partner"]), link=f"/w/sites/{r['slug']}") for r in rows),
+        name,
+        runs[0].key,
+        tuple(_Stored.of(r).rating(str(r["partner"]), link=f"/w/sites/{r['slug']}") for r in rows),
     )
+
+
+async def _name_and_slug(organisation_id: int) -> tuple[str, str]:
+    """An organisation's name and slug ("?" and "" if it is gone)."""
+    row = (
+        await Organisation.select(Organisation.name, Organisation.slug)
+        .where(Organisation.id == organisation_id)
+        .first()
+    )
+    return (str(row["name"]), str(row["slug"])) if row else ("?", "")
 
 
 _INDEX = (
-    TargetIndex.target.name.as_alias("partner"),
-    TargetIndex.rater_organisation.name.as_alias("rater"),
+    TargetIndex.target._.name.as_alias("partner"),
+    TargetIndex.rater_organisation._.name.as_alias("rater"),
     TargetIndex.reliability_index,
     TargetIndex.ri_low,
     TargetIndex.ri_high,
@@ -155,14 +175,36 @@ _INDEX = (
 )
 
 
-def _rating(row: dict[str, object], name: object, tier: Tier | None = None) -> Rating:
-    shown = bool(row["shown"])
-    return Rating(
-        str(name),
-        shown_number(row["reliability_index"], shown),
-        shown_number(row["ri_low"], shown),
-        shown_number(row["ri_high"], shown),
-        int(str(row["n_raters"] or 0)),
-        shown,
-        tier,
-    )
+@dataclass(frozen=True)
+class _Stored:
+    """One stored index as a view reads it (`_INDEX`'s columns): figures still unfiltered."""
+
+    index: float | None
+    low: float | None
+    high: float | None
+    raters: int
+    shown: bool
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> _Stored:
+        """The index in a row selected with `_INDEX`."""
+        return cls(
+            shown_number(row["reliability_index"]),
+            shown_number(row["ri_low"]),
+            shown_number(row["ri_high"]),
+            int(str(row["n_raters"] or 0)),
+            bool(row["shown"]),
+        )
+
+    def rating(self, name: str, tier: Tier | None = None, link: str | None = None) -> Rating:
+        """The index as `name`'s rating, its figures only if the run showed the cell."""
+        return Rating(
+            name,
+            shown_number(self.index, self.shown),
+            shown_number(self.low, self.shown),
+            shown_number(self.high, self.shown),
+            self.raters,
+            self.shown,
+            tier,
+            link,
+        )

@@ -44,13 +44,17 @@ async def server(served_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
         stderr=subprocess.PIPE,
     )
     try:
-        for _ in range(100):
+        # on a loaded machine (two test processes, each building worlds) the server can take
+        # more than ten seconds to start
+        for _ in range(600):
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     break
             await asyncio.sleep(0.1)
         else:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "no server")
+            process.terminate()  # its output ends only when it does: read it after
+            _, errors = process.communicate(timeout=10)
+            raise RuntimeError(errors.decode() if errors else "no server")
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

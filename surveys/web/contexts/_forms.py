@@ -1,0 +1,111 @@
+"""Pages with a form: after a refusal they come back with what was typed, and the
+reason said as a sentence (the tier review keeps its typed overrides here too)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from surveys.accounts.policy import Viewer
+from surveys.results.meetings import ActionInput, ActionStatus, MeetingPack, Side
+from surveys.scorecards import REPLY_LIMIT
+from surveys.workspaces.places import Place
+
+
+def sentence(error: Exception) -> str:
+    """A refusal's message as a sentence for a page: capital first, full stop last."""
+    text = str(error)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+@dataclass(frozen=True)
+class TypedOverride:
+    """A tier override as it was typed, kept to show again after a refusal."""
+
+    tier: str
+    """The tier chosen, as posted ("" for the computed tier)."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """The rated partner's reply to its scorecard, before the cycle is published."""
+
+    cycle: str
+    """The scorecard's cycle."""
+    subject: Place
+    """The rated partner, who replies."""
+    view: Place | None
+    """For a site's scorecard, the sponsor whose raters' view it is; else None."""
+    text: str
+    """The reply as typed (empty at first)."""
+    error: str | None
+    """Why the reply was not kept; None at first."""
+    limit: int = REPLY_LIMIT
+    """Characters a reply may have."""
+
+
+@dataclass(frozen=True)
+class MeetingContext:
+    """A relationship's review meeting: the pack, its action items and the form to add one."""
+
+    pack: MeetingPack
+    """The agenda and action items from the latest published cycle."""
+    sponsor_slug: str
+    site_slug: str
+    """The relationship's two sides, for the page's forms and links."""
+    viewer: Viewer
+    """Who is signed in."""
+    given: ActionInput
+    """What was typed, kept after a refusal (blank at first)."""
+    error: str | None = None
+    """Why the last item was refused, as a sentence."""
+    sides: tuple[Side, ...] = tuple(Side)
+    """The sides an item may be owned by."""
+    statuses: tuple[ActionStatus, ...] = tuple(ActionStatus)
+    """The statuses an item may move to."""
+
+
+@dataclass(frozen=True)
+class TokenListing:
+    """One of a person's API tokens, as their tokens page lists it (never the token)."""
+
+    id: int
+    name: str
+    """The name its owner gave it, e.g. the BI tool that uses it."""
+    prefix: str
+    """Its first characters, to tell it from the others."""
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    """None while it works."""
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> TokenListing:
+        """A token as surveys.accounts.credentials.api_tokens reads it."""
+        return cls(
+            id=int(row["id"]),
+            name=str(row["name"]),
+            prefix=str(row["prefix"]),
+            created_at=row["created_at"],
+            last_used_at=row["last_used_at"],
+            revoked_at=row["revoked_at"],
+        )
+
+
+@dataclass(frozen=True)
+class TokensContext:
+    """A person's own API tokens, and the form to make one."""
+
+    viewer: Viewer
+    """Who is signed in: the tokens' owner."""
+    tokens: tuple[TokenListing, ...]
+    """Newest first."""
+    token: str | None
+    """A token just made, shown this once; None otherwise."""
+    error: str | None
+    """Why no token was made; None otherwise."""
+    name: str
+    """The name typed for a new token, kept after a refusal."""

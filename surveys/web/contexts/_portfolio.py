@@ -1,0 +1,139 @@
+"""A sponsor's pages: its portfolio of sites, and the tier review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from surveys.accounts.policy import Viewer
+from surveys.charts import (
+    Spread,
+    spread,
+)
+from surveys.results.tier_assignments import Tier
+from surveys.results.tier_review import Review
+from surveys.web.contexts._forms import TypedOverride
+from surveys.workspaces.portfolio import Benchmark, Portfolio, PortfolioRow
+from surveys.workspaces.portfolio_view import PortfolioView
+from surveys.workspaces.reviews import SponsorReview
+
+
+@dataclass(frozen=True)
+class PortfolioContext:
+    """A sponsor's portfolio page: one page of its sites, filtered and sorted, and how sites
+    see the sponsor against its peers."""
+
+    portfolio: Portfolio
+    """The whole portfolio in the cycle shown (every site in reach, unfiltered)."""
+    slug: str
+    """The sponsor's slug, for the page's links."""
+    rows: tuple[PortfolioRow, ...]
+    """This page's sites."""
+    filters: dict[str, str]
+    """The filters applied (network, country, area, tier); empty: not filtered."""
+    choices: dict[str, tuple[str, ...]]
+    """The values each filter and the cycle can take."""
+    sort: str
+    """The column sorted by."""
+    descending: bool
+    """Whether the sort is reversed."""
+    benchmark: tuple[Benchmark, ...]
+    """How sites see the sponsor against its peers; empty for a CRO's users."""
+    spreads: tuple[Spread | None, ...]
+    """One strip per benchmark measure (None with too few peers)."""
+    unknown: dict[str, str]
+    """Filters given a value the portfolio does not have: ignored, and the page says so."""
+    matching: int
+    """Sites that pass the filters, on every page."""
+    page_number: int
+    """This page's number, from 1."""
+    pages: int
+    """Pages of matching sites."""
+    first: int
+    """The position of this page's first site among those matching."""
+    scorecards: tuple[tuple[str, str], ...]
+    """The cycle's scorecards this viewer may open: (label, address)."""
+    tiers: tuple[Tier, ...] = tuple(Tier)
+    """The tiers to filter by."""
+
+
+def portfolio_context(view: PortfolioView, slug: str, viewer: Viewer) -> PortfolioContext:
+    """Lay out a portfolio page: the benchmark's strips and the scorecards to link to."""
+    found = view.portfolio
+    return PortfolioContext(
+        portfolio=found,
+        slug=slug,
+        rows=view.sites.items,
+        filters=view.filters,
+        choices=view.choices,
+        sort=view.sort,
+        descending=view.descending,
+        benchmark=found.benchmark,
+        spreads=tuple(
+            spread(b.low, b.median, b.high, b.yours)
+            if b.low is not None and b.median is not None and b.high is not None
+            else None
+            for b in found.benchmark
+        ),
+        unknown=view.unknown,
+        matching=view.sites.total,
+        page_number=view.sites.number,
+        pages=view.sites.pages,
+        first=view.sites.first,
+        scorecards=_portfolio_scorecards(viewer, found, slug),
+    )
+
+
+def _portfolio_scorecards(
+    viewer: Viewer, found: Portfolio, slug: str
+) -> tuple[tuple[str, str], ...]:
+    """The portfolio's and the sponsor's own scorecards, for those who may read them."""
+    if not found.cycle or not viewer.reach.may_review_tiers(found.sponsor_id):
+        return ()
+    base = f"/w/scorecards/{quote(found.cycle)}"
+    return (
+        ("the portfolio", f"{base}/portfolios/{slug}"),
+        (f"how sites see {found.sponsor}", f"{base}/partners/{slug}"),
+    )
+
+
+@dataclass(frozen=True)
+class TierReviewContext:
+    """A sponsor's tier review: the computed tiers beside the previous ones, with their
+    trace, to accept or override."""
+
+    review: Review
+    """The cycle's tiers under review."""
+    sponsor: str
+    """The sponsor's name."""
+    slug: str
+    """The sponsor's slug, for the page's forms and links."""
+    cycles: tuple[str, ...]
+    """Every scored cycle, newest first: the ones the page can switch to."""
+    errors: dict[str, str]
+    """Site slug → why its change was refused, as a sentence."""
+    kept: dict[str, TypedOverride]
+    """Site slug → what was typed for it before the refusal."""
+    viewer: Viewer
+    """Who is signed in (administrators also see the publish button)."""
+    tiers: tuple[Tier, ...] = tuple(Tier)
+    """The tiers a reviewer may set."""
+
+
+def tier_review_context(
+    found: SponsorReview,
+    slug: str,
+    viewer: Viewer,
+    errors: dict[str, str] | None = None,
+    kept: dict[str, TypedOverride] | None = None,
+) -> TierReviewContext:
+    """Lay out a tier review page; after a refusal, its message and what was typed."""
+    return TierReviewContext(
+        review=found.review,
+        sponsor=found.sponsor,
+        slug=slug,
+        cycles=found.cycles,
+        errors=errors or {},
+        kept=kept or {},
+        viewer=viewer,
+    )
