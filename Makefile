@@ -34,12 +34,12 @@ $(CHROMIUM):  # the browser test drives Debian's Chromium; Playwright's own down
 	  (echo "the browser test needs Chromium: apt-get install chromium (as root)" >&2; exit 1)
 
 test: $(STAMP) $(CHROMIUM) $(CJK_FONT) ## Run the whole suite (SQLite; PostgreSQL too when RAPPORT_TEST_POSTGRES is set)
-	$(BIN)/python -m pytest -n 2 --doctest-modules tests surveys/world surveys/charts surveys/scorecards scoring
+	$(BIN)/python -m pytest -n 2 --durations=10 --doctest-modules tests surveys/world surveys/charts surveys/scorecards scoring
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on scoring/, the import contracts
+lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on scoring/ and surveys/, the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy scoring
+	$(BIN)/mypy scoring surveys
 	$(BIN)/lint-imports
 
 bench: $(STAMP) ## Measure world generation, storage, scoring, concurrent submits, workspace pages and scorecards
