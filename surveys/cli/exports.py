@@ -26,7 +26,8 @@ def export_responses(cycle_key: str, out: Path | None) -> None:
     The file is in score-file's format (one instrument at a time: filter on `instrument`).
     """
     # lazy: surveys.responses pulls in pandas (start-up time)
-    from surveys.responses.exports import responses_table, write_csv
+    from surveys.infra.spreadsheets import write_csv
+    from surveys.responses.exports import responses_table
 
     settings = load_settings()
     table = run(lambda: responses_table(cycle_key, settings.secret_key))
@@ -47,7 +48,7 @@ def export_scores(cycle_key: str, out: Path) -> None:
     row (`shown`); for administrators, so hidden rows are included.
     """
     # lazy: surveys.responses and surveys.results pull in pandas (start-up time)
-    from surveys.responses.exports import spreadsheet_safe, write_csv
+    from surveys.infra.spreadsheets import spreadsheet_safe, write_csv
     from surveys.results.score_exports import scores_tables
 
     tables = run(lambda: scores_tables(cycle_key))

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from pathlib import Path
 
 import pandas as pd
 
 from surveys.infra.errors import RapportError
+from surveys.infra.spreadsheets import spreadsheet_safe
 from surveys.responses.answers import Answer, ResponseStatus
 
 
@@ -25,7 +25,6 @@ class ExportError(RapportError):
     """Nothing to export; the message says what to do first."""
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = (
     "cycle",
     "instrument",
@@ -43,20 +42,6 @@ def pseudonym(secret: str, email: str, cycle: str) -> str:
     """Return a rater's pseudonym in one cycle: the same person, the same name, within it."""
     digest = hmac.new(secret.encode(), f"rapport-rater:{cycle}:{email}".encode(), hashlib.sha256)
     return f"r-{digest.hexdigest()[:12]}"
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Return text a spreadsheet will show as text: formula-like starts get an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def write_csv(table: pd.DataFrame, path: Path) -> None:
-    """Write a table as CSV whole or not at all: beside the file first, then renamed."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    table.to_csv(temporary, index=False)
-    temporary.replace(path)
 
 
 async def responses_table(cycle_key: str, secret: str) -> pd.DataFrame:

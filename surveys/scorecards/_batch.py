@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from surveys.infra.database import writing_transaction
-from surveys.responses.exports import spreadsheet_safe
+from surveys.infra.spreadsheets import spreadsheet_safe
 from surveys.scorecards._partner import PartnerScorecard, partner_scorecard
 from surveys.scorecards._portfolio import (
     NetworkScorecard,

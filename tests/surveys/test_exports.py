@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from piccolo.engine.base import Engine
 
+from surveys.infra.spreadsheets import spreadsheet_safe
 from surveys.responses.answers import Answer
-from surveys.responses.exports import pseudonym, responses_table, spreadsheet_safe
+from surveys.responses.exports import pseudonym, responses_table
 from surveys.results.score_file import read_answers_csv
 
 pytestmark = pytest.mark.anyio

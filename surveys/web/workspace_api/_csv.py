@@ -9,8 +9,7 @@ from collections.abc import Sequence
 import msgspec
 from litestar import Response
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""A text cell starting so would run as a formula in a spreadsheet (CSV injection)."""
+from surveys.infra.spreadsheets import spreadsheet_safe
 
 
 def csv_download(name: str, rows: Sequence[msgspec.Struct]) -> Response[str]:
@@ -34,6 +33,4 @@ def _cell(value: object) -> object:
     """A value as a CSV cell: lists joined, formulas defused, None empty."""
     if isinstance(value, list):
         value = "; ".join(str(v) for v in value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return "" if value is None else value
+    return "" if value is None else spreadsheet_safe(value)
