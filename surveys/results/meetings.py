@@ -1,15 +1,9 @@
-"""Review meetings and action items: what the two sides of a relationship agree to do.
+"""Action items: what the two sides of a relationship agree to do after a review meeting.
 
-A sponsor and a site meet after a cycle is published to go over its results. The
-meeting pack is built from that cycle's score run: its agenda is the relationship's
-escalation flags, the dimensions in the "fix first" quadrant, and the widest
-perception gaps. Action items (owner, side, due date, status) belong to the
-relationship: an item still open when a later cycle is published carries into that
-cycle's pack, and a closed item shows whether the dimension it targeted moved, by
-Welch's test on the dimension's mean before and after (scoring.trends.mean_changes).
-
-Only published cycles are read, so both sides work from the same pack, and only cells
-the run marked as shown carry numbers (DESIGN.md §4).
+An item (what, owner, side, due date, status) belongs to the relationship and may target
+one dimension, so a later cycle can show whether that dimension moved. Adding an item and
+changing its status are each one transaction with their audit entry. The meeting pack the
+items are read into is `surveys.workspaces.meeting_pack`.
 """
 
 from __future__ import annotations
@@ -19,30 +13,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import pandas as pd
 from piccolo.columns import Date, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.constraints import Check
 from piccolo.table import Table
 
-from scoring.trends import mean_changes
 from surveys.cycles.cycle import Cycle, CycleStatus
 from surveys.directory.audit import record
-from surveys.directory.organisations import Organisation, Person, Relationship
+from surveys.directory.organisations import Person, Relationship
 from surveys.infra.database import lock_row, writing_transaction
 from surveys.infra.errors import RapportError
 from surveys.instruments import Dimension, Direction
 from surveys.instruments.questionnaires import localised
 from surveys.results.score_runs import (
-    DimensionScore,
-    EscalationFlag,
-    PerceptionGap,
-    interval_level,
     scored_cycles,
 )
 
 TITLE_LIMIT = 200
 OWNER_LIMIT = 120
-GAPS_ON_AGENDA = 3
 
 
 class Side(StrEnum):
@@ -98,60 +85,6 @@ class ActionItemError(RapportError):
     """An action item that cannot be saved as asked; the message says why."""
 
 
-AGENDA_LABELS = {"flag": "Escalation", "fix first": "Fix first", "gap": "Perception gap"}
-
-
-@dataclass(frozen=True)
-class AgendaPoint:
-    kind: str
-    """flag, fix first or gap."""
-    text: str
-
-    @property
-    def label(self) -> str:
-        return AGENDA_LABELS[self.kind]
-
-
-@dataclass(frozen=True)
-class Effect:
-    """Whether a closed item's dimension moved, from the cycle it was opened in to now."""
-
-    before: float | None
-    now: float | None
-    change: float | None
-    significant: bool
-    verdict: str
-
-
-@dataclass(frozen=True)
-class Action:
-    id: int
-    title: str
-    owner: str
-    side: Side
-    dimension: str | None
-    due_on: dt.date | None
-    status: ActionStatus
-    opened_in: str
-    carried: bool
-    """Still open from an earlier cycle."""
-    overdue: bool
-    effect: Effect | None
-
-
-@dataclass(frozen=True)
-class MeetingPack:
-    sponsor: str
-    site: str
-    relationship_id: int
-    cycle: str | None
-    """The latest published cycle, which the pack is about; None before any is published."""
-    agenda: tuple[AgendaPoint, ...]
-    actions: tuple[Action, ...]
-    dimensions: tuple[tuple[int, str], ...]
-    """Dimension id and name, both sides' instruments: what an item may target."""
-
-
 async def relationship_between(sponsor_id: int, site_id: int) -> int | None:
     row = (
         await Relationship.select(Relationship.id)
@@ -161,146 +94,7 @@ async def relationship_between(sponsor_id: int, site_id: int) -> int | None:
     return int(row["id"]) if row else None
 
 
-async def meeting_pack(
-    sponsor_id: int, site_id: int, today: dt.date, sites_view: bool = True
-) -> MeetingPack:
-    """The pack for a relationship's next review meeting, from the latest published cycle.
-
-    Without `sites_view` (a CRO's user), nothing from the site's raters' view of the
-    sponsor is in it: no flags or "fix first" points about the sponsor, no perception
-    gaps, no effect on a dimension the site rates.
-    """
-    relationship = await relationship_between(sponsor_id, site_id)
-    if relationship is None:
-        raise ActionItemError("these two organisations do not work together")
-    both = Organisation.id.is_in([sponsor_id, site_id])
-    names = {
-        r["id"]: r["name"]
-        for r in await Organisation.select(Organisation.id, Organisation.name).where(both)
-    }
-    published = await scored_cycles((CycleStatus.published.value,))
-    dimensions = await _dimensions()
-    if not published:
-        return MeetingPack(
-            names[sponsor_id],
-            names[site_id],
-            relationship,
-            None,
-            (),
-            await _actions(relationship, None, {}, today),
-            dimensions,
-        )
-    latest = published[0]
-    run = int(str(latest["run"]))
-    agenda = [
-        *await _flags(run, sponsor_id, site_id, names, sites_view),
-        *await _fix_first(run, sponsor_id, site_id, names, sites_view),
-        *(await _gaps(run, sponsor_id, site_id) if sites_view else []),
-    ]
-    runs = {str(c["key"]): int(str(c["run"])) for c in published}
-    actions = await _actions(
-        relationship, str(latest["key"]), runs, today, sponsor_id, site_id, sites_view
-    )
-    return MeetingPack(
-        names[sponsor_id],
-        names[site_id],
-        relationship,
-        str(latest["key"]),
-        tuple(agenda),
-        actions,
-        dimensions,
-    )
-
-
-def _views(table: Any, sponsor_id: int, site_id: int, sites_view: bool) -> Any:
-    """The views of one relationship: the sponsor's raters on the site, and (if it may be
-    seen) the site's raters on the sponsor."""
-    sponsors_view = (table.target == site_id) & (table.rater_organisation == sponsor_id)
-    if not sites_view:
-        return sponsors_view
-    return sponsors_view | ((table.target == sponsor_id) & (table.rater_organisation == site_id))
-
-
-async def _flags(
-    run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
-) -> list[AgendaPoint]:
-    rows = (
-        await EscalationFlag.select(
-            EscalationFlag.target,
-            EscalationFlag.kind,
-            EscalationFlag.detail,
-            EscalationFlag.dimension._.name.as_alias("dimension"),
-        )
-        .where(
-            (EscalationFlag.run == run)
-            & EscalationFlag.shown.eq(True)
-            & _views(EscalationFlag, sponsor_id, site_id, sites_view)
-        )
-        .output(load_json=True)
-    )
-    points = []
-    for row in sorted(rows, key=lambda r: (r["kind"] != "significant_drop", r["target"])):
-        about = names[row["target"]]
-        if row["kind"] == "under_floor":
-            text = f"{about}: {localised(row['dimension'], 'en', '')} is under its floor"
-        elif row["kind"] == "significant_drop":
-            text = f"{about}: a significant drop ({row['detail']})"
-        else:
-            text = f"{about}: the response rate collapsed ({row['detail']})"
-        points.append(AgendaPoint("flag", text))
-    return points
-
-
-async def _fix_first(
-    run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
-) -> list[AgendaPoint]:
-    rows = (
-        await DimensionScore.select(
-            DimensionScore.target,
-            DimensionScore.mean,
-            DimensionScore.dimension._.name.as_alias("dimension"),
-        )
-        .where(
-            (DimensionScore.run == run)
-            & (DimensionScore.quadrant == "fix first")
-            & DimensionScore.shown.eq(True)
-            & DimensionScore.importance_shown.eq(True)
-            & _views(DimensionScore, sponsor_id, site_id, sites_view)
-        )
-        .output(load_json=True)
-    )
-    return [
-        AgendaPoint(
-            "fix first",
-            f"{names[r['target']]}: {localised(r['dimension'], 'en', '')} "
-            f"matters most and scores low ({r['mean']:.0f})",
-        )
-        for r in sorted(rows, key=lambda r: r["mean"])
-    ]
-
-
-async def _gaps(run: int, sponsor_id: int, site_id: int) -> list[AgendaPoint]:
-    rows = await PerceptionGap.select(
-        PerceptionGap.mirror, PerceptionGap.site_view, PerceptionGap.partner_view, PerceptionGap.gap
-    ).where(
-        (PerceptionGap.run == run)
-        & (PerceptionGap.site == site_id)
-        & (PerceptionGap.partner == sponsor_id)
-        & PerceptionGap.shown.eq(True)
-    )
-    widest = sorted(rows, key=lambda r: -abs(r["gap"]))[:GAPS_ON_AGENDA]
-    return [
-        AgendaPoint(
-            "gap",
-            f"{r['mirror'].replace('_', ' ').capitalize()}: the site gives "
-            f"{r['site_view']:.0f}, the sponsor gives {r['partner_view']:.0f} "
-            f"({r['gap']:+.0f})",
-        )
-        for r in widest
-    ]
-
-
-async def _dimensions() -> tuple[tuple[int, str], ...]:
+async def action_dimensions() -> tuple[tuple[int, str], ...]:
     """Every dimension of the latest version of each direction's instrument."""
     rows = await Dimension.select(
         Dimension.id,
@@ -322,106 +116,6 @@ async def _dimensions() -> tuple[tuple[int, str], ...]:
     return tuple(
         (int(r["id"]), f"{localised(r['name'], 'en', '')} ({rated[r['direction']]})")
         for r in chosen
-    )
-
-
-async def _actions(
-    relationship: int,
-    cycle: str | None,
-    runs: dict[str, int],
-    today: dt.date,
-    sponsor_id: int = 0,
-    site_id: int = 0,
-    sites_view: bool = True,
-) -> tuple[Action, ...]:
-    rows = (
-        await ActionItem.select(
-            ActionItem.id,
-            ActionItem.title,
-            ActionItem.owner,
-            ActionItem.side,
-            ActionItem.due_on,
-            ActionItem.status,
-            ActionItem.opened_in._.key.as_alias("opened_in"),
-            ActionItem.closed_in._.key.as_alias("closed_in"),
-            ActionItem.dimension,
-            ActionItem.dimension._.key.as_alias("dimension_key"),
-            ActionItem.dimension._.name.as_alias("dimension_name"),
-            ActionItem.dimension._.instrument._.direction.as_alias("direction"),
-        )
-        .where(ActionItem.relationship == relationship)
-        .order_by(ActionItem.id)
-        .output(load_json=True)
-    )
-    found = []
-    for row in rows:
-        status = ActionStatus(row["status"])
-        effect = None
-        hidden = not sites_view and row["direction"] == Direction.site_rates_sponsor
-        if status == ActionStatus.done and row["dimension"] and cycle and not hidden:
-            effect = await _effect(row, cycle, runs, sponsor_id, site_id)
-        found.append(
-            Action(
-                row["id"],
-                row["title"],
-                row["owner"],
-                Side(row["side"]),
-                localised(row["dimension_name"], "en", "") if row["dimension"] else None,
-                row["due_on"],
-                status,
-                row["opened_in"],
-                not status.closed and cycle is not None and row["opened_in"] != cycle,
-                not status.closed and row["due_on"] is not None and row["due_on"] < today,
-                effect,
-            )
-        )
-    # open items first (carried over first among them), then the closed
-    found.sort(key=lambda a: (a.status.closed, not a.carried, a.id))
-    return tuple(found)
-
-
-async def _effect(
-    row: dict[str, Any], cycle: str, runs: dict[str, int], sponsor_id: int, site_id: int
-) -> Effect:
-    """Did the targeted dimension move between the cycle the item was opened in and now?"""
-    if row["closed_in"] == cycle or row["opened_in"] not in runs:
-        return Effect(None, None, None, False, "closed this cycle: the next cycle will tell")
-    # the dimension is the same across instrument versions by its key and direction
-    site_rates = row["direction"] == Direction.site_rates_sponsor
-    target, rater = (sponsor_id, site_id) if site_rates else (site_id, sponsor_id)
-    scores = await DimensionScore.select(
-        DimensionScore.run,
-        DimensionScore.n_raters,
-        DimensionScore.mean,
-        DimensionScore.low,
-        DimensionScore.high,
-        DimensionScore.shown,
-    ).where(
-        DimensionScore.run.is_in([runs[row["opened_in"]], runs[cycle]])
-        & (DimensionScore.target == target)
-        & (DimensionScore.rater_organisation == rater)
-        & (DimensionScore.dimension._.key == row["dimension_key"])
-        & (DimensionScore.dimension._.instrument._.direction == row["direction"])
-    )
-    by_run = {r["run"]: r for r in scores if r["shown"] and r["mean"] is not None}
-    before, now = by_run.get(runs[row["opened_in"]]), by_run.get(runs[cycle])
-    if before is None or now is None:
-        return Effect(None, None, None, False, "too few responses in one of the cycles to tell")
-    frame = pd.DataFrame([{**before, "key": 0}]), pd.DataFrame([{**now, "key": 0}])
-    level = await interval_level(runs[cycle])
-    change = mean_changes(frame[1], frame[0], ["key"], level).iloc[0]
-    if pd.isna(change["p"]):
-        verdict = "too few raters to tell a change from noise"
-    elif change["significant"]:
-        verdict = "improved significantly" if change["change"] > 0 else "declined significantly"
-    else:
-        verdict = "no significant change"
-    return Effect(
-        float(change["before"]),
-        float(change["now"]),
-        float(change["change"]),
-        bool(change["significant"]),
-        verdict,
     )
 
 
@@ -484,7 +178,7 @@ async def add_action(
     relationship = await relationship_between(sponsor_id, site_id)
     if relationship is None:
         raise ActionItemError("these two organisations do not work together")
-    fields = checked(given, await _dimensions())
+    fields = checked(given, await action_dimensions())
     async with writing_transaction(ActionItem._meta.db):
         published = await scored_cycles((CycleStatus.published.value,))
         if not published:

@@ -15,16 +15,11 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
-from surveys.results.meetings import (
-    ActionInput,
-    ActionItemError,
-    add_action,
-    meeting_pack,
-    set_status,
-)
+from surveys.results.meetings import ActionInput, ActionItemError, add_action, set_status
 from surveys.web.auth import RecordId
 from surveys.web.contexts import MeetingContext, sentence
 from surveys.web.reach import relationship_in_reach
+from surveys.workspaces.meeting_pack import meeting_pack
 
 
 class MeetingsController(Controller):

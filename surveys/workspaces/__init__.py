@@ -4,6 +4,7 @@
 - `reviews`: a sponsor's tier review, with the sponsor's name;
 - `site_view`: what a site sees of a published cycle, and a network's sites side by side;
 - `institution_trends`: trends across institutions, for relationship managers;
+- `meeting_pack`: a relationship's review meeting: agenda and action items;
 - `places`: the workspaces a home page lists, and organisations named by slug;
 - `pagination`: the one way lists are cut into pages; `scored`: the scored cycles read.
 

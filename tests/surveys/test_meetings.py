@@ -18,11 +18,11 @@ from surveys.results.meetings import (
     ActionItem,
     ActionItemError,
     add_action,
-    meeting_pack,
     set_status,
 )
 from surveys.results.score_runs import DimensionScore, EscalationFlag, PerceptionGap, scored_cycles
 from surveys.results.tier_review import publish_cycle
+from surveys.workspaces.meeting_pack import meeting_pack
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)

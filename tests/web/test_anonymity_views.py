@@ -22,7 +22,6 @@ from piccolo.engine.base import Engine
 from scoring.anonymity import minimum_raters
 from scoring.config import ScoringConfig
 from surveys.directory.organisations import Organisation, Relationship
-from surveys.results.meetings import meeting_pack
 from surveys.results.score_runs import (
     DimensionScore,
     EscalationFlag,
@@ -31,6 +30,7 @@ from surveys.results.score_runs import (
     scored_cycles,
 )
 from surveys.results.tier_review import publish_all_but_latest
+from surveys.workspaces.meeting_pack import meeting_pack
 from tests.web.test_survey_form import in_browser
 from tests.web.test_workspaces import characters, organisation_of, sign_in, workspace_pages
 

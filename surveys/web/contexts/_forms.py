@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from surveys.accounts.policy import Viewer
-from surveys.results.meetings import ActionInput, ActionStatus, MeetingPack, Side
+from surveys.results.meetings import ActionInput, ActionStatus, Side
 from surveys.scorecards import REPLY_LIMIT
+from surveys.workspaces.meeting_pack import MeetingPack
 from surveys.workspaces.places import Place
 
 

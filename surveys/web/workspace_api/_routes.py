@@ -14,7 +14,7 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, Parameter
 
 from surveys.accounts.policy import Viewer
-from surveys.results.meetings import ActionItemError, MeetingPack, meeting_pack
+from surveys.results.meetings import ActionItemError
 from surveys.web.auth import API_VIEWER
 from surveys.web.reach import (
     network_in_reach,
@@ -41,6 +41,7 @@ from surveys.web.workspace_api._schemas import (
     trends_out,
 )
 from surveys.workspaces.institution_trends import scope_trends
+from surveys.workspaces.meeting_pack import MeetingPack, meeting_pack
 from surveys.workspaces.pagination import Page, PastLastPageError, page_of
 from surveys.workspaces.portfolio import portfolio
 from surveys.workspaces.reviews import SponsorReview, sponsor_review

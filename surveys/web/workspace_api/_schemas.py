@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 import msgspec
 
-from surveys.results.meetings import Action
 from surveys.results.tier_review import ReviewRow
 from surveys.workspaces.institution_trends import IndexMover, Trends
+from surveys.workspaces.meeting_pack import Action
 from surveys.workspaces.portfolio import Portfolio, PortfolioRow
 from surveys.workspaces.site_view import Rating, SitePage
 
