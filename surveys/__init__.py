@@ -3,8 +3,9 @@
 Layers, bottom to top (the import contracts in pyproject.toml keep them):
 
 - `infra`: engine and transactions, settings, errors, i18n, templating, mail; no table;
-- the domain: `directory` (with the audit log), `accounts`, `instruments`, `cycles`, `responses`,
-  `results`, `workspaces`, `charts`, `scorecards`, `world`: tables beside their operations;
+- the domain, bottom to top: `charts` (geometry, no table), `directory` (with the audit
+  log), `accounts`, `instruments`, `cycles`, `responses`, `results`, `workspaces`,
+  `scorecards`, `world`: tables beside their operations;
 - the faces: `web` (Litestar pages and API) and `cli` (the `rapport` command), which never
   import each other;
 - `piccolo_app`: the list of every table, for Piccolo's migrations.

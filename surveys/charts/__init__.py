@@ -8,6 +8,9 @@ reads in black and white and without colour vision.
 `_over_cycles` draws trends over the cycles, `_tables` the charts that stand beside a
 table (heat maps, peer strips, interval plots, perception gaps), `_scorecard` those only
 a scorecard has (the Sand Cone, importance against performance, score bars).
+
+May import: nothing of `surveys` (only `surveys.infra` would be allowed): charts are drawn
+from numbers and labels a caller passes in.
 """
 
 from surveys.charts._over_cycles import (

@@ -1,7 +1,11 @@
 """Instruments: versioned questionnaires, written as TOML files in this folder and loaded once.
 
 `_tables` holds the Instrument, Dimension and Item tables, `_spec` reads and checks a
-TOML file without touching the database, `_load` writes checked files immutably.
+TOML file without touching the database, `_load` writes checked files immutably,
+`questionnaires` gives the form its questions in a language, `catalogue` lists what is
+loaded.
+
+May import: `surveys.infra` and `surveys.directory` (the audit log).
 """
 
 from surveys.instruments._load import LoadOutcome, load_instruments

@@ -3,6 +3,9 @@
 `_model` generates it (pure, seeded), `_store` writes it once, `_tables` keeps the truth;
 `_demo` keeps its open cycle open and issues links into it, `logins` gives the demo its
 accounts. Tests and benchmarks share `generate_world` and `build_world`.
+
+May import: `scoring`, `surveys.infra` and every domain package (it writes what a real
+programme would, through the same tables and rules); never `surveys.web` or `surveys.cli`.
 """
 
 from surveys.world._demo import keep_open_cycles_open, sample_links

@@ -8,6 +8,8 @@ laid out here (surveys.charts), so the templates only place and format.
 - `_portfolio`: a sponsor's portfolio and tier review;
 - `_results`: a site, a network, and trends across institutions;
 - `_forms`: pages that keep what was typed after a refusal (meeting, reply, tokens).
+
+May import: `surveys.charts`, `surveys.infra` and the domain's read models.
 """
 
 from surveys.web.contexts._forms import (

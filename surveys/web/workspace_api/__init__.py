@@ -9,6 +9,9 @@ controller provides its `viewer` with surveys.web.auth.api_viewer); lists are pa
 - `_routes`: the controller, WorkspaceAPI;
 - `_schemas`: what the routes answer (named in the OpenAPI document);
 - `_csv`: tables as CSV downloads.
+
+May import: what `surveys.web` may (the domain and `surveys.infra`) and `surveys.web.auth`
+and `surveys.web.reach`.
 """
 
 from surveys.web.workspace_api._routes import WorkspaceAPI

@@ -15,6 +15,8 @@ cannot reveal a hidden site by difference.
 - `_figures`: what a page shows, as frozen dataclasses, and the limits of its lists;
 - `_read`: the scope a slug names (`scope_of`) and everything shown of it (`scope_trends`);
 - `_computed`: the figures worked out from what was read (movers, roll-ups, choices).
+
+May import: what `surveys.workspaces` may.
 """
 
 from surveys.workspaces.institution_trends._figures import (
