@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+FIX_FIRST = "fix first"
+"""The quadrant of high importance and low performance: what to act on first (§3.11)."""
+
 
 def perception_gaps(
     site_view: pd.DataFrame,
@@ -101,7 +104,7 @@ def fix_first(performance: pd.DataFrame, importance: pd.DataFrame) -> pd.DataFra
     low_performance = table["mean"] < by["mean"].transform("median")
     table["quadrant"] = np.select(
         [high_importance & low_performance, high_importance, low_performance],
-        ["fix first", "keep up", "low priority"],
+        [FIX_FIRST, "keep up", "low priority"],
         "possible overkill",
     )
     table["fix_first"] = high_importance & low_performance

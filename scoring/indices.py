@@ -13,6 +13,9 @@ from scipy.stats import t as t_dist
 
 from scoring.reliability import one_way_components
 
+RWG_AGREEMENT = 0.70
+"""rwg from which raters are said to agree well: the usual cut-off (LeBreton & Senter,
+2008, "Answers to 20 questions about interrater reliability and interrater agreement")."""
 DEFAULT_CI = 0.90
 """Confidence level of target intervals (DESIGN.md §3.3)."""
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from scoring.anonymity import PEERS_NEEDED
 from scoring.config import LAYERS
+from scoring.gaps import FIX_FIRST
 from scoring.sand_cone import effective_layers
 from surveys.charts import (
     ImportanceChart,
@@ -45,13 +46,10 @@ from surveys.scorecards._words import (
     tier_change,
     tier_name,
 )
+from surveys.workspaces.meeting_pack import GAPS_ON_AGENDA
 
-FIX_FIRST = "fix first"
-"""The importance quadrant a scorecard asks to act on first."""
 WIDE_GAP = 10
 """Points between the two sides' views from which a gap is raised at the review meeting."""
-GAPS_RAISED = 3
-"""The widest gaps raised at the review meeting, at most."""
 
 
 @dataclass(frozen=True)
@@ -457,7 +455,7 @@ def _next_meeting(brief: ScorecardBrief, rows: list[DimensionRow]) -> tuple[str,
         for r in rows
         if r.quadrant == FIX_FIRST and r.score.value is not None
     ]
-    gaps = sorted(_gaps(brief), key=lambda g: -abs(g.gap))[:GAPS_RAISED]
+    gaps = sorted(_gaps(brief), key=lambda g: -abs(g.gap))[:GAPS_ON_AGENDA]
     points += [
         say(
             N_(

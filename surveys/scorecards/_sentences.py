@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scoring.indices import RWG_AGREEMENT
 from scoring.reliability import ALPHA_FLOOR
 from surveys.infra.i18n import N_, number, percent
 from surveys.instruments import Direction
@@ -19,8 +20,6 @@ from surveys.scorecards._brief import ScorecardBrief
 from surveys.scorecards._rows import ShownIndex, StoredFlag
 from surveys.scorecards._words import Say
 
-AGREEMENT_WELL = 0.7
-"""Median rwg from which raters are said to agree well (the usual cut-off)."""
 SAME_ANSWERS = 1e-9
 """An interval narrower than this is every rater giving the same answers."""
 
@@ -224,7 +223,7 @@ def _agreement_note(brief: ScorecardBrief) -> Footnote | None:
         return None
     agreement = float(np.median(rwg))
     value = number(agreement, brief.language, 2)
-    if agreement >= AGREEMENT_WELL:
+    if agreement >= RWG_AGREEMENT:
         return Footnote(
             brief.say(
                 N_(

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from scoring.gaps import FIX_FIRST
 from scoring.trends import mean_changes
 from surveys.cycles.cycle import CycleStatus
 from surveys.directory.organisations import Organisation
@@ -43,7 +44,7 @@ from surveys.results.score_runs import (
 GAPS_ON_AGENDA = 3
 
 
-AGENDA_LABELS = {"flag": "Escalation", "fix first": "Fix first", "gap": "Perception gap"}
+AGENDA_LABELS = {"flag": "Escalation", FIX_FIRST: "Fix first", "gap": "Perception gap"}
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ async def _fix_first(
         )
         .where(
             (DimensionScore.run == run)
-            & (DimensionScore.quadrant == "fix first")
+            & (DimensionScore.quadrant == FIX_FIRST)
             & DimensionScore.shown.eq(True)
             & DimensionScore.importance_shown.eq(True)
             & _views(DimensionScore, sponsor_id, site_id, sites_view)
@@ -207,7 +208,7 @@ async def _fix_first(
     )
     return [
         AgendaPoint(
-            "fix first",
+            FIX_FIRST,
             f"{names[r['target']]}: {localised(r['dimension'], 'en', '')} "
             f"matters most and scores low ({r['mean']:.0f})",
         )
