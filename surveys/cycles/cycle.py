@@ -86,3 +86,8 @@ async def cycle_by_key(key: str, error: type[RapportError] = RapportError) -> di
         known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
         raise error(f"no cycle {key!r}; cycles: {', '.join(known) or 'none'}")
     return dict(cycle)
+
+
+async def cycles_newest_first() -> list[dict[str, Any]]:
+    """Every cycle, newest first (keys sort as text: 2027-Q1 after 2026-Q4)."""
+    return [dict(row) for row in await Cycle.select().order_by(Cycle.key, ascending=False)]

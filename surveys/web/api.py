@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
-from surveys.cycles.cycle import Cycle, CycleTransitionError, cycle_by_key
+from surveys.cycles.cycle import CycleTransitionError, cycle_by_key, cycles_newest_first
 from surveys.cycles.life_cycle import (
     CycleError,
     Mailer,
@@ -130,8 +130,7 @@ class CyclesAPI(Controller):
     @get("/", summary="List cycles")
     async def list_cycles(self) -> list[CycleOut]:
         """Every cycle, newest first."""
-        rows = await Cycle.select().order_by(Cycle.key, ascending=False)
-        return [_cycle_out(dict(row)) for row in rows]
+        return [_cycle_out(row) for row in await cycles_newest_first()]
 
     @post("/", summary="Create a draft cycle", status_code=201)
     async def create(self, data: JSONBody[NewCycle], request: Request[Any, Any, Any]) -> CycleOut:
