@@ -16,8 +16,10 @@ import datetime as dt
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -199,6 +201,54 @@ def url_of(engine: Engine) -> str:
     if isinstance(engine, SQLiteEngine):
         return f"sqlite:///{engine.path}"
     return _url("postgres", engine.config["database"])
+
+
+# the app served for real, for a browser (tests/e2e) or an HTTP client (tests/web)
+
+
+@pytest.fixture
+def served_db(request: pytest.FixtureRequest) -> Engine:
+    """The database the test serves: `scored_world_db` when it asks for it, else `world_db`.
+
+    A plain fixture, so that a PostgreSQL copy is made outside the test's event loop."""
+    wanted = "scored_world_db" if "scored_world_db" in request.fixturenames else "world_db"
+    database: Engine = request.getfixturevalue(wanted)
+    return database
+
+
+@pytest.fixture
+async def server(served_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
+    """The app served by uvicorn on the test's database; yields its base URL."""
+    database = served_db
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url_of(database),
+        "RAPPORT_PORT": str(port),
+        "RAPPORT_VAR_DIR": str(tmp_path / "var"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "surveys", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # on a loaded machine (two test processes, each building worlds) the server can take
+        # more than ten seconds to start
+        for _ in range(600):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            process.terminate()  # its output ends only when it does: read it after
+            _, errors = process.communicate(timeout=10)
+            raise RuntimeError(errors.decode() if errors else "no server")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def pytest_report_header() -> str:

@@ -83,7 +83,7 @@ def test_unreachable_postgres_is_one_line() -> None:
 
 def test_malformed_instrument_is_one_line_naming_file_field_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    source = (Path(__file__).resolve().parents[1] / "data" / "minimal_instrument.toml").read_text()
+    source = (Path(__file__).resolve().parents[2] / "data" / "minimal_instrument.toml").read_text()
     bad.write_text(source.replace('layer = "cost"', 'layer = "price"'))
     result = rapport(
         "instruments", "load", str(bad), env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite"}

@@ -20,7 +20,7 @@ from surveys.infra.i18n import (
 )
 from surveys.instruments import bundled_specs_by_key
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 

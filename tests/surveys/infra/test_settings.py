@@ -9,7 +9,7 @@ import pytest
 
 from surveys.infra.settings import SETTINGS, SettingsError, load_settings, parse_database_url
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def test_default_database_is_a_sqlite_file_under_var(

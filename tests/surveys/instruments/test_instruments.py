@@ -17,7 +17,7 @@ from surveys.instruments import (
     parse_instrument,
 )
 
-MINIMAL = Path(__file__).resolve().parents[1] / "data" / "minimal_instrument.toml"
+MINIMAL = Path(__file__).resolve().parents[2] / "data" / "minimal_instrument.toml"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from surveys.responses.answers import Answer, Response
 from surveys.responses.imports import ImportFileError, import_responses, load_mapping
 
 pytestmark = pytest.mark.anyio
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "imports"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "imports"
 NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
 CYCLE = "2026-Q4"  # the small world's open cycle
 

@@ -24,7 +24,7 @@ from surveys.infra.sql_scripts import Statement
 from surveys.instruments.questionnaires import Questionnaire, questionnaire_for
 from surveys.responses.answering import FormAnswers, SaveOutcome, save_answers
 from surveys.responses.imports import ImportFileError, import_responses, load_mapping
-from tests.surveys.test_imports import CYCLE, answers_of, two_invitations
+from tests.surveys.responses.test_imports import CYCLE, answers_of, two_invitations
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime.now(dt.UTC)

@@ -11,8 +11,8 @@ from piccolo.engine.base import Engine
 
 from surveys.directory.organisations import Organisation
 from surveys.scorecards import RenderedScorecard, ScorecardError, render_cycle
-from tests.surveys.test_cli import assert_one_clear_line, rapport
-from tests.surveys.test_scorecards import latest_scored
+from tests.surveys.cli.test_cli import assert_one_clear_line, rapport
+from tests.surveys.scorecards.test_scorecards import latest_scored
 
 pytestmark = pytest.mark.anyio
 
