@@ -234,6 +234,29 @@ def score_views(
         )
     result = score(viewed, items, scale_points, direction, config, overrides=overrides)
     k = minimum_raters(direction, config)
+    keys = [by, "target"]
+    targets = _view_targets(result, pooled, by, direction, config)
+    dims = _view_dimensions(result, pooled, by, k)
+    importance = _view_importance(result, pooled, dims, by, k)
+    flags = _split_view(result.flags, by)
+    flags["shown"] = _flag_shown(flags, targets, dims, keys)
+    return ScoreResult(
+        targets=targets[[by, *TARGET_COLUMNS]],
+        dimensions=dims[[by, *DIMENSION_COLUMNS]],
+        reliability=result.reliability,
+        importance=importance[[by, *IMPORTANCE_COLUMNS]],
+        flags=flags[[by, *FLAG_COLUMNS]],
+        counts=_split_view(result.counts, by)[[by, *COUNT_COLUMNS]],
+        notes=result.notes,
+    )
+
+
+def _view_targets(
+    result: ScoreResult, pooled: ScoreResult, by: str, direction: str, config: ScoringConfig
+) -> pd.DataFrame:
+    """The views' target rows, shown only where no number in the row, nor the comments,
+    lets a reader work out the raters outside the view by difference."""
+    k = minimum_raters(direction, config)
     row = ["cycle", "target"]
     targets = _split_view(result.targets, by)
     counts = _split_view(result.counts, by).merge(pooled.counts, on=row, suffixes=("", "_group"))
@@ -253,15 +276,28 @@ def score_views(
         "comments_shown",
         minimum_commenters(direction, config),
     )
-    keys = [by, "target"]
-    targets["trend_shown"] = _trend_shown(targets, keys)
+    targets["trend_shown"] = _trend_shown(targets, [by, "target"])
+    return targets
+
+
+def _view_dimensions(result: ScoreResult, pooled: ScoreResult, by: str, k: int) -> pd.DataFrame:
+    """The views' dimension cells, each a sub-group of its pooled cell."""
     cell = ["cycle", "target", "dimension"]
     dims = _split_view(result.dimensions, by).merge(
         pooled.dimensions[[*cell, "n_raters"]].rename(columns={"n_raters": "group_n"}), on=cell
     )
     dims["shown"] = disclosable_subgroups(dims, cell, "n_raters", "group_n", "shown", k)
+    return dims
+
+
+def _view_importance(
+    result: ScoreResult, pooled: ScoreResult, dims: pd.DataFrame, by: str, k: int
+) -> pd.DataFrame:
+    """The views' importance rows: shown with their dimension cell, and stated importance
+    only where its own raters are a disclosable sub-group too."""
+    cell = ["cycle", "target", "dimension"]
     importance = _split_view(result.importance, by).drop(columns="shown")
-    importance = importance.merge(dims[["cycle", *keys, "dimension", "shown"]], how="left")
+    importance = importance.merge(dims[["cycle", by, "target", "dimension", "shown"]], how="left")
     importance = importance.merge(
         pooled.importance[[*cell, "n_stated"]].rename(columns={"n_stated": "group_n"}), on=cell
     )
@@ -276,17 +312,7 @@ def score_views(
         k,
     )
     importance["shown"] = cell_shown & ((importance["n_stated"] == 0) | stated_shown)
-    flags = _split_view(result.flags, by)
-    flags["shown"] = _flag_shown(flags, targets, dims, keys)
-    return ScoreResult(
-        targets=targets[[by, *TARGET_COLUMNS]],
-        dimensions=dims[[by, *DIMENSION_COLUMNS]],
-        reliability=result.reliability,
-        importance=importance[[by, *IMPORTANCE_COLUMNS]],
-        flags=flags[[by, *FLAG_COLUMNS]],
-        counts=_split_view(result.counts, by)[[by, *COUNT_COLUMNS]],
-        notes=result.notes,
-    )
+    return importance
 
 
 def _split_view(table: pd.DataFrame, by: str) -> pd.DataFrame:
