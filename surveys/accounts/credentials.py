@@ -20,7 +20,7 @@ from piccolo.columns import Boolean, ForeignKey, OnDelete, Serial, Timestamptz, 
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
-from surveys.directory.audit import record
+from surveys.directory.audit import Act, record
 from surveys.directory.organisations import Organisation, Person
 from surveys.infra.database import writing_transaction
 from surveys.infra.errors import RapportError
@@ -140,6 +140,10 @@ class SignedIn:
     person_id: int
     name: str
     email: str
+
+    def acting(self, at: dt.datetime) -> Act:
+        """This person doing something at `at`, as the audit log records it."""
+        return Act(actor=self.email, at=at, person_id=self.person_id)
 
 
 def hash_password(password: str) -> str:

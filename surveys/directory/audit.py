@@ -8,6 +8,7 @@ log is for accountability inside the product, not tamper-proofing).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from piccolo.columns import JSON, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
@@ -42,6 +43,16 @@ class AuditEntry(Table):
     @classmethod
     def delete(cls, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("the audit log is append-only: entries cannot be removed")
+
+
+@dataclass(frozen=True)
+class Act:
+    """Who does something, and when: the audit log's actor (a signed-in person's e-mail, or
+    the user running a command), the person when one is signed in, and the time."""
+
+    actor: str
+    at: dt.datetime
+    person_id: int | None = None
 
 
 async def record(

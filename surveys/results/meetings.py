@@ -18,7 +18,7 @@ from piccolo.constraints import Check
 from piccolo.table import Table
 
 from surveys.cycles.cycle import Cycle, CycleStatus
-from surveys.directory.audit import record
+from surveys.directory.audit import Act, record
 from surveys.directory.organisations import Person, Relationship
 from surveys.infra.database import lock_row, writing_transaction
 from surveys.infra.errors import RapportError
@@ -170,9 +170,7 @@ async def add_action(
     sponsor_id: int,
     site_id: int,
     given: ActionInput,
-    person_id: int | None,
-    actor: str,
-    now: dt.datetime,
+    act: Act,
 ) -> int:
     """Record a new action item against the latest published cycle; returns its id."""
     relationship = await relationship_between(sponsor_id, site_id)
@@ -187,19 +185,19 @@ async def add_action(
             relationship=relationship,
             opened_in=published[0]["id"],
             status="open",
-            created_by=person_id,
-            created_at=now,
-            updated_at=now,
+            created_by=act.person_id,
+            created_at=act.at,
+            updated_at=act.at,
             **fields,
         )
         item_id = int((await ActionItem.insert(item))[0]["id"])
         await record(
-            actor,
+            act.actor,
             "action.add",
             "action_item",
             item_id,
             {"relationship": relationship, "title": fields["title"], "side": fields["side"]},
-            person_id,
+            act.person_id,
         )
     return item_id
 
@@ -209,9 +207,7 @@ async def set_status(
     site_id: int,
     item_id: int,
     status: str,
-    person_id: int | None,
-    actor: str,
-    now: dt.datetime,
+    act: Act,
 ) -> None:
     """Move an item to another status; closing it notes the cycle it was closed in."""
     if status not in {s.value for s in ActionStatus}:
@@ -232,13 +228,17 @@ async def set_status(
         else:  # done ↔ dropped keeps when it was closed; reopening forgets it
             closed_in = item["closed_in"] if closing else None
         await ActionItem.update(
-            {ActionItem.status: status, ActionItem.updated_at: now, ActionItem.closed_in: closed_in}
+            {
+                ActionItem.status: status,
+                ActionItem.updated_at: act.at,
+                ActionItem.closed_in: closed_in,
+            }
         ).where(ActionItem.id == item_id)
         await record(
-            actor,
+            act.actor,
             "action.status",
             "action_item",
             item_id,
             {"from": item["status"], "to": status},
-            person_id,
+            act.person_id,
         )

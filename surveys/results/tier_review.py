@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from surveys.cycles.cycle import Cycle, CycleStatus, check_transition, cycle_by_key
-from surveys.directory.audit import record
+from surveys.directory.audit import Act, record
 from surveys.directory.organisations import Organisation
 from surveys.infra.database import lock_row, writing_transaction
 from surveys.infra.errors import RapportError
@@ -126,9 +126,7 @@ async def set_override(
     site_id: int,
     tier: Tier | None,
     reason: str,
-    person_id: int,
-    actor: str,
-    now: dt.datetime,
+    act: Act,
 ) -> None:
     """Override a computed tier with a written reason, or (tier None) return to the computed one."""
     reason = reason.strip()
@@ -158,26 +156,26 @@ async def set_override(
             {
                 TierAssignment.override_tier: int(tier) if tier else None,
                 TierAssignment.override_reason: reason if tier else None,
-                TierAssignment.overridden_by: person_id if tier else None,
-                TierAssignment.overridden_at: now if tier else None,
+                TierAssignment.overridden_by: act.person_id if tier else None,
+                TierAssignment.overridden_at: act.at if tier else None,
             }
         ).where(TierAssignment.id == assignment["id"])
         kind = "override" if tier else "cleared"
         await TierEvent.insert(
             TierEvent(
                 assignment=assignment["id"],
-                at=now,
+                at=act.at,
                 kind=kind,
                 tier=int(tier) if tier else assignment["computed_tier"],
                 reason=reason or None,
-                actor=actor,
+                actor=act.actor,
             )
         )
         site = (
             await Organisation.select(Organisation.slug).where(Organisation.id == site_id).first()
         )
         await record(
-            actor,
+            act.actor,
             f"tier.{kind}",
             "tier_assignment",
             assignment["id"],
@@ -189,7 +187,7 @@ async def set_override(
                 "was": assignment["override_tier"],
                 "reason": reason or None,
             },
-            person_id,
+            act.person_id,
         )
 
 
@@ -207,7 +205,7 @@ async def review_in_cycle(
     return await tier_review(key, sponsor_id, previous, sites), cycles
 
 
-async def publish_cycle(cycle_key: str, person_id: int | None, actor: str, now: dt.datetime) -> int:
+async def publish_cycle(cycle_key: str, act: Act) -> int:
     """Publish a scored cycle: its tiers freeze and its scorecards become visible. Returns
     how many tiers were published."""
     async with writing_transaction(Cycle._meta.db):
@@ -215,7 +213,7 @@ async def publish_cycle(cycle_key: str, person_id: int | None, actor: str, now: 
         await lock_row(Cycle, cycle["id"])
         check_transition(cycle["status"], CycleStatus.published)
         await Cycle.update(
-            {Cycle.status: CycleStatus.published.value, Cycle.status_changed_at: now}
+            {Cycle.status: CycleStatus.published.value, Cycle.status_changed_at: act.at}
         ).where(Cycle.id == cycle["id"])
         assignments = await TierAssignment.select(
             TierAssignment.id, TierAssignment.computed_tier, TierAssignment.override_tier
@@ -224,19 +222,19 @@ async def publish_cycle(cycle_key: str, person_id: int | None, actor: str, now: 
             await TierEvent.insert(
                 TierEvent(
                     assignment=row["id"],
-                    at=now,
+                    at=act.at,
                     kind="published",
                     tier=int(stored_tier(row)),
-                    actor=actor,
+                    actor=act.actor,
                 )
             )
         await record(
-            actor,
+            act.actor,
             "cycle.publish",
             "cycle",
             cycle["id"],
             {"cycle": cycle_key, "tiers": len(assignments)},
-            person_id,
+            act.person_id,
         )
     return len(assignments)
 
@@ -265,5 +263,5 @@ async def publish_all_but_latest(actor: str, now: dt.datetime) -> list[str]:
     latest = await scored_cycles()
     keys = [k for k in reversed(waiting) if latest and k != latest[0]["key"]]
     for key in keys:
-        await publish_cycle(key, None, actor, now)
+        await publish_cycle(key, Act(actor, now))
     return keys

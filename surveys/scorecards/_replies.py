@@ -4,10 +4,9 @@ scores, and kept in the audit log."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from surveys.cycles.cycle import Cycle, CycleStatus
 from surveys.directory import audit
+from surveys.directory.audit import Act
 from surveys.infra.database import writing_transaction
 from surveys.infra.errors import RapportError
 from surveys.scorecards._table import PartnerReply, reply_key
@@ -25,9 +24,7 @@ async def write_reply(
     subject_id: int,
     view_id: int | None,
     text: str,
-    person_id: int | None,
-    actor: str,
-    now: dt.datetime,
+    act: Act,
 ) -> None:
     """Keep (or replace) the partner's reply to one scorecard of a scored cycle.
 
@@ -53,8 +50,8 @@ async def write_reply(
             await PartnerReply.update(
                 {
                     PartnerReply.text: text,
-                    PartnerReply.person: person_id,
-                    PartnerReply.written_at: now,
+                    PartnerReply.person: act.person_id,
+                    PartnerReply.written_at: act.at,
                 }
             ).where(PartnerReply.id == existing["id"])
             reply_id = existing["id"]
@@ -66,16 +63,16 @@ async def write_reply(
                     subject=subject_id,
                     rater_organisation=view_id,
                     text=text,
-                    person=person_id,
-                    written_at=now,
+                    person=act.person_id,
+                    written_at=act.at,
                 )
             )
             reply_id = rows[0]["id"]
         await audit.record(
-            actor,
+            act.actor,
             "scorecard.reply",
             "partner_reply",
             reply_id,
             {"cycle": cycle_key, "text": text},
-            person_id,
+            act.person_id,
         )

@@ -53,7 +53,7 @@ class MeetingsController(Controller):
             data.get("due_on", ""),
         )
         try:
-            item = await add_action(*ids, given, viewer.who.person_id, viewer.who.email, _now())
+            item = await add_action(*ids, given, viewer.who.acting(_now()))
         except ActionItemError as error:
             return await _page(viewer, ids, sponsor, site, sentence(error), given)
         return Redirect(f"/w/relationships/{sponsor}/{site}/#action-{item}", status_code=303)
@@ -70,9 +70,7 @@ class MeetingsController(Controller):
         """Move an action item to another status."""
         ids = await relationship_in_reach(viewer, sponsor, site)
         try:
-            await set_status(
-                *ids, item, data.get("status", ""), viewer.who.person_id, viewer.who.email, _now()
-            )
+            await set_status(*ids, item, data.get("status", ""), viewer.who.acting(_now()))
         except ActionItemError as error:
             return await _page(viewer, ids, sponsor, site, sentence(error))
         return Redirect(f"/w/relationships/{sponsor}/{site}/#action-{item}", status_code=303)

@@ -134,9 +134,7 @@ class ScorecardsController(Controller):
                 partner.id,
                 view.id if view else None,
                 text,
-                viewer.who.person_id,
-                viewer.who.email,
-                dt.datetime.now(dt.UTC),
+                viewer.who.acting(dt.datetime.now(dt.UTC)),
             )
         except ReplyError as error:
             return _reply_page(viewer, cycle, partner, view, text, str(error))

@@ -110,9 +110,7 @@ class WorkspacesController(Controller):
                 site_id,
                 tier,
                 data.get("reason", ""),
-                viewer.who.person_id,
-                viewer.who.email,
-                dt.datetime.now(dt.UTC),
+                viewer.who.acting(dt.datetime.now(dt.UTC)),
             )
         except (TierReviewError, CycleTransitionError) as error:
             errors = {site: sentence(error)}
@@ -131,9 +129,7 @@ class WorkspacesController(Controller):
         """Publish a scored cycle (administrators): tiers freeze, scorecards become visible."""
         back = safe_next(data.get("back"))
         try:
-            await publish_cycle(
-                key, viewer.who.person_id, viewer.who.email, dt.datetime.now(dt.UTC)
-            )
+            await publish_cycle(key, viewer.who.acting(dt.datetime.now(dt.UTC)))
         except (TierReviewError, CycleTransitionError) as error:
             raise ClientException(sentence(error)) from None
         return Redirect(back, status_code=303)

@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from piccolo.engine.base import Engine
 
 from surveys.accounts.credentials import GrantRole, WebSession, create_account
+from surveys.directory.audit import Act
 from surveys.directory.organisations import Organisation, Person, Relationship
 from surveys.results.score_runs import TargetIndex
 from surveys.web.app import create_app
@@ -582,7 +583,7 @@ async def test_a_site_sees_its_results_only_once_published(scored_world_db: Engi
 
     before = await in_browser(scored_world_db, look)
     assert "No cycle has been published yet" in before
-    await publish_cycle(latest["key"], None, "test", NOW)
+    await publish_cycle(latest["key"], Act("test", NOW))
     after = await in_browser(scored_world_db, look)
     run = (
         await TargetIndex.select(TargetIndex.run)

@@ -10,7 +10,7 @@ import pytest
 from piccolo.engine.base import Engine
 
 from scoring.trends import mean_changes
-from surveys.directory.audit import AuditEntry
+from surveys.directory.audit import Act, AuditEntry
 from surveys.directory.organisations import Relationship
 from surveys.instruments import Dimension, Direction
 from surveys.results.meetings import (
@@ -32,7 +32,7 @@ async def _publish(count: int) -> list[str]:
     """Publish the oldest `count` scored cycles; return every scored cycle's key, oldest first."""
     keys = [str(c["key"]) for c in reversed(await scored_cycles())]
     for key in keys[:count]:
-        await publish_cycle(key, None, "test", NOW)
+        await publish_cycle(key, Act("test", NOW))
     return keys
 
 
@@ -111,17 +111,17 @@ async def test_open_items_carry_over_and_closed_ones_show_whether_their_dimensio
     given = ActionInput(
         "Double-check source data", "Study coordinator", "site", str(dimension), "2026-01-31"
     )
-    fixed = await add_action(sponsor, site, given, None, "coordinator@example.org", NOW)
+    fixed = await add_action(sponsor, site, given, Act("coordinator@example.org", NOW))
     kept = await add_action(
-        sponsor, site, ActionInput("Monthly call", "CRA", "sponsor"), None, "cra@example.org", NOW
+        sponsor, site, ActionInput("Monthly call", "CRA", "sponsor"), Act("cra@example.org", NOW)
     )
-    await set_status(sponsor, site, fixed, "done", None, "coordinator@example.org", NOW)
+    await set_status(sponsor, site, fixed, "done", Act("coordinator@example.org", NOW))
     first = {a.id: a for a in (await meeting_pack(sponsor, site, NOW.date())).actions}
     assert first[fixed].effect is not None and "next cycle" in first[fixed].effect.verdict
     assert not first[kept].carried and first[fixed].overdue is False
     assert first[fixed].due_on == dt.date(2026, 1, 31)
 
-    await publish_cycle(keys[1], None, "test", NOW)
+    await publish_cycle(keys[1], Act("test", NOW))
     later = await meeting_pack(sponsor, site, dt.date(2026, 2, 1))
     by_id = {a.id: a for a in later.actions}
     assert by_id[kept].carried and by_id[kept].opened_in == keys[0]
@@ -179,7 +179,7 @@ async def test_a_wrong_action_item_is_refused_and_nothing_is_written(
     rel = await Relationship.select(Relationship.sponsor, Relationship.site).first()
     for given, message in WRONG:
         with pytest.raises(ActionItemError, match=message):
-            await add_action(rel["sponsor"], rel["site"], given, None, "x@example.org", NOW)
+            await add_action(rel["sponsor"], rel["site"], given, Act("x@example.org", NOW))
     assert await ActionItem.count() == 0
     assert not await AuditEntry.exists().where(AuditEntry.action == "action.add")
 
@@ -217,14 +217,14 @@ async def test_saying_done_again_keeps_the_cycle_an_item_was_closed_in(
 ) -> None:
     keys = await _publish(1)
     sponsor, site = await _relationship_with_flags()
-    item = await add_action(sponsor, site, ActionInput("Call", "CRA", "sponsor"), None, "a", NOW)
-    await set_status(sponsor, site, item, "done", None, "a", NOW)
-    await publish_cycle(keys[1], None, "test", NOW)
-    await set_status(sponsor, site, item, "done", None, "a", NOW)
-    await set_status(sponsor, site, item, "dropped", None, "a", NOW)
+    item = await add_action(sponsor, site, ActionInput("Call", "CRA", "sponsor"), Act("a", NOW))
+    await set_status(sponsor, site, item, "done", Act("a", NOW))
+    await publish_cycle(keys[1], Act("test", NOW))
+    await set_status(sponsor, site, item, "done", Act("a", NOW))
+    await set_status(sponsor, site, item, "dropped", Act("a", NOW))
     row = await ActionItem.select(ActionItem.closed_in.key.as_alias("closed_in")).first()
     assert row["closed_in"] == keys[0], "closed in the first cycle, whatever was said later"
-    await set_status(sponsor, site, item, "open", None, "a", NOW)
+    await set_status(sponsor, site, item, "open", Act("a", NOW))
     assert (await ActionItem.select(ActionItem.closed_in).first())["closed_in"] is None
     changes = await AuditEntry.count().where(AuditEntry.action == "action.status")
     assert changes == 3, "saying the same status again is no change"

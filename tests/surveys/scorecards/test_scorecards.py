@@ -14,7 +14,7 @@ from piccolo.engine.base import Engine
 from pypdf import PdfReader
 
 from surveys.cycles.cycle import Cycle
-from surveys.directory.audit import AuditEntry
+from surveys.directory.audit import Act, AuditEntry
 from surveys.directory.organisations import Organisation
 from surveys.responses.answers import Answer
 from surveys.results.score_runs import DimensionScore, EscalationFlag, TargetIndex
@@ -362,12 +362,12 @@ async def test_the_partner_replies_before_publication_and_the_reply_is_printed(
     results = await cycle_results(key)
     site, sponsor = await a_rated_site(results.run)
     with pytest.raises(ReplyError, match="empty"):
-        await write_reply(key, site, sponsor, "   ", None, "site@example.org", NOW)
+        await write_reply(key, site, sponsor, "   ", Act("site@example.org", NOW))
     with pytest.raises(ReplyError, match="2,000 characters at most"):
-        await write_reply(key, site, sponsor, "x" * 2001, None, "site@example.org", NOW)
-    await write_reply(key, site, sponsor, "First draft", None, "site@example.org", NOW)
+        await write_reply(key, site, sponsor, "x" * 2001, Act("site@example.org", NOW))
+    await write_reply(key, site, sponsor, "First draft", Act("site@example.org", NOW))
     await write_reply(
-        key, site, sponsor, "We hired two coordinators in March.", None, "site@example.org", NOW
+        key, site, sponsor, "We hired two coordinators in March.", Act("site@example.org", NOW)
     )
     assert await PartnerReply.count() == 1, "one reply per scorecard, replaced"
     card = partner_scorecard(await cycle_results(key), site, sponsor, site, "en")
@@ -386,4 +386,4 @@ async def test_the_partner_replies_before_publication_and_the_reply_is_printed(
     ]
     published = (await Cycle.select(Cycle.key).where(Cycle.status == "published").first())["key"]
     with pytest.raises(ReplyError, match="is published"):
-        await write_reply(published, site, sponsor, "Too late", None, "site@example.org", NOW)
+        await write_reply(published, site, sponsor, "Too late", Act("site@example.org", NOW))

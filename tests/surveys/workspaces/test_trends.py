@@ -9,6 +9,7 @@ import pytest
 from piccolo.engine.base import Engine
 
 from scoring.trends import index_changes
+from surveys.directory.audit import Act
 from surveys.directory.organisations import Organisation, OrgKind
 from surveys.results.score_runs import (
     DimensionScore,
@@ -147,7 +148,7 @@ async def test_a_networks_trends_pool_every_sponsors_raters(scored_world_db: Eng
     from surveys.results.tier_review import publish_cycle
 
     for cycle in reversed(await scored_cycles()):
-        await publish_cycle(str(cycle["key"]), None, "test", dt.datetime.now(dt.UTC))
+        await publish_cycle(str(cycle["key"]), Act("test", dt.datetime.now(dt.UTC)))
     network = (
         await Organisation.select(Organisation.id, Organisation.slug)
         .where(Organisation.kind == OrgKind.network.value)
@@ -189,7 +190,7 @@ async def test_a_networks_trends_wait_for_publication(scored_world_db: Engine) -
     assert scope is not None
     assert (await scope_trends(scope)).cycles == (), "nothing published: a site side sees nothing"
     oldest = str((await scored_cycles())[-1]["key"])
-    await publish_cycle(oldest, None, "test", dt.datetime.now(dt.UTC))
+    await publish_cycle(oldest, Act("test", dt.datetime.now(dt.UTC)))
     assert (await scope_trends(scope)).cycles == (oldest,)
 
 
