@@ -130,7 +130,7 @@ def cycle_status(key: str) -> None:
         "direction",
         *STAGES,
         "response rate",
-        title=f"{key} · {cycle_row['status']}",
+        title=f"{key} · {cycle_row.status}",
     )
     for row in report.itertuples():
         counts = (f"{getattr(row, stage):,}" for stage in STAGES)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -75,7 +78,36 @@ class Cycle(Table):
     )
 
 
-async def cycle_by_key(key: str, error: type[RapportError] = RapportError) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CycleRecord:
+    """A stored cycle, as the operations on it read it."""
+
+    id: int
+    key: str
+    title: str
+    status: str
+    """A CycleStatus value, as stored (compare it with CycleStatus members)."""
+    site_instrument: int
+    sponsor_instrument: int
+    opens_at: dt.datetime | None
+    closes_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> CycleRecord:
+        """The record of a row selected with every column of Cycle."""
+        return cls(
+            id=int(row["id"]),
+            key=str(row["key"]),
+            title=str(row["title"]),
+            status=str(row["status"]),
+            site_instrument=int(row["site_instrument"]),
+            sponsor_instrument=int(row["sponsor_instrument"]),
+            opens_at=row["opens_at"],
+            closes_at=row["closes_at"],
+        )
+
+
+async def cycle_by_key(key: str, error: type[RapportError] = RapportError) -> CycleRecord:
     """Return the cycle with `key`, or raise `error` naming the cycles there are.
 
     Each caller names its own error (scoring, cycle administration, imports), so its
@@ -85,9 +117,10 @@ async def cycle_by_key(key: str, error: type[RapportError] = RapportError) -> di
     if cycle is None:
         known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
         raise error(f"no cycle {key!r}; cycles: {', '.join(known) or 'none'}")
-    return dict(cycle)
+    return CycleRecord.of(cycle)
 
 
-async def cycles_newest_first() -> list[dict[str, Any]]:
+async def cycles_newest_first() -> list[CycleRecord]:
     """Every cycle, newest first (keys sort as text: 2027-Q1 after 2026-Q4)."""
-    return [dict(row) for row in await Cycle.select().order_by(Cycle.key, ascending=False)]
+    rows = await Cycle.select().order_by(Cycle.key, ascending=False)
+    return [CycleRecord.of(row) for row in rows]

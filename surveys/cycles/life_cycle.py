@@ -17,7 +17,7 @@ from typing import Any, cast
 import pandas as pd
 
 from scoring.config import ScoringConfig
-from surveys.cycles.cycle import Cycle, CycleStatus, check_transition, cycle_by_key
+from surveys.cycles.cycle import Cycle, CycleRecord, CycleStatus, check_transition, cycle_by_key
 from surveys.cycles.invitations import Invitation, InvitationStatus
 from surveys.directory import audit
 from surveys.directory.organisations import Person, Relationship, RelationshipContact
@@ -97,7 +97,7 @@ async def create_cycle(
     return int(cycle.id)
 
 
-async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
+async def invitees(cycle: CycleRecord) -> pd.DataFrame:
     """Return who rates whom in a cycle: relationship, respondent, target, instrument, direction.
 
     A person working with the same partner through two relationships is invited once.
@@ -107,11 +107,11 @@ async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
         for row in await Instrument.select(
             Instrument.id, Instrument.direction, Instrument.respondent_roles
         )
-        .where(Instrument.id.is_in([cycle["site_instrument"], cycle["sponsor_instrument"]]))
+        .where(Instrument.id.is_in([cycle.site_instrument, cycle.sponsor_instrument]))
         .output(load_json=True)
     }
-    site_roles = roles[cycle["site_instrument"]][1]
-    sponsor_roles = roles[cycle["sponsor_instrument"]][1]
+    site_roles = roles[cycle.site_instrument][1]
+    sponsor_roles = roles[cycle.sponsor_instrument][1]
     relationships = await Relationship.select(
         Relationship.id, Relationship.sponsor, Relationship.site, Relationship.cro
     ).where(Relationship.active.eq(True))
@@ -137,7 +137,7 @@ async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
         partners = [rel["sponsor"]] + ([rel["cro"]] if rel["cro"] is not None else [])
         for rater in at_site.get(rel["site"], []):
             rows += [
-                (rel["id"], rater, partner, cycle["site_instrument"], Direction.site_rates_sponsor)
+                (rel["id"], rater, partner, cycle.site_instrument, Direction.site_rates_sponsor)
                 for partner in partners
             ]
         for rater in on_relationship.get(rel["id"], []):
@@ -146,7 +146,7 @@ async def invitees(cycle: dict[str, Any]) -> pd.DataFrame:
                     rel["id"],
                     rater,
                     rel["site"],
-                    cycle["sponsor_instrument"],
+                    cycle.sponsor_instrument,
                     Direction.sponsor_rates_site,
                 )
             )
@@ -186,9 +186,9 @@ async def open_cycle(
     """Open a draft cycle: invite everyone (one transaction), then e-mail each invitation."""
     say = progress or (lambda _step: None)
     cycle = await cycle_by_key(key, UnknownCycleError)
-    check_transition(cycle["status"], CycleStatus.open)
-    if cycle["closes_at"] is None or cycle["closes_at"] <= now:
-        raise CycleError(f"cycle {key} closes on {cycle['closes_at']:%Y-%m-%d}: set a later date")
+    check_transition(cycle.status, CycleStatus.open)
+    if cycle.closes_at is None or cycle.closes_at <= now:
+        raise CycleError(f"cycle {key} closes on {cycle.closes_at:%Y-%m-%d}: set a later date")
     table = await invitees(cycle)
     if table.empty:
         raise CycleError(f"cycle {key} would invite nobody: no active relationship has contacts")
@@ -203,7 +203,7 @@ async def open_cycle(
                     Cycle.status_changed_at: now,
                 }
             )
-            .where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"]))
+            .where((Cycle.id == cycle.id) & (Cycle.status == cycle.status))
             .returning(Cycle.id)
         )
         if not moved:
@@ -225,7 +225,7 @@ async def open_cycle(
             ],
             [
                 (
-                    cycle["id"],
+                    cycle.id,
                     int(r.relationship),
                     int(r.instrument),
                     int(r.respondent),
@@ -234,7 +234,7 @@ async def open_cycle(
                     r.nonce,
                     InvitationStatus.created.value,
                     now,
-                    cycle["closes_at"],
+                    cycle.closes_at,
                     0,
                 )
                 for r in table.itertuples()
@@ -244,7 +244,7 @@ async def open_cycle(
             actor,
             "cycle.open",
             "cycle",
-            cycle["id"],
+            cycle.id,
             {"key": key, "invitations": len(table)},
         )
     say("sending invitations")
@@ -325,15 +325,13 @@ async def send_reminders(
     not reminded.
     """
     cycle = await cycle_by_key(key, UnknownCycleError)
-    if cycle["status"] != CycleStatus.open:
-        raise CycleError(
-            f"cycle {key} is {cycle['status']}: only an open cycle's people are reminded"
-        )
+    if cycle.status != CycleStatus.open:
+        raise CycleError(f"cycle {key} is {cycle.status}: only an open cycle's people are reminded")
     due = now - dt.timedelta(days=days)
     candidates = (
         await Invitation.select(*LETTER_COLUMNS, Invitation.opened_at, Invitation.created_at)
         .where(
-            (Invitation.cycle == cycle["id"])
+            (Invitation.cycle == cycle.id)
             & Invitation.status.is_in(
                 [
                     InvitationStatus.sent.value,
@@ -454,22 +452,21 @@ async def _send(
 async def close_cycle(key: str, now: dt.datetime, actor: str = "system") -> int:
     """Close an open cycle: its links stop taking answers. Return the responses submitted."""
     cycle = await cycle_by_key(key, UnknownCycleError)
-    check_transition(cycle["status"], CycleStatus.closed)
+    check_transition(cycle.status, CycleStatus.closed)
     async with writing_transaction(Cycle._meta.db):
-        await lock_row(Cycle, cycle["id"])  # waits for answers being saved right now
+        await lock_row(Cycle, cycle.id)  # waits for answers being saved right now
         moved = (
             await Cycle.update(
                 {Cycle.status: CycleStatus.closed.value, Cycle.status_changed_at: now}
             )
-            .where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"]))
+            .where((Cycle.id == cycle.id) & (Cycle.status == cycle.status))
             .returning(Cycle.id)
         )
         if not moved:
             raise CycleError(f"cycle {key} changed status meanwhile; nothing was done")
-        await audit.record(actor, "cycle.close", "cycle", cycle["id"], {"key": key})
+        await audit.record(actor, "cycle.close", "cycle", cycle.id, {"key": key})
         submitted = await Invitation.count().where(
-            (Invitation.cycle == cycle["id"])
-            & (Invitation.status == InvitationStatus.submitted.value)
+            (Invitation.cycle == cycle.id) & (Invitation.status == InvitationStatus.submitted.value)
         )
     return int(submitted)
 
@@ -477,7 +474,7 @@ async def close_cycle(key: str, now: dt.datetime, actor: str = "system") -> int:
 STAGES = ("invited", "opened", "in_progress", "submitted")
 
 
-async def cycle_report(key: str) -> tuple[dict[str, Any], pd.DataFrame]:
+async def cycle_report(key: str) -> tuple[CycleRecord, pd.DataFrame]:
     """Return the cycle and, per rating organisation and direction, how far its people got.
 
     Columns: organisation, direction, invited, opened, in_progress, submitted,
@@ -488,7 +485,7 @@ async def cycle_report(key: str) -> tuple[dict[str, Any], pd.DataFrame]:
         Invitation.respondent._.organisation._.name.as_alias("organisation"),
         Invitation.instrument._.direction.as_alias("direction"),
         Invitation.status,
-    ).where(Invitation.cycle == cycle["id"])
+    ).where(Invitation.cycle == cycle.id)
     table = pd.DataFrame(rows, columns=["organisation", "direction", "status"])
     order = {"created": 0, "sent": 0, "opened": 1, "in_progress": 2, "submitted": 3}
     reached = table["status"].map(order)

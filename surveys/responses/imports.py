@@ -212,9 +212,9 @@ async def import_responses(
     if file_format not in FORMATS:
         raise ImportFileError(f"unknown format {file_format!r}; formats: {', '.join(FORMATS)}")
     cycle = await cycle_by_key(cycle_key, ImportFileError)
-    if cycle["status"] not in {CycleStatus.open, CycleStatus.closed}:
+    if cycle.status not in {CycleStatus.open, CycleStatus.closed}:
         raise ImportFileError(
-            f"cycle {cycle_key} is {cycle['status']}: responses go into an open or closed cycle"
+            f"cycle {cycle_key} is {cycle.status}: responses go into an open or closed cycle"
         )
     rows, left_out = read_rows(path, file_format)
     invitations = await Invitation.select(
@@ -223,7 +223,7 @@ async def import_responses(
         Invitation.status,
         Invitation.respondent._.email.as_alias("email"),
         Invitation.target._.slug.as_alias("target"),
-    ).where(Invitation.cycle == cycle["id"])
+    ).where(Invitation.cycle == cycle.id)
     by_pair = {(row["email"].lower(), row["target"]): row for row in invitations}
     instruments = {i: await instrument_rows(i) for i in {r["instrument"] for r in invitations}}
     problems: list[str] = []

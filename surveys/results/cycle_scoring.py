@@ -19,7 +19,7 @@ import pandas as pd
 from scoring.config import ScoringConfig
 from scoring.engine import ScoreResult, score, score_views
 from scoring.gaps import perception_gaps
-from surveys.cycles.cycle import Cycle, CycleStatus, check_transition, cycle_by_key
+from surveys.cycles.cycle import Cycle, CycleRecord, CycleStatus, check_transition, cycle_by_key
 from surveys.cycles.invitations import Invitation
 from surveys.directory import audit
 from surveys.infra.database import writing_transaction
@@ -102,19 +102,19 @@ async def score_cycle(
             progress(f"{cycle_key}: {step}")
 
     cycle = await cycle_by_key(cycle_key, ScoringError)
-    check_transition(cycle["status"], CycleStatus.scored)
+    check_transition(cycle.status, CycleStatus.scored)
     history = await _history(cycle_key)
     started = dt.datetime.now(dt.UTC)
     scored = [
         await _scored_direction(instrument_id, cycle_key, history, config, say)
-        for instrument_id in (cycle["site_instrument"], cycle["sponsor_instrument"])
+        for instrument_id in (cycle.site_instrument, cycle.sponsor_instrument)
     ]
     say("storing the run")
     gaps = _gaps(scored, cycle_key)
     current_rates = await response_rates([cycle_key])
     async with writing_transaction(ScoreRun._meta.db):
         run = ScoreRun(
-            cycle=cycle["id"],
+            cycle=cycle.id,
             status=RunStatus.done.value,
             config=config.as_dict(),
             code_version=code_version,
@@ -124,7 +124,7 @@ async def score_cycle(
             finished_at=dt.datetime.now(dt.UTC),
         )
         await run.save()
-        store = RunStore(int(run.id), int(cycle["id"]), cycle_key)
+        store = RunStore(int(run.id), int(cycle.id), cycle_key)
         flags = await store.run_rows(scored, gaps, current_rates)
         tiers = await _record_tiers(store, scored, actor)
         await _mark_scored(cycle, cycle_key, started)
@@ -216,14 +216,14 @@ async def _record_tiers(store: RunStore, scored: list[Scored], actor: str) -> Ti
     )
 
 
-async def _mark_scored(cycle: dict[str, Any], cycle_key: str, started: dt.datetime) -> None:
+async def _mark_scored(cycle: CycleRecord, cycle_key: str, started: dt.datetime) -> None:
     """Move the cycle to scored, or ScoringError (undoing the run) if its status changed
     while its answers were scored: a cycle published meanwhile must not be scored again."""
     moved = (
         await Cycle.update(
             {Cycle.status: CycleStatus.scored.value, Cycle.status_changed_at: started}
         )
-        .where((Cycle.id == cycle["id"]) & (Cycle.status == cycle["status"]))
+        .where((Cycle.id == cycle.id) & (Cycle.status == cycle.status))
         .returning(Cycle.id)
     )
     if not moved:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from surveys.cycles.cycle import Cycle, CycleStatus, check_transition, cycle_by_key
+from surveys.cycles.cycle import Cycle, CycleRecord, CycleStatus, check_transition, cycle_by_key
 from surveys.directory.audit import Act, record
 from surveys.directory.organisations import Organisation
 from surveys.infra.database import lock_row, writing_transaction
@@ -72,7 +72,7 @@ async def tier_review(
 ) -> Review:
     """The tiers a sponsor gives its sites in a cycle, beside the previous cycle's in force."""
     cycle = await cycle_by_key(cycle_key, TierReviewError)
-    scope = (TierAssignment.cycle == cycle["id"]) & (TierAssignment.assessor == sponsor_id)
+    scope = (TierAssignment.cycle == cycle.id) & (TierAssignment.assessor == sponsor_id)
     if sites is not None:
         scope &= TierAssignment.target.is_in(list(sites) or [-1])
     rows = (
@@ -100,7 +100,7 @@ async def tier_review(
             before[row["target"]] = stored_tier(row)
     return Review(
         cycle_key,
-        cycle["status"],
+        cycle.status,
         previous_key,
         tuple(
             ReviewRow(
@@ -143,7 +143,7 @@ async def set_override(
                 TierAssignment.id, TierAssignment.computed_tier, TierAssignment.override_tier
             )
             .where(
-                (TierAssignment.cycle == cycle["id"])
+                (TierAssignment.cycle == cycle.id)
                 & (TierAssignment.assessor == sponsor_id)
                 & (TierAssignment.target == site_id)
             )
@@ -210,14 +210,14 @@ async def publish_cycle(cycle_key: str, act: Act) -> int:
     how many tiers were published."""
     async with writing_transaction(Cycle._meta.db):
         cycle = await cycle_by_key(cycle_key, TierReviewError)
-        await lock_row(Cycle, cycle["id"])
-        check_transition(cycle["status"], CycleStatus.published)
+        await lock_row(Cycle, cycle.id)
+        check_transition(cycle.status, CycleStatus.published)
         await Cycle.update(
             {Cycle.status: CycleStatus.published.value, Cycle.status_changed_at: act.at}
-        ).where(Cycle.id == cycle["id"])
+        ).where(Cycle.id == cycle.id)
         assignments = await TierAssignment.select(
             TierAssignment.id, TierAssignment.computed_tier, TierAssignment.override_tier
-        ).where(TierAssignment.cycle == cycle["id"])
+        ).where(TierAssignment.cycle == cycle.id)
         for row in assignments:
             await TierEvent.insert(
                 TierEvent(
@@ -232,17 +232,17 @@ async def publish_cycle(cycle_key: str, act: Act) -> int:
             act.actor,
             "cycle.publish",
             "cycle",
-            cycle["id"],
+            cycle.id,
             {"cycle": cycle_key, "tiers": len(assignments)},
             act.person_id,
         )
     return len(assignments)
 
 
-async def _unpublished(cycle_key: str) -> dict[str, object]:
+async def _unpublished(cycle_key: str) -> CycleRecord:
     cycle = await cycle_by_key(cycle_key, TierReviewError)
-    await lock_row(Cycle, int(str(cycle["id"])), shared=True)
-    current = await Cycle.select(Cycle.status).where(Cycle.id == cycle["id"]).first()
+    await lock_row(Cycle, cycle.id, shared=True)
+    current = await Cycle.select(Cycle.status).where(Cycle.id == cycle.id).first()
     status = current["status"] if current else None  # read again under the lock
     if status == CycleStatus.published:
         raise TierReviewError(f"cycle {cycle_key} is published: its tiers are final")

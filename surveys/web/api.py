@@ -17,7 +17,12 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
-from surveys.cycles.cycle import CycleTransitionError, cycle_by_key, cycles_newest_first
+from surveys.cycles.cycle import (
+    CycleRecord,
+    CycleTransitionError,
+    cycle_by_key,
+    cycles_newest_first,
+)
 from surveys.cycles.life_cycle import (
     CycleError,
     Mailer,
@@ -99,9 +104,9 @@ class MailOut(msgspec.Struct):
     skipped: int
 
 
-def _cycle_out(row: dict[str, Any]) -> CycleOut:
+def _cycle_out(cycle: CycleRecord) -> CycleOut:
     """A stored cycle as the API lists it."""
-    return CycleOut(row["key"], row["title"], row["status"], row["opens_at"], row["closes_at"])
+    return CycleOut(cycle.key, cycle.title, cycle.status, cycle.opens_at, cycle.closes_at)
 
 
 async def _checked(coroutine: Any) -> Any:
