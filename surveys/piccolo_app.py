@@ -15,6 +15,7 @@ from surveys.directory.organisations import (
 )
 from surveys.infra.database import MIGRATIONS
 from surveys.instruments import Dimension, Instrument, Item
+from surveys.jobs import Job
 from surveys.responses.answers import Answer, Response
 from surveys.results.meetings import ActionItem
 from surveys.results.score_runs import (
@@ -63,6 +64,7 @@ APP_CONFIG = AppConfig(
         SignInLink,
         ApiToken,
         ActionItem,
+        Job,
         SimulatedWorld,
         TrueScore,
     ],

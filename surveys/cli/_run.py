@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import getpass
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -24,10 +24,8 @@ from surveys.infra.database import (
     use_engine,
 )
 from surveys.infra.errors import RapportError
+from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    from surveys.cycles.life_cycle import Mailer
 
 T = TypeVar("T")
 console = Console()
@@ -83,6 +81,4 @@ def settings_and_now() -> tuple[Settings, dt.datetime]:
 
 def mailer_for(settings: Settings) -> Mailer:
     """One mailer from the settings, so `cycle`, `demo` and `scorecards --email` send alike."""
-    from surveys.cycles.life_cycle import Mailer  # lazy: pulls in pandas (start-up time)
-
     return Mailer.from_settings(settings)

@@ -54,6 +54,11 @@ class Invitation(Table):
     expires_at = Timestamptz(null=True, default=None)
     last_reminded_at = Timestamptz(null=True, default=None)
     reminder_count = Integer(default=0)
+    undeliverable_at = Timestamptz(null=True, default=None)
+    """When the mail server refused the address for good (a 5xx); cleared when the
+    person's address is corrected, so the next send tries again."""
+    delivery_problem = Varchar(length=300, null=True, default=None)
+    """The mail server's refusal, as it gave it."""
 
     invitation_one_per_respondent_and_target = Unique(["cycle", "respondent", "target"])
     invitation_status_is_known = Check(

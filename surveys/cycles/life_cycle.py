@@ -23,8 +23,7 @@ from surveys.directory import audit
 from surveys.directory.organisations import Person, Relationship, RelationshipContact
 from surveys.infra.database import bulk_insert, lock_row, writing_transaction
 from surveys.infra.errors import RapportError
-from surveys.infra.mail import Delivery, DeliveryError, Letter, compose, delivery_for
-from surveys.infra.settings import Settings
+from surveys.infra.mail import DeliveryError, Letter, Mailer, compose
 from surveys.infra.tokens import link_token, new_nonce, token_hash
 from surveys.instruments import Direction, Instrument
 from surveys.instruments.questionnaires import privacy_note
@@ -154,26 +153,6 @@ async def invitees(cycle: CycleRecord) -> pd.DataFrame:
         rows, columns=["relationship", "respondent", "target", "instrument", "direction"]
     )
     return table.drop_duplicates(["respondent", "target"], ignore_index=True)
-
-
-@dataclass(frozen=True)
-class Mailer:
-    """What sending needs: the key links are derived with, where links point, who sends."""
-
-    secret: str
-    public_url: str
-    sender: str
-    delivery: Delivery
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Mailer:
-        """The mailer the settings describe: the SMTP server if one is set, else the outbox."""
-        return cls(
-            settings.secret_key,
-            settings.public_url,
-            settings.mail_from,
-            delivery_for(settings.smtp, settings.outbox),
-        )
 
 
 async def open_cycle(

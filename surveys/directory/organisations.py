@@ -63,6 +63,9 @@ class Organisation(Table):
     """The network a site belongs to (deleting the network leaves the site independent)."""
     acts_for: ForeignKey[Organisation] = ForeignKey("self", null=True, on_delete=OnDelete.set_null)
     """The sponsor a CRO acts for."""
+    external_id = Varchar(length=80, null=True, default=None, index=True)
+    """The organisation's id in the CTMS or CRM it was imported from (unique where given,
+    checked by the directory import and the console: SQLite cannot add a unique column)."""
     active = Boolean(default=True)
     created_at = Timestamptz()
 
@@ -92,8 +95,13 @@ class Person(Table):
     role = Varchar(length=24, choices=Role)
     language = Varchar(length=8, default="en")
     """Preferred language (BCP 47 tag) for surveys, e-mails and scorecards."""
+    receives_results = Boolean(null=True, default=None)
+    """Whether scorecards are e-mailed to this person; None follows the rule by role
+    (`surveys.directory.recipients`)."""
     active = Boolean(default=True)
     created_at = Timestamptz()
+    erased_at = Timestamptz(null=True, default=None)
+    """When the person's own data was erased (name and e-mail replaced by a pseudonym)."""
 
     person_role_is_known = Check(
         "role IN ('pi', 'coordinator', 'site_director', 'cra', 'study_manager', "

@@ -22,7 +22,7 @@ import aiosmtplib
 
 from surveys.infra.errors import RapportError
 from surveys.infra.i18n import N_, Text, choose_language, long_date, translated
-from surveys.infra.settings import SMTPServer
+from surveys.infra.settings import Settings, SMTPServer
 from surveys.infra.templating import environment
 
 MAIL_DOMAIN = "rapport.invalid"
@@ -190,3 +190,23 @@ class SMTPRelay:
 def delivery_for(smtp: SMTPServer | None, outbox: Path) -> Delivery:
     """Return the mail server's relay if one is configured, else the outbox folder."""
     return SMTPRelay(smtp) if smtp is not None else Outbox(outbox)
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """What sending needs: the key links are derived with, where links point, who sends."""
+
+    secret: str
+    public_url: str
+    sender: str
+    delivery: Delivery
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Mailer:
+        """The mailer the settings describe: the SMTP server if one is set, else the outbox."""
+        return cls(
+            settings.secret_key,
+            settings.public_url,
+            settings.mail_from,
+            delivery_for(settings.smtp, settings.outbox),
+        )

@@ -16,9 +16,8 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 
 from surveys.accounts.credentials import AccessGrant
-from surveys.cycles.life_cycle import Mailer
 from surveys.infra.i18n import translated
-from surveys.infra.mail import MAIL_DOMAIN, DeliveryError
+from surveys.infra.mail import MAIL_DOMAIN, DeliveryError, Mailer
 from surveys.infra.templating import environment
 from surveys.scorecards._table import RenderedScorecard, ScorecardMailing
 

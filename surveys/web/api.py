@@ -25,7 +25,6 @@ from surveys.cycles.cycle import (
 )
 from surveys.cycles.life_cycle import (
     CycleError,
-    Mailer,
     UnknownCycleError,
     close_cycle,
     create_cycle,
@@ -33,6 +32,7 @@ from surveys.cycles.life_cycle import (
     open_cycle,
     send_reminders,
 )
+from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings
 from surveys.web.auth import token_viewer
 

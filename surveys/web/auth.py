@@ -40,8 +40,7 @@ from surveys.accounts.credentials import (
     use_link,
 )
 from surveys.accounts.policy import Viewer, reach_of
-from surveys.cycles.life_cycle import Mailer
-from surveys.infra.mail import MAIL_DOMAIN
+from surveys.infra.mail import MAIL_DOMAIN, Mailer
 from surveys.infra.settings import Settings
 from surveys.web.guesses import Guesses
 

@@ -14,9 +14,9 @@ from aiosmtpd.controller import Controller
 from piccolo.engine.base import Engine
 
 from surveys.cycles.invitations import Invitation
-from surveys.cycles.life_cycle import Mailer, create_cycle, open_cycle, send_invitations
+from surveys.cycles.life_cycle import create_cycle, open_cycle, send_invitations
 from surveys.infra.i18n import Text
-from surveys.infra.mail import DeliveryError, Letter, SMTPRelay, compose
+from surveys.infra.mail import DeliveryError, Letter, Mailer, SMTPRelay, compose
 from surveys.infra.settings import SettingsError, SMTPServer, parse_smtp_url
 from tests.conftest import free_port
 

@@ -18,8 +18,8 @@ from piccolo.engine.base import Engine
 
 import surveys.infra.sql_scripts as statements
 from surveys.cycles.invitations import Invitation
-from surveys.cycles.life_cycle import Mailer, close_cycle, create_cycle, open_cycle, send_reminders
-from surveys.infra.mail import Outbox
+from surveys.cycles.life_cycle import close_cycle, create_cycle, open_cycle, send_reminders
+from surveys.infra.mail import Mailer, Outbox
 from surveys.infra.sql_scripts import Statement
 from surveys.instruments.questionnaires import Questionnaire, questionnaire_for
 from surveys.responses.answering import FormAnswers, SaveOutcome, save_answers

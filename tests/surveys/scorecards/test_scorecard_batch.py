@@ -86,9 +86,8 @@ async def test_each_scorecard_is_mailed_to_its_readers_once(
     from email import message_from_bytes
 
     from surveys.accounts.credentials import GrantRole, create_account
-    from surveys.cycles.life_cycle import Mailer
     from surveys.directory.organisations import Person
-    from surveys.infra.mail import Outbox
+    from surveys.infra.mail import Mailer, Outbox
     from surveys.scorecards import mail_scorecards
 
     key = await latest_scored()

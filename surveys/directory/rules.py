@@ -1,0 +1,121 @@
+"""What a directory value must be, written once: the import, the console and the commands
+all check e-mails, countries, roles, languages and slugs here.
+
+Each checker returns the value in its stored form or raises DirectoryValueError with
+a sentence a person can act on; callers add where the value came from (a file's line
+and column, a form's field).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+
+from surveys.directory.organisations import SLUG, OrgKind, Role
+from surveys.infra.errors import RapportError
+from surveys.infra.i18n import LANGUAGES
+
+
+class DirectoryValueError(RapportError, ValueError):
+    """A directory value is not one Rapport can store; the message says why."""
+
+
+def normal_email(text: str) -> str:
+    """The e-mail address as stored: checked, trimmed, Unicode-normalised and lower-cased.
+
+    Addresses are matched case-insensitively throughout (a person typed in two cases in
+    two files is one person), so the stored form is the lower-case one. No DNS lookup:
+    a directory is imported offline, and a dead domain shows up as an undeliverable
+    invitation, which the console reports.
+    """
+    text = text.strip()
+    if not text:
+        raise DirectoryValueError("an e-mail address is needed")
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise DirectoryValueError(f"{text!r} is not an e-mail address: {error}") from None
+    return checked.normalized.lower()
+
+
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
+"""Two-letter regions in the CLDR list that are not countries (the EU, "unknown"…)."""
+
+
+@cache
+def _countries() -> frozenset[str]:
+    codes = (str(code) for code in Locale("en").territories)
+    return frozenset(c for c in codes if re.fullmatch(r"[A-Z]{2}", c) and c not in _NOT_COUNTRIES)
+
+
+def country_code(text: str) -> str | None:
+    """The ISO 3166-1 alpha-2 code, upper-cased; None for an empty value."""
+    code = text.strip().upper()
+    if not code:
+        return None
+    if code not in _countries():
+        raise DirectoryValueError(f"{text.strip()!r} is not an ISO 3166 two-letter country code")
+    return code
+
+
+def country_name(code: str | None) -> str:
+    """The English name of a country code (the console's lists), or '' for none."""
+    return str(Locale("en").territories.get(code, code)) if code else ""
+
+
+def role_of(text: str) -> Role:
+    """A person's role from its code (`pi`, `site_director`…), in any case, spaces allowed."""
+    code = text.strip().lower().replace(" ", "_").replace("-", "_")
+    try:
+        return Role(code)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise DirectoryValueError(f"{text.strip()!r} is not a role; roles: {known}") from None
+
+
+def kind_of(text: str) -> OrgKind:
+    """An organisation's kind from its code (`sponsor`, `cro`, `site`, `network`)."""
+    code = text.strip().lower()
+    try:
+        return OrgKind(code)
+    except ValueError:
+        known = ", ".join(k.value for k in OrgKind)
+        raise DirectoryValueError(f"{text.strip()!r} is not a kind; kinds: {known}") from None
+
+
+def language_of(text: str) -> str:
+    """A person's language: one Rapport's surveys speak (`en`, `fr`…); empty means English.
+
+    A regional tag (`fr-CA`, `de_DE`) is taken as its language.
+    """
+    code = re.split(r"[-_]", text.strip().lower())[0] if text.strip() else "en"
+    if code not in LANGUAGES:
+        raise DirectoryValueError(
+            f"{text.strip()!r} is not a language Rapport speaks; languages: {', '.join(LANGUAGES)}"
+        )
+    return code
+
+
+def slug_for(name: str) -> str:
+    """A slug made from a name: ASCII letters and digits joined by hyphens, at most 80.
+
+    >>> slug_for("Centre Hospitalier Universitaire de Nîmes")
+    'centre-hospitalier-universitaire-de-nimes'
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80].rstrip("-")
+    if not SLUG.match(slug):
+        raise DirectoryValueError(f"{name!r} has no letters or digits to make a short name from")
+    return slug
+
+
+def checked_slug(text: str) -> str:
+    """A slug given as is: lower-case letters, digits and hyphens, at most 80."""
+    slug = text.strip()
+    if not SLUG.match(slug):
+        raise DirectoryValueError(f"{slug!r} must be lower-case letters, digits and hyphens")
+    return slug

@@ -1,0 +1,279 @@
+"""Background jobs: long work (scoring a cycle, rendering and e-mailing its scorecards,
+opening a large cycle) started from the console or a command, with its progress kept in
+the database so that any page, any process and a later visit can read how far it got.
+
+A job is a row: what it is (`kind`, and the cycle or other `subject` it works on), its
+state, how many of how many steps are done, what it is doing now, and when it ends its
+summary or the reason it failed. `start_job` refuses a second job of the same kind on
+the same subject while one is unfinished, so two clicks never score a cycle twice. The
+work itself runs in the serving process's event loop (`launch`), or in the command that
+started it (`run_job`); a server that stops mid-job leaves the row to say so at its next
+start (`interrupted_jobs`).
+
+May import: `surveys.infra`, `surveys.directory`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from piccolo.columns import JSON, Integer, Serial, Timestamptz, Varchar
+from piccolo.constraints import Check
+from piccolo.table import Table
+
+from surveys.directory.audit import Act
+from surveys.infra.database import writing_transaction
+from surveys.infra.errors import RapportError
+
+log = logging.getLogger(__name__)
+
+
+class JobState(StrEnum):
+    """Where a job is."""
+
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class Job(Table):
+    """One piece of long work and how far it got."""
+
+    id: Serial  # Piccolo's own primary key, declared for the type checker
+
+    kind = Varchar(length=40, index=True)
+    """What the work is: `score`, `scorecards`, `open`…"""
+    subject = Varchar(length=80, index=True)
+    """What it works on (a cycle's key)."""
+    state = Varchar(length=12, choices=JobState, default=JobState.running.value, index=True)
+    done = Integer(default=0)
+    total = Integer(null=True, default=None)
+    """Steps in all, once known."""
+    step = Varchar(length=300, default="")
+    """What the job is doing now, in words."""
+    summary = JSON(default="{}")
+    """What the work returned, once done."""
+    failures = JSON(default="[]")
+    """One line per thing that could not be done (a scorecard not rendered, a message
+    refused), and the reason the whole job failed if it did."""
+    started_by = Varchar(length=254)
+    started_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+
+    job_state_is_known = Check("state IN ('running', 'done', 'failed')")
+
+
+class JobBusyError(RapportError):
+    """The same work is already under way; the message says since when."""
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job as pages and commands read it."""
+
+    id: int
+    kind: str
+    subject: str
+    state: str
+    done: int
+    total: int | None
+    step: str
+    summary: dict[str, Any]
+    failures: list[str]
+    started_by: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job has ended, one way or the other."""
+        return self.state != JobState.running
+
+    @property
+    def percent(self) -> int | None:
+        """How far it got, in whole percent, once the number of steps is known."""
+        if not self.total:
+            return None
+        return min(100, round(100 * self.done / self.total))
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> JobRecord:
+        """The record of a row selected with every column of Job (JSON loaded)."""
+        return cls(
+            id=int(row["id"]),
+            kind=str(row["kind"]),
+            subject=str(row["subject"]),
+            state=str(row["state"]),
+            done=int(row["done"]),
+            total=row["total"],
+            step=str(row["step"]),
+            summary=dict(row["summary"] or {}),
+            failures=list(row["failures"] or []),
+            started_by=str(row["started_by"]),
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+        )
+
+
+class Progress:
+    """What running work tells its job: steps in all, one more step done, a failure.
+
+    Writes are spaced (at most one a second, and the last always) so that a thousand
+    scorecards do not cost a thousand updates.
+    """
+
+    EVERY = dt.timedelta(seconds=1)
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.done = 0
+        self.total: int | None = None
+        self.step = ""
+        self.failures: list[str] = []
+        self._written = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    async def begin(self, total: int | None, step: str) -> None:
+        """Start a stage of `total` steps (None if not known), described by `step`."""
+        self.total, self.done, self.step = total, 0, step
+        await self._write(force=True)
+
+    async def advance(self, steps: int = 1) -> None:
+        """Count steps done."""
+        self.done += steps
+        await self._write()
+
+    async def failed(self, line: str) -> None:
+        """Note one thing that could not be done (the job goes on)."""
+        self.failures.append(line)
+        await self._write()
+
+    async def _write(self, force: bool = False) -> None:
+        now = dt.datetime.now(dt.UTC)
+        if not force and now - self._written < self.EVERY:
+            return
+        self._written = now
+        await Job.update(
+            {
+                Job.done: self.done,
+                Job.total: self.total,
+                Job.step: self.step[:300],
+                Job.failures: self.failures,
+            }
+        ).where(Job.id == self.job_id)
+
+
+Work = Callable[[Progress], Awaitable[Mapping[str, Any]]]
+"""The work of a job: given its progress, it returns its summary (JSON-able)."""
+
+
+async def start_job(kind: str, subject: str, act: Act) -> int:
+    """Record a new running job, or raise JobBusyError if the same one is unfinished."""
+    async with writing_transaction(Job._meta.db):
+        busy = (
+            await Job.select(Job.started_at, Job.started_by)
+            .where((Job.kind == kind) & (Job.subject == subject) & (Job.state == JobState.running))
+            .first()
+        )
+        if busy is not None:
+            raise JobBusyError(
+                f"{kind} of {subject} is already under way (started by {busy['started_by']} "
+                f"at {busy['started_at']:%Y-%m-%d %H:%M} UTC)"
+            )
+        made = await Job.insert(
+            Job(
+                kind=kind,
+                subject=subject,
+                state=JobState.running.value,
+                started_by=act.actor,
+                started_at=act.at,
+                summary={},
+                failures=[],
+            )
+        )
+    return int(made[0]["id"])
+
+
+async def run_job(job_id: int, work: Work) -> JobRecord:
+    """Run the work of a started job to its end, and record how it ended.
+
+    An expected refusal (a RapportError) fails the job with its message; anything else
+    fails it with a line for the reader and the traceback for the log.
+    """
+    progress = Progress(job_id)
+    try:
+        summary = dict(await work(progress))
+        state, reason = JobState.done, None
+    except RapportError as error:
+        summary, state, reason = {}, JobState.failed, str(error)
+    except Exception as error:  # the job's row must say it ended, whatever happened
+        log.exception("job %s failed", job_id)
+        summary, state, reason = {}, JobState.failed, f"unexpected error: {error}"
+    failures = progress.failures + ([reason] if reason else [])
+    await Job.update(
+        {
+            Job.state: state.value,
+            Job.done: progress.done,
+            Job.total: progress.total,
+            Job.step: progress.step[:300],
+            Job.summary: summary,
+            Job.failures: failures,
+            Job.finished_at: dt.datetime.now(dt.UTC),
+        }
+    ).where(Job.id == job_id)
+    return await job_by_id(job_id)
+
+
+_RUNNING: set[asyncio.Task[JobRecord]] = set()
+"""Jobs launched in this process: kept referenced so the event loop does not drop them."""
+
+
+def launch(job_id: int, work: Work) -> None:
+    """Run a started job in the background of this process's event loop."""
+    task = asyncio.get_running_loop().create_task(run_job(job_id, work), name=f"job-{job_id}")
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+
+
+async def interrupted_jobs(now: dt.datetime) -> int:
+    """Mark jobs a stopped server left running as failed; return how many.
+
+    Called at start-up, before this process launches any job. With more than one server
+    process on one database this would end a sibling's job: Rapport serves from one
+    process until the programme issue brings a worker queue with stalled-job recovery.
+    """
+    stale = (
+        await Job.update(
+            {
+                Job.state: JobState.failed.value,
+                Job.failures: [
+                    "interrupted: the server stopped before the job ended; start it again"
+                ],
+                Job.finished_at: now,
+            }
+        )
+        .where(Job.state == JobState.running)
+        .returning(Job.id)
+    )
+    return len(stale)
+
+
+async def job_by_id(job_id: int) -> JobRecord:
+    """The job with this id (it must exist)."""
+    row = await Job.select().where(Job.id == job_id).output(load_json=True).first()
+    if row is None:
+        raise RapportError(f"no job {job_id}")
+    return JobRecord.of(row)
+
+
+async def latest_jobs(subject: str | None = None, limit: int = 20) -> list[JobRecord]:
+    """The newest jobs (of one subject, if given), newest first."""
+    query = Job.select().output(load_json=True).order_by(Job.id, ascending=False).limit(limit)
+    if subject is not None:
+        query = query.where(Job.subject == subject)
+    return [JobRecord.of(row) for row in await query]
