@@ -4,8 +4,8 @@ The database engine and its transactions (`database`), the SQLite connection poo
 constraints (`sqlite_pool`, `sqlite_constraints`), units of writes as SQL scripts
 (`sql_scripts`), settings (`settings`), expected errors (`errors`), languages and
 number formats (`i18n`), the Jinja environment outside requests (`templating`), e-mail
-delivery (`mail`), secret tokens and their hashes (`tokens`) and spreadsheet-safe CSV
-(`spreadsheets`).
+delivery (`mail`), secret tokens and their hashes (`tokens`), spreadsheet-safe CSV
+(`spreadsheets`) and lists cut into pages (`pagination`).
 
 May import: `scoring` and third-party libraries. Never a table or any other package of
 `surveys` (checked by the import contracts in pyproject.toml).

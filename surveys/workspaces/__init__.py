@@ -6,7 +6,7 @@
 - `institution_trends`: trends across institutions, for relationship managers;
 - `meeting_pack`: a relationship's review meeting: agenda and action items;
 - `places`: the workspaces a home page lists, and organisations named by slug;
-- `pagination`: the one way lists are cut into pages; `scored`: the scored cycles read.
+- `scored`: the scored cycles read (lists paginate with `surveys.infra.pagination`).
 
 Each read takes what the viewer may reach (surveys.accounts.policy) and returns frozen
 dataclasses that a page or an API route shows as they are.

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from surveys.infra.pagination import Page, page_count, page_of
 from surveys.results.tier_assignments import Tier
-from surveys.workspaces.pagination import Page, page_count, page_of
 from surveys.workspaces.portfolio import Portfolio, PortfolioRow, portfolio
 
 SORTABLE: dict[str, Callable[[PortfolioRow], Any]] = {

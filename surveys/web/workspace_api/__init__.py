@@ -4,7 +4,7 @@ Each route asks the same reach helper as its page (surveys.web.reach) and reads 
 same domain function, so the API shows exactly what the page shows: hidden cells are null,
 never estimated. A personal API token or the browser's session authenticates (the
 controller provides its `viewer` with surveys.web.auth.api_viewer); lists are paginated
-(surveys.workspaces.pagination); each `/csv` twin returns the whole table as a download.
+(surveys.infra.pagination); each `/csv` twin returns the whole table as a download.
 
 - `_routes`: the controller, WorkspaceAPI;
 - `_schemas`: what the routes answer (named in the OpenAPI document);

@@ -14,6 +14,7 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, Parameter
 
 from surveys.accounts.policy import Viewer
+from surveys.infra.pagination import Page, PastLastPageError, page_of
 from surveys.results.meetings import ActionItemError
 from surveys.web.auth import API_VIEWER
 from surveys.web.reach import (
@@ -42,7 +43,6 @@ from surveys.web.workspace_api._schemas import (
 )
 from surveys.workspaces.institution_trends import scope_trends
 from surveys.workspaces.meeting_pack import MeetingPack, meeting_pack
-from surveys.workspaces.pagination import Page, PastLastPageError, page_of
 from surveys.workspaces.portfolio import portfolio
 from surveys.workspaces.reviews import SponsorReview, sponsor_review
 from surveys.workspaces.site_view import network_sites, site_page

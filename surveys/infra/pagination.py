@@ -1,4 +1,8 @@
-"""Lists cut into pages: the one way the workspaces' pages and API routes paginate.
+"""Lists cut into pages: the one way pages, the console and API routes paginate.
+
+A short list is cut in memory (`page_of`); a long one (the directory's people, the audit
+log) is cut by the database, which counts it and reads one page (`page_bounds` says
+which rows).
 
 A page past the last one is a mistake of whoever asked (the API answers 400, a page shows
 the first page and says so), never a silently empty page.
@@ -52,10 +56,16 @@ def page_of(rows: Sequence[T], number: int, per_page: int) -> Page[T]:
     Raises PastLastPageError beyond the last page, and ValueError for a number or size below 1
     (which the callers' validation never lets through).
     """
+    start, _ = page_bounds(len(rows), number, per_page)
+    return Page(tuple(rows[start : start + per_page]), number, per_page, len(rows))
+
+
+def page_bounds(total: int, number: int, per_page: int) -> tuple[int, int]:
+    """The offset and limit of page `number` in a list of `total` items (for a query's
+    OFFSET and LIMIT); the same errors as `page_of`."""
     if number < 1 or per_page < 1:
         raise ValueError(f"a page number and a page size start at 1, not {number} and {per_page}")
-    last = page_count(len(rows), per_page)
+    last = page_count(total, per_page)
     if number > last:
         raise PastLastPageError(f"page {number} is past the last page ({last} of {per_page} items)")
-    start = (number - 1) * per_page
-    return Page(tuple(rows[start : start + per_page]), number, per_page, len(rows))
+    return (number - 1) * per_page, per_page
