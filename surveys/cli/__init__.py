@@ -12,6 +12,8 @@
 - `exports`: `export responses` and `export scores`.
 - `results`: `score`, `score-file` and `scorecards`.
 - `serve`: `serve`, and the port check and server start `demo` uses too.
+- `audit`: `audit`, the audit log as the console filters it.
+- `directory_records`: `directory organisation|person|relationship`, one record at a time.
 
 A new command goes in the module of its group (a new group gets a module of its own) and
 is registered below. These modules may import scoring/, surveys.infra and every domain
@@ -25,6 +27,7 @@ from __future__ import annotations
 import click
 
 from surveys.cli import (
+    audit,
     cycles,
     database,
     exports,
@@ -60,3 +63,4 @@ main.add_command(results.score_command)
 main.add_command(results.scorecards_command)
 main.add_command(results.score_file)
 main.add_command(serve.serve)
+main.add_command(audit.audit)

@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from piccolo.columns import Column
+from piccolo.columns.combination import Where
 from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
@@ -353,3 +355,16 @@ async def pending_migrations() -> int:
     if not await Migration.table_exists():
         return len(list(MIGRATIONS.glob("surveys_*.py")))
     return int(await CheckMigrationManager(app_name="surveys").havent_ran_count())
+
+
+def contains(column: Column, text: str) -> Where:
+    """A condition: the column holds `text`, in any case (the console's searches).
+
+    PostgreSQL has ILIKE; SQLite's LIKE already ignores the case of ASCII letters (Piccolo
+    warns each time it turns one into the other, so the choice is made here). A `%` or
+    `_` typed in a search acts as a wildcard, which is harmless.
+    """
+    pattern = f"%{text.strip()}%"
+    if column._meta.table._meta.db.engine_type == "sqlite":
+        return column.like(pattern)
+    return column.ilike(pattern)

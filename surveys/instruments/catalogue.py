@@ -9,8 +9,9 @@ from surveys.instruments._tables import Instrument, Item, ItemKind
 
 @dataclass(frozen=True)
 class LoadedInstrument:
-    """One loaded instrument version, as `rapport instruments list` shows it."""
+    """One loaded instrument version, as `rapport instruments list` and the console show it."""
 
+    id: int
     key: str
     version: int
     direction: str
@@ -36,6 +37,7 @@ async def loaded_instruments() -> list[LoadedInstrument]:
     )
     return [
         LoadedInstrument(
+            id=int(row["id"]),
             key=row["key"],
             version=int(row["version"]),
             direction=row["direction"],

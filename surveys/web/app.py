@@ -27,6 +27,7 @@ from surveys.infra.i18n import install_i18n
 from surveys.infra.settings import Settings, load_settings
 from surveys.infra.templating import TEMPLATES
 from surveys.scorecards import close_web_pool
+from surveys.web.admin import CONSOLE
 from surveys.web.api import CyclesAPI
 from surveys.web.auth import (
     VIEWER,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PagesController,
             CyclesAPI,
             SurveyController,
+            *CONSOLE,
             healthz,
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],

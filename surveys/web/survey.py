@@ -184,6 +184,29 @@ async def form_page(
     )
 
 
+PREVIEW_PARTNER = "Example Partner"
+"""The partner a preview of a questionnaire rates."""
+
+
+async def preview_page(
+    instrument_id: int, cycle: str, language: str, request: Any_Request
+) -> Template:
+    """A questionnaire exactly as a respondent sees it, for an administrator to check: the
+    same page and questions, about an example partner, with nothing to post it to."""
+    link = LinkView(
+        LinkState.open,
+        partner=PREVIEW_PARTNER,
+        cycle=cycle,
+        language=language,
+        instrument_id=instrument_id,
+    )
+    page = await form_page(
+        "preview", link, language, CheckedForm(FormAnswers(), {}), None, 200, request
+    )
+    page.context["page"] = replace(page.context["page"], preview=True)
+    return page
+
+
 _blank_questions: dict[tuple[str, int, str], str] = {}
 BLANK_CACHE_SIZE = 256
 """Fresh forms kept rendered: one per instrument version and language."""

@@ -51,3 +51,5 @@ class SurveyContext:
     """The closing date, written as the language writes dates."""
     questions_html: Markup | None = None
     """The dimensions' questions already rendered (a fresh form), else None: render them."""
+    preview: bool = False
+    """An administrator's preview of the questionnaire: shown exactly, answered by nobody."""

@@ -1,0 +1,23 @@
+"""The administrator's console at `/admin`: the directory, accounts, instruments, cycles
+and the audit log, for administrators only (anyone else is answered 404, as for a page
+that does not exist).
+
+Every action calls the same domain function as its `rapport` command, checks the form's
+CSRF token (the app's middleware) and writes the audit log in that function's
+transaction. Long work (scoring, scorecards) runs as a background job (`surveys.jobs`)
+whose progress the page shows; a refresh shows where it got to.
+
+- `_common`: the page helper, posted forms, notices after a redirect, lists in pages;
+- `_audit`: the console's home and the audit log with its CSV download;
+- `_directory`: organisations, people and relationships;
+- `_instruments`: the loaded questionnaires, previewed, and a new version loaded.
+"""
+
+from surveys.web.admin._audit import ConsoleHome
+from surveys.web.admin._directory import DirectoryConsole
+from surveys.web.admin._instruments import InstrumentsConsole
+
+CONSOLE = [ConsoleHome, DirectoryConsole, InstrumentsConsole]
+"""The console's controllers, registered by the app."""
+
+__all__ = ["CONSOLE"]
