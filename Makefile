@@ -48,6 +48,8 @@ bench: $(STAMP) ## Measure world generation, storage, scoring, concurrent submit
 	$(BIN)/python benchmarks/bench_submit.py
 	$(BIN)/python benchmarks/bench_workspaces.py
 	$(BIN)/python benchmarks/bench_scorecards.py
+	$(BIN)/python benchmarks/bench_directory.py
+	$(BIN)/python benchmarks/bench_status.py
 
 lock: ## Re-pin constraints.txt from the current .venv
 	echo "# Exact versions every machine installs (make install); regenerate with \`make lock\`." > constraints.txt

@@ -26,10 +26,16 @@ from typing import Literal
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from piccolo.engine.base import Engine
 
 from surveys.infra.database import engine_for, prepare, use_engine
 from surveys.infra.settings import parse_database_url
+
+# Property tests check behaviour, not speed (speed is measured in benchmarks/): a loaded CI
+# machine must not fail an example for taking longer than Hypothesis's 200 ms default.
+hypothesis_settings.register_profile("rapport", deadline=None)
+hypothesis_settings.load_profile("rapport")
 
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES", "").strip()
 ENGINES = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]

@@ -29,7 +29,10 @@ from surveys.infra.tokens import token_hash
 SESSION_HOURS = 12
 """A session ends after a working day, signed out or not."""
 LINK_MINUTES = 30
-"""A password-reset or sign-in link works this long, once."""
+"""A password-reset or sign-in link someone asked for works this long, once."""
+INVITATION_DAYS = 7
+"""An invitation to a new account is a sign-in link that works this long, once: long
+enough to come back from a week away, short enough not to lie in an inbox for good."""
 MIN_PASSWORD = 12
 """Characters a password needs (length is what makes a password hard to guess)."""
 _hasher = PasswordHasher()
@@ -245,8 +248,13 @@ async def end_session(session_id: str) -> None:
     await WebSession.delete().where(WebSession.id_hash == token_hash(session_id))
 
 
-async def new_link(account_id: int, purpose: LinkPurpose, now: dt.datetime) -> str:
-    """Issue a one-time link token for an account (stored only hashed)."""
+async def new_link(
+    account_id: int,
+    purpose: LinkPurpose,
+    now: dt.datetime,
+    lifetime: dt.timedelta = dt.timedelta(minutes=LINK_MINUTES),
+) -> str:
+    """Issue a one-time link token for an account (stored only hashed), working `lifetime`."""
     token = secrets.token_urlsafe(32)
     await SignInLink.insert(
         SignInLink(
@@ -254,7 +262,7 @@ async def new_link(account_id: int, purpose: LinkPurpose, now: dt.datetime) -> s
             account=account_id,
             purpose=purpose.value,
             created_at=now,
-            expires_at=now + dt.timedelta(minutes=LINK_MINUTES),
+            expires_at=now + lifetime,
         )
     )
     return token
@@ -283,7 +291,11 @@ async def use_link(token: str, purpose: LinkPurpose, now: dt.datetime) -> int | 
     active = await Account.exists().where(
         (Account.id == account_id) & Account.active.eq(True) & Account.person._.active.eq(True)
     )
-    return account_id if active else None
+    if not active:
+        return None
+    if purpose == LinkPurpose.sign_in:  # the administrators' list shows who signed in, and when
+        await Account.update({Account.last_signed_in_at: now}).where(Account.id == account_id)
+    return account_id
 
 
 async def set_password(account_id: int, password: str) -> None:
@@ -315,28 +327,46 @@ async def create_account(
         if (role == GrantRole.administrator) != (organisation is None):
             raise AccountError("only an administrator's grant has no organisation")
     hashed = hash_password(password) if password is not None else None
-    existing = await Account.select(Account.id).where(Account.person == person["id"]).first()
+    account_id, _ = await account_for_person(int(person["id"]), now)
+    if hashed:
+        await Account.update({Account.password_hash: hashed}).where(Account.id == account_id)
+    await add_grants(account_id, grants)
+    return account_id
+
+
+async def account_for_person(person_id: int, now: dt.datetime) -> tuple[int, bool]:
+    """The person's account id, made (without a password) if they had none; and whether
+    it was made now."""
+    existing = await Account.select(Account.id).where(Account.person == person_id).first()
     if existing:
-        account_id = int(existing["id"])
-        if hashed:
-            await Account.update({Account.password_hash: hashed}).where(Account.id == account_id)
-    else:
-        created = await Account.insert(
-            Account(person=person["id"], password_hash=hashed, created_at=now)
-        )
-        account_id = int(created[0]["id"])
+        return int(existing["id"]), False
+    created = await Account.insert(Account(person=person_id, password_hash=None, created_at=now))
+    return int(created[0]["id"]), True
+
+
+async def add_grants(
+    account_id: int, grants: list[tuple[GrantRole, int | None]]
+) -> list[tuple[GrantRole, int | None]]:
+    """Give an account the grants it does not hold yet; return those it was given.
+
+    Checked here rather than by the table's unique constraint, which lets two
+    administrator grants through (their organisation is NULL, and NULLs differ).
+    """
     held = {
         (g["role"], g["organisation"])
         for g in await AccessGrant.select(AccessGrant.role, AccessGrant.organisation).where(
             AccessGrant.account == account_id
         )
     }
+    added: list[tuple[GrantRole, int | None]] = []
     for role, organisation in grants:
         if (role.value, organisation) not in held:
             await AccessGrant.insert(
                 AccessGrant(account=account_id, role=role.value, organisation=organisation)
             )
-    return account_id
+            held.add((role.value, organisation))
+            added.append((role, organisation))
+    return added
 
 
 TOKEN_PREFIX = "rpt_"  # noqa: S105  (a marker, not a secret)
@@ -414,13 +444,15 @@ async def api_tokens(account_id: int) -> list[dict[str, object]]:
 
 
 async def revoke_api_token(
-    account_id: int, token_id: int, now: dt.datetime, actor: str = ""
+    account_id: int, token_id: int, now: dt.datetime, actor: str = "", person_id: int | None = None
 ) -> bool:
-    """Revoke one of an account's own tokens; False if it has no such live token."""
+    """Revoke one of an account's tokens; False if it has no such live token.
+
+    `person_id` is who revokes it, for the audit log (the owner, or an administrator)."""
     live = (ApiToken.id == token_id) & (ApiToken.account == account_id)
     async with writing_transaction(ApiToken._meta.db):
         if not await ApiToken.exists().where(live & ApiToken.revoked_at.is_null()):
             return False
         await ApiToken.update({ApiToken.revoked_at: now}).where(live)
-        await record(actor, "token.revoke", "api_token", token_id)
+        await record(actor, "token.revoke", "api_token", token_id, {}, person_id)
     return True

@@ -13,6 +13,9 @@
 - `results`: `score`, `score-file` and `scorecards`.
 - `serve`: `serve`, and the port check and server start `demo` uses too.
 - `audit`: `audit`, the audit log as the console filters it.
+- `accounts`: `admin create` (the first administrator) and `accounts` (invite, grant, revoke…).
+- `people`: `person export|erase` (a person's own data) and `comments purge`.
+- `directory`: `directory import`, a CTMS or CRM export checked whole, then imported.
 - `directory_records`: `directory organisation|person|relationship`, one record at a time.
 
 A new command goes in the module of its group (a new group gets a module of its own) and
@@ -27,13 +30,17 @@ from __future__ import annotations
 import click
 
 from surveys.cli import (
+    accounts,
     audit,
     cycles,
     database,
+    directory,
+    directory_records,
     exports,
     imports,
     instruments,
     organisations,
+    people,
     results,
     serve,
     world,
@@ -64,3 +71,10 @@ main.add_command(results.scorecards_command)
 main.add_command(results.score_file)
 main.add_command(serve.serve)
 main.add_command(audit.audit)
+main.add_command(accounts.admin)
+main.add_command(accounts.accounts)
+main.add_command(people.person)
+main.add_command(people.comments)
+for group in directory_records.RECORD_GROUPS:
+    directory.directory.add_command(group)
+main.add_command(directory.directory)

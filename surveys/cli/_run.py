@@ -79,6 +79,23 @@ def settings_and_now() -> tuple[Settings, dt.datetime]:
     return load_settings(), dt.datetime.now(dt.UTC)
 
 
+def announce_links(settings: Settings) -> None:
+    """Say where the links in the e-mails about to go will point, and warn when that is the
+    default address (RAPPORT_PUBLIC_URL unset), which people elsewhere cannot reach."""
+    if settings.public_url_is_default:
+        console.print(
+            f"Links in these e-mails point at {settings.public_url}, the default address: set "
+            "RAPPORT_PUBLIC_URL to the address people reach Rapport at.",
+            style="yellow",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"Links in these e-mails point at {settings.public_url} (RAPPORT_PUBLIC_URL).",
+            highlight=False,
+        )
+
+
 def mailer_for(settings: Settings) -> Mailer:
     """One mailer from the settings, so `cycle`, `demo` and `scorecards --email` send alike."""
     return Mailer.from_settings(settings)

@@ -15,7 +15,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from scoring.config import ConfigError, ScoringConfig, load_config
-from surveys.cli._run import actor, console, mailer_for, run, settings_and_now
+from surveys.cli._run import actor, announce_links, console, mailer_for, run, settings_and_now
 
 config_option = click.option(
     "--config",
@@ -63,6 +63,12 @@ def score_command(cycle_key: str, config_path: Path | None) -> None:
         f"from {summary.answers:,} answers; {views} organisation-to-partner views, "
         f"{summary.gaps} perception gaps, {summary.flags} escalation flags."
     )
+    for direction in summary.unanswered:
+        console.print(
+            f"No {direction.replace('_', ' ')} answers were submitted in {summary.cycle}: "
+            "that direction is not scored (nor are perception gaps, which need both sides).",
+            style="yellow",
+        )
     tiers = summary.tiers
     kept = (
         f"; {tiers.overrides_kept} override(s) kept beside the new computed tier"
@@ -98,7 +104,7 @@ def score_command(cycle_key: str, config_path: Path | None) -> None:
 @click.option(
     "--email",
     is_flag=True,
-    help="Then e-mail each scorecard to its audience's readers (once each).",
+    help="Then e-mail each scorecard to its audience's results recipients (once each).",
 )
 def scorecards_command(
     cycle_key: str,
@@ -148,12 +154,20 @@ def _mail_scorecards(cycle_key: str, out: Path, audiences: tuple[str, ...]) -> l
     from surveys.scorecards import mail_scorecards
 
     settings, now = settings_and_now()
+    announce_links(settings)
     mailed = run(
         lambda: mail_scorecards(cycle_key, out, mailer_for(settings), now, set(audiences) or None)
     )
     console.print(
         f"{mailed.sent} e-mail(s) sent, {mailed.already} sent before, {len(mailed.failed)} failed."
     )
+    if mailed.unread:
+        console.print(
+            f"No one is marked to receive the results of {', '.join(mailed.unread)}: "
+            "their scorecards were not e-mailed.",
+            style="yellow",
+            highlight=False,
+        )
     return mailed.failed
 
 

@@ -1,6 +1,7 @@
 """Cycles: one survey wave (`cycle`), the invitations and secret links it sends
-(`invitations`), and its life-cycle from creation to closing, with the letters it mails
-(`life_cycle`).
+(`invitations`), its life-cycle from creation to closing and reopening (`life_cycle`),
+the letters it mails, one per person and round (`letters`), what opening would do
+(`preview`) and how far its people got (`progress`).
 
 May import: `surveys.infra`, `surveys.directory`, `surveys.instruments`.
 """

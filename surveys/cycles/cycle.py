@@ -29,8 +29,9 @@ class CycleStatus(StrEnum):
 TRANSITIONS: dict[CycleStatus, frozenset[CycleStatus]] = {
     CycleStatus.draft: frozenset({CycleStatus.open}),
     CycleStatus.open: frozenset({CycleStatus.closed}),
+    # a cycle closed too early (one side had not answered) may reopen until it is scored;
     # scoring again replaces the run (a corrected config), so scored → scored is allowed
-    CycleStatus.closed: frozenset({CycleStatus.scored}),
+    CycleStatus.closed: frozenset({CycleStatus.open, CycleStatus.scored}),
     CycleStatus.scored: frozenset({CycleStatus.scored, CycleStatus.published}),
     CycleStatus.published: frozenset(),
 }
@@ -39,6 +40,14 @@ TRANSITIONS: dict[CycleStatus, frozenset[CycleStatus]] = {
 
 class CycleTransitionError(RapportError, ValueError):
     """An illegal status change; the message says what is allowed instead."""
+
+
+class CycleError(RapportError):
+    """A cycle cannot be created or changed as asked; the message says why."""
+
+
+class UnknownCycleError(CycleError):
+    """No cycle has the key asked for."""
 
 
 def check_transition(current: CycleStatus | str, new: CycleStatus | str) -> CycleStatus:

@@ -1,53 +1,69 @@
-"""Running a cycle: create it, open it (invite everyone), close it, and report on it.
+"""Running a cycle: create it, open it (invite everyone), close it, reopen it.
 
-Opening a cycle invites, for every active relationship, both sides: the site's staff
-whose roles the site instrument names rate the sponsor (and its CRO), and the
-relationship's sponsor and CRO contacts whose roles the sponsor instrument names rate
-the site. The invitations are written in one transaction; the e-mails follow, each
-marked sent once it is delivered, so a failure leaves the rest to send again later.
+Who is invited, for every active relationship, both sides:
+
+- the site rates the sponsor (and its CRO, if any). If the relationship has site-side
+  contacts (site staff the directory import named for that sponsor), only those rate it;
+  otherwise every member of the site's staff whose role the site instrument names does.
+- the relationship's sponsor- and CRO-side contacts whose roles the sponsor instrument
+  names rate the site.
+
+Only active people are invited, and a person working with the same partner through two
+relationships is invited once. Opening is refused, with the reason, when nothing could be
+asked in a direction (no active relationship, an instrument that names no roles, nobody
+on one side). The invitations are written in one transaction; the e-mails follow
+(`surveys.cycles.letters`), one per person, so a failure leaves the rest to send later.
+A cycle closed too soon may be reopened, with a new closing date, until it is scored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, cast
 
 import pandas as pd
 
-from scoring.config import ScoringConfig
-from surveys.cycles.cycle import Cycle, CycleRecord, CycleStatus, check_transition, cycle_by_key
+from surveys.cycles.cycle import (
+    Cycle,
+    CycleError,
+    CycleRecord,
+    CycleStatus,
+    UnknownCycleError,
+    check_transition,
+    cycle_by_key,
+)
 from surveys.cycles.invitations import Invitation, InvitationStatus
+from surveys.cycles.letters import SendReport, send_invitations, send_letters, send_reminders
 from surveys.directory import audit
 from surveys.directory.organisations import Person, Relationship, RelationshipContact
 from surveys.infra.database import bulk_insert, lock_row, writing_transaction
-from surveys.infra.errors import RapportError
-from surveys.infra.mail import DeliveryError, Letter, Mailer, compose
+from surveys.infra.mail import Mailer
 from surveys.infra.tokens import link_token, new_nonce, token_hash
 from surveys.instruments import Direction, Instrument
-from surveys.instruments.questionnaires import privacy_note
 
+__all__ = [
+    "CycleError",
+    "OpenSummary",
+    "SendReport",
+    "UnknownCycleError",
+    "close_cycle",
+    "create_cycle",
+    "invitees",
+    "open_cycle",
+    "opening_plan",
+    "reopen_cycle",
+    "send_invitations",
+    "send_letters",
+    "send_reminders",
+]
+"""`send_*` live in `letters`; they are named here too, beside the life-cycle they belong to."""
 
-class CycleError(RapportError):
-    """A cycle cannot be created or changed as asked; the message says why."""
-
-
-class UnknownCycleError(CycleError):
-    """No cycle has the key asked for."""
-
-
-@dataclass(frozen=True)
-class SendReport:
-    """What a round of e-mails did: sent, and what failed (to send again later)."""
-
-    sent: int
-    failed: tuple[str, ...]
-    """One line per message the delivery would not take: to whom, and why."""
-    skipped: int = 0
-    """Invitations whose link was issued once and cannot be repeated in an e-mail."""
-    to: str = ""
-    """Where the messages went: the outbox folder or the mail server."""
+SIDE_WORDS = {
+    Direction.site_rates_sponsor: "rate sponsors and CROs",
+    Direction.sponsor_rates_site: "rate sites",
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,8 @@ class OpenSummary:
 
     invited: dict[str, int]
     """Invitations per direction."""
+    people: int
+    """People invited (each gets one e-mail)."""
     mail: SendReport
 
 
@@ -96,63 +114,168 @@ async def create_cycle(
     return int(cycle.id)
 
 
-async def invitees(cycle: CycleRecord) -> pd.DataFrame:
-    """Return who rates whom in a cycle: relationship, respondent, target, instrument, direction.
+@dataclass(frozen=True)
+class _Asked:
+    """An instrument as opening reads it."""
 
-    A person working with the same partner through two relationships is invited once.
-    """
-    roles = {
-        row["id"]: (row["direction"], set(row["respondent_roles"]))
-        for row in await Instrument.select(
-            Instrument.id, Instrument.direction, Instrument.respondent_roles
+    id: int
+    key: str
+    version: int
+    direction: str
+    roles: frozenset[str]
+
+
+async def _instruments(cycle: CycleRecord) -> dict[int, _Asked]:
+    """The cycle's two instruments, by id."""
+    rows = (
+        await Instrument.select(
+            Instrument.id,
+            Instrument.key,
+            Instrument.version,
+            Instrument.direction,
+            Instrument.respondent_roles,
         )
         .where(Instrument.id.is_in([cycle.site_instrument, cycle.sponsor_instrument]))
         .output(load_json=True)
+    )
+    return {
+        row["id"]: _Asked(
+            row["id"],
+            row["key"],
+            row["version"],
+            row["direction"],
+            frozenset(row["respondent_roles"] or ()),
+        )
+        for row in rows
     }
-    site_roles = roles[cycle.site_instrument][1]
-    sponsor_roles = roles[cycle.sponsor_instrument][1]
+
+
+async def invitees(cycle: CycleRecord) -> pd.DataFrame:
+    """Return who rates whom in a cycle: relationship, respondent, target, instrument, direction.
+
+    The rule is the module's (site-side contacts, else the site's staff by role; the
+    sponsor's and CRO's contacts by role); a person is invited once per partner.
+    """
+    asked = await _instruments(cycle)
+    site_roles = asked[cycle.site_instrument].roles if cycle.site_instrument in asked else set()
+    sponsor_roles = (
+        asked[cycle.sponsor_instrument].roles if cycle.sponsor_instrument in asked else set()
+    )
     relationships = await Relationship.select(
         Relationship.id, Relationship.sponsor, Relationship.site, Relationship.cro
     ).where(Relationship.active.eq(True))
     staff = await Person.select(Person.id, Person.organisation, Person.role).where(
-        Person.active.eq(True)
+        Person.active.eq(True) & Person.erased_at.is_null()
     )
     contacts = await RelationshipContact.select(
         RelationshipContact.relationship,
         RelationshipContact.person,
+        RelationshipContact.person._.organisation.as_alias("organisation"),
         RelationshipContact.person._.role.as_alias("role"),
         RelationshipContact.person._.active.as_alias("active"),
+        RelationshipContact.person._.erased_at.as_alias("erased_at"),
     )
     at_site: dict[int, list[int]] = {}
     for person in staff:
         if person["role"] in site_roles:
             at_site.setdefault(person["organisation"], []).append(person["id"])
-    on_relationship: dict[int, list[int]] = {}
+    on_relationship: dict[int, list[dict[str, object]]] = {}
     for contact in contacts:
-        if contact["active"] and contact["role"] in sponsor_roles:
-            on_relationship.setdefault(contact["relationship"], []).append(contact["person"])
+        on_relationship.setdefault(contact["relationship"], []).append(contact)
     rows = []
     for rel in sorted(relationships, key=lambda r: r["id"]):
         partners = [rel["sponsor"]] + ([rel["cro"]] if rel["cro"] is not None else [])
-        for rater in at_site.get(rel["site"], []):
+        named = on_relationship.get(rel["id"], [])
+        site_named = [c for c in named if c["organisation"] == rel["site"]]
+        site_raters = (
+            [c["person"] for c in site_named if _invitable(c, site_roles)]
+            if site_named
+            else at_site.get(rel["site"], [])
+        )
+        for rater in site_raters:
             rows += [
                 (rel["id"], rater, partner, cycle.site_instrument, Direction.site_rates_sponsor)
                 for partner in partners
             ]
-        for rater in on_relationship.get(rel["id"], []):
-            rows.append(
-                (
-                    rel["id"],
-                    rater,
-                    rel["site"],
-                    cycle.sponsor_instrument,
-                    Direction.sponsor_rates_site,
+        for contact in named:
+            if contact["organisation"] in partners and _invitable(contact, sponsor_roles):
+                rows.append(
+                    (
+                        rel["id"],
+                        contact["person"],
+                        rel["site"],
+                        cycle.sponsor_instrument,
+                        Direction.sponsor_rates_site,
+                    )
                 )
-            )
     table = pd.DataFrame(
         rows, columns=["relationship", "respondent", "target", "instrument", "direction"]
     )
     return table.drop_duplicates(["respondent", "target"], ignore_index=True)
+
+
+def _invitable(contact: dict[str, object], roles: AbstractSet[str]) -> bool:
+    """Whether a named contact is active and has a role the instrument asks."""
+    return bool(contact["active"]) and contact["erased_at"] is None and contact["role"] in roles
+
+
+@dataclass(frozen=True)
+class OpeningPlan:
+    """What opening a cycle would do, or why it cannot."""
+
+    cycle: CycleRecord
+    invitees: pd.DataFrame
+    """As `invitees` returns it."""
+    problems: tuple[str, ...]
+    """Why opening is refused (empty: it may open)."""
+
+
+async def opening_plan(key: str) -> OpeningPlan:
+    """Return who opening cycle `key` would invite, and every reason it would be refused."""
+    cycle = await cycle_by_key(key, UnknownCycleError)
+    asked = await _instruments(cycle)
+    problems = []
+    for instrument_id, direction in (
+        (cycle.site_instrument, Direction.site_rates_sponsor),
+        (cycle.sponsor_instrument, Direction.sponsor_rates_site),
+    ):
+        found = asked.get(instrument_id)
+        if found is None or found.direction != direction:
+            problems.append(
+                f"cycle {key} has no {direction} instrument: load one with "
+                "`rapport instruments load` and create the cycle again"
+            )
+        elif not found.roles:
+            problems.append(
+                f"instrument {found.key} v{found.version} names no respondent roles, so no one "
+                f"would {SIDE_WORDS[direction]}"
+            )
+    table = await invitees(cycle)
+    if not await Relationship.exists().where(Relationship.active.eq(True)):
+        problems.append(
+            f"cycle {key} would invite nobody: there is no active relationship "
+            "(import the directory with `rapport organisations import`)"
+        )
+    elif not problems:
+        for direction, instrument_id in (
+            (Direction.site_rates_sponsor, cycle.site_instrument),
+            (Direction.sponsor_rates_site, cycle.sponsor_instrument),
+        ):
+            if not (table["direction"] == direction).any():
+                problems.append(_nobody(key, direction, asked[instrument_id].roles))
+    return OpeningPlan(cycle, table, tuple(problems))
+
+
+def _nobody(key: str, direction: str, roles: frozenset[str]) -> str:
+    """Why no one would answer in `direction`, naming the roles looked for."""
+    wanted = " or ".join(sorted(roles))
+    who = (
+        f"no active relationship's site has active staff with the role {wanted}"
+        if direction == Direction.site_rates_sponsor
+        else f"no active relationship has an active sponsor- or CRO-side contact with the "
+        f"role {wanted}"
+    )
+    return f"cycle {key} would invite nobody to {SIDE_WORDS[Direction(direction)]}: {who}"
 
 
 async def open_cycle(
@@ -162,16 +285,20 @@ async def open_cycle(
     actor: str = "system",
     progress: Callable[[str], None] | None = None,
 ) -> OpenSummary:
-    """Open a draft cycle: invite everyone (one transaction), then e-mail each invitation."""
+    """Open a draft cycle: invite everyone (one transaction), then e-mail each person once."""
     say = progress or (lambda _step: None)
     cycle = await cycle_by_key(key, UnknownCycleError)
+    if cycle.status != CycleStatus.draft:
+        again = " (reopen a closed one with a new closing date)" if cycle.status == "closed" else ""
+        raise CycleError(f"cycle {key} is {cycle.status}: only a draft cycle is opened{again}")
     check_transition(cycle.status, CycleStatus.open)
     if cycle.closes_at is None or cycle.closes_at <= now:
         raise CycleError(f"cycle {key} closes on {cycle.closes_at:%Y-%m-%d}: set a later date")
-    table = await invitees(cycle)
-    if table.empty:
-        raise CycleError(f"cycle {key} would invite nobody: no active relationship has contacts")
-    say(f"inviting {len(table):,} people")
+    plan = await opening_plan(key)
+    if plan.problems:
+        raise CycleError("; ".join(plan.problems))
+    table = plan.invitees.copy()
+    say(f"inviting {table['respondent'].nunique():,} people ({len(table):,} invitations)")
     table["nonce"] = [new_nonce() for _ in range(len(table))]
     async with writing_transaction(Cycle._meta.db):
         moved = (
@@ -229,203 +356,7 @@ async def open_cycle(
     say("sending invitations")
     report = await send_invitations(key, now, mailer)
     invited = table.groupby("direction").size().astype(int).to_dict()
-    return OpenSummary(invited=invited, mail=report)
-
-
-LETTER_COLUMNS = (
-    Invitation.id,
-    Invitation.token_nonce,
-    Invitation.token_hash,
-    Invitation.expires_at,
-    Invitation.reminder_count,
-    Invitation.sent_at,
-    Invitation.last_reminded_at,
-    Invitation.respondent._.name.as_alias("name"),
-    Invitation.respondent._.email.as_alias("email"),
-    Invitation.respondent._.language.as_alias("language"),
-    Invitation.respondent._.organisation._.name.as_alias("organisation"),
-    Invitation.target._.name.as_alias("partner"),
-    Invitation.instrument._.direction.as_alias("direction"),
-    Invitation.cycle._.title.as_alias("cycle"),
-)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Taking a row for one letter before sending it, and giving it back if sending fails.
-
-    The claim is a conditional update: of two runs at once (a retried API call, say),
-    only one wins each row, so no one gets the same letter twice.
-    """
-
-    take: Callable[[dict[str, Any]], Awaitable[bool]]
-    give_back: Callable[[dict[str, Any]], Awaitable[None]]
-
-
-async def send_invitations(key: str, now: dt.datetime, mailer: Mailer) -> SendReport:
-    """E-mail every invitation of a cycle not sent yet (all of them, or those that failed)."""
-    rows = (
-        await Invitation.select(*LETTER_COLUMNS)
-        .where(
-            (Invitation.cycle._.key == key)
-            & (Invitation.status == InvitationStatus.created.value)
-            & Invitation.token_nonce.is_not_null()
-        )
-        .order_by(Invitation.id)
-    )
-
-    async def take(row: dict[str, Any]) -> bool:
-        won = (
-            await Invitation.update(
-                {Invitation.status: InvitationStatus.sent.value, Invitation.sent_at: now}
-            )
-            .where(
-                (Invitation.id == row["id"]) & (Invitation.status == InvitationStatus.created.value)
-            )
-            .returning(Invitation.id)
-        )
-        return bool(won)
-
-    async def give_back(row: dict[str, Any]) -> None:
-        await Invitation.update(
-            {Invitation.status: InvitationStatus.created.value, Invitation.sent_at: None}
-        ).where((Invitation.id == row["id"]) & (Invitation.status == InvitationStatus.sent.value))
-
-    return await _send(rows, "invitation", now, mailer, Claim(take, give_back))
-
-
-async def send_reminders(
-    key: str, now: dt.datetime, mailer: Mailer, most: int, days: int
-) -> SendReport:
-    """Remind those who have not submitted: at most `most` times, `days` apart at least.
-
-    The spacing counts from the last e-mail the person got (invitation or reminder), or
-    from when they opened or were invited if no e-mail is recorded; an expired link is
-    not reminded.
-    """
-    cycle = await cycle_by_key(key, UnknownCycleError)
-    if cycle.status != CycleStatus.open:
-        raise CycleError(f"cycle {key} is {cycle.status}: only an open cycle's people are reminded")
-    due = now - dt.timedelta(days=days)
-    candidates = (
-        await Invitation.select(*LETTER_COLUMNS, Invitation.opened_at, Invitation.created_at)
-        .where(
-            (Invitation.cycle == cycle.id)
-            & Invitation.status.is_in(
-                [
-                    InvitationStatus.sent.value,
-                    InvitationStatus.opened.value,
-                    InvitationStatus.in_progress.value,
-                ]
-            )
-            & (Invitation.reminder_count < most)
-        )
-        .order_by(Invitation.id)
-    )
-
-    def last_contact(row: dict[str, Any]) -> dt.datetime:
-        return cast(
-            dt.datetime,
-            row["last_reminded_at"] or row["sent_at"] or row["opened_at"] or row["created_at"],
-        )
-
-    rows = [
-        row
-        for row in candidates
-        if last_contact(row) <= due and (row["expires_at"] is None or row["expires_at"] > now)
-    ]
-
-    async def take(row: dict[str, Any]) -> bool:
-        won = (
-            await Invitation.update(
-                {
-                    Invitation.reminder_count: row["reminder_count"] + 1,
-                    Invitation.last_reminded_at: now,
-                }
-            )
-            .where(
-                (Invitation.id == row["id"]) & (Invitation.reminder_count == row["reminder_count"])
-            )
-            .returning(Invitation.id)
-        )
-        return bool(won)
-
-    async def give_back(row: dict[str, Any]) -> None:
-        await Invitation.update(
-            {
-                Invitation.reminder_count: row["reminder_count"],
-                Invitation.last_reminded_at: row["last_reminded_at"],
-            }
-        ).where(
-            (Invitation.id == row["id"]) & (Invitation.reminder_count == row["reminder_count"] + 1)
-        )
-
-    return await _send(rows, "reminder", now, mailer, Claim(take, give_back))
-
-
-async def send_letters(invitation_ids: list[int], now: dt.datetime, mailer: Mailer) -> SendReport:
-    """E-mail the invitation letters of the given invitations (the demo's sample links)."""
-    rows = await Invitation.select(*LETTER_COLUMNS).where(Invitation.id.is_in(invitation_ids))
-
-    async def take(_row: dict[str, Any]) -> bool:
-        return True  # the demo shows the letters; the invitations count as sent already
-
-    async def give_back(_row: dict[str, Any]) -> None:
-        return None
-
-    return await _send(rows, "invitation", now, mailer, Claim(take, give_back))
-
-
-async def _send(
-    rows: list[dict[str, Any]], kind: str, now: dt.datetime, mailer: Mailer, claim: Claim
-) -> SendReport:
-    """Deliver one letter per row, each claimed first and given back if it cannot be sent.
-
-    A row whose stored link no longer matches the server key (RAPPORT_SECRET_KEY was
-    changed) is reported, not sent: its link would lead nowhere. A letter the mail
-    library refuses (a line break in a name, say) is reported and the rest go on.
-    """
-    config = ScoringConfig()
-    sent, failed, skipped = 0, [], 0
-    for row in rows:
-        if row["token_nonce"] is None:
-            skipped += 1
-            continue
-        token = link_token(mailer.secret, row["token_nonce"])
-        if token_hash(token) != row["token_hash"]:
-            failed.append(
-                f"{row['email']}: the link no longer matches the server key "
-                "(was RAPPORT_SECRET_KEY changed?)"
-            )
-            continue
-        if not await claim.take(row):
-            continue  # another run is sending this one
-        letter = Letter(
-            invitation_id=row["id"],
-            kind=kind,
-            number=0 if kind == "invitation" else row["reminder_count"] + 1,
-            name=row["name"],
-            email=row["email"],
-            language=row["language"],
-            organisation=row["organisation"],
-            partner=row["partner"],
-            cycle=row["cycle"],
-            deadline=row["expires_at"],
-            link=f"{mailer.public_url}/s/{token}",
-            privacy=privacy_note(row["direction"], row["partner"], config),
-        )
-        try:
-            await mailer.delivery.deliver(compose(letter, mailer.sender, now), letter.email)
-        except DeliveryError as error:
-            await claim.give_back(row)
-            failed.append(str(error))
-            continue
-        except (ValueError, TypeError) as error:  # the mail library refuses the headers
-            await claim.give_back(row)
-            failed.append(f"{row['email']}: cannot be written as an e-mail ({error})")
-            continue
-        sent += 1
-    return SendReport(sent, tuple(failed), skipped, mailer.delivery.description)
+    return OpenSummary(invited=invited, people=int(table["respondent"].nunique()), mail=report)
 
 
 async def close_cycle(key: str, now: dt.datetime, actor: str = "system") -> int:
@@ -450,26 +381,54 @@ async def close_cycle(key: str, now: dt.datetime, actor: str = "system") -> int:
     return int(submitted)
 
 
-STAGES = ("invited", "opened", "in_progress", "submitted")
+async def reopen_cycle(key: str, closes_at: dt.datetime, actor: str, now: dt.datetime) -> int:
+    """Reopen a closed cycle that is not scored yet, until `closes_at`: its unanswered links
+    take answers again. Return how many invitations are still unanswered.
 
-
-async def cycle_report(key: str) -> tuple[CycleRecord, pd.DataFrame]:
-    """Return the cycle and, per rating organisation and direction, how far its people got.
-
-    Columns: organisation, direction, invited, opened, in_progress, submitted,
-    response_rate. Each stage counts those who got at least that far.
+    For a cycle closed too soon (one side had not answered); once scored, a cycle stays
+    closed, since its results may have been read.
     """
     cycle = await cycle_by_key(key, UnknownCycleError)
-    rows = await Invitation.select(
-        Invitation.respondent._.organisation._.name.as_alias("organisation"),
-        Invitation.instrument._.direction.as_alias("direction"),
-        Invitation.status,
-    ).where(Invitation.cycle == cycle.id)
-    table = pd.DataFrame(rows, columns=["organisation", "direction", "status"])
-    order = {"created": 0, "sent": 0, "opened": 1, "in_progress": 2, "submitted": 3}
-    reached = table["status"].map(order)
-    for level, stage in enumerate(STAGES):
-        table[stage] = (reached >= level).astype(int)
-    report = table.groupby(["organisation", "direction"], as_index=False)[list(STAGES)].sum()
-    report["response_rate"] = report["submitted"] / report["invited"]
-    return cycle, report.sort_values(["direction", "organisation"], ignore_index=True)
+    if cycle.status != CycleStatus.closed:
+        raise CycleError(
+            f"cycle {key} is {cycle.status}: only a closed cycle that is not scored yet "
+            "can be reopened"
+        )
+    check_transition(cycle.status, CycleStatus.open)
+    if closes_at <= now:
+        raise CycleError(f"the new closing date {closes_at:%Y-%m-%d} is not in the future")
+    async with writing_transaction(Cycle._meta.db):
+        await lock_row(Cycle, cycle.id)
+        moved = (
+            await Cycle.update(
+                {
+                    Cycle.status: CycleStatus.open.value,
+                    Cycle.closes_at: closes_at,
+                    Cycle.status_changed_at: now,
+                }
+            )
+            .where((Cycle.id == cycle.id) & (Cycle.status == cycle.status))
+            .returning(Cycle.id)
+        )
+        if not moved:
+            raise CycleError(f"cycle {key} changed status meanwhile; nothing was done")
+        unanswered = (
+            await Invitation.update({Invitation.expires_at: closes_at})
+            .where(
+                (Invitation.cycle == cycle.id)
+                & (Invitation.status != InvitationStatus.submitted.value)
+            )
+            .returning(Invitation.id)
+        )
+        await audit.record(
+            actor,
+            "cycle.reopen",
+            "cycle",
+            cycle.id,
+            {
+                "key": key,
+                "closed_on": f"{cycle.closes_at:%Y-%m-%d}" if cycle.closes_at else None,
+                "closes_on": f"{closes_at:%Y-%m-%d}",
+            },
+        )
+    return len(unanswered)

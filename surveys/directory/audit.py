@@ -2,17 +2,23 @@
 
 Rows are only ever inserted. The table refuses `update` and `delete` so that no code
 path in Rapport can rewrite history (an administrator with SQL access still can: the
-log is for accountability inside the product, not tamper-proofing).
+log is for accountability inside the product, not tamper-proofing). The one exception
+is a person's erasure (GDPR article 17, `surveys.privacy.erasure`): `pseudonymise`
+replaces their e-mail and name in the entries that hold them, so that what was done
+stays on record under a pseudonym.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from piccolo.columns import JSON, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
+from piccolo.utils.encoding import dump_json
 
 from surveys.directory.organisations import Person
 
@@ -75,3 +81,49 @@ async def record(
             detail=detail or {},
         )
     )
+
+
+async def pseudonymise(
+    email: str, pseudonym: str, mentions: Iterable[str], rewrite: Callable[[Any], Any]
+) -> int:
+    """Rewrite an erased person out of the log: the erasure's one exception to append-only.
+
+    Only `surveys.privacy.erasure` calls this, inside the erasure's transaction. Entries
+    whose actor is `email` get `pseudonym` as their actor; in entries whose detail
+    holds any of `mentions` (the person's e-mail and name, as stored or as JSON escapes
+    them), the detail (parsed) is replaced by what `rewrite` makes of it. When, what and
+    on which record stay as they were. Returns how many entries were rewritten.
+    """
+    if not email.strip():
+        raise ValueError("an erased person's e-mail is needed to find their entries")
+    table = AuditEntry._meta.get_formatted_tablename()
+    patterns = [_containing(text) for text in mentions if text.strip()]
+    mentioned = " OR ".join("CAST(detail AS TEXT) LIKE {} ESCAPE '!'" for _ in patterns)
+    found = await AuditEntry.raw(
+        f"SELECT id, actor, detail FROM {table} WHERE actor = {{}}"  # noqa: S608  (own table)
+        + (f" OR {mentioned}" if mentioned else ""),
+        email,
+        *patterns,
+    )
+    for entry in found:
+        detail = rewrite(_loaded(entry["detail"]))
+        actor = pseudonym if entry["actor"] == email else entry["actor"]
+        # AuditEntry.update refuses on purpose; this statement is the sanctioned exception
+        await AuditEntry.raw(
+            f"UPDATE {table} SET actor = {{}}, detail = {{}} WHERE id = {{}}",  # noqa: S608
+            actor,
+            dump_json(detail),
+            entry["id"],
+        )
+    return len(found)
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (escaped with `!`) matching any text that holds `text`."""
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+def _loaded(detail: object) -> object:
+    """A detail as selected raw: text on both databases, parsed here."""
+    return json.loads(detail) if isinstance(detail, str) else detail

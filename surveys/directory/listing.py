@@ -291,17 +291,18 @@ class Choice:
 
     id: int
     name: str
+    slug: str
 
 
 async def choices(kind: OrgKind) -> tuple[Choice, ...]:
     """Active organisations of one kind, by name, for a form's list (networks, sponsors
     and CROs are few; sites are typed by short name instead)."""
     rows = (
-        await Organisation.select(Organisation.id, Organisation.name)
+        await Organisation.select(Organisation.id, Organisation.name, Organisation.slug)
         .where((Organisation.kind == kind.value) & Organisation.active.eq(True))
         .order_by(Organisation.name)
     )
-    return tuple(Choice(int(r["id"]), r["name"]) for r in rows)
+    return tuple(Choice(int(r["id"]), r["name"], r["slug"]) for r in rows)
 
 
 async def organisation_record(organisation_id: int) -> dict[str, Any] | None:

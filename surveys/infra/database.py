@@ -186,11 +186,16 @@ _write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asy
 
 @asynccontextmanager
 async def writing_transaction(engine: Engine[Any]) -> AsyncIterator[None]:
-    """Open a transaction for a unit of writes.
+    """Open a transaction for a unit of writes; inside one already open, join it.
 
     On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so two writers queue
-    instead of one failing half-way with "database is locked"; see `write_turn`.
+    instead of one failing half-way with "database is locked"; see `write_turn`. Joining
+    lets a unit of writes (a new organisation, audited) be part of a larger one (the first
+    administrator, their organisation and account) and still be all or nothing.
     """
+    if engine.current_transaction.get() is not None:
+        yield
+        return
     if not isinstance(engine, SQLiteEngine):
         async with engine.transaction():
             yield

@@ -1,8 +1,10 @@
 """Invitation and reminder e-mails: composed from templates/email/, delivered to an outbox.
 
-Every message has a Message-ID made from what it is (which invitation, which kind,
-which reminder), so a message is never delivered twice: the outbox refuses a second
-copy of the same Message-ID, and a retry after a failure sends the one that failed.
+A person gets one letter per cycle and round, naming every partner they are asked to
+rate, each with its own link, in the person's language. Every message has a Message-ID
+made from what it is (which person, which invitations, which kind, which reminder), so
+a message is never delivered twice: the outbox refuses a second copy of the same
+Message-ID, and a retry after a failure sends the one that failed.
 The default delivery writes each message as an `.eml` file under `var/outbox/`, which
 any mail client opens; nothing leaves the machine.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -30,10 +33,23 @@ MAIL_DOMAIN = "rapport.invalid"
 
 
 @dataclass(frozen=True)
-class Letter:
-    """One invitation or reminder, with everything its text needs."""
+class Survey:
+    """One partner a letter asks about, with the survey link for it."""
 
     invitation_id: int
+    partner: str
+    """Who is being rated."""
+    link: str
+    privacy: Text
+    """Who will see the answers about this partner (it depends on the direction)."""
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One invitation or reminder to one person in one cycle: every partner they rate."""
+
+    cycle_id: int
+    person_id: int
     kind: str
     """invitation or reminder."""
     number: int
@@ -43,41 +59,67 @@ class Letter:
     language: str
     organisation: str
     """The respondent's organisation."""
-    partner: str
-    """Who is being rated."""
     cycle: str
     deadline: dt.datetime
-    link: str
-    privacy: Text
+    """The earliest closing of the letter's links."""
+    surveys: tuple[Survey, ...]
+
+    def __post_init__(self) -> None:
+        if not self.surveys:
+            raise ValueError("a letter asks about one partner at least")
 
     @property
     def message_id(self) -> str:
-        """The message's identity: the same letter always has the same id."""
-        return f"<invitation-{self.invitation_id}-{self.kind}-{self.number}@{MAIL_DOMAIN}>"
+        """The message's identity: the same letter (same person, round and invitations)
+        always has the same id, and a letter about other invitations another one."""
+        ids = ",".join(str(i) for i in sorted(s.invitation_id for s in self.surveys))
+        digest = hashlib.sha256(ids.encode()).hexdigest()[:12]
+        return (
+            f"<cycle-{self.cycle_id}-person-{self.person_id}-{self.kind}-{self.number}"
+            f"-{digest}@{MAIL_DOMAIN}>"
+        )
+
+
+def subject_of(letter: Letter, language: str) -> str:
+    """The letter's subject in `language`: the partner's name when there is one."""
+    reminder = letter.kind == "reminder"
+    if len(letter.surveys) == 1:
+        values: dict[str, object] = {"partner": letter.surveys[0].partner, "cycle": letter.cycle}
+        message = (
+            N_("Reminder: how is working with %(partner)s? (%(cycle)s)")
+            if reminder
+            else N_("How is working with %(partner)s? A 10-minute survey (%(cycle)s)")
+        )
+    else:
+        values = {"count": len(letter.surveys), "cycle": letter.cycle}
+        message = (
+            N_("Reminder: how is working with your %(count)s partners? (%(cycle)s)")
+            if reminder
+            else N_("How is working with your %(count)s partners? Short surveys (%(cycle)s)")
+        )
+    return Text(message, values).render(language)
 
 
 def compose(letter: Letter, sender: str, now: dt.datetime) -> EmailMessage:
     """Return the letter as a plain-text e-mail with an HTML alternative, in its language."""
-    reminder = letter.kind == "reminder"
     language = choose_language(letter.language)
-    values = {"partner": letter.partner, "cycle": letter.cycle}
-    subject = Text(
-        N_("Reminder: how is working with %(partner)s? (%(cycle)s)")
-        if reminder
-        else N_("How is working with %(partner)s? A 10-minute survey (%(cycle)s)"),
-        values,
-    ).render(language)
+    subject = subject_of(letter, language)
     context = translated(
         {
-            "reminder": reminder,
+            "reminder": letter.kind == "reminder",
             "subject": subject,
             "name": letter.name,
             "organisation": letter.organisation,
-            "partner": letter.partner,
             "cycle": letter.cycle,
             "deadline": long_date(letter.deadline, language),
-            "link": letter.link,
-            "privacy": letter.privacy.render(language),
+            "surveys": [
+                {
+                    "partner": survey.partner,
+                    "link": survey.link,
+                    "privacy": survey.privacy.render(language),
+                }
+                for survey in letter.surveys
+            ],
         },
         language,
     )
@@ -96,7 +138,17 @@ def compose(letter: Letter, sender: str, now: dt.datetime) -> EmailMessage:
 
 
 class DeliveryError(RapportError):
-    """A message could not be handed over; the message says to whom and why."""
+    """A message could not be handed over; the message says to whom and why.
+
+    `permanent` is True when the mail server refused for good (a 5xx reply, a refused
+    recipient): sending again would fail the same way until the address is corrected.
+    `reason` is the server's own words.
+    """
+
+    def __init__(self, message: str, permanent: bool = False, reason: str = "") -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.reason = reason or message
 
 
 class Delivery(Protocol):
@@ -157,6 +209,7 @@ class SMTPRelay:
     async def deliver(self, message: EmailMessage, recipient: str) -> bool:
         """Send one message to `recipient`; raise DeliveryError if the server will not take it."""
         server = self.server
+        permanent = False
         for attempt in range(1, self.attempts + 1):
             try:
                 await aiosmtplib.send(
@@ -173,17 +226,21 @@ class SMTPRelay:
                 return True
             except aiosmtplib.SMTPRecipientsRefused as error:
                 reason = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+                permanent = all(r.code >= 500 for r in error.recipients)
                 break  # the server said no to the address: asking again changes nothing
             except aiosmtplib.SMTPResponseException as error:
                 reason = f"{error.code} {error.message}"
                 if not 400 <= error.code < 500:
+                    permanent = error.code >= 500
                     break
             except (aiosmtplib.SMTPException, OSError) as error:
                 reason = str(error) or type(error).__name__
             if attempt < self.attempts:
                 await asyncio.sleep(self.pause * 2 ** (attempt - 1))
         raise DeliveryError(
-            f"{message['To']}: {server.display} did not take the message ({reason})"
+            f"{message['To']}: {server.display} did not take the message ({reason})",
+            permanent=permanent,
+            reason=reason,
         )
 
 

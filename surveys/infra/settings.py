@@ -113,6 +113,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Days at least between two e-mails to one respondent.",
         lambda s: str(s.reminder_days),
     ),
+    Setting(
+        "RAPPORT_KEEP_COMMENTS_CYCLES",
+        "",
+        "Comment texts are kept for the newest this many scored cycles; "
+        "`rapport comments purge` blanks older ones (scores are kept). Empty: kept forever.",
+        lambda s: str(s.keep_comments_cycles) if s.keep_comments_cycles else "(kept forever)",
+    ),
 )
 
 
@@ -135,6 +142,10 @@ def _positive_int(name: str) -> int:
     if value <= 0:
         raise SettingsError(f"{name}={raw!r} must be greater than 0")
     return value
+
+
+def _optional_positive_int(name: str) -> int | None:
+    return _positive_int(name) if _env(name) else None
 
 
 @dataclass(frozen=True)
@@ -222,6 +233,11 @@ class Settings:
     link_rate: int
     """Survey-link requests per minute from one address."""
     workers: int
+    keep_comments_cycles: int | None = None
+    public_url_is_default: bool = False
+    """RAPPORT_PUBLIC_URL is unset: links in e-mails point at this machine's host and port,
+    which commands that send mail say (a server elsewhere needs the address set)."""
+    """Scored cycles whose comment texts are kept; None keeps them all."""
 
     @property
     def outbox(self) -> Path:
@@ -280,6 +296,8 @@ def load_settings() -> Settings:
         reminder_days=_positive_int("RAPPORT_REMINDER_DAYS"),
         link_rate=_positive_int("RAPPORT_LINK_RATE"),
         workers=_positive_int("RAPPORT_WORKERS"),
+        keep_comments_cycles=_optional_positive_int("RAPPORT_KEEP_COMMENTS_CYCLES"),
+        public_url_is_default=not os.environ.get("RAPPORT_PUBLIC_URL", "").strip(),
     )
 
 

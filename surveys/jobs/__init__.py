@@ -125,7 +125,9 @@ class Progress:
     """What running work tells its job: steps in all, one more step done, a failure.
 
     Writes are spaced (at most one a second, and the last always) so that a thousand
-    scorecards do not cost a thousand updates.
+    scorecards do not cost a thousand updates. Work that reports through a plain callback
+    (the scorer's steps, the PDF batch's counts) calls `note`, and `run_job` writes what
+    was noted every second while the work runs.
     """
 
     EVERY = dt.timedelta(seconds=1)
@@ -137,6 +139,19 @@ class Progress:
         self.step = ""
         self.failures: list[str] = []
         self._written = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def note(self, done: int | None = None, total: int | None = None, step: str = "") -> None:
+        """Note progress from a synchronous callback (written within a second)."""
+        if done is not None:
+            self.done = done
+        if total is not None:
+            self.total = total
+        if step:
+            self.step = step
+
+    async def flush(self) -> None:
+        """Write what was noted, now."""
+        await self._write(force=True)
 
     async def begin(self, total: int | None, step: str) -> None:
         """Start a stage of `total` steps (None if not known), described by `step`."""
@@ -206,6 +221,8 @@ async def run_job(job_id: int, work: Work) -> JobRecord:
     fails it with a line for the reader and the traceback for the log.
     """
     progress = Progress(job_id)
+    stop = asyncio.Event()
+    flusher = asyncio.get_running_loop().create_task(_flush_every_second(progress, stop))
     try:
         summary = dict(await work(progress))
         state, reason = JobState.done, None
@@ -214,6 +231,9 @@ async def run_job(job_id: int, work: Work) -> JobRecord:
     except Exception as error:  # the job's row must say it ended, whatever happened
         log.exception("job %s failed", job_id)
         summary, state, reason = {}, JobState.failed, f"unexpected error: {error}"
+    finally:
+        stop.set()
+        await flusher  # never cut off mid-write: it ends at its next wake
     failures = progress.failures + ([reason] if reason else [])
     await Job.update(
         {
@@ -227,6 +247,16 @@ async def run_job(job_id: int, work: Work) -> JobRecord:
         }
     ).where(Job.id == job_id)
     return await job_by_id(job_id)
+
+
+async def _flush_every_second(progress: Progress, stop: asyncio.Event) -> None:
+    """Write a job's noted progress every second until the job ends."""
+    while True:
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=1)
+            return
+        except TimeoutError:
+            await progress.flush()
 
 
 _RUNNING: set[asyncio.Task[JobRecord]] = set()

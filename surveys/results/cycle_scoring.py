@@ -1,5 +1,8 @@
 """`rapport score --cycle`: a closed cycle's answers from the database, scored and stored.
 
+A direction with no submitted answers this cycle (the sponsors answered, the sites did
+not) is left out and named in the run's summary; the other is scored alone, without
+perception gaps (they need both sides) and, if the sponsors did not answer, without tiers.
 The engine (`scoring.engine`) computes; this module loads what it needs (the cycle and
 the earlier cycles its trend and tier history need, the response rates), and stores
 the run in one transaction: pooled scores, each organisation's view of its partners,
@@ -53,6 +56,8 @@ class RunSummary:
     tiers: TierSummary
     flags: int
     gaps: int
+    unanswered: tuple[str, ...] = ()
+    """Directions with no submitted answers this cycle, so not scored."""
 
 
 async def instrument_items(instrument_id: int) -> tuple[pd.DataFrame, int, str, str]:
@@ -105,10 +110,17 @@ async def score_cycle(
     check_transition(cycle.status, CycleStatus.scored)
     history = await _history(cycle_key)
     started = dt.datetime.now(dt.UTC)
-    scored = [
-        await _scored_direction(instrument_id, cycle_key, history, config, say)
-        for instrument_id in (cycle.site_instrument, cycle.sponsor_instrument)
-    ]
+    results = {
+        direction: await _scored_direction(instrument_id, cycle_key, history, config, say)
+        for direction, instrument_id in (
+            (Direction.site_rates_sponsor, cycle.site_instrument),
+            (Direction.sponsor_rates_site, cycle.sponsor_instrument),
+        )
+    }
+    scored = [one for one in results.values() if one is not None]
+    unanswered = tuple(str(d) for d, one in results.items() if one is None)
+    if not scored:
+        raise ScoringError(f"cycle {cycle_key} has no submitted answers to score, either way")
     say("storing the run")
     gaps = _gaps(scored, cycle_key)
     current_rates = await response_rates([cycle_key])
@@ -129,6 +141,8 @@ async def score_cycle(
         tiers = await _record_tiers(store, scored, actor)
         await _mark_scored(cycle, cycle_key, started)
         counts = {one.direction: _scored_in(one.pooled, cycle_key) for one in scored}
+        for direction in unanswered:
+            counts[direction] = 0
         await audit.record(
             actor,
             "cycle.score",
@@ -139,6 +153,7 @@ async def score_cycle(
                 **counts,
                 "tiers": tiers.computed,
                 "overrides_kept": tiers.overrides_kept,
+                "unanswered": list(unanswered),
             },
         )
     return RunSummary(
@@ -150,6 +165,7 @@ async def score_cycle(
         tiers=tiers,
         flags=flags,
         gaps=len(gaps),
+        unanswered=unanswered,
     )
 
 
@@ -175,15 +191,16 @@ async def _scored_direction(
     history: list[str],
     config: ScoringConfig,
     say: Callable[[str], None],
-) -> Scored:
+) -> Scored | None:
     """One instrument's answers over the history, scored pooled and by each organisation's
-    view; ScoringError if the cycle has none."""
+    view; None if the cycle has none."""
     items, scale, direction, key = await instrument_items(instrument_id)
     say(f"loading {direction} answers")
     answers = await submitted_answers(history, instrument_key=key)
     answers = answers[answers["item"].isin(items.index)]
     if answers.empty or not (answers["cycle"] == cycle_key).any():
-        raise ScoringError(f"cycle {cycle_key} has no submitted {direction} answers to score")
+        say(f"no submitted {direction} answers: not scored")
+        return None
     say(f"scoring {len(answers):,} {direction} answers")
     rates = await response_rates(history, instrument_key=key)
     pooled = score(answers, items, scale, direction, config, rates)
@@ -205,8 +222,10 @@ async def _scored_direction(
 
 async def _record_tiers(store: RunStore, scored: list[Scored], actor: str) -> TierSummary:
     """The tiers sponsors give their sites this cycle, from their views, recorded beside any
-    reviewer's override."""
-    sponsors = next(one for one in scored if one.direction == Direction.sponsor_rates_site)
+    reviewer's override (none when the sponsors gave no answers)."""
+    sponsors = next((one for one in scored if one.direction == Direction.sponsor_rates_site), None)
+    if sponsors is None:
+        return TierSummary(computed=0, overrides_kept=0)
     decisions = sponsors.views.targets
     decisions = decisions[decisions["cycle"] == store.cycle_key].rename(
         columns={sponsors.view_by: "assessor"}
@@ -284,9 +303,15 @@ async def mirror_keys(instrument_id: int) -> pd.Series:
     )
 
 
+_GAP_KEYS = ["cycle", "site", "partner", "mirror"]
+
+
 def _gaps(scored: list[Scored], cycle_key: str) -> pd.DataFrame:
-    """Return this cycle's perception gaps, shown only where both sides' cells are."""
+    """Return this cycle's perception gaps, shown only where both sides' cells are (none
+    when one side was not scored)."""
     sides = {one.direction: one for one in scored}
+    if len(sides) < 2:
+        return pd.DataFrame(columns=[*_GAP_KEYS, "site_view", "partner_view", "gap", "shown"])
     site, sponsor = sides[Direction.site_rates_sponsor], sides[Direction.sponsor_rates_site]
     site_view = site.views.dimensions[site.views.dimensions["cycle"] == cycle_key]
     sponsor_view = sponsor.views.dimensions[sponsor.views.dimensions["cycle"] == cycle_key]

@@ -1,22 +1,25 @@
 """Scorecards e-mailed to their audience, through the same delivery as invitations.
 
-The audience of a scorecard is an organisation; its readers are the people there who hold
-an account with a grant on it. Each person gets the PDF attached, once: what was sent is
-kept (scorecard, content hash, person), so running the mailing again sends only what is
-new or changed, and a failed delivery is reported and tried again next time.
+The audience of a scorecard is an organisation; it is mailed to the people there marked
+to receive results, whether or not they hold an account (the rule is
+`surveys.directory.recipients`). Each person gets the PDF attached, named for whose
+scorecard it is and which cycle, once: what was sent is kept (scorecard, content hash,
+person), so running the mailing again sends only what is new or changed, and a failed
+delivery is reported and tried again next time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
-from surveys.accounts.credentials import AccessGrant
-from surveys.infra.i18n import translated
+from surveys.directory.recipients import Recipient, results_recipients
+from surveys.infra.i18n import choose_language, translated
 from surveys.infra.mail import MAIL_DOMAIN, DeliveryError, Mailer
 from surveys.infra.templating import environment
 from surveys.scorecards._table import RenderedScorecard, ScorecardMailing
@@ -30,6 +33,8 @@ class MailReport:
     already: int = 0
     """Scorecards each person had already been sent."""
     failed: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+    """Audiences (by slug) with no one marked to receive their results."""
 
 
 @dataclass(frozen=True)
@@ -48,15 +53,6 @@ class ScorecardToMail:
     """The name of the partner it is about."""
 
 
-@dataclass(frozen=True)
-class ScorecardReader:
-    """A person who signs in to read an organisation's results, and so receives its scorecards."""
-
-    id: int
-    name: str
-    email: str
-
-
 async def mail_scorecards(
     cycle_key: str,
     out: Path,
@@ -64,9 +60,9 @@ async def mail_scorecards(
     now: dt.datetime,
     audiences: set[str] | None = None,
 ) -> MailReport:
-    """E-mail each written scorecard of a cycle to its audience's readers, once each."""
+    """E-mail each written scorecard of a cycle to its audience's recipients, once each."""
     cards = await _written(cycle_key)
-    readers = await _readers({card.audience for card in cards})
+    readers = await results_recipients({card.audience for card in cards})
     sent = {
         r["key"]
         for r in await ScorecardMailing.select(ScorecardMailing.key).where(
@@ -77,6 +73,8 @@ async def mail_scorecards(
     for card in cards:
         if audiences is not None and card.audience_slug not in audiences:
             continue
+        if not readers.get(card.audience) and card.audience_slug not in report.unread:
+            report.unread.append(card.audience_slug)
         for person in readers.get(card.audience, []):
             key = f"{card.key}/{card.content_hash[:16]}/{person.id}"
             if key in sent:
@@ -125,39 +123,28 @@ async def _written(cycle_key: str) -> list[ScorecardToMail]:
     ]
 
 
-async def _readers(organisations: set[int]) -> dict[int, list[ScorecardReader]]:
-    """The people of each organisation who sign in to read its results."""
-    grant = AccessGrant
-    person = grant.account._.person
-    rows = await grant.select(
-        grant.organisation,
-        person._.id.as_alias("id"),
-        person._.name.as_alias("name"),
-        person._.email.as_alias("email"),
-    ).where(
-        grant.organisation.is_in(list(organisations) or [0])
-        & grant.account._.active.eq(True)
-        & person._.active.eq(True)
-    )
-    found: dict[int, dict[int, ScorecardReader]] = {}
-    for row in rows:
-        found.setdefault(row["organisation"], {})[row["id"]] = ScorecardReader(
-            id=row["id"], name=row["name"], email=row["email"]
-        )
-    return {org: list(people.values()) for org, people in found.items()}
+def attachment_name(subject: str, cycle: str) -> str:
+    """The PDF's file name: "Rapport scorecard – <whose> – <cycle>.pdf", safe to save."""
+    safe = " ".join(_UNSAFE.sub(" ", f"{subject} – {cycle}").split())
+    return f"Rapport scorecard – {safe}.pdf"
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+"""Characters a file name cannot hold on some system, or that a header would mangle."""
 
 
 def _message(
     card: ScorecardToMail,
-    person: ScorecardReader,
+    person: Recipient,
     pdf: bytes,
     cycle: str,
     key: str,
     mailer: Mailer,
     now: dt.datetime,
 ) -> EmailMessage:
-    """The scorecard as an e-mail in the audience's language, the PDF attached."""
-    language = str(card.language)
+    """The scorecard as an e-mail in the person's language, the PDF attached under a name
+    that says whose scorecard it is and for which cycle."""
+    language = choose_language(person.language, card.language)
     context = translated(
         {
             "name": person.name,
@@ -177,8 +164,10 @@ def _message(
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     message["Message-ID"] = f"<scorecard-{digest}@{MAIL_DOMAIN}>"
     message.set_content(environment().get_template("email/scorecard.txt").render(context))
+    # a non-ASCII name is written the RFC 2231 way (filename*=utf-8''…), which mail
+    # clients read; characters no file system takes are dropped
     message.add_attachment(
-        pdf, maintype="application", subtype="pdf", filename=f"scorecard-{cycle}.pdf"
+        pdf, maintype="application", subtype="pdf", filename=attachment_name(card.subject, cycle)
     )
     message["Content-Language"] = language
     return message

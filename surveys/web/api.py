@@ -18,20 +18,16 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
 from surveys.cycles.cycle import (
+    CycleError,
     CycleRecord,
     CycleTransitionError,
+    UnknownCycleError,
     cycle_by_key,
     cycles_newest_first,
 )
-from surveys.cycles.life_cycle import (
-    CycleError,
-    UnknownCycleError,
-    close_cycle,
-    create_cycle,
-    cycle_report,
-    open_cycle,
-    send_reminders,
-)
+from surveys.cycles.letters import SendReport, send_reminders
+from surveys.cycles.life_cycle import close_cycle, create_cycle, open_cycle
+from surveys.cycles.progress import cycle_status
 from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings
 from surveys.web.auth import token_viewer
@@ -87,6 +83,8 @@ class Progress(msgspec.Struct):
     in_progress: int
     submitted: int
     response_rate: float
+    undeliverable: int = 0
+    """Invitations whose address the mail server refused for good."""
 
 
 class CycleStatusOut(msgspec.Struct):
@@ -100,8 +98,28 @@ class MailOut(msgspec.Struct):
     """What a round of e-mails did."""
 
     sent: int
+    """E-mails delivered, one per person."""
     failed: list[str]
     skipped: int
+    """Invitations whose link was issued once and cannot go in an e-mail."""
+    invitations: int = 0
+    """Invitations the e-mails carried."""
+    held: dict[str, int] = msgspec.field(default_factory=dict)
+    """Invitations given no e-mail, by reason (not_due, at_limit, expired, undeliverable…)."""
+    summary: str = ""
+    """The round in one sentence, reasons spelled out."""
+
+
+def _mail_out(report: SendReport) -> MailOut:
+    """A round of e-mails as the API reports it."""
+    return MailOut(
+        report.sent,
+        list(report.failed),
+        report.skipped,
+        report.invitations,
+        {reason.value: n for reason, n in report.held.items()},
+        report.summary(),
+    )
 
 
 def _cycle_out(cycle: CycleRecord) -> CycleOut:
@@ -148,28 +166,30 @@ class CyclesAPI(Controller):
 
     @get("/{key:str}", summary="A cycle and how far everyone got")
     async def status(self, key: FromPath[str]) -> CycleStatusOut:
-        """Invited, opened, in progress and submitted, per organisation and direction."""
-        cycle, report = await _checked(cycle_report(key))
+        """Invited, opened, in progress, submitted and undeliverable, per organisation (with
+        the direction its people answer in), furthest behind first."""
+        report = await _checked(cycle_status(key, "organisation"))
         progress = [
             Progress(
-                r.organisation,
-                r.direction,
-                int(r.invited),
-                int(r.opened),
-                int(r.in_progress),
-                int(r.submitted),
-                float(r.response_rate),
+                r.label,
+                r.direction or "",
+                r.invited,
+                r.opened,
+                r.in_progress,
+                r.submitted,
+                r.response_rate,
+                r.undeliverable,
             )
-            for r in report.itertuples()
+            for r in report.rows
         ]
-        return CycleStatusOut(_cycle_out(cycle), progress)
+        return CycleStatusOut(_cycle_out(report.cycle), progress)
 
     @post("/{key:str}/open", summary="Open: invite everyone and e-mail them", status_code=200)
     async def open(self, key: FromPath[str], request: Request[Any, Any, Any]) -> MailOut:
-        """Invite both sides of every active relationship and e-mail each invitation."""
+        """Invite both sides of every active relationship and e-mail each person once."""
         now = dt.datetime.now(dt.UTC)
         summary = await _checked(open_cycle(key, now, _mailer(request), _actor(request)))
-        return MailOut(summary.mail.sent, list(summary.mail.failed), summary.mail.skipped)
+        return _mail_out(summary.mail)
 
     @post("/{key:str}/remind", summary="Remind who has not submitted", status_code=200)
     async def remind(self, key: FromPath[str], request: Request[Any, Any, Any]) -> MailOut:
@@ -184,7 +204,7 @@ class CyclesAPI(Controller):
                 settings.reminder_days,
             )
         )
-        return MailOut(report.sent, list(report.failed), report.skipped)
+        return _mail_out(report)
 
     @post("/{key:str}/close", summary="Close: links stop taking answers", status_code=200)
     async def close(self, key: FromPath[str], request: Request[Any, Any, Any]) -> CycleOut:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -40,7 +38,8 @@ from surveys.accounts.credentials import (
     use_link,
 )
 from surveys.accounts.policy import Viewer, reach_of
-from surveys.infra.mail import MAIL_DOMAIN, Mailer
+from surveys.accounts.sign_in_mail import send_sign_in_link
+from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings
 from surveys.web.guesses import Guesses
 
@@ -287,39 +286,10 @@ async def _link_by_mail(settings: Settings, email: str, purpose: LinkPurpose) ->
         if who is not None:
             now = dt.datetime.now(dt.UTC)
             token = await new_link(who.account_id, purpose, now)
-            await _send_link(settings, who.name, who.email, purpose, token, now)
+            mailer = Mailer.from_settings(settings)
+            await send_sign_in_link(mailer, who.name, who.email, purpose, token, now)
     except Exception:  # after the answer: nobody to tell but the log
         log.exception("could not e-mail a %s link", purpose.value)
-
-
-async def _send_link(
-    settings: Settings,
-    name: str,
-    email: str,
-    purpose: LinkPurpose,
-    token: str,
-    now: dt.datetime,
-) -> None:
-    """E-mail a one-time link built from the configured public address, never the Host header."""
-    mailer = Mailer.from_settings(settings)
-    path = "reset" if purpose == LinkPurpose.reset else "link"
-    link = f"{settings.public_url}/sign-in/{path}/{quote(token)}"
-    message = EmailMessage()
-    message["From"] = mailer.sender
-    message["To"] = formataddr((name, email))
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid("account", MAIL_DOMAIN)
-    if purpose == LinkPurpose.reset:
-        message["Subject"] = "Rapport: set a new password"
-        action = "set a new password"
-    else:
-        message["Subject"] = "Rapport: your sign-in link"
-        action = "sign in"
-    message.set_content(
-        f"Hello {name},\n\nTo {action}, open this link within 30 minutes:\n\n{link}\n\n"
-        "It works once. If you did not ask for it, ignore this message: nothing changes.\n"
-    )
-    await mailer.delivery.deliver(message, email)
 
 
 def sign_in_redirect(request: Any_Request, error: Exception) -> Any:

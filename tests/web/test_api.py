@@ -123,16 +123,26 @@ async def test_a_cycle_runs_through_the_api(world_db: Engine, tmp_path: Path) ->
     assert r["early"].status_code == 409 and "from draft to closed" in r["early"].json()["detail"]
     assert r["opened"].status_code == 200
     invited = await Invitation.count().where(Invitation.cycle.key == "2027-Q1")
-    assert r["opened"].json()["sent"] == invited > 0
+    assert r["opened"].json()["invitations"] == invited > 0
+    people = len(
+        {
+            row["respondent"]
+            for row in await Invitation.select(Invitation.respondent).where(
+                Invitation.cycle.key == "2027-Q1"
+            )
+        }
+    )
+    assert r["opened"].json()["sent"] == people, "one e-mail per person"
     assert r["opened"].json()["failed"] == []
     progress = r["status"].json()["progress"]
     assert sum(p["invited"] for p in progress) == invited
     assert r["remind"].json()["sent"] == 0, "nobody is due a reminder on the day of invitation"
+    assert r["remind"].json()["held"] == {"not_due": invited}
     assert r["closed"].json()["status"] == "closed"
     assert r["missing"].status_code == 404
     assert r["bad"].status_code == 400
     assert "/api/cycles/{key}/open" in r["schema"].json()["paths"]
-    assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == invited
+    assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == people
     admin = (await Person.select(Person.email).first())["email"]
     cycle = await Cycle.select(Cycle.id).where(Cycle.key == "2027-Q1").first()
     actors = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,6 +29,7 @@ COMMANDS = [
     ["cycle", "create"],
     ["cycle", "open"],
     ["cycle", "close"],
+    ["cycle", "reopen"],
     ["cycle", "status"],
     ["cycle", "send"],
     ["cycle", "remind"],
@@ -36,6 +38,19 @@ COMMANDS = [
     ["export"],
     ["export", "responses"],
     ["export", "scores"],
+    ["admin"],
+    ["admin", "create"],
+    ["accounts"],
+    ["accounts", "invite"],
+    ["directory"],
+    ["directory", "import"],
+    ["directory", "organisation", "add"],
+    ["directory", "person", "add"],
+    ["directory", "relationship", "add"],
+    ["person", "export"],
+    ["person", "erase"],
+    ["comments", "purge"],
+    ["audit"],
 ]
 
 
@@ -138,7 +153,16 @@ def test_cycle_commands_fail_in_one_line(tmp_path: Path) -> None:
     assert_one_clear_line(result, "the closing date 2020-01-31 is not in the future")
     assert rapport("cycle", "create", "2027-Q1", "--closes", "2099-01-31", env=env).returncode == 0
     assert_one_clear_line(rapport("cycle", "close", "2027-Q1", env=env), "from draft to closed")
-    assert_one_clear_line(rapport("cycle", "open", "2027-Q1", env=env), "would invite nobody")
+    opened = rapport("cycle", "open", "2027-Q1", env=env)
+    assert_one_clear_line(opened, "would invite nobody: there is no active relationship")
+    assert "point at http://127.0.0.1:8000, the default address: set RAPPORT_PUBLIC_URL" in (
+        " ".join(opened.stdout.split())
+    ), "the links' address is said, and that it is the default"
+    sent = rapport("cycle", "send", "2027-Q1", env={**env, "RAPPORT_PUBLIC_URL": "https://r.org"})
+    assert "point at https://r.org (RAPPORT_PUBLIC_URL)" in " ".join(sent.stdout.split())
+    assert_one_clear_line(sent, "cycle 2027-Q1 is draft: only an open cycle's invitations go out")
+    reopened = rapport("cycle", "reopen", "2027-Q1", "--closes", "2099-02-01", env=env)
+    assert_one_clear_line(reopened, "is draft: only a closed cycle that is not scored yet")
     assert_one_clear_line(rapport("cycle", "status", "2031-Q1", env=env), "no cycle '2031-Q1'")
 
 
@@ -164,3 +188,41 @@ def test_the_demo_scores_its_cycles_prints_links_and_writes_their_e_mails(tmp_pa
         message = email.message_from_bytes(letter.read_bytes(), policy=policy.default)
         sent |= set(re.findall(r"http://\S+/s/\S+", message.get_body(("plain",)).get_content()))
     assert sent == set(links), "each printed link is the one its e-mail carries"
+
+
+def test_a_cycle_run_from_the_command_line_says_what_each_step_did(
+    world_db: object, tmp_path: Path
+) -> None:
+    from tests.conftest import url_of
+
+    env = {
+        "DATABASE_URL": url_of(world_db),  # type: ignore[arg-type]
+        "RAPPORT_VAR_DIR": str(tmp_path),
+        "RAPPORT_PUBLIC_URL": "https://rapport.example.org",
+        "COLUMNS": "200",
+    }
+    assert rapport("cycle", "create", "2027-Q1", "--closes", "2099-01-31", env=env).returncode == 0
+    opened = rapport("cycle", "open", "2027-Q1", env=env)
+    assert opened.returncode == 0, opened.stderr
+    people = int(re.search(r"to ([\d,]+) people", opened.stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert re.search(
+        rf"{people:,} invitation e-mails sent \(([\d,]+) of \1 invitations due\)", opened.stdout
+    )
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == people
+    reminded = rapport("cycle", "remind", "2027-Q1", env=env)
+    assert reminded.returncode == 0, reminded.stderr
+    assert re.search(
+        r"0 reminders sent \(0 of 0 invitations due\): [\d,]+ not due yet \(last e-mail less "
+        r"than 5 days ago\)",
+        reminded.stdout,
+    )
+    status = rapport("cycle", "status", "2027-Q1", "--by", "role", env=env)
+    assert (
+        status.returncode == 0
+        and "undeliverable" in status.stdout
+        and "coordinator" in status.stdout
+    )
+    assert rapport("cycle", "close", "2027-Q1", env=env).returncode == 0
+    reopened = rapport("cycle", "reopen", "2027-Q1", "--closes", "2099-03-31", env=env)
+    assert reopened.returncode == 0, reopened.stderr
+    assert "Reopened 2027-Q1 until 2099-03-31" in reopened.stdout

@@ -1,11 +1,8 @@
-"""Running a cycle: create, open (invitations and their e-mails), close, status."""
+"""Running a cycle: create, open (who is invited, or why not), close, reopen, preview."""
 
 from __future__ import annotations
 
 import datetime as dt
-import email
-import re
-from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +10,15 @@ import pandas as pd
 import pytest
 from piccolo.engine.base import Engine
 
-from surveys.cycles.cycle import Cycle, CycleTransitionError
+from surveys.cycles.cycle import Cycle, CycleError, CycleTransitionError
 from surveys.cycles.invitations import Invitation, LinkState, link_view
-from surveys.cycles.life_cycle import (
-    CycleError,
-    Mailer,
-    close_cycle,
-    create_cycle,
-    cycle_report,
-    open_cycle,
-    send_invitations,
-    send_reminders,
-)
+from surveys.cycles.life_cycle import close_cycle, create_cycle, open_cycle, reopen_cycle
+from surveys.cycles.preview import opening_preview
+from surveys.cycles.progress import cycle_status
+from surveys.directory.audit import AuditEntry
 from surveys.directory.organisations import Person, Relationship, RelationshipContact
-from surveys.infra.i18n import Text
-from surveys.infra.mail import Outbox
-from surveys.infra.tokens import link_token, token_hash
+from surveys.infra.mail import Mailer, Outbox
+from surveys.infra.tokens import link_token
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -81,6 +71,7 @@ async def test_opening_invites_both_sides_of_every_active_relationship(
     )
     assert cycle["status"] == "open"
     assert summary.invited == invitations.groupby("direction").size().to_dict()
+    assert summary.people == invitations["respondent"].nunique() == summary.mail.sent
     assert not invitations.duplicated(["respondent", "target"]).any()
     assert (invitations["status"] == "sent").all()
     assert invitations["token_nonce"].str.len().eq(64).all()
@@ -109,64 +100,6 @@ async def test_opening_invites_both_sides_of_every_active_relationship(
     )
 
 
-async def test_each_invitation_gets_one_e_mail_whose_link_opens_its_survey(
-    world_db: Engine, tmp_path: Path
-) -> None:
-    outbox, summary = await opened(tmp_path)
-    files = sorted(outbox.folder.glob("*.eml"))
-    assert len(files) == sum(summary.invited.values()) == summary.mail.sent
-    message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
-    assert message["From"] == SENDER
-    text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
-    link = re.search(rf"{re.escape(URL)}/s/(\S+)", text)
-    assert link and link.group(0) in html
-    view = await link_view(link.group(1), NOW)
-    assert view.state == LinkState.open and view.partner in message["Subject"]
-    assert "31 March 2027" in text
-    # the server can say the same link again (reminders); the database alone cannot
-    row = await Invitation.select(Invitation.token_nonce, Invitation.token_hash).where(
-        Invitation.id == view.invitation_id
-    )
-    assert link_token(SECRET, row[0]["token_nonce"]) == link.group(1)
-    assert token_hash(link.group(1)) == row[0]["token_hash"]
-    assert link.group(1) not in str(row)
-    # sending again sends nothing: every invitation is marked sent
-    assert (await send_invitations("2027-Q1", NOW, mailer(outbox))).sent == 0
-    assert len(list(outbox.folder.glob("*.eml"))) == len(files)
-
-
-async def test_an_outbox_never_delivers_one_message_twice(tmp_path: Path) -> None:
-    from surveys.infra.mail import Letter, compose
-
-    letter = Letter(
-        invitation_id=7,
-        kind="reminder",
-        number=1,
-        name="Ana <b>Ruiz</b>",
-        email="ana@site.example",
-        language="es",
-        organisation="Hospital",
-        partner="Kestrel",
-        cycle="Q1",
-        deadline=CLOSES,
-        link=f"{URL}/s/x",
-        privacy=Text("Private."),
-    )
-    outbox = Outbox(tmp_path)
-    message = compose(letter, SENDER, NOW)
-    assert await outbox.deliver(message, letter.email) is True
-    assert await outbox.deliver(compose(letter, SENDER, NOW), letter.email) is False
-    assert len(list(tmp_path.glob("*.eml"))) == 1
-    assert message["Content-Language"] == "es"
-    assert message["Subject"] == "Recordatorio: ¿cómo va el trabajo con Kestrel? (Q1)"
-    assert "31 de marzo de 2027" in message.get_body(("plain",)).get_content()
-    first = compose(Letter(**{**letter.__dict__, "kind": "invitation", "number": 0}), SENDER, NOW)
-    html = first.get_body(("html",)).get_content()
-    assert "Estimado/a Ana &lt;b&gt;Ruiz&lt;/b&gt;:" in html, "names are text, never markup"
-    assert first["Message-ID"] != message["Message-ID"]
-
-
 async def test_closing_stops_the_links_and_status_counts_each_stage(
     world_db: Engine, tmp_path: Path
 ) -> None:
@@ -184,61 +117,153 @@ async def test_closing_stops_the_links_and_status_counts_each_stage(
     await Invitation.update({Invitation.status: "submitted", Invitation.submitted_at: NOW}).where(
         Invitation.id == ids[2]
     )
-    _, report = await cycle_report("2027-Q1")
-    totals = report[["invited", "opened", "in_progress", "submitted"]].sum()
-    assert totals.tolist() == [
+    total = (await cycle_status("2027-Q1")).total
+    assert [total.invited, total.opened, total.in_progress, total.submitted] == [
         await Invitation.count().where(Invitation.cycle == cycle["id"]),
         3,
         2,
         1,
     ]
-    assert report["response_rate"].between(0, 1).all()
     assert await close_cycle("2027-Q1", NOW) == 1
     nonce = await Invitation.select(Invitation.token_nonce).where(Invitation.id == ids[0])
     view = await link_view(link_token(SECRET, nonce[0]["token_nonce"]), NOW)
     assert view.state == LinkState.expired
-    with pytest.raises(CycleTransitionError, match="from closed to open"):
+    with pytest.raises(CycleError, match="is closed: only a draft cycle is opened"):
         await open_cycle("2027-Q1", NOW, mailer(Outbox(tmp_path)))
 
 
-async def test_reminders_go_only_to_those_who_have_not_submitted_and_are_spaced(
+async def site_staff_named_for(relationship: dict[str, Any]) -> int:
+    """Name one of the site's staff as the site's contact on `relationship`; return them."""
+    named = (
+        await Person.select(Person.id)
+        .where((Person.organisation == relationship["site"]) & (Person.role == "coordinator"))
+        .first()
+    )
+    await RelationshipContact.insert(
+        RelationshipContact(relationship=relationship["id"], person=named["id"])
+    )
+    return int(named["id"])
+
+
+async def test_site_staff_named_on_a_relationship_are_the_only_ones_to_rate_that_sponsor(
     world_db: Engine, tmp_path: Path
 ) -> None:
-    outbox, summary = await opened(tmp_path)
-    cycle = await Cycle.select(Cycle.id).where(Cycle.key == "2027-Q1").first()
-    invited = sum(summary.invited.values())
-    done = [
-        row["id"]
-        for row in await Invitation.select(Invitation.id)
-        .where(Invitation.cycle == cycle["id"])
-        .limit(10)
-    ]
-    await Invitation.update({Invitation.status: "submitted", Invitation.submitted_at: NOW}).where(
-        Invitation.id.is_in(done)
+    relationship = (
+        await Relationship.select()
+        .where(Relationship.active.eq(True) & Relationship.cro.is_not_null())
+        .first()
     )
-    days = dt.timedelta(days=1)
+    named = await site_staff_named_for(relationship)
+    staff = await Person.select(Person.id).where(
+        (Person.organisation == relationship["site"])
+        & Person.role.is_in(["pi", "coordinator", "site_director"])
+    )
+    assert len(staff) > 1, "the site has others who would rate by the rule of roles"
+    await opened(tmp_path)
+    raters = await Invitation.select(Invitation.respondent, Invitation.target).where(
+        (Invitation.cycle.key == "2027-Q1") & (Invitation.relationship == relationship["id"])
+    )
+    site_side = {
+        (row["respondent"], row["target"])
+        for row in raters
+        if row["target"] in (relationship["sponsor"], relationship["cro"])
+    }
+    assert site_side == {(named, relationship["sponsor"]), (named, relationship["cro"])}
+    # a relationship of the same site with no named staff keeps the rule of roles
+    other = await Relationship.select(Relationship.id, Relationship.sponsor).where(
+        (Relationship.site == relationship["site"]) & (Relationship.id != relationship["id"])
+    )
+    for row in other:
+        rating = await Invitation.select(Invitation.respondent).where(
+            (Invitation.cycle.key == "2027-Q1")
+            & (Invitation.relationship == row["id"])
+            & (Invitation.target == row["sponsor"])
+        )
+        assert {r["respondent"] for r in rating} == {p["id"] for p in staff}
 
-    async def remind(at: dt.datetime) -> int:
-        return (await send_reminders("2027-Q1", at, mailer(outbox), most=2, days=5)).sent
 
-    assert await remind(NOW + 4 * days) == 0, "too soon after the invitation"
-    assert await remind(NOW + 5 * days) == invited - 10
-    assert await remind(NOW + 9 * days) == 0, "too soon after the first reminder"
-    assert await remind(NOW + 10 * days) == invited - 10
-    assert await remind(NOW + 30 * days) == 0, "two reminders at most"
-    reminders = sorted(outbox.folder.glob("*-reminder-*.eml"))
-    assert len(reminders) == 2 * (invited - 10)
-    assert not any(f"invitation-{i}-" in f.name for i in done for f in reminders)
-    # a reminder repeats the invitation's own link
-    first = next(outbox.folder.glob("*-reminder-1_*.eml"))
-    invitation = outbox.folder / first.name.replace("-reminder-1_", "-invitation-0_")
-    link = re.compile(rf"{re.escape(URL)}/s/\S+")
+async def test_opening_without_relationships_or_without_one_side_is_refused_with_the_reason(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    await create_cycle("2027-Q1", "Q1 2027", CLOSES, NOW)
+    await Person.update({Person.active: False}).where(Person.role.is_in(["cra", "study_manager"]))
+    with pytest.raises(CycleError, match="would invite nobody to rate sites: no active") as refused:
+        await open_cycle("2027-Q1", NOW, mailer(Outbox(tmp_path)))
+    assert "cra or study_manager" in str(refused.value)
+    await Relationship.update({Relationship.active: False}).where(Relationship.id > 0)
+    with pytest.raises(CycleError, match="would invite nobody: there is no active relationship"):
+        await open_cycle("2027-Q1", NOW, mailer(Outbox(tmp_path)))
+    row = await Cycle.select(Cycle.status).where(Cycle.key == "2027-Q1").first()
+    assert row["status"] == "draft" and await Invitation.count() == await Invitation.count().where(
+        Invitation.cycle.key != "2027-Q1"
+    )
 
-    def link_in(path: Path) -> str:
-        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        return link.search(message.get_body(("plain",)).get_content()).group(0)  # type: ignore[union-attr]
 
-    assert link_in(first) == link_in(invitation)
-    await close_cycle("2027-Q1", NOW + 40 * days)
-    with pytest.raises(CycleError, match="only an open cycle"):
-        await remind(NOW + 41 * days)
+async def test_a_closed_cycle_reopens_until_a_new_date_and_a_scored_one_never(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    await opened(tmp_path)
+    first = (
+        await Invitation.select(Invitation.id, Invitation.token_nonce)
+        .where(Invitation.cycle.key == "2027-Q1")
+        .first()
+    )
+    token = link_token(SECRET, first["token_nonce"])
+    later = CLOSES + dt.timedelta(days=3)
+    await close_cycle("2027-Q1", NOW + dt.timedelta(days=10))
+    with pytest.raises(CycleError, match="not in the future"):
+        await reopen_cycle("2027-Q1", NOW, "alice", NOW + dt.timedelta(days=11))
+    unanswered = await reopen_cycle("2027-Q1", later + dt.timedelta(days=30), "alice", later)
+    assert unanswered == await Invitation.count().where(Invitation.cycle.key == "2027-Q1")
+    cycle = await Cycle.select(Cycle.id, Cycle.status, Cycle.closes_at).where(
+        Cycle.key == "2027-Q1"
+    )
+    assert cycle[0]["status"] == "open"
+    assert cycle[0]["closes_at"] == later + dt.timedelta(days=30)
+    assert (await link_view(token, later)).state == LinkState.open, "after the old closing date"
+    entry = (
+        await AuditEntry.select(AuditEntry.actor, AuditEntry.detail)
+        .where(
+            (AuditEntry.action == "cycle.reopen") & (AuditEntry.record_id == str(cycle[0]["id"]))
+        )
+        .output(load_json=True)
+        .first()
+    )
+    assert entry["actor"] == "alice"
+    assert entry["detail"]["closes_on"] == f"{later + dt.timedelta(days=30):%Y-%m-%d}"
+    with pytest.raises(CycleError, match="is open: only a closed cycle"):
+        await reopen_cycle("2027-Q1", later + dt.timedelta(days=40), "alice", later)
+    scored = await Cycle.select(Cycle.key).where(Cycle.status == "scored").first()
+    if scored is None:
+        await Cycle.update({Cycle.status: "scored"}).where(Cycle.key == "2027-Q1")
+        scored = {"key": "2027-Q1"}
+    with pytest.raises(CycleError, match="is scored: only a closed cycle that is not scored"):
+        await reopen_cycle(scored["key"], later + dt.timedelta(days=40), "alice", later)
+
+
+async def test_the_preview_says_what_opening_will_do_without_doing_it(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    await create_cycle("2027-Q1", "Q1 2027", CLOSES, NOW)
+    preview = await opening_preview("2027-Q1", URL, NOW)
+    assert preview.problems == () and preview.status == "draft"
+    assert not await Invitation.exists().where(Invitation.cycle.key == "2027-Q1")
+    summary = await open_cycle("2027-Q1", NOW, mailer(Outbox(tmp_path)))
+    sides = {side.direction: side for side in preview.sides}
+    assert {d: s.invitations for d, s in sides.items()} == summary.invited
+    assert preview.people == summary.people == sum(s.people for s in sides.values())
+    languages = pd.DataFrame(
+        await Invitation.select(
+            Invitation.respondent,
+            Invitation.respondent.language.as_alias("language"),
+            Invitation.instrument.direction.as_alias("direction"),
+        ).where(Invitation.cycle.key == "2027-Q1")
+    ).drop_duplicates("respondent")
+    for direction, side in sides.items():
+        expected = languages[languages["direction"] == direction]["language"].value_counts()
+        assert side.languages == expected.to_dict()
+    samples = {(s.direction, s.language): s for s in preview.samples}
+    assert set(samples) == {(d, lang) for d, s in sides.items() for lang in s.languages}
+    sample = samples["site_rates_sponsor", "en"]
+    assert sample.partners >= 1 and f"{URL}/s/" in sample.text
+    assert "31 March 2027" in sample.text and "Dear" in sample.text

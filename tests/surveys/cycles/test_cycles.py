@@ -12,6 +12,7 @@ from surveys.cycles.cycle import CycleStatus, CycleTransitionError, check_transi
     [
         ("draft", "open"),
         ("open", "closed"),
+        ("closed", "open"),
         ("closed", "scored"),
         ("scored", "scored"),
         ("scored", "published"),
@@ -35,7 +36,8 @@ def test_each_step_forward_is_allowed(current: str, new: str) -> None:
             "cannot move a cycle from published to open: a published cycle is final",
         ),
         ("open", "draft", "from open it can only become closed"),
-        ("closed", "published", "from closed it can only become scored"),
+        ("closed", "published", "from closed it can only become open or scored"),
+        ("scored", "open", "from scored it can only become published or scored"),
     ],
 )
 def test_illegal_transitions_are_refused_with_what_is_allowed(

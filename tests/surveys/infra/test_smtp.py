@@ -14,9 +14,10 @@ from aiosmtpd.controller import Controller
 from piccolo.engine.base import Engine
 
 from surveys.cycles.invitations import Invitation
-from surveys.cycles.life_cycle import create_cycle, open_cycle, send_invitations
+from surveys.cycles.letters import Held, address_corrected, send_invitations
+from surveys.cycles.life_cycle import create_cycle, open_cycle
 from surveys.infra.i18n import Text
-from surveys.infra.mail import DeliveryError, Letter, Mailer, SMTPRelay, compose
+from surveys.infra.mail import DeliveryError, Letter, Mailer, SMTPRelay, Survey, compose
 from surveys.infra.settings import SettingsError, SMTPServer, parse_smtp_url
 from tests.conftest import free_port
 
@@ -71,18 +72,19 @@ def inbox() -> Iterator[tuple[Inbox, SMTPServer]]:
 
 def letter(to: str = "ana@site.example") -> Letter:
     return Letter(
-        invitation_id=1,
+        cycle_id=1,
+        person_id=1,
         kind="invitation",
         number=0,
         name="Ana Ruiz",
         email=to,
         language="en",
         organisation="Hospital",
-        partner="Kestrel Pharma",
         cycle="Q1 2027",
         deadline=NOW + dt.timedelta(days=60),
-        link="https://rapport.example.org/s/abc",
-        privacy=Text("Private."),
+        surveys=(
+            Survey(1, "Kestrel Pharma", "https://rapport.example.org/s/abc", Text("Private.")),
+        ),
     )
 
 
@@ -104,45 +106,71 @@ async def test_a_busy_server_is_retried_a_refusal_is_not(inbox: tuple[Inbox, SMT
     )
     assert len(handler.messages) == 1, "third time lucky, and only once"
     handler.refuse.add("gone@site.example")
-    with pytest.raises(DeliveryError, match=r"gone@site.example.*550 no such user"):
+    with pytest.raises(DeliveryError, match=r"gone@site.example.*550 no such user") as refused:
         await SMTPRelay(server, attempts=3, pause=0).deliver(
             compose(letter("gone@site.example"), SENDER, NOW), "gone@site.example"
         )
     assert len(handler.messages) == 1
+    assert refused.value.permanent and refused.value.reason == "550 no such user here"
+    handler.busy = 5
+    with pytest.raises(DeliveryError, match="451 busy") as busy:
+        await SMTPRelay(server, attempts=2, pause=0).deliver(
+            compose(letter(), SENDER, NOW), "ana@site.example"
+        )
+    assert not busy.value.permanent, "try again later is not a refusal"
 
 
 async def test_an_unreachable_server_is_reported() -> None:
     server = SMTPServer("127.0.0.1", free_port(), None, None, implicit_tls=False, start_tls=False)
-    with pytest.raises(DeliveryError, match="did not take the message"):
+    with pytest.raises(DeliveryError, match="did not take the message") as unreachable:
         await SMTPRelay(server, attempts=2, pause=0).deliver(
             compose(letter(), SENDER, NOW), "ana@site.example"
         )
+    assert not unreachable.value.permanent
 
 
-async def test_failed_invitations_are_sent_later_and_nothing_twice(
+async def test_a_busy_server_is_tried_later_a_refused_address_once_it_is_corrected(
     world_db: Engine, inbox: tuple[Inbox, SMTPServer]
 ) -> None:
     handler, server = inbox
-    target = await Invitation.select(Invitation.respondent.email).first()  # someone invited again
+    target = await Invitation.select(
+        Invitation.respondent, Invitation.respondent.email
+    ).first()  # someone invited again
     refused = target["respondent.email"]
     handler.refuse.add(refused)
-    mailer = Mailer("secret", "https://rapport.example.org", SENDER, SMTPRelay(server, pause=0))
+    handler.busy = 1  # the first message is put off once: with one attempt, until later
+    mailer = Mailer(
+        "secret", "https://rapport.example.org", SENDER, SMTPRelay(server, attempts=1, pause=0)
+    )
     await create_cycle("2027-Q1", "Q1 2027", NOW + dt.timedelta(days=90), NOW)
     summary = await open_cycle("2027-Q1", NOW, mailer)
-    assert len(summary.mail.failed) >= 1 and all(refused in f for f in summary.mail.failed)
-    delivered = len(handler.messages)
-    assert (
-        delivered == summary.mail.sent == sum(summary.invited.values()) - len(summary.mail.failed)
+    assert len(summary.mail.failed) == 2 and any(refused in f for f in summary.mail.failed)
+    assert set(summary.mail.held) == {Held.failed, Held.refused}
+    assert len(handler.messages) == summary.mail.sent == summary.people - 2
+    marked = await Invitation.count().where(
+        (Invitation.cycle.key == "2027-Q1") & Invitation.undeliverable_at.is_not_null()
     )
+    assert marked == summary.mail.held[Held.refused]
     unsent = await Invitation.count().where(
         (Invitation.cycle.key == "2027-Q1") & (Invitation.status == "created")
     )
-    assert unsent == len(summary.mail.failed)
+    assert unsent == summary.mail.held[Held.failed] + summary.mail.held[Held.refused]
+
     handler.refuse.clear()
     again = await send_invitations("2027-Q1", NOW, mailer)
-    assert again.sent == unsent and not again.failed
+    assert again.sent == 1 and not again.failed, "the busy one, not the refused address"
+    assert dict(again.held) == {Held.undeliverable: marked}
+    assert await address_corrected(target["respondent"]) == marked
+    corrected = await send_invitations("2027-Q1", NOW, mailer)
+    assert (corrected.sent, corrected.invitations) == (1, marked)
     ids = [m["Message-ID"] for m in handler.messages]
-    assert len(ids) == len(set(ids)) == sum(summary.invited.values())
+    assert len(ids) == len(set(ids)) == summary.people
+    assert (
+        await Invitation.count().where(
+            (Invitation.cycle.key == "2027-Q1") & (Invitation.status == "created")
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -214,6 +242,6 @@ async def test_a_line_break_in_a_name_fails_one_letter_not_the_run(
     mailer = Mailer("secret", "https://rapport.example.org", SENDER, SMTPRelay(server, pause=0))
     await create_cycle("2027-Q1", "Q1 2027", NOW + dt.timedelta(days=90), NOW)
     summary = await open_cycle("2027-Q1", NOW, mailer)
-    assert summary.mail.failed and all(person["email"] in f for f in summary.mail.failed)
-    assert summary.mail.sent == sum(summary.invited.values()) - len(summary.mail.failed) > 0
+    assert len(summary.mail.failed) == 1 and person["email"] in summary.mail.failed[0]
+    assert summary.mail.sent == summary.people - 1 > 0
     assert not any("spy@attacker" in str(r) for r in handler.recipients)

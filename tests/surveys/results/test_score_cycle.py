@@ -282,3 +282,43 @@ async def test_a_cycle_that_moves_on_while_scored_stores_nothing(
     assert (await Cycle.select(Cycle.status).where(Cycle.key == LAST).first())[
         "status"
     ] == "published"
+
+
+async def test_a_cycle_where_one_side_did_not_answer_is_scored_on_the_other(
+    world_db: Engine,
+) -> None:
+    from surveys.cycles.invitations import Invitation
+    from surveys.directory.audit import AuditEntry
+    from surveys.responses.answers import Response
+
+    silent = [
+        row["id"]
+        for row in await Invitation.select(Invitation.id).where(
+            (Invitation.cycle.key == LAST)
+            & (Invitation.instrument.direction == "sponsor_rates_site")
+        )
+    ]
+    await Response.update({Response.status: "draft", Response.submitted_at: None}).where(
+        Response.invitation.is_in(silent)
+    )
+    summary = await score_cycle(LAST, ScoringConfig(), "test")
+    assert summary.unanswered == ("sponsor_rates_site",)
+    assert summary.targets["sponsor_rates_site"] == 0 < summary.targets["site_rates_sponsor"]
+    assert (summary.gaps, summary.tiers.computed) == (0, 0), "gaps and tiers need the sponsors"
+    assert await PerceptionGap.count().where(PerceptionGap.run == summary.run_id) == 0
+    assert len(await stored(summary.run_id)) == summary.targets["site_rates_sponsor"]
+    assert (await Cycle.select(Cycle.status).where(Cycle.key == LAST).first())["status"] == "scored"
+    entry = (
+        await AuditEntry.select(AuditEntry.detail)
+        .where(AuditEntry.action == "cycle.score")
+        .output(load_json=True)
+        .first()
+    )
+    assert entry["detail"]["unanswered"] == ["sponsor_rates_site"]
+    # neither side answered: nothing to score, and the cycle stays closed
+    everyone = await Invitation.select(Invitation.id).where(Invitation.cycle.key == "2026-Q2")
+    await Response.update({Response.status: "draft", Response.submitted_at: None}).where(
+        Response.invitation.is_in([row["id"] for row in everyone])
+    )
+    with pytest.raises(ScoringError, match="no submitted answers to score, either way"):
+        await score_cycle("2026-Q2", ScoringConfig(), "test")
