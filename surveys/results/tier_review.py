@@ -205,6 +205,58 @@ async def review_in_cycle(
     return await tier_review(key, sponsor_id, previous, sites), cycles
 
 
+@dataclass(frozen=True)
+class AssessorTiers:
+    """The tiers one assessor (a sponsor, or a network) gives in a cycle, as publishing
+    would freeze them."""
+
+    assessor: str
+    kind: str
+    tiers: int
+    overridden: int
+    """Tiers a reviewer set by hand (the rest freeze as computed)."""
+    provisional: int
+
+
+@dataclass(frozen=True)
+class PublicationPreview:
+    """What publishing a cycle would freeze, and for whom: the confirmation's words."""
+
+    cycle: str
+    status: str
+    assessors: tuple[AssessorTiers, ...]
+
+    @property
+    def tiers(self) -> int:
+        """Tiers in all."""
+        return sum(a.tiers for a in self.assessors)
+
+
+async def publication_preview(cycle_key: str) -> PublicationPreview:
+    """Every assessor's tiers a publication of the cycle would freeze, by name."""
+    cycle = await cycle_by_key(cycle_key, TierReviewError)
+    rows = await TierAssignment.select(
+        TierAssignment.assessor._.name.as_alias("assessor"),
+        TierAssignment.assessor._.kind.as_alias("kind"),
+        TierAssignment.override_tier,
+        TierAssignment.provisional,
+    ).where(TierAssignment.cycle == cycle.id)
+    found: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        counts = found.setdefault((row["assessor"], row["kind"]), [0, 0, 0])
+        counts[0] += 1
+        counts[1] += row["override_tier"] is not None
+        counts[2] += bool(row["provisional"])
+    return PublicationPreview(
+        cycle_key,
+        cycle.status,
+        tuple(
+            AssessorTiers(name, kind, *counts)
+            for (name, kind), counts in sorted(found.items(), key=lambda item: item[0][0])
+        ),
+    )
+
+
 async def publish_cycle(cycle_key: str, act: Act) -> int:
     """Publish a scored cycle: its tiers freeze and its scorecards become visible. Returns
     how many tiers were published."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import logging
 import re
@@ -26,6 +27,7 @@ from surveys.infra.database import close_pool, configured_engine, prepare, start
 from surveys.infra.i18n import install_i18n
 from surveys.infra.settings import Settings, load_settings
 from surveys.infra.templating import TEMPLATES
+from surveys.jobs import interrupted_jobs
 from surveys.scorecards import close_web_pool
 from surveys.web.admin import CONSOLE
 from surveys.web.api import CyclesAPI
@@ -109,6 +111,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         use_engine(engine)
         await prepare(engine)
         await start_pool(engine, max_size=settings.db_pool_size)
+        stopped = await interrupted_jobs(dt.datetime.now(dt.UTC))
+        if stopped:
+            logging.getLogger(__name__).warning("%d background job(s) were interrupted", stopped)
         opened.start()
         # what start-up built (modules, templates, caches) lives as long as the process: kept
         # out of the collector, a full collection stops a request for ~10 ms instead of ~80

@@ -4,7 +4,7 @@ Handlers receive their viewer by dependency injection (`viewer`, provided by
 surveys.web.auth) and then ask one helper here for what the page is about: a sponsor's
 portfolio, its tier review, a site, a network, a relationship, a trends scope, or a
 scorecard. Each helper answers with the ids the domain reads by, or raises OutOfReach.
-Routes for one role only (publishing, the directory) are guarded instead.
+Routes for administrators only (the console) are guarded instead.
 
 Something out of reach answers 404, exactly as something that does not exist, so that
 the answer never confirms an organisation is there; the refusal is logged for review
@@ -47,16 +47,6 @@ async def administrators_only(
     viewer = await required_viewer(connection)
     if not viewer.reach.administrator:
         raise NotFoundException("no such page")
-
-
-async def publishers_only(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-) -> None:
-    """Guard: publishing a cycle freezes every sponsor's tiers, so only those the policy lets
-    publish may; anyone else's attempt is out of reach (and logged)."""
-    viewer = await required_viewer(connection)
-    if not viewer.reach.may_publish:
-        raise OutOfReach(viewer, f"publishing {connection.path_params['key']}")
 
 
 async def organisation_id(slug: str, kind: OrgKind) -> int:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, get, post
 from litestar.datastructures import MultiDict
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -23,8 +23,7 @@ from surveys.accounts.policy import Viewer
 from surveys.cycles.cycle import CycleTransitionError
 from surveys.directory.organisations import OrgKind
 from surveys.results.tier_assignments import Tier
-from surveys.results.tier_review import TierReviewError, publish_cycle, set_override
-from surveys.web.auth import safe_next
+from surveys.results.tier_review import TierReviewError, set_override
 from surveys.web.contexts import (
     TypedOverride,
     WorkspacesContext,
@@ -39,7 +38,6 @@ from surveys.web.reach import (
     network_in_reach,
     organisation_id,
     portfolio_in_reach,
-    publishers_only,
     site_in_reach,
     tier_review_in_reach,
     trends_in_reach,
@@ -118,21 +116,6 @@ class WorkspacesController(Controller):
         return Redirect(
             f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}#site-{site}", status_code=303
         )
-
-    @post("/w/cycles/{key:str}/publish", name="publish", guards=[publishers_only])
-    async def publish(
-        self,
-        key: FromPath[str],
-        data: URLEncodedBody[dict[str, str]],
-        viewer: NamedDependency[Viewer],
-    ) -> Redirect:
-        """Publish a scored cycle (administrators): tiers freeze, scorecards become visible."""
-        back = safe_next(data.get("back"))
-        try:
-            await publish_cycle(key, viewer.who.acting(dt.datetime.now(dt.UTC)))
-        except (TierReviewError, CycleTransitionError) as error:
-            raise ClientException(sentence(error)) from None
-        return Redirect(back, status_code=303)
 
     @get("/w/sites/{slug:str}", name="site")
     async def site(self, slug: FromPath[str], viewer: NamedDependency[Viewer]) -> Template:

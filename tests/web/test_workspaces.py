@@ -368,7 +368,6 @@ async def test_access_matrix(scored_world_db: Engine) -> None:
     templates |= mirrored | {r + "/csv" for r in mirrored}
     posts = {
         "/w/sponsors/{slug:str}/tiers/{site:str}",
-        "/w/cycles/{key:str}/publish",
         "/w/relationships/{sponsor:str}/{site:str}/actions",
         "/w/relationships/{sponsor:str}/{site:str}/actions/{item:int}",
         "/account/tokens/{token_id:int}/revoke",
@@ -524,18 +523,17 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(
         page = await client.get(f"/w/sponsors/{slug}/tiers?cycle={cycle}")
         portfolio_page = await client.get(f"/w/sponsors/{slug}?cycle={cycle}")
         publish_by_sponsor = await client.post(
-            f"/w/cycles/{cycle}/publish", data={"_csrf_token": token}, follow_redirects=False
+            f"/admin/cycles/{cycle}/publish", data={"_csrf_token": token}, follow_redirects=False
         )
         token = await as_(client, "CRO user") if "CRO user" in people else ""
         cro = await client.post(where, data={**form, "reason": "x", "_csrf_token": token})
         token = await as_(client, "administrator")
+        confirm = await client.get(f"/admin/cycles/{cycle}/publish")
         published = await client.post(
-            f"/w/cycles/{cycle}/publish",
-            data={"_csrf_token": token, "back": "/"},
-            follow_redirects=False,
+            f"/admin/cycles/{cycle}/publish", data={"_csrf_token": token}, follow_redirects=False
         )
         after = await client.post(where, data={**form, "reason": "later", "_csrf_token": token})
-        again = await client.post(f"/w/cycles/{cycle}/publish", data={"_csrf_token": token})
+        again = await client.post(f"/admin/cycles/{cycle}/publish", data={"_csrf_token": token})
         return locals()
 
     r = await in_browser(scored_world_db, steps)
@@ -546,6 +544,9 @@ async def test_tier_review_overrides_with_a_reason_and_publishing_freezes(
     assert r["publish_by_sponsor"].status_code == 404, "only administrators publish"
     if "CRO user" in people:
         assert r["cro"].status_code == 404, "a CRO user does not review the sponsor's tiers"
+    assert (
+        "set by a reviewer" in r["confirm"].text.lower() and "cannot be undone" in r["confirm"].text
+    )
     assert r["published"].status_code == 303
     assert r["after"].status_code == 400 and "tiers are final" in r["after"].text
     assert r["again"].status_code == 400 and "final" in r["again"].text

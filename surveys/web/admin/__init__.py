@@ -10,14 +10,31 @@ whose progress the page shows; a refresh shows where it got to.
 - `_common`: the page helper, posted forms, notices after a redirect, lists in pages;
 - `_audit`: the console's home and the audit log with its CSV download;
 - `_directory`: organisations, people and relationships;
+- `_import`: a directory file uploaded, previewed, confirmed;
+- `_accounts`: accounts, grants, invitations to sign in, API tokens;
+- `_cycles`: a cycle created, opened, watched, reminded, closed, scored, published, its
+  scorecards sent;
+- `_privacy`: a person's own data, exported and erased;
 - `_instruments`: the loaded questionnaires, previewed, and a new version loaded.
 """
 
+from surveys.web.admin._accounts import AccountsConsole
 from surveys.web.admin._audit import ConsoleHome
+from surveys.web.admin._cycles import CyclesConsole
 from surveys.web.admin._directory import DirectoryConsole
+from surveys.web.admin._import import DirectoryImportConsole
 from surveys.web.admin._instruments import InstrumentsConsole
+from surveys.web.admin._privacy import PrivacyConsole
 
-CONSOLE = [ConsoleHome, DirectoryConsole, InstrumentsConsole]
+CONSOLE = [
+    ConsoleHome,
+    DirectoryConsole,
+    DirectoryImportConsole,
+    AccountsConsole,
+    PrivacyConsole,
+    InstrumentsConsole,
+    CyclesConsole,
+]
 """The console's controllers, registered by the app."""
 
 __all__ = ["CONSOLE"]

@@ -1,0 +1,342 @@
+"""The console's cycles: create one; open it behind a confirmation that says who gets
+what; watch it live; remind; close (or reopen); score in the background; go to the
+tier reviews; publish behind a confirmation; render and e-mail the scorecards in the
+background. The same functions as `rapport cycle`, `score` and `scorecards`.
+
+Long work (opening, which e-mails everyone; reminding; scoring; the scorecards) runs as
+a background job (`surveys.jobs`), whose progress the cycle's page shows: a refresh
+shows where it got to, with no script needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from scoring.config import load_config
+from surveys.accounts.policy import Viewer
+from surveys.cycles.cycle import cycle_by_key, cycles_newest_first
+from surveys.cycles.letters import send_reminders
+from surveys.cycles.life_cycle import close_cycle, create_cycle, open_cycle, reopen_cycle
+from surveys.cycles.preview import opening_preview
+from surveys.cycles.progress import GROUPINGS, Grouping, cycle_status, not_answered
+from surveys.directory.audit import Act
+from surveys.directory.listing import choices
+from surveys.directory.organisations import OrgKind
+from surveys.infra.errors import RapportError
+from surveys.infra.mail import Mailer
+from surveys.infra.pagination import PastLastPageError
+from surveys.infra.settings import Settings
+from surveys.instruments.catalogue import loaded_instruments
+from surveys.jobs import JobBusyError, Progress, latest_jobs, launch, start_job
+from surveys.results.cycle_scoring import score_cycle
+from surveys.results.score_file import code_version
+from surveys.results.tier_review import publication_preview, publish_cycle
+from surveys.scorecards import mail_scorecards, render_cycle
+from surveys.web.admin._common import PageNumber, acting, done, form_of, notice_of, page
+from surveys.web.contexts import sentence
+from surveys.web.reach import administrators_only
+
+Any_Request = Request[Any, Any, Any]
+
+
+def _settings(request: Any_Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _day_end(text: str) -> dt.datetime | None:
+    """The end of a day typed as YYYY-MM-DD (UTC), or None if it is not a date."""
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
+
+
+class CyclesConsole(Controller):
+    """Survey cycles, from draft to scorecards (administrators only; others get 404)."""
+
+    path = "/admin/cycles"
+    guards = (administrators_only,)
+
+    @get("/", name="admin-cycles")
+    async def cycles(self, request: Any_Request, viewer: NamedDependency[Viewer]) -> Template:
+        return await _cycles_page(viewer, notice=notice_of(request))
+
+    @post("/", name="admin-cycle-create")
+    async def create(
+        self, request: Any_Request, viewer: NamedDependency[Viewer]
+    ) -> Template | Redirect:
+        form = await form_of(request)
+        key = str(form.get("key", "")).strip()
+        closes = _day_end(str(form.get("closes", "")))
+        act = acting(viewer)
+        try:
+            if not key:
+                raise RapportError("give the cycle a key, such as 2027-Q1")
+            if closes is None:
+                raise RapportError("give the closing day as a date")
+            await create_cycle(key, str(form.get("title", "")), closes, act.at, act.actor)
+        except RapportError as error:
+            return await _cycles_page(viewer, error=sentence(error), form=form)
+        return done(f"/admin/cycles/{key}", "created")
+
+    @get("/{key:str}", name="admin-cycle")
+    async def cycle(
+        self,
+        request: Any_Request,
+        key: FromPath[str],
+        viewer: NamedDependency[Viewer],
+        by: FromQuery[Grouping] = "organisation",
+        search: FromQuery[str] = "",
+        page_number: PageNumber = 1,
+    ) -> Template:
+        """The cycle's state, its live status, who has not answered, and its next steps."""
+        return await _cycle_page(viewer, key, by, search, page_number, notice_of(request))
+
+    @get("/{key:str}/open", name="admin-cycle-open-confirm")
+    async def open_confirm(
+        self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Template:
+        """What opening will do: invitations, people, organisations, languages, samples."""
+        try:
+            preview = await opening_preview(
+                key, _settings(request).public_url, dt.datetime.now(dt.UTC)
+            )
+        except RapportError:
+            raise NotFoundException("no such cycle") from None
+        return page("cycle_open", viewer, "cycles", f"Open {key}?", data={"preview": preview})
+
+    @post("/{key:str}/open", name="admin-cycle-open")
+    async def open(
+        self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Redirect | Template:
+        mailer = Mailer.from_settings(_settings(request))
+        act = acting(viewer)
+
+        async def work(progress: Progress) -> Mapping[str, Any]:
+            opened = await open_cycle(
+                key, act.at, mailer, act.actor, lambda step: progress.note(step=step)
+            )
+            return {"invited": sum(opened.invited.values()), "e-mails": opened.mail.summary()}
+
+        return await _started(viewer, "open", key, act, work, "opened")
+
+    @post("/{key:str}/remind", name="admin-cycle-remind")
+    async def remind(
+        self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Redirect | Template:
+        settings = _settings(request)
+        mailer = Mailer.from_settings(settings)
+        act = acting(viewer)
+
+        async def work(progress: Progress) -> Mapping[str, Any]:
+            progress.note(step="sending reminders")
+            sent = await send_reminders(
+                key, act.at, mailer, settings.reminders, settings.reminder_days
+            )
+            for line in sent.failed:
+                await progress.failed(line)
+            return {"e-mails": sent.summary()}
+
+        return await _started(viewer, "remind", key, act, work, "started")
+
+    @get("/{key:str}/close", name="admin-cycle-close-confirm")
+    async def close_confirm(self, key: FromPath[str], viewer: NamedDependency[Viewer]) -> Template:
+        report = await _status_or_404(key)
+        return page(
+            "cycle_confirm",
+            viewer,
+            "cycles",
+            f"Close {key}?",
+            data={"report": report, "step": "close"},
+        )
+
+    @post("/{key:str}/close", name="admin-cycle-close")
+    async def close(
+        self, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Redirect | Template:
+        act = acting(viewer)
+        try:
+            await close_cycle(key, act.at, act.actor)
+        except RapportError as error:
+            return await _refused(viewer, key, error)
+        return done(f"/admin/cycles/{key}", "closed")
+
+    @post("/{key:str}/reopen", name="admin-cycle-reopen")
+    async def reopen(
+        self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Redirect | Template:
+        closes = _day_end(str((await form_of(request)).get("closes", "")))
+        act = acting(viewer)
+        try:
+            if closes is None:
+                raise RapportError("give the new closing day as a date")
+            await reopen_cycle(key, closes, act.actor, act.at)
+        except RapportError as error:
+            return await _refused(viewer, key, error)
+        return done(f"/admin/cycles/{key}", "reopened")
+
+    @post("/{key:str}/score", name="admin-cycle-score")
+    async def score(
+        self, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Redirect | Template:
+        act = acting(viewer)
+
+        async def work(progress: Progress) -> Mapping[str, Any]:
+            summary = await score_cycle(
+                key, load_config(None), code_version(), act.actor, lambda s: progress.note(step=s)
+            )
+            return {
+                "run": summary.run_id,
+                "answers": summary.answers,
+                "targets": dict(summary.targets),
+                "unanswered": list(summary.unanswered),
+                "tiers": summary.tiers.computed,
+                "gaps": summary.gaps,
+                "flags": summary.flags,
+            }
+
+        return await _started(viewer, "score", key, act, work, "started")
+
+    @get("/{key:str}/publish", name="admin-cycle-publish-confirm")
+    async def publish_confirm(
+        self, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Template:
+        """What publishing freezes, and for whom."""
+        try:
+            preview = await publication_preview(key)
+        except RapportError:
+            raise NotFoundException("no such cycle") from None
+        return page("cycle_publish", viewer, "cycles", f"Publish {key}?", data={"preview": preview})
+
+    @post("/{key:str}/publish", name="admin-cycle-publish")
+    async def publish(
+        self, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Redirect | Template:
+        try:
+            await publish_cycle(key, acting(viewer))
+        except RapportError as error:
+            return await _refused(viewer, key, error)
+        return done(f"/admin/cycles/{key}", "published")
+
+    @post("/{key:str}/scorecards", name="admin-cycle-scorecards")
+    async def scorecards(
+        self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Redirect | Template:
+        """Render every scorecard of the cycle, then e-mail each to its audience."""
+        settings = _settings(request)
+        mailer = Mailer.from_settings(settings)
+        out = settings.var_dir / "scorecards"
+        act = acting(viewer)
+
+        async def work(progress: Progress) -> Mapping[str, Any]:
+            progress.note(step="rendering the scorecards")
+            rendered = await render_cycle(
+                key,
+                out,
+                processes=max(1, settings.workers),
+                progress=lambda finished, total: progress.note(done=finished, total=total),
+            )
+            for name, why in rendered.failed:
+                await progress.failed(f"{name}: {why}")
+            progress.note(step="e-mailing the scorecards")
+            mailed = await mail_scorecards(key, out, mailer, act.at)
+            for line in mailed.failed:
+                await progress.failed(line)
+            return {
+                "written": len(rendered.written),
+                "unchanged": rendered.skipped,
+                "sent": mailed.sent,
+                "already sent": mailed.already,
+            }
+
+        return await _started(viewer, "scorecards", key, act, work, "started")
+
+
+async def _status_or_404(key: str, by: Grouping = "organisation") -> Any:
+    try:
+        return await cycle_status(key, by)
+    except RapportError:
+        raise NotFoundException("no such cycle") from None
+
+
+async def _cycle_page(
+    viewer: Viewer,
+    key: str,
+    by: Grouping = "organisation",
+    search: str = "",
+    page_number: int = 1,
+    notice: str | None = None,
+    error: str | None = None,
+) -> Template:
+    report = await _status_or_404(key, by)
+    try:
+        waiting = await not_answered(key, search, page_number)
+    except PastLastPageError:
+        waiting = await not_answered(key, search, 1)
+    return page(
+        "cycle",
+        viewer,
+        "cycles",
+        f"Cycle {key}",
+        400 if error else 200,
+        data={
+            "report": report,
+            "groupings": GROUPINGS,
+            "waiting": waiting,
+            "jobs": await latest_jobs(key, limit=10),
+            "sponsors": await choices(OrgKind.sponsor),
+        },
+        form={"by": by, "search": search},
+        notice=notice,
+        error=error,
+    )
+
+
+async def _refused(viewer: Viewer, key: str, error: RapportError) -> Template:
+    """The cycle's page, saying why the step was refused."""
+    return await _cycle_page(viewer, key, error=sentence(error))
+
+
+async def _started(
+    viewer: Viewer, kind: str, key: str, act: Act, work: Any, code: str
+) -> Redirect | Template:
+    """Start `work` as a background job on cycle `key`; back to the cycle's page."""
+    try:
+        await cycle_by_key(key)
+    except RapportError:
+        raise NotFoundException("no such cycle") from None
+    try:
+        job_id = await start_job(kind, key, act)
+    except JobBusyError as error:
+        return await _refused(viewer, key, error)
+    launch(job_id, work)
+    return done(f"/admin/cycles/{key}", code)
+
+
+async def _cycles_page(
+    viewer: Viewer, notice: str | None = None, error: str | None = None, form: Any = None
+) -> Template:
+    return page(
+        "cycles",
+        viewer,
+        "cycles",
+        "Cycles",
+        400 if error else 200,
+        data={
+            "cycles": await cycles_newest_first(),
+            "instruments": await loaded_instruments(),
+        },
+        form=form or {},
+        error=error,
+        notice=notice,
+    )
