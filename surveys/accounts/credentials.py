@@ -13,6 +13,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -36,8 +37,13 @@ enough to come back from a week away, short enough not to lie in an inbox for go
 MIN_PASSWORD = 12
 """Characters a password needs (length is what makes a password hard to guess)."""
 _hasher = PasswordHasher()
-_UNUSABLE = _hasher.hash(secrets.token_urlsafe(32))
-"""Checked against when no account matches, so a wrong e-mail takes as long as a wrong password."""
+
+
+@cache
+def _unusable() -> str:
+    """Checked against when no account matches, so a wrong e-mail takes as long as a wrong
+    password; made at first use, since hashing takes a noticeable moment at start-up."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 class GrantRole(StrEnum):
@@ -162,7 +168,7 @@ async def account_for_password(email: str, password: str, now: dt.datetime) -> S
     A hash made with older parameters is replaced by one with the current parameters.
     """
     row = await _account_row(email)
-    stored = str(row["password_hash"]) if row and row["password_hash"] else _UNUSABLE
+    stored = str(row["password_hash"]) if row and row["password_hash"] else _unusable()
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):

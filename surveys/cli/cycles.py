@@ -98,15 +98,34 @@ def cycle_send(key: str) -> None:
 
 @cycle.command("remind")
 @click.argument("key")
-def cycle_remind(key: str) -> None:
+@click.option("--dry-run", is_flag=True, help="List who would get a reminder; send nothing.")
+def cycle_remind(key: str, dry_run: bool) -> None:
     """Remind who has not submitted in KEY, one e-mail per person.
 
     At most RAPPORT_REMINDERS times each, RAPPORT_REMINDER_DAYS apart at least.
     """
-    from surveys.cycles.letters import send_reminders
+    from surveys.cycles.letters import reminder_preview, send_reminders
 
     settings, now = settings_and_now()
     mailer = mailer_for(settings)
+    if dry_run:
+        preview = run(
+            lambda: reminder_preview(key, now, mailer, settings.reminders, settings.reminder_days)
+        )
+        for name, email, organisation, partners in preview.people:
+            console.print(
+                f"{name} <{email}>, {organisation}: {', '.join(partners)}", highlight=False
+            )
+        held = "; ".join(
+            f"{n:,} {preview.report.reason(r)}" for r, n in preview.report.held.items()
+        )
+        console.print(
+            f"{len(preview.people):,} people would be reminded now"
+            + (f"; held back: {held}" if held else "")
+            + ". Dry run: nothing was sent.",
+            highlight=False,
+        )
+        return
     announce_links(settings)
     report = run(
         lambda: send_reminders(key, now, mailer, settings.reminders, settings.reminder_days)

@@ -279,6 +279,9 @@ def person_edit(
     """Change what is given of the person with EMAIL; the rest stays."""
 
     async def edit() -> None:
+        # lazy: surveys.cycles pulls in pandas (start-up time)
+        from surveys.cycles.letters import address_corrected
+
         person_id = await _person_id(email)
         stored = await person_record(person_id)
         assert stored is not None  # found by e-mail just now
@@ -296,7 +299,8 @@ def person_edit(
                 RECEIVES[receives_results] if receives_results else stored["receives_results"]
             ),
         )
-        await update_person(person_id, fields, _act())
+        if await update_person(person_id, fields, _act()):
+            await address_corrected(person_id)  # refused letters may go to the new address
 
     try:
         run(edit)

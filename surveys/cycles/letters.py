@@ -239,24 +239,8 @@ async def send_reminders(
     from when they opened or were invited if no e-mail is recorded. One letter per person
     names every partner they are due a reminder about.
     """
-    cycle = await cycle_by_key(key, UnknownCycleError)
-    if cycle.status != CycleStatus.open:
-        raise CycleError(f"cycle {key} is {cycle.status}: only an open cycle's people are reminded")
     due_by = now - dt.timedelta(days=days)
-    candidates = (
-        await Invitation.select(*LETTER_COLUMNS)
-        .where(
-            (Invitation.cycle == cycle.id) & (Invitation.status != InvitationStatus.submitted.value)
-        )
-        .order_by(Invitation.id)
-    )
-    tally = _Tally()
-    due = []
-    for row in candidates:
-        if (reason := _held_from_reminding(row, now, due_by, most)) is not None:
-            tally.hold(reason)
-        else:
-            due.append(row)
+    due, tally = await _reminders_due(key, now, most, days)
 
     async def take(mine: list[Row]) -> list[Row]:
         won = (
@@ -292,6 +276,64 @@ async def send_reminders(
 
     await _send(_by_person(due), "reminder", now, mailer, Claim(take, give_back), tally)
     return _report("reminder", tally, mailer, days=days, most=most)
+
+
+async def _reminders_due(
+    key: str, now: dt.datetime, most: int, days: int
+) -> tuple[list[Row], _Tally]:
+    """The unanswered invitations of an open cycle due a reminder now, and the others
+    counted by why they are held back."""
+    cycle = await cycle_by_key(key, UnknownCycleError)
+    if cycle.status != CycleStatus.open:
+        raise CycleError(f"cycle {key} is {cycle.status}: only an open cycle's people are reminded")
+    due_by = now - dt.timedelta(days=days)
+    candidates = (
+        await Invitation.select(*LETTER_COLUMNS)
+        .where(
+            (Invitation.cycle == cycle.id) & (Invitation.status != InvitationStatus.submitted.value)
+        )
+        .order_by(Invitation.id)
+    )
+    tally = _Tally()
+    due = []
+    for row in candidates:
+        if (reason := _held_from_reminding(row, now, due_by, most)) is not None:
+            tally.hold(reason)
+        else:
+            due.append(row)
+    return due, tally
+
+
+@dataclass(frozen=True)
+class ReminderPreview:
+    """Who a reminder round would e-mail now, and what it would hold back and why: the
+    console's confirmation and `rapport cycle remind --dry-run`."""
+
+    people: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+    """Name, e-mail, organisation and the partners the reminder names, by organisation."""
+    report: SendReport
+    """The round's counts as if sent (held back by reason; nothing delivered)."""
+
+
+async def reminder_preview(
+    key: str, now: dt.datetime, mailer: Mailer, most: int, days: int
+) -> ReminderPreview:
+    """What `send_reminders` would do now, without sending or marking anything."""
+    due, tally = await _reminders_due(key, now, most, days)
+    people = sorted(
+        (
+            (
+                str(rows[0]["name"]),
+                str(rows[0]["email"]),
+                str(rows[0]["organisation"]),
+                tuple(str(r["partner"]) for r in rows),
+            )
+            for rows in _by_person(due)
+        ),
+        key=lambda person: (person[2], person[0]),
+    )
+    tally.invitations = len(due)
+    return ReminderPreview(tuple(people), _report("reminder", tally, mailer, days, most))
 
 
 async def send_letters(invitation_ids: list[int], now: dt.datetime, mailer: Mailer) -> SendReport:

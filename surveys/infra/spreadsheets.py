@@ -9,8 +9,10 @@ passes its text cells through `spreadsheet_safe`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # a table is handed in: importing pandas here would slow every command
+    import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A text cell starting so would run as a formula in a spreadsheet."""

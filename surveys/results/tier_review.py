@@ -211,6 +211,7 @@ class AssessorTiers:
     would freeze them."""
 
     assessor: str
+    slug: str
     kind: str
     tiers: int
     overridden: int
@@ -237,13 +238,14 @@ async def publication_preview(cycle_key: str) -> PublicationPreview:
     cycle = await cycle_by_key(cycle_key, TierReviewError)
     rows = await TierAssignment.select(
         TierAssignment.assessor._.name.as_alias("assessor"),
+        TierAssignment.assessor._.slug.as_alias("slug"),
         TierAssignment.assessor._.kind.as_alias("kind"),
         TierAssignment.override_tier,
         TierAssignment.provisional,
     ).where(TierAssignment.cycle == cycle.id)
-    found: dict[tuple[str, str], list[int]] = {}
+    found: dict[tuple[str, str, str], list[int]] = {}
     for row in rows:
-        counts = found.setdefault((row["assessor"], row["kind"]), [0, 0, 0])
+        counts = found.setdefault((row["assessor"], row["slug"], row["kind"]), [0, 0, 0])
         counts[0] += 1
         counts[1] += row["override_tier"] is not None
         counts[2] += bool(row["provisional"])
@@ -251,8 +253,8 @@ async def publication_preview(cycle_key: str) -> PublicationPreview:
         cycle_key,
         cycle.status,
         tuple(
-            AssessorTiers(name, kind, *counts)
-            for (name, kind), counts in sorted(found.items(), key=lambda item: item[0][0])
+            AssessorTiers(name, slug, kind, *counts)
+            for (name, slug, kind), counts in sorted(found.items())
         ),
     )
 

@@ -134,7 +134,11 @@ async def render_cycle(
     folder = out / cycle_key
     todo: list[tuple[Job, str, str]] = []
     for job in jobs:
-        html = rendered_html(results, job)
+        try:
+            html = rendered_html(results, job)
+        except Exception as error:  # one scorecard that cannot be laid out: list it, go on
+            report.failed.append((job.key, f"{type(error).__name__}: {error}"))
+            continue
         digest = content_hash(html)
         if done.get(job.key) == digest and (folder / f"{job.key}.pdf").is_file():
             report.skipped += 1

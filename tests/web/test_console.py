@@ -48,7 +48,7 @@ async def filled(path: str) -> str:
     }
     for name, value in ids.items():
         path = path.replace(f"{{{name}:int}}", str(value))
-    cycle = (await Cycle.select(Cycle.key).first())["key"]
+    cycle = (await Cycle.select(Cycle.key).where(Cycle.status == "open").first())["key"]
     return path.replace("{key:str}", cycle)
 
 
@@ -466,8 +466,10 @@ async def test_a_cycle_is_run_from_the_console(
         opened = await client.post(
             "/admin/cycles/2099-Q1/open", data={"_csrf_token": token}, follow_redirects=False
         )
+        running = await client.get("/admin/cycles/2099-Q1")
         after_open = await settled("2099-Q1")
         by_role = await client.get("/admin/cycles/2099-Q1", params={"by": "role"})
+        remind_confirm = await client.get("/admin/cycles/2099-Q1/remind")
         reminded = await client.post(
             "/admin/cycles/2099-Q1/remind", data={"_csrf_token": token}, follow_redirects=False
         )
@@ -501,13 +503,16 @@ async def test_a_cycle_is_run_from_the_console(
     assert r["bad_date"].status_code == 400 and "closing day as a date" in r["bad_date"].text
     assert r["created"].status_code == 303
     assert f"Opening sends {invited} invitations to {people} people" in r["confirm"].text
-    assert r["opened"].status_code == 303
+    assert r["opened"].status_code == 303 and r["opened"].headers["location"].endswith("#jobs")
+    assert "<strong>open</strong>" in r["running"].text, "the job is listed at once"
     assert "Status: <strong>open</strong>" in r["after_open"].text
     assert f"invitation e-mails sent ({invited:,} of {invited:,} invitations due)" in (
         r["after_open"].text
     )
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == people, "one e-mail a person"
     assert "coordinator" in r["by_role"].text
+    assert "Nobody is due a reminder now" in r["remind_confirm"].text
+    assert f"Held back: {invited} not due yet" in r["remind_confirm"].text
     assert "0 reminders sent" in r["after_remind"].text
     assert "Closing stops every link" in r["close_confirm"].text
     assert r["closed"].status_code == 303 and r["reopened"].status_code == 303

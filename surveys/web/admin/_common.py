@@ -31,11 +31,8 @@ NOTICES = {
     "granted": "The grant was given.",
     "revoked": "Revoked.",
     "loaded": "The instrument version was loaded.",
-    "started": "Started in the background: this page shows its progress (refresh to update).",
-    "opened": "The cycle is open and its invitations are being sent.",
     "closed": "The cycle is closed.",
     "reopened": "The cycle is open again.",
-    "reminded": "Reminders were sent.",
     "published": "The cycle is published: its tiers are frozen.",
     "erased": "The person's data was erased.",
 }

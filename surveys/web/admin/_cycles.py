@@ -22,14 +22,12 @@ from litestar.response import Redirect, Template
 
 from scoring.config import load_config
 from surveys.accounts.policy import Viewer
-from surveys.cycles.cycle import cycle_by_key, cycles_newest_first
-from surveys.cycles.letters import send_reminders
+from surveys.cycles.cycle import UnknownCycleError, cycle_by_key, cycles_newest_first
+from surveys.cycles.letters import reminder_preview, send_reminders
 from surveys.cycles.life_cycle import close_cycle, create_cycle, open_cycle, reopen_cycle
 from surveys.cycles.preview import opening_preview
 from surveys.cycles.progress import GROUPINGS, Grouping, cycle_status, not_answered
 from surveys.directory.audit import Act
-from surveys.directory.listing import choices
-from surveys.directory.organisations import OrgKind
 from surveys.infra.errors import RapportError
 from surveys.infra.mail import Mailer
 from surveys.infra.pagination import PastLastPageError
@@ -126,9 +124,35 @@ class CyclesConsole(Controller):
             opened = await open_cycle(
                 key, act.at, mailer, act.actor, lambda step: progress.note(step=step)
             )
-            return {"invited": sum(opened.invited.values()), "e-mails": opened.mail.summary()}
+            return {"invited": f"{sum(opened.invited.values()):,}", "mail": opened.mail.summary()}
 
-        return await _started(viewer, "open", key, act, work, "opened")
+        return await _started(viewer, "open", key, act, work)
+
+    @get("/{key:str}/remind", name="admin-cycle-remind-confirm")
+    async def remind_confirm(
+        self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
+    ) -> Template:
+        """Who a reminder would go to now, and who is held back and why."""
+        settings = _settings(request)
+        try:
+            preview = await reminder_preview(
+                key,
+                dt.datetime.now(dt.UTC),
+                Mailer.from_settings(settings),
+                settings.reminders,
+                settings.reminder_days,
+            )
+        except UnknownCycleError:
+            raise NotFoundException("no such cycle") from None
+        except RapportError as error:
+            return await _refused(viewer, key, error)
+        return page(
+            "cycle_remind",
+            viewer,
+            "cycles",
+            f"Remind now in {key}?",
+            data={"preview": preview, "key": key},
+        )
 
     @post("/{key:str}/remind", name="admin-cycle-remind")
     async def remind(
@@ -145,9 +169,9 @@ class CyclesConsole(Controller):
             )
             for line in sent.failed:
                 await progress.failed(line)
-            return {"e-mails": sent.summary()}
+            return {"mail": sent.summary()}
 
-        return await _started(viewer, "remind", key, act, work, "started")
+        return await _started(viewer, "remind", key, act, work)
 
     @get("/{key:str}/close", name="admin-cycle-close-confirm")
     async def close_confirm(self, key: FromPath[str], viewer: NamedDependency[Viewer]) -> Template:
@@ -195,17 +219,21 @@ class CyclesConsole(Controller):
             summary = await score_cycle(
                 key, load_config(None), code_version(), act.actor, lambda s: progress.note(step=s)
             )
+            scored = ", ".join(
+                f"{n} {direction.replace('_', ' ')} target(s)"
+                for direction, n in summary.targets.items()
+            )
+            silent = ", ".join(d.replace("_", " ") for d in summary.unanswered)
             return {
-                "run": summary.run_id,
-                "answers": summary.answers,
-                "targets": dict(summary.targets),
-                "unanswered": list(summary.unanswered),
-                "tiers": summary.tiers.computed,
-                "gaps": summary.gaps,
-                "flags": summary.flags,
+                "run": str(summary.run_id),
+                "scored": f"{scored} from {summary.answers:,} answers",
+                "not scored (no answers)": silent or "none",
+                "tiers computed": str(summary.tiers.computed),
+                "perception gaps": str(summary.gaps),
+                "escalation flags": str(summary.flags),
             }
 
-        return await _started(viewer, "score", key, act, work, "started")
+        return await _started(viewer, "score", key, act, work)
 
     @get("/{key:str}/publish", name="admin-cycle-publish-confirm")
     async def publish_confirm(
@@ -253,13 +281,13 @@ class CyclesConsole(Controller):
             for line in mailed.failed:
                 await progress.failed(line)
             return {
-                "written": len(rendered.written),
-                "unchanged": rendered.skipped,
-                "sent": mailed.sent,
-                "already sent": mailed.already,
+                "scorecards written": str(len(rendered.written)),
+                "unchanged": str(rendered.skipped),
+                "e-mailed": str(mailed.sent),
+                "sent before": str(mailed.already),
             }
 
-        return await _started(viewer, "scorecards", key, act, work, "started")
+        return await _started(viewer, "scorecards", key, act, work)
 
 
 async def _status_or_404(key: str, by: Grouping = "organisation") -> Any:
@@ -294,7 +322,7 @@ async def _cycle_page(
             "groupings": GROUPINGS,
             "waiting": waiting,
             "jobs": await latest_jobs(key, limit=10),
-            "sponsors": await choices(OrgKind.sponsor),
+            "reviews": await publication_preview(key),
         },
         form={"by": by, "search": search},
         notice=notice,
@@ -308,7 +336,7 @@ async def _refused(viewer: Viewer, key: str, error: RapportError) -> Template:
 
 
 async def _started(
-    viewer: Viewer, kind: str, key: str, act: Act, work: Any, code: str
+    viewer: Viewer, kind: str, key: str, act: Act, work: Any
 ) -> Redirect | Template:
     """Start `work` as a background job on cycle `key`; back to the cycle's page."""
     try:
@@ -320,7 +348,8 @@ async def _started(
     except JobBusyError as error:
         return await _refused(viewer, key, error)
     launch(job_id, work)
-    return done(f"/admin/cycles/{key}", code)
+    # no notice in the address: the jobs list says it is running, and a refresh says more
+    return Redirect(f"/admin/cycles/{key}#jobs", status_code=303)
 
 
 async def _cycles_page(

@@ -12,6 +12,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
+from surveys.cycles.letters import address_corrected
 from surveys.directory.editing import (
     DirectoryEditError,
     OrganisationFields,
@@ -345,7 +346,8 @@ class DirectoryConsole(Controller):
             raise NotFoundException("no such person")
         form = await form_of(request)
         try:
-            await update_person(person_id, _person_fields(form), acting(viewer))
+            if await update_person(person_id, _person_fields(form), acting(viewer)):
+                await address_corrected(person_id)  # refused letters may go to the new one
         except DirectoryEditError as error:
             return page(
                 "person",

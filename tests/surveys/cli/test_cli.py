@@ -209,6 +209,8 @@ def test_a_cycle_run_from_the_command_line_says_what_each_step_did(
         rf"{people:,} invitation e-mails sent \(([\d,]+) of \1 invitations due\)", opened.stdout
     )
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == people
+    would = rapport("cycle", "remind", "2027-Q1", "--dry-run", env=env)
+    assert re.search(r"0 people would be reminded now; held back: [\d,]+ not due yet", would.stdout)
     reminded = rapport("cycle", "remind", "2027-Q1", env=env)
     assert reminded.returncode == 0, reminded.stderr
     assert re.search(

@@ -387,3 +387,25 @@ async def test_the_partner_replies_before_publication_and_the_reply_is_printed(
     published = (await Cycle.select(Cycle.key).where(Cycle.status == "published").first())["key"]
     with pytest.raises(ReplyError, match="is published"):
         await write_reply(published, site, sponsor, "Too late", Act("site@example.org", NOW))
+
+
+async def test_an_index_without_an_interval_is_printed_without_one_on_every_scorecard(
+    scored_world_db: Engine,
+) -> None:
+    """A view with one rater has an index and no interval (a sponsor's k is 1): the
+    portfolio and network scorecards print the index alone instead of failing."""
+    from surveys.scorecards._batch import cycle_jobs, rendered_html
+
+    key, results, site, sponsor = await a_scored_site()
+    await TargetIndex.update({TargetIndex.ri_low: None, TargetIndex.ri_high: None}).where(
+        (TargetIndex.run == results.run) & (TargetIndex.target == site)
+    )
+    results = await cycle_results(key)
+    jobs = cycle_jobs(results, "a4", None)
+    pages = {job.key: rendered_html(results, job) for job in jobs}
+    kinds = {job.key.split("/")[0] for job in jobs}
+    assert len(pages) == len(jobs) and len(kinds) >= 2, kinds
+    name = results.orgs[site].name
+    portfolio = next(html for k, html in pages.items() if "portfolio" in k and name in html)
+    row = portfolio[portfolio.index(name) :].split("</tr>")[0]
+    assert "[" not in row.split('class="num"')[1].split("</td>")[0], "no interval printed"
