@@ -335,9 +335,7 @@ async def _refused(viewer: Viewer, key: str, error: RapportError) -> Template:
     return await _cycle_page(viewer, key, error=sentence(error))
 
 
-async def _started(
-    viewer: Viewer, kind: str, key: str, act: Act, work: Any
-) -> Redirect | Template:
+async def _started(viewer: Viewer, kind: str, key: str, act: Act, work: Any) -> Redirect | Template:
     """Start `work` as a background job on cycle `key`; back to the cycle's page."""
     try:
         await cycle_by_key(key)

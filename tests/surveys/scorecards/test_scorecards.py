@@ -396,7 +396,7 @@ async def test_an_index_without_an_interval_is_printed_without_one_on_every_scor
     portfolio and network scorecards print the index alone instead of failing."""
     from surveys.scorecards._batch import cycle_jobs, rendered_html
 
-    key, results, site, sponsor = await a_scored_site()
+    key, results, site, _ = await a_scored_site()
     await TargetIndex.update({TargetIndex.ri_low: None, TargetIndex.ri_high: None}).where(
         (TargetIndex.run == results.run) & (TargetIndex.target == site)
     )
