@@ -40,13 +40,31 @@ def cycle() -> None:
 @click.argument("key")
 @closes_option
 @click.option("--title", default="", help="Shown to respondents; defaults to the key.")
-def cycle_create(key: str, closes: dt.datetime, title: str) -> None:
-    """Create a draft cycle KEY (e.g. 2027-Q1) with the newest loaded instruments."""
-    from surveys.cycles.life_cycle import create_cycle  # lazy: pulls in pandas (start-up time)
+@click.option(
+    "--instrument",
+    "instruments",
+    multiple=True,
+    metavar="KEY@VERSION",
+    help="A loaded instrument version to use for its direction (default: the newest).",
+)
+def cycle_create(key: str, closes: dt.datetime, title: str, instruments: tuple[str, ...]) -> None:
+    """Create a draft cycle KEY (e.g. 2027-Q1) with the newest loaded instruments, or
+    those named."""
+    # lazy: pulls in pandas (start-up time)
+    from surveys.cycles.life_cycle import create_cycle
+    from surveys.instruments.catalogue import instrument_version
 
     _, now = settings_and_now()
     closes_at = end_of(closes)
-    run(lambda: create_cycle(key, title, closes_at, now, actor()))
+
+    async def create() -> int:
+        chosen = {}
+        for named in instruments:
+            found = await instrument_version(named)
+            chosen[found.direction] = found.id
+        return await create_cycle(key, title, closes_at, now, actor(), chosen)
+
+    run(create)
     console.print(
         f"Created cycle {key} (draft), closing {closes_at:%Y-%m-%d}. "
         f"Open it with `rapport cycle open {key}`."

@@ -19,7 +19,7 @@ A cycle closed too soon may be reopened, with a new closing date, until it is sc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -78,21 +78,30 @@ class OpenSummary:
 
 
 async def create_cycle(
-    key: str, title: str, closes_at: dt.datetime, now: dt.datetime, actor: str = "system"
+    key: str,
+    title: str,
+    closes_at: dt.datetime,
+    now: dt.datetime,
+    actor: str = "system",
+    chosen: Mapping[Direction, int] | None = None,
 ) -> int:
-    """Create a draft cycle using the newest loaded version of each default instrument."""
+    """Create a draft cycle with the instrument version chosen for each direction, or
+    (for a direction not chosen) the newest version loaded."""
     if await Cycle.exists().where(Cycle.key == key):
         raise CycleError(f"a cycle {key!r} exists already")
     if closes_at <= now:
         raise CycleError(f"the closing date {closes_at:%Y-%m-%d} is not in the future")
     instruments = {}
     for direction in (Direction.site_rates_sponsor, Direction.sponsor_rates_site):
-        row = (
-            await Instrument.select(Instrument.id)
-            .where(Instrument.direction == direction)
-            .order_by(Instrument.version, ascending=False)
-            .first()
-        )
+        query = Instrument.select(Instrument.id).where(Instrument.direction == direction)
+        if chosen and direction in chosen:
+            query = query.where(Instrument.id == chosen[direction])
+        row = await query.order_by(Instrument.version, ascending=False).first()
+        if row is None and chosen and direction in chosen:
+            raise CycleError(
+                f"the instrument chosen for {direction.replace('_', ' ')} is not a loaded "
+                "version of that direction"
+            )
         if row is None:
             raise CycleError(
                 f"no {direction} instrument is loaded: run `rapport instruments load` first"

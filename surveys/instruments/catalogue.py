@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surveys.instruments._tables import Instrument, Item, ItemKind
+from surveys.instruments._spec import InstrumentError
+from surveys.instruments._tables import Direction, Instrument, Item, ItemKind
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,26 @@ async def loaded_instruments() -> list[LoadedInstrument]:
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class InstrumentVersion:
+    """One loaded version, named as `key@version`."""
+
+    id: int
+    direction: Direction
+
+
+async def instrument_version(named: str) -> InstrumentVersion:
+    """The loaded version named `key@version` (or `key` alone: its newest), or InstrumentError
+    naming the versions loaded."""
+    key, _, version = named.partition("@")
+    query = Instrument.select(Instrument.id, Instrument.direction, Instrument.version).where(
+        Instrument.key == key.strip()
+    )
+    rows = await query.order_by(Instrument.version, ascending=False)
+    wanted = [r for r in rows if not version or str(r["version"]) == version.strip()]
+    if not wanted:
+        loaded = ", ".join(f"{i.key}@{i.version}" for i in await loaded_instruments()) or "none"
+        raise InstrumentError(named, "instrument", f"is not loaded; loaded: {loaded}")
+    return InstrumentVersion(int(wanted[0]["id"]), Direction(wanted[0]["direction"]))

@@ -85,14 +85,16 @@ async def submitted_answers(
     `instrument_key` keeps one instrument's answers (any version): the two directions
     share some item keys (the comment, importance of the mirror dimensions).
 
-    Raters are named by e-mail, organisations by slug, items by key; `value` is a float,
+    Raters are named by their person's id (as text: the engine's rater labels), which
+    stays when an address is corrected or a person erased, so a re-score gives the same
+    numbers to the last bit; organisations are named by slug, items by key; `value` is a float,
     NaN when skipped or not applicable. Drafts and comments are left out: drafts were never
     given, and comments are not scored.
     """
     invitation = Answer.response._.invitation
     query = Answer.select(
         invitation._.cycle._.key.as_alias("cycle"),
-        invitation._.respondent._.email.as_alias("rater"),
+        invitation._.respondent._.id.as_alias("rater"),
         invitation._.respondent._.organisation._.slug.as_alias("rater_org"),
         invitation._.target._.slug.as_alias("target"),
         Answer.item._.key.as_alias("item"),
@@ -108,6 +110,7 @@ async def submitted_answers(
     if instrument_key is not None:
         query = query.where(Answer.item._.instrument._.key == instrument_key)
     frame = pd.DataFrame(await query, columns=list(ANSWER_COLUMNS))
+    frame["rater"] = frame["rater"].astype(str)
     frame["value"] = frame["value"].astype("float64")
     frame["not_applicable"] = frame["not_applicable"].astype(bool)
     return frame

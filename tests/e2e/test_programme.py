@@ -161,17 +161,19 @@ def finished(process: subprocess.Popen[str], what: str) -> str:
 
 
 @pytest.fixture
-async def programme(
-    blank_url: str, tmp_path: Path, inbox: tuple[Inbox, int]
-) -> AsyncIterator[Programme]:
-    """An empty database, migrated by `rapport migrate`, served by `rapport serve` (started,
-    not yet waited for), with its e-mail going to the inbox."""
+async def programme(tmp_path: Path, inbox: tuple[Inbox, int]) -> AsyncIterator[Programme]:
+    """An empty SQLite database, migrated by `rapport migrate`, served by `rapport serve`
+    (started, not yet waited for), with its e-mail going to the inbox.
+
+    On SQLite only: the browser walk costs over a minute, and every console step it takes is
+    also run on both databases by tests/web/test_console.py.
+    """
     handler, smtp_port = inbox
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "DATABASE_URL": blank_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'programme.sqlite'}",
         "RAPPORT_PORT": str(port),
         "RAPPORT_PUBLIC_URL": base,
         "RAPPORT_VAR_DIR": str(tmp_path / "var"),

@@ -32,6 +32,7 @@ from surveys.infra.errors import RapportError
 from surveys.infra.mail import Mailer
 from surveys.infra.pagination import PastLastPageError
 from surveys.infra.settings import Settings
+from surveys.instruments import Direction
 from surveys.instruments.catalogue import loaded_instruments
 from surveys.jobs import JobBusyError, Progress, latest_jobs, launch, start_job
 from surveys.results.cycle_scoring import score_cycle
@@ -82,7 +83,13 @@ class CyclesConsole(Controller):
                 raise RapportError("give the cycle a key, such as 2027-Q1")
             if closes is None:
                 raise RapportError("give the closing day as a date")
-            await create_cycle(key, str(form.get("title", "")), closes, act.at, act.actor)
+            chosen = {
+                direction: int(picked)
+                for direction in Direction
+                if (picked := str(form.get(f"instrument_{direction.value}", ""))).isdigit()
+            }
+            title = str(form.get("title", ""))
+            await create_cycle(key, title, closes, act.at, act.actor, chosen)
         except RapportError as error:
             return await _cycles_page(viewer, error=sentence(error), form=form)
         return done(f"/admin/cycles/{key}", "created")

@@ -67,6 +67,25 @@ def rapport(
     )
 
 
+def here(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command in this process, through Click's runner: what `rapport` prints, without
+    paying the interpreter's and the imports' start-up for every command (about 2 s each)."""
+    from click.testing import CliRunner
+
+    from surveys.cli import main
+
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables and lines printed as wide as a terminal's (in-process runs have no terminal)."""
+    from surveys.cli._run import console
+
+    monkeypatch.setattr(console, "width", 200)
+
+
 def assert_one_clear_line(result: subprocess.CompletedProcess[str], fragment: str) -> None:
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -77,7 +96,7 @@ def assert_one_clear_line(result: subprocess.CompletedProcess[str], fragment: st
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "rapport")
 def test_every_command_describes_itself(command: list[str]) -> None:
-    result = rapport(*command, "--help")
+    result = here(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Usage: ")
     description = result.stdout.split("\n\n")[1].strip()
@@ -147,23 +166,23 @@ def test_unmigrated_database_asks_for_migrate(tmp_path: Path) -> None:
 
 def test_cycle_commands_fail_in_one_line(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/c.sqlite", "RAPPORT_VAR_DIR": str(tmp_path)}
-    assert rapport("migrate", env=env).returncode == 0
-    assert rapport("instruments", "load", env=env).returncode == 0
-    result = rapport("cycle", "create", "2027-Q1", "--closes", "2020-01-31", env=env)
+    assert here("migrate", env=env).returncode == 0
+    assert here("instruments", "load", env=env).returncode == 0
+    result = here("cycle", "create", "2027-Q1", "--closes", "2020-01-31", env=env)
     assert_one_clear_line(result, "the closing date 2020-01-31 is not in the future")
-    assert rapport("cycle", "create", "2027-Q1", "--closes", "2099-01-31", env=env).returncode == 0
-    assert_one_clear_line(rapport("cycle", "close", "2027-Q1", env=env), "from draft to closed")
-    opened = rapport("cycle", "open", "2027-Q1", env=env)
+    assert here("cycle", "create", "2027-Q1", "--closes", "2099-01-31", env=env).returncode == 0
+    assert_one_clear_line(here("cycle", "close", "2027-Q1", env=env), "from draft to closed")
+    opened = here("cycle", "open", "2027-Q1", env=env)
     assert_one_clear_line(opened, "would invite nobody: there is no active relationship")
     assert "point at http://127.0.0.1:8000, the default address: set RAPPORT_PUBLIC_URL" in (
         " ".join(opened.stdout.split())
     ), "the links' address is said, and that it is the default"
-    sent = rapport("cycle", "send", "2027-Q1", env={**env, "RAPPORT_PUBLIC_URL": "https://r.org"})
+    sent = here("cycle", "send", "2027-Q1", env={**env, "RAPPORT_PUBLIC_URL": "https://r.org"})
     assert "point at https://r.org (RAPPORT_PUBLIC_URL)" in " ".join(sent.stdout.split())
     assert_one_clear_line(sent, "cycle 2027-Q1 is draft: only an open cycle's invitations go out")
-    reopened = rapport("cycle", "reopen", "2027-Q1", "--closes", "2099-02-01", env=env)
+    reopened = here("cycle", "reopen", "2027-Q1", "--closes", "2099-02-01", env=env)
     assert_one_clear_line(reopened, "is draft: only a closed cycle that is not scored yet")
-    assert_one_clear_line(rapport("cycle", "status", "2031-Q1", env=env), "no cycle '2031-Q1'")
+    assert_one_clear_line(here("cycle", "status", "2031-Q1", env=env), "no cycle '2031-Q1'")
 
 
 def test_the_demo_scores_its_cycles_prints_links_and_writes_their_e_mails(tmp_path: Path) -> None:
@@ -201,30 +220,30 @@ def test_a_cycle_run_from_the_command_line_says_what_each_step_did(
         "RAPPORT_PUBLIC_URL": "https://rapport.example.org",
         "COLUMNS": "200",
     }
-    assert rapport("cycle", "create", "2027-Q1", "--closes", "2099-01-31", env=env).returncode == 0
-    opened = rapport("cycle", "open", "2027-Q1", env=env)
+    assert here("cycle", "create", "2027-Q1", "--closes", "2099-01-31", env=env).returncode == 0
+    opened = here("cycle", "open", "2027-Q1", env=env)
     assert opened.returncode == 0, opened.stderr
     people = int(re.search(r"to ([\d,]+) people", opened.stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
     assert re.search(
         rf"{people:,} invitation e-mails sent \(([\d,]+) of \1 invitations due\)", opened.stdout
     )
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == people
-    would = rapport("cycle", "remind", "2027-Q1", "--dry-run", env=env)
+    would = here("cycle", "remind", "2027-Q1", "--dry-run", env=env)
     assert re.search(r"0 people would be reminded now; held back: [\d,]+ not due yet", would.stdout)
-    reminded = rapport("cycle", "remind", "2027-Q1", env=env)
+    reminded = here("cycle", "remind", "2027-Q1", env=env)
     assert reminded.returncode == 0, reminded.stderr
     assert re.search(
         r"0 reminders sent \(0 of 0 invitations due\): [\d,]+ not due yet \(last e-mail less "
         r"than 5 days ago\)",
         reminded.stdout,
     )
-    status = rapport("cycle", "status", "2027-Q1", "--by", "role", env=env)
+    status = here("cycle", "status", "2027-Q1", "--by", "role", env=env)
     assert (
         status.returncode == 0
         and "undeliverable" in status.stdout
         and "coordinator" in status.stdout
     )
-    assert rapport("cycle", "close", "2027-Q1", env=env).returncode == 0
-    reopened = rapport("cycle", "reopen", "2027-Q1", "--closes", "2099-03-31", env=env)
+    assert here("cycle", "close", "2027-Q1", env=env).returncode == 0
+    reopened = here("cycle", "reopen", "2027-Q1", "--closes", "2099-03-31", env=env)
     assert reopened.returncode == 0, reopened.stderr
     assert "Reopened 2027-Q1 until 2099-03-31" in reopened.stdout

@@ -53,6 +53,30 @@ async def test_a_new_cycle_is_a_draft_and_refuses_nonsense(world_db: Engine) -> 
         await close_cycle("2031-Q1", NOW)
 
 
+async def test_a_cycle_takes_the_instrument_versions_chosen(world_db: Engine) -> None:
+    from surveys.instruments import Direction, Instrument
+    from surveys.instruments.catalogue import instrument_version
+
+    site_side = (
+        await Instrument.select(Instrument.id, Instrument.key, Instrument.version)
+        .where(Instrument.direction == Direction.site_rates_sponsor.value)
+        .first()
+    )
+    found = await instrument_version(f"{site_side['key']}@{site_side['version']}")
+    assert (found.id, found.direction) == (site_side["id"], Direction.site_rates_sponsor)
+    with pytest.raises(CycleError, match="not a loaded version of that direction"):
+        await create_cycle(
+            "2027-Q1", "", CLOSES, NOW, chosen={Direction.sponsor_rates_site: site_side["id"]}
+        )
+    await create_cycle("2027-Q1", "", CLOSES, NOW, chosen={Direction.site_rates_sponsor: found.id})
+    row = await Cycle.select(Cycle.site_instrument).where(Cycle.key == "2027-Q1").first()
+    assert row["site_instrument"] == site_side["id"]
+    from surveys.instruments import InstrumentError
+
+    with pytest.raises(InstrumentError, match="is not loaded; loaded: "):
+        await instrument_version("no-such-instrument@9")
+
+
 async def test_opening_invites_both_sides_of_every_active_relationship(
     world_db: Engine, tmp_path: Path
 ) -> None:
