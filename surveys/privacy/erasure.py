@@ -4,9 +4,8 @@ pseudonym so that no score changes.
 The person's row stays, renamed to a pseudonym made from a random token (never from the
 e-mail, so it cannot be reversed by guessing addresses), so that what they submitted
 keeps its rater: stored runs and tiers stay as they were, and a re-score gives the same
-numbers (the engine names raters by e-mail, so a pseudonym sorting elsewhere can change
-the order of a sum, and with it the last bit of a score). Everything
-else that is theirs alone goes: their account with its grants, sessions, links and
+numbers to the last bit (the engine names raters by person id). Everything else that is
+theirs alone goes: their account with its grants, sessions, links and
 tokens, their drafts, their place as a relationship's contact. Texts elsewhere that
 name them (the audit log, tier histories, action items, replies, comments, jobs) get
 the pseudonym instead. All of it is one transaction, audited under the pseudonym.
