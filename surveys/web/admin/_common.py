@@ -4,16 +4,18 @@ notices a redirect after a change may show."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from litestar import Request
+from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
 from surveys.directory.audit import Act
 from surveys.infra.pagination import Page, PastLastPageError
+from surveys.web.contexts import sentence
 from surveys.web.contexts._console import ConsolePage, Listing
 
 PageNumber = Annotated[
@@ -56,6 +58,41 @@ def page(
     """Render console template `name` with a ConsolePage context."""
     context = ConsolePage(viewer=viewer, section=section, title=title, **parts)
     return Template(f"pages/admin/{name}.html", context={"page": context}, status_code=status)
+
+
+def refused(
+    name: str, viewer: Viewer, section: str, title: str, error: Exception, **parts: Any
+) -> Template:
+    """A form's page again (400) with what was typed, saying why it was refused and marking
+    the field the refusal names (`error.field`, when it has one)."""
+    return page(
+        name,
+        viewer,
+        section,
+        title,
+        400,
+        error=sentence(error),
+        error_field=getattr(error, "field", None),
+        **parts,
+    )
+
+
+async def switched(
+    request: Request[Any, Any, Any],
+    viewer: Viewer,
+    target: str,
+    switch: Callable[[bool, Act], Awaitable[object]],
+    missing: type[Exception],
+    what: str,
+) -> Redirect:
+    """Deactivate or reactivate a record as the posted `active` field says, then back to its
+    page; a record that is not there (`missing` raised) is a 404 saying `what`."""
+    active = (await form_of(request)).get("active") == "1"
+    try:
+        await switch(active, acting(viewer))
+    except missing:
+        raise NotFoundException(f"no such {what}") from None
+    return done(target, "reactivated" if active else "deactivated")
 
 
 def notice_of(request: Request[Any, Any, Any]) -> str | None:

@@ -56,6 +56,8 @@ from surveys.web.admin._common import (
     notice_of,
     optional_int,
     page,
+    refused,
+    switched,
 )
 from surveys.web.auth import RecordId
 from surveys.web.contexts import sentence
@@ -172,16 +174,14 @@ class DirectoryConsole(Controller):
         try:
             made = await create_organisation(_organisation_fields(form), acting(viewer))
         except DirectoryEditError as error:
-            return page(
+            return refused(
                 "organisation",
                 viewer,
                 "directory",
                 "New organisation",
-                400,
+                error,
                 data=await _organisation_choices(),
                 form=form,
-                error=sentence(error),
-                error_field=error.field,
             )
         return done(f"/admin/organisations/{made}", "created")
 
@@ -222,16 +222,14 @@ class DirectoryConsole(Controller):
             fields = _organisation_fields({**form, "kind": record["kind"]})
             await update_organisation(organisation_id, fields, acting(viewer))
         except DirectoryEditError as error:
-            return page(
+            return refused(
                 "organisation",
                 viewer,
                 "directory",
                 record["name"],
-                400,
+                error,
                 data={**await _organisation_choices(), "record": record},
                 form={**form, "kind": record["kind"]},
-                error=sentence(error),
-                error_field=error.field,
             )
         return done(f"/admin/organisations/{organisation_id}", "saved")
 
@@ -239,13 +237,14 @@ class DirectoryConsole(Controller):
     async def organisation_active(
         self, request: Any_Request, organisation_id: RecordId, viewer: NamedDependency[Viewer]
     ) -> Redirect:
-        active = (await form_of(request)).get("active") == "1"
-        try:
-            await set_organisation_active(organisation_id, active, acting(viewer))
-        except DirectoryEditError:
-            raise NotFoundException("no such organisation") from None
-        code = "reactivated" if active else "deactivated"
-        return done(f"/admin/organisations/{organisation_id}", code)
+        return await switched(
+            request,
+            viewer,
+            f"/admin/organisations/{organisation_id}",
+            lambda active, act: set_organisation_active(organisation_id, active, act),
+            DirectoryEditError,
+            "organisation",
+        )
 
     @get("/people", name="admin-people")
     async def people(
@@ -305,16 +304,14 @@ class DirectoryConsole(Controller):
         try:
             made = await create_person(_person_fields(form), acting(viewer))
         except DirectoryEditError as error:
-            return page(
+            return refused(
                 "person",
                 viewer,
                 "directory",
                 "New person",
-                400,
+                error,
                 data=await _person_choices(optional_int(form.get("organisation"))),
                 form=form,
-                error=sentence(error),
-                error_field=error.field,
             )
         return done(f"/admin/people/{made}", "created")
 
@@ -349,16 +346,14 @@ class DirectoryConsole(Controller):
             if await update_person(person_id, _person_fields(form), acting(viewer)):
                 await address_corrected(person_id)  # refused letters may go to the new one
         except DirectoryEditError as error:
-            return page(
+            return refused(
                 "person",
                 viewer,
                 "directory",
                 record["name"],
-                400,
+                error,
                 data={**await _person_choices(record["organisation"]), "record": record},
                 form=form,
-                error=sentence(error),
-                error_field=error.field,
             )
         return done(f"/admin/people/{person_id}", "saved")
 
@@ -366,12 +361,14 @@ class DirectoryConsole(Controller):
     async def person_active(
         self, request: Any_Request, person_id: RecordId, viewer: NamedDependency[Viewer]
     ) -> Redirect:
-        active = (await form_of(request)).get("active") == "1"
-        try:
-            await set_person_active(person_id, active, acting(viewer))
-        except DirectoryEditError:
-            raise NotFoundException("no such person") from None
-        return done(f"/admin/people/{person_id}", "reactivated" if active else "deactivated")
+        return await switched(
+            request,
+            viewer,
+            f"/admin/people/{person_id}",
+            lambda active, act: set_person_active(person_id, active, act),
+            DirectoryEditError,
+            "person",
+        )
 
     @get("/relationships", name="admin-relationships")
     async def relationships(
@@ -477,15 +474,13 @@ class DirectoryConsole(Controller):
             await set_contacts(relationship_id, chosen, acting(viewer))
         except DirectoryEditError as error:
             title = f"{record['sponsor_name']} and {record['site_name']}"
-            return page(
+            return refused(
                 "relationship",
                 viewer,
                 "directory",
                 title,
-                400,
+                error,
                 data={"record": record},
-                error=sentence(error),
-                error_field=error.field,
             )
         return done(f"/admin/relationships/{relationship_id}", "saved")
 
@@ -493,13 +488,14 @@ class DirectoryConsole(Controller):
     async def relationship_active(
         self, request: Any_Request, relationship_id: RecordId, viewer: NamedDependency[Viewer]
     ) -> Redirect:
-        active = (await form_of(request)).get("active") == "1"
-        try:
-            await set_relationship_active(relationship_id, active, acting(viewer))
-        except DirectoryEditError:
-            raise NotFoundException("no such relationship") from None
-        code = "reactivated" if active else "deactivated"
-        return done(f"/admin/relationships/{relationship_id}", code)
+        return await switched(
+            request,
+            viewer,
+            f"/admin/relationships/{relationship_id}",
+            lambda active, act: set_relationship_active(relationship_id, active, act),
+            DirectoryEditError,
+            "relationship",
+        )
 
 
 async def _person_choices(organisation: int | None) -> dict[str, Any]:
