@@ -1,4 +1,5 @@
-"""What every benchmark reports: the machine, peak memory, and one table saved as JSON."""
+"""What every benchmark shares: the machine, peak memory, one table saved as JSON, and
+statements run on a PostgreSQL server (a throw-away database created and dropped)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import platform
 import resource
 from pathlib import Path
 
+import asyncpg
 from rich.console import Console
 from rich.table import Table
 
@@ -48,3 +50,12 @@ def report(title: str, figures: dict[str, object], name: str) -> None:
     Console().print(table)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2))
+
+
+async def on_server(server: str, statement: str) -> None:
+    """Run one statement on a PostgreSQL server (CREATE or DROP DATABASE: no transaction)."""
+    connection = await asyncpg.connect(server, timeout=10)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()

@@ -19,11 +19,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-import asyncpg
 import click
-from _report import machine, peak_rss_mb, report
+from _report import machine, on_server, peak_rss_mb, report
 
 from surveys.directory.audit import Act
 from surveys.directory.directory_import import (
@@ -134,23 +132,14 @@ async def timed_imports(path: Path, url: str) -> dict[str, float]:
     }
 
 
-async def _admin(server: str, sql: str) -> None:
-    config: dict[str, Any] = dict(parse_database_url(server).postgres)
-    connection = await asyncpg.connect(**config, timeout=10)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 def postgres_figures(path: Path, server: str) -> dict[str, float]:
     name = f"rapport_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    asyncio.run(on_server(server, f'CREATE DATABASE "{name}"'))
     try:
         base = server.rsplit("/", 1)[0]
         return asyncio.run(timed_imports(path, f"{base}/{name}"))
     finally:
-        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(on_server(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @click.command()

@@ -22,10 +22,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import click
 import numpy as np
-from _report import machine, report
+from _report import machine, on_server, report
 
 from surveys.cycles.cycle import Cycle
 from surveys.cycles.invitations import Invitation
@@ -213,14 +212,6 @@ async def measure(
     finally:
         await close_pool(engine)
     return figures
-
-
-async def on_server(server: str, statement: str) -> None:
-    connection = await asyncpg.connect(server)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 @click.command()

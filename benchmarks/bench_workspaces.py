@@ -34,10 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import click
 import numpy as np
-from _report import machine, report
+from _report import machine, on_server, report
 from bench_submit import free_port, serve
 
 from surveys.accounts.credentials import GrantRole, create_account
@@ -870,14 +869,6 @@ def run_one(label: str, url: str, folder: Path, options: dict[str, int]) -> dict
     for page in ("portfolio", "trends"):
         figures[f"{page}_under_goal"] = float(str(figures[f"{page}_p95_ms"])) < GOAL_MS
     return {f"{label}_{key}": value for key, value in figures.items()}
-
-
-async def on_server(server: str, statement: str) -> None:
-    connection = await asyncpg.connect(server)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 @click.command()
