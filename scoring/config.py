@@ -44,6 +44,9 @@ class Anonymity:
     comments: int = 5
     """Distinct site raters behind a group before their comments may be shown; a sponsor's
     comments speak for the sponsor and follow `sponsor_rates_site`."""
+    peers: int = 5
+    """Other partners each member of a benchmark group is compared with before anything of
+    the group's spread is shown (`scoring.anonymity.peer_spread`); never below 3."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ class ScoringConfig:
             raise ConfigError('sand_cone.margin: must be ≥ 0, or "none" to turn the cap off')
         if self.anonymity.site_rates_sponsor < 3:
             raise ConfigError("anonymity.site_rates_sponsor: may not be below 3 (DESIGN.md §4)")
+        if self.anonymity.peers < 3:
+            raise ConfigError(
+                "anonymity.peers: may not be below 3: fewer peers' figures would name them"
+            )
         if self.anonymity.sponsor_rates_site < 1 or self.anonymity.comments < 1:
             raise ConfigError("anonymity: thresholds must be at least 1")
         if self.trend.min_cycles < 3:

@@ -9,12 +9,11 @@ the figures are the same for both, written in the audience's language.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.anonymity import PEERS_NEEDED
+from scoring.anonymity import peer_percentile
 from scoring.config import LAYERS
 from scoring.gaps import FIX_FIRST
 from scoring.sand_cone import effective_layers
@@ -72,7 +71,10 @@ class DimensionRow:
     score: Figure
     bar: ScoreBar
     peers: tuple[float, float, float] | None
-    """Peers' lower quartile, median and upper quartile (None with fewer than 3 peers)."""
+    """The group's lower quartile, median and upper quartile (`peer_spread`); None with too
+    few peers for all three."""
+    peers_median: float | None
+    """The group's median; None with too few peers."""
     change: int | None
     """Whole points since the last cycle (None if either cycle is hidden or missing)."""
     change_significant: bool
@@ -148,8 +150,10 @@ class PartnerScorecard:
     raters: int | None
     response_rate: float | None
     percentile: int | None
-    """Share of peers (same kind, same view) with a lower index, in percent."""
+    """Share of peers (same kind, same view) with a lower index, in percent
+    (`peer_percentile`); None when its index is hidden or it has too few peers."""
     peers: int
+    """Peers with a shown index: the percentile's "of N"."""
     trend: Sparkline
     trend_cycles: int
     """Cycles on the trend line."""
@@ -324,14 +328,15 @@ def _dimension_rows(brief: ScorecardBrief) -> list[DimensionRow]:
     whether it is under its floor."""
     info = brief.results.dimension_info
     changes = brief.changes
-    peers = brief.peers.quartiles
+    spreads = brief.peers.spreads
     ordered = sorted(
         brief.cells,
         key=lambda r: (LAYERS.index(info[r.dimension].layer), info[r.dimension].position),
     )
     rows = []
     for position, row in enumerate(ordered, start=1):
-        quartiles = peers.get(row.dimension)
+        spread = spreads.get(row.dimension)
+        quartiles = spread.quartiles if spread else None
         change = changes.get(row.dimension)
         rows.append(
             DimensionRow(
@@ -341,6 +346,7 @@ def _dimension_rows(brief: ScorecardBrief) -> list[DimensionRow]:
                 score=Figure(row.mean, row.low, row.high),
                 bar=score_bar(row.mean, row.low, row.high, quartiles, width=100),
                 peers=quartiles,
+                peers_median=spread.median if spread else None,
                 change=round(change[0]) if change else None,
                 change_significant=bool(change and change[1]),
                 top_box=row.top_box,
@@ -356,11 +362,8 @@ def _dimension_rows(brief: ScorecardBrief) -> list[DimensionRow]:
 
 def _percentile(brief: ScorecardBrief, value: float | None) -> int | None:
     """Share of the other partners in its group with a lower index, in percent."""
-    indices = brief.peers.indices
-    if value is None or len(indices) - 1 < PEERS_NEEDED:  # itself and its peers
-        return None
-    below = bisect_left(indices, float(value))
-    return round(100 * below / (len(indices) - 1))
+    group = brief.peers
+    return peer_percentile(group.indices, value, group.needed)
 
 
 def _gaps(brief: ScorecardBrief) -> tuple[PerceptionGapLine, ...]:

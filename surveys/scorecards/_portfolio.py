@@ -2,16 +2,16 @@
 unnamed peers) and the network scorecard (a network's sites side by side, and as a whole).
 
 Both read the same in-memory results as the partner scorecard; only shown cells carry
-numbers, and peers appear only as quartiles of at least three.
+numbers, and peers appear only in the spread `scoring.anonymity.peer_spread` allows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from statistics import median, quantiles
+from statistics import median
 
-from scoring.anonymity import PEERS_NEEDED
+from scoring.anonymity import peer_spread
 from scoring.config import LAYERS
 from surveys.charts import IntervalPlot, ScoreBar, Spread, interval_plot, score_bar, spread
 from surveys.infra.i18n import N_, percent
@@ -53,7 +53,9 @@ class BenchmarkLine:
     measure: str
     yours: float | None
     strip: Spread | None
-    """None with fewer than PEERS_NEEDED peers."""
+    """The group's quartiles and the sponsor's mark; None with too few peers for all three."""
+    median: float | None
+    """The group's median; None with too few peers."""
     peers: int
 
 
@@ -73,6 +75,8 @@ class PortfolioScorecard:
     groups: tuple[tuple[str, tuple[SiteLine, ...]], ...]
     """(tier heading, its sites by index), best tier first, untiered last."""
     benchmark: tuple[BenchmarkLine, ...]
+    peers_needed: int
+    """Peers the benchmark needs before anything of their spread is shown."""
     k: int
     level: str
     """The intervals' confidence level as the language writes it ("90 %" in French)."""
@@ -136,6 +140,7 @@ def portfolio_scorecard(
         previous_cycle=results.previous_cycle,
         groups=tuple(groups),
         benchmark=_benchmark(brief),
+        peers_needed=results.config.anonymity.peers,
         k=results.k("site"),
         level=percent(results.level, language),
     )
@@ -230,7 +235,8 @@ def _arrow(trend: TrendArrow, say: Say) -> str:
 
 
 def _benchmark(brief: ScorecardBrief) -> tuple[BenchmarkLine, ...]:
-    """The sponsor's pooled view by its sites, against other sponsors' and CROs' quartiles."""
+    """The sponsor's pooled view by its sites, against the spread of every sponsor and CRO
+    (itself among them, as on the portfolio page)."""
     results, sponsor, say = brief.results, brief.subject, brief.say
     pooled = {
         target: row
@@ -238,18 +244,23 @@ def _benchmark(brief: ScorecardBrief) -> tuple[BenchmarkLine, ...]:
         if run == results.run and view is None and results.orgs[target].kind in {"sponsor", "cro"}
     }
     own = pooled.get(sponsor.id, NO_INDEX)
+    needed = results.config.anonymity.peers
     labels = [say(N_("Reliability index")), *(say(LAYER_NAMES[layer]) for layer in LAYERS)]
     rows = []
     for measure, label in zip(INDEX_FIGURES, labels, strict=True):
-        peers = [
-            float(value)
-            for target, row in pooled.items()
-            if target != sponsor.id and (value := row.figure(measure)) is not None
+        values = [
+            float(value) for row in pooled.values() if (value := row.figure(measure)) is not None
         ]
         yours = own.figure(measure)
-        strip = None
-        if len(peers) >= PEERS_NEEDED:
-            low, middle, high = quantiles(peers, n=4, method="inclusive")
-            strip = spread(low, middle, high, yours)
-        rows.append(BenchmarkLine(measure=label, yours=yours, strip=strip, peers=len(peers)))
+        found = peer_spread(values, needed)
+        quartiles = found.quartiles if found else None
+        rows.append(
+            BenchmarkLine(
+                measure=label,
+                yours=yours,
+                strip=spread(*quartiles, yours) if quartiles else None,
+                median=found.median if found else None,
+                peers=len(values) - (1 if yours is not None else 0),
+            )
+        )
     return tuple(rows)

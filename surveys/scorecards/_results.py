@@ -13,10 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from scoring.anonymity import PEERS_NEEDED, minimum_commenters, minimum_raters
+from scoring.anonymity import PeerSpread, minimum_commenters, minimum_raters, peer_spread
 from scoring.config import ScoringConfig
 from scoring.trends import mean_changes
 from surveys.cycles.cycle import Cycle, CycleStatus
@@ -71,8 +70,11 @@ class PeerGroup:
     targets: list[int]
     indices: list[float]
     """Their shown indices, sorted."""
-    quartiles: dict[int, tuple[float, float, float]]
-    """Dimension id → its shown means' quartiles, where at least PEERS_NEEDED partners have one."""
+    spreads: dict[int, PeerSpread]
+    """Dimension id → what may be shown of its shown means' spread (`peer_spread`), where
+    enough partners have one."""
+    needed: int
+    """Other partners each one must be compared with (the run's `anonymity.peers`)."""
 
 
 @dataclass
@@ -115,8 +117,8 @@ class CycleResults:
 
     def group(self, kinds: frozenset[str], view: int | None) -> PeerGroup:
         """The partners of these kinds in one view this cycle, to compare one of them with
-        (shown cells only, at least PEERS_NEEDED partners, itself among them). Worked out
-        once per group, however many scorecards ask."""
+        (shown cells only, itself among them, so that every member reads the same figures).
+        Worked out once per group, however many scorecards ask."""
         key = (kinds, view)
         if key not in self._groups:
             targets = [
@@ -134,8 +136,11 @@ class CycleResults:
                 for row in self.dimensions.get((self.run, target, view), []):
                     if row.mean is not None:
                         values[row.dimension].append(float(row.mean))
-            quartiles = {d: _quartiles(v) for d, v in values.items() if len(v) >= PEERS_NEEDED}
-            self._groups[key] = PeerGroup(targets=targets, indices=indices, quartiles=quartiles)
+            needed = self.config.anonymity.peers
+            spreads = {d: spread for d, v in values.items() if (spread := peer_spread(v, needed))}
+            self._groups[key] = PeerGroup(
+                targets=targets, indices=indices, spreads=spreads, needed=needed
+            )
         return self._groups[key]
 
     def index(self, target: int, view: int | None) -> ShownIndex:
@@ -166,12 +171,6 @@ class CycleResults:
         """Raters a group needs before its comments are shown."""
         direction = Direction.rating(target_kind)
         return minimum_commenters(direction, self.config)
-
-
-def _quartiles(values: list[float]) -> tuple[float, float, float]:
-    """Lower quartile, median and upper quartile, as numpy's percentile computes them."""
-    low, middle, high = (float(q) for q in np.percentile(values, [25, 50, 75]))
-    return low, middle, high
 
 
 async def cycle_results(cycle_key: str) -> CycleResults:

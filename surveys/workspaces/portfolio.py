@@ -10,14 +10,13 @@ work on what was read here, so the page and its API twin show the same rows.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 from piccolo.query.methods.select import Select
 
-from scoring.anonymity import PEERS_NEEDED
+from scoring.anonymity import peer_spread
 from scoring.config import ScoringConfig
 from surveys.cycles.invitations import Invitation
 from surveys.directory.organisations import Organisation, Relationship, TherapeuticArea
@@ -84,10 +83,15 @@ class Benchmark:
     measure: str
     yours: float | None
     low: float | None
-    """Peers' lower quartile, median and upper quartile; None when too few peers."""
+    """The group's lower quartile (`scoring.anonymity.peer_spread`); None when too few
+    peers, or so few that only the median may be shown."""
     median: float | None
+    """The group's median; None when too few peers."""
     high: float | None
     peers: int
+    """Other sponsors and CROs with a shown value."""
+    needed: int
+    """Peers the run's configuration asks for before anything of their spread is shown."""
 
 
 @dataclass(frozen=True)
@@ -364,11 +368,13 @@ class _Pooled:
 async def peer_benchmark(sponsor_id: int, run_id: int | None) -> tuple[Benchmark, ...]:
     """How all sites see this sponsor (pooled over its raters) in a run, against anonymised peers.
 
-    Peers are the other sponsors and CROs whose pooled scores the run shows; they appear
-    only as quartiles, never by name, and only when at least PEERS_NEEDED contribute.
+    Peers are the other sponsors and CROs whose pooled scores the run shows; never named,
+    they appear only in the spread `peer_spread` allows, of the whole group (the sponsor
+    among them), the same figures every member of the group reads.
     """
     if run_id is None:
         return ()
+    needed = (await run_config(run_id)).anonymity.peers
     rows = await TargetIndex.select(
         TargetIndex.target, TargetIndex.shown, *(getattr(TargetIndex, m) for m in MEASURES)
     ).where(
@@ -380,14 +386,22 @@ async def peer_benchmark(sponsor_id: int, run_id: int | None) -> tuple[Benchmark
         _Pooled(int(r["target"]), bool(r["shown"]), {m: shown_number(r[m]) for m in MEASURES})
         for r in rows
     ]
-    own = next((p for p in pooled if p.target == sponsor_id and p.shown), None)
-    peers = [p for p in pooled if p.target != sponsor_id and p.shown]
+    group = [p for p in pooled if p.shown]
+    own = next((p for p in group if p.target == sponsor_id), None)
     found = []
     for measure in MEASURES:
-        values = sorted(v for p in peers if (v := p.measures[measure]) is not None)
-        enough = len(values) >= PEERS_NEEDED
-        q = statistics.quantiles(values, n=4, method="inclusive") if enough else None
+        values = [v for p in group if (v := p.measures[measure]) is not None]
         yours = own.measures[measure] if own else None
-        low, median, high = (q[0], q[1], q[2]) if q else (None, None, None)
-        found.append(Benchmark(measure, yours, low, median, high, len(values)))
+        spread = peer_spread(values, needed)
+        found.append(
+            Benchmark(
+                measure=measure,
+                yours=yours,
+                low=spread.low if spread else None,
+                median=spread.median if spread else None,
+                high=spread.high if spread else None,
+                peers=len(values) - (1 if yours is not None else 0),
+                needed=needed,
+            )
+        )
     return tuple(found)

@@ -42,6 +42,7 @@ def test_overrides_change_only_what_they_name(tmp_path: Path) -> None:
             "[anonymity]\nsite_rates_sponsor = 2\n",
             "anonymity.site_rates_sponsor: may not be below 3",
         ),
+        ("[anonymity]\npeers = 2\n", "anonymity.peers: may not be below 3"),
         ("[tiers]\nstrategic_raters = 2.5\n", "tiers.strategic_raters: must be a whole number"),
         ('[tiers]\nwatch_quality = "fifty"\n', "tiers.watch_quality: must be a number"),
         ("[sand_cone]\nweights = { quality = 1 }\n", "sand_cone.weights: give exactly"),
@@ -60,7 +61,12 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> No
 def test_config_round_trips_as_plain_data() -> None:
     data = ScoringConfig().as_dict()
     assert data["sand_cone"]["margin"] == 10.0
-    assert data["anonymity"] == {"site_rates_sponsor": 3, "sponsor_rates_site": 1, "comments": 5}
+    assert data["anonymity"] == {
+        "site_rates_sponsor": 3,
+        "sponsor_rates_site": 1,
+        "comments": 5,
+        "peers": 5,
+    }
 
 
 def test_a_stored_configuration_reads_back_the_same_even_without_a_margin() -> None:
