@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint bench lock messages clean
+.PHONY: help install demo test lint bench lock messages swagger-ui clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -58,6 +58,12 @@ lock: ## Re-pin constraints.txt from the current .venv
 messages: $(STAMP) ## Re-extract the interface's texts into surveys/locale/ and update each catalogue
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o surveys/locale/messages.pot .
 	$(BIN)/pybabel update -i surveys/locale/messages.pot -d surveys/locale --width 100 --ignore-obsolete
+
+SWAGGER_UI := 5.36.0
+swagger-ui: ## Refresh the API reference's Swagger UI (templates/static/openapi) from npm: SWAGGER_UI=version
+	cd $$(mktemp -d) && npm pack --silent swagger-ui-dist@$(SWAGGER_UI) && tar xzf swagger-ui-dist-$(SWAGGER_UI).tgz && \
+	  cp package/swagger-ui-bundle.js package/swagger-ui-bundle.js.LICENSE.txt package/swagger-ui.css \
+	  package/LICENSE package/NOTICE $(CURDIR)/templates/static/openapi/
 
 clean: ## Remove .venv and the demo database (var/)
 	rm -rf $(VENV) var

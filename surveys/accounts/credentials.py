@@ -9,11 +9,15 @@ person may see is decided in one place, `surveys.accounts.policy`, from their gr
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, partial
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -36,7 +40,20 @@ INVITATION_DAYS = 7
 enough to come back from a week away, short enough not to lie in an inbox for good."""
 MIN_PASSWORD = 12
 """Characters a password needs (length is what makes a password hard to guess)."""
+HASHING_AT_ONCE = 2
+"""Passwords hashed or checked at once by one server process. An argon2id run takes a
+core for a tenth of a second or more and 64 MiB: run in the event loop, a dozen failed
+sign-ins stalled every other request for two seconds. They run in these threads instead
+(argon2-cffi releases the GIL), and a burst beyond them waits its turn rather than
+taking every core and the memory with it."""
 _hasher = PasswordHasher()
+_hashing = ThreadPoolExecutor(HASHING_AT_ONCE, thread_name_prefix="argon2")
+T = TypeVar("T")
+
+
+async def _off_the_loop(work: Callable[[], T]) -> T:
+    """Run argon2 `work` in a hashing thread: every hash and check goes through here."""
+    return await asyncio.get_running_loop().run_in_executor(_hashing, work)
 
 
 @cache
@@ -44,6 +61,16 @@ def _unusable() -> str:
     """Checked against when no account matches, so a wrong e-mail takes as long as a wrong
     password; made at first use, since hashing takes a noticeable moment at start-up."""
     return _hasher.hash(secrets.token_urlsafe(32))
+
+
+def _matches(stored: str | None, password: str) -> bool:
+    """Whether `password` is the one `stored` hashes (in a hashing thread). With nothing
+    stored it is checked against `_unusable()`, so that it takes just as long."""
+    try:
+        _hasher.verify(stored or _unusable(), password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return stored is not None
 
 
 class GrantRole(StrEnum):
@@ -155,30 +182,26 @@ class SignedIn:
         return Act(actor=self.email, at=at, person_id=self.person_id)
 
 
-def hash_password(password: str) -> str:
+async def hash_password(password: str) -> str:
     """Return the argon2id hash of a password that is long enough, or raise AccountError."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
-    return _hasher.hash(password)
+    return await _off_the_loop(partial(_hasher.hash, password))
 
 
 async def account_for_password(email: str, password: str, now: dt.datetime) -> SignedIn | None:
     """Return the account whose e-mail and password these are, or None (never saying which failed).
 
-    A hash made with older parameters is replaced by one with the current parameters.
+    An unknown e-mail costs one password check, as a known one does. A hash made with
+    older parameters is replaced by one with the current parameters.
     """
     row = await _account_row(email)
-    stored = str(row["password_hash"]) if row and row["password_hash"] else _unusable()
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    stored = str(row["password_hash"]) if row and row["password_hash"] else None
+    if not await _off_the_loop(partial(_matches, stored, password)) or row is None:
         return None
-    if row is None:
-        return None
-    if _hasher.check_needs_rehash(stored):
-        await Account.update({Account.password_hash: _hasher.hash(password)}).where(
-            Account.id == row["id"]
-        )
+    if stored is not None and _hasher.check_needs_rehash(stored):
+        rehashed = await _off_the_loop(partial(_hasher.hash, password))
+        await Account.update({Account.password_hash: rehashed}).where(Account.id == row["id"])
     await Account.update({Account.last_signed_in_at: now}).where(Account.id == row["id"])
     return _signed_in(row)
 
@@ -307,7 +330,7 @@ async def use_link(token: str, purpose: LinkPurpose, now: dt.datetime) -> int | 
 async def set_password(account_id: int, password: str) -> None:
     """Give an account a new password, sign out every session it had, spend its other links
     and revoke its API tokens: whoever held the old password may have made one."""
-    hashed = hash_password(password)
+    hashed = await hash_password(password)
     now = dt.datetime.now(dt.UTC)
     await Account.update({Account.password_hash: hashed}).where(Account.id == account_id)
     await WebSession.delete().where(WebSession.account == account_id)
@@ -332,7 +355,7 @@ async def create_account(
     for role, organisation in grants:
         if (role == GrantRole.administrator) != (organisation is None):
             raise AccountError("only an administrator's grant has no organisation")
-    hashed = hash_password(password) if password is not None else None
+    hashed = await hash_password(password) if password is not None else None
     account_id, _ = await account_for_person(int(person["id"]), now)
     if hashed:
         await Account.update({Account.password_hash: hashed}).where(Account.id == account_id)

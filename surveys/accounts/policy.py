@@ -10,6 +10,8 @@ query is then scoped by it: routes never fetch first and filter afterwards.
 - A site user sees their site; a network's user sees each site of the network.
 - A relationship manager sees the organisations they manage (managing a network
   includes its sites).
+- Seeing a whole portfolio means every site the sponsor works with (a relationship
+  exists), not every site there is: one sponsor's view of a site exists only then.
 - Everyone but an administrator works on one side: a person at a sponsor or CRO
   reaches portfolios only (a site's page shows every sponsor's view of it, and one
   sponsor's ratings are not another's to read); a person at a site or network reaches
@@ -17,6 +19,9 @@ query is then scoped by it: routes never fetch first and filter afterwards.
 - An administrator sees everything, and alone publishes a cycle.
 - Tiers are reviewed by the sponsor's own users, its relationship managers and
   administrators.
+- A partner's reply to its scorecard is its own words: only its own people write it (a
+  user grant at that organisation itself), not its network's, its relationship managers
+  or an administrator, though they may read the scorecard.
 
 Anonymity thresholds are not decided here: they come with the score run (`shown`
 flags) and every view reads only rows whose flag allows them.
@@ -44,7 +49,10 @@ class Reach:
     networks: frozenset[int] = frozenset()
     """Networks whose sites may be seen side by side."""
     own: frozenset[int] = frozenset()
-    """Sponsors and CROs the viewer works for: how sites see them is theirs to read."""
+    """Sponsors, CROs and sites the viewer works for, by a user grant at the organisation
+    itself (not through its network, nor as its relationship manager): how sites see a
+    sponsor or CRO is theirs to read, and what a partner replies to its scorecard theirs to
+    write."""
 
     def portfolio_sites(self, sponsor_id: int) -> frozenset[int] | None:
         """The sites of a sponsor's portfolio in reach; None means every one of them.
@@ -69,10 +77,17 @@ class Reach:
         """Whether a network's sites may be seen side by side."""
         return self.administrator or network_id in self.networks
 
-    def may_see_relationship(self, sponsor_id: int, site_id: int) -> bool:
+    def may_see_relationship(self, sponsor_id: int, site_id: int, *, works_with: bool) -> bool:
         """Whether the viewer may open a relationship's meeting pack and work on its action
-        items: both sides may, each through its own reach (a CRO user for the sites it
-        works on, a network's user for its sites)."""
+        items.
+
+        Both sides may, each through its own reach (a CRO user for the sites it works on, a
+        network's user for its sites), where the relationship exists (`works_with`): a
+        sponsor seen whole is every site it works with, and a site's people see the
+        sponsors that work with it, not every organisation there is.
+        """
+        if not works_with:
+            return False
         if self.administrator or site_id in self.sites:
             return True
         if sponsor_id not in self.portfolios:
@@ -106,28 +121,36 @@ class Reach:
             sponsor_id in self.portfolios and self.portfolios[sponsor_id] is None
         )
 
-    def may_see_partner_scorecard(self, subject: int, subject_kind: str, view: int | None) -> bool:
+    def may_see_partner_scorecard(
+        self, subject: int, subject_kind: str, view: int | None, *, works_with: bool
+    ) -> bool:
         """Whether the viewer may read a partner scorecard.
 
-        A site's scorecard is one sponsor's view of it: that sponsor's people (a CRO's for
-        the sites it works on) and the site's own. A sponsor's or CRO's scorecard is how
-        every site sees it: its own people, and a sponsor's relationship managers.
-        """
-        if self.administrator:
-            return True
-        if subject_kind == "site":
-            if view is None:
-                return False
-            sites = self.portfolios.get(view, frozenset())
-            return subject in self.sites or sites is None or subject in sites
-        return view is None and (subject in self.own or self.may_review_tiers(subject))
+        A site's scorecard is one sponsor's view of it (`view`), and there is one only where
+        that sponsor works with the site (`works_with`: a relationship between them exists).
+        It goes to the same people as their review meeting: the sponsor's people (a CRO's
+        for the sites it works on) and the site's own. Without the relationship there is
+        nothing to read, for anyone: a viewer who sees a sponsor's whole portfolio sees the
+        sites it works with, not every site there is.
 
-    def may_reply_to_scorecard(self, subject: int, subject_kind: str) -> bool:
-        """Whether the viewer speaks for the rated partner, who may answer its scorecard."""
-        if self.administrator:
-            return False  # the reply is the partner's own words, not an administrator's
-        if subject_kind == "site":
-            return subject in self.sites
+        A sponsor's or CRO's scorecard is how every site sees it (no `view`): its own
+        people, and a sponsor's relationship managers.
+        """
+        if subject_kind == OrgKind.site:
+            return view is not None and self.may_see_relationship(
+                view, subject, works_with=works_with
+            )
+        return view is None and (
+            self.administrator or subject in self.own or self.may_review_tiers(subject)
+        )
+
+    def may_reply_to_scorecard(self, subject: int) -> bool:
+        """Whether the viewer speaks for the rated partner, who may answer its scorecard.
+
+        The reply is printed as the partner's own words, so only its own people write it: a
+        network's people, a relationship manager and an administrator may read the
+        scorecard, but do not speak for the partner.
+        """
         return subject in self.own
 
     @property
@@ -233,6 +256,7 @@ async def _add(reaching: _Reaching, grant: _Grant) -> None:
                 reaching.portfolios[sponsor] = sites | cro_sites
     elif role == GrantRole.site_user and kind == OrgKind.site:
         reaching.sites.add(org)
+        reaching.own.add(org)
     elif role == GrantRole.site_user and kind == OrgKind.network:
         reaching.networks.add(org)
         reaching.sites.update(await _network_sites(org))

@@ -63,7 +63,7 @@ def run(step: Callable[[], Awaitable[T]], needs_schema: bool = True) -> T:
     async def connected() -> T:
         engine = configured_engine(load_settings())
         use_engine(engine)
-        await prepare(engine)
+        await prepare(engine, create=not needs_schema)
         if needs_schema and (pending := await pending_migrations()):
             raise SchemaOutdatedError(
                 f"the database ({describe(engine)}) lacks {pending} migration(s): "

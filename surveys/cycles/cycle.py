@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -62,6 +63,24 @@ def check_transition(current: CycleStatus | str, new: CycleStatus | str) -> Cycl
         else (f"a {current.value} cycle is final")
     )
     raise CycleTransitionError(f"cannot move a cycle from {current.value} to {new.value}: {hint}")
+
+
+CYCLE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+"""What a cycle's key may be: letters, digits, `-`, `_` and `.`, at most 40, starting with
+a letter or digit. The key names the cycle in addresses and the folder of its scorecards,
+so it is never a path (`..`, `/`) nor anything a page or a shell would read otherwise."""
+CYCLE_KEY_RULE = (
+    "letters, digits, '-', '_' and '.' only, at most 40, starting with a letter or digit "
+    "(such as 2027-Q1)"
+)
+
+
+def checked_cycle_key(key: str) -> str:
+    """`key` if it follows CYCLE_KEY, else CycleError saying what a key may be."""
+    if not CYCLE_KEY.fullmatch(key):
+        shown = key if len(key) <= 60 else key[:57] + "…"
+        raise CycleError(f"a cycle's key is {CYCLE_KEY_RULE}, not {shown!r}")
+    return key
 
 
 class Cycle(Table):

@@ -32,6 +32,7 @@ from surveys.cycles.cycle import (
     CycleStatus,
     UnknownCycleError,
     check_transition,
+    checked_cycle_key,
     cycle_by_key,
 )
 from surveys.cycles.invitations import Invitation, InvitationStatus
@@ -87,6 +88,7 @@ async def create_cycle(
 ) -> int:
     """Create a draft cycle with the instrument version chosen for each direction, or
     (for a direction not chosen) the newest version loaded."""
+    checked_cycle_key(key)
     if await Cycle.exists().where(Cycle.key == key):
         raise CycleError(f"a cycle {key!r} exists already")
     if closes_at <= now:

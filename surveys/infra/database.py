@@ -103,13 +103,19 @@ def describe(engine: Engine[Any]) -> str:
     return type(engine).__name__
 
 
-async def prepare(engine: Engine[Any]) -> None:
+async def prepare(engine: Engine[Any], create: bool = True) -> None:
     """Make the database usable, or raise DatabaseUnavailableError with one clear line.
 
     For SQLite: create the folder and switch the file to WAL mode (the mode persists in
-    the file, so this runs once at start-up, not per connection). For PostgreSQL: open
-    one connection to prove the server is there and the database exists.
+    the file, so this runs once at start-up, not per connection); unless `create`, a
+    missing file is an error, so that a command that needs a database leaves no empty
+    file behind. For PostgreSQL: open one connection to prove the server is there and
+    the database exists.
     """
+    if not create and isinstance(engine, SQLiteEngine) and not Path(engine.path).exists():
+        raise DatabaseUnavailableError(
+            f"there is no database at {engine.path}: run `rapport migrate` to create it"
+        )
     try:
         with warnings.catch_warnings():
             # Piccolo warns on its own when it cannot connect; our error says it once

@@ -19,6 +19,7 @@ from scoring.items import IMPORTANCE_POINTS
 from surveys.cycles.cycle import Cycle, CycleStatus
 from surveys.cycles.invitations import Invitation, InvitationStatus
 from surveys.infra.i18n import N_, Text
+from surveys.infra.numbers import whole_number
 from surveys.infra.sql_scripts import Script, Statement, run_script
 from surveys.instruments.questionnaires import (
     OVERALL_POINTS,
@@ -118,9 +119,7 @@ def without_control_characters(text: str) -> str:
 
 def _choice(raw: str, allowed: range) -> int | None:
     """Return `raw` as one of the allowed whole numbers, or None."""
-    if not raw.isdigit():
-        return None
-    value = int(raw)
+    value = whole_number(raw, allowed.stop)
     return value if value in allowed else None
 
 

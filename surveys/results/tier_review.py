@@ -27,6 +27,11 @@ class TierReviewError(RapportError, ValueError):
     """A review step that cannot be taken; the message says why."""
 
 
+NOT_IN_REVIEW = "this site is not in this cycle's review"
+"""The refusal of a change to a site the review does not hold, whether the site exists
+elsewhere or not at all: the answer must not tell a reviewer which sites exist."""
+
+
 @dataclass(frozen=True)
 class ReviewRow:
     """One site's tier under review."""
@@ -150,7 +155,7 @@ async def set_override(
             .first()
         )
         if assignment is None:
-            raise TierReviewError("this site has no computed tier in this cycle")
+            raise TierReviewError(NOT_IN_REVIEW)
         await lock_row(TierAssignment, assignment["id"])
         await TierAssignment.update(
             {

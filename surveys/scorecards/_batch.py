@@ -17,6 +17,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from surveys.cycles.cycle import checked_cycle_key
 from surveys.infra.database import writing_transaction
 from surveys.infra.spreadsheets import spreadsheet_safe
 from surveys.scorecards._partner import PartnerScorecard, partner_scorecard
@@ -131,7 +132,7 @@ async def render_cycle(
         ).where(RenderedScorecard.cycle == results.cycle_id)
     }
     report = BatchReport()
-    folder = out / cycle_key
+    folder = out / checked_cycle_key(cycle_key)  # a folder name only from a checked key
     todo: list[tuple[Job, str, str]] = []
     for job in jobs:
         try:

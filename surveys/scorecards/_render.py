@@ -47,9 +47,7 @@ def scorecard_html(template: str, context: ScorecardContext, language: str) -> s
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {context.paper!r}")
     page = environment().get_template(f"scorecards/{template}.html")
     return page.render(
-        translated(
-            {"card": context, "style": _stylesheet(), "page_size": PAPERS[context.paper]}, language
-        )
+        translated({"card": context, "style": inline_style(context.paper)}, language)
     )
 
 
@@ -59,10 +57,17 @@ def content_hash(html: str) -> str:
 
 
 @cache
-def _stylesheet() -> Markup:
-    """The scorecard's stylesheet, inlined so that the PDF needs no file fetched."""
+def inline_style(paper: str) -> Markup:
+    """The scorecard's stylesheet for a paper size, inlined so that the PDF needs no file
+    fetched. On screen the page's security policy allows exactly these texts (by hash)."""
     css = (TEMPLATES / "scorecards" / "scorecard.css").read_text(encoding="utf-8")
-    return Markup(css.replace("</", "<\\/"))  # noqa: S704  (our own file, kept inside <style>)
+    text = f"@page {{ size: {PAPERS[paper]}; }} " + css.replace("</", "<\\/")
+    return Markup(text)  # noqa: S704  (our own file, kept inside <style>)
+
+
+def inline_styles() -> tuple[str, ...]:
+    """Every `<style>` text a scorecard may carry: one per paper size."""
+    return tuple(str(inline_style(paper)) for paper in PAPERS)
 
 
 def pdf_of(html: str) -> bytes:

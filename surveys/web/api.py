@@ -8,16 +8,18 @@ need no CSRF token. Documented in the OpenAPI schema at /schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 
 from surveys.cycles.cycle import (
+    CYCLE_KEY,
+    CYCLE_KEY_RULE,
     CycleError,
     CycleRecord,
     CycleTransitionError,
@@ -31,6 +33,7 @@ from surveys.cycles.progress import cycle_status
 from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings
 from surveys.web.auth import token_viewer
+from surveys.web.reach import NoSuchPage
 
 
 class ConflictException(HTTPException):
@@ -58,7 +61,10 @@ def _actor(request: Request[Any, Any, Any]) -> str:
 class NewCycle(msgspec.Struct, forbid_unknown_fields=True):
     """A cycle to create."""
 
-    key: str
+    key: Annotated[
+        str,
+        msgspec.Meta(pattern=f"^{CYCLE_KEY.pattern}$", description=f"The key: {CYCLE_KEY_RULE}."),
+    ]
     closes_on: dt.date
     title: str = ""
 
@@ -128,11 +134,12 @@ def _cycle_out(cycle: CycleRecord) -> CycleOut:
 
 
 async def _checked(coroutine: Any) -> Any:
-    """Run a cycle operation, turning its refusals into 404 or 409 with the reason."""
+    """Run a cycle operation, turning its refusals into 404 (the one answer every route
+    gives for what is not there) or 409 with the reason."""
     try:
         return await coroutine
-    except UnknownCycleError as error:
-        raise NotFoundException(str(error)) from None
+    except UnknownCycleError:
+        raise NoSuchPage() from None
     except (CycleError, CycleTransitionError) as error:
         raise ConflictException(str(error)) from None
 

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import gc
 import logging
-import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,11 +23,10 @@ from litestar.template import TemplateConfig
 from litestar.types import Logger, Scope
 
 from surveys.infra.database import close_pool, configured_engine, prepare, start_pool, use_engine
-from surveys.infra.i18n import install_i18n
 from surveys.infra.settings import Settings, load_settings
-from surveys.infra.templating import TEMPLATES
+from surveys.infra.templating import TEMPLATES, prepared
 from surveys.jobs import interrupted_jobs
-from surveys.scorecards import close_web_pool
+from surveys.scorecards import close_web_pool, inline_styles
 from surveys.web.admin import CONSOLE
 from surveys.web.api import CyclesAPI
 from surveys.web.auth import (
@@ -39,10 +37,12 @@ from surveys.web.auth import (
     unstorable_text,
 )
 from surveys.web.guesses import Guesses
+from surveys.web.headers import SecurityHeaders, redacted
 from surveys.web.health import healthz
 from surveys.web.meetings import MeetingsController
 from surveys.web.opened_marks import OpenedMarks
 from surveys.web.pages import PagesController, error_page
+from surveys.web.schema_page import SchemaPage
 from surveys.web.scorecards import ScorecardsController
 from surveys.web.survey import SurveyController
 from surveys.web.tokens import TokensController
@@ -51,19 +51,16 @@ from surveys.web.workspaces import WorkspacesController
 
 SIGN_IN_ATTEMPTS = 10
 """Failed sign-ins a minute, per address and per e-mail, before a pause."""
-SURVEY_TOKEN = re.compile(r"/s/[^/?\s]+")
 
 
-class RedactSurveyTokens(logging.Filter):
-    """Keep survey link tokens out of access logs: a token in a log file is a working key."""
+class RedactSecretPaths(logging.Filter):
+    """Keep link tokens (survey, sign-in, reset) out of access logs: a token in a log file
+    is a working key."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                SURVEY_TOKEN.sub("/s/[redacted]", a) if isinstance(a, str) else a
-                for a in record.args
-            )
-        record.msg = SURVEY_TOKEN.sub("/s/[redacted]", str(record.msg))
+            record.args = tuple(redacted(a) if isinstance(a, str) else a for a in record.args)
+        record.msg = redacted(str(record.msg))
         return True
 
 
@@ -71,30 +68,33 @@ def log_exception(logger: Logger, scope: Scope, traceback: list[str]) -> None:
     """Log an unexpected error with survey tokens redacted; expected refusals are not errors.
 
     A 403 (a missing CSRF token), 404 or 429 is an answer the app chose to give, and
-    the path of a survey link is a working key: neither belongs in the error log.
+    the path of a link is a working key: neither belongs in the error log.
     """
     error = sys.exc_info()[1]
     if isinstance(error, HTTPException) and error.status_code < 500:
         return
-    path = SURVEY_TOKEN.sub("/s/[redacted]", str(scope.get("path", "")))
-    lines = SURVEY_TOKEN.sub("/s/[redacted]", "".join(traceback))
+    if isinstance(error, CharacterNotInRepertoireError):  # a NUL refused: answered with a 400
+        return
+    path = redacted(str(scope.get("path", "")))
+    lines = redacted("".join(traceback))
     logger.error("Uncaught exception (%s %s):\n%s", scope.get("type"), path, lines)
 
 
 def redact_access_logs() -> None:
     """Attach the token filter to the server's access logger (once)."""
     access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactSurveyTokens) for f in access.filters):
-        access.addFilter(RedactSurveyTokens())
+    if not any(isinstance(f, RedactSecretPaths) for f in access.filters):
+        access.addFilter(RedactSecretPaths())
 
 
 def configure_templates(jinja: JinjaTemplateEngine) -> None:
-    """Translations in the templates; templates read once per process.
+    """Translations and contained direction controls in the templates; templates read once
+    per process.
 
     Jinja otherwise checks every template file's time stamp on every render: a restart
     picks up changed templates.
     """
-    install_i18n(jinja.engine)
+    prepared(jinja.engine)
     jinja.engine.auto_reload = False
 
 
@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"viewer": VIEWER},
         lifespan=[database],
         on_shutdown=[close_web_pool],
+        before_send=[SecurityHeaders(inline_styles())],
         exception_handlers={
             SignInRequired: sign_in_redirect,
             CharacterNotInRepertoireError: unstorable_text,
@@ -170,7 +171,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.public_url.startswith("https://"),
             cookie_samesite="strict",
         ),
-        openapi_config=OpenAPIConfig(title="Rapport", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Rapport", version="0.1.0", path="/schema", render_plugins=[SchemaPage()]
+        ),
         logging_config=LoggingConfig(
             log_exceptions="always", exception_logging_handler=log_exception
         ),

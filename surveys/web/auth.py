@@ -169,20 +169,26 @@ class SignInController(Controller):
     async def sign_in(
         self, data: URLEncodedBody[dict[str, str]], request: Any_Request
     ) -> Template | Redirect:
-        """Check the password; on success start a new session (never reuse an old id)."""
-        state = request.app.state
-        guesses: Guesses = state.sign_in_guesses
+        """Check the password; on success start a new session (never reuse an old id).
+
+        The attempt is counted, per address and per e-mail, before the password is
+        checked: a check costs a fraction of a second of a thread, so a burst of
+        concurrent guesses must not reach it beyond the limit. A match gives it back.
+        """
+        guesses: Guesses = request.app.state.sign_in_guesses
         address = request.client.host if request.client else "unknown"
         email = data.get("email", "").strip().lower()
         target = safe_next(data.get("next"))
-        if guesses.blocked(address) or guesses.blocked(email):
+        allowed = guesses.take(address)
+        if allowed and not guesses.take(email):
+            guesses.give_back(address)  # this address did not get to try
+            allowed = False
+        if not allowed:
             error = "Too many attempts. Please wait a minute and try again."
             return _page("sign_in", 429, next=target, email=email, error=error)
         now = dt.datetime.now(dt.UTC)
         who = await account_for_password(email, data.get("password", ""), now)
         if who is None:
-            guesses.missed(address)
-            guesses.missed(email)
             return _page(
                 "sign_in",
                 400,
@@ -190,6 +196,8 @@ class SignInController(Controller):
                 email=email,
                 error="That e-mail and password do not match an account.",
             )
+        guesses.give_back(address)
+        guesses.give_back(email)
         return await _signed_in_redirect(request, who.account_id, target, now)
 
     @post("/out", name="sign-out")
@@ -213,9 +221,10 @@ class SignInController(Controller):
         guesses: Guesses = request.app.state.sign_in_guesses
         address = request.client.host if request.client else "unknown"
         email = data.get("email", "").strip().lower()
-        if guesses.blocked(address):
+        # every request counts, and counts before anything is done: links must not be
+        # sprayed at inboxes
+        if not guesses.take(address):
             return _page("forgot", 429, error="Too many requests. Please wait a minute.")
-        guesses.missed(address)  # every request counts: links must not be sprayed at inboxes
         # the link is made and sent after the answer, so the answer takes as long and
         # says the same whether the address has an account or not
         settings: Settings = request.app.state.settings

@@ -10,7 +10,6 @@ import datetime as dt
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -18,7 +17,7 @@ from surveys.accounts.policy import Viewer
 from surveys.results.meetings import ActionInput, ActionItemError, add_action, set_status
 from surveys.web.auth import RecordId
 from surveys.web.contexts import MeetingContext, sentence
-from surveys.web.reach import relationship_in_reach
+from surveys.web.reach import NoSuchPage, relationship_in_reach
 from surveys.workspaces.meeting_pack import meeting_pack
 
 
@@ -95,8 +94,8 @@ async def _page(
     CRO's users, from whom the portfolio withholds it too)."""
     try:
         pack = await meeting_pack(*ids, _now().date(), viewer.reach.may_see_sites_view(*ids))
-    except ActionItemError:
-        raise NotFoundException("no such page") from None
+    except ActionItemError:  # the relationship went while the page was asked for
+        raise NoSuchPage() from None
     page = MeetingContext(
         pack=pack,
         sponsor_slug=sponsor,

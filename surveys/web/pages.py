@@ -8,11 +8,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import HTTPException
 from litestar.response import Template
+from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from surveys.directory.organisations import OrgKind, directory
 from surveys.infra.database import current_engine, engine_label
 from surveys.web.contexts import HomeContext, KindGroup
-from surveys.web.reach import OutOfReach, administrators_only
+from surveys.web.reach import NoSuchPage, OutOfReach, administrators_only
 
 GROUP_TITLES = {
     OrgKind.sponsor: "Sponsors",
@@ -50,6 +51,7 @@ TITLES = {
     404: "Page not found",
     405: "Not allowed here",
     410: "No longer available",
+    413: "Too much was sent",
     429: "Please wait a moment",
 }
 """Headings of error pages, by status code."""
@@ -58,7 +60,10 @@ TITLES = {
 def error_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     """Exception handler: a person in a browser gets the error as a page, a program gets JSON.
 
-    The API and the schema always answer JSON, as Litestar does by default.
+    The API and the schema always answer JSON, as Litestar does by default. Every 404 gets
+    one answer, whatever was raised and why (NoSuchPage: the same status, body and headers),
+    so that nothing missing can be told from something out of reach; only the log says
+    which it was.
     """
     if isinstance(error, OutOfReach):
         log.warning(
@@ -69,6 +74,8 @@ def error_page(request: Request[Any, Any, Any], error: HTTPException) -> Respons
             request.url.path,
             request.client.host if request.client else "?",
         )
+    if error.status_code == HTTP_404_NOT_FOUND:
+        error = NoSuchPage()
     wants_page = "text/html" in request.headers.get("accept", "")
     if request.url.path.startswith(("/api/", "/schema")) or not wants_page:
         body: dict[str, Any] = {"status_code": error.status_code, "detail": error.detail}
@@ -78,6 +85,8 @@ def error_page(request: Request[Any, Any, Any], error: HTTPException) -> Respons
     title = TITLES.get(error.status_code, "Something went wrong")
     detail = {
         404: "There is no page at this address, or it is not one you can open.",
+        413: "What was sent is far longer than this form takes, so nothing was saved. "
+        "Go back, shorten the longest text and send it again.",
     }.get(error.status_code, error.detail if error.status_code < 500 else "Please try again later.")
     return Template(
         "pages/error.html",

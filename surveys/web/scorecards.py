@@ -38,6 +38,7 @@ from surveys.web.reach import (
     reply_in_reach,
     scorecard_in_reach,
 )
+from surveys.web.render_slots import PAGE_RENDERS, PDF_RENDERS
 from surveys.workspaces.places import Place
 
 Language = Annotated[
@@ -62,7 +63,8 @@ class ScorecardsController(Controller):
         paper: Paper = "a4",
     ) -> Response[str]:
         """How every site sees a sponsor or CRO, as a scorecard."""
-        html, _ = await _partner_html(viewer, cycle, subject, None, lang, paper)
+        with PAGE_RENDERS.held(viewer.who.account_id):
+            html, _ = await _partner_html(viewer, cycle, subject, None, lang, paper)
         return Response(html, media_type="text/html")
 
     @get("/partners/{subject:str}/pdf", name="scorecard-pdf")
@@ -74,8 +76,9 @@ class ScorecardsController(Controller):
         lang: Language = None,
         paper: Paper = "a4",
     ) -> Response[bytes]:
-        html, name = await _partner_html(viewer, cycle, subject, None, lang, paper)
-        return _pdf(await pdf_in_worker(html), name)
+        with PDF_RENDERS.held(viewer.who.account_id):
+            html, name = await _partner_html(viewer, cycle, subject, None, lang, paper)
+            return _pdf(await pdf_in_worker(html), name)
 
     @get("/partners/{subject:str}/by/{rater:str}", name="scorecard-view")
     async def view(
@@ -88,7 +91,8 @@ class ScorecardsController(Controller):
         paper: Paper = "a4",
     ) -> Response[str]:
         """How one sponsor's raters see a site, as a scorecard."""
-        html, _ = await _partner_html(viewer, cycle, subject, rater, lang, paper)
+        with PAGE_RENDERS.held(viewer.who.account_id):
+            html, _ = await _partner_html(viewer, cycle, subject, rater, lang, paper)
         return Response(html, media_type="text/html")
 
     @get("/partners/{subject:str}/by/{rater:str}/pdf", name="scorecard-view-pdf")
@@ -101,8 +105,9 @@ class ScorecardsController(Controller):
         lang: Language = None,
         paper: Paper = "a4",
     ) -> Response[bytes]:
-        html, name = await _partner_html(viewer, cycle, subject, rater, lang, paper)
-        return _pdf(await pdf_in_worker(html), name)
+        with PDF_RENDERS.held(viewer.who.account_id):
+            html, name = await _partner_html(viewer, cycle, subject, rater, lang, paper)
+            return _pdf(await pdf_in_worker(html), name)
 
     @get("/partners/{subject:str}/reply", name="reply-form")
     async def reply_form(
@@ -152,7 +157,8 @@ class ScorecardsController(Controller):
     ) -> Response[str]:
         """A sponsor's portfolio scorecard (its own people and relationship managers) or a
         network's (whoever opens the network's page)."""
-        html, _ = await _collection_html(viewer, cycle, kind, slug, lang, paper)
+        with PAGE_RENDERS.held(viewer.who.account_id):
+            html, _ = await _collection_html(viewer, cycle, kind, slug, lang, paper)
         return Response(html, media_type="text/html")
 
     @get("/{kind:str}/{slug:str}/pdf", name="collection-scorecard-pdf")
@@ -165,8 +171,9 @@ class ScorecardsController(Controller):
         lang: Language = None,
         paper: Paper = "a4",
     ) -> Response[bytes]:
-        html, name = await _collection_html(viewer, cycle, kind, slug, lang, paper)
-        return _pdf(await pdf_in_worker(html), name)
+        with PDF_RENDERS.held(viewer.who.account_id):
+            html, name = await _collection_html(viewer, cycle, kind, slug, lang, paper)
+            return _pdf(await pdf_in_worker(html), name)
 
 
 async def _collection_html(
@@ -218,7 +225,7 @@ async def _partner_html(
     language = lang or results.orgs[audience].language
     card = partner_scorecard(results, partner.id, view_id, audience, language, paper)
     links = _links(_card_path(cycle, subject, rater), language)
-    if card.draft and viewer.reach.may_reply_to_scorecard(partner.id, partner.kind):
+    if card.draft and viewer.reach.may_reply_to_scorecard(partner.id):
         by = f"?by={rater}" if rater else ""
         links.append(("Write or change the reply", f"{_card_path(cycle, subject, None)}/reply{by}"))
     html = scorecard_html("partner", replace(card, links=tuple(links)), language)

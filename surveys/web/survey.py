@@ -41,6 +41,10 @@ from surveys.web.opened_marks import OpenedMarks
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 """The URL is a secret: keep it out of caches and out of other sites' Referer."""
+FORM_BODY_LIMIT = COMMENT_LIMIT * 4 * 3 + 16 * 1024
+"""Bytes a survey form's POST may have: the longest comment in 4-byte characters, each
+percent-encoded, and room for every other field. Anything larger is no respondent's
+form: it is refused (413) before it is read, and never echoed back."""
 NOTICES = {
     "saved": Text(
         N_("Your answers are saved. This link brings you back to them until the survey closes.")
@@ -78,7 +82,7 @@ class SurveyController(Controller):
             token, link, language, CheckedForm(answers, {}), notice, 200, request
         )
 
-    @post("/s/{token:str}", name="survey-answer")
+    @post("/s/{token:str}", name="survey-answer", request_max_body_size=FORM_BODY_LIMIT)
     async def answer(
         self, token: FromPath[str], data: URLEncodedBody[dict[str, str]], request: Any_Request
     ) -> Template | Redirect:
@@ -109,21 +113,27 @@ class SurveyController(Controller):
 
 
 async def looked_up(token: str, now: dt.datetime, request: Any_Request) -> LinkView | Template:
-    """Return what a link leads to, or a "please wait" page for an address that keeps guessing."""
-    guesses: Guesses = request.app.state.guesses
-    address = request.client.host if request.client else "unknown"
-    if guesses.blocked(address):
-        language = choose_language(language_from_header(request.headers.get("accept-language")))
-        return Template(
-            "pages/too_many.html",
-            context=translated({}, language),
-            status_code=429,
-            headers={**PRIVATE, "Retry-After": "60"},
-        )
+    """Return what a link leads to, or a "please wait" page for an address that keeps guessing.
+
+    The link is always looked up first, so a working link opens from any address, even
+    one that is over its limit (a hospital's staff may share it with a guesser). Only a
+    lookup that found nothing is counted, and it is counted and judged in one step
+    (`Guesses.take`): however many unknown links one address asks for at once, at most
+    RAPPORT_LINK_RATE a minute are answered "no such link", the rest "please wait".
+    """
     link = await link_view(token, now)
-    if link.state == LinkState.unknown:
-        guesses.missed(address)
-    return link
+    if link.state != LinkState.unknown:
+        return link
+    guesses: Guesses = request.app.state.guesses
+    if guesses.take(request.client.host if request.client else "unknown"):
+        return link
+    language = choose_language(language_from_header(request.headers.get("accept-language")))
+    return Template(
+        "pages/too_many.html",
+        context=translated({}, language),
+        status_code=429,
+        headers={**PRIVATE, "Retry-After": "60"},
+    )
 
 
 def state_page(link: LinkView, request: Any_Request) -> Template:

@@ -15,15 +15,14 @@ from urllib.parse import quote
 from litestar import Controller, Request, get, post
 from litestar.datastructures import MultiDict
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
 from surveys.cycles.cycle import CycleTransitionError
-from surveys.directory.organisations import OrgKind
+from surveys.directory.organisations import OrgKind, organisation_with_slug
 from surveys.results.tier_assignments import Tier
-from surveys.results.tier_review import TierReviewError, set_override
+from surveys.results.tier_review import NOT_IN_REVIEW, TierReviewError, set_override
 from surveys.web.contexts import (
     TypedOverride,
     WorkspacesContext,
@@ -35,8 +34,8 @@ from surveys.web.contexts import (
     trends_context,
 )
 from surveys.web.reach import (
+    NoSuchPage,
     network_in_reach,
-    organisation_id,
     portfolio_in_reach,
     site_in_reach,
     tier_review_in_reach,
@@ -93,13 +92,16 @@ class WorkspacesController(Controller):
     ) -> Template | Redirect:
         """Override one site's tier with a reason, or return it to the computed tier."""
         sponsor = await tier_review_in_reach(viewer, slug)
-        site_id = await organisation_id(site, OrgKind.site)
+        site_id = await organisation_with_slug(site, OrgKind.site)
         cycle = data.get("cycle", "")
         raw = data.get("tier", "")
         tier = Tier(int(raw)) if raw in {str(t.value) for t in Tier} else None
         kept = {site: TypedOverride(tier=raw, reason=data.get("reason", ""))}
         if raw and tier is None:
             errors = {site: "Choose one of the four tiers."}
+            return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
+        if site_id is None:  # answered as for a site outside the review: no hint it exists
+            errors = {site: sentence(TierReviewError(NOT_IN_REVIEW))}
             return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
         try:
             await set_override(
@@ -166,7 +168,7 @@ async def _review_page(
 ) -> Template:
     """The review page; after a refused change, its message and what was typed, kept."""
     found = await sponsor_review(sponsor, viewer.reach.portfolio_sites(sponsor), cycle_key)
-    if found is None:
-        raise NotFoundException("no cycle has been scored yet")
+    if found is None:  # no cycle scored yet
+        raise NoSuchPage()
     page = tier_review_context(found, slug, viewer, errors, kept)
     return Template("pages/tiers.html", context={"page": page}, status_code=400 if errors else 200)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from surveys.infra.numbers import whole_number
 from surveys.infra.pagination import Page, page_count, page_of
 from surveys.results.tier_assignments import Tier
 from surveys.workspaces.portfolio import Portfolio, PortfolioRow, portfolio
@@ -91,7 +92,8 @@ async def portfolio_view(
     sort = query.sort if query.sort is not None and query.sort in SORTABLE else "tier"
     rows.sort(key=SORTABLE[sort], reverse=query.descending)
     pages = page_count(len(rows), PER_PAGE)
-    number = int(query.page) if query.page.isdigit() and 1 <= int(query.page) <= pages else 1
+    wanted = whole_number(query.page)
+    number = wanted if wanted is not None and 1 <= wanted <= pages else 1
     if str(number) != query.page:
         unknown["page"] = query.page
     return PortfolioView(

@@ -49,8 +49,20 @@ async def a_link() -> tuple[str, int]:
     return token, row["id"]
 
 
+POLICY_VIOLATIONS = """() => new Promise((done) => {
+  const seen = new ReportingObserver(() => {}, {types: ["csp-violation"], buffered: true});
+  seen.observe();
+  setTimeout(() => done(seen.takeRecords().map(
+    (r) => `${r.body.effectiveDirective} ${r.body.blockedURL || ""}`)), 50);
+})"""
+"""What the page's Content-Security-Policy blocked since it loaded (Chromium buffers it)."""
+
+
 async def accessible(page: Any, axe: Any, what: str) -> None:
-    """Fail with axe's own report if the page breaks a WCAG 2.2 A or AA rule."""
+    """Fail with axe's own report if the page breaks a WCAG 2.2 A or AA rule, or if its
+    security policy blocked anything it needs (an inline style, a script, a font)."""
+    blocked = await page.evaluate(POLICY_VIOLATIONS)
+    assert blocked == [], f"{what}: the security policy blocked {blocked}"
     results = await axe.run(page, options=WCAG)
     assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
 
@@ -165,6 +177,17 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
             assert "sort=index" in page.url
             await page.screenshot(path=str(tmp_path / f"portfolio-{name}.png"), full_page=True)
             await accessible(page, axe, f"the portfolio ({name})")
+            if name == "desktop":  # the scorecard's inline stylesheet and bars, by the policy
+                async with page.expect_navigation():
+                    await page.locator("a[href^='/w/scorecards/']").first.click()
+                assert await page.locator(".hbar, svg").count() > 0
+                await accessible(page, axe, "the sponsor's scorecard")
+                await page.goto(f"{server}/schema")  # Swagger UI, from Rapport's own files
+                await page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+                blocked = await page.evaluate(POLICY_VIOLATIONS)
+                assert blocked == [], f"the API reference: the policy blocked {blocked}"
+                await page.go_back()
+                await page.go_back()
             await page.goto(page.url.split("?")[0] + "/tiers")
             await accessible(page, axe, f"tier review ({name})")
             first = page.locator("section.tier-row").first

@@ -20,6 +20,7 @@ from surveys.directory.audit import AuditEntry
 from surveys.directory.organisations import Organisation, Person, Relationship, RelationshipContact
 from surveys.instruments import Instrument
 from surveys.web.app import create_app
+from tests.security.headers import assert_secure_headers
 from tests.web.test_survey_form import CSRF, in_browser
 from tests.web.test_workspaces import characters, sign_in
 
@@ -67,6 +68,7 @@ async def test_only_administrators_reach_the_console_and_no_form_works_without_i
         for path, methods in routes.items():
             if "GET" in methods:
                 response = await client.get(paths[path], follow_redirects=False)
+                assert_secure_headers(response, f"anonymous GET {path}")
                 seen[("anonymous", "GET", path)] = response.status_code
         for who in ("site coordinator", "sponsor user", "relationship manager", "administrator"):
             client.cookies.clear()
@@ -76,6 +78,7 @@ async def test_only_administrators_reach_the_console_and_no_form_works_without_i
             for path, methods in routes.items():
                 if "GET" in methods:
                     response = await client.get(paths[path], follow_redirects=False)
+                    assert_secure_headers(response, f"{who} GET {path}")
                     seen[(who, "GET", path)] = response.status_code
                 if "POST" in methods:
                     bare = await client.post(paths[path], data={}, follow_redirects=False)

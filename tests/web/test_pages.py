@@ -154,26 +154,6 @@ async def test_link_pages_are_not_cached_and_send_no_referrer(world_db: Engine) 
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
-def test_access_log_never_shows_a_survey_token() -> None:
-    import logging
-
-    from surveys.web.app import RedactSurveyTokens
-
-    token = new_token()
-    record = logging.LogRecord(
-        "uvicorn.access",
-        logging.INFO,
-        __file__,
-        1,
-        '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5000", "GET", f"/s/{token}?lang=fr", "1.1", 200),
-        None,
-    )
-    assert RedactSurveyTokens().filter(record)
-    assert token not in record.getMessage()
-    assert "/s/[redacted]?lang=fr" in record.getMessage()
-
-
 async def test_a_browser_gets_errors_as_pages_and_a_program_gets_json(world_db: Engine) -> None:
     async def steps(client: AsyncTestClient[Any]) -> list[Response]:
         html = {"Accept": "text/html,application/xhtml+xml"}

@@ -75,6 +75,15 @@ async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(
             follow_redirects=False,
         )
         after = await client.get(f"{card}/by/{tie['slug']}")
+        # the site's network reads the scorecard but does not speak for the site
+        client.cookies.clear()
+        await sign_in(client, people["network director"])
+        network_reads = await client.get(f"{card}/by/{tie['slug']}")
+        network_asks = await client.get(f"{card}/reply?by={tie['slug']}")
+        home = await client.get("/")
+        token = CSRF.search(home.text).group(1)  # type: ignore[union-attr]
+        words = {"by": tie["slug"], "text": "The network's words.", "_csrf_token": token}
+        network_writes = await client.post(f"{card}/reply", data=words, follow_redirects=False)
         return locals()
 
     r = await in_browser(scored_world_db, steps)
@@ -82,7 +91,13 @@ async def test_the_site_replies_to_its_scorecard_and_the_sponsor_cannot(
     assert r["empty"].status_code == 400 and "empty" in r["empty"].text
     assert r["kept"].status_code == 303
     assert "&lt;b&gt;We&lt;/b&gt; staffed up." in r["after"].text, "kept, and shown escaped"
-    assert await PartnerReply.count() == 1
+    reads = r["network_reads"]
+    assert reads.status_code == 200 and "&lt;b&gt;We&lt;/b&gt; staffed up." in reads.text
+    assert "Write or change the reply" not in reads.text, "no reply form for the network"
+    assert r["network_asks"].status_code == r["network_writes"].status_code == 404
+    assert [row["text"] for row in await PartnerReply.select(PartnerReply.text)] == [
+        "<b>We</b> staffed up."
+    ], "only the site's own people write its reply"
 
     async def as_sponsor(client: AsyncTestClient[Any]) -> int:
         await sign_in(client, people["sponsor user"])

@@ -80,7 +80,7 @@ class ConsoleHome(Controller):
         filter_ = AuditFilter(who, action, record_table, record_id, since, until)
         return Stream(
             audit_csv(filter_),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
             headers={"Content-Disposition": 'attachment; filename="rapport-audit.csv"'},
         )
 

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
 from surveys.directory.audit import Act
+from surveys.infra.numbers import whole_number
 from surveys.infra.pagination import Page, PastLastPageError
 from surveys.web.contexts import sentence
 from surveys.web.contexts._console import ConsolePage, Listing
@@ -138,4 +139,4 @@ async def listing(read: Any, query: Mapping[str, str], number: int, **filters: A
 def optional_int(text: str | None) -> int | None:
     """An id chosen in a form's list ('' for none); anything else is None, which the
     domain then refuses by name."""
-    return int(text) if text and text.isdigit() and len(text) < 18 else None
+    return whole_number(text)

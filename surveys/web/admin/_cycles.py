@@ -30,6 +30,7 @@ from surveys.cycles.progress import GROUPINGS, Grouping, cycle_status, not_answe
 from surveys.directory.audit import Act
 from surveys.infra.errors import RapportError
 from surveys.infra.mail import Mailer
+from surveys.infra.numbers import whole_number
 from surveys.infra.pagination import PastLastPageError
 from surveys.infra.settings import Settings
 from surveys.instruments import Direction
@@ -84,9 +85,10 @@ class CyclesConsole(Controller):
             if closes is None:
                 raise RapportError("give the closing day as a date")
             chosen = {
-                direction: int(picked)
+                direction: picked
                 for direction in Direction
-                if (picked := str(form.get(f"instrument_{direction.value}", ""))).isdigit()
+                if (picked := whole_number(str(form.get(f"instrument_{direction.value}", ""))))
+                is not None
             }
             title = str(form.get("title", ""))
             await create_cycle(key, title, closes, act.at, act.actor, chosen)

@@ -46,6 +46,7 @@ from surveys.directory.rules import (
     role_of,
 )
 from surveys.infra.i18n import LANGUAGES
+from surveys.infra.numbers import whole_number
 from surveys.web.admin._common import (
     PageNumber,
     acting,
@@ -469,7 +470,8 @@ class DirectoryConsole(Controller):
         record = await relationship_record(relationship_id)
         if record is None:
             raise NotFoundException("no such relationship")
-        chosen = [int(p) for p in many(await form_of(request), "contact") if p.isdigit()]
+        picked = (whole_number(p) for p in many(await form_of(request), "contact"))
+        chosen = [p for p in picked if p is not None]
         try:
             await set_contacts(relationship_id, chosen, acting(viewer))
         except DirectoryEditError as error:

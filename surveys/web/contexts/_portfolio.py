@@ -119,6 +119,14 @@ class TierReviewContext:
     tiers: tuple[Tier, ...] = tuple(Tier)
     """The tiers a reviewer may set."""
 
+    @property
+    def refusals(self) -> tuple[tuple[str, str, bool], ...]:
+        """Every refused change as (site slug, what to call it, whether the page shows its
+        row): a change asked for a site outside this review is named by its slug, so the
+        summary never says "nothing was changed" without saying why."""
+        names = {row.slug: row.name for row in self.review.rows}
+        return tuple((slug, names.get(slug, slug), slug in names) for slug in self.errors)
+
 
 def tier_review_context(
     found: SponsorReview,

@@ -24,7 +24,7 @@ def csv_download(name: str, rows: Sequence[msgspec.Struct]) -> Response[str]:
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
     return Response(
         out.getvalue(),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
     )
 

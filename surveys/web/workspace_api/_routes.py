@@ -10,7 +10,7 @@ from typing import Annotated, Literal, TypeVar
 import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException
 from litestar.params import FromPath, Parameter
 
 from surveys.accounts.policy import Viewer
@@ -18,6 +18,7 @@ from surveys.infra.pagination import Page, PastLastPageError, page_of
 from surveys.results.meetings import ActionItemError
 from surveys.web.auth import API_VIEWER
 from surveys.web.reach import (
+    NoSuchPage,
     network_in_reach,
     portfolio_in_reach,
     relationship_in_reach,
@@ -238,8 +239,8 @@ async def _tier_review(viewer: Viewer, slug: str, cycle: str | None) -> SponsorR
     """The tier review of a sponsor in reach; 404 before any cycle is scored."""
     sponsor = await tier_review_in_reach(viewer, slug)
     found = await sponsor_review(sponsor, viewer.reach.portfolio_sites(sponsor), cycle)
-    if found is None:
-        raise NotFoundException("no cycle has been scored yet")
+    if found is None:  # no cycle scored yet
+        raise NoSuchPage()
     return found
 
 
@@ -250,5 +251,5 @@ async def _pack(viewer: Viewer, sponsor: str, site: str) -> MeetingPack:
     try:
         today = dt.datetime.now(dt.UTC).date()
         return await meeting_pack(*ids, today, viewer.reach.may_see_sites_view(*ids))
-    except ActionItemError:
-        raise NotFoundException("no such page") from None
+    except ActionItemError:  # the relationship went while the route was asked for
+        raise NoSuchPage() from None

@@ -158,6 +158,8 @@ def test_bad_world_size_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_unmigrated_database_asks_for_migrate(tmp_path: Path) -> None:
+    # a database file with no tables (no file at all: tests/security)
+    (tmp_path / "new.sqlite").touch()
     result = rapport(
         "instruments", "list", env={"DATABASE_URL": f"sqlite:///{tmp_path}/new.sqlite"}
     )
