@@ -41,7 +41,7 @@ from surveys.accounts.policy import Viewer, reach_of
 from surveys.accounts.sign_in_mail import send_sign_in_link
 from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings
-from surveys.web.guesses import Guesses
+from surveys.web.guesses import WINDOW_SECONDS, Guesses
 
 SESSION_COOKIE = "rapport_session"
 log = logging.getLogger(__name__)
@@ -150,9 +150,15 @@ def _session_cookie(settings: Settings, value: str, max_age: int | None) -> Cook
 def _page(
     name: str, status: int = 200, background: BackgroundTask | None = None, **context: Any
 ) -> Template:
-    """A sign-in page with what it shows (the address typed, an error)."""
+    """A sign-in page with what it shows (the address typed, an error); a "please wait"
+    answer says how long (the limits count over a minute)."""
+    headers = {"Retry-After": str(int(WINDOW_SECONDS))} if status == 429 else None
     return Template(
-        f"pages/{name}.html", context={"page": context}, status_code=status, background=background
+        f"pages/{name}.html",
+        context={"page": context},
+        status_code=status,
+        background=background,
+        headers=headers,
     )
 
 

@@ -180,10 +180,12 @@ async def test_concurrent_wrong_passwords_are_checked_at_most_the_limit_of_times
         page = await client.get("/sign-in/")  # its CSRF token serves the whole burst
         token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
         form = {"email": email, "next": "/", "_csrf_token": token}
-        codes = await statuses(
-            [client.post("/sign-in/", data={**form, "password": f"guess {n}"}) for n in range(30)]
+        answers = await asyncio.gather(
+            *(client.post("/sign-in/", data={**form, "password": f"guess {n}"}) for n in range(30))
         )
+    codes = Counter(a.status_code for a in answers)
     assert codes == {400: SIGN_IN_ATTEMPTS, 429: 30 - SIGN_IN_ATTEMPTS}
+    assert all(a.headers.get("retry-after") == "60" for a in answers if a.status_code == 429)
     assert len(hasher.checks) == SIGN_IN_ATTEMPTS, "attempts are counted before the check"
 
 
