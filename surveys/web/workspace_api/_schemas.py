@@ -36,7 +36,10 @@ class PortfolioSite(msgspec.Struct):
 
 
 class BenchmarkRow(msgspec.Struct):
-    """How sites see the sponsor on one measure, against peers shown only as quartiles."""
+    """How sites see the sponsor on one measure, against its peers' spread: the whole
+    group's quartiles in whole points, the median alone for a group too small for three
+    figures, nothing (null) with fewer peers than the run's minimum
+    (scoring.anonymity.peer_spread)."""
 
     measure: str
     yours: float | None
