@@ -148,10 +148,18 @@ async def test_unknown_link_reveals_nothing(world_db: Engine, token: str) -> Non
     assert "Rating <strong>" not in response.text
 
 
-async def test_link_pages_are_not_cached_and_send_no_referrer(world_db: Engine) -> None:
-    [response] = await fetch(world_db, "/s/" + "B" * 43)
-    assert response.headers["cache-control"] == "no-store"
-    assert response.headers["referrer-policy"] == "no-referrer"
+async def test_every_page_names_an_icon_that_is_there(world_db: Engine) -> None:
+    import re
+
+    from surveys.scorecards._render import TEMPLATES
+
+    [page] = await fetch(world_db, "/sign-in/")
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page.text)
+    assert icon, "the page names its icon (browsers ask for one)"
+    [served] = await fetch(world_db, icon.group(1))
+    assert served.status_code == 200 and served.headers["content-type"].startswith("image/svg")
+    scorecards = (TEMPLATES / "scorecards" / "_base.html").read_text(encoding="utf-8")
+    assert f'<link rel="icon" href="{icon.group(1)}"' in scorecards, "scorecards too"
 
 
 async def test_a_browser_gets_errors_as_pages_and_a_program_gets_json(world_db: Engine) -> None:
