@@ -11,6 +11,7 @@
 - `imports`: `import responses`.
 - `exports`: `export responses` and `export scores`.
 - `results`: `score`, `score-file` and `scorecards`.
+- `tiers`: `tiers accept`, a sponsor's computed tiers accepted (one site, or all).
 - `serve`: `serve`, and the port check and server start `demo` uses too.
 - `audit`: `audit`, the audit log as the console filters it.
 - `accounts`: `admin create` (the first administrator) and `accounts` (invite, grant, revoke…).
@@ -43,6 +44,7 @@ from surveys.cli import (
     people,
     results,
     serve,
+    tiers,
     world,
 )
 from surveys.cli._run import RapportGroup
@@ -69,6 +71,7 @@ main.add_command(exports.export)
 main.add_command(results.score_command)
 main.add_command(results.scorecards_command)
 main.add_command(results.score_file)
+main.add_command(tiers.tiers)
 main.add_command(serve.serve)
 main.add_command(audit.audit)
 main.add_command(accounts.admin)

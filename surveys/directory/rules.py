@@ -87,6 +87,25 @@ def country_name(code: str | None) -> str:
     return str(Locale("en").territories.get(code, code)) if code else ""
 
 
+AREA_NAMES = {
+    "cardiology": "Cardiology",
+    "endocrinology": "Endocrinology",
+    "immunology": "Immunology",
+    "infectious_disease": "Infectious diseases",
+    "neurology": "Neurology",
+    "oncology": "Oncology",
+    "rare_disease": "Rare diseases",
+    "respiratory": "Respiratory",
+}
+"""What a reader calls the therapeutic areas Rapport knows (the demo's, a CTMS's usual)."""
+
+
+def area_name(code: str) -> str:
+    """What a reader calls a therapeutic area stored as `code`: its name if known, else the
+    code spaced and capitalised (an import may bring areas of its own)."""
+    return AREA_NAMES.get(code) or code.replace("_", " ").strip().capitalize()
+
+
 def role_of(text: str) -> Role:
     """A person's role from its code (`pi`, `site_director`…), in any case, spaces allowed."""
     code = text.strip().lower().replace(" ", "_").replace("-", "_")

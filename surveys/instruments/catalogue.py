@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from surveys.instruments._spec import InstrumentError
-from surveys.instruments._tables import Direction, Instrument, Item, ItemKind
+from surveys.instruments._tables import Dimension, Direction, Instrument, Item, ItemKind
+from surveys.instruments.questionnaires import localised
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,27 @@ async def instrument_version(named: str) -> InstrumentVersion:
         loaded = ", ".join(f"{i.key}@{i.version}" for i in await loaded_instruments()) or "none"
         raise InstrumentError(named, "instrument", f"is not loaded; loaded: {loaded}")
     return InstrumentVersion(int(wanted[0]["id"]), Direction(wanted[0]["direction"]))
+
+
+async def mirror_names(language: str = "en") -> dict[str, str]:
+    """Mirror key → what the sites' questionnaire calls that dimension, in `language`.
+
+    A perception gap is stored under the key both directions share (`communication`);
+    a reader is shown the dimension's name, in the sites' own words, from the newest
+    loaded version that has it. A key no loaded version names reads as itself, spaced.
+    """
+    rows = (
+        await Dimension.select(Dimension.mirror_key, Dimension.name)
+        .where(
+            Dimension.mirror_key.is_not_null()
+            & (Dimension.instrument._.direction == Direction.site_rates_sponsor)
+        )
+        .order_by(Dimension.instrument._.version, ascending=False)
+        .output(load_json=True)
+    )
+    names: dict[str, str] = {}
+    for row in rows:
+        key = str(row["mirror_key"])
+        if key not in names:
+            names[key] = localised(row["name"], language, "") or key.replace("_", " ")
+    return names

@@ -2,18 +2,20 @@
 
 An item (what, owner, side, due date, status) belongs to the relationship and may target
 one dimension, so a later cycle can show whether that dimension moved. Adding an item and
-changing its status are each one transaction with their audit entry. The meeting pack the
+editing or moving it are each one transaction with their audit entry, and the web page,
+the API and any command go through the same checks here (`checked`). The meeting pack the
 items are read into is `surveys.workspaces.meeting_pack`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from piccolo.columns import Date, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.columns import Column, Date, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.constraints import Check
 from piccolo.table import Table
 
@@ -30,6 +32,8 @@ from surveys.results.score_runs import (
 
 TITLE_LIMIT = 200
 OWNER_LIMIT = 120
+EDITABLE = ("title", "owner", "side", "dimension", "due_on")
+"""The fields of an item its two sides may change after adding it (its status apart)."""
 
 
 class Side(StrEnum):
@@ -82,7 +86,12 @@ class ActionItem(Table):
 
 
 class ActionItemError(RapportError):
-    """An action item that cannot be saved as asked; the message says why."""
+    """An action item that cannot be saved as asked; the message says why, and `field` names
+    the form field at fault (None when no one field is)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 async def relationship_between(sponsor_id: int, site_id: int) -> int | None:
@@ -130,39 +139,71 @@ class ActionInput:
     due_on: str = ""
 
 
-def checked(given: ActionInput, dimensions: tuple[tuple[int, str], ...]) -> dict[str, Any]:
-    """The item's fields, or ActionItemError naming the first field that is wrong."""
+def today_of(act: Act) -> dt.date:
+    """The day an act happens on: the server's date in UTC, whatever the time zone of the
+    people at the meeting, so the page, the API and a command agree on what is past."""
+    return act.at.astimezone(dt.UTC).date()
+
+
+def due_date(text: str, today: dt.date, kept: dt.date | None = None) -> dt.date | None:
+    """The due date typed, or None if left blank; refused if it is not a date, or is past.
+
+    A date before `today` is refused unless it is `kept`, the one the item already has: an
+    item that fell overdue may still be edited without moving its date, but nobody sets a
+    due date that has already gone by.
+    """
+    if not text:
+        return None
+    try:
+        due = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ActionItemError("write the due date as YYYY-MM-DD", "due_on") from None
+    if due < today and due != kept:
+        raise ActionItemError(
+            f"the due date {due.isoformat()} has passed: choose today or a later day", "due_on"
+        )
+    return due
+
+
+def checked(
+    given: ActionInput,
+    dimensions: tuple[tuple[int, str], ...],
+    today: dt.date,
+    kept: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The item's fields, or ActionItemError naming the first field that is wrong.
+
+    `kept` is the item as stored, when it is edited: its due date may stay though past, and
+    its dimension though no longer on the latest instrument, as long as neither changes.
+    """
     title, owner = given.title.strip(), given.owner.strip()
-    if not (title + owner).isprintable():
-        raise ActionItemError("what was typed has a character that cannot be shown")
+    for name, text in (("title", title), ("owner", owner)):
+        if not text.isprintable():
+            raise ActionItemError("what was typed has a character that cannot be shown", name)
     if not title:
-        raise ActionItemError("say what is to be done")
+        raise ActionItemError("say what is to be done", "title")
     if len(title) > TITLE_LIMIT:
-        raise ActionItemError(f"keep what is to be done under {TITLE_LIMIT} characters")
+        raise ActionItemError(f"keep what is to be done under {TITLE_LIMIT} characters", "title")
     if not owner:
-        raise ActionItemError("name who will do it")
+        raise ActionItemError("name who will do it", "owner")
     if len(owner) > OWNER_LIMIT:
-        raise ActionItemError(f"keep the owner under {OWNER_LIMIT} characters")
+        raise ActionItemError(f"keep the owner under {OWNER_LIMIT} characters", "owner")
     if given.side not in {s.value for s in Side}:
-        raise ActionItemError("choose the side the action falls to: sponsor or site")
+        raise ActionItemError("choose the side the action falls to: sponsor or site", "side")
     dimension = None
     if given.dimension:
         ids = {str(d[0]): d[0] for d in dimensions}
+        if kept and kept["dimension"] is not None:
+            ids[str(kept["dimension"])] = int(kept["dimension"])
         if given.dimension not in ids:
-            raise ActionItemError("choose one of the listed dimensions, or none")
+            raise ActionItemError("choose one of the listed dimensions, or none", "dimension")
         dimension = ids[given.dimension]
-    due = None
-    if given.due_on:
-        try:
-            due = dt.date.fromisoformat(given.due_on)
-        except ValueError:
-            raise ActionItemError("write the due date as YYYY-MM-DD") from None
     return {
         "title": title,
         "owner": owner,
         "side": given.side,
         "dimension": dimension,
-        "due_on": due,
+        "due_on": due_date(given.due_on, today, kept["due_on"] if kept else None),
     }
 
 
@@ -176,7 +217,7 @@ async def add_action(
     relationship = await relationship_between(sponsor_id, site_id)
     if relationship is None:
         raise ActionItemError("these two organisations do not work together")
-    fields = checked(given, await action_dimensions())
+    fields = checked(given, await action_dimensions(), today_of(act))
     async with writing_transaction(ActionItem._meta.db):
         published = await scored_cycles((CycleStatus.published.value,))
         if not published:
@@ -202,16 +243,68 @@ async def add_action(
     return item_id
 
 
+async def edit_action(
+    sponsor_id: int,
+    site_id: int,
+    item_id: int,
+    given: ActionInput,
+    act: Act,
+) -> bool:
+    """Change what an item says (what, owner, side, dimension, due date) with the checks of
+    adding one; False if nothing differed, and then nothing is written.
+
+    The audit entry keeps each changed field's value before and after, so the record of what
+    the two sides agreed survives an edit.
+    """
+    relationship = await relationship_between(sponsor_id, site_id)
+    dimensions = await action_dimensions()
+    async with writing_transaction(ActionItem._meta.db):
+        await lock_row(ActionItem, item_id)
+        stored = (
+            await ActionItem.select(*(ActionItem._meta.get_column_by_name(f) for f in EDITABLE))
+            .where((ActionItem.id == item_id) & (ActionItem.relationship == relationship))
+            .first()
+        )
+        if stored is None:
+            raise ActionItemError("no such action item in this relationship")
+        fields = checked(given, dimensions, today_of(act), stored)
+        changed = {
+            name: {"from": _plain(stored[name]), "to": _plain(value)}
+            for name, value in fields.items()
+            if stored[name] != value
+        }
+        if not changed:
+            return False
+        values: dict[Column | str, Any] = {name: value for name, value in fields.items()}
+        values[ActionItem.updated_at] = act.at
+        await ActionItem.update(values).where(ActionItem.id == item_id)
+        await record(
+            act.actor,
+            "action.edit",
+            "action_item",
+            item_id,
+            {"relationship": relationship, "changed": changed},
+            act.person_id,
+        )
+    return True
+
+
+def _plain(value: object) -> object:
+    """A field's value as the audit log's JSON keeps it (a date as YYYY-MM-DD)."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
 async def set_status(
     sponsor_id: int,
     site_id: int,
     item_id: int,
     status: str,
     act: Act,
-) -> None:
-    """Move an item to another status; closing it notes the cycle it was closed in."""
+) -> bool:
+    """Move an item to another status; closing it notes the cycle it was closed in. False
+    if the item already had that status, and then nothing is written."""
     if status not in {s.value for s in ActionStatus}:
-        raise ActionItemError("choose open, in progress, done or dropped")
+        raise ActionItemError("choose open, in progress, done or dropped", "status")
     relationship = await relationship_between(sponsor_id, site_id)
     async with writing_transaction(ActionItem._meta.db):
         mine = (ActionItem.id == item_id) & (ActionItem.relationship == relationship)
@@ -220,7 +313,7 @@ async def set_status(
         if item is None:
             raise ActionItemError("no such action item in this relationship")
         if item["status"] == status:
-            return  # nothing changes: a closed item keeps the cycle it was closed in
+            return False  # a closed item keeps the cycle it was closed in
         was_closed, closing = ActionStatus(item["status"]).closed, ActionStatus(status).closed
         published = await scored_cycles((CycleStatus.published.value,))
         if closing and not was_closed:
@@ -242,3 +335,4 @@ async def set_status(
             {"from": item["status"], "to": status},
             act.person_id,
         )
+    return True

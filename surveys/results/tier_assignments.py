@@ -81,6 +81,11 @@ class TierAssignment(Table):
     override_reason = Text(null=True, default=None)
     overridden_by = ForeignKey(Person, on_delete=OnDelete.set_null, null=True)
     overridden_at = Timestamptz(null=True, default=None)
+    accepted_by = ForeignKey(Person, on_delete=OnDelete.set_null, null=True)
+    """Who accepted the computed tier as it stands (None from a command, or once erased)."""
+    accepted_at = Timestamptz(null=True, default=None)
+    """When a reviewer accepted the computed tier; None: not accepted (or since re-computed
+    to another tier, or overridden)."""
     created_at = Timestamptz()
 
     tier_assignment_one_per_cycle_assessor_target = Unique(["cycle", "assessor", "target"])
@@ -127,7 +132,8 @@ async def record_computed_tiers(
     (its name), provisional, tier_trace. A first scoring of the cycle creates the
     assignments; a re-scoring updates their computed tier, trace and run, and leaves an
     override (tier, reason, who, when) where it was, to be shown beside the new computed
-    tier. Each one gets a `computed` event. Call inside the run's transaction.
+    tier; an acceptance stays only if the computed tier is the one accepted. Each one gets
+    a `computed` event. Call inside the run's transaction.
     """
     now = dt.datetime.now(dt.UTC)
     existing = {
@@ -136,6 +142,7 @@ async def record_computed_tiers(
             TierAssignment.id,
             TierAssignment.assessor,
             TierAssignment.target,
+            TierAssignment.computed_tier,
             TierAssignment.override_tier,
         ).where(TierAssignment.cycle == cycle_id)
     }
@@ -170,14 +177,15 @@ async def record_computed_tiers(
         if before is None:
             continue
         kept += before["override_tier"] is not None
-        await TierAssignment.update(
-            {
-                TierAssignment.run: run_id,
-                TierAssignment.computed_tier: tier,
-                TierAssignment.provisional: provisional,
-                TierAssignment.rule_trace: trace,
-            }
-        ).where(TierAssignment.id == before["id"])
+        changes: dict[Any, Any] = {
+            TierAssignment.run: run_id,
+            TierAssignment.computed_tier: tier,
+            TierAssignment.provisional: provisional,
+            TierAssignment.rule_trace: trace,
+        }
+        if before["computed_tier"] != tier:  # a reviewer accepted another tier than this one
+            changes |= {TierAssignment.accepted_by: None, TierAssignment.accepted_at: None}
+        await TierAssignment.update(changes).where(TierAssignment.id == before["id"])
     ids = {
         (row["assessor"], row["target"]): row["id"]
         for row in await TierAssignment.select(

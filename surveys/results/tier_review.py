@@ -3,13 +3,18 @@ freezes them.
 
 Every override, every return to the computed tier and every publication is an event in
 the tier's history and an entry in the audit log, written in the same transaction as the
-change. A published cycle's tiers never change again.
+change. Accepting a computed tier changes no tier, so it is no event in the history; it is
+kept on the assignment (who, when) and audited, one entry per site. A published cycle's
+tiers never change again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
+
+from piccolo.custom_types import Combinable
 
 from surveys.cycles.cycle import Cycle, CycleRecord, CycleStatus, check_transition, cycle_by_key
 from surveys.directory.audit import Act, record
@@ -46,10 +51,24 @@ class ReviewRow:
     previous: Tier | None
     provisional: bool
     trace: str
+    accepted_by: str | None = None
+    """Who accepted the computed tier (None from a command, or not accepted)."""
+    accepted_at: dt.datetime | None = None
+    """When the computed tier was accepted; None: not accepted."""
 
     @property
     def in_force(self) -> Tier:
         return self.override or self.computed
+
+    @property
+    def accepted(self) -> bool:
+        """A reviewer accepted the computed tier (an override, set later, supersedes it)."""
+        return self.override is None and self.accepted_at is not None
+
+    @property
+    def reviewed(self) -> bool:
+        """A reviewer accepted the computed tier or set another."""
+        return self.override is not None or self.accepted
 
 
 @dataclass(frozen=True)
@@ -63,8 +82,14 @@ class Review:
 
     @property
     def reviewed(self) -> int:
-        """Sites whose tier a reviewer set."""
-        return sum(1 for row in self.rows if row.override is not None)
+        """Sites whose tier a reviewer accepted or set."""
+        return sum(1 for row in self.rows if row.reviewed)
+
+    @property
+    def unreviewed(self) -> tuple[ReviewRow, ...]:
+        """The computed tiers no reviewer has accepted or overridden yet: what "accept all"
+        accepts."""
+        return tuple(row for row in self.rows if not row.reviewed)
 
     @property
     def frozen(self) -> bool:
@@ -91,6 +116,8 @@ async def tier_review(
             TierAssignment.overridden_by._.name.as_alias("by"),
             TierAssignment.provisional,
             TierAssignment.rule_trace,
+            TierAssignment.accepted_by._.name.as_alias("accepted_by"),
+            TierAssignment.accepted_at,
         )
         .where(scope)
         .order_by(TierAssignment.target._.name)
@@ -119,6 +146,8 @@ async def tier_review(
                 before.get(r["site_id"]),
                 bool(r["provisional"]),
                 r["rule_trace"],
+                r["accepted_by"],
+                r["accepted_at"],
             )
             for r in rows
         ),
@@ -163,6 +192,9 @@ async def set_override(
                 TierAssignment.override_reason: reason if tier else None,
                 TierAssignment.overridden_by: act.person_id if tier else None,
                 TierAssignment.overridden_at: act.at if tier else None,
+                # returning to the computed tier is accepting it; an override supersedes
+                TierAssignment.accepted_by: None if tier else act.person_id,
+                TierAssignment.accepted_at: None if tier else act.at,
             }
         ).where(TierAssignment.id == assignment["id"])
         kind = "override" if tier else "cleared"
@@ -194,6 +226,89 @@ async def set_override(
             },
             act.person_id,
         )
+
+
+async def accept_tier(cycle_key: str, sponsor_id: int, site_id: int, act: Act) -> int:
+    """Accept one site's computed tier as it stands; returns 1, or 0 if it was accepted
+    already (a second click changes nothing and audits nothing)."""
+    async with writing_transaction(TierAssignment._meta.db):
+        cycle = await _unpublished(cycle_key)
+        found = await _acceptable(
+            (TierAssignment.cycle == cycle.id)
+            & (TierAssignment.assessor == sponsor_id)
+            & (TierAssignment.target == site_id)
+        )
+        if not found:
+            raise TierReviewError(NOT_IN_REVIEW)
+        (row,) = found
+        if row["override_tier"] is not None:
+            raise TierReviewError(
+                f"{row['name']}'s tier is overridden: to accept the computed tier, "
+                "choose it and save"
+            )
+        if row["accepted_at"] is not None:
+            return 0
+        return await _accept(cycle_key, found, act)
+
+
+async def accept_all(
+    cycle_key: str, sponsor_id: int, sites: frozenset[int] | None, expected: int | None, act: Act
+) -> int:
+    """Accept every computed tier of the sponsor's `sites` (None: all) that no reviewer has
+    accepted or overridden; returns how many. One transaction, one audit entry per site.
+
+    `expected` is the count the reviewer confirmed: if the review changed since (another
+    reviewer, a re-scoring), nothing is accepted, so no one accepts tiers they did not see.
+    """
+    async with writing_transaction(TierAssignment._meta.db):
+        cycle = await _unpublished(cycle_key)
+        scope = (TierAssignment.cycle == cycle.id) & (TierAssignment.assessor == sponsor_id)
+        if sites is not None:
+            scope &= TierAssignment.target.is_in(list(sites) or [-1])
+        found = [
+            row
+            for row in await _acceptable(scope)
+            if row["override_tier"] is None and row["accepted_at"] is None
+        ]
+        if expected is not None and len(found) != expected:
+            raise TierReviewError(
+                f"the review changed since you looked: {len(found)} tier(s) await review now, "
+                f"not {expected}; nothing was accepted"
+            )
+        return await _accept(cycle_key, found, act)
+
+
+async def _acceptable(scope: Combinable) -> list[dict[str, Any]]:
+    """The assignments in scope, with what accepting them needs to know and to audit."""
+    rows: list[dict[str, Any]] = await TierAssignment.select(
+        TierAssignment.id,
+        TierAssignment.target._.slug.as_alias("site"),
+        TierAssignment.target._.name.as_alias("name"),
+        TierAssignment.computed_tier,
+        TierAssignment.override_tier,
+        TierAssignment.accepted_at,
+    ).where(scope)
+    return rows
+
+
+async def _accept(cycle_key: str, rows: list[dict[str, Any]], act: Act) -> int:
+    """Mark the assignments accepted by `act` and audit each; inside the caller's transaction."""
+    for row in rows:
+        await lock_row(TierAssignment, row["id"])
+    if rows:
+        await TierAssignment.update(
+            {TierAssignment.accepted_by: act.person_id, TierAssignment.accepted_at: act.at}
+        ).where(TierAssignment.id.is_in([row["id"] for row in rows]))
+    for row in rows:
+        await record(
+            act.actor,
+            "tier.accept",
+            "tier_assignment",
+            row["id"],
+            {"cycle": cycle_key, "site": row["site"], "computed": row["computed_tier"]},
+            act.person_id,
+        )
+    return len(rows)
 
 
 async def review_in_cycle(

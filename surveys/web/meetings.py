@@ -1,24 +1,42 @@
 """A relationship's review meeting: the pack both sides go over, and their action items.
 
 Both sides of the relationship open the same page; the policy decides through each
-person's own reach (surveys.accounts.policy.Reach.may_see_relationship).
+person's own reach (surveys.accounts.policy.Reach.may_see_relationship). Every change
+goes back to the page with a notice saying what it did (`NOTICES`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
-from surveys.results.meetings import ActionInput, ActionItemError, add_action, set_status
+from surveys.results.meetings import (
+    ActionInput,
+    ActionItemError,
+    ActionStatus,
+    add_action,
+    edit_action,
+    set_status,
+)
 from surveys.web.auth import RecordId
 from surveys.web.contexts import MeetingContext, sentence
 from surveys.web.reach import NoSuchPage, relationship_in_reach
 from surveys.workspaces.meeting_pack import meeting_pack
+
+NOTICES = {
+    "added": "Action item added.",
+    "saved": "Saved.",
+    "unchanged": "Nothing was changed.",
+    **{f"status-{s.value}": f"Status changed to {s.label}." for s in ActionStatus},
+}
+"""What a redirect's `done` code says once (codes, not text, so a link cannot make the
+page say anything else)."""
 
 
 class MeetingsController(Controller):
@@ -28,11 +46,18 @@ class MeetingsController(Controller):
 
     @get("/", name="meeting")
     async def pack(
-        self, sponsor: FromPath[str], site: FromPath[str], viewer: NamedDependency[Viewer]
+        self,
+        sponsor: FromPath[str],
+        site: FromPath[str],
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Viewer],
     ) -> Template:
         """The meeting pack from the latest published cycle, and the action items."""
         ids = await relationship_in_reach(viewer, sponsor, site)
-        return await _page(viewer, ids, sponsor, site)
+        notice = NOTICES.get(request.query_params.get("done", ""))
+        item = request.query_params.get("item", "")
+        noticed = int(item) if notice and item.isdecimal() else None
+        return await _page(viewer, ids, sponsor, site, notice=notice, noticed=noticed)
 
     @post("/actions", name="action-add")
     async def add(
@@ -44,18 +69,31 @@ class MeetingsController(Controller):
     ) -> Template | Redirect:
         """Add an action item; on a refusal the form comes back with the message and the input."""
         ids = await relationship_in_reach(viewer, sponsor, site)
-        given = ActionInput(
-            data.get("title", ""),
-            data.get("owner", ""),
-            data.get("side", ""),
-            data.get("dimension", ""),
-            data.get("due_on", ""),
-        )
+        given = _typed(data)
         try:
             item = await add_action(*ids, given, viewer.who.acting(_now()))
         except ActionItemError as error:
-            return await _page(viewer, ids, sponsor, site, sentence(error), given)
-        return Redirect(f"/w/relationships/{sponsor}/{site}/#action-{item}", status_code=303)
+            return await _page(viewer, ids, sponsor, site, error, given)
+        return _done(sponsor, site, item, "added")
+
+    @post("/actions/{item:int}/edit", name="action-edit")
+    async def edit(
+        self,
+        sponsor: FromPath[str],
+        site: FromPath[str],
+        item: RecordId,
+        data: URLEncodedBody[dict[str, str]],
+        viewer: NamedDependency[Viewer],
+    ) -> Template | Redirect:
+        """Change an item's what, owner, side, dimension or due date; on a refusal its form
+        comes back open, with the message and the input."""
+        ids = await relationship_in_reach(viewer, sponsor, site)
+        given = _typed(data)
+        try:
+            changed = await edit_action(*ids, item, given, viewer.who.acting(_now()))
+        except ActionItemError as error:
+            return await _page(viewer, ids, sponsor, site, error, given, item)
+        return _done(sponsor, site, item, "saved" if changed else "unchanged")
 
     @post("/actions/{item:int}", name="action-status")
     async def status(
@@ -68,11 +106,12 @@ class MeetingsController(Controller):
     ) -> Template | Redirect:
         """Move an action item to another status."""
         ids = await relationship_in_reach(viewer, sponsor, site)
+        status = data.get("status", "")
         try:
-            await set_status(*ids, item, data.get("status", ""), viewer.who.acting(_now()))
+            changed = await set_status(*ids, item, status, viewer.who.acting(_now()))
         except ActionItemError as error:
-            return await _page(viewer, ids, sponsor, site, sentence(error))
-        return Redirect(f"/w/relationships/{sponsor}/{site}/#action-{item}", status_code=303)
+            return await _page(viewer, ids, sponsor, site, error, refused=item)
+        return _done(sponsor, site, item, f"status-{status}" if changed else "unchanged")
 
 
 def _now() -> dt.datetime:
@@ -80,13 +119,33 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _typed(data: dict[str, str]) -> ActionInput:
+    """An item's form as posted, each field as typed (blank if left out)."""
+    return ActionInput(
+        data.get("title", ""),
+        data.get("owner", ""),
+        data.get("side", ""),
+        data.get("dimension", ""),
+        data.get("due_on", ""),
+    )
+
+
+def _done(sponsor: str, site: str, item: int, code: str) -> Redirect:
+    """Back to the item on the meeting page after a change, saying `code`'s notice there."""
+    where = f"/w/relationships/{sponsor}/{site}/?done={code}&item={item}#action-{item}"
+    return Redirect(where, status_code=303)
+
+
 async def _page(
     viewer: Viewer,
     ids: tuple[int, int],
     sponsor: str,
     site: str,
-    error: str | None = None,
+    error: ActionItemError | None = None,
     given: ActionInput | None = None,
+    refused: int | None = None,
+    notice: str | None = None,
+    noticed: int | None = None,
 ) -> Template:
     """The meeting page; after a refused change, its message and what was typed, kept.
 
@@ -102,6 +161,10 @@ async def _page(
         site_slug=site,
         viewer=viewer,
         given=given or ActionInput("", "", ""),
-        error=error,
+        error=sentence(error) if error else None,
+        error_field=error.field if error else None,
+        refused=refused,
+        notice=notice,
+        noticed=noticed,
     )
     return Template("pages/meeting.html", context={"page": page}, status_code=400 if error else 200)

@@ -11,6 +11,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from surveys.directory.organisations import OrgKind, directory
+from surveys.directory.rules import area_name
 from surveys.infra.database import current_engine, engine_label
 from surveys.web.contexts import HomeContext, KindGroup
 from surveys.web.reach import NoSuchPage, OutOfReach, administrators_only
@@ -39,7 +40,10 @@ class PagesController(Controller):
             for kind, title in GROUP_TITLES.items()
         )
         context = HomeContext(
-            groups=groups, total=len(listings), database=engine_label(current_engine())
+            groups=groups,
+            total=len(listings),
+            database=engine_label(current_engine()),
+            area_names={a: area_name(a) for o in listings for a in o.areas},
         )
         return Template("pages/home.html", context={"page": context})
 

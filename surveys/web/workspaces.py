@@ -22,8 +22,15 @@ from surveys.accounts.policy import Viewer
 from surveys.cycles.cycle import CycleTransitionError
 from surveys.directory.organisations import OrgKind, organisation_with_slug
 from surveys.results.tier_assignments import Tier
-from surveys.results.tier_review import NOT_IN_REVIEW, TierReviewError, set_override
+from surveys.results.tier_review import (
+    NOT_IN_REVIEW,
+    TierReviewError,
+    accept_all,
+    accept_tier,
+    set_override,
+)
 from surveys.web.contexts import (
+    ACCEPT_ALL,
     TypedOverride,
     WorkspacesContext,
     network_context,
@@ -45,7 +52,7 @@ from surveys.workspaces.institution_trends import scope_trends
 from surveys.workspaces.places import workspaces_of
 from surveys.workspaces.portfolio_view import PortfolioQuery, portfolio_view
 from surveys.workspaces.reviews import sponsor_review
-from surveys.workspaces.site_view import network_sites, site_page
+from surveys.workspaces.site_view import draft_scorecards, network_sites, site_page
 
 Any_Request = Request[Any, Any, Any]
 
@@ -80,7 +87,54 @@ class WorkspacesController(Controller):
     ) -> Template:
         """The computed tiers beside the previous ones, with their trace, to accept or override."""
         sponsor = await tier_review_in_reach(viewer, slug)
-        return await _review_page(viewer, sponsor, slug, request.query_params.get("cycle"))
+        query = request.query_params
+        confirming = query.get("confirm") == ACCEPT_ALL
+        return await _review_page(viewer, sponsor, slug, query.get("cycle"), confirming=confirming)
+
+    @post("/w/sponsors/{slug:str}/tiers/{site:str}/accept", name="tier-accept")
+    async def accept(
+        self,
+        slug: FromPath[str],
+        site: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        viewer: NamedDependency[Viewer],
+    ) -> Template | Redirect:
+        """Accept one site's computed tier: the review shows who accepted it, and when."""
+        sponsor = await tier_review_in_reach(viewer, slug)
+        site_id = await organisation_with_slug(site, OrgKind.site)
+        cycle = data.get("cycle", "")
+        try:
+            if site_id is None:  # answered as for a site outside the review: no hint it exists
+                raise TierReviewError(NOT_IN_REVIEW)
+            await accept_tier(cycle, sponsor, site_id, viewer.who.acting(dt.datetime.now(dt.UTC)))
+        except (TierReviewError, CycleTransitionError) as error:
+            return await _review_page(viewer, sponsor, slug, cycle, {site: sentence(error)})
+        return Redirect(
+            f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}#site-{site}", status_code=303
+        )
+
+    @post("/w/sponsors/{slug:str}/tier-acceptance", name="tier-accept-all")
+    async def accept_all(
+        self,
+        slug: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        viewer: NamedDependency[Viewer],
+    ) -> Template | Redirect:
+        """Accept every computed tier shown and not yet reviewed, as many as confirmed."""
+        sponsor = await tier_review_in_reach(viewer, slug)
+        cycle = data.get("cycle", "")
+        expected = data.get("expected", "")
+        try:
+            await accept_all(
+                cycle,
+                sponsor,
+                viewer.reach.portfolio_sites(sponsor),
+                int(expected) if expected.isdigit() else None,
+                viewer.who.acting(dt.datetime.now(dt.UTC)),
+            )
+        except (TierReviewError, CycleTransitionError) as error:
+            return await _review_page(viewer, sponsor, slug, cycle, {ACCEPT_ALL: sentence(error)})
+        return Redirect(f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}", status_code=303)
 
     @post("/w/sponsors/{slug:str}/tiers/{site:str}", name="tier-override")
     async def override(
@@ -122,7 +176,10 @@ class WorkspacesController(Controller):
     @get("/w/sites/{slug:str}", name="site")
     async def site(self, slug: FromPath[str], viewer: NamedDependency[Viewer]) -> Template:
         """How each sponsor rates this site, how it rates them, and where the views differ."""
-        page = site_context(await site_page(await site_in_reach(viewer, slug)))
+        site_id = await site_in_reach(viewer, slug)
+        own = viewer.reach.may_reply_to_scorecard(site_id)
+        drafts = await draft_scorecards(site_id) if own else None
+        page = site_context(await site_page(site_id), own, drafts)
         return Template("pages/site.html", context={"page": page, "viewer": viewer})
 
     @get("/w/networks/{slug:str}", name="network")
@@ -165,10 +222,12 @@ async def _review_page(
     cycle_key: str | None,
     errors: dict[str, str] | None = None,
     kept: dict[str, TypedOverride] | None = None,
+    confirming: bool = False,
 ) -> Template:
-    """The review page; after a refused change, its message and what was typed, kept."""
+    """The review page; after a refused change, its message and what was typed, kept; or
+    asking to confirm "accept all"."""
     found = await sponsor_review(sponsor, viewer.reach.portfolio_sites(sponsor), cycle_key)
     if found is None:  # no cycle scored yet
         raise NoSuchPage()
-    page = tier_review_context(found, slug, viewer, errors, kept)
+    page = tier_review_context(found, slug, viewer, errors, kept, confirming)
     return Template("pages/tiers.html", context={"page": page}, status_code=400 if errors else 200)

@@ -24,6 +24,7 @@ from scoring.trends import mean_changes
 from surveys.cycles.cycle import CycleStatus
 from surveys.directory.organisations import Organisation
 from surveys.instruments import Direction
+from surveys.instruments.catalogue import mirror_names
 from surveys.instruments.questionnaires import localised
 from surveys.results.meetings import (
     ActionItem,
@@ -83,6 +84,8 @@ class Action:
     """Still open from an earlier cycle."""
     overdue: bool
     effect: Effect | None
+    dimension_id: int | None = None
+    """The dimension's id, for the form that edits the item."""
 
 
 @dataclass(frozen=True)
@@ -226,10 +229,11 @@ async def _gaps(run: int, sponsor_id: int, site_id: int) -> list[AgendaPoint]:
         & PerceptionGap.shown.eq(True)
     )
     widest = sorted(rows, key=lambda r: -abs(r["gap"]))[:GAPS_ON_AGENDA]
+    names = await mirror_names() if widest else {}
     return [
         AgendaPoint(
             "gap",
-            f"{r['mirror'].replace('_', ' ').capitalize()}: the site gives "
+            f"{names.get(r['mirror'], r['mirror'])}: the site gives "
             f"{r['site_view']:.0f}, the sponsor gives {r['partner_view']:.0f} "
             f"({r['gap']:+.0f})",
         )
@@ -285,6 +289,7 @@ async def _actions(
                 not status.closed and cycle is not None and row["opened_in"] != cycle,
                 not status.closed and row["due_on"] is not None and row["due_on"] < today,
                 effect,
+                row["dimension"],
             )
         )
     # open items first (carried over first among them), then the closed

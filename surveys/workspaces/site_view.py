@@ -11,9 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from scoring.anonymity import minimum_raters
 from surveys.cycles.cycle import CycleStatus
 from surveys.directory.organisations import Organisation, OrgKind
-from surveys.results.score_runs import PerceptionGap, TargetIndex, shown_number
+from surveys.instruments import Direction
+from surveys.instruments.catalogue import mirror_names
+from surveys.results.score_runs import PerceptionGap, TargetIndex, run_config, shown_number
 from surveys.results.tier_assignments import Tier, TierAssignment, stored_tier
 from surveys.workspaces.scored import cycle_runs
 
@@ -41,7 +44,9 @@ class Gap:
 
     partner: str
     mirror: str
-    """The mirror dimension's key."""
+    """The mirror dimension's key (stable: CSV and API)."""
+    name: str
+    """What the sites' questionnaire calls the dimension (surveys.instruments.mirror_names)."""
     site_view: float
     partner_view: float
     gap: float
@@ -60,6 +65,9 @@ class SitePage:
     rates: tuple[Rating, ...]
     """This site's raters' view of each sponsor."""
     gaps: tuple[Gap, ...]
+    raters_needed: int = 0
+    """Raters a site's view of a partner needs before it shows a number, in the run shown
+    (from the run's own configuration; 0 before any cycle is published)."""
 
 
 async def site_page(site_id: int) -> SitePage:
@@ -93,6 +101,7 @@ async def site_page(site_id: int) -> SitePage:
         .where((TargetIndex.run == latest.run) & (TargetIndex.rater_organisation == site_id))
         .order_by(TargetIndex.target._.name)
     )
+    needed = minimum_raters(Direction.site_rates_sponsor, await run_config(latest.run))
     return SitePage(
         name,
         latest.key,
@@ -106,7 +115,41 @@ async def site_page(site_id: int) -> SitePage:
         ),
         tuple(_Stored.of(r).rating(str(r["partner"])) for r in rates),
         await _gaps(latest.run, site_id),
+        needed,
     )
+
+
+@dataclass(frozen=True)
+class DraftScorecards:
+    """A scored cycle not published yet: the site's scorecards by each sponsor that rated it,
+    on which the site's own people write their reply until the cycle is published."""
+
+    cycle: str
+    sponsors: tuple[tuple[str, str], ...]
+    """(name, slug) of each sponsor whose raters' view of the site the cycle holds."""
+
+
+async def draft_scorecards(site_id: int) -> DraftScorecards | None:
+    """The newest scored, unpublished cycle's scorecards of a site, or None if there is none
+    (a reply can be written only before publication: surveys.scorecards.write_reply)."""
+    runs = await cycle_runs((CycleStatus.scored.value,))
+    if not runs:
+        return None
+    latest = runs[0]
+    rows = (
+        await TargetIndex.select(
+            TargetIndex.rater_organisation._.name.as_alias("name"),
+            TargetIndex.rater_organisation._.slug.as_alias("slug"),
+        )
+        .where(
+            (TargetIndex.run == latest.run)
+            & (TargetIndex.target == site_id)
+            & (TargetIndex.rater_organisation._.kind == OrgKind.sponsor)
+        )
+        .order_by(TargetIndex.rater_organisation._.name)
+    )
+    sponsors = tuple(dict.fromkeys((str(r["name"]), str(r["slug"])) for r in rows))
+    return DraftScorecards(latest.key, sponsors) if sponsors else None
 
 
 async def _gaps(run: int, site_id: int) -> tuple[Gap, ...]:
@@ -126,8 +169,17 @@ async def _gaps(run: int, site_id: int) -> tuple[Gap, ...]:
         )
         .order_by(PerceptionGap.partner._.name)
     )
+    names = await mirror_names() if gaps else {}
     return tuple(
-        Gap(g["partner"], g["mirror"], g["site_view"], g["partner_view"], g["gap"]) for g in gaps
+        Gap(
+            g["partner"],
+            g["mirror"],
+            names.get(g["mirror"], g["mirror"]),
+            g["site_view"],
+            g["partner_view"],
+            g["gap"],
+        )
+        for g in gaps
     )
 
 

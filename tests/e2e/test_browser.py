@@ -194,15 +194,18 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
             await first.locator("select").select_option("1")
             await first.locator("textarea").fill("")  # the desktop pass left its reason
             async with page.expect_navigation():
-                await first.get_by_role("button").click()
+                await first.locator("form.override").get_by_role("button").click()
             assert await page.get_by_role("alert").is_visible()
             assert await page.locator("[aria-invalid=true]").count() == 1
             await accessible(page, axe, f"tier review with an error ({name})")
             first = page.locator("section.tier-row").first
             await first.locator("textarea").fill(f"Reviewed on the {name}")
             async with page.expect_navigation():
-                await first.get_by_role("button").click()
+                await first.locator("form.override").get_by_role("button").click()
             await page.screenshot(path=str(tmp_path / f"tiers-{name}.png"))
+            async with page.expect_navigation():
+                await page.get_by_role("button", name="Accept all").click()
+            await accessible(page, axe, f"accept all, to confirm ({name})")
             async with page.expect_navigation():
                 await page.get_by_role("button", name="Sign out").click()
             assert "/sign-in" in page.url
@@ -267,8 +270,8 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(
 async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
     server: str, scored_world_db: Engine
 ) -> None:
-    """From the site's page to a sponsor's review meeting, then an action item added: axe on
-    the pack, on the refused form and on the page with the item."""
+    """From the site's page to a sponsor's review meeting, then an action item added and
+    edited: axe on the pack, on the refused forms and on the page with the item."""
     need_chromium()
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
@@ -278,6 +281,7 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
 
     await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
     coordinator = await demo_login("site coordinator")
+    due, moved = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=d) for d in (60, 90))
     axe = Axe()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM)
@@ -302,13 +306,26 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
         assert await page.get_by_role("alert").is_visible()
         assert await page.input_value("#owner") == "Site director", "what was typed is kept"
         await accessible(page, axe, "the refused action item (phone)")
-        await page.fill("#due_on", "2027-02-28")
+        await page.fill("#due_on", due.isoformat())
         async with page.expect_navigation():
             await page.get_by_role("button", name="Add the action item").click()
         assert await page.get_by_role(
             "heading", name="Send monthly enrolment forecasts"
         ).is_visible()
+        assert await page.get_by_role("status").inner_text() == "Action item added."
         await accessible(page, axe, "the meeting with an action item (phone)")
+        edit = page.locator("details.edit-action").first
+        await edit.locator("summary").click()
+        await edit.locator("input[name=due_on]").evaluate("e => e.type = 'text'")
+        await edit.locator("input[name=due_on]").fill("2020-02-28")
+        async with page.expect_navigation():
+            await edit.get_by_role("button", name="Save").click()
+        assert await page.get_by_role("alert").is_visible(), "a due date gone by is refused"
+        await accessible(page, axe, "the refused edit, its form open (phone)")
+        await edit.locator("input[name=due_on]").fill(moved.isoformat())
+        async with page.expect_navigation():
+            await edit.get_by_role("button", name="Save").click()
+        assert await page.get_by_role("status").inner_text() == "Saved."
         async with page.expect_navigation():
             await page.locator("a[href^='/w/scorecards/']").first.click()
         assert await page.get_by_role("heading", level=1).is_visible()
@@ -319,7 +336,7 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
         {
             "title": "Send monthly enrolment forecasts",
             "side": "site",
-            "due_on": dt.date(2027, 2, 28),
+            "due_on": moved,
         }
     ]
 

@@ -386,8 +386,11 @@ async def test_access_matrix(scored_world_db: Engine) -> None:
     templates |= mirrored | {r + "/csv" for r in mirrored}
     posts = {
         "/w/sponsors/{slug:str}/tiers/{site:str}",
+        "/w/sponsors/{slug:str}/tiers/{site:str}/accept",  # tests/web/test_tier_review.py
+        "/w/sponsors/{slug:str}/tier-acceptance",  # tests/web/test_tier_review.py
         "/w/relationships/{sponsor:str}/{site:str}/actions",
         "/w/relationships/{sponsor:str}/{site:str}/actions/{item:int}",
+        "/w/relationships/{sponsor:str}/{site:str}/actions/{item:int}/edit",
         "/account/tokens/{token_id:int}/revoke",
     }
     """Changes, checked by test_tier_review_* and test_both_sides_* below."""
@@ -857,7 +860,7 @@ async def test_both_sides_of_a_relationship_work_on_its_action_items(
             "title": "Send <b>enrolment</b> forecasts monthly",
             "owner": "Site director",
             "side": "site",
-            "due_on": "2027-02-28",
+            "due_on": (NOW.date() + dt.timedelta(days=60)).isoformat(),
             "_csrf_token": token,
         }
         refused = await client.post(where + "actions", data={**form, "due_on": "next week"})

@@ -22,6 +22,7 @@ from surveys.web.contexts._forms import (
 )
 from surveys.web.contexts._home import HomeContext, KindGroup, WorkspacesContext
 from surveys.web.contexts._portfolio import (
+    ACCEPT_ALL,
     PortfolioContext,
     TierReviewContext,
     portfolio_context,
@@ -38,6 +39,7 @@ from surveys.web.contexts._results import (
 from surveys.web.contexts._survey import LinkContext, SurveyContext
 
 __all__ = [
+    "ACCEPT_ALL",
     "HomeContext",
     "KindGroup",
     "LinkContext",

@@ -11,7 +11,7 @@ from typing import Any
 from surveys.accounts.policy import Viewer
 from surveys.results.meetings import ActionInput, ActionStatus, Side
 from surveys.scorecards import REPLY_LIMIT
-from surveys.workspaces.meeting_pack import MeetingPack
+from surveys.workspaces.meeting_pack import Action, MeetingPack
 from surveys.workspaces.places import Place
 
 
@@ -50,7 +50,8 @@ class ReplyContext:
 
 @dataclass(frozen=True)
 class MeetingContext:
-    """A relationship's review meeting: the pack, its action items and the form to add one."""
+    """A relationship's review meeting: the pack, its action items and the forms to add and
+    edit them."""
 
     pack: MeetingPack
     """The agenda and action items from the latest published cycle."""
@@ -60,13 +61,39 @@ class MeetingContext:
     viewer: Viewer
     """Who is signed in."""
     given: ActionInput
-    """What was typed, kept after a refusal (blank at first)."""
+    """What was typed, kept after a refusal (blank at first): into the add form, or into
+    the edit form of item `refused`."""
     error: str | None = None
-    """Why the last item was refused, as a sentence."""
+    """Why the last change was refused, as a sentence."""
+    error_field: str | None = None
+    """The form field the refusal names (title, owner, side, dimension, due_on, status)."""
+    refused: int | None = None
+    """The item whose edit or status change was refused; None for the add form."""
+    notice: str | None = None
+    """What the last change did ("Saved."), said once after its redirect."""
+    noticed: int | None = None
+    """The item the notice is about, where it is shown."""
     sides: tuple[Side, ...] = tuple(Side)
     """The sides an item may be owned by."""
     statuses: tuple[ActionStatus, ...] = tuple(ActionStatus)
     """The statuses an item may move to."""
+
+    @property
+    def add_form(self) -> ActionInput:
+        """The add form's values: what was typed if adding was refused, else blank."""
+        return self.given if self.refused is None else ActionInput("", "", "")
+
+    def edit_form(self, action: Action) -> ActionInput:
+        """An item's edit form: what was typed if its edit was refused, else the item."""
+        if self.refused == action.id and self.error_field != "status":
+            return self.given
+        return ActionInput(
+            title=action.title,
+            owner=action.owner,
+            side=action.side.value,
+            dimension="" if action.dimension_id is None else str(action.dimension_id),
+            due_on="" if action.due_on is None else action.due_on.isoformat(),
+        )
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class HomeContext:
     """How many organisations in all."""
     database: str
     """Which database this instance serves, e.g. "SQLite" or "PostgreSQL"."""
+    area_names: dict[str, str]
+    """Therapeutic area code → its name, for every area listed."""
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,17 @@ from surveys.charts import (
     Spread,
     spread,
 )
+from surveys.directory.rules import area_name, country_name
+from surveys.infra.i18n import DEFAULT_LANGUAGE, long_date
 from surveys.results.tier_assignments import Tier
-from surveys.results.tier_review import Review
+from surveys.results.tier_review import Review, ReviewRow
 from surveys.web.contexts._forms import TypedOverride
 from surveys.workspaces.portfolio import Benchmark, Portfolio, PortfolioRow
 from surveys.workspaces.portfolio_view import PortfolioView
-from surveys.workspaces.reviews import SponsorReview
+from surveys.workspaces.reviews import SponsorReview, Untiered
+
+ACCEPT_ALL = "accept-all"
+"""The key of an "accept all" refusal among the page's errors (site slugs are the others)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class PortfolioContext:
     """The filters applied (network, country, area, tier); empty: not filtered."""
     choices: dict[str, tuple[str, ...]]
     """The values each filter and the cycle can take."""
+    labels: dict[str, dict[str, str]]
+    """Filter → value → what the reader is shown for it (an area's or a country's name)."""
     sort: str
     """The column sorted by."""
     descending: bool
@@ -66,6 +73,10 @@ def portfolio_context(view: PortfolioView, slug: str, viewer: Viewer) -> Portfol
         rows=view.sites.items,
         filters=view.filters,
         choices=view.choices,
+        labels={
+            "area": {code: area_name(code) for code in view.choices["area"]},
+            "country": {code: country_name(code) for code in view.choices["country"]},
+        },
         sort=view.sort,
         descending=view.descending,
         benchmark=found.benchmark,
@@ -116,16 +127,28 @@ class TierReviewContext:
     """Site slug → what was typed for it before the refusal."""
     viewer: Viewer
     """Who is signed in (administrators also see the publish button)."""
+    states: dict[str, str]
+    """Site slug → where its review stands: accepted by whom and when, overridden, or not
+    yet reviewed."""
+    untiered: tuple[Untiered, ...]
+    """The portfolio's sites without a computed tier this cycle, with the reason."""
+    confirming: bool = False
+    """The reviewer asked to accept every unreviewed tier: the page asks them to confirm."""
     tiers: tuple[Tier, ...] = tuple(Tier)
     """The tiers a reviewer may set."""
+    accept_all: str = ACCEPT_ALL
+    """The error key of a refused "accept all"."""
 
     @property
     def refusals(self) -> tuple[tuple[str, str, bool], ...]:
         """Every refused change as (site slug, what to call it, whether the page shows its
         row): a change asked for a site outside this review is named by its slug, so the
         summary never says "nothing was changed" without saying why."""
-        names = {row.slug: row.name for row in self.review.rows}
-        return tuple((slug, names.get(slug, slug), slug in names) for slug in self.errors)
+        names = {row.slug: row.name for row in self.review.rows} | {ACCEPT_ALL: "Accept all"}
+        return tuple(
+            (slug, names.get(slug, slug), slug in names and slug != ACCEPT_ALL)
+            for slug in self.errors
+        )
 
 
 def tier_review_context(
@@ -134,6 +157,7 @@ def tier_review_context(
     viewer: Viewer,
     errors: dict[str, str] | None = None,
     kept: dict[str, TypedOverride] | None = None,
+    confirming: bool = False,
 ) -> TierReviewContext:
     """Lay out a tier review page; after a refusal, its message and what was typed."""
     return TierReviewContext(
@@ -144,4 +168,19 @@ def tier_review_context(
         errors=errors or {},
         kept=kept or {},
         viewer=viewer,
+        states={row.slug: _review_state(row) for row in found.review.rows},
+        untiered=found.untiered,
+        confirming=confirming and bool(found.review.unreviewed) and not found.review.frozen,
     )
+
+
+def _review_state(row: ReviewRow) -> str:
+    """Where a site's review stands, as the page says it."""
+    if row.override is not None:
+        return f"Overridden by {row.overridden_by or 'a reviewer'}"
+    if row.accepted and row.accepted_at is not None:
+        return (
+            f"Accepted by {row.accepted_by or 'a reviewer'} "
+            f"on {long_date(row.accepted_at, DEFAULT_LANGUAGE)}"
+        )
+    return "Not yet reviewed"

@@ -22,7 +22,7 @@ from surveys.charts import (
     trend_chart,
 )
 from surveys.workspaces.institution_trends import MOST_COMPARED, Member, Point, Series, Trends
-from surveys.workspaces.site_view import Rating, SitePage
+from surveys.workspaces.site_view import DraftScorecards, Rating, SitePage
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,66 @@ class SiteContext:
     """The site's view of each sponsor and CRO."""
     gaps_chart: GapChart | None
     """The two views on each mirror dimension, joined by the gap (None: no gap shown)."""
+    words: SiteWords
+    """The page's headings and notes, addressed to whoever reads it."""
+    drafts: DraftScorecards | None = None
+    """The scorecards the site's own people may answer now (None: none, or not theirs)."""
 
 
-def site_context(page: SitePage) -> SiteContext:
-    """Lay out a site page's charts from its figures."""
+@dataclass(frozen=True)
+class SiteWords:
+    """A site page's words: "you" to the site's own people, the site by name to anyone else
+    who may open it (its network's people, an administrator)."""
+
+    rated_by: str
+    rates: str
+    rates_note: str
+    meeting_hint: str
+    gaps_title: str
+    site_view: str
+    partner_view: str
+    gaps_caption: str
+
+
+def site_words(site: str, own: bool, raters_needed: int) -> SiteWords:
+    """The site page's words for its own people (`own`) or for another reader."""
+    if own:
+        return SiteWords(
+            rated_by="How your sponsors rate you",
+            rates="How you rate your sponsors and CROs",
+            rates_note=f"From your own staff's answers: a sponsor or CRO rated by fewer than "
+            f"{raters_needed} of them shows no number, so no one's answers can be picked out.",
+            meeting_hint="choose a sponsor to open your review meeting with it.",
+            gaps_title="How you see each sponsor and how it sees you, on the dimensions both rate",
+            site_view="Your view of them",
+            partner_view="Their view of you",
+            gaps_caption="On the dimensions both sides rate, how you see the sponsor and how "
+            "the sponsor sees you (0–100)",
+        )
+    return SiteWords(
+        rated_by=f"How its sponsors rate {site}",
+        rates=f"How {site} rates its sponsors and CROs",
+        rates_note=f"From {site}'s own staff's answers: a sponsor or CRO rated by fewer than "
+        f"{raters_needed} of them shows no number, so no one's answers can be picked out.",
+        meeting_hint="choose a sponsor to open the site's review meeting with it.",
+        gaps_title=f"How {site} sees each sponsor and how it sees {site}, on the dimensions "
+        "both rate",
+        site_view="The site's view of them",
+        partner_view="Their view of the site",
+        gaps_caption=f"On the dimensions both sides rate, how {site} sees the sponsor and how "
+        "the sponsor sees the site (0–100)",
+    )
+
+
+def site_context(page: SitePage, own: bool, drafts: DraftScorecards | None = None) -> SiteContext:
+    """Lay out a site page's charts from its figures, in words for its reader (`own`: one of
+    the site's own people, who also see the draft scorecards they may answer)."""
+    words = site_words(page.site, own, page.raters_needed)
     gaps = (
         gap_chart(
-            [
-                (f"{g.partner}: {g.mirror.replace('_', ' ')}", g.site_view, g.partner_view)
-                for g in page.gaps
-            ],
-            "your view of them",
-            "their view of you",
+            [(f"{g.partner}: {g.name}", g.site_view, g.partner_view) for g in page.gaps],
+            words.site_view.lower(),
+            words.partner_view.lower(),
         )
         if page.gaps
         else None
@@ -58,6 +106,8 @@ def site_context(page: SitePage) -> SiteContext:
         rated_by_chart=_ratings_chart(page.rated_by),
         rates_chart=_ratings_chart(page.rates),
         gaps_chart=gaps,
+        words=words,
+        drafts=drafts if own else None,
     )
 
 

@@ -34,6 +34,7 @@ from surveys.web.workspace_api._schemas import (
     SiteOut,
     TierReviewPage,
     TrendsOut,
+    UntieredSite,
     action_row,
     benchmark_rows,
     network_out,
@@ -103,7 +104,8 @@ class WorkspaceAPI(Controller):
     ) -> TierReviewPage:
         """The tiers a sponsor gives its sites in a cycle, beside the previous ones, with the
         rule trace (for those who review them)."""
-        review = (await _tier_review(viewer, slug, cycle)).review
+        found = await _tier_review(viewer, slug, cycle)
+        review = found.review
         return TierReviewPage(
             cycle=review.cycle,
             status=review.status,
@@ -112,6 +114,7 @@ class WorkspaceAPI(Controller):
             page=page,
             per_page=per_page,
             sites=[tier_row(r) for r in _page(review.rows, page, per_page).items],
+            untiered=[UntieredSite(u.slug, u.name, u.reason) for u in found.untiered],
         )
 
     @get("/portfolios/{slug:str}/tiers/csv", name="api-tiers-csv", media_type="text/csv")

@@ -68,9 +68,20 @@ class TierRow(msgspec.Struct):
     previous_tier: int | None
     tier_in_force: int
     reviewed: bool
+    """Accepted or overridden, as the page counts "with a reviewed tier"."""
     reason: str | None
     provisional: bool
     rule_trace: str
+    overridden: bool
+    accepted_by: str | None
+    accepted_at: dt.datetime | None
+    """When the computed tier was accepted; null: not accepted (or overridden)."""
+
+
+class UntieredSite(msgspec.Struct):
+    slug: str
+    name: str
+    reason: str
 
 
 class TierReviewPage(msgspec.Struct):
@@ -81,6 +92,8 @@ class TierReviewPage(msgspec.Struct):
     page: int
     per_page: int
     sites: list[TierRow]
+    untiered: list[UntieredSite]
+    """The portfolio's sites without a computed tier this cycle, and why."""
 
 
 class NetworkSite(msgspec.Struct):
@@ -260,10 +273,13 @@ def tier_row(r: ReviewRow) -> TierRow:
         int(r.computed),
         int(r.previous) if r.previous else None,
         int(r.in_force),
-        r.override is not None,
+        r.reviewed,
         r.reason,
         r.provisional,
         r.trace,
+        r.override is not None,
+        r.accepted_by if r.accepted else None,
+        r.accepted_at if r.accepted else None,
     )
 
 

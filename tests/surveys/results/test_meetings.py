@@ -18,6 +18,7 @@ from surveys.results.meetings import (
     ActionItem,
     ActionItemError,
     add_action,
+    edit_action,
     set_status,
 )
 from surveys.results.score_runs import DimensionScore, EscalationFlag, PerceptionGap, scored_cycles
@@ -109,7 +110,7 @@ async def test_open_items_carry_over_and_closed_ones_show_whether_their_dimensio
     sponsor, site = await _relationship_with_flags()
     dimension = await _site_dimension()
     given = ActionInput(
-        "Double-check source data", "Study coordinator", "site", str(dimension), "2026-01-31"
+        "Double-check source data", "Study coordinator", "site", str(dimension), "2027-01-31"
     )
     fixed = await add_action(sponsor, site, given, Act("coordinator@example.org", NOW))
     kept = await add_action(
@@ -119,10 +120,10 @@ async def test_open_items_carry_over_and_closed_ones_show_whether_their_dimensio
     first = {a.id: a for a in (await meeting_pack(sponsor, site, NOW.date())).actions}
     assert first[fixed].effect is not None and "next cycle" in first[fixed].effect.verdict
     assert not first[kept].carried and first[fixed].overdue is False
-    assert first[fixed].due_on == dt.date(2026, 1, 31)
+    assert first[fixed].due_on == dt.date(2027, 1, 31)
 
     await publish_cycle(keys[1], Act("test", NOW))
-    later = await meeting_pack(sponsor, site, dt.date(2026, 2, 1))
+    later = await meeting_pack(sponsor, site, dt.date(2027, 2, 1))
     by_id = {a.id: a for a in later.actions}
     assert by_id[kept].carried and by_id[kept].opened_in == keys[0]
     assert [a.id for a in later.actions] == [kept, fixed], "open items first"
@@ -169,6 +170,7 @@ WRONG = [
     (ActionInput("Call", "CRA", "site", "", "31/01/2026"), "YYYY-MM-DD"),
     (ActionInput("x" * 201, "CRA", "site"), "under 200"),
     (ActionInput("Call\x00", "CRA", "site"), "cannot be shown"),
+    (ActionInput("Call", "CRA", "site", "", "2026-11-24"), "2026-11-24 has passed"),
 ]
 
 
@@ -228,3 +230,24 @@ async def test_saying_done_again_keeps_the_cycle_an_item_was_closed_in(
     assert (await ActionItem.select(ActionItem.closed_in).first())["closed_in"] is None
     changes = await AuditEntry.count().where(AuditEntry.action == "action.status")
     assert changes == 3, "saying the same status again is no change"
+
+
+async def test_an_edit_keeps_a_past_due_date_but_cannot_move_it_to_another(
+    scored_world_db: Engine,
+) -> None:
+    await _publish(1)
+    sponsor, site = await _relationship_with_flags()
+    given = ActionInput("Call", "CRA", "sponsor", "", "2026-11-25")  # NOW's day: not past
+    item = await add_action(sponsor, site, given, Act("a", NOW))
+    month_later = Act("b", NOW + dt.timedelta(days=30))
+    renamed = ActionInput("Weekly call", "CRA", "sponsor", "", "2026-11-25")
+    assert await edit_action(sponsor, site, item, renamed, month_later)
+    assert not await edit_action(sponsor, site, item, renamed, month_later), "no change"
+    moved = ActionInput("Weekly call", "CRA", "sponsor", "", "2026-12-01")
+    with pytest.raises(ActionItemError, match="2026-12-01 has passed") as refused:
+        await edit_action(sponsor, site, item, moved, month_later)
+    assert refused.value.field == "due_on"
+    row = await ActionItem.select(ActionItem.title, ActionItem.due_on).first()
+    assert row == {"title": "Weekly call", "due_on": dt.date(2026, 11, 25)}
+    edits = await AuditEntry.select(AuditEntry.actor).where(AuditEntry.action == "action.edit")
+    assert edits == [{"actor": "b"}], "one entry, for the one edit that changed something"
