@@ -59,12 +59,16 @@ POLICY_VIOLATIONS = """() => new Promise((done) => {
 
 
 async def accessible(page: Any, axe: Any, what: str) -> None:
-    """Fail with axe's own report if the page breaks a WCAG 2.2 A or AA rule, or if its
-    security policy blocked anything it needs (an inline style, a script, a font)."""
+    """Fail with axe's own report if the page breaks a WCAG 2.2 A or AA rule, if its
+    security policy blocked anything it needs (an inline style, a script, a font), or if it
+    is wider than the screen (a page must never scroll sideways; a wide table scrolls
+    inside its own frame)."""
     blocked = await page.evaluate(POLICY_VIOLATIONS)
     assert blocked == [], f"{what}: the security policy blocked {blocked}"
     results = await axe.run(page, options=WCAG)
     assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{what}: the page scrolls sideways ({width} px)"
 
 
 async def test_a_respondent_answers_on_a_phone(
