@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 from surveys.accounts.policy import Viewer
 from surveys.cycles.cycle import CycleTransitionError
 from surveys.directory.organisations import OrgKind, organisation_with_slug
+from surveys.infra.numbers import whole_number
 from surveys.results.tier_assignments import Tier
 from surveys.results.tier_review import (
     NOT_IN_REVIEW,
@@ -123,13 +124,15 @@ class WorkspacesController(Controller):
         """Accept every computed tier shown and not yet reviewed, as many as confirmed."""
         sponsor = await tier_review_in_reach(viewer, slug)
         cycle = data.get("cycle", "")
-        expected = data.get("expected", "")
+        confirmed = whole_number(data.get("expected"))
         try:
+            if confirmed is None:  # the page's confirmation states a count: nothing else will do
+                raise TierReviewError("confirm how many tiers to accept, from the review page")
             await accept_all(
                 cycle,
                 sponsor,
                 viewer.reach.portfolio_sites(sponsor),
-                int(expected) if expected.isdigit() else None,
+                confirmed,
                 viewer.who.acting(dt.datetime.now(dt.UTC)),
             )
         except (TierReviewError, CycleTransitionError) as error:

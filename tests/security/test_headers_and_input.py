@@ -242,11 +242,22 @@ async def test_a_sponsors_pages_refuse_odd_input_and_contain_odd_names(
             )
             for slug in ("no-such-site", outside)
         }
+        superscript_count = await client.post(
+            f"/w/sponsors/{sponsor['slug']}/tier-acceptance",
+            data={"cycle": cycle, "expected": "²", "_csrf_token": csrf},
+        )
         csv = await client.get(f"/api/portfolios/{sponsor['slug']}/csv")
-        return {"superscript": superscript, "overrides": overrides, "csv": csv, "page": review}
+        return {
+            "superscript": superscript,
+            "superscript_count": superscript_count,
+            "overrides": overrides,
+            "csv": csv,
+            "page": review,
+        }
 
     seen = await in_browser(scored_world_db, steps)
     assert seen["superscript"].status_code == 400
+    assert seen["superscript_count"].status_code == 400, "a count in other digits is no count"
     assert "no page “²”" in seen["superscript"].text or "page" in seen["superscript"].text
     answers = list(seen["overrides"].values())
     for answer in answers:
