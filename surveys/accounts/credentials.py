@@ -200,7 +200,7 @@ async def account_for_password(email: str, password: str, now: dt.datetime) -> S
     if not await _off_the_loop(partial(_matches, stored, password)) or row is None:
         return None
     if stored is not None and _hasher.check_needs_rehash(stored):
-        rehashed = await _off_the_loop(partial(_hasher.hash, password))
+        rehashed = await hash_password(password)
         await Account.update({Account.password_hash: rehashed}).where(Account.id == row["id"])
     await Account.update({Account.last_signed_in_at: now}).where(Account.id == row["id"])
     return _signed_in(row)

@@ -102,11 +102,9 @@ class WorkspacesController(Controller):
     ) -> Template | Redirect:
         """Accept one site's computed tier: the review shows who accepted it, and when."""
         sponsor = await tier_review_in_reach(viewer, slug)
-        site_id = await organisation_with_slug(site, OrgKind.site)
         cycle = data.get("cycle", "")
         try:
-            if site_id is None:  # answered as for a site outside the review: no hint it exists
-                raise TierReviewError(NOT_IN_REVIEW)
+            site_id = await _site_to_review(site)
             await accept_tier(cycle, sponsor, site_id, viewer.who.acting(dt.datetime.now(dt.UTC)))
         except (TierReviewError, CycleTransitionError) as error:
             return await _review_page(viewer, sponsor, slug, cycle, {site: sentence(error)})
@@ -149,7 +147,6 @@ class WorkspacesController(Controller):
     ) -> Template | Redirect:
         """Override one site's tier with a reason, or return it to the computed tier."""
         sponsor = await tier_review_in_reach(viewer, slug)
-        site_id = await organisation_with_slug(site, OrgKind.site)
         cycle = data.get("cycle", "")
         raw = data.get("tier", "")
         tier = Tier(int(raw)) if raw in {str(t.value) for t in Tier} else None
@@ -157,10 +154,8 @@ class WorkspacesController(Controller):
         if raw and tier is None:
             errors = {site: "Choose one of the four tiers."}
             return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
-        if site_id is None:  # answered as for a site outside the review: no hint it exists
-            errors = {site: sentence(TierReviewError(NOT_IN_REVIEW))}
-            return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
         try:
+            site_id = await _site_to_review(site)
             await set_override(
                 cycle,
                 sponsor,
@@ -216,6 +211,15 @@ def _portfolio_query(query: MultiDict[str]) -> PortfolioQuery:
         descending=query.get("order") == "desc",
         page=query.get("page", "1"),
     )
+
+
+async def _site_to_review(slug: str) -> int:
+    """The id of the site a tier change names; TierReviewError (NOT_IN_REVIEW) for a slug
+    no site has, answered as for a site outside the review, so no hint that it exists."""
+    site_id = await organisation_with_slug(slug, OrgKind.site)
+    if site_id is None:
+        raise TierReviewError(NOT_IN_REVIEW)
+    return site_id
 
 
 async def _review_page(
