@@ -15,7 +15,7 @@ import pandas as pd
 
 from scoring.anonymity import disclosable_subgroups, minimum_commenters, minimum_raters
 from scoring.config import LAYERS, ScoringConfig
-from scoring.gaps import derived_importance, escalation_flags, fix_first
+from scoring.gaps import derived_importance, escalation_flags, fix_first, fix_standards
 from scoring.indices import rwg, shrunk_scores, target_scores, top_box_share
 from scoring.items import (
     IMPORTANCE_POINTS,
@@ -93,6 +93,8 @@ IMPORTANCE_COLUMNS = (
     "stated_importance",
     "derived_importance",
     "importance",
+    "standard",
+    "standard_kind",
     "quadrant",
     "fix_first",
     "shown",
@@ -130,13 +132,17 @@ def score(
     config: ScoringConfig,
     response_rates: pd.DataFrame | None = None,
     overrides: pd.DataFrame | None = None,
+    standards: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Return the score run's tables for one instrument's answers (every cycle in them).
 
     `response_rates` (cycle, target, response_rate), when invitations are known, lets a
     collapse in responses raise a flag. `overrides` (cycle, target, tier: 1–4) are
     reviewers' overrides of earlier cycles' tiers: the tier in force that the next
-    cycle's hysteresis starts from; the `tier` column stays the computed one. Raises
+    cycle's hysteresis starts from; the `tier` column stays the computed one.
+    `standards` (`scoring.gaps.fix_standards`) are what performance is judged against for
+    "fix first"; by default worked out from these answers' targets (views take their
+    pooled targets'). Raises
     AnswersError for answers the instrument cannot have produced; thin data (one rater,
     one target, one item answered) gives empty cells explained in `notes`.
     """
@@ -152,7 +158,9 @@ def score(
     counts = targets[list(COUNT_COLUMNS)].fillna({"n_overall": 0})
     targets = targets[list(TARGET_COLUMNS)]
     alphas = dimension_alphas(coded, config.alpha_ci)[list(RELIABILITY_COLUMNS)]
-    importance = _importance_table(answers, items, dimension_scores, dims, k)
+    if standards is None:
+        standards = fix_standards(dims, _floors(items), config.anonymity.peers)
+    importance = _importance_table(answers, items, dimension_scores, dims, k, standards)
     flags = _flag_table(targets, dims, items, response_rates)
     flags["shown"] = _flag_shown(flags, targets, dims, ["target"])
     notes = {
@@ -170,6 +178,7 @@ def score(
         "stated_importance": "empty where nobody rated the dimension's importance",
         "derived_importance": "empty with fewer than three raters answering the overall item",
         "quadrant": "empty where the dimension's importance is unknown",
+        "standard": "the peers' median, else the dimension's floor; empty without either",
     }
     return ScoreResult(
         targets=targets,
@@ -232,7 +241,16 @@ def score_views(
         overrides = overrides.assign(
             target=overrides[by].astype(str) + VIEW_SEPARATOR + overrides["target"].astype(str)
         )
-    result = score(viewed, items, scale_points, direction, config, overrides=overrides)
+    standards = pooled.importance[["cycle", "dimension", "standard", "standard_kind"]]
+    result = score(
+        viewed,
+        items,
+        scale_points,
+        direction,
+        config,
+        overrides=overrides,
+        standards=standards.drop_duplicates(["cycle", "dimension"]),
+    )
     k = minimum_raters(direction, config)
     keys = [by, "target"]
     targets = _view_targets(result, pooled, by, direction, config)
@@ -333,7 +351,12 @@ def _as_text(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _importance_table(
-    answers: pd.DataFrame, items: pd.DataFrame, scores: pd.DataFrame, dims: pd.DataFrame, k: int
+    answers: pd.DataFrame,
+    items: pd.DataFrame,
+    scores: pd.DataFrame,
+    dims: pd.DataFrame,
+    k: int,
+    standards: pd.DataFrame,
 ) -> pd.DataFrame:
     """Step 11: stated and derived importance beside performance, and what to fix first.
 
@@ -376,7 +399,11 @@ def _importance_table(
     table["importance"] = np.where(
         any_stated, table["stated_importance"], table["derived_importance"]
     )
-    ranked = fix_first(table.drop(columns="importance"), table[[*keys, "importance"]])
+    ranked = fix_first(
+        table.drop(columns="importance"),
+        table[[*keys, "importance"]],
+        _as_text(standards, ["cycle", "dimension"]),
+    )
     ranked["quadrant"] = ranked["quadrant"].where(ranked["importance"].notna(), None)
     ranked["n_stated"] = ranked["n_stated"].fillna(0).astype(int)
     ranked["shown"] = ranked["shown"] & ((ranked["n_stated"] == 0) | (ranked["n_stated"] >= k))
@@ -387,12 +414,14 @@ def _flag_table(
     targets: pd.DataFrame, dims: pd.DataFrame, items: pd.DataFrame, rates: pd.DataFrame | None
 ) -> pd.DataFrame:
     """Step 13: escalation flags, each shown only where what it quotes may be shown."""
-    floors = (
-        items.dropna(subset=["dimension"]).groupby("dimension")["floor"].first()
-        if "floor" in items.columns
-        else pd.Series(dtype=float)
-    )
-    return escalation_flags(targets, dims, floors, rates)
+    return escalation_flags(targets, dims, _floors(items), rates)
+
+
+def _floors(items: pd.DataFrame) -> pd.Series:
+    """Dimension → the floor its instrument sets (flags, and "fix first" without peers)."""
+    if "floor" not in items.columns:
+        return pd.Series(dtype=float)
+    return items.dropna(subset=["dimension"]).groupby("dimension")["floor"].first()
 
 
 def _flag_shown(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scoring.anonymity import peer_spread
+
 FIX_FIRST = "fix first"
 """The quadrant of high importance and low performance: what to act on first (§3.11)."""
 
@@ -88,20 +90,83 @@ def derived_importance(dimension_scores: pd.DataFrame, overall: pd.DataFrame) ->
     return result.rename("derived_importance").reset_index()
 
 
-def fix_first(performance: pd.DataFrame, importance: pd.DataFrame) -> pd.DataFrame:
+PEERS_STANDARD = "peers"
+"""A dimension's standard is its peers' median this cycle."""
+FLOOR_STANDARD = "floor"
+"""A dimension's standard is the floor its instrument sets."""
+
+
+def fix_standards(cells: pd.DataFrame, floors: pd.Series, peers: int) -> pd.DataFrame:
+    """Return, per cycle and dimension, the score below which an important dimension is
+    "fix first", and which standard that is.
+
+    Parameters
+    ----------
+    cells
+        cycle, target, dimension, mean, shown: every target's cell in the cycle.
+    floors
+        Dimension → the floor its instrument sets (escalation flags use it too).
+    peers
+        Others each target must be compared with (`anonymity.peers`).
+
+    Notes
+    -----
+    Low performance needs a standard a reader accepts: judged against the target's own
+    other dimensions, a partner strong everywhere would still get one to "fix". The
+    standard is the peers' median (`peer_spread`'s Harrell–Davis median of the shown
+    cells, in whole points: the figure the scorecard's "against peers" ticks show), where
+    enough targets have a shown cell; else the dimension's floor; else there is none, and
+    nothing on that dimension is "fix first".
+
+    Returns
+    -------
+    DataFrame
+        cycle, dimension, standard, standard_kind (PEERS_STANDARD or FLOOR_STANDARD).
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"cycle": "c", "target": list("abcdefg"), "dimension": "d",
+    ...                       "mean": [50.0, 60, 70, 80, 90, 65, 75], "shown": True})
+    >>> found = fix_standards(cells, pd.Series({"d": 50.0}), 5)
+    >>> found[["standard", "standard_kind"]].values.tolist()
+    [[70.0, 'peers']]
+    >>> fix_standards(cells.head(4), pd.Series({"d": 50.0}), 5)["standard_kind"].tolist()
+    ['floor']
+    """
+    rows: list[tuple[object, object, float, str | None]] = []
+    for (cycle, dimension), group in cells.groupby(["cycle", "dimension"], sort=True):
+        values = group.loc[group["shown"].eq(True) & group["mean"].notna(), "mean"]
+        spread = peer_spread(values.astype(float).tolist(), peers)
+        floor = floors.get(dimension)
+        if spread is not None:
+            rows.append((cycle, dimension, spread.median, PEERS_STANDARD))
+        elif floor is not None and not pd.isna(floor):
+            rows.append((cycle, dimension, float(floor), FLOOR_STANDARD))
+        else:
+            rows.append((cycle, dimension, float("nan"), None))
+    return pd.DataFrame(rows, columns=["cycle", "dimension", "standard", "standard_kind"])
+
+
+def fix_first(
+    performance: pd.DataFrame, importance: pd.DataFrame, standards: pd.DataFrame
+) -> pd.DataFrame:
     """Mark each target's dimensions in the "high importance, low performance" quadrant.
 
     Performance is the target's dimension mean; importance its stated importance where
     raters gave one, else the derived importance. A dimension is "fix first" when its
-    importance is above the median importance of the target's dimensions and its
-    performance below the target's median performance.
+    importance is above the median importance of the target's dimensions (what matters
+    most to these raters is relative) and its performance, in whole points as printed,
+    is below its standard (`fix_standards`: an absolute one, so "scores 61, below the
+    peers' median of 74" is true as the scorecard prints it).
 
-    Returns the rows of `performance` with importance, quadrant and fix_first columns.
+    Returns the rows of `performance` with importance, standard, standard_kind, quadrant
+    and fix_first columns.
     """
     table = performance.merge(importance, on=["cycle", "target", "dimension"], how="left")
+    table = table.merge(standards, on=["cycle", "dimension"], how="left")
     by = table.groupby(["cycle", "target"])
     high_importance = table["importance"] > by["importance"].transform("median")
-    low_performance = table["mean"] < by["mean"].transform("median")
+    low_performance = np.round(table["mean"].astype(float)) < table["standard"]
     table["quadrant"] = np.select(
         [high_importance & low_performance, high_importance, low_performance],
         [FIX_FIRST, "keep up", "low priority"],

@@ -162,6 +162,27 @@ def nps(overall: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFr
     )
 
 
+def shown_change(now: float | None, before: float | None) -> int | None:
+    """Return a change between two stored figures as every page, file and scorecard prints
+    it: their difference, rounded once to whole points; None unless both are known.
+
+    One rule, so that a reader never meets two changes for one relationship. Rounding each
+    figure first would be the other candidate, and it disagrees with this one by a point
+    whenever the roundings fall apart: 71.6 → 76.4 is +5 here (the true 4.8, rounded) but
+    +4 as 76 − 72. The rounded difference is the nearer to the truth, and it is what the
+    change's interval is centred on, so it is the one printed; "72 → 76, +5" reads as a
+    difference of rounded figures does in any report.
+
+    Examples
+    --------
+    >>> shown_change(76.4, 71.6), shown_change(72.3, 72.6), shown_change(None, 70.0)
+    (5, 0, None)
+    """
+    if now is None or before is None:
+        return None
+    return round(now - before)
+
+
 def index_changes(now: pd.DataFrame, before: pd.DataFrame, level: float = 0.90) -> pd.DataFrame:
     """Return each target's change of index between two cycles, its interval and p-value.
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats.mstats import hdquantiles
 
 from scoring.config import ScoringConfig
 from scoring.engine import score
-from scoring.gaps import derived_importance, escalation_flags, fix_first, perception_gaps
+from scoring.gaps import (
+    derived_importance,
+    escalation_flags,
+    fix_first,
+    fix_standards,
+    perception_gaps,
+)
 from scoring.items import AnswersError
 from tests.scoring.test_properties import ITEMS
 
@@ -62,7 +69,7 @@ def test_derived_importance_is_the_correlation_with_the_overall_item() -> None:
     assert value == pytest.approx(np.corrcoef([10, 30, 50, 70, 90], [2, 4, 5, 8, 9])[0, 1])
 
 
-def test_fix_first_is_high_importance_with_low_performance() -> None:
+def test_fix_first_is_high_importance_with_performance_below_its_standard() -> None:
     performance = pd.DataFrame(
         {"cycle": "c", "target": "t", "dimension": ["a", "b", "c", "d"], "mean": [40.0, 85, 45, 90]}
     )
@@ -74,13 +81,66 @@ def test_fix_first_is_high_importance_with_low_performance() -> None:
             "importance": [4.8, 4.6, 2.0, 1.5],
         }
     )
-    table = fix_first(performance, importance).set_index("dimension")
+    standards = pd.DataFrame(
+        {
+            "cycle": "c",
+            "dimension": ["a", "b", "c", "d"],
+            "standard": 70.0,
+            "standard_kind": "peers",
+        }
+    )
+    table = fix_first(performance, importance, standards).set_index("dimension")
     assert table["quadrant"].to_dict() == {
         "a": "fix first",
         "b": "keep up",
         "c": "low priority",
         "d": "possible overkill",
     }
+
+
+def test_a_partner_strong_everywhere_has_nothing_to_fix_first() -> None:
+    """The probe's case: "Fix first: Quality oversight … scores 92". Judged against the
+    partner's own median, its weakest important dimension was always "fix first"; judged
+    against its peers, none is, and one just under the median as printed is."""
+    performance = pd.DataFrame(
+        {"cycle": "c", "target": "t", "dimension": list("abcd"), "mean": [92.0, 95, 97, 73.6]}
+    )
+    importance = pd.DataFrame(
+        {"cycle": "c", "target": "t", "dimension": list("abcd"), "importance": [5.0, 4.9, 1, 1]}
+    )
+    standards = pd.DataFrame(
+        {"cycle": "c", "dimension": list("abcd"), "standard": 74.0, "standard_kind": "peers"}
+    )
+    table = fix_first(performance, importance, standards).set_index("dimension")
+    assert not table["fix_first"].any(), "92 and 95 are above the peers' median of 74"
+    assert table.loc["d", "quadrant"] == "possible overkill", "73.6 prints 74: not below 74"
+    lower = performance.assign(mean=[60.0, 95, 97, 73.6])
+    again = fix_first(lower, importance, standards).set_index("dimension")
+    assert again["fix_first"].tolist() == [True, False, False, False]
+    assert again.loc["a", "standard_kind"] == "peers"
+
+
+def test_the_standard_is_the_peers_median_of_shown_cells_else_the_floor() -> None:
+    rng = np.random.default_rng(7)
+    means = rng.uniform(40, 95, size=9)
+    cells = pd.DataFrame(
+        {
+            "cycle": "c",
+            "target": [f"t{i}" for i in range(9)],
+            "dimension": "d",
+            "mean": means,
+            "shown": [True] * 7 + [False] * 2,
+        }
+    )
+    floors = pd.Series({"d": 55.0})
+    [row] = fix_standards(cells, floors, peers=5).itertuples()
+    shown = sorted(means[:7])
+    expected = np.round(hdquantiles(shown, prob=[0.5])[0])  # hidden cells never weigh in
+    assert (row.standard, row.standard_kind) == (expected, "peers")
+    [few] = fix_standards(cells.head(5), floors, peers=5).itertuples()
+    assert (few.standard, few.standard_kind) == (55.0, "floor"), "5 targets: 4 peers each"
+    [none] = fix_standards(cells.head(5), pd.Series(dtype=float), peers=5).itertuples()
+    assert np.isnan(none.standard) and none.standard_kind is None
 
 
 def test_flags_for_a_drop_a_floor_and_a_collapse() -> None:
