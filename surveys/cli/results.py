@@ -16,20 +16,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from scoring.config import ConfigError, ScoringConfig, load_config
 from surveys.cli._run import actor, announce_links, console, mailer_for, run, settings_and_now
+from surveys.infra.settings import programme_scoring_config
 
 config_option = click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Scoring configuration TOML (defaults: docs/scoring.example.toml).",
+    help="Scoring configuration TOML (see docs/scoring.example.toml); default: the file "
+    "RAPPORT_SCORING_CONFIG names, else the built-in defaults.",
 )
 
 
 def scoring_config(path: Path | None) -> ScoringConfig:
-    """Return the scoring configuration, or stop with the key the file gets wrong."""
+    """Return the scoring configuration, or stop with the key the file gets wrong.
+
+    Without --config, the programme's (`programme_scoring_config`): the thresholds the
+    survey and the e-mails promised respondents.
+    """
     try:
-        return load_config(path)
+        return load_config(path) if path is not None else programme_scoring_config()
     except ConfigError as error:  # scoring/ knows nothing of RapportError: translate here
         raise click.ClickException(str(error)) from None
 

@@ -26,6 +26,7 @@ from scoring.config import ScoringConfig
 from surveys.cycles.cycle import CycleError, CycleStatus, UnknownCycleError, cycle_by_key
 from surveys.cycles.invitations import Invitation, InvitationStatus
 from surveys.infra.mail import DeliveryError, Letter, Mailer, Survey, compose
+from surveys.infra.settings import programme_scoring_config
 from surveys.infra.tokens import link_token, token_hash
 from surveys.instruments.questionnaires import privacy_note
 
@@ -440,7 +441,7 @@ async def _send(
     was changed) is reported, not sent: its link would lead nowhere. A letter the mail
     library refuses (a line break in a name, say) is reported and the rest go on.
     """
-    config = ScoringConfig()
+    config = programme_scoring_config()
     for rows in people:
         email = rows[0]["email"]
         links: dict[int, str] = {}

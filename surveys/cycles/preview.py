@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from scoring.config import ScoringConfig
 from surveys.cycles.life_cycle import opening_plan
 from surveys.directory.organisations import Organisation, Person
 from surveys.infra.i18n import choose_language
 from surveys.infra.mail import Letter, Survey, compose
+from surveys.infra.settings import programme_scoring_config
 from surveys.instruments import Direction
 from surveys.instruments.questionnaires import privacy_note
 
@@ -93,7 +93,7 @@ async def opening_preview(key: str, public_url: str, now: dt.datetime) -> Openin
     )
     sides = []
     samples = []
-    config = ScoringConfig()
+    config = programme_scoring_config()
     for direction in (Direction.site_rates_sponsor, Direction.sponsor_rates_site):
         side = table[table["direction"] == direction]
         per_person = side.drop_duplicates("respondent")

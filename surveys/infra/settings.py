@@ -12,9 +12,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from scoring.config import ConfigError, ScoringConfig, load_config
 from surveys.infra.errors import RapportError
 
 
@@ -119,6 +121,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Comment texts are kept for the newest this many scored cycles; "
         "`rapport comments purge` blanks older ones (scores are kept). Empty: kept forever.",
         lambda s: str(s.keep_comments_cycles) if s.keep_comments_cycles else "(kept forever)",
+    ),
+    Setting(
+        "RAPPORT_SCORING_CONFIG",
+        "",
+        "Scoring configuration TOML (thresholds, weights; see docs/scoring.example.toml) for "
+        "scoring and for every statement of the anonymity rule (survey form, e-mails). "
+        "Empty: the built-in defaults.",
+        lambda s: str(s.scoring_config) if s.scoring_config else "(built-in defaults)",
     ),
 )
 
@@ -234,10 +244,12 @@ class Settings:
     """Survey-link requests per minute from one address."""
     workers: int
     keep_comments_cycles: int | None = None
+    """Scored cycles whose comment texts are kept; None keeps them all."""
     public_url_is_default: bool = False
     """RAPPORT_PUBLIC_URL is unset: links in e-mails point at this machine's host and port,
     which commands that send mail say (a server elsewhere needs the address set)."""
-    """Scored cycles whose comment texts are kept; None keeps them all."""
+    scoring_config: Path | None = None
+    """The scoring configuration file; None: the built-in defaults."""
 
     @property
     def outbox(self) -> Path:
@@ -268,8 +280,48 @@ class Settings:
         return key_file.read_text().strip()
 
 
+def _scoring_config_path() -> Path | None:
+    raw = _env("RAPPORT_SCORING_CONFIG")
+    return Path(raw) if raw else None
+
+
+def programme_scoring_config() -> ScoringConfig:
+    """Return the programme's scoring configuration: RAPPORT_SCORING_CONFIG's file, else the
+    defaults, or raise SettingsError naming the variable, the file and the key it gets wrong.
+
+    The one source of the thresholds: scoring (console and `rapport score` without
+    --config) applies them, and the form and the e-mails state them, so a promise made to a
+    respondent is the rule their answers are scored under. The file is read again only
+    when it changes.
+    """
+    path = _scoring_config_path()
+    if path is None:
+        return ScoringConfig()
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise SettingsError(
+            f"RAPPORT_SCORING_CONFIG={str(path)!r}: {error.strerror or error}"
+        ) from None
+    return _scoring_config_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _scoring_config_file(path: Path, modified: int, size: int) -> ScoringConfig:
+    """The configuration in `path` as it was at `modified` and `size` (the cache's key)."""
+    try:
+        return load_config(path)
+    except ConfigError as error:  # its message names the file and the key
+        raise SettingsError(f"RAPPORT_SCORING_CONFIG: {error}") from None
+
+
 def load_settings() -> Settings:
-    """Return the settings from the environment, or raise SettingsError naming the variable."""
+    """Return the settings from the environment, or raise SettingsError naming the variable.
+
+    A scoring configuration that cannot be used is refused here, at start-up, rather than
+    when the first respondent opens a form.
+    """
+    programme_scoring_config()
     var_dir = Path(_env("RAPPORT_VAR_DIR"))
     if not var_dir.is_absolute():
         var_dir = Path.cwd() / var_dir
@@ -298,6 +350,7 @@ def load_settings() -> Settings:
         workers=_positive_int("RAPPORT_WORKERS"),
         keep_comments_cycles=_optional_positive_int("RAPPORT_KEEP_COMMENTS_CYCLES"),
         public_url_is_default=not os.environ.get("RAPPORT_PUBLIC_URL", "").strip(),
+        scoring_config=_scoring_config_path(),
     )
 
 

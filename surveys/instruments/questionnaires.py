@@ -8,12 +8,13 @@ instrument lacks the respondent's language, so a form is always complete.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from scoring.anonymity import minimum_commenters, minimum_raters
 from scoring.config import ScoringConfig
 from surveys.infra.database import database_identity
-from surveys.infra.i18n import N_, Text
+from surveys.infra.i18n import N_, Text, number, translations
 from surveys.instruments import REQUIRED_LANGUAGE, Dimension, Direction, Instrument, Item
 
 OVERALL_POINTS = range(0, 11)
@@ -64,17 +65,14 @@ class Questionnaire:
         """Every statement's key, in the order shown."""
         return tuple(q.key for s in self.sections for q in s.questions)
 
-    def label(self, key: str) -> str:
-        """Return what the form shows for an item, to name it in a list of problems."""
-        for section in self.sections:
-            for question in section.questions:
-                if question.key == key:
-                    return question.text
-            if section.importance_key == key:
-                return f"{self.importance_prompt} ({section.name})"
-        return {self.overall_key: self.overall_text, self.comment_key: self.comment_text}.get(
-            key, key
-        )
+    @cached_property
+    def numbers(self) -> dict[str, int]:
+        """Statement and overall question keys → the number the form shows them with."""
+        return {key: n for n, key in enumerate((*self.likert_keys, self.overall_key), start=1)}
+
+    def importance_name(self, key: str) -> str | None:
+        """Return the dimension an importance question asks about, or None for another key."""
+        return next((s.name for s in self.sections if s.importance_key == key), None)
 
     @property
     def importance_keys(self) -> tuple[str, ...]:
@@ -204,25 +202,95 @@ def _questionnaire(
     )
 
 
+@dataclass(frozen=True)
+class Counted(Text):
+    """A text whose wording follows a number, as the language's plural rule picks it.
+
+    `message` is the singular and `plural` the plural; the number is the value `num`.
+    """
+
+    plural: str = ""
+
+    def render(self, language: str) -> str:
+        """The text in `language`, in the form its number takes, placeholders filled."""
+        values = {
+            name: number(value, language)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else value
+            for name, value in self.values.items()
+        }
+        text: str = translations(language).ungettext(self.message, self.plural, self.values["num"])
+        return text % values
+
+
+def ngettext(singular: str, plural: str, num: int, **values: Any) -> Counted:
+    """Mark a text whose wording follows `num`, to translate where it is shown (as `N_`;
+    gettext tools find its two forms by this name)."""
+    return Counted(singular, {"num": num, **values}, plural)
+
+
+UNSPACED = frozenset({"ja"})
+"""Languages that write sentences one after another without a space."""
+
+
+@dataclass(frozen=True)
+class Sentences(Text):
+    """Texts shown one after another, each translated on its own."""
+
+    parts: tuple[Text, ...] = ()
+
+    def render(self, language: str) -> str:
+        """The sentences in `language`, joined as the language joins them."""
+        joint = "" if language in UNSPACED else " "
+        return joint.join(part.render(language) for part in self.parts)
+
+
 def privacy_note(direction: str, partner: str, config: ScoringConfig) -> Text:
-    """Return who will see the answers and the comment, as the form and e-mails say it."""
+    """Return who will see the answers and the comment, as the form and e-mails say it.
+
+    Stated from the thresholds the answers are scored under (`scoring.anonymity`), and
+    exactly: a group's count includes the respondent, and a sponsor's answers reach the
+    site from as few raters as that direction's threshold allows, one included.
+    """
+    raters = minimum_raters(direction, config)
     if direction == Direction.site_rates_sponsor:
+        return Sentences(
+            "",
+            parts=(
+                ngettext(
+                    "%(partner)s sees your ratings only combined with others', in groups of "
+                    "at least %(num)s person, you included.",
+                    "%(partner)s sees your ratings only combined with others', in groups of "
+                    "at least %(num)s people, you included.",
+                    raters,
+                    partner=partner,
+                ),
+                ngettext(
+                    "Your comment reaches %(partner)s only once at least %(num)s person, "
+                    "you included, has answered.",
+                    "Your comment reaches %(partner)s only once at least %(num)s people, "
+                    "you included, have answered.",
+                    minimum_commenters(direction, config),
+                    partner=partner,
+                ),
+                Text(N_("%(partner)s never sees your name."), {"partner": partner}),
+            ),
+        )
+    if raters == 1:
         return Text(
             N_(
-                "%(partner)s sees your answers only pooled with those of at least %(k)s people "
-                "from sites, and comments only once at least %(comments)s people have "
-                "answered. Nothing is ever shown with your name."
+                "Your answers and comment reach %(partner)s as your organisation's feedback, "
+                "without your name, even if no one else from your organisation answers."
             ),
-            {
-                "partner": partner,
-                "k": minimum_raters(direction, config),
-                "comments": minimum_commenters(direction, config),
-            },
+            {"partner": partner},
         )
-    return Text(
-        N_(
-            "Your answers and comment reach %(partner)s as your organisation's feedback, "
-            "without your name."
-        ),
-        {"partner": partner},
+    return ngettext(
+        "Your answers and comment reach %(partner)s as your organisation's feedback, without "
+        "your name, once at least %(num)s person from your organisation, you included, has "
+        "answered.",
+        "Your answers and comment reach %(partner)s as your organisation's feedback, without "
+        "your name, once at least %(num)s people from your organisation, you included, have "
+        "answered.",
+        raters,
+        partner=partner,
     )

@@ -12,7 +12,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from markupsafe import Markup, escape
 
-from scoring.config import ScoringConfig
 from surveys.cycles.invitations import LinkState, LinkView, link_view
 from surveys.infra.database import current_engine, database_identity
 from surveys.infra.i18n import (
@@ -24,6 +23,7 @@ from surveys.infra.i18n import (
     long_date,
     translated,
 )
+from surveys.infra.settings import programme_scoring_config
 from surveys.instruments.questionnaires import privacy_note, questionnaire_for
 from surveys.responses.answering import (
     COMMENT_LIMIT,
@@ -106,7 +106,10 @@ class SurveyController(Controller):
             link.invitation_id, questionnaire, checked.answers, submitting, now, language
         )
         if outcome == SaveOutcome.saved:
-            notice = "" if action == "language" else "notice=saved&"
+            # Enter in the form presses its first button, the language switch at the top: with
+            # the language unchanged that is a save, and says so
+            switched = action == "language" and language != shown_in
+            notice = "" if switched else "notice=saved&"
             return Redirect(f"/s/{token}?{notice}lang={language}", status_code=303, headers=PRIVATE)
         # submitted now or before, or closed meanwhile: the link's page says which
         return Redirect(f"/s/{token}?lang={language}", status_code=303, headers=PRIVATE)
@@ -166,6 +169,7 @@ async def form_page(
         raise ValueError("an open link always has an instrument")
     partner = link.partner or ""
     questionnaire = await questionnaire_for(link.instrument_id, partner, language)
+    privacy = privacy_note(questionnaire.direction, partner, programme_scoring_config())
     context = SurveyContext(
         link=link,
         questionnaire=questionnaire,
@@ -174,7 +178,7 @@ async def form_page(
         answered=answered(checked.answers),
         questions=len(questionnaire.likert_keys) + 1,
         notice=notice.render(language) if notice else None,
-        privacy=privacy_note(questionnaire.direction, partner, ScoringConfig()).render(language),
+        privacy=privacy.render(language),
         comment_limit=COMMENT_LIMIT,
         token=token,
         language=language,

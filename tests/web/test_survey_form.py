@@ -103,7 +103,7 @@ async def test_the_form_shows_every_question_with_its_choices(world_db: Engine) 
     assert html.count('value="na"') == len(q.likert_keys), "N/A on every statement"
     assert html.count("<legend>") == len(q.likert_keys) + len(q.importance_keys) + 1
     assert f'name="{field_name(q.comment_key)}"' in html
-    assert "people from sites" in html or "organisation's feedback" in html
+    assert "never sees your name" in html or "without your name" in html
     status = await Invitation.select(Invitation.status).where(
         Invitation.token_hash == token_hash(token)
     )
@@ -331,3 +331,74 @@ async def test_pages_without_a_person_follow_the_browser_language(world_db: Engi
     assert response.status_code == 404
     assert '<html lang="de">' in response.text
     assert "Wir konnten diesen Umfragelink nicht finden" in response.text
+
+
+async def test_an_empty_submit_names_each_problem_once_and_links_its_questions_by_number(
+    world_db: Engine,
+) -> None:
+    token, _, q = await open_invitation()
+    response = await in_browser(world_db, lambda c: post(c, token, {}, "submit"))
+    assert response.status_code == 400
+    html = response.text
+    summary = html[
+        html.index('<div class="error-summary"') : html.index(
+            "</div>", html.index('<div class="error-summary"')
+        )
+    ]
+    assert f"Please check {len(q.likert_keys) + 1} answers" in summary
+    assert summary.count("Please choose an answer, or “Not applicable”.") == 1, "said once"
+    assert summary.count("Please choose a number from 0 to 10.") == 1
+    links = re.findall(
+        r'<a href="#question-([\w-]+)"><span class="visually-hidden">Question </span>(\d+)</a>',
+        summary,
+    )
+    assert links == [(key, str(n)) for n, key in enumerate((*q.likert_keys, q.overall_key), 1)]
+    assert ". :" not in html and ".:" not in summary
+    for key, n in links:  # each number is the one its question shows
+        assert re.search(rf'id="question-{key}">\s*<legend><span class="number">{n}\.</span>', html)
+
+
+async def test_the_language_switch_is_at_the_top_and_enter_there_saves_the_draft(
+    world_db: Engine,
+) -> None:
+    token, invitation_id, q = await open_invitation()
+    first = q.likert_keys[0]
+
+    async def enter(client: AsyncTestClient[Any]) -> tuple[str, Any]:
+        page = (await client.get(f"/s/{token}")).text
+        # Enter in a form presses its first button: the language switch's, language unchanged
+        form = {field_name(first): "3", "lang": "en", "lang_shown": "en"}
+        return page, await post(client, token, form, "language")
+
+    page, saved = await in_browser(world_db, enter)
+    form = page[page.index("<form") :]
+    assert form.index('id="language-switch"') < form.index("<h1>") < form.index("<fieldset")
+    assert re.search(r'<button type="submit"[^>]*>', form).group(0) == (  # type: ignore[union-attr]
+        '<button type="submit" name="action" value="language">'
+    )
+    assert 'href="#language-switch"' not in page, "no link jumps to the bottom any more"
+    assert [r.status_code for r in saved.history] == [303]
+    assert "notice=saved" in str(saved.url) and "Your answers are saved" in saved.text
+    assert re.search(rf'name="{field_name(first)}" value="3" checked', saved.text)
+    responses, _ = await stored(invitation_id)
+    assert [(r["status"], r["language"]) for r in responses] == [("draft", "en")]
+
+
+async def test_importance_is_asked_once_after_every_dimension_one_short_row_each(
+    world_db: Engine,
+) -> None:
+    token, _, q = await open_invitation()
+    html = (await in_browser(world_db, lambda c: c.get(f"/s/{token}"))).text
+    grid = html.index('<section class="dimension importance-grid"')
+    last_statement = html.index(f'id="question-{q.likert_keys[-1]}"')
+    assert last_statement < grid < html.index(f'id="question-{q.overall_key}"')
+    rows = re.findall(
+        r'<fieldset class="question importance" id="question-([\w-]+)" '
+        r'aria-describedby="importance-scale">\s*<legend>([^<]+)</legend>',
+        html,
+    )
+    assert [key for key, _ in rows] == list(q.importance_keys)
+    assert [name for _, name in rows] == [s.name for s in q.sections if s.importance_key]
+    assert html.count("How important is this to your site?") == 1, "the prompt is asked once"
+    for key in q.importance_keys:
+        assert html.count(f'name="{field_name(key)}"') == 5

@@ -20,7 +20,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from scoring.config import load_config
 from surveys.accounts.policy import Viewer
 from surveys.cycles.cycle import UnknownCycleError, cycle_by_key, cycles_newest_first
 from surveys.cycles.letters import reminder_preview, send_reminders
@@ -32,7 +31,7 @@ from surveys.infra.errors import RapportError
 from surveys.infra.mail import Mailer
 from surveys.infra.numbers import whole_number
 from surveys.infra.pagination import PastLastPageError
-from surveys.infra.settings import Settings
+from surveys.infra.settings import Settings, programme_scoring_config
 from surveys.instruments import Direction
 from surveys.instruments.catalogue import loaded_instruments
 from surveys.jobs import JobBusyError, Progress, latest_jobs, launch, start_job
@@ -226,7 +225,11 @@ class CyclesConsole(Controller):
 
         async def work(progress: Progress) -> Mapping[str, Any]:
             summary = await score_cycle(
-                key, load_config(None), code_version(), act.actor, lambda s: progress.note(step=s)
+                key,
+                programme_scoring_config(),
+                code_version(),
+                act.actor,
+                lambda s: progress.note(step=s),
             )
             scored = ", ".join(
                 f"{n} {direction.replace('_', ' ')} target(s)"

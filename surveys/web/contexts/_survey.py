@@ -20,6 +20,28 @@ class LinkContext:
 
 
 @dataclass(frozen=True)
+class ProblemLink:
+    """One answer to check, as the error summary links to it."""
+
+    key: str
+    """The item, whose question has the id `question-<key>`."""
+    number: int | None
+    """The question's number on the form; None for a question known by its name."""
+    name: str | None
+    """An importance question's dimension; None for a numbered question and the comment."""
+
+
+@dataclass(frozen=True)
+class Problems:
+    """Answers that have the same problem: one line of the error summary."""
+
+    message: str
+    """What is wrong with each of them (translated)."""
+    links: tuple[ProblemLink, ...]
+    """Them, in the order of the form."""
+
+
+@dataclass(frozen=True)
 class SurveyContext:
     """The survey form: the questions, the answers so far, and what is wrong with them."""
 
@@ -53,3 +75,14 @@ class SurveyContext:
     """The dimensions' questions already rendered (a fresh form), else None: render them."""
     preview: bool = False
     """An administrator's preview of the questionnaire: shown exactly, answered by nobody."""
+
+    @property
+    def problems(self) -> tuple[Problems, ...]:
+        """The errors grouped by message, in the order their first question appears, so a
+        summary names each problem once and links to its questions by number."""
+        q = self.questionnaire
+        grouped: dict[str, list[ProblemLink]] = {}
+        for key, message in self.errors.items():
+            link = ProblemLink(key, q.numbers.get(key), q.importance_name(key))
+            grouped.setdefault(message, []).append(link)
+        return tuple(Problems(message, tuple(links)) for message, links in grouped.items())
