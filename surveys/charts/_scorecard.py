@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -97,7 +98,8 @@ class ImportancePoint:
 
 @dataclass(frozen=True)
 class ImportanceChart:
-    """Performance (x) against importance (y), split at the medians; top left: fix first."""
+    """Performance against its standard (x) and importance (y), split at the standard and
+    at the median importance; top left: fix first."""
 
     width: int
     height: int
@@ -109,53 +111,66 @@ class ImportanceChart:
     split_y: float
     points: tuple[ImportancePoint, ...]
     description: str
+    reach: int
+    """Points either side of the standard the x axis spans (its ends read −reach, +reach)."""
 
 
 def importance_chart(
-    points: Sequence[tuple[str, float, float, bool]],
+    points: Sequence[tuple[str, float, float, float, bool]],
     width: int = 300,
     height: int = 220,
     words: tuple[str, str] = ("performance", "fix first"),
 ) -> ImportanceChart:
-    """Lay out (label, performance 0–100, importance, fix first) points, quadrants split at
-    the medians; importance is scaled between its lowest and highest value. `words` are
-    "performance" and "fix first" in the reader's language, for the points' descriptions.
+    """Lay out (label, score 0–100, score minus its standard, importance, fix first) points.
+
+    Across is the score against the dimension's own standard (`scoring.gaps.fix_standards`:
+    the peers' median or its floor), so the vertical split is every dimension's standard
+    at once and the top-left quadrant holds exactly the dimensions marked "fix first";
+    split across at the median importance; importance is scaled between its lowest and
+    highest value. The x axis spans ±20 points, or as far as the farthest point (in tens).
+    `words` are "performance" and "fix first" in the reader's language, for the points'
+    descriptions.
 
     Points that fall on one another (raters often give several dimensions the same
     importance) share one label, "3, 5", written beside the first of them.
 
     Examples
     --------
-    >>> c = importance_chart([("1", 40.0, 0.8, True), ("2", 80.0, 0.2, False)])
-    >>> [(p.x, p.y, p.fix_first) for p in c.points], c.split_x
-    ([(130.0, 26.0, True), (230.0, 186.0, False)], 180.0)
-    >>> crowded = importance_chart([("1", 50, 0.5, False), ("2", 51, 0.5, False),
-    ...                             ("3", 90, 0.5, False), ("4", 10, 0.9, True)])
-    >>> [(p.label, p.label_at) for p in crowded.points][:2]
-    [('1, 2', (152.0, 179.0)), ('', (163.5, 189.0))]
+    >>> c = importance_chart([("1", 60.0, -14.0, 0.8, True), ("2", 80.0, 6.0, 0.2, False)])
+    >>> [(p.x, p.y, p.fix_first) for p in c.points], c.split_x, c.reach
+    ([(67.5, 26.0, True), (192.5, 186.0, False)], 155.0, 20)
+    >>> crowded = importance_chart([("1", 50, 0, 0.5, False), ("2", 51, 1, 0.5, False),
+    ...                             ("3", 90, 40, 0.5, False), ("4", 10, -40, 0.9, True)])
+    >>> [(p.label, p.label_at) for p in crowded.points][:2], crowded.reach
+    ([('1, 2', (152.0, 179.0)), ('', (164.1, 189.0))], 40)
     """
     left, top, right, bottom = 30.0, 26.0, width - 20.0, height - 34.0
-    low = min((p[2] for p in points), default=0.0)
-    high = max((p[2] for p in points), default=1.0)
+    low = min((p[3] for p in points), default=0.0)
+    high = max((p[3] for p in points), default=1.0)
     span = (high - low) or 1.0
+    farthest = max((abs(p[2]) for p in points), default=0.0)
+    reach = max(20, 10 * math.ceil(farthest / 10))
 
     def x(value: float) -> float:
-        return round(left + (right - left) * min(max(value, 0.0), 100.0) / 100.0, 1)
+        share = (min(max(value, -reach), reach) + reach) / (2 * reach)
+        return round(left + (right - left) * share, 1)
 
     def y(value: float) -> float:
         return round(bottom - (bottom - top) * (value - low) / span, 1)
 
-    performance = sorted(p[1] for p in points)
-    importance = sorted(p[2] for p in points)
-    split_x = x(_middle(performance)) if points else (left + right) / 2
+    importance = sorted(p[3] for p in points)
     split_y = y(_middle(importance)) if points else (top + bottom) / 2
-    placed = [(x(perf), y(imp)) for _, perf, imp, _ in points]
+    placed = [(x(against), y(imp)) for _, _, against, imp, _ in points]
     labels = _shared_labels([p[0] for p in points], placed)
     drawn = tuple(
         ImportancePoint(
-            px, py, shown, f"{label}: {words[0]} {perf:.0f}" + (f", {words[1]}" if fix else ""), fix
+            px,
+            py,
+            shown,
+            f"{label}: {words[0]} {score:.0f}" + (f", {words[1]}" if fix else ""),
+            fix,
         )
-        for (label, perf, _, fix), (px, py), shown in zip(points, placed, labels, strict=True)
+        for (label, score, _, _, fix), (px, py), shown in zip(points, placed, labels, strict=True)
     )
     return ImportanceChart(
         width,
@@ -164,10 +179,11 @@ def importance_chart(
         top,
         right,
         bottom,
-        split_x,
+        x(0.0),
         split_y,
         drawn,
         "; ".join(p.text for p in drawn),
+        reach,
     )
 
 

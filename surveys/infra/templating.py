@@ -62,9 +62,22 @@ def _finalized(value: Any) -> Any:
     return value
 
 
+def signed(change: int | None) -> str:
+    """A change as every template prints it: "+4", "-3", "0", or "—" when there is none.
+
+    The number is `scoring.trends.shown_change`'s, already whole: a template that rounded
+    a float itself would print "-0" for -0.3 and could disagree with the page beside it.
+    """
+    if change is None:
+        return "—"
+    return f"{change:+d}" if change else "0"
+
+
 def prepared(environment: Environment) -> Environment:
-    """`environment` translating (surveys.infra.i18n) and containing direction controls."""
+    """`environment` translating (surveys.infra.i18n), containing direction controls, and
+    printing changes one way (`signed`)."""
     environment.finalize = _finalized
+    environment.filters["signed"] = signed
     return install_i18n(environment)
 
 

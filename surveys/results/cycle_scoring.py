@@ -123,7 +123,10 @@ async def score_cycle(
         raise ScoringError(f"cycle {cycle_key} has no submitted answers to score, either way")
     say("storing the run")
     gaps = _gaps(scored, cycle_key)
-    current_rates = await response_rates([cycle_key])
+    current_rates = {
+        by: await response_rates([cycle_key], by=by)
+        for by in (None, *sorted(set(VIEW_BY.values())))
+    }
     async with writing_transaction(ScoreRun._meta.db):
         run = ScoreRun(
             cycle=cycle.id,
@@ -281,18 +284,28 @@ async def tier_overrides(cycle_keys: list[str]) -> pd.DataFrame:
     )
 
 
-async def response_rates(cycle_keys: list[str], instrument_key: str | None = None) -> pd.DataFrame:
-    """Return the share of invitations submitted: cycle, target, response_rate."""
+async def response_rates(
+    cycle_keys: list[str], instrument_key: str | None = None, by: str | None = None
+) -> pd.DataFrame:
+    """Return the share of invitations submitted: cycle, target, response_rate.
+
+    With `by` (a VIEW_BY column), per view too: `rater_org` is the invited person's
+    organisation, `sponsor` the relationship's sponsor (its CRO's people rate on its
+    behalf), so a view's scorecard states the rate of the invitations behind its raters.
+    """
     query = Invitation.select(
         Invitation.cycle.key.as_alias("cycle"),
         Invitation.target.slug.as_alias("target"),
+        Invitation.respondent._.organisation._.slug.as_alias("rater_org"),
+        Invitation.relationship._.sponsor._.slug.as_alias("sponsor"),
         Invitation.status,
     ).where(Invitation.cycle.key.is_in(cycle_keys))
     if instrument_key is not None:
         query = query.where(Invitation.instrument.key == instrument_key)
-    table = pd.DataFrame(await query, columns=["cycle", "target", "status"])
+    table = pd.DataFrame(await query, columns=["cycle", "target", "rater_org", "sponsor", "status"])
     submitted = table.assign(response_rate=(table["status"] == "submitted").astype(float))
-    return submitted.groupby(["cycle", "target"], as_index=False)["response_rate"].mean()
+    keys = ["cycle", "target"] if by is None else ["cycle", by, "target"]
+    return submitted.groupby(keys, as_index=False)["response_rate"].mean()
 
 
 async def mirror_keys(instrument_id: int) -> pd.Series:

@@ -78,16 +78,21 @@ class RunStore:
         self.dimension_ids = {(row["instrument"], row["key"]): row["id"] for row in rows}
 
     async def run_rows(
-        self, scored: list[Scored], gaps: pd.DataFrame, current_rates: pd.DataFrame
+        self,
+        scored: list[Scored],
+        gaps: pd.DataFrame,
+        current_rates: dict[str | None, pd.DataFrame],
     ) -> int:
-        """Store every row of the run but its tiers; return how many escalation flags."""
+        """Store every row of the run but its tiers; return how many escalation flags.
+
+        `current_rates` holds the cycle's response rates pooled (key None) and per view
+        (keyed by the VIEW_BY column: `cycle_scoring.response_rates`)."""
         await self.load_ids(scored, gaps)
         flags = 0
         for one in scored:
             by = one.view_by
-            rates = current_rates.set_index("target")["response_rate"].to_dict()
-            await self.targets(one.pooled.targets, None, rates)
-            await self.targets(one.views.targets, by, {})
+            await self.targets(one.pooled.targets, None, _rates(current_rates[None], None))
+            await self.targets(one.views.targets, by, _rates(current_rates[by], by))
             await self.dimensions(one.instrument_id, one.pooled, None)
             await self.dimensions(one.instrument_id, one.views, by)
             await self.reliability(one.instrument_id, one.pooled.reliability)
@@ -102,7 +107,9 @@ class RunStore:
     def _viewer(self, row: Any, by: str | None) -> int | None:
         return None if by is None else self.org_ids[getattr(row, by)]
 
-    async def targets(self, table: pd.DataFrame, by: str | None, rates: dict[str, float]) -> None:
+    async def targets(
+        self, table: pd.DataFrame, by: str | None, rates: dict[tuple[str | None, str], float]
+    ) -> None:
         """Store target (or view) rows: index, interval, layers, trend, NPS, shown."""
         values = [
             "reliability_index",
@@ -130,7 +137,7 @@ class RunStore:
                 self._viewer(row, by),
                 int(row.n_raters),
                 *(db_value(getattr(row, c)) for c in values),
-                rates.get(row.target),
+                rates.get((None if by is None else getattr(row, by), row.target)),
                 bool(row.shown),
                 bool(row.comments_shown),
                 bool(row.trend_shown),
@@ -164,6 +171,8 @@ class RunStore:
             "stated_importance",
             "derived_importance",
             "importance",
+            "standard",
+            "standard_kind",
             "quadrant",
             "shown",
         ]
@@ -181,6 +190,8 @@ class RunStore:
             "stated_importance",
             "derived_importance",
             "importance",
+            "standard",
+            "standard_kind",
             "quadrant",
         ]
         rows = [
@@ -299,3 +310,11 @@ class RunStore:
             ],
             list(rows),
         )
+
+
+def _rates(table: pd.DataFrame, by: str | None) -> dict[tuple[str | None, str], float]:
+    """(viewer slug, or None pooled; target slug) → the share of its invitations submitted."""
+    return {
+        (None if by is None else getattr(row, by), row.target): float(row.response_rate)
+        for row in table.itertuples()
+    }

@@ -26,9 +26,12 @@ from piccolo.constraints import Check
 from piccolo.table import Table
 
 from scoring.config import ScoringConfig, config_from_dict
+from scoring.gaps import PEERS_STANDARD
 from scoring.trends import TrendLabel, trend_label
 from surveys.cycles.cycle import Cycle
 from surveys.directory.organisations import Organisation
+from surveys.infra import i18n
+from surveys.infra.i18n import N_
 from surveys.instruments import Dimension
 
 
@@ -127,6 +130,11 @@ class DimensionScore(Table):
     """What the quadrant ranks on: stated importance where raters gave any, else derived."""
     quadrant = Varchar(length=20, null=True, default=None)
     """fix first, keep up, low priority or possible overkill; null with no importance."""
+    standard = DoublePrecision(null=True, default=None)
+    """What performance is judged against for "fix first" (`scoring.gaps.fix_standards`):
+    the peers' median or the dimension's floor; null without either (or before it)."""
+    standard_kind = Varchar(length=8, null=True, default=None)
+    """peers or floor: which standard `standard` is, as the scorecard says."""
     n_stated = Integer(default=0)
     """Raters who stated the dimension's importance."""
     importance_shown = Boolean(default=False)
@@ -263,3 +271,15 @@ async def scored_cycles(statuses: tuple[str, ...] = SCORED) -> list[dict[str, ob
         if run:
             found.append({**cycle, "run": run["id"]})
     return found
+
+
+def fix_first_reason(score: float, standard: float | None, kind: str | None) -> i18n.Text | None:
+    """Why a dimension is "fix first", in words every surface prints the same way: the
+    score as printed and the standard it falls below (`scoring.gaps.fix_standards`).
+    None for a run stored before dimensions had a standard."""
+    if standard is None or kind is None:
+        return None
+    values = {"score": round(score), "standard": round(standard)}
+    if kind == PEERS_STANDARD:
+        return i18n.Text(N_("scores %(score)s, below the peers' median of %(standard)s"), values)
+    return i18n.Text(N_("scores %(score)s, below its floor of %(standard)s"), values)

@@ -29,11 +29,18 @@ from surveys.charts import (
 )
 from surveys.infra.i18n import N_, number, percent
 from surveys.instruments import Direction
-from surveys.results.score_runs import trend_of
+from surveys.results.score_runs import fix_first_reason, trend_of
 from surveys.results.tier_assignments import Tier
 from surveys.scorecards._brief import ScorecardBrief
 from surveys.scorecards._results import PUBLISHED, CycleResults, reply_for, today
-from surveys.scorecards._rows import NO_INDEX, Org, ShownIndex, StoredReply, StoredTier
+from surveys.scorecards._rows import (
+    NO_INDEX,
+    Org,
+    ShownDimensionScore,
+    ShownIndex,
+    StoredReply,
+    StoredTier,
+)
 from surveys.scorecards._sentences import Footnote, flag_text, footnotes, moved, trend_words
 from surveys.scorecards._trace import trace_in
 from surveys.scorecards._words import (
@@ -84,6 +91,11 @@ class DimensionRow:
     quadrant: str | None
     importance: float | None
     """What the quadrant ranks on (None when it may not be shown)."""
+    standard: float | None
+    """What "fix first" holds the score against: the peers' median or the floor."""
+    fix_reason: str | None
+    """Why it is "fix first" (`fix_first_reason`), in the scorecard's language; None when
+    it is not."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +163,10 @@ class PartnerScorecard:
     response_rate: float | None
     percentile: int | None
     """Share of peers (same kind, same view) with a lower index, in percent
-    (`peer_percentile`); None when its index is hidden or it has too few peers."""
+    (`peer_percentile`); None when its index is hidden or provisional, or it has too few
+    peers."""
+    percentile_withheld: str | None
+    """Why there is no percentile, in the scorecard's language."""
     peers: int
     """Peers with a shown index: the percentile's "of N"."""
     trend: Sparkline
@@ -199,6 +214,8 @@ def partner_scorecard(
         results.previous_tiers.get((view_id, subject_id)) if view_id is not None else None
     )
     slope, p = index.trend_slope, index.trend_p
+    withheld = _percentile_withheld(brief, index, tier)
+    percentile = None if withheld else _percentile(brief, index.reliability_index)
     return PartnerScorecard(
         title=f"{subject.name}: scorecard {results.cycle}",
         language=language,
@@ -228,7 +245,9 @@ def partner_scorecard(
         plain_score=index.plain_score,
         raters=index.n_raters if index.shown else None,
         response_rate=index.response_rate,
-        percentile=_percentile(brief, index.reliability_index),
+        percentile=percentile,
+        percentile_withheld=withheld
+        or (None if percentile is not None else say(N_("too few peers or responses"))),
         peers=max(len(brief.peers.indices) - 1, 0),
         trend=_trend_line(brief),
         trend_cycles=len(results.cycles),
@@ -237,7 +256,7 @@ def partner_scorecard(
         dimensions=tuple(rows),
         dimension_groups=_dimension_groups(rows, say),
         importance=_importance(rows, say),
-        fix_first=tuple(r.name for r in rows if r.quadrant == FIX_FIRST),
+        fix_first=tuple(f"{r.name} ({r.fix_reason})" for r in rows if r.fix_reason),
         gaps=_gaps(brief),
         cro=_cro_views(brief),
         footnotes=footnotes(brief, index),
@@ -296,6 +315,14 @@ def _cone(brief: ScorecardBrief, index: ShownIndex, hidden: str) -> SandConeChar
     )
 
 
+def _fix_reason(brief: ScorecardBrief, row: ShownDimensionScore) -> str | None:
+    """Why a dimension is "fix first": its score and the standard it falls below."""
+    if row.quadrant != FIX_FIRST or row.mean is None:
+        return None
+    reason = fix_first_reason(row.mean, row.standard, row.standard_kind)
+    return reason.render(brief.language) if reason else None
+
+
 def _dimension_groups(
     rows: list[DimensionRow], say: Say
 ) -> tuple[tuple[str, tuple[DimensionRow, ...]], ...]:
@@ -311,13 +338,19 @@ def _dimension_groups(
 def _importance(rows: list[DimensionRow], say: Say) -> ImportanceChart | None:
     """Importance against performance, numbered as the table; None where no dimension may
     show its quadrant."""
-    if not any(r.quadrant for r in rows):
+    if not any(r.quadrant and r.standard is not None for r in rows):
         return None
     return importance_chart(
         [
-            (str(r.number), float(r.score.value), float(r.importance), r.quadrant == FIX_FIRST)
+            (
+                str(r.number),
+                float(r.score.value),
+                float(r.score.value) - float(r.standard),
+                float(r.importance),
+                r.fix_reason is not None,
+            )
             for r in rows
-            if r.score.value is not None and r.importance is not None
+            if r.score.value is not None and r.importance is not None and r.standard is not None
         ],
         words=(say(N_("performance")), say(N_("fix first"))),
     )
@@ -355,9 +388,31 @@ def _dimension_rows(brief: ScorecardBrief) -> list[DimensionRow]:
                 and float(row.shrunk) < float(info[row.dimension].floor),
                 quadrant=row.quadrant,
                 importance=row.importance,
+                standard=row.standard,
+                fix_reason=_fix_reason(brief, row),
             )
         )
     return rows
+
+
+def _percentile_withheld(
+    brief: ScorecardBrief, index: ShownIndex, tier: StoredTier | None
+) -> str | None:
+    """Why a shown index gets no rank among its peers: it is provisional. One or two raters
+    make an index too uncertain to rank: "percentile 100 of 32" from a single rater would
+    read as a verdict the evidence does not carry. The tier's own rule decides (fewer raters
+    than Strategic asks); a partner without a tier is held to the same number."""
+    if not index.shown or index.reliability_index is None:
+        return None
+    needed = brief.results.config.tiers.strategic_raters
+    provisional = tier.provisional if tier else (index.n_raters or 0) < needed
+    if not provisional:
+        return None
+    return brief.say(
+        N_("not given while the index is provisional: %(n)s raters, fewer than %(k)s"),
+        n=index.n_raters,
+        k=needed,
+    )
 
 
 def _percentile(brief: ScorecardBrief, value: float | None) -> int | None:
@@ -451,12 +506,12 @@ def _next_meeting(brief: ScorecardBrief, rows: list[DimensionRow]) -> tuple[str,
     ]
     points += [
         say(
-            N_("Fix first: %(dimension)s matters most to raters and scores %(score)s."),
+            N_("Fix first: %(dimension)s matters most to raters and %(reason)s."),
             dimension=r.name,
-            score=number(float(r.score.value), language),
+            reason=r.fix_reason,
         )
         for r in rows
-        if r.quadrant == FIX_FIRST and r.score.value is not None
+        if r.fix_reason
     ]
     gaps = sorted(_gaps(brief), key=lambda g: -abs(g.gap))[:GAPS_ON_AGENDA]
     points += [

@@ -13,6 +13,7 @@ from statistics import median
 
 from scoring.anonymity import peer_spread
 from scoring.config import LAYERS
+from scoring.trends import shown_change
 from surveys.charts import IntervalPlot, ScoreBar, Spread, interval_plot, score_bar, spread
 from surveys.infra.i18n import N_, percent
 from surveys.results.score_runs import TrendArrow, trend_of
@@ -211,7 +212,7 @@ def _line(brief: ScorecardBrief, site: int) -> SiteLine:
         movement=tier_change(tier, previous_tier, say),
         index=Figure(value, now.ri_low, now.ri_high),
         bar=score_bar(value, now.ri_low, now.ri_high, None, width=100),
-        change=round(value - earlier) if value is not None and earlier is not None else None,
+        change=shown_change(value, earlier),
         trend=_arrow(
             trend_of(now.trend_slope, now.trend_p, results.config.trend.significance), say
         ),

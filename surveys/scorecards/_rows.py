@@ -128,6 +128,9 @@ class ShownDimensionScore:
     """Agreement among the raters (1 full, 0 no more than chance)."""
     importance: float | None
     quadrant: str | None
+    standard: float | None
+    """What "fix first" held the mean against (`scoring.gaps.fix_standards`)."""
+    standard_kind: str | None
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> ShownDimensionScore:
@@ -143,6 +146,8 @@ class ShownDimensionScore:
             rwg=row["rwg"],
             importance=row["importance"],
             quadrant=row["quadrant"],
+            standard=row["standard"],
+            standard_kind=row["standard_kind"],
         )
 
 

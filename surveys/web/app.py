@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from asyncpg.exceptions import CharacterNotInRepertoireError
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
@@ -129,16 +129,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            SignInController,
-            WorkspacesController,
-            MeetingsController,
-            TokensController,
-            ScorecardsController,
+            # the pages and their forms are for people, not programs: the API reference
+            # (/schema) lists the JSON API and the health check only
+            Router(
+                "/",
+                route_handlers=[
+                    SignInController,
+                    WorkspacesController,
+                    MeetingsController,
+                    TokensController,
+                    ScorecardsController,
+                    PagesController,
+                    SurveyController,
+                    *CONSOLE,
+                ],
+                include_in_schema=False,
+            ),
             WorkspaceAPI,
-            PagesController,
             CyclesAPI,
-            SurveyController,
-            *CONSOLE,
             healthz,
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],

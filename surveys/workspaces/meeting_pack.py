@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from scoring.gaps import FIX_FIRST
-from scoring.trends import mean_changes
+from scoring.trends import mean_changes, shown_change
 from surveys.cycles.cycle import CycleStatus
 from surveys.directory.organisations import Organisation
 from surveys.instruments import Direction
@@ -38,6 +38,7 @@ from surveys.results.score_runs import (
     DimensionScore,
     EscalationFlag,
     PerceptionGap,
+    fix_first_reason,
     interval_level,
     scored_cycles,
 )
@@ -68,6 +69,11 @@ class Effect:
     change: float | None
     significant: bool
     verdict: str
+
+    @property
+    def shown_change(self) -> int | None:
+        """The change as printed (`scoring.trends.shown_change`)."""
+        return shown_change(self.now, self.before)
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,8 @@ async def _fix_first(
         await DimensionScore.select(
             DimensionScore.target,
             DimensionScore.mean,
+            DimensionScore.standard,
+            DimensionScore.standard_kind,
             DimensionScore.dimension._.name.as_alias("dimension"),
         )
         .where(
@@ -213,9 +221,10 @@ async def _fix_first(
         AgendaPoint(
             FIX_FIRST,
             f"{names[r['target']]}: {localised(r['dimension'], 'en', '')} "
-            f"matters most and scores low ({r['mean']:.0f})",
+            f"matters most to raters and {reason.render('en')}",
         )
         for r in sorted(rows, key=lambda r: r["mean"])
+        if (reason := fix_first_reason(r["mean"], r["standard"], r["standard_kind"]))
     ]
 
 

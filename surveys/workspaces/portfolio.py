@@ -18,6 +18,7 @@ from piccolo.query.methods.select import Select
 
 from scoring.anonymity import peer_spread
 from scoring.config import ScoringConfig
+from scoring.trends import shown_change
 from surveys.cycles.invitations import Invitation
 from surveys.directory.organisations import Organisation, Relationship, TherapeuticArea
 from surveys.results.score_runs import (
@@ -67,10 +68,8 @@ class PortfolioRow:
 
     @property
     def index_change(self) -> int | None:
-        """Points gained since the last cycle, as shown (whole points), if both are shown."""
-        if self.index is None or self.previous_index is None:
-            return None
-        return round(self.index) - round(self.previous_index)
+        """Points gained since the last cycle (`shown_change`), if both are shown."""
+        return shown_change(self.index, self.previous_index)
 
 
 MEASURES = ("reliability_index", "quality", "dependability", "speed", "cost")

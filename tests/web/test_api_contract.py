@@ -47,6 +47,10 @@ async def test_every_workspace_route_keeps_to_its_schema(
     real = {"sponsor": tie["sponsor"], "site": tie["site"], "key": cycle["key"]}
     slug_of = {"/api/sites/": tie["site"], "/api/networks/": tie["network"]}
     schema = schemathesis.openapi.from_url(f"{server}/schema/openapi.json")
+    listed = set(schema.raw_schema["paths"])
+    assert listed and all(p.startswith("/api/") or p == "/healthz" for p in listed), (
+        "the API reference lists the API, not the pages and their forms"
+    )
     checks = [not_a_server_error, content_type_conformance, response_schema_conformance]
     tried: list[str] = []
 

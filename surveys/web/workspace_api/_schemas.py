@@ -31,6 +31,9 @@ class PortfolioSite(msgspec.Struct):
     ri_high: float | None
     raters: int
     previous_index: float | None
+    index_change: int | None
+    """The change since the previous cycle as every page prints it: the difference of the
+    two indices, rounded once (`scoring.trends.shown_change`)."""
     trend: str
     response_rate: float | None
 
@@ -217,6 +220,7 @@ def portfolio_site(r: PortfolioRow) -> PortfolioSite:
         r.high,
         r.raters,
         r.previous_index,
+        r.index_change,
         r.trend.value,
         r.response_rate,
     )

@@ -269,10 +269,12 @@ async def test_a_cycle_that_moves_on_while_scored_stores_nothing(
 
     real = cycle_scoring.response_rates
 
-    async def publish_meanwhile(keys: list[str], instrument_key: str | None = None) -> pd.DataFrame:
-        if instrument_key is None:  # the last load before the run is stored
+    async def publish_meanwhile(
+        keys: list[str], instrument_key: str | None = None, by: str | None = None
+    ) -> pd.DataFrame:
+        if instrument_key is None:  # the last loads before the run is stored
             await Cycle.update({Cycle.status: "published"}).where(Cycle.key == LAST)
-        return await real(keys, instrument_key)
+        return await real(keys, instrument_key, by)
 
     monkeypatch.setattr(cycle_scoring, "response_rates", publish_meanwhile)
     with pytest.raises(ScoringError, match="changed status while it was scored"):
