@@ -1,4 +1,5 @@
-"""Charts over the cycles: trend lines with interval bands, and sparklines."""
+"""Charts over the cycles: trend lines with interval bands, small multiples (the index on
+its panel, each layer on its own row beneath it) and sparklines."""
 
 from __future__ import annotations
 
@@ -75,6 +76,39 @@ class LineChart:
 
 
 @dataclass(frozen=True)
+class LayerRow:
+    """One layer of a small multiple, on its own thin 0–100 row under the index panel."""
+
+    line: Line
+    label_y: float
+    """Where the row's label (its name and latest value) stands."""
+    top: float
+    bottom: float
+    """The row's 0–100 strip: 100 at the top, 0 at the bottom."""
+    latest: str
+    """The layer's value in the last cycle shown, or "–" where it is not shown."""
+
+
+@dataclass(frozen=True)
+class SmallMultiple:
+    """One organisation over the cycles, readable at a glance: the index and its interval
+    band alone on the 0–100 panel, each layer on its own row beneath, so that no line
+    hides another."""
+
+    panel: LineChart
+    """The index with its band (its only line), the axes and the cycles."""
+    layers: tuple[LayerRow, ...]
+    height: int
+    """The whole chart's: the panel and the rows."""
+
+    @property
+    def markers(self) -> tuple[Marker, ...]:
+        """Every value drawn, the index's first, for the chart's description."""
+        lines = (*self.panel.lines, *(row.line for row in self.layers))
+        return tuple(m for line in lines for m in line.markers)
+
+
+@dataclass(frozen=True)
 class Sparkline:
     width: int
     height: int
@@ -138,6 +172,54 @@ def trend_chart(
         tuple((y(v), str(v)) for v in (0, 25, 50, 75, 100)),
         tuple(drawn),
     )
+
+
+def small_multiple(
+    title: str,
+    cycles: Sequence[str],
+    index: Values,
+    layers: Sequence[Values],
+    width: int = 320,
+    panel_height: int = 150,
+    row_height: int = 36,
+) -> SmallMultiple:
+    """Lay out an index over the cycles on its own panel, and each layer on a row beneath.
+
+    The rows share the panel's cycles (one column per cycle) and each spans 0–100 too, so
+    a layer's course reads beside the index without crossing it.
+
+    Examples
+    --------
+    >>> chart = small_multiple(
+    ...     "a", ["Q1", "Q2"], Values("RI", "index", [50.0, 100.0]),
+    ...     [Values("Quality", "quality", [0.0, None])])
+    >>> chart.panel.lines[0].path, chart.height
+    ('M40.0,67.0 L292.0,14.0', 190)
+    >>> row = chart.layers[0]
+    >>> row.line.path, row.latest
+    ('M40.0,186.0', '–')
+    """
+    panel = trend_chart(title, cycles, [index], width, panel_height)
+    x = _positions(len(cycles), panel.left, panel.right)
+    rows = []
+    for n, layer in enumerate(layers):
+        label_y = panel_height + n * row_height + 10.0
+        top, bottom = label_y + 4.0, label_y + row_height - 10.0
+
+        def y(value: float, top: float = top, bottom: float = bottom) -> float:
+            return round(bottom - (bottom - top) * min(max(value, 0.0), 100.0) / 100.0, 1)
+
+        points = [(x[i], y(v)) if v is not None else None for i, v in enumerate(layer.values)]
+        # a dot per value, for its tooltip: the row's name says which layer it is
+        markers = tuple(
+            Marker(x[i], y(v), _describe(layer, i, cycles))
+            for i, v in enumerate(layer.values)
+            if v is not None
+        )
+        line = Line(layer.label, layer.kind, _path(points), "", markers, "", "circle")
+        last = layer.values[-1] if layer.values else None
+        rows.append(LayerRow(line, label_y, top, bottom, "–" if last is None else f"{last:.0f}"))
+    return SmallMultiple(panel, tuple(rows), panel_height + len(rows) * row_height + 4)
 
 
 def sparkline(

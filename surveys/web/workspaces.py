@@ -195,7 +195,7 @@ class WorkspacesController(Controller):
         query = request.query_params
         chosen = tuple(dict.fromkeys(query.getall("org", [])))
         found = await scope_trends(scope, query.get("cycle"), chosen, query.get("q", "").strip())
-        page = trends_context(found)
+        page = trends_context(found, viewer.reach)
         return Template("pages/trends.html", context={"page": page, "viewer": viewer})
 
 

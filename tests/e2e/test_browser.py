@@ -383,6 +383,64 @@ async def test_a_network_director_compares_the_networks_sites_then_opens_one(
         await browser.close()
 
 
+async def test_every_workspace_page_and_scorecard_fits_a_phone(
+    server: str, scored_world_db: Engine, tmp_path: Path
+) -> None:
+    """Every workspace page and every on-screen scorecard, at 375 px, as whoever may open it
+    (an administrator opens them all; a site's coordinator reads its own site and its draft
+    scorecard, with the reply link): no page scrolls sideways, axe finds nothing, and the
+    portfolio shows each site's name, tier, index and change without scrolling."""
+    need_chromium()
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    from surveys.results.tier_review import publish_all_but_latest
+    from tests.web.test_workspaces import characters, organisation_of, workspace_pages
+
+    await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
+    people = await characters()
+    pages = {
+        path: name
+        for path, name in (await workspace_pages(people)).items()
+        if not name.endswith(("(API)", "(CSV)")) and name != "outside site scorecard"
+    }
+    assert sum("scorecard" in name for name in pages.values()) == 7, "partner, portfolio, network"
+    coordinator = await organisation_of(people["site coordinator"])
+    axe = Axe()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM)
+        for who, walk in [
+            ("administrator", pages),
+            ("site coordinator", {f"/w/sites/{coordinator['slug']}": "own site"}),
+        ]:
+            page = await browser.new_page(viewport=PHONE, is_mobile=True)
+            await page.goto(f"{server}/sign-in/")
+            await sign_in_as(page, people[who])
+            for path, name in walk.items():
+                response = await page.goto(server + path)
+                assert response is not None and response.status == 200, f"{who} on {name}"
+                for details in await page.locator("details").all():
+                    await details.evaluate("e => e.open = true")  # their tables count too
+                await accessible(page, axe, f"{name} as the {who} (phone)")
+                if name == "own portfolio":
+                    await page.screenshot(path=str(tmp_path / "portfolio-phone.png"))
+                    frame = await page.locator(".table-wrap").first.bounding_box()
+                    for column in ("Site", "Tier", "Index [90% interval]", "Index change"):
+                        header = page.locator("table.portfolio thead th", has_text=column)
+                        box = await header.first.bounding_box()
+                        assert (
+                            frame and box and box["x"] + box["width"] <= frame["x"] + frame["width"]
+                        ), f"the portfolio's {column} column is off-screen on a phone"
+                if who == "site coordinator":  # on to the draft scorecards it may answer
+                    drafts = page.locator("a[href*='/by/']")
+                    assert await drafts.count() > 0
+                    async with page.expect_navigation():
+                        await drafts.first.click()
+                    await accessible(page, axe, "a draft scorecard, to answer (phone)")
+            await page.close()
+        await browser.close()
+
+
 def need_chromium() -> None:
     """Fail, never skip, when the browser is missing: CI must run these tests."""
     if not Path(CHROMIUM).exists():

@@ -6,22 +6,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
+from surveys.accounts.policy import Reach
 from surveys.charts import (
     STYLES,
     GapChart,
     HeatMap,
     IntervalPlot,
-    LineChart,
+    SmallMultiple,
     Sparkline,
     Values,
     gap_chart,
     heat_map,
     interval_plot,
     marker_path,
+    small_multiple,
     sparkline,
-    trend_chart,
 )
-from surveys.workspaces.institution_trends import MOST_COMPARED, Member, Point, Series, Trends
+from surveys.directory.organisations import OrgKind
+from surveys.workspaces.institution_trends import (
+    MOST_COMPARED,
+    Member,
+    Point,
+    Scope,
+    Series,
+    Trends,
+)
 from surveys.workspaces.site_view import DraftScorecards, Rating, SitePage
 
 
@@ -154,16 +163,17 @@ class TrendsContext:
 
     trends: Trends
     """Everything read for the scope, up to the chosen cycle."""
-    charts: tuple[LineChart, ...]
+    charts: tuple[SmallMultiple, ...]
     """One per compared organisation, in the same order."""
-    partner_chart: LineChart | None
+    partner_chart: SmallMultiple | None
     """For a sponsor: how its sites see it over the cycles."""
     rollup_lines: tuple[Sparkline, ...]
     """One per roll-up, in the same order."""
     heat: HeatMap | None
     """Dimension × organisation for those compared; None when none is."""
     legend: tuple[tuple[str, str, str, str, str], ...]
-    """kind, label, dash pattern, marker shape and the marker's path in the key."""
+    """The key: the index's kind, label, dash pattern, marker shape and marker path (each
+    layer is named on its own row of the chart)."""
     chosen: tuple[str, ...]
     """Slugs the viewer chose (empty: the page picked the biggest movers)."""
     query: str
@@ -174,6 +184,8 @@ class TrendsContext:
     """Organisations that match the query, the chosen aside."""
     more: int
     """Matches left out of `choices`."""
+    links: dict[int, str]
+    """Organisation id → the page its name opens, for those this reader may open."""
     most: int = MOST_COMPARED
     """Organisations that can be compared at once."""
 
@@ -188,8 +200,9 @@ LINES = (
 """The lines of a trend chart: the index and each layer, with their labels."""
 
 
-def trends_context(found: Trends) -> TrendsContext:
-    """Lay out a trends page's charts, and the organisations to choose from."""
+def trends_context(found: Trends, reach: Reach) -> TrendsContext:
+    """Lay out a trends page's charts, the organisations to choose from, and the page each
+    organisation's name opens for a reader with this reach."""
     cycles = found.cycles
     heat = (
         heat_map(
@@ -216,14 +229,37 @@ def trends_context(found: Trends) -> TrendsContext:
         heat=heat,
         legend=tuple(
             (kind, label, *STYLES[kind], marker_path(STYLES[kind][1], 22, 7))
-            for kind, label in LINES
+            for kind, label in LINES[:1]
         ),
         chosen=found.choices.chosen,
         query=found.choices.search,
         choices=found.choices.listed,
         matches=found.choices.matches,
         more=found.choices.more,
+        links=member_links(found.scope, found.members, reach),
     )
+
+
+def member_links(scope: Scope, members: tuple[Member, ...], reach: Reach) -> dict[int, str]:
+    """The page each of a scope's organisations opens for this reader, if any may be opened.
+
+    On a sponsor's trends a site opens as the portfolio does, on the review meeting of the
+    sponsor and the site (there is one: a sponsor's members are the sites it works with),
+    since a sponsor's people do not open site pages; the sponsor itself (flagged as its
+    sites see it) opens its portfolio. On a network's or a site's trends a site opens its
+    own page. Whatever the reader may not open is left unlinked, never linked to a 404.
+    """
+    links = {}
+    if scope.kind == OrgKind.sponsor and reach.may_see_portfolio(scope.organisation_id):
+        links[scope.organisation_id] = f"/w/sponsors/{scope.slug}"
+    for member in members:
+        if scope.kind == OrgKind.sponsor and reach.may_see_relationship(
+            scope.organisation_id, member.id, works_with=True
+        ):
+            links[member.id] = f"/w/relationships/{scope.slug}/{member.slug}/"
+        elif reach.may_see_site(member.id):
+            links[member.id] = f"/w/sites/{member.slug}"
+    return links
 
 
 def _along(points: tuple[Point, ...], cycles: tuple[str, ...], what: str) -> list[float | None]:
@@ -237,14 +273,17 @@ def _along(points: tuple[Point, ...], cycles: tuple[str, ...], what: str) -> lis
     ]
 
 
-def _series_chart(series: Series, cycles: tuple[str, ...], width: int = 320) -> LineChart:
-    """One organisation's index (with its interval) and layers over the cycles shown."""
-
-    def line(kind: str, label: str) -> Values:
-        if kind != "index":
-            return Values(label, kind, _along(series.points, cycles, kind))
-        low, high = _along(series.points, cycles, "low"), _along(series.points, cycles, "high")
-        return Values(label, kind, _along(series.points, cycles, "index"), low, high)
-
-    lines = [line(k, label) for k, label in LINES]
-    return trend_chart(series.member.name, cycles, lines, width, 180 if width <= 320 else 200)
+def _series_chart(series: Series, cycles: tuple[str, ...], width: int = 320) -> SmallMultiple:
+    """One organisation's index (with its interval) over the cycles shown, and its layers
+    each on a row of their own."""
+    points = series.points
+    (kind, label), layers = LINES[0], LINES[1:]
+    index = Values(
+        label,
+        kind,
+        _along(points, cycles, kind),
+        _along(points, cycles, "low"),
+        _along(points, cycles, "high"),
+    )
+    rows = [Values(name, layer, _along(points, cycles, layer)) for layer, name in layers]
+    return small_multiple(series.member.name, cycles, index, rows, width)

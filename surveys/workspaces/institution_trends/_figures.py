@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from scoring.trends import shown_change
 from surveys.directory.organisations import OrgKind
 from surveys.instruments import Layer
 from surveys.results.score_runs import shown_number
@@ -100,6 +101,11 @@ class IndexMover:
     high: float
     """The change's 90% interval."""
     significant: bool
+
+    @property
+    def shown_change(self) -> int | None:
+        """The change as printed (`scoring.trends.shown_change`)."""
+        return shown_change(self.now, self.before)
 
 
 @dataclass(frozen=True)
