@@ -195,6 +195,7 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
             await page.goto(page.url.split("?")[0] + "/tiers")
             await accessible(page, axe, f"tier review ({name})")
             first = page.locator("section.tier-row").first
+            await first.locator("summary", has_text="Set another tier").click()  # folded
             await first.locator("select").select_option("1")
             await first.locator("textarea").fill("")  # the desktop pass left its reason
             async with page.expect_navigation():
