@@ -138,13 +138,13 @@ def importance_chart(
     --------
     >>> c = importance_chart([("1", 60.0, -14.0, 0.8, True), ("2", 80.0, 6.0, 0.2, False)])
     >>> [(p.x, p.y, p.fix_first) for p in c.points], c.split_x, c.reach
-    ([(67.5, 26.0, True), (192.5, 186.0, False)], 155.0, 20)
+    ([(67.5, 38.0, True), (192.5, 186.0, False)], 155.0, 20)
     >>> crowded = importance_chart([("1", 50, 0, 0.5, False), ("2", 51, 1, 0.5, False),
     ...                             ("3", 90, 40, 0.5, False), ("4", 10, -40, 0.9, True)])
     >>> [(p.label, p.label_at) for p in crowded.points][:2], crowded.reach
     ([('1, 2', (152.0, 179.0)), ('', (164.1, 189.0))], 40)
     """
-    left, top, right, bottom = 30.0, 26.0, width - 20.0, height - 34.0
+    left, top, right, bottom = 30.0, 38.0, width - 20.0, height - 34.0
     low = min((p[3] for p in points), default=0.0)
     high = max((p[3] for p in points), default=1.0)
     span = (high - low) or 1.0

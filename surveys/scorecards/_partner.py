@@ -256,7 +256,7 @@ def partner_scorecard(
         dimensions=tuple(rows),
         dimension_groups=_dimension_groups(rows, say),
         importance=_importance(rows, say),
-        fix_first=tuple(f"{r.name} ({r.fix_reason})" for r in rows if r.fix_reason),
+        fix_first=tuple(f"{r.name}: {r.fix_reason}" for r in rows if r.fix_reason),
         gaps=_gaps(brief),
         cro=_cro_views(brief),
         footnotes=footnotes(brief, index),
