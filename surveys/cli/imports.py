@@ -45,5 +45,12 @@ def import_responses_command(
     summary = run(lambda: import_responses(file, cycle_key, chosen, mapping, now, actor()))
     console.print(
         f"Imported {summary.imported:,} responses into {cycle_key}; {summary.unchanged:,} "
-        f"were already there unchanged; {summary.left_out:,} unfinished left out."
+        "were already there unchanged."
     )
+    if summary.left_out_by_kind:
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.left_out_by_kind.items()))
+        console.print(f"Left out {summary.left_out:,} rows: {kinds}.")
+    if summary.ignored:
+        console.print(f"Columns left alone: {', '.join(summary.ignored)}.")
+    for note in summary.notes:
+        console.print(f"Note: {note}.")

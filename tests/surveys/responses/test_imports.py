@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from piccolo.engine.base import Engine
 
+from surveys.cycles.cycle import Cycle
 from surveys.cycles.invitations import Invitation
 from surveys.responses.answers import Answer, Response
 from surveys.responses.imports import ImportFileError, import_responses, load_mapping
@@ -149,8 +150,8 @@ async def test_a_broken_row_in_the_middle_imports_nothing(world_db: Engine, tmp_
 @pytest.mark.parametrize(
     ("cell", "problem"),
     [
-        ("6", "6 is not on the 1–5 scale"),
-        ("4.5", "4.5 is not on the 1–5 scale"),
+        ("6", "'6' is outside 1–5 for protocol_feasible"),
+        ("4.5", "'4.5' is outside 1–5 for protocol_feasible"),
         ("often", "'often' is not a number or NA"),
     ],
 )
@@ -184,7 +185,7 @@ async def test_an_unknown_redcap_field_is_refused(world_db: Engine, tmp_path: Pa
     text = text.replace(",,2\n", ",,1,2\n").replace(",,,,,0\n", ",,,,,0,0\n")
     path = sample("unknown.csv", tmp_path, people, text)
     mapping = load_mapping(SAMPLES / "redcap_mapping.toml", "redcap")
-    with pytest.raises(ImportFileError, match="field travel_costs___2: unknown"):
+    with pytest.raises(ImportFileError, match="column travel_costs___2: unknown"):
         await import_responses(path, CYCLE, "redcap", mapping, NOW)
 
 
@@ -193,7 +194,13 @@ async def test_an_unknown_redcap_field_is_refused(world_db: Engine, tmp_path: Pa
     [
         ('[columns]\nwho = "x"', "columns.who: unknown"),
         ('[values]\nyes = "1"', "values.yes"),
-        ("[extra]", r"unknown table\(s\) extra"),
+        ("[extra]", "extra: unknown; known: allow_outside_window, columns"),
+        ('[items]\nQ1 = "work_again"\nQ2 = "work_again"', "'Q1' and 'Q2' both map to 'work_again'"),
+        ('[values.work_again]\nyes = "maybe"', "values.work_again.yes: must be a whole number"),
+        ('[columns]\nignore = "Q2*"', "columns.ignore: must be a list"),
+        ('timezone = "Mars/Olympus"', "timezone: 'Mars/Olympus' is not a time zone"),
+        ('date_format = "dd/mm/yyyy"', "date_format: 'dd/mm/yyyy' is not a format"),
+        ('[redcap]\nformat = "x"', "redcap.format: unknown"),
         ("[items\n", "mapping.toml"),
     ],
 )
@@ -228,3 +235,220 @@ async def test_one_row_per_response(world_db: Engine, tmp_path: Path) -> None:
     path = sample("twice.csv", tmp_path, people, "\n".join([*lines[:2], lines[1]]) + "\n")
     with pytest.raises(ImportFileError, match=r"line 3: .* again \(first on line 2\)"):
         await import_responses(path, CYCLE, "csv", load_mapping(None, "csv"), NOW)
+
+
+def test_an_items_own_codes_come_before_the_files_then_the_text_itself(tmp_path: Path) -> None:
+    """Qualtrics codes "Not applicable" as 6 on a 5-point item, while 6 is a real answer to
+    the 0–10 question: only the item's own table may say 6 means NA."""
+    path = tmp_path / "mapping.toml"
+    path.write_text(
+        '[values]\n"Not applicable" = "NA"\nAgree = 4\n'
+        '[values.protocol_feasible]\n"6" = "NA"\nAgree = 5\n'
+    )
+    mapping = load_mapping(path, "qualtrics")
+    assert mapping.value_of("protocol_feasible", "6") == "NA"
+    assert mapping.value_of("work_again", "6") == "6", "the 0–10 item keeps its 6"
+    assert mapping.value_of("protocol_feasible", "Agree") == 5, "the item's own code first"
+    assert mapping.value_of("monitor_knows_protocol", "Agree") == 4
+    assert mapping.value_of("protocol_feasible", "Not applicable") == "NA", "then the file's"
+
+
+def mapping_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mapping.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+PLAIN_WITH_EXTRAS = (
+    "email,target,protocol_feasible,work_again,notes,Q2 - Topics,visits___1\n"
+    "{email1},{target1},4,8,call back,Budget,1\n"
+    "{email2},{target2},2,6,,,0\n"
+)
+
+
+async def test_columns_rapport_does_not_use_are_refused_or_left_alone_as_the_mapping_says(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    people = await two_invitations()
+    path = sample("extras.csv", tmp_path, people, PLAIN_WITH_EXTRAS)
+    with pytest.raises(ImportFileError) as refused:
+        await import_responses(path, CYCLE, "csv", load_mapping(None, "csv"), NOW)
+    for column in ("notes", "Q2 - Topics", "visits___1"):
+        assert f"column {column}: unknown" in str(refused.value), "each unknown column named"
+    patterns = mapping_file(tmp_path, '[columns]\nignore = ["Q2 - Topics", "*___*"]\n')
+    before = await totals()
+    with pytest.raises(ImportFileError, match="1 problem") as one:
+        await import_responses(path, CYCLE, "csv", load_mapping(patterns, "csv"), NOW)
+    assert "column notes: unknown" in str(one.value) and "visits___1" not in str(one.value)
+    assert await totals() == before
+    everything = mapping_file(
+        tmp_path, '[columns]\nignore = ["Q2 - Topics", "*___*"]\nignore_unmapped = true\n'
+    )
+    summary = await import_responses(path, CYCLE, "csv", load_mapping(everything, "csv"), NOW)
+    assert summary.imported == 2
+    assert set(summary.ignored) == {"notes", "Q2 - Topics", "visits___1"}
+
+
+@pytest.mark.parametrize(
+    ("mapping", "problem"),
+    [
+        ('[columns]\nignore = ["Q*"]\n[items]\nQ30 = "comment"', r"ignore pattern 'Q\*' matches"),
+        ('[items]\nnotes = "work_again"', "columns work_again and notes both answer"),
+        ('[items]\nQ99 = "work_again"', r"\[items\] Q99: no such column"),
+        ('[values.no_such_item]\n"x" = 1', "'no_such_item' is not an item"),
+    ],
+)
+async def test_a_mapping_at_odds_with_the_file_is_named_and_nothing_is_written(
+    world_db: Engine, tmp_path: Path, mapping: str, problem: str
+) -> None:
+    people = await two_invitations()
+    text = "email,target,protocol_feasible,work_again,notes,Q30\n{email1},{target1},4,8,7,ok\n"
+    path = sample("odd.csv", tmp_path, people, text)
+    # every unmapped column is left alone: only the mistake under test remains
+    if "[columns]" in mapping:
+        text = mapping.replace("[columns]\n", "[columns]\nignore_unmapped = true\n")
+    else:
+        text = f"[columns]\nignore_unmapped = true\n{mapping}\n"
+    chosen = mapping_file(tmp_path, text)
+    before = await totals()
+    with pytest.raises(ImportFileError, match=problem):
+        await import_responses(path, CYCLE, "csv", load_mapping(chosen, "csv"), NOW)
+    assert await totals() == before
+
+
+async def test_submission_times_are_read_in_their_zone_and_never_guessed(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    people = await two_invitations()
+    text = (
+        "email,target,protocol_feasible,done\n"
+        "{email1},{target1},4,02/11/2026 13:06\n"
+        "{email2},{target2},2,25/11/2026 09:00\n"
+    )
+    path = sample("times.csv", tmp_path, people, text)
+    plain = mapping_file(tmp_path, '[columns]\nsubmitted_at = "done"\n')
+    with pytest.raises(ImportFileError, match="line 2, column done: '02/11/2026 13:06' could be"):
+        await import_responses(path, CYCLE, "csv", load_mapping(plain, "csv"), NOW)
+    dated = mapping_file(
+        tmp_path,
+        'date_format = "%d/%m/%Y %H:%M"\ntimezone = "America/New_York"\n'
+        '[columns]\nsubmitted_at = "done"\n',
+    )
+    summary = await import_responses(path, CYCLE, "csv", load_mapping(dated, "csv"), NOW)
+    assert summary.imported == 2
+    assert any("America/New_York (the mapping)" in note for note in summary.notes)
+    stored = await Response.select(Response.submitted_at).where(
+        Response.invitation == people[0]["id"]
+    )
+    assert stored[0]["submitted_at"] == dt.datetime(2026, 11, 2, 18, 6, tzinfo=dt.UTC)
+
+
+async def test_times_outside_the_cycles_window_are_refused_unless_allowed(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    people = await two_invitations()
+    cycle = await Cycle.select(Cycle.opens_at).where(Cycle.key == CYCLE).first()
+    early = (cycle["opens_at"] - dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = f"email,target,protocol_feasible,done\n{{email1}},{{target1}},4,{early}\n"
+    path = sample("early.csv", tmp_path, people, text)
+    strict = mapping_file(tmp_path, '[columns]\nsubmitted_at = "done"\n')
+    with pytest.raises(
+        ImportFileError, match=r"line 2, column done: submitted .* before the cycle"
+    ):
+        await import_responses(path, CYCLE, "csv", load_mapping(strict, "csv"), NOW)
+    allowed = mapping_file(
+        tmp_path, 'allow_outside_window = true\n[columns]\nsubmitted_at = "done"\n'
+    )
+    summary = await import_responses(path, CYCLE, "csv", load_mapping(allowed, "csv"), NOW)
+    assert summary.imported == 1
+
+
+async def test_every_response_already_submitted_otherwise_is_named(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    people = await two_invitations()
+    path = sample("plain.csv", tmp_path, people)
+    await import_responses(path, CYCLE, "csv", load_mapping(None, "csv"), NOW)
+    changed = (
+        path.read_text().replace(",4,5,NA,4,8,", ",3,5,NA,4,8,").replace(",2,,3,,6,", ",1,,3,,6,")
+    )
+    path.write_text(changed)
+    before = await totals()
+    with pytest.raises(ImportFileError) as refused:
+        await import_responses(path, CYCLE, "csv", load_mapping(None, "csv"), NOW)
+    assert "line 2: " in str(refused.value) and "line 3: " in str(refused.value)
+    assert str(refused.value).count("already submitted different answers") == 2
+    assert await totals() == before
+
+
+async def respondents(people: int, partners: int) -> list[dict[str, Any]]:
+    """`people` respondents of the open cycle each invited to rate the same `partners`
+    partners, none answered yet: {emailN} is the Nth person, {targetN} the Nth partner (a
+    pair no invitation holds is never asked for by the samples)."""
+    rows = await Invitation.select(
+        Invitation.respondent.email.as_alias("email"),
+        Invitation.target.slug.as_alias("target"),
+    ).where(
+        (Invitation.cycle.key == CYCLE)
+        & Invitation.status.is_in(["created", "sent"])
+        & (Invitation.instrument.direction == "site_rates_sponsor")
+    )
+    rates: dict[str, set[str]] = {}
+    for row in rows:
+        rates.setdefault(row["email"], set()).add(row["target"])
+    if partners == 1:  # distinct people, each with a partner of their own
+        chosen = sorted(rates)[:people]
+        return [{"email": e, "target": sorted(rates[e])[0]} for e in chosen]
+    for email in sorted(rates):
+        shared = [o for o in sorted(rates) if len(rates[o] & rates[email]) >= partners]
+        if len(shared) >= people:
+            targets = sorted(set.intersection(*(rates[o] for o in shared[:people])))
+            if len(targets) >= partners:
+                return [
+                    {"email": shared[n] if n < people else shared[0], "target": targets[n]}
+                    for n in range(max(people, partners))
+                ]
+    raise AssertionError("the small world has people invited to the same partners")
+
+
+async def window_around_the_samples() -> None:
+    """The samples were answered in November 2026: the open cycle's window holds them."""
+    await Cycle.update(
+        {
+            Cycle.opens_at: dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
+            Cycle.closes_at: dt.datetime(2027, 1, 31, tzinfo=dt.UTC),
+        }
+    ).where(Cycle.key == CYCLE)
+
+
+@pytest.mark.parametrize(
+    ("name", "people", "partners", "imported", "left_out"),
+    [
+        ("two_forms", 3, 1, 2, {"incomplete": 1}),
+        ("labels", 3, 1, 2, {"incomplete": 1}),
+        ("longitudinal", 2, 1, 1, {"other event": 4, "incomplete": 1}),
+        ("repeating", 2, 2, 3, {"other form": 3, "incomplete": 1}),
+        ("survey_project", 2, 1, 1, {"incomplete": 1}),
+    ],
+)
+async def test_redcap_exports_import_as_redcap_writes_them(
+    world_db: Engine,
+    tmp_path: Path,
+    name: str,
+    people: int,
+    partners: int,
+    imported: int,
+    left_out: dict[str, int],
+) -> None:
+    """Each layout of tests/data/imports/redcap/ (its README says what each exercises): the
+    chosen form's own completion, one event, repeat rows of the form, labels headers."""
+    await window_around_the_samples()
+    chosen = await respondents(people, partners)
+    path = sample(f"{name}.csv", tmp_path, chosen, (SAMPLES / "redcap" / f"{name}.csv").read_text())
+    mapping = load_mapping(SAMPLES / "redcap" / f"{name}_mapping.toml", "redcap")
+    before = await totals()
+    summary = await import_responses(path, CYCLE, "redcap", mapping, NOW)
+    assert (summary.imported, summary.left_out_by_kind) == (imported, left_out)
+    assert (await totals())[0] == before[0] + imported
+    again = await import_responses(path, CYCLE, "redcap", mapping, NOW)
+    assert (again.imported, again.unchanged) == (0, imported)

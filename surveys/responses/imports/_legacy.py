@@ -22,8 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +33,13 @@ from surveys.cycles.cycle import CycleStatus, cycle_by_key
 from surveys.cycles.invitations import Invitation, InvitationStatus
 from surveys.directory import audit
 from surveys.infra.database import bulk_insert, lock_row, writing_transaction
-from surveys.infra.errors import RapportError
 from surveys.instruments.questionnaires import instrument_rows
 from surveys.responses.answering import without_control_characters
 from surveys.responses.answers import Answer, Response, ResponseStatus
+from surveys.responses.imports._mapping import NOT_APPLICABLE, Mapping
+from surveys.responses.imports._table import ImportFileError
 
 FORMATS = ("csv", "xlsx", "qualtrics", "redcap")
-NOT_APPLICABLE = "NA"
 QUALTRICS_METADATA = {
     "StartDate",
     "EndDate",
@@ -70,27 +69,6 @@ REDCAP_METADATA = {
 MAX_PROBLEMS = 25
 
 
-class ImportFileError(RapportError):
-    """The file cannot be imported; the message lists each row, column and reason."""
-
-
-@dataclass(frozen=True)
-class Mapping:
-    """How a file's columns and codes map onto Rapport's respondents, partners and items."""
-
-    respondent: str = "email"
-    """Column holding the respondent's e-mail."""
-    target: str | None = "target"
-    """Column holding the partner's slug (None when `target_slug` names one for all rows)."""
-    target_slug: str | None = None
-    items: dict[str, str] = field(default_factory=dict)
-    """File column → item key; by default a column named like an item key is that item."""
-    values: dict[str, int | str] = field(default_factory=dict)
-    """A code or label in the file → the value to store (a number, or "NA")."""
-    submitted_at: str | None = None
-    """Column holding when the response was completed (ISO date-time), if any."""
-
-
 @dataclass(frozen=True)
 class ImportSummary:
     """What an import did."""
@@ -101,54 +79,6 @@ class ImportSummary:
     """Responses already stored with the same answers (a second import of the same file)."""
     left_out: int
     """Rows the tool marks as unfinished or incomplete."""
-
-
-def load_mapping(path: Path | None, file_format: str) -> Mapping:
-    """Return the mapping in a TOML file, or the format's default; errors name the key."""
-    defaults = {
-        "qualtrics": Mapping(
-            respondent="RecipientEmail", target="ExternalReference", submitted_at="RecordedDate"
-        ),
-        "redcap": Mapping(respondent="redcap_survey_identifier", target=None),
-    }.get(file_format, Mapping())
-    if path is None:
-        return defaults
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ImportFileError(f"{path}: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ImportFileError(f"{path}: {error}") from None
-    known = {"columns", "items", "values"}
-    unknown = set(document) - known
-    if unknown:
-        raise ImportFileError(
-            f"{path}: unknown table(s) {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(sorted(known))}"
-        )
-    columns = document.get("columns", {})
-    allowed = {"respondent", "target", "target_slug", "submitted_at"}
-    if set(columns) - allowed:
-        bad = ", ".join(sorted(set(columns) - allowed))
-        raise ImportFileError(
-            f"{path}: columns.{bad}: unknown; known: {', '.join(sorted(allowed))}"
-        )
-    for key, value in {**document.get("items", {}), **columns}.items():
-        if not isinstance(value, str):
-            raise ImportFileError(f"{path}: {key}: must be text, not {value!r}")
-    for code, value in document.get("values", {}).items():
-        if not (
-            value == NOT_APPLICABLE or (isinstance(value, int) and not isinstance(value, bool))
-        ):
-            raise ImportFileError(f'{path}: values.{code}: must be a whole number or "NA"')
-    return Mapping(
-        respondent=columns.get("respondent", defaults.respondent),
-        target=columns.get("target", None if "target_slug" in columns else defaults.target),
-        target_slug=columns.get("target_slug"),
-        items=dict(document.get("items", {})),
-        values=dict(document.get("values", {})),
-        submitted_at=columns.get("submitted_at", defaults.submitted_at),
-    )
 
 
 def read_rows(path: Path, file_format: str) -> tuple[pd.DataFrame, int]:
@@ -261,7 +191,7 @@ async def import_responses(
             raw = str(row.get(column, "")).strip()
             if raw == "":
                 continue
-            value = _value(raw, kinds[key]["kind"], scale, mapping)
+            value = _value(raw, key, kinds[key]["kind"], scale, mapping)
             if isinstance(value, str):
                 problems.append(f"line {line}, column {column}: {value}")
             else:
@@ -310,12 +240,12 @@ def _item_columns(
 
 
 def _value(
-    raw: str, kind: str, scale: int, mapping: Mapping
+    raw: str, key: str, kind: str, scale: int, mapping: Mapping
 ) -> tuple[int | None, bool, str | None] | str:
     """Return (value, not applicable, text) for one cell, or the reason it is impossible."""
     if kind == "text":
         return (None, False, without_control_characters(raw))
-    coded = mapping.values.get(raw, raw)
+    coded = mapping.value_of(key, raw)
     if coded == NOT_APPLICABLE and kind == "likert":
         return (None, True, None)
     allowed = {

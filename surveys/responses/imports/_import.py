@@ -1,0 +1,142 @@
+"""One import, start to end: read the file as its tool wrote it, sort its columns, check
+every row, then store all of it or nothing, and say what was done and left out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from surveys.cycles.cycle import CycleStatus, cycle_by_key
+from surveys.cycles.invitations import Invitation
+from surveys.instruments.questionnaires import instrument_rows
+from surveys.responses.imports._answers import checked_answers
+from surveys.responses.imports._columns import item_columns
+from surveys.responses.imports._mapping import Mapping
+from surveys.responses.imports._reading import FORMATS, file_table
+from surveys.responses.imports._store import problem_report, store
+from surveys.responses.imports._table import LINE, ImportFileError
+from surveys.responses.imports._times import submission_times
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did, and what it left out and why: the report a person reads."""
+
+    imported: int
+    """Responses stored."""
+    unchanged: int
+    """Responses already stored with the same answers (a second import of the same file)."""
+    left_out_by_kind: dict[str, int] = field(default_factory=dict)
+    """Rows the tool marks as not real or not finished, by kind ("Survey Preview": 2)."""
+    ignored: tuple[str, ...] = ()
+    """Columns left alone."""
+    notes: tuple[str, ...] = ()
+    """How the file was read (its encoding, the zone of its times)."""
+
+    @property
+    def left_out(self) -> int:
+        """Rows left out, of every kind."""
+        return sum(self.left_out_by_kind.values())
+
+
+async def import_responses(
+    path: Path,
+    cycle_key: str,
+    file_format: str,
+    mapping: Mapping,
+    now: dt.datetime,
+    actor: str = "system",
+) -> ImportSummary:
+    """Check the whole file, then store its responses in one transaction (or nothing)."""
+    if file_format not in FORMATS:
+        raise ImportFileError(f"unknown format {file_format!r}; formats: {', '.join(FORMATS)}")
+    cycle = await cycle_by_key(cycle_key, ImportFileError)
+    if cycle.status not in {CycleStatus.open, CycleStatus.closed}:
+        raise ImportFileError(
+            f"cycle {cycle_key} is {cycle.status}: responses go into an open or closed cycle"
+        )
+    invitations, instrument_items = await _cycle_tables(cycle.id)
+    item_keys = frozenset(instrument_items["key"])
+    mapped = frozenset(c for c, k in mapping.items.items() if k in item_keys) | item_keys
+    table, time_column = file_table(path, file_format, mapping, mapped)
+    time_column = mapping.submitted_at if mapping.submitted_at else time_column
+    identity = frozenset(
+        c for c in (mapping.respondent, mapping.target, time_column) if c is not None
+    )
+    columns = item_columns(table, mapping, item_keys, identity)
+    if columns.problems:
+        raise problem_report(path, [(0, p) for p in columns.problems], "nothing imported")
+    rows = table.rows
+    checked = checked_answers(
+        rows, columns.items, mapping, invitations, instrument_items, cycle_key
+    )
+    problems = list(checked.problems)
+    lines = rows[LINE].astype(int)
+    if time_column and time_column in rows:
+        times = submission_times(
+            rows[time_column],
+            lines,
+            time_column,
+            table.timezone,
+            mapping,
+            now,
+            (cycle.opens_at, cycle.closes_at),
+        )
+        problems += times.problems
+        moments = pd.Series(times.moments.to_numpy(), index=lines)
+        zone_note = (
+            f"times without a zone read as {times.zone} ({times.zone_from})" if time_column else ""
+        )
+    else:
+        moments = pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=lines)
+        zone_note = "no submission times in the file: the import's time is used"
+    if problems:
+        raise problem_report(path, problems, "nothing imported")
+    notes = (*table.notes, zone_note)
+    report = {
+        "left_out": table.left_out,
+        "ignored": list(columns.ignored),
+        "notes": [n for n in notes if n],
+    }
+    done = await store(
+        checked.responses, checked.answers, moments, cycle.id, cycle_key, path, actor, report
+    )
+    return ImportSummary(
+        done.imported,
+        done.unchanged,
+        dict(table.left_out),
+        columns.ignored,
+        tuple(n for n in notes if n),
+    )
+
+
+async def _cycle_tables(cycle_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cycle's invitations (email, target, invitation, instrument) and its instruments'
+    items (instrument, key, item, kind, scale)."""
+    rows = await Invitation.select(
+        Invitation.id,
+        Invitation.instrument,
+        Invitation.respondent._.email.as_alias("email"),
+        Invitation.target._.slug.as_alias("target"),
+    ).where(Invitation.cycle == cycle_id)
+    invitations = pd.DataFrame(
+        {
+            "email": [r["email"].lower() for r in rows],
+            "target": [r["target"] for r in rows],
+            "invitation": [r["id"] for r in rows],
+            "instrument": [r["instrument"] for r in rows],
+        },
+        columns=["email", "target", "invitation", "instrument"],
+    )
+    items = []
+    for instrument in sorted({r["instrument"] for r in rows}):
+        loaded = await instrument_rows(instrument)
+        scale = int(loaded.instrument["scale_points"])
+        items += [
+            (instrument, i["key"], loaded.item_ids[i["key"]], i["kind"], scale)
+            for i in loaded.items
+        ]
+    return invitations, pd.DataFrame(items, columns=["instrument", "key", "item", "kind", "scale"])

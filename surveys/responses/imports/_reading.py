@@ -1,0 +1,70 @@
+"""A file read as its tool wrote it: the format's reader picks the response rows, the
+tool's own columns and what it leaves out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from surveys.responses.imports._files import read_grid
+from surveys.responses.imports._legacy import QUALTRICS_METADATA, read_rows
+from surveys.responses.imports._mapping import Mapping
+from surveys.responses.imports._redcap import redcap_table
+from surveys.responses.imports._table import LINE, FileTable, Grid, ImportFileError
+
+FORMATS = ("csv", "xlsx", "qualtrics", "redcap")
+
+
+def file_table(
+    path: Path, file_format: str, mapping: Mapping, mapped: frozenset[str]
+) -> tuple[FileTable, str | None]:
+    """The file's response rows, and the column holding submission times when the format
+    names one (REDCap's form timestamp) and the mapping does not."""
+    if file_format == "qualtrics":
+        rows, left_out = read_rows(path, file_format)
+        left = {"unfinished": left_out} if left_out else {}
+        return FileTable(rows, frozenset(QUALTRICS_METADATA), left_out=left), None
+    grid = read_grid(path, file_format)
+    if file_format == "redcap":
+        table, timestamp = redcap_table(grid, path, mapping, mapped)
+        return _with_notes(table, grid), timestamp
+    return _with_notes(plain_table(grid, path), grid), None
+
+
+def plain_table(grid: Grid, path: Path) -> FileTable:
+    """A plain file: one header row, then one row per response."""
+    header = [cell.strip() for cell in grid.rows[0]]
+    seen: dict[str, int] = {}
+    for number, name in enumerate(header, 1):
+        if name in seen:
+            raise ImportFileError(
+                f"{path}:{grid.lines[0]}: columns {seen[name]} and {number} are both named "
+                f"{name!r}; each column needs its own name"
+            )
+        seen[name] = number
+    width = len(header)
+    records = []
+    lines = []
+    for line, cells in zip(grid.lines[1:], grid.rows[1:], strict=True):
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line, as spreadsheets leave at the end
+        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+            raise ImportFileError(f"{path}:{line}: {len(cells)} cells, but the header has {width}")
+        records.append([*cells[:width], *[""] * (width - len(cells))])
+        lines.append(line)
+    rows = pd.DataFrame(records, columns=header, dtype=str)
+    rows[LINE] = lines
+    return FileTable(rows)
+
+
+def _with_notes(table: FileTable, grid: Grid) -> FileTable:
+    """The table with how the file was read among its notes."""
+    return FileTable(
+        table.rows,
+        table.metadata,
+        table.ignored,
+        table.left_out,
+        table.timezone,
+        (*grid.notes, *table.notes),
+    )
