@@ -9,7 +9,9 @@ nothing.
 
 - `_table`: what a format's reader hands on (FileTable) and the error every step raises;
 - `_mapping`: the mapping file;
-- `_reading`: a file read as its tool wrote it (`_legacy` until each tool has its reader);
+- `_files`: the bytes of a file as a grid of text cells, whatever its encoding and separator;
+- `_qualtrics`, `_redcap`: each tool's layouts read into response rows;
+- `_reading`: a file read as its format says;
 - `_columns`: which columns answer items, which are left alone;
 - `_answers`: every row checked against the invitations and the instruments;
 - `_times`: submission times, in the file's zone or the mapping's;

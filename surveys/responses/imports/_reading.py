@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from surveys.responses.imports._files import read_grid
-from surveys.responses.imports._legacy import QUALTRICS_METADATA, read_rows
 from surveys.responses.imports._mapping import Mapping
+from surveys.responses.imports._qualtrics import qualtrics_table
 from surveys.responses.imports._redcap import redcap_table
 from surveys.responses.imports._table import LINE, FileTable, Grid, ImportFileError
 
@@ -21,11 +21,9 @@ def file_table(
 ) -> tuple[FileTable, str | None]:
     """The file's response rows, and the column holding submission times when the format
     names one (REDCap's form timestamp) and the mapping does not."""
-    if file_format == "qualtrics":
-        rows, left_out = read_rows(path, file_format)
-        left = {"unfinished": left_out} if left_out else {}
-        return FileTable(rows, frozenset(QUALTRICS_METADATA), left_out=left), None
     grid = read_grid(path, file_format)
+    if file_format == "qualtrics":
+        return _with_notes(qualtrics_table(grid, path), grid), None
     if file_format == "redcap":
         table, timestamp = redcap_table(grid, path, mapping, mapped)
         return _with_notes(table, grid), timestamp
@@ -53,7 +51,7 @@ def plain_table(grid: Grid, path: Path) -> FileTable:
             raise ImportFileError(f"{path}:{line}: {len(cells)} cells, but the header has {width}")
         records.append([*cells[:width], *[""] * (width - len(cells))])
         lines.append(line)
-    rows = pd.DataFrame(records, columns=header, dtype=str)
+    rows = pd.DataFrame(records, columns=header, dtype=object)
     rows[LINE] = lines
     return FileTable(rows)
 

@@ -46,7 +46,7 @@ def problem_report(path: Path, problems: list[tuple[int, str]], what: str) -> Im
 
 
 def _said(line: int, text: str) -> str:
-    """"line 3, column email: …", "line 3: …", or the text alone for the whole file."""
+    """ "line 3, column email: …", "line 3: …", or the text alone for the whole file."""
     if not line:
         return text
     return f"line {line}, {text}" if text.startswith("column ") else f"line {line}: {text}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +174,9 @@ async def test_an_edited_qualtrics_header_is_refused(world_db: Engine, tmp_path:
     header[2] = header[2].replace('"{""ImportId"":""QID1_1""}"', "Q1_1")
     path = sample("edited.csv", tmp_path, people, "\n".join(header) + "\n")
     mapping = load_mapping(SAMPLES / "qualtrics_mapping.toml", "qualtrics")
-    with pytest.raises(ImportFileError, match=r"edited.csv:3: Q1_1: the third header row"):
+    with pytest.raises(
+        ImportFileError, match=r"edited.csv:3: column Q1_1: 'Q1_1' is not an ImportId"
+    ):
         await import_responses(path, CYCLE, "qualtrics", mapping, NOW)
 
 
@@ -452,3 +456,71 @@ async def test_redcap_exports_import_as_redcap_writes_them(
     assert (await totals())[0] == before[0] + imported
     again = await import_responses(path, CYCLE, "redcap", mapping, NOW)
     assert (again.imported, again.unchanged) == (0, imported)
+
+
+@pytest.mark.parametrize(
+    ("name", "mapping", "encoding"),
+    [
+        ("numeric.csv", "numeric_mapping.toml", "utf-8"),
+        ("choice_text.csv", "choice_text_mapping.toml", "utf-8"),
+        ("choice_text.csv", "choice_text_mapping.toml", "utf-16"),
+        ("insights.csv", "insights_mapping.toml", "utf-8"),
+        ("legacy.csv", "legacy_mapping.toml", "utf-8"),
+    ],
+)
+async def test_qualtrics_exports_import_as_qualtrics_writes_them(
+    world_db: Engine, tmp_path: Path, name: str, mapping: str, encoding: str
+) -> None:
+    """Each layout of tests/data/imports/qualtrics/ (its README says what each exercises):
+    only real responses, counted by kind, times in the zone the file names."""
+    await window_around_the_samples()
+    people = await two_invitations()
+    path = sample(name, tmp_path, people, (SAMPLES / "qualtrics" / name).read_text())
+    if encoding == "utf-16":  # Qualtrics' "Unicode text": UTF-16, tab-separated, CRLF
+        table = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        text = "\r\n".join("\t".join(cell.replace("\n", " ") for cell in row) for row in table)
+        path = tmp_path / "unicode.tsv"
+        path.write_bytes(text.encode("utf-16"))
+    chosen = load_mapping(SAMPLES / "qualtrics" / mapping, "qualtrics")
+    before = await totals()
+    summary = await import_responses(path, CYCLE, "qualtrics", chosen, NOW)
+    assert summary.imported == 2, summary
+    if name in {"numeric.csv", "choice_text.csv"}:
+        assert summary.left_out_by_kind == {
+            "Survey Preview": 1,
+            "Spam": 1,
+            "Survey Test": 1,
+            "unfinished": 1,
+        }
+    if name == "insights.csv":
+        assert summary.left_out_by_kind == {"Spam": 1}
+    assert (await totals())[0] == before[0] + 2
+    if name == "numeric.csv":  # RecordedDate 13:06 in New York, as its ImportId row says
+        assert any("America/New_York (the file)" in note for note in summary.notes)
+        stored = await Response.select(Response.submitted_at).where(
+            Response.invitation == people[0]["id"]
+        )
+        assert stored[0]["submitted_at"].astimezone(dt.UTC).strftime("%H:%M") == "18:06"
+    again = await import_responses(path, CYCLE, "qualtrics", chosen, NOW)
+    assert (again.imported, again.unchanged) == (0, 2)
+
+
+async def test_qualtrics_excel_export_imports_with_format_qualtrics(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    await window_around_the_samples()
+    people = await two_invitations()
+    text = sample("numeric.csv", tmp_path, people, (SAMPLES / "qualtrics/numeric.csv").read_text())
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in csv.reader(io.StringIO(text.read_text(encoding="utf-8"))):
+        sheet.append(row)
+    path = tmp_path / "export.xlsx"
+    book.save(path)
+    chosen = load_mapping(SAMPLES / "qualtrics" / "numeric_mapping.toml", "qualtrics")
+    summary = await import_responses(path, CYCLE, "qualtrics", chosen, NOW)
+    assert (summary.imported, summary.left_out) == (2, 4)
+    assert any(note.startswith("XLSX") for note in summary.notes)
