@@ -15,8 +15,8 @@ import pytest
 from piccolo.engine.base import Engine
 
 from surveys.cycles.invitations import Invitation
-from surveys.infra.tokens import new_token, token_hash
 from surveys.responses.answers import Answer, Response
+from tests.web.test_survey_form import fresh_link
 
 pytestmark = pytest.mark.anyio
 CHROMIUM = "/usr/bin/chromium"
@@ -39,14 +39,7 @@ async def a_link() -> tuple[str, int]:
         )
         .first()
     )
-    token = new_token()
-    await Invitation.update(
-        {
-            Invitation.token_hash: token_hash(token),
-            Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=7),
-        }
-    ).where(Invitation.id == row["id"])
-    return token, row["id"]
+    return await fresh_link(row["id"]), row["id"]
 
 
 POLICY_VIOLATIONS = """() => new Promise((done) => {

@@ -30,10 +30,9 @@ from surveys.directory.organisations import Person
 from surveys.infra.i18n import LANGUAGES
 from surveys.infra.mail import Mailer, Outbox
 from surveys.infra.settings import SettingsError, load_settings, programme_scoring_config
-from surveys.infra.tokens import new_token, token_hash
 from surveys.instruments import Instrument
 from surveys.instruments.questionnaires import privacy_note
-from tests.web.test_survey_form import in_browser
+from tests.web.test_survey_form import fresh_link, in_browser
 from tests.web.test_workspaces import characters, sign_in
 
 pytestmark = pytest.mark.anyio
@@ -124,14 +123,7 @@ async def a_link(direction: str) -> str:
         )
         .first()
     )
-    token = new_token()
-    await Invitation.update(
-        {
-            Invitation.token_hash: token_hash(token),
-            Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=7),
-        }
-    ).where(Invitation.id == row["id"])
-    return token
+    return await fresh_link(row["id"])
 
 
 @pytest.mark.parametrize("direction", SPONSOR_AND_SITE)

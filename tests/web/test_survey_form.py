@@ -44,6 +44,18 @@ async def in_browser(engine: Engine, steps: Callable[[AsyncTestClient[Any]], Awa
         use_engine(engine)  # the test's own engine again, for its checks
 
 
+async def fresh_link(invitation_id: int) -> str:
+    """A new survey link for the invitation (its old one stops working), valid for a week."""
+    token = new_token()
+    await Invitation.update(
+        {
+            Invitation.token_hash: token_hash(token),
+            Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=7),
+        }
+    ).where(Invitation.id == invitation_id)
+    return token
+
+
 async def open_invitation() -> tuple[str, int, Questionnaire]:
     """Give an unanswered invitation of the open cycle a known token; return it."""
     invitation = (
@@ -53,13 +65,7 @@ async def open_invitation() -> tuple[str, int, Questionnaire]:
         .where((Invitation.status == "sent") & (Invitation.cycle.status == "open"))
         .first()
     )
-    token = new_token()
-    await Invitation.update(
-        {
-            Invitation.token_hash: token_hash(token),
-            Invitation.expires_at: dt.datetime.now(dt.UTC) + dt.timedelta(days=7),
-        }
-    ).where(Invitation.id == invitation["id"])
+    token = await fresh_link(invitation["id"])
     questionnaire = await questionnaire_for(
         invitation["instrument"], invitation["target.name"], "en"
     )

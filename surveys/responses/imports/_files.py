@@ -204,3 +204,25 @@ def _texts(values: Iterable[object]) -> list[str]:
         else:
             cells.append(str(value))
     return cells
+
+
+def data_rows(grid: Grid, first: int, width: int, path: Path) -> tuple[list[list[str]], list[int]]:
+    """The rows from `first` on (below the header rows), each as wide as the header, with
+    their lines: short rows padded, empty trailing cells dropped, blank rows skipped. A row
+    with more filled cells than the header names is an error on its line."""
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for row, line in zip(grid.rows[first:], grid.lines[first:], strict=True):
+        if len(row) != width:
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            elif any(cell.strip() for cell in row[width:]):
+                raise ImportFileError(
+                    f"{path}:{line}: {len(row)} cells, but the header names {width} columns"
+                )
+            else:
+                row = row[:width]
+        if any(cell.strip() for cell in row):
+            rows.append(row)
+            lines.append(line)
+    return rows, lines

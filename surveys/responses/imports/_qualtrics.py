@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from surveys.responses.imports._files import data_rows
 from surveys.responses.imports._table import LINE, FileTable, Grid, ImportFileError
 
 STATUS_CODES = {
@@ -263,22 +264,7 @@ def _import_id(cell: str) -> dict[str, str] | None:
 
 def _frame(grid: Grid, header: _Header, path: Path) -> pd.DataFrame:
     """The rows below the header, as wide as the header, with their lines."""
-    width = len(header.names)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    for row, line in zip(grid.rows[header.rows :], grid.lines[header.rows :], strict=True):
-        if len(row) != width:
-            if len(row) < width:
-                row = row + [""] * (width - len(row))
-            elif any(cell.strip() for cell in row[width:]):
-                raise ImportFileError(
-                    f"{path}:{line}: {len(row)} cells, but the header names {width} columns"
-                )
-            else:
-                row = row[:width]
-        if any(row):
-            rows.append(row)
-            lines.append(line)
+    rows, lines = data_rows(grid, header.rows, len(header.names), path)
     # object columns of str: pandas' arrow-backed str dtype takes four times as long to build
     frame = pd.DataFrame(rows, columns=header.names, dtype=object)
     frame[LINE] = pd.array(lines, dtype="int64")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from surveys.responses.imports._files import read_grid
+from surveys.responses.imports._files import data_rows, read_grid
 from surveys.responses.imports._mapping import Mapping
 from surveys.responses.imports._qualtrics import qualtrics_table
 from surveys.responses.imports._redcap import redcap_table
@@ -41,16 +41,7 @@ def plain_table(grid: Grid, path: Path) -> FileTable:
                 f"{name!r}; each column needs its own name"
             )
         seen[name] = number
-    width = len(header)
-    records = []
-    lines = []
-    for line, cells in zip(grid.lines[1:], grid.rows[1:], strict=True):
-        if not any(cell.strip() for cell in cells):
-            continue  # a blank line, as spreadsheets leave at the end
-        if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-            raise ImportFileError(f"{path}:{line}: {len(cells)} cells, but the header has {width}")
-        records.append([*cells[:width], *[""] * (width - len(cells))])
-        lines.append(line)
+    records, lines = data_rows(grid, 1, len(header), path)
     rows = pd.DataFrame(records, columns=header, dtype=object)
     rows[LINE] = lines
     return FileTable(rows)

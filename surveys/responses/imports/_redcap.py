@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from surveys.responses.imports._files import data_rows
 from surveys.responses.imports._mapping import Mapping
 from surveys.responses.imports._table import LINE, FileTable, Grid, ImportFileError
 
@@ -295,14 +296,8 @@ def _refuse_duplicates(path: Path, names: list[str], kept: list[int]) -> None:
 
 def _records(grid: Grid, width: int, path: Path) -> list[tuple[int, list[str]]]:
     """Each data row with its line, padded to the header's width; blank rows skipped."""
-    records = []
-    for cells, line in zip(grid.rows[1:], grid.lines[1:], strict=True):
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) > width:
-            raise ImportFileError(f"{path}:{line}: {len(cells)} cells, but the header has {width}")
-        records.append((line, [*cells, *[""] * (width - len(cells))]))
-    return records
+    rows, lines = data_rows(grid, 1, width, path)
+    return list(zip(lines, rows, strict=True))
 
 
 def _rows_to_check(

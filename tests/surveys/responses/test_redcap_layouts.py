@@ -399,4 +399,4 @@ def test_a_row_longer_than_the_header_is_refused_with_its_line() -> None:
     text = "record_id,work_again,site_feedback_complete\n1,8,2\n2,7,2,extra\n"
     with pytest.raises(ImportFileError) as error:
         read_text(text)
-    assert str(error.value) == "inline.csv:3: 4 cells, but the header has 3"
+    assert str(error.value) == "inline.csv:3: 4 cells, but the header names 3 columns"
