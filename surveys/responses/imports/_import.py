@@ -49,8 +49,12 @@ async def import_responses(
     mapping: Mapping,
     now: dt.datetime,
     actor: str = "system",
+    check_only: bool = False,
 ) -> ImportSummary:
-    """Check the whole file, then store its responses in one transaction (or nothing)."""
+    """Check the whole file, then store its responses in one transaction (or nothing).
+
+    With `check_only`, everything is checked, conflicts with stored responses included,
+    and the summary says what an import would do; nothing is written (a preview)."""
     if file_format not in FORMATS:
         raise ImportFileError(f"unknown format {file_format!r}; formats: {', '.join(FORMATS)}")
     cycle = await cycle_by_key(cycle_key, ImportFileError)
@@ -102,7 +106,15 @@ async def import_responses(
         "notes": [n for n in notes if n],
     }
     done = await store(
-        checked.responses, checked.answers, moments, cycle.id, cycle_key, path, actor, report
+        checked.responses,
+        checked.answers,
+        moments,
+        cycle.id,
+        cycle_key,
+        path,
+        actor,
+        report,
+        check_only,
     )
     return ImportSummary(
         done.imported,

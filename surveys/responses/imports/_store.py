@@ -61,35 +61,20 @@ async def store(
     path: Path,
     actor: str,
     report: dict[str, Any],
+    check_only: bool = False,
 ) -> Stored:
     """Store the file's responses (responses: line, invitation, email, target; answers:
-    line, invitation, item, value, not_applicable, text; times by line)."""
+    line, invitation, item, value, not_applicable, text; times by line). With
+    `check_only`, say what storing would do, and write nothing."""
+    if check_only:
+        _, unchanged = await _compared(responses, answers, cycle_id, cycle_key, path)
+        return Stored(len(responses) - len(unchanged), len(unchanged))
     engine = Response._meta.db
     async with writing_transaction(engine):
         await lock_for_explicit_ids([Response, Answer, Invitation])
-        earlier = await _earlier(cycle_id)
+        earlier, unchanged = await _compared(responses, answers, cycle_id, cycle_key, path)
         mine = set(responses["invitation"])
-        submitted = {i: r for i, r in earlier.items() if r[1] == ResponseStatus.submitted}
-        stored = await _stored_answers([r[0] for i, r in submitted.items() if i in mine])
-        new_answers = _answer_sets(answers)
-        unchanged: set[int] = set()
-        conflicts: list[tuple[int, str]] = []
-        for row in responses.itertuples():
-            known = submitted.get(int(row.invitation))
-            if known is None:
-                continue
-            if stored.get(known[0], frozenset()) == new_answers.get(int(row.invitation)):
-                unchanged.add(int(row.invitation))
-            else:
-                conflicts.append(
-                    (
-                        int(row.line),
-                        f"{row.email} already submitted different answers about {row.target} "
-                        f"in {cycle_key}",
-                    )
-                )
-        if conflicts:
-            raise problem_report(path, conflicts, "nothing imported")
+        submitted = {i for i, r in earlier.items() if r[1] == ResponseStatus.submitted}
         drafts = [r[0] for i, r in earlier.items() if i in mine and i not in submitted]
         if drafts:  # a draft in Rapport gives way to the finished response
             await Answer.delete().where(Answer.response.is_in(drafts))
@@ -138,6 +123,38 @@ async def store(
             {"file": str(path), "imported": len(ids), "unchanged": len(unchanged), **report},
         )
     return Stored(len(ids), len(unchanged))
+
+
+async def _compared(
+    responses: pd.DataFrame, answers: pd.DataFrame, cycle_id: int, cycle_key: str, path: Path
+) -> tuple[dict[int, tuple[int, str]], set[int]]:
+    """The cycle's stored responses (invitation → id, status), and the invitations whose
+    submitted answers the file repeats exactly; every line that would change a submitted
+    response stops the file."""
+    earlier = await _earlier(cycle_id)
+    mine = set(responses["invitation"])
+    submitted = {i: r for i, r in earlier.items() if r[1] == ResponseStatus.submitted}
+    stored = await _stored_answers([r[0] for i, r in submitted.items() if i in mine])
+    new_answers = _answer_sets(answers)
+    unchanged: set[int] = set()
+    conflicts: list[tuple[int, str]] = []
+    for row in responses.itertuples():
+        known = submitted.get(int(row.invitation))
+        if known is None:
+            continue
+        if stored.get(known[0], frozenset()) == new_answers.get(int(row.invitation)):
+            unchanged.add(int(row.invitation))
+        else:
+            conflicts.append(
+                (
+                    int(row.line),
+                    f"{row.email} already submitted different answers about {row.target} "
+                    f"in {cycle_key}",
+                )
+            )
+    if conflicts:
+        raise problem_report(path, conflicts, "nothing imported")
+    return earlier, unchanged
 
 
 async def _earlier(cycle_id: int) -> dict[int, tuple[int, str]]:

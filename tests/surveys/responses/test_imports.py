@@ -524,3 +524,21 @@ async def test_qualtrics_excel_export_imports_with_format_qualtrics(
     summary = await import_responses(path, CYCLE, "qualtrics", chosen, NOW)
     assert (summary.imported, summary.left_out) == (2, 4)
     assert any(note.startswith("XLSX") for note in summary.notes)
+
+
+async def test_a_check_says_what_an_import_would_do_and_writes_nothing(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    people = await two_invitations()
+    path = sample("plain.csv", tmp_path, people)
+    mapping = load_mapping(None, "csv")
+    before = await totals()
+    preview = await import_responses(path, CYCLE, "csv", mapping, NOW, check_only=True)
+    assert (preview.imported, preview.unchanged) == (2, 0)
+    assert await totals() == before
+    await import_responses(path, CYCLE, "csv", mapping, NOW)
+    again = await import_responses(path, CYCLE, "csv", mapping, NOW, check_only=True)
+    assert (again.imported, again.unchanged) == (0, 2)
+    path.write_text(path.read_text().replace(",4,5,NA,4,8,", ",3,5,NA,4,8,"))
+    with pytest.raises(ImportFileError, match=r"line 2: .* already submitted different answers"):
+        await import_responses(path, CYCLE, "csv", mapping, NOW, check_only=True)
