@@ -274,8 +274,13 @@ def db_value(value: Any) -> Any:
     return value
 
 
+COPY_FROM = 500
+"""Rows from which PostgreSQL gets them by COPY rather than by executemany."""
+
+
 async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows (ids given or left to the database) through the driver's executemany.
+    """Insert many rows (ids given or left to the database) through the driver: COPY on
+    PostgreSQL from COPY_FROM rows, else executemany.
 
     Piccolo builds each statement through its QueryString, whose cost grows with every
     value (about 30 µs a row); the synthetic world writes millions of answers, so this
@@ -289,6 +294,13 @@ async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[A
     transaction = engine.current_transaction.get()
     if transaction is None:
         raise RuntimeError("bulk_insert must run inside writing_transaction(...)")
+    if engine.engine_type == "postgres" and len(rows) >= COPY_FROM:
+        # COPY streams the rows in PostgreSQL's binary format, where executemany binds and
+        # executes a statement per row (benchmarks/bench_imports.py measures both)
+        await transaction.connection.copy_records_to_table(
+            table._meta.tablename, records=rows, columns=columns
+        )
+        return
     names = ", ".join(f'"{c}"' for c in columns)
     if engine.engine_type == "sqlite":
         marks = ", ".join("?" * len(columns))
