@@ -19,9 +19,13 @@ nothing.
 - `_import`: one import, start to end, and its report.
 """
 
-from surveys.responses.imports._import import ImportSummary, import_responses
+from surveys.responses.imports._import import (
+    ImportSummary,
+    cycles_taking_responses,
+    import_responses,
+)
 from surveys.responses.imports._mapping import NOT_APPLICABLE, Mapping, RedcapChoice, load_mapping
-from surveys.responses.imports._reading import FORMATS
+from surveys.responses.imports._reading import FORMATS, format_for
 from surveys.responses.imports._table import LINE, FileTable, ImportFileError
 
 __all__ = [
@@ -33,6 +37,8 @@ __all__ = [
     "ImportSummary",
     "Mapping",
     "RedcapChoice",
+    "cycles_taking_responses",
+    "format_for",
     "import_responses",
     "load_mapping",
 ]

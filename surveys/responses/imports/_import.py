@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from surveys.cycles.cycle import CycleStatus, cycle_by_key
+from surveys.cycles.cycle import CycleRecord, CycleStatus, cycle_by_key, cycles_newest_first
 from surveys.cycles.invitations import Invitation
 from surveys.instruments.questionnaires import instrument_rows
 from surveys.responses.imports._answers import checked_answers
@@ -19,6 +19,14 @@ from surveys.responses.imports._reading import FORMATS, file_table
 from surveys.responses.imports._store import problem_report, store
 from surveys.responses.imports._table import LINE, ImportFileError
 from surveys.responses.imports._times import submission_times
+
+TAKES_RESPONSES = frozenset({CycleStatus.open, CycleStatus.closed})
+"""A cycle responses may be imported into: open, or closed and not yet scored."""
+
+
+async def cycles_taking_responses() -> list[CycleRecord]:
+    """The cycles a file may go into, newest first."""
+    return [c for c in await cycles_newest_first() if c.status in TAKES_RESPONSES]
 
 
 @dataclass(frozen=True)
@@ -50,15 +58,17 @@ async def import_responses(
     now: dt.datetime,
     actor: str = "system",
     check_only: bool = False,
+    source: str | None = None,
 ) -> ImportSummary:
     """Check the whole file, then store its responses in one transaction (or nothing).
 
     With `check_only`, everything is checked, conflicts with stored responses included,
-    and the summary says what an import would do; nothing is written (a preview)."""
+    and the summary says what an import would do; nothing is written (a preview). The
+    audit log names the file as `source` (an upload's own name), else by its path."""
     if file_format not in FORMATS:
         raise ImportFileError(f"unknown format {file_format!r}; formats: {', '.join(FORMATS)}")
     cycle = await cycle_by_key(cycle_key, ImportFileError)
-    if cycle.status not in {CycleStatus.open, CycleStatus.closed}:
+    if cycle.status not in TAKES_RESPONSES:
         raise ImportFileError(
             f"cycle {cycle_key} is {cycle.status}: responses go into an open or closed cycle"
         )
@@ -101,6 +111,7 @@ async def import_responses(
         raise problem_report(path, problems, "nothing imported")
     notes = (*table.notes, zone_note)
     report = {
+        "file": source or str(path),
         "left_out": table.left_out,
         "ignored": list(columns.ignored),
         "notes": [n for n in notes if n],

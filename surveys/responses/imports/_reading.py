@@ -16,6 +16,12 @@ from surveys.responses.imports._table import LINE, FileTable, Grid, ImportFileEr
 FORMATS = ("csv", "xlsx", "qualtrics", "redcap")
 
 
+def format_for(name: str) -> str:
+    """The format a file's name suggests when none is given: xlsx for a workbook, else csv
+    (the tools' own layouts are asked for by name)."""
+    return "xlsx" if name.lower().endswith(".xlsx") else "csv"
+
+
 def file_table(
     path: Path, file_format: str, mapping: Mapping, mapped: frozenset[str]
 ) -> tuple[FileTable, str | None]:

@@ -120,7 +120,7 @@ async def store(
             "responses.import",
             "cycle",
             cycle_key,
-            {"file": str(path), "imported": len(ids), "unchanged": len(unchanged), **report},
+            {"imported": len(ids), "unchanged": len(unchanged), **report},
         )
     return Stored(len(ids), len(unchanged))
 

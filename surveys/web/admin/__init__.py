@@ -11,6 +11,7 @@ whose progress the page shows; a refresh shows where it got to.
 - `_audit`: the console's home and the audit log with its CSV download;
 - `_directory`: organisations, people and relationships;
 - `_import`: a directory file uploaded, previewed, confirmed;
+- `_responses`: a file of responses from another survey tool uploaded, checked, imported;
 - `_accounts`: accounts, grants, invitations to sign in, API tokens;
 - `_cycles`: a cycle created, opened, watched, reminded, closed, scored, published, its
   scorecards sent;
@@ -25,6 +26,7 @@ from surveys.web.admin._directory import DirectoryConsole
 from surveys.web.admin._import import DirectoryImportConsole
 from surveys.web.admin._instruments import InstrumentsConsole
 from surveys.web.admin._privacy import PrivacyConsole
+from surveys.web.admin._responses import ResponseImportConsole
 
 CONSOLE = [
     ConsoleHome,
@@ -34,6 +36,7 @@ CONSOLE = [
     PrivacyConsole,
     InstrumentsConsole,
     CyclesConsole,
+    ResponseImportConsole,
 ]
 """The console's controllers, registered by the app."""
 

@@ -16,6 +16,7 @@ SECTIONS = (
     ("accounts", "Accounts", "/admin/accounts"),
     ("instruments", "Instruments", "/admin/instruments"),
     ("cycles", "Cycles", "/admin/cycles"),
+    ("responses", "Import responses", "/admin/responses/import/"),
     ("audit", "Audit log", "/admin/audit"),
 )
 """The console's menu: section, label, address."""

@@ -249,3 +249,31 @@ def test_a_cycle_run_from_the_command_line_says_what_each_step_did(
     reopened = here("cycle", "reopen", "2027-Q1", "--closes", "2099-03-31", env=env)
     assert reopened.returncode == 0, reopened.stderr
     assert "Reopened 2027-Q1 until 2099-03-31" in reopened.stdout
+
+
+def test_import_responses_check_says_what_it_would_do_and_writes_nothing(
+    world_db: object, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from tests.conftest import url_of
+    from tests.surveys.responses.test_imports import CYCLE, sample, totals, two_invitations
+
+    env = {
+        "DATABASE_URL": url_of(world_db),  # type: ignore[arg-type]
+        "RAPPORT_VAR_DIR": str(tmp_path),
+        "COLUMNS": "200",
+    }
+    path = sample("plain.csv", tmp_path, asyncio.run(two_invitations()))
+    before = asyncio.run(totals())
+    checked = here("import", "responses", str(path), "--cycle", CYCLE, "--check", env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert f"Would import 2 responses into {CYCLE}; 0 are already there unchanged." in (
+        checked.stdout
+    )
+    assert "Nothing was written." in checked.stdout
+    assert asyncio.run(totals()) == before, "a check writes nothing"
+    imported = here("import", "responses", str(path), "--cycle", CYCLE, env=env)
+    assert f"Imported 2 responses into {CYCLE}" in imported.stdout, imported.stderr
+    again = here("import", "responses", str(path), "--cycle", CYCLE, "--check", env=env)
+    assert "Would import 0 responses" in again.stdout and "2 are already there" in again.stdout
