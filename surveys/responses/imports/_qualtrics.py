@@ -149,9 +149,7 @@ def qualtrics_table(grid: Grid, path: Path) -> FileTable:
         notes = (*notes, "RecordedDate is EndDate (the file has no RecordedDate)")
     kinds = _left_out_kinds(frame)
     kept = frame[kinds == ""].reset_index(drop=True)
-    timezone = _timezone(header, grid, path)
-    if timezone is not None:
-        notes = (*notes, f"times in {timezone}, as the ImportId row says")
+    timezone = _timezone(header, grid, path)  # the import's report says it, with its source
     return FileTable(
         rows=kept,
         metadata=frozenset(c for c in kept.columns if c in METADATA),
