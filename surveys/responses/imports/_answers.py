@@ -124,33 +124,36 @@ def _answers(
         for r in cells[strange].drop_duplicates(["line", "column"]).itertuples()
     ]
     cells = cells[~strange].astype({"item": int, "scale": int})
-    codes = cells[["key", "kind", "scale", "raw"]].drop_duplicates()
-    read = {
-        (c.key, c.raw): _value(str(c.raw), str(c.key), str(c.kind), int(c.scale), mapping)
-        for c in codes.itertuples()
-    }
-    coded = [read[(k, r)] for k, r in zip(cells["key"], cells["raw"], strict=True)]
-    wrong = [isinstance(c, str) for c in coded]
+    # each distinct code of each item is read once (a file holds few), then joined back
+    codes = cells[["key", "kind", "scale", "raw"]].drop_duplicates(["key", "raw"])
+    read = [
+        _value(str(raw), str(key), str(kind), int(scale), mapping)
+        for key, kind, scale, raw in zip(
+            codes["key"].tolist(),
+            codes["kind"].tolist(),
+            codes["scale"].tolist(),
+            codes["raw"].tolist(),
+            strict=True,
+        )
+    ]
+    codes = codes[["key", "raw"]].assign(
+        value=pd.array([None if isinstance(r, str) else r[0] for r in read], dtype="Int64"),
+        not_applicable=[False if isinstance(r, str) else r[1] for r in read],
+        text=pd.Series([None if isinstance(r, str) else r[2] for r in read], dtype=object),
+        problem=pd.Series([r if isinstance(r, str) else None for r in read], dtype=object),
+    )
+    cells = cells.merge(codes, on=["key", "raw"], how="left")
+    wrong = cells["problem"].notna()
     problems += [
         (int(line), f"column {column}: {reason}")
-        for line, column, reason, bad in zip(
-            cells["line"], cells["column"], coded, wrong, strict=True
+        for line, column, reason in zip(
+            cells.loc[wrong, "line"].tolist(),
+            cells.loc[wrong, "column"].tolist(),
+            cells.loc[wrong, "problem"].tolist(),
+            strict=True,
         )
-        if bad
     ]
-    good = [c for c in coded if not isinstance(c, str)]
-    kept = cells[~pd.Series(wrong, index=cells.index, dtype=bool)]
-    return pd.DataFrame(
-        {
-            "line": kept["line"].to_numpy(),
-            "invitation": kept["invitation"].to_numpy(),
-            "item": kept["item"].to_numpy(),
-            "value": [g[0] for g in good],
-            "not_applicable": [g[1] for g in good],
-            "text": [g[2] for g in good],
-        },
-        columns=columns,
-    )
+    return cells.loc[~wrong, columns].reset_index(drop=True)
 
 
 def _value(raw: str, key: str, kind: str, scale: int, mapping: Mapping) -> Answer | str:

@@ -17,6 +17,7 @@ from surveys.cycles.invitations import Invitation, InvitationStatus
 from surveys.directory import audit
 from surveys.infra.database import (
     bulk_insert,
+    fetched,
     lock_for_explicit_ids,
     next_id,
     reset_id_sequence,
@@ -92,26 +93,11 @@ async def store(
             ],
         )
         kept = answers[answers["invitation"].isin(ids.keys())]
+        responses_of = kept["invitation"].map(ids).tolist()
         await bulk_insert(
             Answer,
             ["response", "item", "value", "not_applicable", "text"],
-            [
-                (
-                    ids[int(i)],
-                    int(item),
-                    None if pd.isna(v) else int(v),
-                    bool(na),
-                    t if isinstance(t, str) else None,
-                )
-                for i, item, v, na, t in zip(
-                    kept["invitation"],
-                    kept["item"],
-                    kept["value"],
-                    kept["not_applicable"],
-                    kept["text"],
-                    strict=True,
-                )
-            ],
+            list(zip(responses_of, *_answer_columns(kept), strict=True)),
         )
         await reset_id_sequence(Response)
         await _mark_submitted(first)
@@ -134,7 +120,7 @@ async def _compared(
     earlier = await _earlier(cycle_id)
     mine = set(responses["invitation"])
     submitted = {i: r for i, r in earlier.items() if r[1] == ResponseStatus.submitted}
-    stored = await _stored_answers([r[0] for i, r in submitted.items() if i in mine])
+    stored = await _stored_answers(cycle_id, {r[0] for i, r in submitted.items() if i in mine})
     new_answers = _answer_sets(answers)
     unchanged: set[int] = set()
     conflicts: list[tuple[int, str]] = []
@@ -165,35 +151,45 @@ async def _earlier(cycle_id: int) -> dict[int, tuple[int, str]]:
     return {r["invitation"]: (r["id"], r["status"]) for r in rows}
 
 
-async def _stored_answers(response_ids: list[int]) -> dict[int, frozenset[tuple[Any, ...]]]:
-    """Response id → its answers as a set of (item, value, not applicable, text)."""
+async def _stored_answers(cycle_id: int, wanted: set[int]) -> dict[int, frozenset[tuple[Any, ...]]]:
+    """Response id → its answers as a set of (item, value, not applicable, text), for the
+    cycle's submitted responses in `wanted`; read in one query, as tuples."""
+    rows = await fetched(
+        Answer,
+        "SELECT answer.response, answer.item, answer.value, answer.not_applicable, answer.text "
+        "FROM answer JOIN response ON response.id = answer.response "
+        "JOIN invitation ON invitation.id = response.invitation "
+        "WHERE invitation.cycle = ? AND response.status = ?",
+        cycle_id,
+        ResponseStatus.submitted.value,
+    )
     found: dict[int, set[tuple[Any, ...]]] = {}
-    for start in range(0, len(response_ids), 5000):  # SQLite's bound-parameter limit
-        chunk = response_ids[start : start + 5000]
-        rows = await Answer.select(
-            Answer.response, Answer.item, Answer.value, Answer.not_applicable, Answer.text
-        ).where(Answer.response.is_in(chunk))
-        for r in rows:
-            found.setdefault(r["response"], set()).add(
-                (r["item"], r["value"], bool(r["not_applicable"]), r["text"])
-            )
+    for response, item, value, not_applicable, text in rows:
+        if response in wanted:
+            found.setdefault(response, set()).add((item, value, bool(not_applicable), text))
     return {k: frozenset(v) for k, v in found.items()}
+
+
+def _answer_columns(answers: pd.DataFrame) -> list[list[Any]]:
+    """The answers' item, value, not applicable and text as plain Python lists (a missing
+    value or text None), as the driver stores them and `_stored_answers` reads them."""
+    values = answers["value"].astype(object)
+    texts = answers["text"].astype(object)
+    return [
+        answers["item"].astype(int).tolist(),
+        values.where(values.notna(), None).tolist(),
+        answers["not_applicable"].astype(bool).tolist(),
+        texts.where(texts.notna(), None).tolist(),
+    ]
 
 
 def _answer_sets(answers: pd.DataFrame) -> dict[int, frozenset[tuple[Any, ...]]]:
     """Invitation → the file's answers for it, as `_stored_answers` gives them."""
     found: dict[int, set[tuple[Any, ...]]] = {}
-    for i, item, v, na, t in zip(
-        answers["invitation"],
-        answers["item"],
-        answers["value"],
-        answers["not_applicable"],
-        answers["text"],
-        strict=True,
+    for invitation, *answer in zip(
+        answers["invitation"].astype(int).tolist(), *_answer_columns(answers), strict=True
     ):
-        found.setdefault(int(i), set()).add(
-            (int(item), None if pd.isna(v) else int(v), bool(na), t if isinstance(t, str) else None)
-        )
+        found.setdefault(invitation, set()).add(tuple(answer))
     return {k: frozenset(v) for k, v in found.items()}
 
 
