@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scoring.items import IMPORTANCE_POINTS
@@ -68,7 +69,11 @@ def checked_answers(
     ]
     responses = found[~missing & ~again].astype({"invitation": int, "instrument": int})
     answers = _answers(rows, items, responses, instrument_items, mapping, problems)
-    answered = set(answers["line"])
+    # a row whose cells are all empty has no answers; one with a wrong cell is told that
+    filled = [rows[c].astype(str).str.strip() != "" for c in items]
+    answered = (
+        set(rows.loc[pd.concat(filled, axis=1).any(axis=1), LINE].astype(int)) if filled else set()
+    )
     problems += [
         (int(line), "no answers; a response needs at least one")
         for line in responses["line"]
@@ -136,11 +141,16 @@ def _answers(
             strict=True,
         )
     ]
-    codes = codes[["key", "raw"]].assign(
-        value=pd.array([None if isinstance(r, str) else r[0] for r in read], dtype="Int64"),
-        not_applicable=[False if isinstance(r, str) else r[1] for r in read],
-        text=pd.Series([None if isinstance(r, str) else r[2] for r in read], dtype=object),
-        problem=pd.Series([r if isinstance(r, str) else None for r in read], dtype=object),
+    # positional columns (never Series, whose index would be aligned with the codes')
+    codes = pd.DataFrame(
+        {
+            "key": codes["key"].tolist(),
+            "raw": codes["raw"].tolist(),
+            "value": pd.array([None if isinstance(r, str) else r[0] for r in read], dtype="Int64"),
+            "not_applicable": [False if isinstance(r, str) else r[1] for r in read],
+            "text": np.array([None if isinstance(r, str) else r[2] for r in read], dtype=object),
+            "problem": np.array([r if isinstance(r, str) else None for r in read], dtype=object),
+        }
     )
     cells = cells.merge(codes, on=["key", "raw"], how="left")
     wrong = cells["problem"].notna()

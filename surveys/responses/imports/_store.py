@@ -28,6 +28,8 @@ from surveys.responses.imports._table import ImportFileError
 
 MAX_SHOWN = 25
 """Problems listed in full; the rest are counted."""
+SLICE = 10_000
+"""Ids in one statement (PostgreSQL takes at most 32,767 bound values)."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,11 @@ async def store(
         mine = set(responses["invitation"])
         submitted = {i for i, r in earlier.items() if r[1] == ResponseStatus.submitted}
         drafts = [r[0] for i, r in earlier.items() if i in mine and i not in submitted]
-        if drafts:  # a draft in Rapport gives way to the finished response
-            await Answer.delete().where(Answer.response.is_in(drafts))
-            await Response.delete().where(Response.id.is_in(drafts))
+        # a draft in Rapport gives way to the finished response (in slices: PostgreSQL
+        # takes at most 32,767 values in one statement)
+        for start in range(0, len(drafts), SLICE):
+            await Answer.delete().where(Answer.response.is_in(drafts[start : start + SLICE]))
+            await Response.delete().where(Response.id.is_in(drafts[start : start + SLICE]))
         fresh = responses[~responses["invitation"].isin(unchanged)]
         first = await next_id(Response)
         ids = {int(i): first + n for n, i in enumerate(fresh["invitation"])}
@@ -120,8 +124,11 @@ async def _compared(
     earlier = await _earlier(cycle_id)
     mine = set(responses["invitation"])
     submitted = {i: r for i, r in earlier.items() if r[1] == ResponseStatus.submitted}
-    stored = await _stored_answers(cycle_id, {r[0] for i, r in submitted.items() if i in mine})
-    new_answers = _answer_sets(answers)
+    again = {i for i in submitted if i in mine}
+    if not again:  # nothing of the file was submitted before: nothing to compare
+        return earlier, set()
+    stored = await _stored_answers(cycle_id, {submitted[i][0] for i in again})
+    new_answers = _answer_sets(answers[answers["invitation"].isin(again)])
     unchanged: set[int] = set()
     conflicts: list[tuple[int, str]] = []
     for row in responses.itertuples():
