@@ -129,6 +129,8 @@ def _answers(
         for r in cells[strange].drop_duplicates(["line", "column"]).itertuples()
     ]
     cells = cells[~strange].astype({"item": int, "scale": int})
+    if cells.empty:
+        return pd.DataFrame(columns=columns)
     # each distinct code of each item is read once (a file holds few), then joined back
     codes = cells[["key", "kind", "scale", "raw"]].drop_duplicates(["key", "raw"])
     read = [
