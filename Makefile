@@ -42,13 +42,14 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on scoring/ and
 	$(BIN)/mypy scoring surveys
 	$(BIN)/lint-imports
 
-bench: $(STAMP) ## Measure world generation, storage, scoring, concurrent submits, workspace pages and scorecards
+bench: $(STAMP) ## Measure world generation, storage, scoring, concurrent submits, workspace pages, scorecards and imports
 	$(BIN)/python benchmarks/bench_world.py
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_submit.py
 	$(BIN)/python benchmarks/bench_workspaces.py
 	$(BIN)/python benchmarks/bench_scorecards.py
 	$(BIN)/python benchmarks/bench_directory.py
+	$(BIN)/python benchmarks/bench_imports.py
 	$(BIN)/python benchmarks/bench_status.py
 
 lock: ## Re-pin constraints.txt from the current .venv
