@@ -20,7 +20,7 @@ and the floor: the bare stack's share of the same storage work (pandas reading t
 one executemany of as many response and answer rows into the same tables, rolled back;
 on PostgreSQL also COPY, its own bulk path).
 Writes benchmarks/results/imports.json; exits non-zero when a goal is missed.
-`--profile` instead profiles one import on SQLite and prints its top costs.
+`--profile N` also profiles a first and a second import on SQLite and prints the top N.
 """
 
 from __future__ import annotations
@@ -376,7 +376,8 @@ def measure(
     url: str, folder: Path, shape: tuple[int, int, int, int], top: int = 0
 ) -> dict[str, object]:
     """Set up a fresh database at `url`, then time the floor and the three steps; with
-    `top` (SQLite only), then profile a first import into a copy of the set-up database."""
+    `top` (SQLite only), then profile a first and a second import into a copy of the
+    set-up database."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     figures: dict[str, object] = {}
@@ -434,7 +435,8 @@ def measure(
         if top and url.startswith("sqlite"):
             loop.run_until_complete(_close())
             loop.run_until_complete(open_database(f"sqlite:///{spare}"))
-            profile(run(export), top)
+            profile(run(export), top, "first import")
+            profile(run(export), top, "second import, unchanged")
     finally:
         loop.run_until_complete(_close())
         loop.close()
@@ -615,9 +617,10 @@ def _copy_sqlite(url: str, copy: Path) -> None:
         target.close()
 
 
-def profile(step: Callable[[], Any], top: int) -> None:
+def profile(step: Callable[[], Any], top: int, what: str) -> None:
     """Run one import under cProfile and print its costliest functions, by cumulative time
     and by own time."""
+    print(f"--- profile: {what}")
     profiler = cProfile.Profile()
     profiler.enable()
     asyncio.get_event_loop().run_until_complete(step())
@@ -638,7 +641,10 @@ def profile(step: Callable[[], Any], top: int) -> None:
     help="A PostgreSQL server URL to measure too (default: $RAPPORT_BENCH_POSTGRES).",
 )
 @click.option(
-    "--profile", "top", default=0, help="Also profile a first import on SQLite; print the top N."
+    "--profile",
+    "top",
+    default=0,
+    help="Also profile a first and a second import on SQLite; print the top N.",
 )
 def main(sites: int, staff: int, partners: int, sponsors: int, postgres: str, top: int) -> None:
     """Time checking and importing a cycle-sized Qualtrics export."""

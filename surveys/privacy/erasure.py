@@ -40,7 +40,7 @@ from surveys.directory.organisations import Person, RelationshipContact
 from surveys.infra.database import lock_row, writing_transaction
 from surveys.infra.errors import RapportError
 from surveys.jobs import Job
-from surveys.responses.answers import Answer, Response, ResponseStatus
+from surveys.responses.answers import Answer, Response, ResponseStatus, forget_digests
 from surveys.results.meetings import ActionItem
 from surveys.results.tier_assignments import TierAssignment, TierEvent
 from surveys.scorecards import PartnerReply
@@ -148,7 +148,10 @@ async def erase_person(person_id: int, act: Act) -> Erasure:
         )
         texts = 0
         for table, column in FREE_TEXT:
-            texts += await _rewrite_texts(table, column, mentions, rename)
+            rewritten = await _rewrite_texts(table, column, mentions, rename)
+            if table is Answer:
+                await forget_digests(rewritten)
+            texts += len(rewritten)
         erasure = Erasure(
             person_id=person_id,
             pseudonym=pseudonym.name,
@@ -291,23 +294,23 @@ def _containing(text: str) -> str:
 
 async def _rewrite_texts(
     table: type[Table], column: Column, mentions: list[str], rename: Callable[[str], str]
-) -> int:
-    """Rewrite the values of one column that mention the person; how many changed."""
+) -> list[int]:
+    """Rewrite the values of one column that mention the person; the ids of rows changed."""
     name = f'"{column._meta.db_column_name}"'
     patterns = [_containing(text) for text in mentions if text.strip()]
     if not patterns:
-        return 0
+        return []
     where = " OR ".join(f"CAST({name} AS TEXT) LIKE {{}} ESCAPE '!'" for _ in patterns)
     rows = await table.raw(
         f"SELECT id, {name} AS value FROM {table._meta.get_formatted_tablename()} WHERE {where}",  # noqa: S608  (own names)
         *patterns,
     )
-    changed = 0
+    changed = []
     for row in rows:
         new = _rewritten(column, row["value"], rename)
         if new is not None:
             await table.update({column: new}).where(table._meta.primary_key == row["id"])
-            changed += 1
+            changed.append(row["id"])
     return changed
 
 

@@ -26,7 +26,13 @@ from surveys.instruments.questionnaires import (
     Questionnaire,
     instrument_rows,
 )
-from surveys.responses.answers import Answer, Response, ResponseStatus
+from surveys.responses.answers import (
+    Answer,
+    AnswerRow,
+    Response,
+    ResponseStatus,
+    answers_digest,
+)
 
 NOT_APPLICABLE = "na"
 """The form value of "Not applicable" on a Likert question."""
@@ -163,7 +169,7 @@ def _saving(
     engine_type: str,
     invitation_id: int,
     status: ResponseStatus,
-    answers: list[tuple[int, int | None, bool, str | None]],
+    answers: list[AnswerRow],
     language: str,
     now: dt.datetime,
 ) -> Script[SaveOutcome]:
@@ -179,19 +185,20 @@ def _saving(
         return SaveOutcome.closed
     submit = status == ResponseStatus.submitted
     submitted_at = now if submit else None
+    digest = answers_digest(answers) if submit else None
     if invitation["response"] is None:
         created = yield Statement(
             f"INSERT INTO {_RESPONSE} (invitation, status, language, started_at, updated_at,"  # noqa: S608
-            " submitted_at) VALUES ({}, {}, {}, {}, {}, {}) RETURNING id",
-            (invitation_id, status.value, language, now, now, submitted_at),
+            " submitted_at, answers_digest) VALUES ({}, {}, {}, {}, {}, {}, {}) RETURNING id",
+            (invitation_id, status.value, language, now, now, submitted_at, digest),
         )
         response_id = int(created[0]["id"])
     else:
         response_id = int(invitation["response"])
         yield Statement(
             f"UPDATE {_RESPONSE} SET status = {{}}, language = {{}}, updated_at = {{}},"  # noqa: S608
-            " submitted_at = {} WHERE id = {}",
-            (status.value, language, now, submitted_at, response_id),
+            " submitted_at = {}, answers_digest = {} WHERE id = {}",
+            (status.value, language, now, submitted_at, digest, response_id),
         )
         yield Statement(f"DELETE FROM {_ANSWER} WHERE response = {{}}", (response_id,))  # noqa: S608
     if answers:
@@ -228,7 +235,7 @@ _INVITATION_QUERY = {
 
 def _answer_rows(
     item_ids: dict[str, int], questionnaire: Questionnaire, answers: FormAnswers
-) -> list[tuple[int, int | None, bool, str | None]]:
+) -> list[AnswerRow]:
     """The form's answers as Answer rows, less the response: item, value, not applicable, text."""
     rows: list[tuple[int, int | None, bool, str | None]] = [
         (item_ids[key], value, value is None, None) for key, value in answers.likert.items()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from enum import StrEnum
 
 import pandas as pd
@@ -41,6 +43,10 @@ class Response(Table):
     started_at = Timestamptz()
     updated_at = Timestamptz()
     submitted_at = Timestamptz(null=True, default=None)
+    answers_digest = Varchar(length=64, null=True, default=None)
+    """`answers_digest` of the submitted answers (None for a draft, or when unknown: a
+    response stored before digests, or whose texts an erasure rewrote). It lets a file
+    imported again be recognised without reading every stored answer back."""
 
     response_status_is_known = Check("status IN ('draft', 'submitted')")
     response_submitted_has_time = Check("status != 'submitted' OR submitted_at IS NOT NULL")
@@ -61,6 +67,31 @@ class Answer(Table):
     answer_one_per_item = Unique(["response", "item"])
     answer_value_in_widest_range = Check("value IS NULL OR (value >= 0 AND value <= 11)")
     answer_not_applicable_has_no_value = Check("not_applicable = false OR value IS NULL")
+
+
+AnswerRow = tuple[int, int | None, bool, str | None]
+"""One answer as it is stored: item id, value, not applicable, text."""
+
+
+def answers_digest(answers: Iterable[AnswerRow]) -> str:
+    """A fingerprint of a response's answers, whatever their order: equal exactly when the
+    answers are (SHA-256 of one line per answer, sorted by item; numbers written as whole
+    numbers, whichever type holds them; a missing value or text written apart from an
+    empty one)."""
+    lines = (
+        f"{int(item)}|{'' if value is None else int(value)}|{'n' if not_applicable else ''}|"
+        f"{'' if text is None else '+' + text}"
+        for item, value, not_applicable, text in sorted(answers, key=lambda a: a[0])
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+async def forget_digests(answer_ids: list[int]) -> None:
+    """Mark the digests of the responses holding these answers unknown (their answers were
+    rewritten in place, as an erasure does with texts that named someone)."""
+    if answer_ids:
+        responses = Answer.select(Answer.response).where(Answer.id.is_in(answer_ids))
+        await Response.update({Response.answers_digest: None}).where(Response.id.is_in(responses))
 
 
 ANSWER_COLUMNS = (
@@ -89,7 +120,9 @@ async def submitted_answers(
     stays when an address is corrected or a person erased, so a re-score gives the same
     numbers to the last bit; organisations are named by slug, items by key; `value` is a float,
     NaN when skipped or not applicable. Drafts and comments are left out: drafts were never
-    given, and comments are not scored.
+    given, and comments are not scored. Rows come in the order the answers were stored:
+    sums in another order differ in the last bit, and PostgreSQL returns rows in whatever
+    order an update left them.
     """
     invitation = Answer.response._.invitation
     query = Answer.select(
@@ -109,6 +142,7 @@ async def submitted_answers(
         query = query.where(invitation._.cycle._.key.is_in(cycle_keys))
     if instrument_key is not None:
         query = query.where(Answer.item._.instrument._.key == instrument_key)
+    query = query.order_by(Answer.id)
     frame = pd.DataFrame(await query, columns=list(ANSWER_COLUMNS))
     frame["rater"] = frame["rater"].astype(str)
     frame["value"] = frame["value"].astype("float64")

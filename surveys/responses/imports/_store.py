@@ -8,6 +8,8 @@ such line is named. A draft someone started in Rapport gives way to the finished
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,13 @@ from surveys.infra.database import (
     reset_id_sequence,
     writing_transaction,
 )
-from surveys.responses.answers import Answer, Response, ResponseStatus
+from surveys.responses.answers import (
+    Answer,
+    AnswerRow,
+    Response,
+    ResponseStatus,
+    answers_digest,
+)
 from surveys.responses.imports._table import ImportFileError
 
 MAX_SHOWN = 25
@@ -69,13 +77,14 @@ async def store(
     """Store the file's responses (responses: line, invitation, email, target; answers:
     line, invitation, item, value, not_applicable, text; times by line). With
     `check_only`, say what storing would do, and write nothing."""
+    digests = _file_digests(answers)
     if check_only:
-        _, unchanged = await _compared(responses, answers, cycle_id, cycle_key, path)
+        _, unchanged = await _compared(responses, digests, cycle_id, cycle_key, path)
         return Stored(len(responses) - len(unchanged), len(unchanged))
     engine = Response._meta.db
     async with writing_transaction(engine):
         await lock_for_explicit_ids([Response, Answer, Invitation])
-        earlier, unchanged = await _compared(responses, answers, cycle_id, cycle_key, path)
+        earlier, unchanged = await _compared(responses, digests, cycle_id, cycle_key, path)
         mine = set(responses["invitation"])
         submitted = {i for i, r in earlier.items() if r[1] == ResponseStatus.submitted}
         drafts = [r[0] for i, r in earlier.items() if i in mine and i not in submitted]
@@ -90,9 +99,27 @@ async def store(
         when = {int(r.invitation): times[int(r.line)].to_pydatetime() for r in fresh.itertuples()}
         await bulk_insert(
             Response,
-            ["id", "invitation", "status", "language", "started_at", "updated_at", "submitted_at"],
             [
-                (ids[i], i, ResponseStatus.submitted.value, "en", when[i], when[i], when[i])
+                "id",
+                "invitation",
+                "status",
+                "language",
+                "started_at",
+                "updated_at",
+                "submitted_at",
+                "answers_digest",
+            ],
+            [
+                (
+                    ids[i],
+                    i,
+                    ResponseStatus.submitted.value,
+                    "en",
+                    when[i],
+                    when[i],
+                    when[i],
+                    digests.get(i, _NO_ANSWERS),
+                )
                 for i in ids
             ],
         )
@@ -116,26 +143,31 @@ async def store(
 
 
 async def _compared(
-    responses: pd.DataFrame, answers: pd.DataFrame, cycle_id: int, cycle_key: str, path: Path
+    responses: pd.DataFrame,
+    digests: dict[int, str],
+    cycle_id: int,
+    cycle_key: str,
+    path: Path,
 ) -> tuple[dict[int, tuple[int, str]], set[int]]:
     """The cycle's stored responses (invitation → id, status), and the invitations whose
-    submitted answers the file repeats exactly; every line that would change a submitted
-    response stops the file."""
+    submitted answers the file repeats exactly (their digests agree); every line that
+    would change a submitted response stops the file."""
     earlier = await _earlier(cycle_id)
-    mine = set(responses["invitation"])
     submitted = {i: r for i, r in earlier.items() if r[1] == ResponseStatus.submitted}
-    again = {i for i in submitted if i in mine}
+    again = {i for i in set(responses["invitation"]) if i in submitted}
     if not again:  # nothing of the file was submitted before: nothing to compare
-        return earlier, set()
-    stored = await _stored_answers(cycle_id, {submitted[i][0] for i in again})
-    new_answers = _answer_sets(answers[answers["invitation"].isin(again)])
+        return {i: r[:2] for i, r in earlier.items()}, set()
+    unknown = {submitted[i][0] for i in again if submitted[i][2] is None}
+    worked_out = await _digests_of_stored(cycle_id, unknown) if unknown else {}
     unchanged: set[int] = set()
     conflicts: list[tuple[int, str]] = []
     for row in responses.itertuples():
         known = submitted.get(int(row.invitation))
         if known is None:
             continue
-        if stored.get(known[0], frozenset()) == new_answers.get(int(row.invitation)):
+        response_id, _, digest = known
+        stored = digest if digest is not None else worked_out.get(response_id, _NO_ANSWERS)
+        if stored == digests.get(int(row.invitation), _NO_ANSWERS):
             unchanged.add(int(row.invitation))
         else:
             conflicts.append(
@@ -147,39 +179,44 @@ async def _compared(
             )
     if conflicts:
         raise problem_report(path, conflicts, "nothing imported")
-    return earlier, unchanged
+    return {i: r[:2] for i, r in earlier.items()}, unchanged
 
 
-async def _earlier(cycle_id: int) -> dict[int, tuple[int, str]]:
-    """Invitation → (response id, status) for the cycle's responses already stored."""
-    rows = await Response.select(Response.id, Response.invitation, Response.status).where(
-        Response.invitation._.cycle == cycle_id
-    )
-    return {r["invitation"]: (r["id"], r["status"]) for r in rows}
+_NO_ANSWERS = answers_digest([])
 
 
-async def _stored_answers(cycle_id: int, wanted: set[int]) -> dict[int, frozenset[tuple[Any, ...]]]:
-    """Response id → its answers as a set of (item, value, not applicable, text), for the
-    cycle's submitted responses in `wanted`; read in one query, as tuples."""
+async def _earlier(cycle_id: int) -> dict[int, tuple[int, str, str | None]]:
+    """Invitation → (response id, status, answers' digest) for the cycle's responses
+    already stored."""
+    rows = await Response.select(
+        Response.id, Response.invitation, Response.status, Response.answers_digest
+    ).where(Response.invitation._.cycle == cycle_id)
+    return {r["invitation"]: (r["id"], r["status"], r["answers_digest"]) for r in rows}
+
+
+async def _digests_of_stored(cycle_id: int, wanted: set[int]) -> dict[int, str]:
+    """Response id → the digest of its answers, worked out from the answers themselves,
+    for the cycle's submitted responses in `wanted` that keep no digest."""
     rows = await fetched(
         Answer,
         "SELECT answer.response, answer.item, answer.value, answer.not_applicable, answer.text "
         "FROM answer JOIN response ON response.id = answer.response "
         "JOIN invitation ON invitation.id = response.invitation "
-        "WHERE invitation.cycle = ? AND response.status = ?",
+        "WHERE invitation.cycle = ? AND response.status = ? "
+        "AND response.answers_digest IS NULL",
         cycle_id,
         ResponseStatus.submitted.value,
     )
-    found: dict[int, set[tuple[Any, ...]]] = {}
+    found: dict[int, list[AnswerRow]] = {}
     for response, item, value, not_applicable, text in rows:
         if response in wanted:
-            found.setdefault(response, set()).add((item, value, bool(not_applicable), text))
-    return {k: frozenset(v) for k, v in found.items()}
+            found.setdefault(response, []).append((item, value, bool(not_applicable), text))
+    return {response: answers_digest(answers) for response, answers in found.items()}
 
 
 def _answer_columns(answers: pd.DataFrame) -> list[list[Any]]:
     """The answers' item, value, not applicable and text as plain Python lists (a missing
-    value or text None), as the driver stores them and `_stored_answers` reads them."""
+    value or text None), as the driver stores them and reads them back."""
     values = answers["value"].astype(object)
     texts = answers["text"].astype(object)
     return [
@@ -190,14 +227,16 @@ def _answer_columns(answers: pd.DataFrame) -> list[list[Any]]:
     ]
 
 
-def _answer_sets(answers: pd.DataFrame) -> dict[int, frozenset[tuple[Any, ...]]]:
-    """Invitation → the file's answers for it, as `_stored_answers` gives them."""
-    found: dict[int, set[tuple[Any, ...]]] = {}
-    for invitation, *answer in zip(
-        answers["invitation"].astype(int).tolist(), *_answer_columns(answers), strict=True
-    ):
-        found.setdefault(invitation, set()).add(tuple(answer))
-    return {k: frozenset(v) for k, v in found.items()}
+def _file_digests(answers: pd.DataFrame) -> dict[int, str]:
+    """Invitation → the digest of the file's answers for it."""
+    rows = sorted(
+        zip(answers["invitation"].astype(int).tolist(), *_answer_columns(answers), strict=True),
+        key=itemgetter(0),
+    )
+    return {
+        invitation: answers_digest(answer[1:] for answer in group)
+        for invitation, group in groupby(rows, key=itemgetter(0))
+    }
 
 
 async def _mark_submitted(first_response: int) -> None:

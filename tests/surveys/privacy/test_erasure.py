@@ -103,10 +103,24 @@ async def test_the_name_and_e_mail_appear_nowhere_after_erasure(scored_world_db:
         "audit_entry",
     }, "the test puts her name everywhere it can be"
     assert {t for t, _, v in everywhere if EMAIL in v} >= {"invitation", "job", "audit_entry"}
+    known = "0" * 64  # every submitted response keeps a digest of its answers
+    await Response.update({Response.answers_digest: known}).where(Response.status == "submitted")
+    naming = {
+        r["response"]
+        for r in await Answer.select(Answer.response).where(Answer.text.like(f"%{NAME}%"))
+    }
     await erase_person(her.person_id, await administrator())
     for table, column, value in await every_text_in_the_database():
         assert NAME.lower() not in value.lower(), f"{table}.{column}: {value}"
         assert EMAIL not in value.lower(), f"{table}.{column}: {value}"
+    digests = {
+        r["id"]: r["answers_digest"]
+        for r in await Response.select(Response.id, Response.answers_digest).where(
+            Response.status == "submitted"
+        )
+    }
+    assert naming and all(digests[r] is None for r in naming), "their answers were rewritten"
+    assert {d for r, d in digests.items() if r not in naming} == {known}
 
 
 async def test_erasure_removes_the_account_and_drafts_and_keeps_submitted_answers(

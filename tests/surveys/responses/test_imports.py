@@ -14,7 +14,7 @@ from piccolo.engine.base import Engine
 
 from surveys.cycles.cycle import Cycle
 from surveys.cycles.invitations import Invitation
-from surveys.responses.answers import Answer, Response
+from surveys.responses.answers import Answer, Response, answers_digest
 from surveys.responses.imports import ImportFileError, import_responses, load_mapping
 
 pytestmark = pytest.mark.anyio
@@ -383,6 +383,44 @@ async def test_every_response_already_submitted_otherwise_is_named(
     assert "line 2: " in str(refused.value) and "line 3: " in str(refused.value)
     assert str(refused.value).count("already submitted different answers") == 2
     assert await totals() == before
+
+
+async def digests_of(invitations: list[int]) -> dict[int, tuple[str | None, str]]:
+    """Invitation → (the digest its response keeps, the digest of its stored answers)."""
+    found = {}
+    for invitation in invitations:
+        response = await Response.select(Response.id, Response.answers_digest).where(
+            Response.invitation == invitation
+        )
+        rows = await Answer.select(
+            Answer.item, Answer.value, Answer.not_applicable, Answer.text
+        ).where(Answer.response == response[0]["id"])
+        stored = [(r["item"], r["value"], r["not_applicable"], r["text"]) for r in rows]
+        found[invitation] = (response[0]["answers_digest"], answers_digest(stored))
+    return found
+
+
+async def test_responses_known_only_by_their_answers_are_compared_answer_by_answer(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    people = await two_invitations()
+    path = sample("plain.csv", tmp_path, people)
+    await import_responses(path, CYCLE, "csv", load_mapping(None, "csv"), NOW)
+    kept = await digests_of([p["id"] for p in people])
+    assert all(digest == worked_out for digest, worked_out in kept.values())
+    # responses stored before digests were kept (or whose texts an erasure rewrote)
+    await Response.update({Response.answers_digest: None}).where(
+        Response.invitation.is_in([p["id"] for p in people])
+    )
+    again = await import_responses(path, CYCLE, "csv", load_mapping(None, "csv"), NOW)
+    assert (again.imported, again.unchanged) == (0, 2)
+    await Answer.update({Answer.value: 2}).where(
+        (Answer.response.invitation == people[1]["id"]) & (Answer.item.key == "work_again")
+    )
+    with pytest.raises(ImportFileError) as refused:
+        await import_responses(path, CYCLE, "csv", load_mapping(None, "csv"), NOW)
+    assert str(refused.value).count("already submitted different answers") == 1
+    assert "line 3: " in str(refused.value)
 
 
 async def respondents(people: int, partners: int) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from surveys.infra.sql_scripts import Statement
 from surveys.instruments.questionnaires import Questionnaire, questionnaire_for
 from surveys.responses.answering import FormAnswers, SaveOutcome, save_answers
 from surveys.responses.imports import ImportFileError, import_responses, load_mapping
-from tests.surveys.responses.test_imports import CYCLE, answers_of, two_invitations
+from tests.surveys.responses.test_imports import CYCLE, answers_of, digests_of, two_invitations
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime.now(dt.UTC)
@@ -84,6 +84,8 @@ async def test_an_import_never_replaces_a_web_submission_in_flight(
     answers = await answers_of(person["id"])
     assert answers["work_again"] == (2, False, None), "the web answers stand"
     assert len(answers) == len(q.likert_keys) + 2
+    digest, worked_out = (await digests_of([person["id"]]))[person["id"]]
+    assert digest == worked_out, "a web submission keeps the digest of its answers"
 
 
 async def test_closing_waits_for_a_submit_in_flight_and_counts_it(
