@@ -29,6 +29,7 @@ from surveys.directory.audit import Act, record
 from surveys.directory.organisations import Organisation, Person
 from surveys.infra.database import writing_transaction
 from surveys.infra.errors import RapportError
+from surveys.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, choose_language, supported
 from surveys.infra.tokens import token_hash
 
 SESSION_HOURS = 12
@@ -101,6 +102,9 @@ class Account(Table):
     active = Boolean(default=True)
     created_at = Timestamptz()
     last_signed_in_at = Timestamptz(null=True, default=None)
+    language = Varchar(length=8, null=True, default=None)
+    """The language the person chose for the pages they read; None follows their
+    directory record (Person.language)."""
 
 
 class AccessGrant(Table):
@@ -176,6 +180,11 @@ class SignedIn:
     person_id: int
     name: str
     email: str
+    language: str = DEFAULT_LANGUAGE
+    """The language their pages and e-mails are in: their own choice, else their
+    directory record's."""
+    chosen_language: str | None = None
+    """Their own choice on the account page (None: as in the directory)."""
 
     def acting(self, at: dt.datetime) -> Act:
         """This person doing something at `at`, as the audit log records it."""
@@ -220,6 +229,8 @@ async def _account_row(email: str) -> dict[str, object] | None:
             Account.person._.id.as_alias("person_id"),
             Account.person._.name.as_alias("name"),
             Account.person._.email.as_alias("email"),
+            Account.language.as_alias("chosen_language"),
+            Account.person._.language.as_alias("directory_language"),
         )
         .where(
             (Account.person._.email == email.strip().lower())
@@ -232,9 +243,23 @@ async def _account_row(email: str) -> dict[str, object] | None:
 
 
 def _signed_in(row: dict[str, object]) -> SignedIn:
+    chosen = supported(str(row["chosen_language"])) if row["chosen_language"] else None
     return SignedIn(
-        int(str(row["id"])), int(str(row["person_id"])), str(row["name"]), str(row["email"])
+        int(str(row["id"])),
+        int(str(row["person_id"])),
+        str(row["name"]),
+        str(row["email"]),
+        chosen or choose_language(str(row["directory_language"])),
+        chosen,
     )
+
+
+async def set_language(account_id: int, language: str | None) -> None:
+    """Keep the language an account chose for its pages and e-mails (None: follow the
+    directory record). A language the interface lacks is an AccountError."""
+    if language is not None and supported(language) != language:
+        raise AccountError(f"no interface language {language!r}; languages: {', '.join(LANGUAGES)}")
+    await Account.update({Account.language: language}).where(Account.id == account_id)
 
 
 async def start_session(account_id: int, now: dt.datetime) -> str:
@@ -260,6 +285,8 @@ async def session_account(session_id: str, now: dt.datetime) -> SignedIn | None:
             WebSession.account._.person._.id.as_alias("person_id"),
             WebSession.account._.person._.name.as_alias("name"),
             WebSession.account._.person._.email.as_alias("email"),
+            WebSession.account._.language.as_alias("chosen_language"),
+            WebSession.account._.person._.language.as_alias("directory_language"),
         )
         .where(
             (WebSession.id_hash == token_hash(session_id))
@@ -440,6 +467,8 @@ async def token_account(token: str, now: dt.datetime) -> SignedIn | None:
             ApiToken.account._.person._.id.as_alias("person_id"),
             ApiToken.account._.person._.name.as_alias("name"),
             ApiToken.account._.person._.email.as_alias("email"),
+            ApiToken.account._.language.as_alias("chosen_language"),
+            ApiToken.account._.person._.language.as_alias("directory_language"),
         )
         .where(
             (ApiToken.token_hash == token_hash(token))

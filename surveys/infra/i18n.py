@@ -9,14 +9,16 @@ Python code marks a text for translation with `N_` and hands it on as a `Text`; 
 the page or the e-mail that shows it translates it, in the reader's language.
 
 Templates use `jinja2.ext.i18n`, which compiles `{% trans %}` and `_()` into calls to
-`gettext` and `ngettext` looked up in the template's context before the environment's
-globals: a render in French passes French callables (`translated`), and a page rendered
-without them falls back to English.
+`gettext` and `ngettext`; ours ask each render which language it is in (`install_i18n`):
+an e-mail or a scorecard is given its reader's (`translated`), a web page finds its
+reader's on the request (surveys.web.languages), and anything else is English. Numbers,
+percentages and dates go through filters that ask the same.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from io import BytesIO
@@ -31,7 +33,6 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
 
 LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "ja": "日本語"}
 """Every language of the interface, with its name in itself (for the language switch)."""
@@ -159,40 +160,72 @@ def _locale(language: str) -> Locale:
         return Locale.parse("en_GB")
 
 
-def install_i18n(environment: Environment) -> Environment:
-    """Enable `{% trans %}` with new-style placeholders, English by default."""
+LanguageOf = Callable[[Context], str]
+"""How a template finds the language it renders in, from its context."""
+
+
+def language_in_context(render: Context) -> str:
+    """The language a render was given (`translated`), else English."""
+    found = render.get("language")
+    return found if isinstance(found, str) and found in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def install_i18n(
+    environment: Environment, language_of: LanguageOf = language_in_context
+) -> Environment:
+    """Enable `{% trans %}` and `_()` with new-style placeholders, and the filters that
+    write numbers and dates, all in the language `language_of` finds for each render.
+
+    Filters: `number` (digits=0), `percent` (a share from 0 to 1), `day` (a date or a
+    moment, written long), `translate` (a text Python marked with `N_`, or a `Text` with
+    its values); globals: `current_language()` (the `lang` of a page) and `languages`.
+    """
+
+    @pass_context
+    def gettext(render: Context, message: str) -> str:
+        return translations(language_of(render)).ugettext(message)
+
+    @pass_context
+    def ngettext(render: Context, singular: str, plural: str, num: int) -> str:
+        return translations(language_of(render)).ungettext(singular, plural, num)
+
+    @pass_context
+    def written_number(render: Context, value: float, digits: int = 0) -> str:
+        return number(value, language_of(render), digits)
+
+    @pass_context
+    def written_percent(render: Context, share: float) -> str:
+        return percent(share, language_of(render))
+
+    @pass_context
+    def written_day(render: Context, moment: dt.date) -> str:
+        day = moment.date() if isinstance(moment, dt.datetime) else moment
+        return _long_date(day, language_of(render))
+
+    @pass_context
+    def translate(render: Context, message: Text | str) -> str:
+        language = language_of(render)
+        if isinstance(message, Text):
+            return message.render(language)
+        return translations(language).ugettext(message)
+
+    @pass_context
+    def current_language(render: Context) -> str:
+        return language_of(render)
+
     environment.add_extension("jinja2.ext.i18n")
-    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True
+    )
+    environment.filters.update(
+        number=written_number, percent=written_percent, day=written_day, translate=translate
+    )
+    environment.globals.update(
+        percent=written_percent, current_language=current_language, languages=LANGUAGES
+    )
     return environment
 
 
 def translated(context: dict[str, Any], language: str) -> dict[str, Any]:
     """Return a template context whose texts render in `language`."""
-    catalogue = translations(language)
-
-    @pass_context
-    def gettext(render: Context, message: str, **values: Any) -> str:
-        text: str = catalogue.ugettext(message)
-        if render.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704  (the catalogue is ours; % escapes the values)
-        return text % values
-
-    @pass_context
-    def ngettext(render: Context, singular: str, plural: str, num: int, **values: Any) -> str:
-        values.setdefault("num", num)
-        text: str = catalogue.ungettext(singular, plural, num)
-        if render.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704  (as in gettext)
-        return text % values
-
-    def share(value: float) -> str:
-        return percent(value, language)
-
-    return {
-        **context,
-        "gettext": gettext,
-        "ngettext": ngettext,
-        "_": gettext,
-        "language": language,
-        "percent": share,
-    }
+    return {**context, "language": language}

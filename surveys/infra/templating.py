@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from surveys.infra.i18n import install_i18n
+from surveys.infra.i18n import LanguageOf, install_i18n, language_in_context
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -73,12 +73,14 @@ def signed(change: int | None) -> str:
     return f"{change:+d}" if change else "0"
 
 
-def prepared(environment: Environment) -> Environment:
-    """`environment` translating (surveys.infra.i18n), containing direction controls, and
-    printing changes one way (`signed`)."""
+def prepared(
+    environment: Environment, language_of: LanguageOf = language_in_context
+) -> Environment:
+    """`environment` translating (surveys.infra.i18n) into the language `language_of`
+    finds, containing direction controls, and printing changes one way (`signed`)."""
     environment.finalize = _finalized
     environment.filters["signed"] = signed
-    return install_i18n(environment)
+    return install_i18n(environment, language_of)
 
 
 @cache

@@ -39,6 +39,7 @@ from surveys.web.auth import (
 from surveys.web.guesses import Guesses
 from surveys.web.headers import SecurityHeaders, redacted
 from surveys.web.health import healthz
+from surveys.web.languages import LanguageController, note_reader_language, page_language
 from surveys.web.meetings import MeetingsController
 from surveys.web.opened_marks import OpenedMarks
 from surveys.web.pages import PagesController, error_page
@@ -94,7 +95,7 @@ def configure_templates(jinja: JinjaTemplateEngine) -> None:
     Jinja otherwise checks every template file's time stamp on every render: a restart
     picks up changed templates.
     """
-    prepared(jinja.engine)
+    prepared(jinja.engine, page_language)
     jinja.engine.auto_reload = False
 
 
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "/",
                 route_handlers=[
                     SignInController,
+                    LanguageController,
                     WorkspacesController,
                     MeetingsController,
                     TokensController,
@@ -152,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         # every page's `viewer`, from the session cookie; the workspace API provides its own
         dependencies={"viewer": VIEWER},
+        before_request=note_reader_language,
         lifespan=[database],
         on_shutdown=[close_web_pool],
         before_send=[SecurityHeaders(inline_styles())],

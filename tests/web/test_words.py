@@ -65,7 +65,9 @@ async def test_pages_speak_in_names_and_to_their_reader(scored_world_db: Engine)
     cells = re.findall(r"<tr><th scope=\"row\">[^<]*</th><td>([^<]*)</td>", pages["site"])
     assert names[gap["mirror"]] in cells, cells
     assert not set(cells) & set(names) - set(names.values()), "no mirror key shown as such"
-    areas = re.findall(r'<option value="([a-z_]+)"[^>]*>([^<]*)</option>', pages["portfolio"])
+    chooser = re.search(r'<select id="f-area".*?</select>', pages["portfolio"], re.S)
+    assert chooser, "the portfolio filters by therapeutic area"
+    areas = re.findall(r'<option value="([a-z_]+)"[^>]*>([^<]*)</option>', chooser[0])
     assert areas and all(label == area_name(code) for code, label in areas)
     # the network's director reads about the site; the site's coordinator is spoken to
     assert "How your sponsors rate you" in pages["own"]
