@@ -26,7 +26,7 @@ from surveys.accounts.administration import (
     set_account_active,
     take_grant,
 )
-from surveys.accounts.credentials import INVITATION_DAYS, GrantRole
+from surveys.accounts.credentials import INVITATION_DAYS, GrantRole, set_language
 from surveys.cli._run import (
     RapportGroup,
     actor,
@@ -38,6 +38,7 @@ from surveys.cli._run import (
 )
 from surveys.directory.audit import Act
 from surveys.directory.organisations import OrgKind
+from surveys.infra.i18n import LANGUAGES
 from surveys.infra.pagination import PastLastPageError
 from surveys.infra.settings import Settings
 
@@ -258,3 +259,20 @@ def accounts_revoke_token(token_id: int) -> None:
     _, act = _acting()
     run(lambda: revoke_any_token(token_id, act))
     console.print(f"API token {token_id} is revoked.")
+
+
+@accounts.command("language")
+@click.argument("email")
+@click.argument("language", type=click.Choice([*LANGUAGES, "directory"]))
+def accounts_language(email: str, language: str) -> None:
+    """Show the pages and e-mails of EMAIL's account in LANGUAGE, as the account page's
+    choice does ("directory": in the language of their directory record again)."""
+
+    async def step() -> None:
+        await set_language(
+            await account_id_for(email), None if language == "directory" else language
+        )
+
+    run(step)
+    shown = "their directory record's language" if language == "directory" else LANGUAGES[language]
+    console.print(f"{email} reads Rapport in {shown} now.")

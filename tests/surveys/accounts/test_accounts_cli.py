@@ -248,3 +248,20 @@ def _grants(address: str) -> set[tuple[str, str | None]]:
         .run_sync()
     )
     return {(r["role"], r["slug"]) for r in rows}
+
+
+def test_an_accounts_language_is_chosen_and_given_back_to_the_directory(invoke: Any) -> None:
+    made = invoke(admin, "create", "root@example.org", "--name", "R", "--organisation", "Acme")
+    assert made.exit_code == 0, made.output
+
+    def chosen() -> Any:
+        return Account.select(Account.language).first().run_sync()["language"]
+
+    result = invoke(accounts, "language", "root@example.org", "ja")
+    assert result.exit_code == 0 and "reads Rapport in 日本語 now" in result.output
+    assert chosen() == "ja"
+    assert invoke(accounts, "language", "root@example.org", "directory").exit_code == 0
+    assert chosen() is None
+    refused = invoke(accounts, "language", "root@example.org", "tlh")
+    assert refused.exit_code == 2 and "'tlh' is not one of" in refused.output
+    one_line(invoke(accounts, "language", "nobody@example.org", "fr"), "nobody@example.org")
