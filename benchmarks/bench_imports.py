@@ -20,7 +20,8 @@ and the floor: the bare stack's share of the same storage work (pandas reading t
 one executemany of as many response and answer rows into the same tables, rolled back;
 on PostgreSQL also COPY, its own bulk path).
 Writes benchmarks/results/imports.json; exits non-zero when a goal is missed.
-`--profile N` also profiles a first and a second import on SQLite and prints the top N.
+`--profile N` also profiles a first and a second import on SQLite, and an unchanged import
+on PostgreSQL, and prints the top N.
 """
 
 from __future__ import annotations
@@ -437,6 +438,8 @@ def measure(
             loop.run_until_complete(open_database(f"sqlite:///{spare}"))
             profile(run(export), top, "first import")
             profile(run(export), top, "second import, unchanged")
+        elif top:
+            profile(run(export), top, "import again, unchanged")
     finally:
         loop.run_until_complete(_close())
         loop.close()
@@ -596,13 +599,13 @@ async def _postgres_copy(
 
 
 def postgres_figures(
-    server: str, folder: Path, shape: tuple[int, int, int, int]
+    server: str, folder: Path, shape: tuple[int, int, int, int], top: int = 0
 ) -> dict[str, object]:
     name = f"rapport_bench_{uuid.uuid4().hex[:8]}"
     asyncio.run(on_server(server, f'CREATE DATABASE "{name}"'))
     try:
         base = server.rsplit("/", 1)[0]
-        return measure(f"{base}/{name}", folder, shape)
+        return measure(f"{base}/{name}", folder, shape, top)
     finally:
         asyncio.run(on_server(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -644,7 +647,7 @@ def profile(step: Callable[[], Any], top: int, what: str) -> None:
     "--profile",
     "top",
     default=0,
-    help="Also profile a first and a second import on SQLite; print the top N.",
+    help="Also profile imports (first and second on SQLite, unchanged on PostgreSQL).",
 )
 def main(sites: int, staff: int, partners: int, sponsors: int, postgres: str, top: int) -> None:
     """Time checking and importing a cycle-sized Qualtrics export."""
@@ -656,7 +659,7 @@ def main(sites: int, staff: int, partners: int, sponsors: int, postgres: str, to
         figures.update({f"sqlite_{k}": v for k, v in sqlite.items()})
         measured = {"sqlite": sqlite}
         if postgres:
-            measured["postgres"] = postgres_figures(postgres, folder, shape)
+            measured["postgres"] = postgres_figures(postgres, folder, shape, top)
             figures.update({f"postgres_{k}": v for k, v in measured["postgres"].items()})
     finally:
         shutil.rmtree(folder, ignore_errors=True)

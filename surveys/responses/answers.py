@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from enum import StrEnum
+from operator import itemgetter
 
 import pandas as pd
 from piccolo.columns import (
@@ -81,7 +82,7 @@ def answers_digest(answers: Iterable[AnswerRow]) -> str:
     lines = (
         f"{int(item)}|{'' if value is None else int(value)}|{'n' if not_applicable else ''}|"
         f"{'' if text is None else '+' + text}"
-        for item, value, not_applicable, text in sorted(answers, key=lambda a: a[0])
+        for item, value, not_applicable, text in sorted(answers, key=itemgetter(0))
     )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
