@@ -57,8 +57,8 @@ lock: ## Re-pin constraints.txt from the current .venv
 	$(BIN)/pip freeze --exclude-editable | grep -v '^rapport' >> constraints.txt
 
 messages: $(STAMP) ## Re-extract the interface's texts into surveys/locale/ and update each catalogue
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o surveys/locale/messages.pot .
-	$(BIN)/pybabel update -i surveys/locale/messages.pot -d surveys/locale --width 100 --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --ignore-dirs ".*" --no-location --sort-output --omit-header -o surveys/locale/messages.pot .
+	$(BIN)/pybabel update -i surveys/locale/messages.pot -d surveys/locale --width 100 --ignore-obsolete --no-fuzzy-matching
 
 SWAGGER_UI := 5.36.0
 swagger-ui: ## Refresh the API reference's Swagger UI (templates/static/openapi) from npm: SWAGGER_UI=version

@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from surveys.directory.organisations import SLUG, OrgKind, Role
 from surveys.infra.errors import RapportError
-from surveys.infra.i18n import LANGUAGES
+from surveys.infra.i18n import LANGUAGES, N_
 
 
 class DirectoryValueError(RapportError, ValueError):
@@ -82,22 +82,32 @@ def country_code(text: str) -> str | None:
     return code
 
 
-def country_name(code: str | None) -> str:
-    """The English name of a country code (the console's lists), or '' for none."""
-    return str(Locale("en").territories.get(code, code)) if code else ""
+def country_name(code: str | None, language: str = "en") -> str:
+    """The name of a country code in `language` (Babel's; the code itself if Babel has
+    none), or '' for none."""
+    if not code:
+        return ""
+    found = _locale_of(language).territories.get(code) or Locale("en").territories.get(code)
+    return str(found or code)
+
+
+@cache
+def _locale_of(language: str) -> Locale:
+    return Locale.parse(language)
 
 
 AREA_NAMES = {
-    "cardiology": "Cardiology",
-    "endocrinology": "Endocrinology",
-    "immunology": "Immunology",
-    "infectious_disease": "Infectious diseases",
-    "neurology": "Neurology",
-    "oncology": "Oncology",
-    "rare_disease": "Rare diseases",
-    "respiratory": "Respiratory",
+    "cardiology": N_("Cardiology"),
+    "endocrinology": N_("Endocrinology"),
+    "immunology": N_("Immunology"),
+    "infectious_disease": N_("Infectious diseases"),
+    "neurology": N_("Neurology"),
+    "oncology": N_("Oncology"),
+    "rare_disease": N_("Rare diseases"),
+    "respiratory": N_("Respiratory"),
 }
-"""What a reader calls the therapeutic areas Rapport knows (the demo's, a CTMS's usual)."""
+"""What a reader calls the therapeutic areas Rapport knows (the demo's, a CTMS's usual),
+in English: pages show them with `| translate`."""
 
 
 def area_name(code: str) -> str:

@@ -33,6 +33,7 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "ja": "日本語"}
 """Every language of the interface, with its name in itself (for the language switch)."""
@@ -171,23 +172,37 @@ def language_in_context(render: Context) -> str:
 
 
 def install_i18n(
-    environment: Environment, language_of: LanguageOf = language_in_context
+    environment: Environment,
+    language_of: LanguageOf = language_in_context,
+    shown: Callable[[Any], Any] = lambda value: value,
 ) -> Environment:
     """Enable `{% trans %}` and `_()` with new-style placeholders, and the filters that
     write numbers and dates, all in the language `language_of` finds for each render.
+
+    `shown` prepares each value put into a placeholder as `{{ value }}` prints it (the
+    environment's `finalize`, which placeholders would otherwise skip); the text around
+    it is the catalogue's own, escaped values are not.
 
     Filters: `number` (digits=0), `percent` (a share from 0 to 1), `day` (a date or a
     moment, written long), `translate` (a text Python marked with `N_`, or a `Text` with
     its values); globals: `current_language()` (the `lang` of a page) and `languages`.
     """
 
-    @pass_context
-    def gettext(render: Context, message: str) -> str:
-        return translations(language_of(render)).ugettext(message)
+    def filled(render: Context, text: str, values: dict[str, Any]) -> str:
+        if render.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  (the catalogue is ours; % escapes the values)
+        return text % {name: shown(value) for name, value in values.items()}
 
     @pass_context
-    def ngettext(render: Context, singular: str, plural: str, num: int) -> str:
-        return translations(language_of(render)).ungettext(singular, plural, num)
+    def gettext(render: Context, message: str, **values: Any) -> str:
+        return filled(render, translations(language_of(render)).ugettext(message), values)
+
+    @pass_context
+    def ngettext(render: Context, singular: str, plural: str, count: int, **values: Any) -> str:
+        # `num` is the count unless the template gives it written its own way
+        values.setdefault("num", count)
+        text = translations(language_of(render)).ungettext(singular, plural, count)
+        return filled(render, text, values)
 
     @pass_context
     def written_number(render: Context, value: float, digits: int = 0) -> str:
@@ -206,7 +221,8 @@ def install_i18n(
     def translate(render: Context, message: Text | str) -> str:
         language = language_of(render)
         if isinstance(message, Text):
-            return message.render(language)
+            values = {name: shown(value) for name, value in message.values.items()}
+            return Text(message.message, values).render(language)
         return translations(language).ugettext(message)
 
     @pass_context
@@ -214,9 +230,8 @@ def install_i18n(
         return language_of(render)
 
     environment.add_extension("jinja2.ext.i18n")
-    environment.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext, ngettext, newstyle=True
-    )
+    environment.newstyle_gettext = True  # type: ignore[attr-defined]
+    environment.globals.update(gettext=gettext, ngettext=ngettext, _=gettext)
     environment.filters.update(
         number=written_number, percent=written_percent, day=written_day, translate=translate
     )

@@ -80,7 +80,7 @@ def prepared(
     finds, containing direction controls, and printing changes one way (`signed`)."""
     environment.finalize = _finalized
     environment.filters["signed"] = signed
-    return install_i18n(environment, language_of)
+    return install_i18n(environment, language_of, _finalized)
 
 
 @cache

@@ -217,7 +217,7 @@ def partner_scorecard(
     withheld = _percentile_withheld(brief, index, tier)
     percentile = None if withheld else _percentile(brief, index.reliability_index)
     return PartnerScorecard(
-        title=f"{subject.name}: scorecard {results.cycle}",
+        title=say(N_("%(name)s: scorecard %(cycle)s"), name=subject.name, cycle=results.cycle),
         language=language,
         paper=paper,
         made_on=today(),

@@ -130,7 +130,9 @@ def portfolio_scorecard(
     if untiered:
         groups.append((say(N_("no tier this cycle")), tuple(_by_index(untiered))))
     return PortfolioScorecard(
-        title=f"{sponsor.name}: portfolio scorecard {results.cycle}",
+        title=say(
+            N_("%(name)s: portfolio scorecard %(cycle)s"), name=sponsor.name, cycle=results.cycle
+        ),
         language=language,
         paper=paper,
         made_on=today(),
@@ -170,7 +172,9 @@ def network_scorecard(
         ]
         whole.append((say(LAYER_NAMES[layer]), median(values) if values else None))
     return NetworkScorecard(
-        title=f"{network.name}: network scorecard {results.cycle}",
+        title=say(
+            N_("%(name)s: network scorecard %(cycle)s"), name=network.name, cycle=results.cycle
+        ),
         language=language,
         paper=paper,
         made_on=today(),
@@ -182,7 +186,7 @@ def network_scorecard(
         sites=tuple(lines),
         chart=interval_plot(
             [(line.name, line.index.value, line.index.low, line.index.high) for line in lines],
-            (middle, "network median") if middle is not None else None,
+            (middle, say(N_("network median"))) if middle is not None else None,
         )
         if lines
         else None,

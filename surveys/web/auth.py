@@ -39,6 +39,7 @@ from surveys.accounts.credentials import (
 )
 from surveys.accounts.policy import Viewer, reach_of
 from surveys.accounts.sign_in_mail import send_sign_in_link
+from surveys.infra.i18n import N_
 from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings
 from surveys.web.guesses import WINDOW_SECONDS, Guesses
@@ -150,8 +151,9 @@ def _session_cookie(settings: Settings, value: str, max_age: int | None) -> Cook
 def _page(
     name: str, status: int = 200, background: BackgroundTask | None = None, **context: Any
 ) -> Template:
-    """A sign-in page with what it shows (the address typed, an error); a "please wait"
-    answer says how long (the limits count over a minute)."""
+    """A sign-in page with what it shows (the address typed, an error: a text marked with
+    `N_`, which the page translates); a "please wait" answer says how long (the limits
+    count over a minute)."""
     headers = {"Retry-After": str(int(WINDOW_SECONDS))} if status == 429 else None
     return Template(
         f"pages/{name}.html",
@@ -190,7 +192,7 @@ class SignInController(Controller):
             guesses.give_back(address)  # this address did not get to try
             allowed = False
         if not allowed:
-            error = "Too many attempts. Please wait a minute and try again."
+            error = N_("Too many attempts. Please wait a minute and try again.")
             return _page("sign_in", 429, next=target, email=email, error=error)
         now = dt.datetime.now(dt.UTC)
         who = await account_for_password(email, data.get("password", ""), now)
@@ -200,7 +202,7 @@ class SignInController(Controller):
                 400,
                 next=target,
                 email=email,
-                error="That e-mail and password do not match an account.",
+                error=N_("That e-mail and password do not match an account."),
             )
         guesses.give_back(address)
         guesses.give_back(email)
@@ -230,7 +232,7 @@ class SignInController(Controller):
         # every request counts, and counts before anything is done: links must not be
         # sprayed at inboxes
         if not guesses.take(address):
-            return _page("forgot", 429, error="Too many requests. Please wait a minute.")
+            return _page("forgot", 429, error=N_("Too many requests. Please wait a minute."))
         # the link is made and sent after the answer, so the answer takes as long and
         # says the same whether the address has an account or not
         settings: Settings = request.app.state.settings
@@ -249,7 +251,7 @@ class SignInController(Controller):
         now = dt.datetime.now(dt.UTC)
         account_id = await use_link(token, LinkPurpose.sign_in, now)
         if account_id is None:
-            error = "This link has expired or was used already."
+            error = N_("This link has expired or was used already.")
             return _page("use_link", 410, token=token, error=error)
         return await _signed_in_redirect(request, account_id, "/", now)
 
@@ -264,15 +266,15 @@ class SignInController(Controller):
         """Set a new password (ending every session of the account), then ask to sign in."""
         password = data.get("password", "")
         if password != data.get("again", ""):
-            return _page("reset", 400, token=token, error="The two passwords differ.")
+            return _page("reset", 400, token=token, error=N_("The two passwords differ."))
         if len(password) < 12:
             return _page(
-                "reset", 400, token=token, error="A password needs at least 12 characters."
+                "reset", 400, token=token, error=N_("A password needs at least 12 characters.")
             )
         now = dt.datetime.now(dt.UTC)
         account_id = await use_link(token, LinkPurpose.reset, now)
         if account_id is None:
-            error = "This link has expired or was used already. Ask for a new one."
+            error = N_("This link has expired or was used already. Ask for a new one.")
             return _page("reset", 410, token=token, error=error)
         try:
             await set_password(account_id, password)
@@ -302,7 +304,9 @@ async def _link_by_mail(settings: Settings, email: str, purpose: LinkPurpose) ->
             now = dt.datetime.now(dt.UTC)
             token = await new_link(who.account_id, purpose, now)
             mailer = Mailer.from_settings(settings)
-            await send_sign_in_link(mailer, who.name, who.email, purpose, token, now)
+            await send_sign_in_link(
+                mailer, who.name, who.email, purpose, token, now, language=who.language
+            )
     except Exception:  # after the answer: nobody to tell but the log
         log.exception("could not e-mail a %s link", purpose.value)
 

@@ -22,7 +22,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 from surveys.accounts.credentials import set_language
 from surveys.infra.i18n import (
     DEFAULT_LANGUAGE,
-    LANGUAGES,
+    N_,
     choose_language,
     language_from_header,
     language_in_context,
@@ -89,7 +89,7 @@ class LanguageController(Controller):
         if supported(language) != language:
             raise HTTPException(
                 status_code=HTTP_400_BAD_REQUEST,
-                detail=f"Choose one of the languages offered: {', '.join(LANGUAGES.values())}.",
+                detail=N_("Choose one of the languages offered."),
             )
         back = Redirect(safe_next(data.get("next")), status_code=HTTP_303_SEE_OTHER)
         viewer = await viewer_of(request)

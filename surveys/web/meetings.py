@@ -16,6 +16,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
+from surveys.infra.i18n import N_
 from surveys.results.meetings import (
     ActionInput,
     ActionItemError,
@@ -29,14 +30,20 @@ from surveys.web.contexts import MeetingContext, sentence
 from surveys.web.reach import NoSuchPage, relationship_in_reach
 from surveys.workspaces.meeting_pack import meeting_pack
 
+STATUS_CHANGED = {
+    ActionStatus.open: N_("Status changed to open."),
+    ActionStatus.in_progress: N_("Status changed to in progress."),
+    ActionStatus.done: N_("Status changed to done."),
+    ActionStatus.dropped: N_("Status changed to dropped."),
+}
 NOTICES = {
-    "added": "Action item added.",
-    "saved": "Saved.",
-    "unchanged": "Nothing was changed.",
-    **{f"status-{s.value}": f"Status changed to {s.label}." for s in ActionStatus},
+    "added": N_("Action item added."),
+    "saved": N_("Saved."),
+    "unchanged": N_("Nothing was changed."),
+    **{f"status-{s.value}": STATUS_CHANGED[s] for s in ActionStatus},
 }
 """What a redirect's `done` code says once (codes, not text, so a link cannot make the
-page say anything else)."""
+page say anything else); marked, the page translates it."""
 
 
 class MeetingsController(Controller):
@@ -152,7 +159,9 @@ async def _page(
     The sites' view of the sponsor is in the pack only for those who may read it (not a
     CRO's users, from whom the portfolio withholds it too)."""
     try:
-        pack = await meeting_pack(*ids, _now().date(), viewer.reach.may_see_sites_view(*ids))
+        pack = await meeting_pack(
+            *ids, _now().date(), viewer.reach.may_see_sites_view(*ids), viewer.who.language
+        )
     except ActionItemError:  # the relationship went while the page was asked for
         raise NoSuchPage() from None
     page = MeetingContext(

@@ -13,15 +13,17 @@ from litestar.status_codes import HTTP_404_NOT_FOUND
 from surveys.directory.organisations import OrgKind, directory
 from surveys.directory.rules import area_name
 from surveys.infra.database import current_engine, engine_label
+from surveys.infra.i18n import N_
 from surveys.web.contexts import HomeContext, KindGroup
 from surveys.web.reach import NoSuchPage, OutOfReach, administrators_only
 
 GROUP_TITLES = {
-    OrgKind.sponsor: "Sponsors",
-    OrgKind.cro: "Contract research organisations",
-    OrgKind.network: "Site networks",
-    OrgKind.site: "Sites",
+    OrgKind.sponsor: N_("Sponsors"),
+    OrgKind.cro: N_("Contract research organisations"),
+    OrgKind.network: N_("Site networks"),
+    OrgKind.site: N_("Sites"),
 }
+"""Headings of the directory's groups (the page translates them)."""
 
 
 class PagesController(Controller):
@@ -50,15 +52,24 @@ class PagesController(Controller):
 
 log = logging.getLogger(__name__)
 TITLES = {
-    400: "That did not work",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Not allowed here",
-    410: "No longer available",
-    413: "Too much was sent",
-    429: "Please wait a moment",
+    400: N_("That did not work"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Not allowed here"),
+    410: N_("No longer available"),
+    413: N_("Too much was sent"),
+    429: N_("Please wait a moment"),
 }
-"""Headings of error pages, by status code."""
+"""Headings of error pages, by status code (the page translates them)."""
+DETAILS = {
+    404: N_("There is no page at this address, or it is not one you can open."),
+    413: N_(
+        "What was sent is far longer than this form takes, so nothing was saved. "
+        "Go back, shorten the longest text and send it again."
+    ),
+}
+"""What an error page says, for the statuses that always say the same (the page
+translates them; other errors show their own detail, translated where the catalogue has it)."""
 
 
 def error_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
@@ -86,12 +97,11 @@ def error_page(request: Request[Any, Any, Any], error: HTTPException) -> Respons
         if error.extra:
             body["extra"] = error.extra
         return Response(body, status_code=error.status_code, headers=error.headers)
-    title = TITLES.get(error.status_code, "Something went wrong")
-    detail = {
-        404: "There is no page at this address, or it is not one you can open.",
-        413: "What was sent is far longer than this form takes, so nothing was saved. "
-        "Go back, shorten the longest text and send it again.",
-    }.get(error.status_code, error.detail if error.status_code < 500 else "Please try again later.")
+    title = TITLES.get(error.status_code, N_("Something went wrong"))
+    detail = DETAILS.get(
+        error.status_code,
+        error.detail if error.status_code < 500 else N_("Please try again later."),
+    )
     return Template(
         "pages/error.html",
         context={"title": title, "detail": detail, "status": error.status_code},

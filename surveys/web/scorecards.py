@@ -18,7 +18,7 @@ from litestar.params import FromPath, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
-from surveys.infra.i18n import LANGUAGES
+from surveys.infra.i18n import LANGUAGES, N_, Text
 from surveys.scorecards import (
     ReplyError,
     ScorecardError,
@@ -43,7 +43,10 @@ from surveys.workspaces.places import Place
 
 Language = Annotated[
     Literal["en", "fr", "de", "es", "ja"] | None,
-    Parameter(description="The language to write it in; the audience's by default."),
+    Parameter(
+        description="The language to write it in; on screen the reader's by default, "
+        "as a PDF the audience's."
+    ),
 ]
 Paper = Annotated[Literal["a4", "letter"], Parameter(description="Paper size of the PDF.")]
 
@@ -62,9 +65,12 @@ class ScorecardsController(Controller):
         lang: Language = None,
         paper: Paper = "a4",
     ) -> Response[str]:
-        """How every site sees a sponsor or CRO, as a scorecard."""
+        """How every site sees a sponsor or CRO, as a scorecard (in the reader's language
+        unless `lang` asks for another)."""
         with PAGE_RENDERS.held(viewer.who.account_id):
-            html, _ = await _partner_html(viewer, cycle, subject, None, lang, paper)
+            html, _ = await _partner_html(
+                viewer, cycle, subject, None, lang or viewer.who.language, paper
+            )
         return Response(html, media_type="text/html")
 
     @get("/partners/{subject:str}/pdf", name="scorecard-pdf")
@@ -90,9 +96,12 @@ class ScorecardsController(Controller):
         lang: Language = None,
         paper: Paper = "a4",
     ) -> Response[str]:
-        """How one sponsor's raters see a site, as a scorecard."""
+        """How one sponsor's raters see a site, as a scorecard (in the reader's language
+        unless `lang` asks for another)."""
         with PAGE_RENDERS.held(viewer.who.account_id):
-            html, _ = await _partner_html(viewer, cycle, subject, rater, lang, paper)
+            html, _ = await _partner_html(
+                viewer, cycle, subject, rater, lang or viewer.who.language, paper
+            )
         return Response(html, media_type="text/html")
 
     @get("/partners/{subject:str}/by/{rater:str}/pdf", name="scorecard-view-pdf")
@@ -156,9 +165,12 @@ class ScorecardsController(Controller):
         paper: Paper = "a4",
     ) -> Response[str]:
         """A sponsor's portfolio scorecard (its own people and relationship managers) or a
-        network's (whoever opens the network's page)."""
+        network's (whoever opens the network's page), in the reader's language unless `lang`
+        asks for another."""
         with PAGE_RENDERS.held(viewer.who.account_id):
-            html, _ = await _collection_html(viewer, cycle, kind, slug, lang, paper)
+            html, _ = await _collection_html(
+                viewer, cycle, kind, slug, lang or viewer.who.language, paper
+            )
         return Response(html, media_type="text/html")
 
     @get("/{kind:str}/{slug:str}/pdf", name="collection-scorecard-pdf")
@@ -179,7 +191,8 @@ class ScorecardsController(Controller):
 async def _collection_html(
     viewer: Viewer, cycle: str, kind: Collection, slug: str, lang: str | None, paper: str
 ) -> tuple[str, str]:
-    """A portfolio or network scorecard's HTML, if the policy lets this viewer read it."""
+    """A portfolio or network scorecard's HTML, if the policy lets this viewer read it, in
+    `lang` (the audience's if None: a PDF's default)."""
     found = await collection_in_reach(viewer, kind, slug)
     results = await _results(cycle)
     language = lang or results.orgs[found.id].language
@@ -194,14 +207,20 @@ async def _collection_html(
 
 
 def _links(base: str, language: str) -> list[tuple[str, str]]:
-    """On-screen links of a scorecard: its PDF on either paper, and its other languages."""
+    """On-screen links of a scorecard: its PDF on either paper (in the language shown), and
+    its other languages; their words in the language shown."""
     links = [
-        ("PDF (A4)", f"{base}/pdf?paper=a4&lang={language}"),
-        ("PDF (US Letter)", f"{base}/pdf?paper=letter&lang={language}"),
+        (_said(N_("PDF (A4)"), language), f"{base}/pdf?paper=a4&lang={language}"),
+        (_said(N_("PDF (US Letter)"), language), f"{base}/pdf?paper=letter&lang={language}"),
     ]
     return links + [
         (name, f"{base}?lang={code}") for code, name in LANGUAGES.items() if code != language
     ]
+
+
+def _said(message: str, language: str) -> str:
+    """A marked text in `language`."""
+    return Text(message).render(language)
 
 
 def _card_path(cycle: str, subject: str, rater: str | None) -> str:
@@ -217,7 +236,8 @@ async def _partner_html(
     lang: str | None,
     paper: str,
 ) -> tuple[str, str]:
-    """The scorecard's HTML for this viewer (with on-screen links), and a file name."""
+    """The scorecard's HTML for this viewer (with on-screen links), in `lang` (the
+    audience's if None: a PDF's default), and a file name."""
     partner, view = await scorecard_in_reach(viewer, subject, rater)
     results = await _results(cycle)
     view_id = view.id if view else None
@@ -227,7 +247,8 @@ async def _partner_html(
     links = _links(_card_path(cycle, subject, rater), language)
     if card.draft and viewer.reach.may_reply_to_scorecard(partner.id):
         by = f"?by={rater}" if rater else ""
-        links.append(("Write or change the reply", f"{_card_path(cycle, subject, None)}/reply{by}"))
+        reply = f"{_card_path(cycle, subject, None)}/reply{by}"
+        links.append((_said(N_("Write or change the reply"), language), reply))
     html = scorecard_html("partner", replace(card, links=tuple(links)), language)
     return html, f"scorecard-{cycle}-{subject}" + (f"-by-{rater}" if rater else "")
 

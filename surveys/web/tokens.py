@@ -1,31 +1,81 @@
-"""Personal API tokens: a signed-in person makes, lists and revokes their own."""
+"""A signed-in person's own account: the language they read in, and their personal API
+tokens (they make, list and revoke their own)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 
-from surveys.accounts.credentials import AccountError, api_tokens, new_api_token, revoke_api_token
+from surveys.accounts.credentials import (
+    AccountError,
+    api_tokens,
+    new_api_token,
+    revoke_api_token,
+    set_language,
+)
 from surveys.accounts.policy import Viewer
+from surveys.directory.organisations import Person
+from surveys.infra.i18n import LANGUAGES, N_, Text, choose_language, supported
 from surveys.web.auth import RecordId
 from surveys.web.contexts import TokenListing, TokensContext
 
+AS_IN_DIRECTORY = ""
+"""The language form's value for "as in the directory" (no choice of one's own)."""
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """A person's account page: who they are, and the language they read in."""
+
+    viewer: Viewer
+    """Who is signed in."""
+    chosen: str | None
+    """The language they chose (None: as in the directory)."""
+    directory_language: str
+    """The interface language of their directory record."""
+    languages: dict[str, str]
+    """Every interface language: code → its name in itself."""
+    error: Text | None = None
+    """Why the choice was refused; None otherwise."""
+
 
 class TokensController(Controller):
-    """A person's own API tokens, for BI tools; each reads what its owner may read."""
+    """A person's own account page, and their API tokens, for BI tools; each token reads
+    what its owner may read."""
 
-    path = "/account/tokens"
+    path = "/account"
 
-    @get("/", name="tokens")
+    @get("/", name="account")
+    async def account(self, viewer: NamedDependency[Viewer]) -> Template:
+        return await _account_page(viewer)
+
+    @post("/", name="account-language", status_code=HTTP_303_SEE_OTHER)
+    async def choose(
+        self, data: URLEncodedBody[dict[str, str]], viewer: NamedDependency[Viewer]
+    ) -> Template | Redirect:
+        """Keep the language chosen (or follow the directory again), then show the page in it."""
+        language = data.get("language", AS_IN_DIRECTORY)
+        if language != AS_IN_DIRECTORY and supported(language) != language:
+            error = Text(
+                N_("There is no language “%(code)s” here. Choose one of those offered."),
+                {"code": language[:20]},
+            )
+            return await _account_page(viewer, error)
+        await set_language(viewer.who.account_id, language or None)
+        return Redirect("/account/", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/tokens/", name="tokens")
     async def tokens(self, viewer: NamedDependency[Viewer]) -> Template:
         return await _page(viewer)
 
-    @post("/", name="token-new")
+    @post("/tokens/", name="token-new")
     async def new(
         self, data: URLEncodedBody[dict[str, str]], viewer: NamedDependency[Viewer]
     ) -> Template:
@@ -38,15 +88,51 @@ class TokensController(Controller):
                 viewer.who.email,
             )
         except AccountError as error:
-            return await _page(viewer, error=str(error), name=data.get("name", ""))
+            return await _page(viewer, error=_refusal(error), name=data.get("name", ""))
         return await _page(viewer, token=token)
 
-    @post("/{token_id:int}/revoke", name="token-revoke")
+    @post("/tokens/{token_id:int}/revoke", name="token-revoke")
     async def revoke(self, token_id: RecordId, viewer: NamedDependency[Viewer]) -> Redirect:
         now = dt.datetime.now(dt.UTC)
         if not await revoke_api_token(viewer.who.account_id, token_id, now, viewer.who.email):
             raise NotFoundException("no such token")
         return Redirect("/account/tokens/", status_code=303)
+
+
+_REFUSALS = {
+    "give the token a name, such as the tool that will use it": N_(
+        "Give the token a name, such as the tool that will use it."
+    ),
+    "the token's name has a character that cannot be shown": N_(
+        "The token's name has a character that cannot be shown."
+    ),
+    "keep the token's name under 80 characters": N_("Keep the token's name under 80 characters."),
+}
+"""Why surveys.accounts.credentials.new_api_token refuses a name, as the page says it
+(marked for translation; the page translates it)."""
+
+
+def _refusal(error: AccountError) -> str:
+    """Why no token was made, as a sentence the page can translate."""
+    message = str(error)
+    return _REFUSALS.get(message) or message[:1].upper() + message[1:].rstrip(".") + "."
+
+
+async def _account_page(viewer: Viewer, error: Text | None = None) -> Template:
+    """The account page; a refused choice of language says why (400)."""
+    row = await Person.select(Person.language).where(Person.id == viewer.who.person_id).first()
+    page = AccountContext(
+        viewer=viewer,
+        chosen=viewer.who.chosen_language,
+        directory_language=choose_language(row["language"] if row else None),
+        languages=LANGUAGES,
+        error=error,
+    )
+    return Template(
+        "pages/account.html",
+        context={"page": page},
+        status_code=HTTP_400_BAD_REQUEST if error else 200,
+    )
 
 
 async def _page(

@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 from surveys.accounts.policy import Viewer
 from surveys.cycles.cycle import CycleTransitionError
 from surveys.directory.organisations import OrgKind, organisation_with_slug
+from surveys.infra.i18n import N_
 from surveys.infra.numbers import whole_number
 from surveys.results.tier_assignments import Tier
 from surveys.results.tier_review import (
@@ -41,6 +42,7 @@ from surveys.web.contexts import (
     tier_review_context,
     trends_context,
 )
+from surveys.web.languages import reader_language
 from surveys.web.reach import (
     NoSuchPage,
     network_in_reach,
@@ -76,9 +78,10 @@ class WorkspacesController(Controller):
         found = await portfolio_view(
             sponsor, viewer.reach.portfolio_sites(sponsor), _portfolio_query(request.query_params)
         )
+        page = portfolio_context(found, slug, viewer, await reader_language(request))
         return Template(
             "pages/portfolio.html",
-            context={"page": portfolio_context(found, slug, viewer), "viewer": viewer},
+            context={"page": page, "viewer": viewer},
             status_code=400 if found.unknown else 200,
         )
 
@@ -90,7 +93,9 @@ class WorkspacesController(Controller):
         sponsor = await tier_review_in_reach(viewer, slug)
         query = request.query_params
         confirming = query.get("confirm") == ACCEPT_ALL
-        return await _review_page(viewer, sponsor, slug, query.get("cycle"), confirming=confirming)
+        return await _review_page(
+            viewer, sponsor, slug, query.get("cycle"), confirming=confirming, request=request
+        )
 
     @post("/w/sponsors/{slug:str}/tiers/{site:str}/accept", name="tier-accept")
     async def accept(
@@ -152,7 +157,7 @@ class WorkspacesController(Controller):
         tier = Tier(int(raw)) if raw in {str(t.value) for t in Tier} else None
         kept = {site: TypedOverride(tier=raw, reason=data.get("reason", ""))}
         if raw and tier is None:
-            errors = {site: "Choose one of the four tiers."}
+            errors = {site: N_("Choose one of the four tiers.")}
             return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
         try:
             site_id = await _site_to_review(site)
@@ -172,18 +177,24 @@ class WorkspacesController(Controller):
         )
 
     @get("/w/sites/{slug:str}", name="site")
-    async def site(self, slug: FromPath[str], viewer: NamedDependency[Viewer]) -> Template:
+    async def site(
+        self, slug: FromPath[str], viewer: NamedDependency[Viewer], request: Any_Request
+    ) -> Template:
         """How each sponsor rates this site, how it rates them, and where the views differ."""
         site_id = await site_in_reach(viewer, slug)
         own = viewer.reach.may_reply_to_scorecard(site_id)
         drafts = await draft_scorecards(site_id) if own else None
-        page = site_context(await site_page(site_id), own, drafts)
+        language = await reader_language(request)
+        page = site_context(await site_page(site_id, language), own, drafts, language)
         return Template("pages/site.html", context={"page": page, "viewer": viewer})
 
     @get("/w/networks/{slug:str}", name="network")
-    async def network(self, slug: FromPath[str], viewer: NamedDependency[Viewer]) -> Template:
+    async def network(
+        self, slug: FromPath[str], viewer: NamedDependency[Viewer], request: Any_Request
+    ) -> Template:
         """A network's sites side by side, and the network as a whole."""
-        page = network_context(*await network_sites(await network_in_reach(viewer, slug)))
+        found = await network_sites(await network_in_reach(viewer, slug))
+        page = network_context(*found, language=await reader_language(request))
         return Template("pages/network.html", context={"page": page, "viewer": viewer})
 
     @get("/w/trends/{slug:str}", name="trends")
@@ -194,8 +205,10 @@ class WorkspacesController(Controller):
         scope = await trends_in_reach(viewer, slug)
         query = request.query_params
         chosen = tuple(dict.fromkeys(query.getall("org", [])))
-        found = await scope_trends(scope, query.get("cycle"), chosen, query.get("q", "").strip())
-        page = trends_context(found, viewer.reach)
+        language = await reader_language(request)
+        search = query.get("q", "").strip()
+        found = await scope_trends(scope, query.get("cycle"), chosen, search, language)
+        page = trends_context(found, viewer.reach, language)
         return Template("pages/trends.html", context={"page": page, "viewer": viewer})
 
 
@@ -230,11 +243,13 @@ async def _review_page(
     errors: dict[str, str] | None = None,
     kept: dict[str, TypedOverride] | None = None,
     confirming: bool = False,
+    request: Any_Request | None = None,
 ) -> Template:
     """The review page; after a refused change, its message and what was typed, kept; or
-    asking to confirm "accept all"."""
+    asking to confirm "accept all" (dates in the reader's language, from `request`)."""
     found = await sponsor_review(sponsor, viewer.reach.portfolio_sites(sponsor), cycle_key)
     if found is None:  # no cycle scored yet
         raise NoSuchPage()
-    page = tier_review_context(found, slug, viewer, errors, kept, confirming)
+    language = viewer.who.language if request is None else await reader_language(request)
+    page = tier_review_context(found, slug, viewer, errors, kept, confirming, language)
     return Template("pages/tiers.html", context={"page": page}, status_code=400 if errors else 200)

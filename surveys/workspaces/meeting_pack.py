@@ -23,6 +23,7 @@ from scoring.gaps import FIX_FIRST
 from scoring.trends import mean_changes, shown_change
 from surveys.cycles.cycle import CycleStatus
 from surveys.directory.organisations import Organisation
+from surveys.infra.i18n import N_, Text, number
 from surveys.instruments import Direction
 from surveys.instruments.catalogue import mirror_names
 from surveys.instruments.questionnaires import localised
@@ -46,7 +47,8 @@ from surveys.results.score_runs import (
 GAPS_ON_AGENDA = 3
 
 
-AGENDA_LABELS = {"flag": "Escalation", FIX_FIRST: "Fix first", "gap": "Perception gap"}
+AGENDA_LABELS = {"flag": N_("Escalation"), FIX_FIRST: N_("Fix first"), "gap": N_("Perception gap")}
+"""What each kind of agenda point is called (marked: the page translates it)."""
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,10 @@ class MeetingPack:
 
 
 async def meeting_pack(
-    sponsor_id: int, site_id: int, today: dt.date, sites_view: bool = True
+    sponsor_id: int, site_id: int, today: dt.date, sites_view: bool = True, language: str = "en"
 ) -> MeetingPack:
-    """The pack for a relationship's next review meeting, from the latest published cycle.
+    """The pack for a relationship's next review meeting, from the latest published cycle,
+    its words and dimensions in `language` (the page's reader's; English for the API).
 
     Without `sites_view` (a CRO's user), nothing from the site's raters' view of the
     sponsor is in it: no flags or "fix first" points about the sponsor, no perception
@@ -133,19 +136,19 @@ async def meeting_pack(
             relationship,
             None,
             (),
-            await _actions(relationship, None, {}, today),
+            await _actions(relationship, None, {}, today, language=language),
             dimensions,
         )
     latest = published[0]
     run = int(str(latest["run"]))
     agenda = [
-        *await _flags(run, sponsor_id, site_id, names, sites_view),
-        *await _fix_first(run, sponsor_id, site_id, names, sites_view),
-        *(await _gaps(run, sponsor_id, site_id) if sites_view else []),
+        *await _flags(run, sponsor_id, site_id, names, sites_view, language),
+        *await _fix_first(run, sponsor_id, site_id, names, sites_view, language),
+        *(await _gaps(run, sponsor_id, site_id, language) if sites_view else []),
     ]
     runs = {str(c["key"]): int(str(c["run"])) for c in published}
     actions = await _actions(
-        relationship, str(latest["key"]), runs, today, sponsor_id, site_id, sites_view
+        relationship, str(latest["key"]), runs, today, sponsor_id, site_id, sites_view, language
     )
     return MeetingPack(
         names[sponsor_id],
@@ -168,7 +171,12 @@ def _views(table: Any, sponsor_id: int, site_id: int, sites_view: bool) -> Any:
 
 
 async def _flags(
-    run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
+    run: int,
+    sponsor_id: int,
+    site_id: int,
+    names: dict[int, str],
+    sites_view: bool,
+    language: str = "en",
 ) -> list[AgendaPoint]:
     rows = (
         await EscalationFlag.select(
@@ -188,17 +196,32 @@ async def _flags(
     for row in sorted(rows, key=lambda r: (r["kind"] != "significant_drop", r["target"])):
         about = names[row["target"]]
         if row["kind"] == "under_floor":
-            text = f"{about}: {localised(row['dimension'], 'en', '')} is under its floor"
+            dimension = localised(row["dimension"], language, "")
+            text = Text(
+                N_("%(about)s: %(dimension)s is under its floor"),
+                {"about": about, "dimension": dimension},
+            )
         elif row["kind"] == "significant_drop":
-            text = f"{about}: a significant drop ({row['detail']})"
+            text = Text(
+                N_("%(about)s: a significant drop (%(detail)s)"),
+                {"about": about, "detail": row["detail"]},
+            )
         else:
-            text = f"{about}: the response rate collapsed ({row['detail']})"
-        points.append(AgendaPoint("flag", text))
+            text = Text(
+                N_("%(about)s: the response rate collapsed (%(detail)s)"),
+                {"about": about, "detail": row["detail"]},
+            )
+        points.append(AgendaPoint("flag", text.render(language)))
     return points
 
 
 async def _fix_first(
-    run: int, sponsor_id: int, site_id: int, names: dict[int, str], sites_view: bool
+    run: int,
+    sponsor_id: int,
+    site_id: int,
+    names: dict[int, str],
+    sites_view: bool,
+    language: str = "en",
 ) -> list[AgendaPoint]:
     rows = (
         await DimensionScore.select(
@@ -220,15 +243,21 @@ async def _fix_first(
     return [
         AgendaPoint(
             FIX_FIRST,
-            f"{names[r['target']]}: {localised(r['dimension'], 'en', '')} "
-            f"matters most to raters and {reason.render('en')}",
+            Text(
+                N_("%(about)s: %(dimension)s matters most to raters and %(reason)s"),
+                {
+                    "about": names[r["target"]],
+                    "dimension": localised(r["dimension"], language, ""),
+                    "reason": reason.render(language),
+                },
+            ).render(language),
         )
         for r in sorted(rows, key=lambda r: r["mean"])
         if (reason := fix_first_reason(r["mean"], r["standard"], r["standard_kind"]))
     ]
 
 
-async def _gaps(run: int, sponsor_id: int, site_id: int) -> list[AgendaPoint]:
+async def _gaps(run: int, sponsor_id: int, site_id: int, language: str = "en") -> list[AgendaPoint]:
     rows = await PerceptionGap.select(
         PerceptionGap.mirror, PerceptionGap.site_view, PerceptionGap.partner_view, PerceptionGap.gap
     ).where(
@@ -238,13 +267,22 @@ async def _gaps(run: int, sponsor_id: int, site_id: int) -> list[AgendaPoint]:
         & PerceptionGap.shown.eq(True)
     )
     widest = sorted(rows, key=lambda r: -abs(r["gap"]))[:GAPS_ON_AGENDA]
-    names = await mirror_names() if widest else {}
+    names = await mirror_names(language) if widest else {}
     return [
         AgendaPoint(
             "gap",
-            f"{names.get(r['mirror'], r['mirror'])}: the site gives "
-            f"{r['site_view']:.0f}, the sponsor gives {r['partner_view']:.0f} "
-            f"({r['gap']:+.0f})",
+            Text(
+                N_(
+                    "%(dimension)s: the site gives %(site)s, the sponsor gives %(partner)s "
+                    "(%(gap)s)"
+                ),
+                {
+                    "dimension": names.get(r["mirror"], r["mirror"]),
+                    "site": number(r["site_view"], language),
+                    "partner": number(r["partner_view"], language),
+                    "gap": f"{r['gap']:+.0f}",
+                },
+            ).render(language),
         )
         for r in widest
     ]
@@ -258,6 +296,7 @@ async def _actions(
     sponsor_id: int = 0,
     site_id: int = 0,
     sites_view: bool = True,
+    language: str = "en",
 ) -> tuple[Action, ...]:
     rows = (
         await ActionItem.select(
@@ -284,14 +323,14 @@ async def _actions(
         effect = None
         hidden = not sites_view and row["direction"] == Direction.site_rates_sponsor
         if status == ActionStatus.done and row["dimension"] and cycle and not hidden:
-            effect = await _effect(row, cycle, runs, sponsor_id, site_id)
+            effect = await _effect(row, cycle, runs, sponsor_id, site_id, language)
         found.append(
             Action(
                 row["id"],
                 row["title"],
                 row["owner"],
                 Side(row["side"]),
-                localised(row["dimension_name"], "en", "") if row["dimension"] else None,
+                localised(row["dimension_name"], language, "") if row["dimension"] else None,
                 row["due_on"],
                 status,
                 row["opened_in"],
@@ -307,11 +346,23 @@ async def _actions(
 
 
 async def _effect(
-    row: dict[str, Any], cycle: str, runs: dict[str, int], sponsor_id: int, site_id: int
+    row: dict[str, Any],
+    cycle: str,
+    runs: dict[str, int],
+    sponsor_id: int,
+    site_id: int,
+    language: str = "en",
 ) -> Effect:
-    """Did the targeted dimension move between the cycle the item was opened in and now?"""
+    """Did the targeted dimension move between the cycle the item was opened in and now?
+    (The verdict in `language`.)"""
+
+    def said(verdict: str) -> str:
+        return Text(verdict).render(language)
+
     if row["closed_in"] == cycle or row["opened_in"] not in runs:
-        return Effect(None, None, None, False, "closed this cycle: the next cycle will tell")
+        return Effect(
+            None, None, None, False, said(N_("closed this cycle: the next cycle will tell"))
+        )
     # the dimension is the same across instrument versions by its key and direction
     site_rates = row["direction"] == Direction.site_rates_sponsor
     target, rater = (sponsor_id, site_id) if site_rates else (site_id, sponsor_id)
@@ -332,20 +383,24 @@ async def _effect(
     by_run = {r["run"]: r for r in scores if r["shown"] and r["mean"] is not None}
     before, now = by_run.get(runs[row["opened_in"]]), by_run.get(runs[cycle])
     if before is None or now is None:
-        return Effect(None, None, None, False, "too few responses in one of the cycles to tell")
+        return Effect(
+            None, None, None, False, said(N_("too few responses in one of the cycles to tell"))
+        )
     frame = pd.DataFrame([{**before, "key": 0}]), pd.DataFrame([{**now, "key": 0}])
     level = await interval_level(runs[cycle])
     change = mean_changes(frame[1], frame[0], ["key"], level).iloc[0]
     if pd.isna(change["p"]):
-        verdict = "too few raters to tell a change from noise"
+        verdict = N_("too few raters to tell a change from noise")
     elif change["significant"]:
-        verdict = "improved significantly" if change["change"] > 0 else "declined significantly"
+        verdict = (
+            N_("improved significantly") if change["change"] > 0 else N_("declined significantly")
+        )
     else:
-        verdict = "no significant change"
+        verdict = N_("no significant change")
     return Effect(
         float(change["before"]),
         float(change["now"]),
         float(change["change"]),
         bool(change["significant"]),
-        verdict,
+        said(verdict),
     )

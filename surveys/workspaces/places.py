@@ -10,13 +10,15 @@ from dataclasses import dataclass
 
 from surveys.accounts.policy import Reach
 from surveys.directory.organisations import Organisation, OrgKind
+from surveys.infra.i18n import N_, Text
 
 
 @dataclass(frozen=True)
 class Workspace:
     """A link on the home page."""
 
-    title: str
+    title: Text
+    """What the link says, translated where the page shows it."""
     href: str
     kind: str
     """portfolio, trends, tiers, network or site."""
@@ -66,13 +68,27 @@ async def _sponsor_workspaces(reach: Reach) -> list[Workspace]:
     found = []
     for s in sponsors:
         sponsor_id, slug, name = int(s["id"]), str(s["slug"]), str(s["name"])
-        found.append(Workspace(f"{name}: portfolio of sites", f"/w/sponsors/{slug}", "portfolio"))
+        found.append(
+            Workspace(
+                _titled(N_("%(name)s: portfolio of sites"), name),
+                f"/w/sponsors/{slug}",
+                "portfolio",
+            )
+        )
         if reach.may_see_trends(sponsor_id):
             found.append(
-                Workspace(f"{name}: trends across its sites", f"/w/trends/{slug}", "trends")
+                Workspace(
+                    _titled(N_("%(name)s: trends across its sites"), name),
+                    f"/w/trends/{slug}",
+                    "trends",
+                )
             )
         if reach.may_review_tiers(sponsor_id):
-            found.append(Workspace(f"{name}: tier review", f"/w/sponsors/{slug}/tiers", "tiers"))
+            found.append(
+                Workspace(
+                    _titled(N_("%(name)s: tier review"), name), f"/w/sponsors/{slug}/tiers", "tiers"
+                )
+            )
     return found
 
 
@@ -98,12 +114,24 @@ async def _site_workspaces(reach: Reach) -> list[Workspace]:
             str(place["kind"]),
         )
         if kind == OrgKind.network:
-            href, title = f"/w/networks/{slug}", f"{name}: its sites side by side"
+            href, title = (
+                f"/w/networks/{slug}",
+                _titled(N_("%(name)s: its sites side by side"), name),
+            )
         else:
-            href, title = f"/w/sites/{slug}", f"{name}: results"
+            href, title = f"/w/sites/{slug}", _titled(N_("%(name)s: results"), name)
         found.append(Workspace(title, href, kind))
         if kind == OrgKind.network and reach.may_see_trends(place_id):
             found.append(
-                Workspace(f"{name}: trends across its sites", f"/w/trends/{slug}", "trends")
+                Workspace(
+                    _titled(N_("%(name)s: trends across its sites"), name),
+                    f"/w/trends/{slug}",
+                    "trends",
+                )
             )
     return found
+
+
+def _titled(message: str, name: str) -> Text:
+    """A home page link's words about the organisation `name`."""
+    return Text(message, {"name": name})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from surveys.directory.organisations import Organisation
+from surveys.infra.i18n import N_, Text
 from surveys.results.tier_review import Review, review_in_cycle
 from surveys.workspaces.portfolio import PortfolioRow, portfolio
 
@@ -16,7 +17,9 @@ class Untiered:
     slug: str
     name: str
     reason: str
-    """Why, as the page and the API say it (see `untiered_reason`)."""
+    """Why, as the API says it, in English (see `untiered_reason`)."""
+    words: Text
+    """Why, as the page says it, translated where shown."""
 
 
 @dataclass(frozen=True)
@@ -35,14 +38,23 @@ class SponsorReview:
 
 
 def untiered_reason(row: PortfolioRow) -> str:
+    """Why a portfolio site has no computed tier, in English (the API's words)."""
+    return untiered_words(row).render("en")
+
+
+def untiered_words(row: PortfolioRow) -> Text:
     """Why a portfolio site has no computed tier, from what the score run stored: the same
     `shown` flag behind the portfolio's "too few responses", never a threshold again."""
     if row.raters == 0:
-        return "not rated this cycle"
+        return Text(N_("not rated this cycle"))
     if not row.shown:
-        raters = f"{row.raters} rater" if row.raters == 1 else f"{row.raters} raters"
-        return f"no index this cycle: too few responses ({raters})"
-    return "no tier computed this cycle"
+        if row.raters == 1:
+            return Text(N_("no index this cycle: too few responses (1 rater)"))
+        return Text(
+            N_("no index this cycle: too few responses (%(raters)s raters)"),
+            {"raters": row.raters},
+        )
+    return Text(N_("no tier computed this cycle"))
 
 
 async def sponsor_review(
@@ -65,7 +77,7 @@ async def sponsor_review(
         review,
         cycles,
         tuple(
-            Untiered(row.slug, row.name, untiered_reason(row))
+            Untiered(row.slug, row.name, untiered_reason(row), untiered_words(row))
             for row in sites_in_portfolio
             if row.site_id not in tiered
         ),

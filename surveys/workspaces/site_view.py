@@ -70,8 +70,8 @@ class SitePage:
     (from the run's own configuration; 0 before any cycle is published)."""
 
 
-async def site_page(site_id: int) -> SitePage:
-    """The site's results in the latest published cycle."""
+async def site_page(site_id: int, language: str = "en") -> SitePage:
+    """The site's results in the latest published cycle (dimensions named in `language`)."""
     name, slug = await _name_and_slug(site_id)
     runs = await cycle_runs((CycleStatus.published.value,))
     if not runs:
@@ -114,7 +114,7 @@ async def site_page(site_id: int) -> SitePage:
             for r in rated_by
         ),
         tuple(_Stored.of(r).rating(str(r["partner"])) for r in rates),
-        await _gaps(latest.run, site_id),
+        await _gaps(latest.run, site_id, language),
         needed,
     )
 
@@ -152,7 +152,7 @@ async def draft_scorecards(site_id: int) -> DraftScorecards | None:
     return DraftScorecards(latest.key, sponsors) if sponsors else None
 
 
-async def _gaps(run: int, site_id: int) -> tuple[Gap, ...]:
+async def _gaps(run: int, site_id: int, language: str = "en") -> tuple[Gap, ...]:
     """Where the site's view of a partner and the partner's view of it differ, as shown."""
     gaps = (
         await PerceptionGap.select(
@@ -169,7 +169,7 @@ async def _gaps(run: int, site_id: int) -> tuple[Gap, ...]:
         )
         .order_by(PerceptionGap.partner._.name)
     )
-    names = await mirror_names() if gaps else {}
+    names = await mirror_names(language) if gaps else {}
     return tuple(
         Gap(
             g["partner"],

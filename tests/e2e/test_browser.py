@@ -15,6 +15,7 @@ import pytest
 from piccolo.engine.base import Engine
 
 from surveys.cycles.invitations import Invitation
+from surveys.directory.organisations import Person
 from surveys.responses.answers import Answer, Response
 from tests.web.test_survey_form import fresh_link
 
@@ -145,11 +146,12 @@ async def test_a_respondent_answers_on_a_phone(
     assert [a["text"] for a in answers if a["text"]] == ["Merci <b>beaucoup</b>"]
 
 
-async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
+async def test_a_sponsor_reviews_its_portfolio_and_a_tier_in_japanese(
     server: str, scored_world_db: Engine, tmp_path: Path
 ) -> None:
-    """Sign in, open the portfolio, sort it, override a tier (first without a reason), sign
-    out: on a desktop and a phone, with axe on every page."""
+    """A reviewer whose directory record says Japanese signs in, opens the portfolio, sorts
+    it, overrides a tier (first without a reason) and signs out, every page in Japanese: on
+    a desktop and a phone, with axe on every page."""
     need_chromium()
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
@@ -157,20 +159,22 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
     from surveys.results.tier_assignments import TierAssignment
 
     sponsor_user = await demo_login("sponsor user")
+    await Person.update({Person.language: "ja"}).where(Person.email == sponsor_user.email)
     axe = Axe()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM)
         for name, viewport in [("desktop", {"width": 1280, "height": 900}), ("phone", PHONE)]:
-            page = await browser.new_page(viewport=viewport)
+            page = await browser.new_page(viewport=viewport, locale="ja-JP")
             await page.goto(f"{server}/")
             assert "/sign-in" in page.url, "the home page asks to sign in first"
+            assert await page.get_attribute("html", "lang") == "ja", "the browser's language"
             await accessible(page, axe, f"sign-in ({name})")
-            await sign_in_as(page, sponsor_user.email)
+            await sign_in_as(page, sponsor_user.email, "ja")
             await accessible(page, axe, f"the home page ({name})")
             async with page.expect_navigation():
                 await page.locator("a[href^='/w/sponsors/']").first.click()
             async with page.expect_navigation():
-                await page.get_by_role("link", name="Index [90% interval]").click()
+                await page.get_by_role("link", name=said("ja", "Index [90%% interval]")).click()
             assert "sort=index" in page.url
             await page.screenshot(path=str(tmp_path / f"portfolio-{name}.png"), full_page=True)
             await accessible(page, axe, f"the portfolio ({name})")
@@ -188,7 +192,7 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
             await page.goto(page.url.split("?")[0] + "/tiers")
             await accessible(page, axe, f"tier review ({name})")
             first = page.locator("section.tier-row").first
-            await first.locator("summary", has_text="Set another tier").click()  # folded
+            await first.locator("details.override-details summary").click()  # folded
             await first.locator("select").select_option("1")
             await first.locator("textarea").fill("")  # the desktop pass left its reason
             async with page.expect_navigation():
@@ -202,10 +206,11 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
                 await first.locator("form.override").get_by_role("button").click()
             await page.screenshot(path=str(tmp_path / f"tiers-{name}.png"))
             async with page.expect_navigation():
-                await page.get_by_role("button", name="Accept all").click()
+                await page.locator("form.accept-all button").click()
             await accessible(page, axe, f"accept all, to confirm ({name})")
+            assert await page.get_attribute("html", "lang") == "ja"
             async with page.expect_navigation():
-                await page.get_by_role("button", name="Sign out").click()
+                await page.get_by_role("button", name=said("ja", "Sign out")).click()
             assert "/sign-in" in page.url
             await page.close()
         await browser.close()
@@ -221,14 +226,21 @@ async def test_a_sponsor_reviews_its_portfolio_and_a_tier(
     assert "Reviewed on the phone" in reasons
 
 
-async def sign_in_as(page: Any, email: str) -> None:
-    """Fill in and send the sign-in form the page is on."""
+async def sign_in_as(page: Any, email: str, language: str = "en") -> None:
+    """Fill in and send the sign-in form the page is on (written in `language`)."""
     from surveys.world.logins import DEMO_PASSWORD
 
     await page.fill("#email", email)
     await page.fill("#password", DEMO_PASSWORD)
     async with page.expect_navigation():
-        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name=said(language, "Sign in"), exact=True).click()
+
+
+def said(language: str, message: str) -> str:
+    """A text of the interface as a page in `language` shows it ("%%" printed as "%")."""
+    from surveys.infra.i18n import translations
+
+    return str(translations(language).ugettext(message)).replace("%%", "%")
 
 
 async def test_a_relationship_manager_compares_sites_over_the_cycles(
@@ -265,11 +277,13 @@ async def test_a_relationship_manager_compares_sites_over_the_cycles(
         await browser.close()
 
 
-async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
+async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting_in_french(
     server: str, scored_world_db: Engine
 ) -> None:
-    """From the site's page to a sponsor's review meeting, then an action item added and
-    edited: axe on the pack, on the refused forms and on the page with the item."""
+    """A coordinator whose directory record says French goes from the site's page to a
+    sponsor's review meeting, then adds and edits an action item, every page in French:
+    axe on the pack, on the refused forms and on the page with the item (the pages on a
+    desktop too)."""
     need_chromium()
     from axe_playwright_python.async_playwright import Axe
     from playwright.async_api import async_playwright
@@ -279,13 +293,25 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
 
     await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
     coordinator = await demo_login("site coordinator")
+    await Person.update({Person.language: "fr"}).where(Person.email == coordinator.email)
     due, moved = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=d) for d in (60, 90))
     axe = Axe()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM)
-        page = await browser.new_page(viewport=PHONE)
+        desktop = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await desktop.goto(f"{server}/sign-in/")
+        await sign_in_as(desktop, coordinator.email)  # the browser's English, until signed in
+        assert await desktop.get_attribute("html", "lang") == "fr", "the person's own language"
+        async with desktop.expect_navigation():
+            await desktop.locator("a[href^='/w/sites/']").first.click()
+        await accessible(desktop, axe, "the site's results (desktop)")
+        async with desktop.expect_navigation():
+            await desktop.locator("a[href^='/w/relationships/']").first.click()
+        await accessible(desktop, axe, "the review meeting pack (desktop)")
+        await desktop.close()
+        page = await browser.new_page(viewport=PHONE, locale="fr-FR")
         await page.goto(f"{server}/sign-in/")
-        await sign_in_as(page, coordinator.email)
+        await sign_in_as(page, coordinator.email, "fr")
         async with page.expect_navigation():
             await page.locator("a[href^='/w/sites/']").first.click()
         assert await page.locator("svg.interval-plot").count() == 2
@@ -295,35 +321,38 @@ async def test_a_site_coordinator_adds_an_action_item_for_the_review_meeting(
         await accessible(page, axe, "the review meeting pack (phone)")
         await page.fill("#title", "Send monthly enrolment forecasts")
         await page.fill("#owner", "Site director")
-        await page.get_by_label("(site)").check()
+        await page.locator("input[name=side][value=site]").check()
         # a browser without a date picker lets any text through: the server refuses it
         await page.locator("#due_on").evaluate("e => e.type = 'text'")
         await page.fill("#due_on", "end of February")
+        add = said("fr", "Add the action item")
         async with page.expect_navigation():
-            await page.get_by_role("button", name="Add the action item").click()
+            await page.get_by_role("button", name=add).click()
         assert await page.get_by_role("alert").is_visible()
         assert await page.input_value("#owner") == "Site director", "what was typed is kept"
         await accessible(page, axe, "the refused action item (phone)")
         await page.fill("#due_on", due.isoformat())
         async with page.expect_navigation():
-            await page.get_by_role("button", name="Add the action item").click()
+            await page.get_by_role("button", name=add).click()
         assert await page.get_by_role(
             "heading", name="Send monthly enrolment forecasts"
         ).is_visible()
-        assert await page.get_by_role("status").inner_text() == "Action item added."
+        assert await page.get_by_role("status").inner_text() == said("fr", "Action item added.")
         await accessible(page, axe, "the meeting with an action item (phone)")
         edit = page.locator("details.edit-action").first
         await edit.locator("summary").click()
         await edit.locator("input[name=due_on]").evaluate("e => e.type = 'text'")
         await edit.locator("input[name=due_on]").fill("2020-02-28")
+        save = said("fr", "Save “%(title)s”").split("%(")[0].strip()
         async with page.expect_navigation():
-            await edit.get_by_role("button", name="Save").click()
+            await edit.get_by_role("button", name=save).click()
         assert await page.get_by_role("alert").is_visible(), "a due date gone by is refused"
         await accessible(page, axe, "the refused edit, its form open (phone)")
         await edit.locator("input[name=due_on]").fill(moved.isoformat())
         async with page.expect_navigation():
-            await edit.get_by_role("button", name="Save").click()
-        assert await page.get_by_role("status").inner_text() == "Saved."
+            await edit.get_by_role("button", name=save).click()
+        assert await page.get_by_role("status").inner_text() == said("fr", "Saved.")
+        assert await page.get_attribute("html", "lang") == "fr"
         async with page.expect_navigation():
             await page.locator("a[href^='/w/scorecards/']").first.click()
         assert await page.get_by_role("heading", level=1).is_visible()

@@ -259,6 +259,7 @@ async def workspace_pages(people: dict[str, str]) -> dict[str, str]:
             api = path.replace("/w/relationships/", "/api/relationships/") + "actions"
             pages[api], pages[api + "/csv"] = name + " (API)", name + " (CSV)"
     pages["/account/tokens/"] = "home"  # one's own tokens: anyone signed in
+    pages["/account/"] = "home"  # one's own account and language: anyone signed in
     return pages
 
 
@@ -368,6 +369,7 @@ async def test_access_matrix(scored_world_db: Engine) -> None:
         "/w/trends/{slug:str}",
         "/w/relationships/{sponsor:str}/{site:str}",
         "/account/tokens",
+        "/account",
     }
     cards = "/w/scorecards/{cycle:str}/partners/{subject:str}"
     templates |= {cards, f"{cards}/by/{{rater:str}}"}

@@ -109,13 +109,15 @@ async def import_responses(
         zone_note = "no submission times in the file: the import's time is used"
     if problems:
         raise problem_report(path, problems, "nothing imported")
-    notes = (*table.notes, zone_note)
+    notes = tuple(n for n in (*table.notes, zone_note) if n)
+    left_out = dict(table.left_out)
     report = {
         "file": source or str(path),
-        "left_out": table.left_out,
+        "left_out": left_out,
         "ignored": list(columns.ignored),
-        "notes": [n for n in notes if n],
+        "notes": list(notes),
     }
+    del table, rows, lines  # the file's cells: what is stored is in `checked` now
     done = await store(
         checked.responses,
         checked.answers,
@@ -127,13 +129,7 @@ async def import_responses(
         report,
         check_only,
     )
-    return ImportSummary(
-        done.imported,
-        done.unchanged,
-        dict(table.left_out),
-        columns.ignored,
-        tuple(n for n in notes if n),
-    )
+    return ImportSummary(done.imported, done.unchanged, left_out, columns.ignored, notes)
 
 
 async def _cycle_tables(cycle_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:

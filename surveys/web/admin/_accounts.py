@@ -25,6 +25,7 @@ from surveys.accounts.credentials import Account, AccountError, GrantRole
 from surveys.accounts.policy import Viewer
 from surveys.directory.listing import choices, person_record
 from surveys.directory.organisations import OrgKind, organisation_with_slug
+from surveys.infra.i18n import N_, Text
 from surveys.infra.mail import Mailer
 from surveys.web.admin._common import (
     PageNumber,
@@ -37,17 +38,17 @@ from surveys.web.admin._common import (
     page,
 )
 from surveys.web.auth import RecordId
-from surveys.web.contexts import sentence
+from surveys.web.contexts._forms import refusal, saying
 from surveys.web.reach import administrators_only
 
 Any_Request = Request[Any, Any, Any]
 Status = Literal["active", "inactive", "all"]
 ACTIVE: dict[str, bool | None] = {"active": True, "inactive": False, "all": None}
 ROLE_NAMES = {
-    GrantRole.site_user: "site user (a site's or a network's results)",
-    GrantRole.sponsor_user: "sponsor user (a sponsor's or a CRO's portfolio)",
-    GrantRole.relationship_manager: "relationship manager (trends and tier review)",
-    GrantRole.administrator: "administrator (everything, this console included)",
+    GrantRole.site_user: N_("site user (a site's or a network's results)"),
+    GrantRole.sponsor_user: N_("sponsor user (a sponsor's or a CRO's portfolio)"),
+    GrantRole.relationship_manager: N_("relationship manager (trends and tier review)"),
+    GrantRole.administrator: N_("administrator (everything, this console included)"),
 }
 
 
@@ -56,9 +57,9 @@ async def _organisations() -> dict[str, Any]:
     return {
         "roles": ROLE_NAMES,
         "groups": {
-            "Sponsors": await choices(OrgKind.sponsor),
-            "CROs": await choices(OrgKind.cro),
-            "Site networks": await choices(OrgKind.network),
+            N_("Sponsors"): await choices(OrgKind.sponsor),
+            N_("CROs"): await choices(OrgKind.cro),
+            N_("Site networks"): await choices(OrgKind.network),
         },
     }
 
@@ -68,18 +69,26 @@ async def _grant_from(form: dict[str, Any]) -> tuple[GrantRole, int | None]:
     try:
         role = GrantRole(form.get("role", ""))
     except ValueError:
-        raise AccountError("choose the role to give") from None
+        raise saying(
+            AccountError("choose the role to give"), Text(N_("Choose the role to give."))
+        ) from None
     if role == GrantRole.administrator:
         return role, None
     site = form.get("site", "").strip()
     if site:
         found = await organisation_with_slug(site, OrgKind.site)
         if found is None:
-            raise AccountError(f"no site has the short name {site!r}")
+            raise saying(
+                AccountError(f"no site has the short name {site!r}"),
+                Text(N_("No site has the short name %(slug)r."), {"slug": site}),
+            )
         return role, found
     organisation = optional_int(form.get("organisation"))
     if organisation is None:
-        raise AccountError("choose the organisation the grant is over, or type a site's short name")
+        raise saying(
+            AccountError("choose the organisation the grant is over, or type a site's short name"),
+            Text(N_("Choose the organisation the grant is over, or type a site's short name.")),
+        )
     return role, organisation
 
 
@@ -110,7 +119,7 @@ class AccountsConsole(Controller):
             "accounts",
             viewer,
             "accounts",
-            "Accounts",
+            N_("Accounts"),
             data={"list": found, "roles": ROLE_NAMES},
             form=query,
             notice=notice_of(request),
@@ -131,7 +140,7 @@ class AccountsConsole(Controller):
             role, organisation = await _grant_from(form)
             await give_grant(account_id, role, organisation, acting(viewer))
         except AccountError as error:
-            return await _account_page(viewer, account_id, error=sentence(error), form=form)
+            return await _account_page(viewer, account_id, error=refusal(error), form=form)
         return done(f"/admin/accounts/{account_id}", "granted")
 
     @post("/accounts/{account_id:int}/grants/{grant_id:int}/take", name="admin-account-take")
@@ -141,7 +150,7 @@ class AccountsConsole(Controller):
         try:
             await take_grant(grant_id, acting(viewer))
         except AccountError as error:
-            return await _account_page(viewer, account_id, error=sentence(error))
+            return await _account_page(viewer, account_id, error=refusal(error))
         return done(f"/admin/accounts/{account_id}", "revoked")
 
     @post("/accounts/{account_id:int}/active", name="admin-account-active")
@@ -152,7 +161,7 @@ class AccountsConsole(Controller):
         try:
             await set_account_active(account_id, active, acting(viewer))
         except AccountError as error:
-            return await _account_page(viewer, account_id, error=sentence(error))
+            return await _account_page(viewer, account_id, error=refusal(error))
         return done(f"/admin/accounts/{account_id}", "reactivated" if active else "deactivated")
 
     @post("/accounts/{account_id:int}/tokens/{token_id:int}/revoke", name="admin-token-revoke")
@@ -162,7 +171,7 @@ class AccountsConsole(Controller):
         try:
             await revoke_any_token(token_id, acting(viewer))
         except AccountError as error:
-            return await _account_page(viewer, account_id, error=sentence(error))
+            return await _account_page(viewer, account_id, error=refusal(error))
         return done(f"/admin/accounts/{account_id}", "revoked")
 
     @get("/people/{person_id:int}/account", name="admin-person-account")
@@ -192,12 +201,15 @@ class AccountsConsole(Controller):
             grants = [await _grant_from(form)] if form.get("role") else []
             sent = await invite_to_sign_in(person_id, grants, acting(viewer), mailer)
         except AccountError as error:
-            return await _invite_page(viewer, record, error=sentence(error), form=form)
+            return await _invite_page(viewer, record, error=refusal(error), form=form)
         if not sent.mailed:
             # the link itself is never shown: whoever holds it signs in as that person
-            problem = (
-                f"The account is ready, but the e-mail could not be sent ({sent.problem}). "
-                "Check the address in the directory, then invite again"
+            problem = Text(
+                N_(
+                    "The account is ready, but the e-mail could not be sent (%(problem)s). "
+                    "Check the address in the directory, then invite again"
+                ),
+                {"problem": sent.problem},
             )
             return await _account_page(viewer, sent.account_id, error=problem, status=200)
         return done(f"/admin/accounts/{sent.account_id}", "invited")
@@ -206,14 +218,14 @@ class AccountsConsole(Controller):
 async def _invite_page(
     viewer: Viewer,
     record: dict[str, Any],
-    error: str | None = None,
+    error: str | Text | None = None,
     form: dict[str, Any] | None = None,
 ) -> Template:
     return page(
         "invite",
         viewer,
         "accounts",
-        f"Invite {record['name']} to sign in",
+        Text(N_("Invite %(name)s to sign in"), {"name": record["name"]}),
         400 if error else 200,
         data={**await _organisations(), "record": record},
         form=form or {},
@@ -225,7 +237,7 @@ async def _account_page(
     viewer: Viewer,
     account_id: int,
     notice: str | None = None,
-    error: str | None = None,
+    error: str | Text | None = None,
     form: dict[str, Any] | None = None,
     status: int | None = None,
 ) -> Template:

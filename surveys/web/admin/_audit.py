@@ -13,6 +13,7 @@ from litestar.response import Stream, Template
 from surveys.accounts.policy import Viewer
 from surveys.directory.audit_log import AuditFilter, audit_actions, audit_csv, audit_page
 from surveys.directory.listing import organisations_page, people_page, relationships_page
+from surveys.infra.i18n import N_
 from surveys.jobs import latest_jobs
 from surveys.web.admin._common import PageNumber, listing, page
 from surveys.web.reach import administrators_only
@@ -36,7 +37,7 @@ class ConsoleHome(Controller):
             "home",
             viewer,
             "home",
-            "Console",
+            N_("Console"),
             data={"counts": counts, "jobs": await latest_jobs(limit=5)},
         )
 
@@ -60,7 +61,7 @@ class ConsoleHome(Controller):
             "audit",
             viewer,
             "audit",
-            "Audit log",
+            N_("Audit log"),
             data={"list": found, "actions": await audit_actions()},
             form=query,
         )

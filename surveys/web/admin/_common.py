@@ -14,10 +14,11 @@ from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
 from surveys.directory.audit import Act
+from surveys.infra.i18n import N_, Text
 from surveys.infra.numbers import whole_number
 from surveys.infra.pagination import Page, PastLastPageError
-from surveys.web.contexts import sentence
 from surveys.web.contexts._console import ConsolePage, Listing
+from surveys.web.contexts._forms import refusal
 
 PageNumber = Annotated[
     int, QueryParameter(name="page", ge=1, le=1_000_000, description="A page of the list.")
@@ -25,19 +26,19 @@ PageNumber = Annotated[
 PER_PAGE = 50
 
 NOTICES = {
-    "created": "Created.",
-    "saved": "Saved.",
-    "deactivated": "Deactivated: no longer invited or sent results; what is stored stays.",
-    "reactivated": "Reactivated.",
-    "imported": "The directory file was imported.",
-    "invited": "The invitation to sign in was sent.",
-    "granted": "The grant was given.",
-    "revoked": "Revoked.",
-    "loaded": "The instrument version was loaded.",
-    "closed": "The cycle is closed.",
-    "reopened": "The cycle is open again.",
-    "published": "The cycle is published: its tiers are frozen.",
-    "erased": "The person's data was erased.",
+    "created": N_("Created."),
+    "saved": N_("Saved."),
+    "deactivated": N_("Deactivated: no longer invited or sent results; what is stored stays."),
+    "reactivated": N_("Reactivated."),
+    "imported": N_("The directory file was imported."),
+    "invited": N_("The invitation to sign in was sent."),
+    "granted": N_("The grant was given."),
+    "revoked": N_("Revoked."),
+    "loaded": N_("The instrument version was loaded."),
+    "closed": N_("The cycle is closed."),
+    "reopened": N_("The cycle is open again."),
+    "published": N_("The cycle is published: its tiers are frozen."),
+    "erased": N_("The person's data was erased."),
 }
 """What a redirect's `done` code says once (codes, not text, so a link cannot make the
 console say anything else)."""
@@ -52,7 +53,7 @@ def page(
     name: str,
     viewer: Viewer,
     section: str,
-    title: str,
+    title: str | Text,
     status: int = 200,
     **parts: Any,
 ) -> Template:
@@ -62,7 +63,7 @@ def page(
 
 
 def refused(
-    name: str, viewer: Viewer, section: str, title: str, error: Exception, **parts: Any
+    name: str, viewer: Viewer, section: str, title: str | Text, error: Exception, **parts: Any
 ) -> Template:
     """A form's page again (400) with what was typed, saying why it was refused and marking
     the field the refusal names (`error.field`, when it has one)."""
@@ -72,7 +73,7 @@ def refused(
         section,
         title,
         400,
-        error=sentence(error),
+        error=refusal(error),
         error_field=getattr(error, "field", None),
         **parts,
     )

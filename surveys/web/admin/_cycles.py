@@ -28,6 +28,7 @@ from surveys.cycles.preview import opening_preview
 from surveys.cycles.progress import GROUPINGS, Grouping, cycle_status, not_answered
 from surveys.directory.audit import Act
 from surveys.infra.errors import RapportError
+from surveys.infra.i18n import N_, Text
 from surveys.infra.mail import Mailer
 from surveys.infra.numbers import whole_number
 from surveys.infra.pagination import PastLastPageError
@@ -40,7 +41,7 @@ from surveys.results.score_file import code_version
 from surveys.results.tier_review import publication_preview, publish_cycle
 from surveys.scorecards import mail_scorecards, render_cycle
 from surveys.web.admin._common import PageNumber, acting, done, form_of, notice_of, page
-from surveys.web.contexts import sentence
+from surveys.web.contexts._forms import refusal, saying
 from surveys.web.reach import administrators_only
 
 Any_Request = Request[Any, Any, Any]
@@ -80,9 +81,15 @@ class CyclesConsole(Controller):
         act = acting(viewer)
         try:
             if not key:
-                raise RapportError("give the cycle a key, such as 2027-Q1")
+                raise saying(
+                    RapportError("give the cycle a key, such as 2027-Q1"),
+                    Text(N_("Give the cycle a key, such as 2027-Q1.")),
+                )
             if closes is None:
-                raise RapportError("give the closing day as a date")
+                raise saying(
+                    RapportError("give the closing day as a date"),
+                    Text(N_("Give the closing day as a date.")),
+                )
             chosen = {
                 direction: picked
                 for direction in Direction
@@ -92,7 +99,7 @@ class CyclesConsole(Controller):
             title = str(form.get("title", ""))
             await create_cycle(key, title, closes, act.at, act.actor, chosen)
         except RapportError as error:
-            return await _cycles_page(viewer, error=sentence(error), form=form)
+            return await _cycles_page(viewer, error=refusal(error), form=form)
         return done(f"/admin/cycles/{key}", "created")
 
     @get("/{key:str}", name="admin-cycle")
@@ -119,7 +126,13 @@ class CyclesConsole(Controller):
             )
         except RapportError:
             raise NotFoundException("no such cycle") from None
-        return page("cycle_open", viewer, "cycles", f"Open {key}?", data={"preview": preview})
+        return page(
+            "cycle_open",
+            viewer,
+            "cycles",
+            Text(N_("Open %(cycle)s?"), {"cycle": key}),
+            data={"preview": preview},
+        )
 
     @post("/{key:str}/open", name="admin-cycle-open")
     async def open(
@@ -132,7 +145,10 @@ class CyclesConsole(Controller):
             opened = await open_cycle(
                 key, act.at, mailer, act.actor, lambda step: progress.note(step=step)
             )
-            return {"invited": f"{sum(opened.invited.values()):,}", "mail": opened.mail.summary()}
+            return {
+                N_("invited"): f"{sum(opened.invited.values()):,}",
+                N_("mail"): opened.mail.summary(),
+            }
 
         return await _started(viewer, "open", key, act, work)
 
@@ -158,7 +174,7 @@ class CyclesConsole(Controller):
             "cycle_remind",
             viewer,
             "cycles",
-            f"Remind now in {key}?",
+            Text(N_("Remind now in %(cycle)s?"), {"cycle": key}),
             data={"preview": preview, "key": key},
         )
 
@@ -171,13 +187,13 @@ class CyclesConsole(Controller):
         act = acting(viewer)
 
         async def work(progress: Progress) -> Mapping[str, Any]:
-            progress.note(step="sending reminders")
+            progress.note(step=N_("sending reminders"))
             sent = await send_reminders(
                 key, act.at, mailer, settings.reminders, settings.reminder_days
             )
             for line in sent.failed:
                 await progress.failed(line)
-            return {"mail": sent.summary()}
+            return {N_("mail"): sent.summary()}
 
         return await _started(viewer, "remind", key, act, work)
 
@@ -188,7 +204,7 @@ class CyclesConsole(Controller):
             "cycle_confirm",
             viewer,
             "cycles",
-            f"Close {key}?",
+            Text(N_("Close %(cycle)s?"), {"cycle": key}),
             data={"report": report, "step": "close"},
         )
 
@@ -211,7 +227,10 @@ class CyclesConsole(Controller):
         act = acting(viewer)
         try:
             if closes is None:
-                raise RapportError("give the new closing day as a date")
+                raise saying(
+                    RapportError("give the new closing day as a date"),
+                    Text(N_("Give the new closing day as a date.")),
+                )
             await reopen_cycle(key, closes, act.actor, act.at)
         except RapportError as error:
             return await _refused(viewer, key, error)
@@ -237,12 +256,12 @@ class CyclesConsole(Controller):
             )
             silent = ", ".join(d.replace("_", " ") for d in summary.unanswered)
             return {
-                "run": str(summary.run_id),
-                "scored": f"{scored} from {summary.answers:,} answers",
-                "not scored (no answers)": silent or "none",
-                "tiers computed": str(summary.tiers.computed),
-                "perception gaps": str(summary.gaps),
-                "escalation flags": str(summary.flags),
+                N_("run"): str(summary.run_id),
+                N_("scored"): f"{scored} from {summary.answers:,} answers",
+                N_("not scored (no answers)"): silent or N_("none"),
+                N_("tiers computed"): str(summary.tiers.computed),
+                N_("perception gaps"): str(summary.gaps),
+                N_("escalation flags"): str(summary.flags),
             }
 
         return await _started(viewer, "score", key, act, work)
@@ -256,7 +275,13 @@ class CyclesConsole(Controller):
             preview = await publication_preview(key)
         except RapportError:
             raise NotFoundException("no such cycle") from None
-        return page("cycle_publish", viewer, "cycles", f"Publish {key}?", data={"preview": preview})
+        return page(
+            "cycle_publish",
+            viewer,
+            "cycles",
+            Text(N_("Publish %(cycle)s?"), {"cycle": key}),
+            data={"preview": preview},
+        )
 
     @post("/{key:str}/publish", name="admin-cycle-publish")
     async def publish(
@@ -279,7 +304,7 @@ class CyclesConsole(Controller):
         act = acting(viewer)
 
         async def work(progress: Progress) -> Mapping[str, Any]:
-            progress.note(step="rendering the scorecards")
+            progress.note(step=N_("rendering the scorecards"))
             rendered = await render_cycle(
                 key,
                 out,
@@ -288,15 +313,15 @@ class CyclesConsole(Controller):
             )
             for name, why in rendered.failed:
                 await progress.failed(f"{name}: {why}")
-            progress.note(step="e-mailing the scorecards")
+            progress.note(step=N_("e-mailing the scorecards"))
             mailed = await mail_scorecards(key, out, mailer, act.at)
             for line in mailed.failed:
                 await progress.failed(line)
             return {
-                "scorecards written": str(len(rendered.written)),
-                "unchanged": str(rendered.skipped),
-                "e-mailed": str(mailed.sent),
-                "sent before": str(mailed.already),
+                N_("scorecards written"): str(len(rendered.written)),
+                N_("unchanged"): str(rendered.skipped),
+                N_("e-mailed"): str(mailed.sent),
+                N_("sent before"): str(mailed.already),
             }
 
         return await _started(viewer, "scorecards", key, act, work)
@@ -316,7 +341,7 @@ async def _cycle_page(
     search: str = "",
     page_number: int = 1,
     notice: str | None = None,
-    error: str | None = None,
+    error: str | Text | None = None,
 ) -> Template:
     report = await _status_or_404(key, by)
     try:
@@ -327,7 +352,7 @@ async def _cycle_page(
         "cycle",
         viewer,
         "cycles",
-        f"Cycle {key}",
+        Text(N_("Cycle %(cycle)s"), {"cycle": key}),
         400 if error else 200,
         data={
             "report": report,
@@ -344,7 +369,7 @@ async def _cycle_page(
 
 async def _refused(viewer: Viewer, key: str, error: RapportError) -> Template:
     """The cycle's page, saying why the step was refused."""
-    return await _cycle_page(viewer, key, error=sentence(error))
+    return await _cycle_page(viewer, key, error=refusal(error))
 
 
 async def _started(viewer: Viewer, kind: str, key: str, act: Act, work: Any) -> Redirect | Template:
@@ -363,13 +388,13 @@ async def _started(viewer: Viewer, kind: str, key: str, act: Act, work: Any) -> 
 
 
 async def _cycles_page(
-    viewer: Viewer, notice: str | None = None, error: str | None = None, form: Any = None
+    viewer: Viewer, notice: str | None = None, error: str | Text | None = None, form: Any = None
 ) -> Template:
     return page(
         "cycles",
         viewer,
         "cycles",
-        "Cycles",
+        N_("Cycles"),
         400 if error else 200,
         data={
             "cycles": await cycles_newest_first(),

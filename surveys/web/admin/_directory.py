@@ -45,7 +45,7 @@ from surveys.directory.rules import (
     normal_email,
     role_of,
 )
-from surveys.infra.i18n import LANGUAGES
+from surveys.infra.i18n import LANGUAGES, N_, Text
 from surveys.infra.numbers import whole_number
 from surveys.web.admin._common import (
     PageNumber,
@@ -61,7 +61,7 @@ from surveys.web.admin._common import (
     switched,
 )
 from surveys.web.auth import RecordId
-from surveys.web.contexts import sentence
+from surveys.web.contexts._forms import refusal, saying
 from surveys.web.reach import administrators_only
 
 Status = Literal["active", "inactive", "all"]
@@ -106,7 +106,10 @@ def _person_fields(form: dict[str, Any]) -> PersonFields:
             raise DirectoryEditError(name, str(error)) from None
     organisation = optional_int(form.get("organisation"))
     if organisation is None:
-        raise DirectoryEditError("organisation", "choose the person's organisation")
+        raise saying(
+            DirectoryEditError("organisation", "choose the person's organisation"),
+            Text(N_("Choose the person's organisation.")),
+        )
     receives = {"yes": True, "no": False}.get(form.get("receives_results", ""))
     return PersonFields(
         name=form.get("name", ""),
@@ -150,7 +153,7 @@ class DirectoryConsole(Controller):
             "organisations",
             viewer,
             "directory",
-            "Organisations",
+            N_("Organisations"),
             data={"list": found, "kinds": [k.value for k in OrgKind]},
             form=query,
             notice=notice_of(request),
@@ -162,7 +165,7 @@ class DirectoryConsole(Controller):
             "organisation",
             viewer,
             "directory",
-            "New organisation",
+            N_("New organisation"),
             data=await _organisation_choices(),
             form={"kind": "site"},
         )
@@ -179,7 +182,7 @@ class DirectoryConsole(Controller):
                 "organisation",
                 viewer,
                 "directory",
-                "New organisation",
+                N_("New organisation"),
                 error,
                 data=await _organisation_choices(),
                 form=form,
@@ -278,7 +281,7 @@ class DirectoryConsole(Controller):
             "people",
             viewer,
             "directory",
-            "People",
+            N_("People"),
             data={"list": found, "roles": [r.value for r in Role]},
             form=query,
             notice=notice_of(request),
@@ -292,7 +295,7 @@ class DirectoryConsole(Controller):
             "person",
             viewer,
             "directory",
-            "New person",
+            N_("New person"),
             data=await _person_choices(organisation),
             form={"organisation": str(organisation or ""), "language": "en", "role": ""},
         )
@@ -309,7 +312,7 @@ class DirectoryConsole(Controller):
                 "person",
                 viewer,
                 "directory",
-                "New person",
+                N_("New person"),
                 error,
                 data=await _person_choices(optional_int(form.get("organisation"))),
                 form=form,
@@ -395,7 +398,7 @@ class DirectoryConsole(Controller):
             "relationships",
             viewer,
             "directory",
-            "Relationships",
+            N_("Relationships"),
             data={"list": found, "sponsors": await choices(OrgKind.sponsor)},
             form=query,
             notice=notice_of(request),
@@ -407,7 +410,7 @@ class DirectoryConsole(Controller):
             "relationship_new",
             viewer,
             "directory",
-            "New relationship",
+            N_("New relationship"),
             data={
                 "sponsors": await choices(OrgKind.sponsor),
                 "cros": await choices(OrgKind.cro),
@@ -422,10 +425,16 @@ class DirectoryConsole(Controller):
         try:
             site = await organisation_with_slug(form.get("site", ""), OrgKind.site)
             if site is None:
-                raise DirectoryEditError("site", f"no site has the short name {form.get('site')!r}")
+                raise saying(
+                    DirectoryEditError("site", f"no site has the short name {form.get('site')!r}"),
+                    Text(N_("No site has the short name %(slug)r."), {"slug": form.get("site")}),
+                )
             sponsor = optional_int(form.get("sponsor"))
             if sponsor is None:
-                raise DirectoryEditError("sponsor", "choose the sponsor")
+                raise saying(
+                    DirectoryEditError("sponsor", "choose the sponsor"),
+                    Text(N_("Choose the sponsor.")),
+                )
             made = await create_relationship(
                 sponsor, site, optional_int(form.get("cro")), acting(viewer)
             )
@@ -434,14 +443,14 @@ class DirectoryConsole(Controller):
                 "relationship_new",
                 viewer,
                 "directory",
-                "New relationship",
+                N_("New relationship"),
                 400,
                 data={
                     "sponsors": await choices(OrgKind.sponsor),
                     "cros": await choices(OrgKind.cro),
                 },
                 form=form,
-                error=sentence(error),
+                error=refusal(error),
                 error_field=error.field,
             )
         return done(f"/admin/relationships/{made}", "created")
@@ -453,7 +462,7 @@ class DirectoryConsole(Controller):
         record = await relationship_record(relationship_id)
         if record is None:
             raise NotFoundException("no such relationship")
-        title = f"{record['sponsor_name']} and {record['site_name']}"
+        title = _relationship_title(record)
         return page(
             "relationship",
             viewer,
@@ -475,7 +484,7 @@ class DirectoryConsole(Controller):
         try:
             await set_contacts(relationship_id, chosen, acting(viewer))
         except DirectoryEditError as error:
-            title = f"{record['sponsor_name']} and {record['site_name']}"
+            title = _relationship_title(record)
             return refused(
                 "relationship",
                 viewer,
@@ -498,6 +507,14 @@ class DirectoryConsole(Controller):
             DirectoryEditError,
             "relationship",
         )
+
+
+def _relationship_title(record: dict[str, Any]) -> Text:
+    """A relationship's page title: its sponsor and its site, by name."""
+    return Text(
+        N_("%(sponsor)s and %(site)s"),
+        {"sponsor": record["sponsor_name"], "site": record["site_name"]},
+    )
 
 
 async def _person_choices(organisation: int | None) -> dict[str, Any]:

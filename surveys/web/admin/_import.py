@@ -33,10 +33,12 @@ from surveys.directory.directory_import import (
     read_directory,
 )
 from surveys.infra.errors import FileError
+from surveys.infra.i18n import N_, Text
 from surveys.web.admin._common import acting, page
 from surveys.web.reach import administrators_only
 
 Any_Request = Request[Any, Any, Any]
+TITLE = N_("Import a directory file")
 UPLOAD_LIMIT = 50 * 1024 * 1024
 """Bytes a directory file may have (a 50,000-row export is about 7 MB)."""
 PENDING_SECONDS = 3600
@@ -113,15 +115,15 @@ def _pending(request: Any_Request) -> PendingImports:
     return PendingImports(request.app.state.settings.var_dir / "pending-imports")
 
 
-async def _upload_of(request: Any_Request) -> Upload | str:
+async def _upload_of(request: Any_Request) -> Upload | Text:
     """The upload a form posted, or why it cannot be used."""
     form = await request.form()
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        return "Choose the directory file (CSV or XLSX) to import."
+        return Text(N_("Choose the directory file (CSV or XLSX) to import."))
     content = await file.read(UPLOAD_LIMIT + 1)
     if len(content) > UPLOAD_LIMIT:
-        return "That file is larger than 50 MB; split it, or import it with the command."
+        return Text(N_("That file is larger than 50 MB; split it, or import it with the command."))
     mapping = form.get("mapping")
     mapping_bytes, mapping_name = None, ""
     if isinstance(mapping, UploadFile) and mapping.filename:
@@ -153,15 +155,15 @@ class DirectoryImportConsole(Controller):
 
     @get("/", name="admin-import")
     async def form(self, viewer: NamedDependency[Viewer]) -> Template:
-        return page("import", viewer, "directory", "Import a directory file")
+        return page("import", viewer, "directory", TITLE)
 
     @post("/", name="admin-import-preview")
     async def preview(self, request: Any_Request, viewer: NamedDependency[Viewer]) -> Template:
         """Check the whole file against the directory; show every problem, or the change set
         with a button that imports exactly this file."""
         upload = await _upload_of(request)
-        if isinstance(upload, str):
-            return page("import", viewer, "directory", "Import a directory file", 400, error=upload)
+        if isinstance(upload, Text):
+            return page("import", viewer, "directory", TITLE, 400, error=upload)
         try:
             changes = await _changes(upload)
         except DirectoryFileError as error:
@@ -169,21 +171,22 @@ class DirectoryImportConsole(Controller):
                 "import",
                 viewer,
                 "directory",
-                "Import a directory file",
+                TITLE,
                 400,
                 data={"problems": error.problems, "filename": error.filename},
-                error=f"{upload.filename} cannot be imported as it is: nothing was written.",
+                error=Text(
+                    N_("%(file)s cannot be imported as it is: nothing was written."),
+                    {"file": upload.filename},
+                ),
             )
         except FileError as error:
-            return page(
-                "import", viewer, "directory", "Import a directory file", 400, error=str(error)
-            )
+            return page("import", viewer, "directory", TITLE, 400, error=str(error))
         key = _pending(request).keep(upload)
         return page(
             "import_preview",
             viewer,
             "directory",
-            f"Import {upload.filename}?",
+            Text(N_("Import %(file)s?"), {"file": upload.filename}),
             data={"changes": changes, "key": key},
         )
 
@@ -204,17 +207,22 @@ class DirectoryImportConsole(Controller):
                 "import",
                 viewer,
                 "directory",
-                "Import a directory file",
+                TITLE,
                 400,
                 data={"problems": error.problems, "filename": error.filename},
-                error=f"{upload.filename} no longer fits the directory: nothing was written.",
+                error=Text(
+                    N_("%(file)s no longer fits the directory: nothing was written."),
+                    {"file": upload.filename},
+                ),
             )
         pending.forget(key)
         return page(
             "import_preview",
             viewer,
             "directory",
-            f"Imported {upload.filename}",
+            Text(N_("Imported %(file)s"), {"file": upload.filename}),
             data={"changes": changes, "key": None},
-            notice="Imported." if not changes.changes_nothing else "Nothing needed to change.",
+            notice=N_("Imported.")
+            if not changes.changes_nothing
+            else N_("Nothing needed to change."),
         )

@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
 from surveys.infra.errors import FileError
-from surveys.infra.i18n import LANGUAGES, choose_language
+from surveys.infra.i18n import LANGUAGES, N_, Text, choose_language
 from surveys.instruments import load_instruments, parse_instrument
 from surveys.instruments.catalogue import loaded_instruments
 from surveys.web.admin._common import done, notice_of, page
@@ -60,10 +60,14 @@ class InstrumentsConsole(Controller):
         form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return await _listing(viewer, error="Choose an instrument file (.toml) to load.")
+            return await _listing(
+                viewer, error=Text(N_("Choose an instrument file (.toml) to load."))
+            )
         content = await upload.read(INSTRUMENT_FILE_LIMIT + 1)
         if len(content) > INSTRUMENT_FILE_LIMIT:
-            return await _listing(viewer, error="That file is too large for an instrument.")
+            return await _listing(
+                viewer, error=Text(N_("That file is too large for an instrument."))
+            )
         name = Path(upload.filename).name or "instrument.toml"
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / name
@@ -72,20 +76,31 @@ class InstrumentsConsole(Controller):
                 parse_instrument(path)
                 outcomes = await load_instruments([path], actor=viewer.who.email)
             except FileError as error:
-                where = f"line {error.line}, " if error.line else ""
-                message = f"{name}: {where}{error.field}: {error.problem}. Nothing was loaded."
+                said = {"file": name, "field": error.field, "problem": error.problem}
+                message = (
+                    Text(
+                        N_("%(file)s: line %(line)s, %(field)s: %(problem)s. Nothing was loaded."),
+                        {**said, "line": error.line},
+                    )
+                    if error.line
+                    else Text(N_("%(file)s: %(field)s: %(problem)s. Nothing was loaded."), said)
+                )
                 return await _listing(viewer, error=message)
         if all(o.status == "unchanged" for o in outcomes):
-            return await _listing(viewer, notice="That version was already loaded: no change.")
+            return await _listing(
+                viewer, notice=Text(N_("That version was already loaded: no change."))
+            )
         return done("/admin/instruments/", "loaded")
 
 
-async def _listing(viewer: Viewer, notice: str | None = None, error: str | None = None) -> Template:
+async def _listing(
+    viewer: Viewer, notice: str | Text | None = None, error: str | Text | None = None
+) -> Template:
     return page(
         "instruments",
         viewer,
         "instruments",
-        "Instruments",
+        N_("Instruments"),
         400 if error else 200,
         data={"instruments": await loaded_instruments(), "languages": LANGUAGES},
         notice=notice,

@@ -14,10 +14,11 @@ from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
 from surveys.directory.listing import person_record
+from surveys.infra.i18n import N_, Text
 from surveys.privacy import ErasureError, UnknownPersonError, erase_person, personal_data
 from surveys.web.admin._common import acting, done, form_of, notice_of, page
 from surveys.web.auth import RecordId
-from surveys.web.contexts import sentence
+from surveys.web.contexts._forms import refusal
 from surveys.web.reach import administrators_only
 
 Any_Request = Request[Any, Any, Any]
@@ -61,17 +62,17 @@ class PrivacyConsole(Controller):
             raise NotFoundException("no such person")
         typed = str((await form_of(request)).get("confirm", "")).strip().lower()
         if typed != record["email"]:
-            error = "Type the person's e-mail address exactly to confirm the erasure."
+            error = Text(N_("Type the person's e-mail address exactly to confirm the erasure."))
             return await _data_page(viewer, person_id, error=error)
         try:
             await erase_person(person_id, acting(viewer))
         except ErasureError as error:
-            return await _data_page(viewer, person_id, error=sentence(error))
+            return await _data_page(viewer, person_id, error=refusal(error))
         return done(f"/admin/people/{person_id}/data", "erased")
 
 
 async def _data_page(
-    viewer: Viewer, person_id: int, notice: str | None = None, error: str | None = None
+    viewer: Viewer, person_id: int, notice: str | None = None, error: str | Text | None = None
 ) -> Template:
     record = await person_record(person_id)
     if record is None:
@@ -82,7 +83,7 @@ async def _data_page(
         "person_data",
         viewer,
         "directory",
-        f"{record['name']}: their data",
+        Text(N_("%(name)s: their data"), {"name": record["name"]}),
         400 if error else 200,
         data={"record": record, "counts": counts},
         notice=notice,

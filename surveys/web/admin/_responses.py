@@ -29,6 +29,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from surveys.accounts.policy import Viewer
+from surveys.infra.i18n import N_, Text
 from surveys.responses.imports import (
     FORMATS,
     ImportFileError,
@@ -45,15 +46,15 @@ from surveys.web.reach import administrators_only
 Any_Request = Request[Any, Any, Any]
 MAPPING_LIMIT = 1024 * 1024
 """Bytes a mapping file may have (the directory import's limit too)."""
-TITLE = "Import responses"
+TITLE = N_("Import responses")
 _KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _FORMAT_NAMES = {
-    "csv": "Plain CSV",
-    "xlsx": "Plain XLSX workbook",
-    "qualtrics": "Qualtrics export",
-    "redcap": "REDCap export",
+    "csv": N_("Plain CSV"),
+    "xlsx": N_("Plain XLSX workbook"),
+    "qualtrics": N_("Qualtrics export"),
+    "redcap": N_("REDCap export"),
 }
-"""How the form names each of FORMATS."""
+"""How the form names each of FORMATS (marked, shown with `| translate`)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Unusable:
     """Why a posted form cannot be checked, and the field to mark."""
 
     field: str
-    message: str
+    message: Text
 
 
 @dataclass(frozen=True)
@@ -176,12 +177,16 @@ async def _upload_of(request: Any_Request) -> tuple[ResponseUpload | Unusable, d
     chosen = {"cycle": str(form.get("cycle") or ""), "format": str(form.get("format") or "")}
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        return Unusable("file", "Choose the file of responses (CSV or XLSX) to import."), chosen
+        return Unusable(
+            "file", Text(N_("Choose the file of responses (CSV or XLSX) to import."))
+        ), chosen
     if not chosen["cycle"]:
-        return Unusable("cycle", "Choose the cycle the responses belong to."), chosen
+        return Unusable("cycle", Text(N_("Choose the cycle the responses belong to."))), chosen
     content = await file.read(UPLOAD_LIMIT + 1)
     if len(content) > UPLOAD_LIMIT:
-        too_big = "That file is larger than 50 MB; split it, or import it with the command."
+        too_big = Text(
+            N_("That file is larger than 50 MB; split it, or import it with the command.")
+        )
         return Unusable("file", too_big), chosen
     mapping = form.get("mapping")
     mapping_bytes, mapping_name = None, ""
@@ -189,7 +194,7 @@ async def _upload_of(request: Any_Request) -> tuple[ResponseUpload | Unusable, d
         mapping_bytes = await mapping.read(MAPPING_LIMIT + 1)
         if len(mapping_bytes) > MAPPING_LIMIT:
             return Unusable(
-                "mapping", "That mapping is larger than 1 MB: is it the right file?"
+                "mapping", Text(N_("That mapping is larger than 1 MB: is it the right file?"))
             ), chosen
         mapping_name = _uploaded_name(mapping.filename, "mapping.toml")
     filename = _uploaded_name(file.filename, "responses.csv")
@@ -233,9 +238,10 @@ async def _form(viewer: Viewer, status: int = 200, **parts: Any) -> Template:
 async def _refused(
     viewer: Viewer, kept: KeptUpload, error: ImportFileError, chosen: dict[str, str], when: str
 ) -> Template:
-    """The form again with every problem the import named, as it listed them."""
+    """The form again with every problem the import named, as it listed them (`when`: a
+    marked sentence with the file's name as `%(file)s`)."""
     told = kept.told(error)
-    problems = {"headline": f"{kept.filename} {when}: nothing was written.", "told": told}
+    problems = {"headline": Text(when, {"file": kept.filename}), "told": told}
     return await _form(viewer, 400, form=chosen, data={"problems": problems})
 
 
@@ -265,8 +271,16 @@ class ResponseImportConsole(Controller):
             summary = await _imported(kept, acting(viewer).actor, check_only=True)
         except ImportFileError as error:
             pending.forget(kept.key)
-            return await _refused(viewer, kept, error, chosen, "cannot be imported as it is")
-        title = f"Import {kept.filename} into {kept.cycle_key}?"
+            return await _refused(
+                viewer,
+                kept,
+                error,
+                chosen,
+                N_("%(file)s cannot be imported as it is: nothing was written."),
+            )
+        title = Text(
+            N_("Import %(file)s into %(cycle)s?"), {"file": kept.filename, "cycle": kept.cycle_key}
+        )
         return page(
             "responses_import_preview",
             viewer,
@@ -290,13 +304,22 @@ class ResponseImportConsole(Controller):
         except ImportFileError as error:
             pending.forget(key)
             chosen = {"cycle": kept.cycle_key, "format": kept.file_format}
-            return await _refused(viewer, kept, error, chosen, "no longer fits the cycle")
+            return await _refused(
+                viewer,
+                kept,
+                error,
+                chosen,
+                N_("%(file)s no longer fits the cycle: nothing was written."),
+            )
         pending.forget(key)
         return page(
             "responses_import_preview",
             viewer,
             "responses",
-            f"Imported {kept.filename} into {kept.cycle_key}",
+            Text(
+                N_("Imported %(file)s into %(cycle)s"),
+                {"file": kept.filename, "cycle": kept.cycle_key},
+            ),
             data={"summary": summary, "kept": kept, "key": None},
-            notice="Imported." if summary.imported else "Nothing needed to change.",
+            notice=N_("Imported.") if summary.imported else N_("Nothing needed to change."),
         )

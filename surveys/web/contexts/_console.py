@@ -9,17 +9,62 @@ from typing import Any
 from urllib.parse import urlencode
 
 from surveys.accounts.policy import Viewer
+from surveys.infra.i18n import N_, Text
 from surveys.infra.pagination import Page
 
 SECTIONS = (
-    ("directory", "Directory", "/admin/organisations"),
-    ("accounts", "Accounts", "/admin/accounts"),
-    ("instruments", "Instruments", "/admin/instruments"),
-    ("cycles", "Cycles", "/admin/cycles"),
-    ("responses", "Import responses", "/admin/responses/import/"),
-    ("audit", "Audit log", "/admin/audit"),
+    ("directory", N_("Directory"), "/admin/organisations"),
+    ("accounts", N_("Accounts"), "/admin/accounts"),
+    ("instruments", N_("Instruments"), "/admin/instruments"),
+    ("cycles", N_("Cycles"), "/admin/cycles"),
+    ("responses", N_("Import responses"), "/admin/responses/import/"),
+    ("audit", N_("Audit log"), "/admin/audit"),
 )
-"""The console's menu: section, label, address."""
+"""The console's menu: section, label (marked, shown with `| translate`), address."""
+
+WORDS = {
+    # a cycle's status
+    "draft": N_("draft"),
+    "open": N_("open"),
+    "closed": N_("closed"),
+    "scored": N_("scored"),
+    "published": N_("published"),
+    # an organisation's kind
+    "site": N_("site"),
+    "sponsor": N_("sponsor"),
+    "cro": N_("cro"),
+    "network": N_("network"),
+    # a person's role
+    "pi": N_("pi"),
+    "coordinator": N_("coordinator"),
+    "site_director": N_("site director"),
+    "cra": N_("cra"),
+    "study_manager": N_("study manager"),
+    "relationship_manager": N_("relationship manager"),
+    "executive": N_("executive"),
+    # a grant's role
+    "site_user": N_("site user"),
+    "sponsor_user": N_("sponsor user"),
+    "administrator": N_("administrator"),
+    # a list's status filter
+    "active": N_("active"),
+    "inactive": N_("inactive"),
+    "all": N_("all"),
+    # a background job's state and kind
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "remind": N_("remind"),
+    "score": N_("score"),
+    "scorecards": N_("scorecards"),
+    # how the cycle's status is grouped
+    "organisation": N_("organisation"),
+    "direction": N_("direction"),
+    "country": N_("country"),
+    "role": N_("role"),
+}
+"""The words of stored codes (statuses, kinds, roles, states) as the console shows them,
+marked for translation; a code not here is shown as it is, underscores as spaces."""
 
 
 @dataclass(frozen=True)
@@ -48,19 +93,26 @@ class ConsolePage:
 
     viewer: Viewer
     section: str
-    title: str
+    title: str | Text
+    """The page's title: a marked text (shown with `| translate`) or a record's name."""
     data: Mapping[str, Any] = field(default_factory=dict)
     """What the page's template places (lists, records, choices)."""
     form: Mapping[str, Any] = field(default_factory=dict)
     """A form's values as typed (after a refusal) or as stored (to edit)."""
-    error: str | None = None
-    """Why the form was refused, as a sentence."""
+    error: str | Text | None = None
+    """Why the form was refused, as a sentence (a domain's own English, or a marked text)."""
     error_field: str | None = None
     """The field the refusal is about, to mark and focus it."""
-    notice: str | None = None
+    notice: str | Text | None = None
     """What the last action did, said once."""
 
     @property
     def sections(self) -> tuple[tuple[str, str, str], ...]:
         """The console's menu."""
         return SECTIONS
+
+    @staticmethod
+    def word(code: object) -> str:
+        """A stored code (status, kind, role, state) as a marked word, for `| translate`."""
+        text = str(getattr(code, "value", code))
+        return WORDS.get(text, text.replace("_", " "))

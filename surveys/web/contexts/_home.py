@@ -16,7 +16,7 @@ class KindGroup:
     kind: str
     """sponsor, cro, network or site."""
     title: str
-    """The group's heading."""
+    """The group's heading, in English (marked with `N_`: the page translates it)."""
     organisations: tuple[OrganisationListing, ...]
     """Sorted by name."""
 

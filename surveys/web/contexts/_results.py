@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
 
 from surveys.accounts.policy import Reach
@@ -23,6 +23,7 @@ from surveys.charts import (
     sparkline,
 )
 from surveys.directory.organisations import OrgKind
+from surveys.infra.i18n import N_, Text, number
 from surveys.workspaces.institution_trends import (
     MOST_COMPARED,
     Member,
@@ -55,65 +56,102 @@ class SiteContext:
 @dataclass(frozen=True)
 class SiteWords:
     """A site page's words: "you" to the site's own people, the site by name to anyone else
-    who may open it (its network's people, an administrator)."""
+    who may open it (its network's people, an administrator); translated where shown."""
 
-    rated_by: str
-    rates: str
-    rates_note: str
-    meeting_hint: str
-    gaps_title: str
-    site_view: str
-    partner_view: str
-    gaps_caption: str
+    rated_by: Text
+    rates: Text
+    rates_note: Text
+    meeting_hint: Text
+    gaps_title: Text
+    site_view: Text
+    partner_view: Text
+    gaps_caption: Text
 
 
 def site_words(site: str, own: bool, raters_needed: int) -> SiteWords:
     """The site page's words for its own people (`own`) or for another reader."""
     if own:
         return SiteWords(
-            rated_by="How your sponsors rate you",
-            rates="How you rate your sponsors and CROs",
-            rates_note=f"From your own staff's answers: a sponsor or CRO rated by fewer than "
-            f"{raters_needed} of them shows no number, so no one's answers can be picked out.",
-            meeting_hint="choose a sponsor to open your review meeting with it.",
-            gaps_title="How you see each sponsor and how it sees you, on the dimensions both rate",
-            site_view="Your view of them",
-            partner_view="Their view of you",
-            gaps_caption="On the dimensions both sides rate, how you see the sponsor and how "
-            "the sponsor sees you (0–100)",
+            rated_by=Text(N_("How your sponsors rate you")),
+            rates=Text(N_("How you rate your sponsors and CROs")),
+            rates_note=Text(
+                N_(
+                    "From your own staff's answers: a sponsor or CRO rated by fewer than "
+                    "%(needed)s of them shows no number, so no one's answers can be picked out."
+                ),
+                {"needed": raters_needed},
+            ),
+            meeting_hint=Text(N_("choose a sponsor to open your review meeting with it.")),
+            gaps_title=Text(
+                N_("How you see each sponsor and how it sees you, on the dimensions both rate")
+            ),
+            site_view=Text(N_("Your view of them")),
+            partner_view=Text(N_("Their view of you")),
+            gaps_caption=Text(
+                N_(
+                    "On the dimensions both sides rate, how you see the sponsor and how "
+                    "the sponsor sees you (0–100)"
+                )
+            ),
         )
     return SiteWords(
-        rated_by=f"How its sponsors rate {site}",
-        rates=f"How {site} rates its sponsors and CROs",
-        rates_note=f"From {site}'s own staff's answers: a sponsor or CRO rated by fewer than "
-        f"{raters_needed} of them shows no number, so no one's answers can be picked out.",
-        meeting_hint="choose a sponsor to open the site's review meeting with it.",
-        gaps_title=f"How {site} sees each sponsor and how it sees {site}, on the dimensions "
-        "both rate",
-        site_view="The site's view of them",
-        partner_view="Their view of the site",
-        gaps_caption=f"On the dimensions both sides rate, how {site} sees the sponsor and how "
-        "the sponsor sees the site (0–100)",
+        rated_by=Text(N_("How its sponsors rate %(site)s"), {"site": site}),
+        rates=Text(N_("How %(site)s rates its sponsors and CROs"), {"site": site}),
+        rates_note=Text(
+            N_(
+                "From %(site)s's own staff's answers: a sponsor or CRO rated by fewer than "
+                "%(needed)s of them shows no number, so no one's answers can be picked out."
+            ),
+            {"site": site, "needed": raters_needed},
+        ),
+        meeting_hint=Text(N_("choose a sponsor to open the site's review meeting with it.")),
+        gaps_title=Text(
+            N_(
+                "How %(site)s sees each sponsor and how it sees %(site)s, on the dimensions "
+                "both rate"
+            ),
+            {"site": site},
+        ),
+        site_view=Text(N_("The site's view of them")),
+        partner_view=Text(N_("Their view of the site")),
+        gaps_caption=Text(
+            N_(
+                "On the dimensions both sides rate, how %(site)s sees the sponsor and how "
+                "the sponsor sees the site (0–100)"
+            ),
+            {"site": site},
+        ),
     )
 
 
-def site_context(page: SitePage, own: bool, drafts: DraftScorecards | None = None) -> SiteContext:
+CHART_WORDS = {
+    True: (N_("your view of them"), N_("their view of you")),
+    False: (N_("the site's view of them"), N_("their view of the site")),
+}
+"""What a gap chart's description calls the two views, for the site's own people or not."""
+
+
+def site_context(
+    page: SitePage, own: bool, drafts: DraftScorecards | None = None, language: str = "en"
+) -> SiteContext:
     """Lay out a site page's charts from its figures, in words for its reader (`own`: one of
-    the site's own people, who also see the draft scorecards they may answer)."""
+    the site's own people, who also see the draft scorecards they may answer), in the
+    reader's `language`."""
     words = site_words(page.site, own, page.raters_needed)
+    ours, theirs = (Text(w).render(language) for w in CHART_WORDS[own])
     gaps = (
         gap_chart(
             [(f"{g.partner}: {g.name}", g.site_view, g.partner_view) for g in page.gaps],
-            words.site_view.lower(),
-            words.partner_view.lower(),
+            ours,
+            theirs,
         )
         if page.gaps
         else None
     )
     return SiteContext(
         page=page,
-        rated_by_chart=_ratings_chart(page.rated_by),
-        rates_chart=_ratings_chart(page.rates),
+        rated_by_chart=_ratings_chart(page.rated_by, language),
+        rates_chart=_ratings_chart(page.rates, language),
         gaps_chart=gaps,
         words=words,
         drafts=drafts if own else None,
@@ -138,23 +176,30 @@ class NetworkContext:
     """The sites' indices with their intervals, and the median as a reference line."""
 
 
-def network_context(name: str, cycle: str | None, sites: tuple[Rating, ...]) -> NetworkContext:
-    """Lay out a network page: the median of its shown sites, and the chart."""
+def network_context(
+    name: str, cycle: str | None, sites: tuple[Rating, ...], language: str = "en"
+) -> NetworkContext:
+    """Lay out a network page: the median of its shown sites, and the chart (its words in
+    the reader's `language`)."""
     shown = [r.index for r in sites if r.index is not None]
     middle = median(shown) if shown else None
-    chart = _ratings_chart(sites, (middle, "network median") if middle is not None else None)
+    label = Text(N_("network median")).render(language)
+    chart = _ratings_chart(sites, language, (middle, label) if middle is not None else None)
     return NetworkContext(
         name=name, cycle=cycle, sites=sites, median=middle, shown=len(shown), chart=chart
     )
 
 
 def _ratings_chart(
-    ratings: Sequence[Rating], reference: tuple[float, str] | None = None
+    ratings: Sequence[Rating], language: str, reference: tuple[float, str] | None = None
 ) -> IntervalPlot | None:
     """Ratings as points with their intervals, for a chart; None when there are none."""
     if not ratings:
         return None
-    return interval_plot([(r.partner, r.index, r.low, r.high) for r in ratings], reference)
+    hidden = Text(N_("too few responses")).render(language)
+    return interval_plot(
+        [(r.partner, r.index, r.low, r.high) for r in ratings], reference, hidden=hidden
+    )
 
 
 @dataclass(frozen=True)
@@ -191,18 +236,19 @@ class TrendsContext:
 
 
 LINES = (
-    ("index", "Reliability index"),
-    ("quality", "Quality"),
-    ("dependability", "Dependability"),
-    ("speed", "Speed"),
-    ("cost", "Cost"),
+    ("index", N_("Reliability index")),
+    ("quality", N_("Quality")),
+    ("dependability", N_("Dependability")),
+    ("speed", N_("Speed")),
+    ("cost", N_("Cost")),
 )
-"""The lines of a trend chart: the index and each layer, with their labels."""
+"""The lines of a trend chart: the index and each layer, with their labels (marked for
+translation: the charts are drawn in the reader's language)."""
 
 
-def trends_context(found: Trends, reach: Reach) -> TrendsContext:
+def trends_context(found: Trends, reach: Reach, language: str = "en") -> TrendsContext:
     """Lay out a trends page's charts, the organisations to choose from, and the page each
-    organisation's name opens for a reader with this reach."""
+    organisation's name opens for a reader with this reach, in the reader's `language`."""
     cycles = found.cycles
     heat = (
         heat_map(
@@ -213,22 +259,17 @@ def trends_context(found: Trends, reach: Reach) -> TrendsContext:
     )
     return TrendsContext(
         trends=found,
-        charts=tuple(_series_chart(s, cycles) for s in found.selected),
-        partner_chart=_series_chart(found.partner_view, cycles, 400)
+        charts=tuple(_series_chart(s, cycles, language) for s in found.selected),
+        partner_chart=_series_chart(found.partner_view, cycles, language, 400)
         if found.partner_view
         else None,
         rollup_lines=tuple(
-            sparkline(
-                _along(r.points, cycles, "index"),
-                _along(r.points, cycles, "low"),
-                _along(r.points, cycles, "high"),
-                cycles,
-            )
+            _sparkline(_along(r.points, cycles, "index"), r.points, cycles, language)
             for r in found.rollups
         ),
         heat=heat,
         legend=tuple(
-            (kind, label, *STYLES[kind], marker_path(STYLES[kind][1], 22, 7))
+            (kind, Text(label).render(language), *STYLES[kind], marker_path(STYLES[kind][1], 22, 7))
             for kind, label in LINES[:1]
         ),
         chosen=found.choices.chosen,
@@ -273,17 +314,35 @@ def _along(points: tuple[Point, ...], cycles: tuple[str, ...], what: str) -> lis
     ]
 
 
-def _series_chart(series: Series, cycles: tuple[str, ...], width: int = 320) -> SmallMultiple:
+def _sparkline(
+    values: list[float | None], points: tuple[Point, ...], cycles: tuple[str, ...], language: str
+) -> Sparkline:
+    """A roll-up's index over the cycles, described in the reader's `language`."""
+    drawn = sparkline(values, _along(points, cycles, "low"), _along(points, cycles, "high"), cycles)
+    hidden = Text(N_("not shown")).render(language)
+    words = ", ".join(
+        f"{cycle}: {hidden if value is None else number(value, language)}"
+        for cycle, value in zip(cycles, values, strict=True)
+    )
+    return replace(drawn, description=words)
+
+
+def _series_chart(
+    series: Series, cycles: tuple[str, ...], language: str, width: int = 320
+) -> SmallMultiple:
     """One organisation's index (with its interval) over the cycles shown, and its layers
-    each on a row of their own."""
+    each on a row of their own, named in the reader's `language`."""
     points = series.points
     (kind, label), layers = LINES[0], LINES[1:]
     index = Values(
-        label,
+        Text(label).render(language),
         kind,
         _along(points, cycles, kind),
         _along(points, cycles, "low"),
         _along(points, cycles, "high"),
     )
-    rows = [Values(name, layer, _along(points, cycles, layer)) for layer, name in layers]
+    rows = [
+        Values(Text(name).render(language), layer, _along(points, cycles, layer))
+        for layer, name in layers
+    ]
     return small_multiple(series.member.name, cycles, index, rows, width)

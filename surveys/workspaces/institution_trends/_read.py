@@ -56,9 +56,14 @@ async def scope_of(slug: str) -> Scope | None:
 
 
 async def scope_trends(
-    scope: Scope, cycle_key: str | None = None, chosen: tuple[str, ...] = (), search: str = ""
+    scope: Scope,
+    cycle_key: str | None = None,
+    chosen: tuple[str, ...] = (),
+    search: str = "",
+    language: str = "en",
 ) -> Trends:
-    """Everything a trends page shows for a scope, up to a cycle (the latest by default).
+    """Everything a trends page shows for a scope, up to a cycle (the latest by default),
+    dimensions named in `language`.
 
     `chosen` are slugs of members to compare side by side; by default the biggest movers.
     `search` narrows the members offered to tick by name.
@@ -98,7 +103,7 @@ async def scope_trends(
         around = sorted([*improved[:3], *declined[:3]], key=lambda m: -abs(m.change))
         picked = [m.member for m in around] or list(members[:6])
     series = tuple(Series(m, tuple(points.get(m.id, {}).values())) for m in picked)
-    dimensions, heat = await _heat(scope, window[-1].run, picked)
+    dimensions, heat = await _heat(scope, window[-1].run, picked, language)
     return Trends(
         scope=scope,
         cycles=tuple(cycle_of.values()),
@@ -109,7 +114,7 @@ async def scope_trends(
         rollups=rollups(scope, points, by_id, list(cycle_of.values())),
         improved=improved,
         declined=declined,
-        flags=await _flags(scope, window[-1].run, by_id),
+        flags=await _flags(scope, window[-1].run, by_id, language),
         dimensions=dimensions,
         heat=heat,
         choices=member_choices(members, series, bool(chosen), search),
@@ -210,11 +215,13 @@ class _Flag:
     """The dimension's place in its instrument (0 for a flag about no dimension)."""
 
 
-async def _flags(scope: Scope, run: int, by_id: dict[int, Member]) -> tuple[Flags, ...]:
+async def _flags(
+    scope: Scope, run: int, by_id: dict[int, Member], language: str = "en"
+) -> tuple[Flags, ...]:
     """The chosen cycle's escalation flags in scope (and, for a sponsor, about itself)."""
     itself = Member(scope.organisation_id, scope.slug, scope.name, None)
     found: dict[int, dict[str, list[str]]] = {}
-    for flag in sorted(await _shown_flags(scope, run), key=lambda f: f.position):
+    for flag in sorted(await _shown_flags(scope, run, language), key=lambda f: f.position):
         if flag.target not in by_id and flag.target != scope.organisation_id:
             continue
         kinds = found.setdefault(
@@ -233,7 +240,7 @@ async def _flags(scope: Scope, run: int, by_id: dict[int, Member]) -> tuple[Flag
     return tuple(sorted(groups, key=lambda g: (-len(g.drops), -g.count, g.member.name)))
 
 
-async def _shown_flags(scope: Scope, run: int) -> list[_Flag]:
+async def _shown_flags(scope: Scope, run: int, language: str = "en") -> list[_Flag]:
     """The run's flags that may be shown, in the scope's lens (and a sponsor's about itself)."""
     where = _lens(scope, EscalationFlag)
     if scope.kind == OrgKind.sponsor:
@@ -256,7 +263,9 @@ async def _shown_flags(scope: Scope, run: int) -> list[_Flag]:
         _Flag(
             int(r["target"]),
             str(r["kind"]),
-            localised(r["dimension"], "en", "") if r["kind"] == "under_floor" else str(r["detail"]),
+            localised(r["dimension"], language, "")
+            if r["kind"] == "under_floor"
+            else str(r["detail"]),
             int(r["position"] or 0),
         )
         for r in rows
@@ -278,13 +287,13 @@ class _Column:
 
     id: int
     name: str
-    """In English, as the rest of the trends page."""
+    """In the reader's language (English for the API)."""
     layer: str
     position: int
 
 
 async def _heat(
-    scope: Scope, run: int, picked: list[Member]
+    scope: Scope, run: int, picked: list[Member], language: str = "en"
 ) -> tuple[tuple[str, ...], tuple[HeatRow, ...]]:
     """Dimension × organisation: each compared organisation's mean per dimension."""
     if not picked:
@@ -303,7 +312,7 @@ async def _heat(
         _Cell(int(r["target"]), int(r["dimension"]), shown_number(r["mean"], bool(r["shown"])))
         for r in rows
     ]
-    dims = await _columns(sorted({c.dimension for c in scores}))
+    dims = await _columns(sorted({c.dimension for c in scores}), language)
     column = {d.id: i for i, d in enumerate(dims)}
     cells: dict[int, list[float | None]] = {m.id: [None] * len(dims) for m in picked}
     for score in scores:
@@ -313,7 +322,7 @@ async def _heat(
     return names, tuple(HeatRow(m, tuple(cells[m.id])) for m in picked)
 
 
-async def _columns(ids: list[int]) -> list[_Column]:
+async def _columns(ids: list[int], language: str = "en") -> list[_Column]:
     """These dimensions in the instruments' order: by layer, then by place."""
     rows = (
         await Dimension.select(Dimension.id, Dimension.name, Dimension.layer, Dimension.position)
@@ -321,7 +330,9 @@ async def _columns(ids: list[int]) -> list[_Column]:
         .output(load_json=True)
     )
     dims = [
-        _Column(int(d["id"]), localised(d["name"], "en", ""), str(d["layer"]), int(d["position"]))
+        _Column(
+            int(d["id"]), localised(d["name"], language, ""), str(d["layer"]), int(d["position"])
+        )
         for d in rows
     ]
     return sorted(dims, key=lambda d: (LAYERS.index(d.layer), d.position))

@@ -46,7 +46,7 @@ from surveys.accounts.credentials import (
     token_account,
     use_link,
 )
-from surveys.accounts.sign_in_mail import lifetime_words
+from surveys.accounts.sign_in_mail import lifetime_parts
 from surveys.directory.audit import Act, AuditEntry
 from surveys.directory.organisations import Organisation, OrgKind, Person
 from surveys.infra.mail import DeliveryError, Mailer, Outbox
@@ -293,9 +293,9 @@ async def test_links_people_ask_for_still_last_thirty_minutes(db: Engine) -> Non
     c = await cast()
     token = await new_link(c.alice_account, LinkPurpose.sign_in, NOW)
     assert await use_link(token, LinkPurpose.sign_in, NOW + dt.timedelta(minutes=31)) is None
-    assert lifetime_words(dt.timedelta(minutes=30)) == "30 minutes"
-    assert lifetime_words(dt.timedelta(days=1)) == "1 day"
-    assert lifetime_words(dt.timedelta(hours=36)) == "36 hours"
+    assert lifetime_parts(dt.timedelta(minutes=30)) == (30, "minute")
+    assert lifetime_parts(dt.timedelta(days=1)) == (1, "day")
+    assert lifetime_parts(dt.timedelta(hours=36)) == (36, "hour")
 
 
 # grants

@@ -33,6 +33,8 @@ def source_messages() -> set[str | tuple[str, str]]:
             ROOT / directory,
             method_map=[(pattern, method)],
             keywords={"N_": None, "_": None, "gettext": None, "ngettext": (1, 2)},
+            # `make messages` too reads folders such as templates/_macros
+            directory_filter=lambda path: not Path(path).name.startswith("."),
         ):
             found.add(message)
     return found
