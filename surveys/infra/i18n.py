@@ -52,6 +52,9 @@ class Text:
 
     message: str
     values: dict[str, Any] = field(default_factory=dict)
+    sentence: bool = False
+    """Shown as a sentence: capital first, full stop last (a refusal's "say what is to be
+    done" reads "Say what is to be done." on a page, « Indiquez … » in French)."""
 
     def render(self, language: str) -> str:
         """The text in `language`, placeholders filled (numbers as the language writes them)."""
@@ -61,8 +64,14 @@ class Text:
             else value
             for name, value in self.values.items()
         }
-        text: str = translations(language).ugettext(self.message)
-        return text % values
+        text: str = translations(language).ugettext(self.message) % values
+        if self.sentence and text:
+            text = text[:1].upper() + text[1:] + ("" if text.endswith(SENTENCE_ENDS) else ".")
+        return text
+
+
+SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？")
+"""How a sentence may already end, in every language of the interface."""
 
 
 @cache

@@ -226,7 +226,7 @@ class Counted(Text):
 def ngettext(singular: str, plural: str, num: int, **values: Any) -> Counted:
     """Mark a text whose wording follows `num`, to translate where it is shown (as `N_`;
     gettext tools find its two forms by this name)."""
-    return Counted(singular, {"num": num, **values}, plural)
+    return Counted(singular, {"num": num, **values}, plural=plural)
 
 
 UNSPACED = frozenset({"ja"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from surveys.accounts.policy import Viewer
@@ -32,10 +32,11 @@ def saying(error: E, text: Text) -> E:
 
 
 def refusal(error: Exception) -> str | Text:
-    """What a page says of a refusal: the marked sentence the error carries (`saying`), else
-    its own message as a sentence (a domain's English, shown as it is)."""
+    """What a page says of a refusal, as a sentence in its reader's language: the text the
+    error carries (a RapportError's marked message, or `saying`), else its own message
+    (English, shown as it is)."""
     said = getattr(error, "said", None)
-    return said if isinstance(said, Text) else sentence(error)
+    return replace(said, sentence=True) if isinstance(said, Text) else sentence(error)
 
 
 @dataclass(frozen=True)
