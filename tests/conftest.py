@@ -150,6 +150,20 @@ def _drop(kind: str, location: str) -> None:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{location}" WITH (FORCE)'))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `sqlite_only` runs on the embedded default alone: what it checks (how
+    pages fit a phone, which words they use) is the same on every engine, and its seconds
+    count against the CI budget twice otherwise."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("sqlite_only") and "[postgres" in item.nodeid
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 @pytest.fixture(params=ENGINES)
 def engine_kind(request: pytest.FixtureRequest) -> str:
     """Each database test runs once per engine."""

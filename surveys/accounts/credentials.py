@@ -29,7 +29,7 @@ from surveys.directory.audit import Act, record
 from surveys.directory.organisations import Organisation, Person
 from surveys.infra.database import writing_transaction
 from surveys.infra.errors import RapportError
-from surveys.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, choose_language, supported
+from surveys.infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, choose_language, supported
 from surveys.infra.tokens import token_hash
 
 SESSION_HOURS = 12
@@ -194,7 +194,7 @@ class SignedIn:
 async def hash_password(password: str) -> str:
     """Return the argon2id hash of a password that is long enough, or raise AccountError."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise AccountError(N_("a password needs at least %(n)s characters"), n=MIN_PASSWORD)
     return await _off_the_loop(partial(_hasher.hash, password))
 
 
@@ -258,7 +258,11 @@ async def set_language(account_id: int, language: str | None) -> None:
     """Keep the language an account chose for its pages and e-mails (None: follow the
     directory record). A language the interface lacks is an AccountError."""
     if language is not None and supported(language) != language:
-        raise AccountError(f"no interface language {language!r}; languages: {', '.join(LANGUAGES)}")
+        raise AccountError(
+            N_("no interface language %(language)r; languages: %(known)s"),
+            language=language,
+            known=", ".join(LANGUAGES),
+        )
     await Account.update({Account.language: language}).where(Account.id == account_id)
 
 
@@ -378,10 +382,10 @@ async def create_account(
     """Give the person with this e-mail an account and grants; return the account's id."""
     person = await Person.select(Person.id).where(Person.email == email.strip().lower()).first()
     if person is None:
-        raise AccountError(f"no person has the e-mail {email}")
+        raise AccountError(N_("no person has the e-mail %(email)s"), email=email)
     for role, organisation in grants:
         if (role == GrantRole.administrator) != (organisation is None):
-            raise AccountError("only an administrator's grant has no organisation")
+            raise AccountError(N_("only an administrator's grant has no organisation"))
     hashed = await hash_password(password) if password is not None else None
     account_id, _ = await account_for_person(int(person["id"]), now)
     if hashed:
@@ -435,11 +439,11 @@ async def new_api_token(account_id: int, name: str, now: dt.datetime, actor: str
     """Create a personal API token; return it, the one time it is ever shown."""
     name = name.strip()
     if not name:
-        raise AccountError("give the token a name, such as the tool that will use it")
+        raise AccountError(N_("give the token a name, such as the tool that will use it"))
     if not name.isprintable():
-        raise AccountError("the token's name has a character that cannot be shown")
+        raise AccountError(N_("the token's name has a character that cannot be shown"))
     if len(name) > 80:
-        raise AccountError("keep the token's name under 80 characters")
+        raise AccountError(N_("keep the token's name under 80 characters"))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with writing_transaction(ApiToken._meta.db):
         made = await ApiToken.insert(

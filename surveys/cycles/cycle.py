@@ -14,6 +14,7 @@ from piccolo.constraints import Check
 from piccolo.table import Table
 
 from surveys.infra.errors import RapportError
+from surveys.infra.i18n import N_
 from surveys.instruments import Instrument
 
 
@@ -79,7 +80,13 @@ def checked_cycle_key(key: str) -> str:
     """`key` if it follows CYCLE_KEY, else CycleError saying what a key may be."""
     if not CYCLE_KEY.fullmatch(key):
         shown = key if len(key) <= 60 else key[:57] + "…"
-        raise CycleError(f"a cycle's key is {CYCLE_KEY_RULE}, not {shown!r}")
+        raise CycleError(
+            N_(
+                "a cycle's key is letters, digits, '-', '_' and '.' only, at most 40, starting "
+                "with a letter or digit (such as 2027-Q1), not %(key)s"
+            ),
+            key=repr(shown),
+        )
     return key
 
 
@@ -144,7 +151,11 @@ async def cycle_by_key(key: str, error: type[RapportError] = RapportError) -> Cy
     cycle = await Cycle.select().where(Cycle.key == key).first()
     if cycle is None:
         known = [row["key"] for row in await Cycle.select(Cycle.key).order_by(Cycle.key)]
-        raise error(f"no cycle {key!r}; cycles: {', '.join(known) or 'none'}")
+        if known:
+            raise error(
+                N_("no cycle %(key)s; cycles: %(known)s"), key=repr(key), known=", ".join(known)
+            )
+        raise error(N_("no cycle %(key)s; cycles: none"), key=repr(key))
     return CycleRecord.of(cycle)
 
 

@@ -25,6 +25,7 @@ from typing import Any, cast
 from scoring.config import ScoringConfig
 from surveys.cycles.cycle import CycleError, CycleStatus, UnknownCycleError, cycle_by_key
 from surveys.cycles.invitations import Invitation, InvitationStatus
+from surveys.infra.i18n import N_, Text
 from surveys.infra.mail import DeliveryError, Letter, Mailer, Survey, compose
 from surveys.infra.settings import programme_scoring_config
 from surveys.infra.tokens import link_token, token_hash
@@ -69,6 +70,54 @@ BY_RULE = frozenset(
     }
 )
 """Reasons that make an invitation not due; the others held back one that was due."""
+
+HELD_SAID = {
+    Held.not_due: N_("%(count)s not due yet (last e-mail less than %(days)s days ago)"),
+    Held.at_limit: N_("%(count)s at the limit of %(most)s reminders"),
+    Held.not_sent: N_("%(count)s invitation never e-mailed (send the invitations first)"),
+    Held.expired: N_("%(count)s links expired"),
+    Held.undeliverable: N_("%(count)s undeliverable (the address was refused; correct it first)"),
+    Held.inactive: N_("%(count)s to people deactivated or erased"),
+    Held.issued_once: N_("%(count)s links issued once, which no e-mail can repeat"),
+    Held.key_changed: N_("%(count)s links no longer matching the server key"),
+    Held.taken: N_("%(count)s being sent by another run"),
+    Held.failed: N_("%(count)s not delivered this time (tried again next time)"),
+    Held.refused: N_("%(count)s refused by the mail server (now marked undeliverable)"),
+}
+"""A page's words for invitations held back, by reason, with their count (`SendReport.said`);
+the command line's are `SendReport.reason`."""
+NOT_OPEN_INVITING = {
+    CycleStatus.draft.value: N_(
+        "cycle %(cycle)s is draft: only an open cycle's invitations go out"
+    ),
+    CycleStatus.closed.value: N_(
+        "cycle %(cycle)s is closed: only an open cycle's invitations go out"
+    ),
+    CycleStatus.scored.value: N_(
+        "cycle %(cycle)s is scored: only an open cycle's invitations go out"
+    ),
+    CycleStatus.published.value: N_(
+        "cycle %(cycle)s is published: only an open cycle's invitations go out"
+    ),
+    "": N_("cycle %(cycle)s is %(status)s: only an open cycle's invitations go out"),
+}
+NOT_OPEN_REMINDING = {
+    CycleStatus.draft.value: N_(
+        "cycle %(cycle)s is draft: only an open cycle's people are reminded"
+    ),
+    CycleStatus.closed.value: N_(
+        "cycle %(cycle)s is closed: only an open cycle's people are reminded"
+    ),
+    CycleStatus.scored.value: N_(
+        "cycle %(cycle)s is scored: only an open cycle's people are reminded"
+    ),
+    CycleStatus.published.value: N_(
+        "cycle %(cycle)s is published: only an open cycle's people are reminded"
+    ),
+    "": N_("cycle %(cycle)s is %(status)s: only an open cycle's people are reminded"),
+}
+"""A round refused in a cycle that is not open, one message per status (so a page says the
+status in its reader's language)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +166,11 @@ class SendReport:
             Held.failed: "not delivered this time (tried again next time)",
             Held.refused: "refused by the mail server (now marked undeliverable)",
         }[held]
+
+    def said(self, held: Held, count: int) -> Text:
+        """`count` invitations held back for `held`, for a page to say in its reader's
+        language (the English reads as `summary` writes it)."""
+        return Text(HELD_SAID[held], {"count": count, "days": self.days, "most": self.most})
 
     def summary(self) -> str:
         """One line: e-mails sent, invitations due, and what was held back and why.
@@ -188,7 +242,11 @@ async def send_invitations(key: str, now: dt.datetime, mailer: Mailer) -> SendRe
     """E-mail every invitation of an open cycle not sent yet, one letter per person."""
     cycle = await cycle_by_key(key, UnknownCycleError)
     if cycle.status != CycleStatus.open:
-        raise CycleError(f"cycle {key} is {cycle.status}: only an open cycle's invitations go out")
+        raise CycleError(
+            NOT_OPEN_INVITING.get(cycle.status, NOT_OPEN_INVITING[""]),
+            cycle=key,
+            status=cycle.status,
+        )
     rows = (
         await Invitation.select(*LETTER_COLUMNS)
         .where(
@@ -286,7 +344,11 @@ async def _reminders_due(
     counted by why they are held back."""
     cycle = await cycle_by_key(key, UnknownCycleError)
     if cycle.status != CycleStatus.open:
-        raise CycleError(f"cycle {key} is {cycle.status}: only an open cycle's people are reminded")
+        raise CycleError(
+            NOT_OPEN_REMINDING.get(cycle.status, NOT_OPEN_REMINDING[""]),
+            cycle=key,
+            status=cycle.status,
+        )
     due_by = now - dt.timedelta(days=days)
     candidates = (
         await Invitation.select(*LETTER_COLUMNS)

@@ -40,6 +40,7 @@ from surveys.cycles.letters import SendReport, send_invitations, send_letters, s
 from surveys.directory import audit
 from surveys.directory.organisations import Person, Relationship, RelationshipContact
 from surveys.infra.database import bulk_insert, lock_row, writing_transaction
+from surveys.infra.i18n import N_, Text
 from surveys.infra.mail import Mailer
 from surveys.infra.tokens import link_token, new_nonce, token_hash
 from surveys.instruments import Direction, Instrument
@@ -65,6 +66,83 @@ SIDE_WORDS = {
     Direction.site_rates_sponsor: "rate sponsors and CROs",
     Direction.sponsor_rates_site: "rate sites",
 }
+NO_INSTRUMENT = {
+    Direction.site_rates_sponsor: N_(
+        "cycle %(cycle)s has no site_rates_sponsor instrument: load one with "
+        "`rapport instruments load` and create the cycle again"
+    ),
+    Direction.sponsor_rates_site: N_(
+        "cycle %(cycle)s has no sponsor_rates_site instrument: load one with "
+        "`rapport instruments load` and create the cycle again"
+    ),
+}
+NO_ROLES = {
+    Direction.site_rates_sponsor: N_(
+        "instrument %(instrument)s %(version)s names no respondent roles, so no one would rate "
+        "sponsors and CROs"
+    ),
+    Direction.sponsor_rates_site: N_(
+        "instrument %(instrument)s %(version)s names no respondent roles, so no one would rate "
+        "sites"
+    ),
+}
+NOBODY = {
+    Direction.site_rates_sponsor: N_(
+        "cycle %(cycle)s would invite nobody to rate sponsors and CROs: no active "
+        "relationship's site has active staff with the role %(roles)s"
+    ),
+    Direction.sponsor_rates_site: N_(
+        "cycle %(cycle)s would invite nobody to rate sites: no active relationship has an "
+        "active sponsor- or CRO-side contact with the role %(roles)s"
+    ),
+}
+"""Why a cycle cannot be opened, one message per direction (the words are in the message,
+so a page says them in its reader's language); `roles` are role codes."""
+NOT_LOADED = {
+    Direction.site_rates_sponsor: N_(
+        "no site_rates_sponsor instrument is loaded: run `rapport instruments load` first"
+    ),
+    Direction.sponsor_rates_site: N_(
+        "no sponsor_rates_site instrument is loaded: run `rapport instruments load` first"
+    ),
+}
+NOT_LOADED_CHOSEN = {
+    Direction.site_rates_sponsor: N_(
+        "the instrument chosen for site rates sponsor is not a loaded version of that direction"
+    ),
+    Direction.sponsor_rates_site: N_(
+        "the instrument chosen for sponsor rates site is not a loaded version of that direction"
+    ),
+}
+NOT_DRAFT = {
+    CycleStatus.open.value: N_("cycle %(cycle)s is open: only a draft cycle is opened"),
+    CycleStatus.closed.value: N_(
+        "cycle %(cycle)s is closed: only a draft cycle is opened (reopen a closed one with a new "
+        "closing date)"
+    ),
+    CycleStatus.scored.value: N_("cycle %(cycle)s is scored: only a draft cycle is opened"),
+    CycleStatus.published.value: N_("cycle %(cycle)s is published: only a draft cycle is opened"),
+    "": N_("cycle %(cycle)s is %(status)s: only a draft cycle is opened"),
+}
+NOT_CLOSED = {
+    CycleStatus.draft.value: N_(
+        "cycle %(cycle)s is draft: only a closed cycle that is not scored yet can be reopened"
+    ),
+    CycleStatus.open.value: N_(
+        "cycle %(cycle)s is open: only a closed cycle that is not scored yet can be reopened"
+    ),
+    CycleStatus.scored.value: N_(
+        "cycle %(cycle)s is scored: only a closed cycle that is not scored yet can be reopened"
+    ),
+    CycleStatus.published.value: N_(
+        "cycle %(cycle)s is published: only a closed cycle that is not scored yet can be reopened"
+    ),
+    "": N_(
+        "cycle %(cycle)s is %(status)s: only a closed cycle that is not scored yet can be reopened"
+    ),
+}
+"""A step refused in a cycle of the wrong status, one message per status (so a page says
+the status in its reader's language)."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +168,11 @@ async def create_cycle(
     (for a direction not chosen) the newest version loaded."""
     checked_cycle_key(key)
     if await Cycle.exists().where(Cycle.key == key):
-        raise CycleError(f"a cycle {key!r} exists already")
+        raise CycleError(N_("a cycle %(key)s exists already"), key=repr(key))
     if closes_at <= now:
-        raise CycleError(f"the closing date {closes_at:%Y-%m-%d} is not in the future")
+        raise CycleError(
+            N_("the closing date %(day)s is not in the future"), day=f"{closes_at:%Y-%m-%d}"
+        )
     instruments = {}
     for direction in (Direction.site_rates_sponsor, Direction.sponsor_rates_site):
         query = Instrument.select(Instrument.id).where(Instrument.direction == direction)
@@ -100,14 +180,9 @@ async def create_cycle(
             query = query.where(Instrument.id == chosen[direction])
         row = await query.order_by(Instrument.version, ascending=False).first()
         if row is None and chosen and direction in chosen:
-            raise CycleError(
-                f"the instrument chosen for {direction.replace('_', ' ')} is not a loaded "
-                "version of that direction"
-            )
+            raise CycleError(NOT_LOADED_CHOSEN[direction], direction=direction.replace("_", " "))
         if row is None:
-            raise CycleError(
-                f"no {direction} instrument is loaded: run `rapport instruments load` first"
-            )
+            raise CycleError(NOT_LOADED[direction], direction=direction)
         instruments[direction] = row["id"]
     async with writing_transaction(Cycle._meta.db):
         cycle = Cycle(
@@ -237,8 +312,9 @@ class OpeningPlan:
     cycle: CycleRecord
     invitees: pd.DataFrame
     """As `invitees` returns it."""
-    problems: tuple[str, ...]
-    """Why opening is refused (empty: it may open)."""
+    problems: tuple[Text, ...]
+    """Why opening is refused (empty: it may open), each for a page to say in its reader's
+    language (the English is `message % values`)."""
 
 
 async def opening_plan(key: str) -> OpeningPlan:
@@ -252,20 +328,20 @@ async def opening_plan(key: str) -> OpeningPlan:
     ):
         found = asked.get(instrument_id)
         if found is None or found.direction != direction:
-            problems.append(
-                f"cycle {key} has no {direction} instrument: load one with "
-                "`rapport instruments load` and create the cycle again"
-            )
+            problems.append(Text(NO_INSTRUMENT[direction], {"cycle": key, "direction": direction}))
         elif not found.roles:
-            problems.append(
-                f"instrument {found.key} v{found.version} names no respondent roles, so no one "
-                f"would {SIDE_WORDS[direction]}"
-            )
+            values = {"instrument": found.key, "version": f"v{found.version}"}
+            problems.append(Text(NO_ROLES[direction], values))
     table = await invitees(cycle)
     if not await Relationship.exists().where(Relationship.active.eq(True)):
         problems.append(
-            f"cycle {key} would invite nobody: there is no active relationship "
-            "(import the directory with `rapport organisations import`)"
+            Text(
+                N_(
+                    "cycle %(cycle)s would invite nobody: there is no active relationship "
+                    "(import the directory with `rapport organisations import`)"
+                ),
+                {"cycle": key},
+            )
         )
     elif not problems:
         for direction, instrument_id in (
@@ -277,16 +353,10 @@ async def opening_plan(key: str) -> OpeningPlan:
     return OpeningPlan(cycle, table, tuple(problems))
 
 
-def _nobody(key: str, direction: str, roles: frozenset[str]) -> str:
-    """Why no one would answer in `direction`, naming the roles looked for."""
-    wanted = " or ".join(sorted(roles))
-    who = (
-        f"no active relationship's site has active staff with the role {wanted}"
-        if direction == Direction.site_rates_sponsor
-        else f"no active relationship has an active sponsor- or CRO-side contact with the "
-        f"role {wanted}"
-    )
-    return f"cycle {key} would invite nobody to {SIDE_WORDS[Direction(direction)]}: {who}"
+def _nobody(key: str, direction: str, roles: frozenset[str]) -> Text:
+    """Why no one would answer in `direction`, naming the roles looked for (role codes, as
+    the directory file writes them)."""
+    return Text(NOBODY[Direction(direction)], {"cycle": key, "roles": " or ".join(sorted(roles))})
 
 
 async def open_cycle(
@@ -300,14 +370,17 @@ async def open_cycle(
     say = progress or (lambda _step: None)
     cycle = await cycle_by_key(key, UnknownCycleError)
     if cycle.status != CycleStatus.draft:
-        again = " (reopen a closed one with a new closing date)" if cycle.status == "closed" else ""
-        raise CycleError(f"cycle {key} is {cycle.status}: only a draft cycle is opened{again}")
+        raise CycleError(NOT_DRAFT.get(cycle.status, NOT_DRAFT[""]), cycle=key, status=cycle.status)
     check_transition(cycle.status, CycleStatus.open)
     if cycle.closes_at is None or cycle.closes_at <= now:
-        raise CycleError(f"cycle {key} closes on {cycle.closes_at:%Y-%m-%d}: set a later date")
+        raise CycleError(
+            N_("cycle %(cycle)s closes on %(day)s: set a later date"),
+            cycle=key,
+            day=f"{cycle.closes_at:%Y-%m-%d}",
+        )
     plan = await opening_plan(key)
     if plan.problems:
-        raise CycleError("; ".join(plan.problems))
+        raise CycleError("; ".join(problem.message % problem.values for problem in plan.problems))
     table = plan.invitees.copy()
     say(f"inviting {table['respondent'].nunique():,} people ({len(table):,} invitations)")
     table["nonce"] = [new_nonce() for _ in range(len(table))]
@@ -324,7 +397,9 @@ async def open_cycle(
             .returning(Cycle.id)
         )
         if not moved:
-            raise CycleError(f"cycle {key} changed status meanwhile; nothing was done")
+            raise CycleError(
+                N_("cycle %(cycle)s changed status meanwhile; nothing was done"), cycle=key
+            )
         await bulk_insert(
             Invitation,
             [
@@ -384,7 +459,9 @@ async def close_cycle(key: str, now: dt.datetime, actor: str = "system") -> int:
             .returning(Cycle.id)
         )
         if not moved:
-            raise CycleError(f"cycle {key} changed status meanwhile; nothing was done")
+            raise CycleError(
+                N_("cycle %(cycle)s changed status meanwhile; nothing was done"), cycle=key
+            )
         await audit.record(actor, "cycle.close", "cycle", cycle.id, {"key": key})
         submitted = await Invitation.count().where(
             (Invitation.cycle == cycle.id) & (Invitation.status == InvitationStatus.submitted.value)
@@ -402,12 +479,13 @@ async def reopen_cycle(key: str, closes_at: dt.datetime, actor: str, now: dt.dat
     cycle = await cycle_by_key(key, UnknownCycleError)
     if cycle.status != CycleStatus.closed:
         raise CycleError(
-            f"cycle {key} is {cycle.status}: only a closed cycle that is not scored yet "
-            "can be reopened"
+            NOT_CLOSED.get(cycle.status, NOT_CLOSED[""]), cycle=key, status=cycle.status
         )
     check_transition(cycle.status, CycleStatus.open)
     if closes_at <= now:
-        raise CycleError(f"the new closing date {closes_at:%Y-%m-%d} is not in the future")
+        raise CycleError(
+            N_("the new closing date %(day)s is not in the future"), day=f"{closes_at:%Y-%m-%d}"
+        )
     async with writing_transaction(Cycle._meta.db):
         await lock_row(Cycle, cycle.id)
         moved = (
@@ -422,7 +500,9 @@ async def reopen_cycle(key: str, closes_at: dt.datetime, actor: str, now: dt.dat
             .returning(Cycle.id)
         )
         if not moved:
-            raise CycleError(f"cycle {key} changed status meanwhile; nothing was done")
+            raise CycleError(
+                N_("cycle %(cycle)s changed status meanwhile; nothing was done"), cycle=key
+            )
         unanswered = (
             await Invitation.update({Invitation.expires_at: closes_at})
             .where(

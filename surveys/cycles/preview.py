@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from surveys.cycles.life_cycle import opening_plan
 from surveys.directory.organisations import Organisation, Person
-from surveys.infra.i18n import choose_language
+from surveys.infra.i18n import Text, choose_language
 from surveys.infra.mail import Letter, Survey, compose
 from surveys.infra.settings import programme_scoring_config
 from surveys.instruments import Direction
@@ -62,7 +62,7 @@ class OpeningPreview:
     organisations: int
     sides: tuple[SideOfOpening, ...]
     samples: tuple[SampleLetter, ...]
-    problems: tuple[str, ...]
+    problems: tuple[Text, ...]
     """Why opening would be refused (empty: it may open)."""
 
 

@@ -30,14 +30,38 @@ from surveys.directory.organisations import (
 from surveys.directory.rules import DirectoryValueError, slug_for
 from surveys.infra.database import writing_transaction
 from surveys.infra.errors import RapportError
+from surveys.infra.i18n import N_
 
 
 class DirectoryEditError(RapportError, ValueError):
     """A directory change that cannot be made as asked; `field` names the form field."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, **values: Any) -> None:
+        super().__init__(message, **values)
         self.field = field
+
+    @classmethod
+    def of(cls, field: str, error: RapportError) -> DirectoryEditError:
+        """Another refusal (a DirectoryValueError) as one about `field`, saying the same
+        (its marked message too, for a page to translate)."""
+        said = error.said
+        if said is None:
+            return cls(field, str(error))
+        return cls(field, said.message, **said.values)
+
+
+_WORKS_AT_A_SITE = {
+    Role.pi: N_("a pi works at a site"),
+    Role.coordinator: N_("a coordinator works at a site"),
+    Role.site_director: N_("a site_director works at a site"),
+}
+"""Why a site role is refused at another kind of organisation (one per role: SITE_ROLES)."""
+_NOT_OF_ITS_KIND = {
+    OrgKind.sponsor: N_("the sponsor chosen is not a sponsor"),
+    OrgKind.site: N_("the site chosen is not a site"),
+    OrgKind.cro: N_("the cro chosen is not a cro"),
+}
+"""Why a relationship's side is refused: the organisation chosen is of another kind."""
 
 
 @dataclass(frozen=True)
@@ -75,24 +99,26 @@ async def _kind_of(organisation_id: int, field: str) -> OrgKind:
         .first()
     )
     if row is None:
-        raise DirectoryEditError(field, f"there is no organisation {organisation_id}")
+        raise DirectoryEditError(
+            field, N_("there is no organisation %(id)s"), id=str(organisation_id)
+        )
     return OrgKind(row["kind"])
 
 
 async def _check_organisation(fields: OrganisationFields, own_id: int | None) -> None:
     """Refuse an organisation whose ties or identifiers the domain does not allow."""
     if not fields.name.strip():
-        raise DirectoryEditError("name", "an organisation needs a name")
+        raise DirectoryEditError("name", N_("an organisation needs a name"))
     if fields.network is not None:
         if fields.kind != OrgKind.site:
-            raise DirectoryEditError("network", "only a site belongs to a network")
+            raise DirectoryEditError("network", N_("only a site belongs to a network"))
         if await _kind_of(fields.network, "network") != OrgKind.network:
-            raise DirectoryEditError("network", "the network chosen is not a site network")
+            raise DirectoryEditError("network", N_("the network chosen is not a site network"))
     if fields.acts_for is not None:
         if fields.kind != OrgKind.cro:
-            raise DirectoryEditError("acts_for", "only a CRO acts for a sponsor")
+            raise DirectoryEditError("acts_for", N_("only a CRO acts for a sponsor"))
         if await _kind_of(fields.acts_for, "acts_for") != OrgKind.sponsor:
-            raise DirectoryEditError("acts_for", "a CRO acts for a sponsor")
+            raise DirectoryEditError("acts_for", N_("a CRO acts for a sponsor"))
     if fields.external_id:
         other = (
             await Organisation.select(Organisation.id, Organisation.name)
@@ -101,7 +127,10 @@ async def _check_organisation(fields: OrganisationFields, own_id: int | None) ->
         )
         if other is not None and other["id"] != own_id:
             raise DirectoryEditError(
-                "external_id", f"{other['name']} already has the CTMS id {fields.external_id!r}"
+                "external_id",
+                N_("%(name)s already has the CTMS id %(id)r"),
+                name=other["name"],
+                id=fields.external_id,
             )
 
 
@@ -130,10 +159,12 @@ async def create_organisation(fields: OrganisationFields, act: Act) -> int:
     try:
         slug = slug_for(fields.name)
     except DirectoryValueError as error:
-        raise DirectoryEditError("name", str(error)) from None
+        raise DirectoryEditError.of("name", error) from None
     async with writing_transaction(Organisation._meta.db):
         if await Organisation.exists().where(Organisation.slug == slug):
-            raise DirectoryEditError("name", f"an organisation with the short name {slug} exists")
+            raise DirectoryEditError(
+                "name", N_("an organisation with the short name %(slug)s exists"), slug=slug
+            )
         made = await Organisation.insert(
             Organisation(
                 slug=slug, created_at=act.at, active=True, **_values(_organisation_values(fields))
@@ -182,14 +213,14 @@ async def set_organisation_active(organisation_id: int, active: bool, act: Act) 
 
 async def _check_person(fields: PersonFields, own_id: int | None) -> None:
     if not fields.name.strip():
-        raise DirectoryEditError("name", "a person needs a name")
+        raise DirectoryEditError("name", N_("a person needs a name"))
     kind = await _kind_of(fields.organisation, "organisation")
     if kind == OrgKind.network:
         raise DirectoryEditError(
-            "organisation", "people work at a site, sponsor or CRO, not at a network"
+            "organisation", N_("people work at a site, sponsor or CRO, not at a network")
         )
     if fields.role in SITE_ROLES and kind != OrgKind.site:
-        raise DirectoryEditError("role", f"a {fields.role.value} works at a site")
+        raise DirectoryEditError("role", _WORKS_AT_A_SITE[fields.role])
     other = (
         await Person.select(Person.id, Person.name, Person.organisation._.name.as_alias("org"))
         .where(Person.email == fields.email)
@@ -197,7 +228,11 @@ async def _check_person(fields: PersonFields, own_id: int | None) -> None:
     )
     if other is not None and other["id"] != own_id:
         raise DirectoryEditError(
-            "email", f"{fields.email} is already {other['name']}'s, at {other['org']}"
+            "email",
+            N_("%(email)s is already %(name)s's, at %(organisation)s"),
+            email=fields.email,
+            name=other["name"],
+            organisation=other["org"],
         )
 
 
@@ -231,9 +266,9 @@ async def update_person(person_id: int, fields: PersonFields, act: Act) -> bool:
         await Person.select(Person.email, Person.erased_at).where(Person.id == person_id).first()
     )
     if stored is None:
-        raise DirectoryEditError("person", f"there is no person {person_id}")
+        raise DirectoryEditError("person", N_("there is no person %(id)s"), id=str(person_id))
     if stored["erased_at"] is not None:
-        raise DirectoryEditError("person", "this person was erased; their record cannot change")
+        raise DirectoryEditError("person", N_("this person was erased; their record cannot change"))
     await _check_person(fields, person_id)
     async with writing_transaction(Person._meta.db):
         await Person.update(_person_values(fields)).where(Person.id == person_id)
@@ -246,9 +281,9 @@ async def set_person_active(person_id: int, active: bool, act: Act) -> None:
     results, and cannot sign in; what they answered stays."""
     stored = await Person.select(Person.erased_at).where(Person.id == person_id).first()
     if stored is None:
-        raise DirectoryEditError("person", f"there is no person {person_id}")
+        raise DirectoryEditError("person", N_("there is no person %(id)s"), id=str(person_id))
     if active and stored["erased_at"] is not None:
-        raise DirectoryEditError("person", "an erased person cannot be reactivated")
+        raise DirectoryEditError("person", N_("an erased person cannot be reactivated"))
     async with writing_transaction(Person._meta.db):
         await Person.update({Person.active: active}).where(Person.id == person_id)
         action = "person.reactivate" if active else "person.deactivate"
@@ -266,7 +301,7 @@ async def create_relationship(sponsor: int, site: int, cro: int | None, act: Act
         ("cro", cro, OrgKind.cro),
     ):
         if organisation is not None and await _kind_of(organisation, field) != kind:
-            raise DirectoryEditError(field, f"the {field} chosen is not a {kind.value}")
+            raise DirectoryEditError(field, _NOT_OF_ITS_KIND[kind])
     async with writing_transaction(Relationship._meta.db):
         existing = (
             await Relationship.select(Relationship.id, Relationship.active)
@@ -274,7 +309,7 @@ async def create_relationship(sponsor: int, site: int, cro: int | None, act: Act
             .first()
         )
         if existing is not None and existing["active"]:
-            raise DirectoryEditError("site", "this sponsor already works with this site")
+            raise DirectoryEditError("site", N_("this sponsor already works with this site"))
         if existing is not None:
             relationship_id = int(existing["id"])
             await Relationship.update({Relationship.active: True, Relationship.cro: cro}).where(
@@ -299,7 +334,9 @@ async def create_relationship(sponsor: int, site: int, cro: int | None, act: Act
 async def set_relationship_active(relationship_id: int, active: bool, act: Act) -> None:
     """End (or resume) a relationship: it is no longer surveyed; its results stay."""
     if not await Relationship.exists().where(Relationship.id == relationship_id):
-        raise DirectoryEditError("relationship", f"there is no relationship {relationship_id}")
+        raise DirectoryEditError(
+            "relationship", N_("there is no relationship %(id)s"), id=str(relationship_id)
+        )
     async with writing_transaction(Relationship._meta.db):
         await Relationship.update({Relationship.active: active}).where(
             Relationship.id == relationship_id
@@ -318,16 +355,23 @@ async def set_contacts(relationship_id: int, people: list[int], act: Act) -> Non
         .first()
     )
     if rel is None:
-        raise DirectoryEditError("relationship", f"there is no relationship {relationship_id}")
+        raise DirectoryEditError(
+            "relationship", N_("there is no relationship %(id)s"), id=str(relationship_id)
+        )
     allowed = {rel["sponsor"], rel["site"], rel["cro"]} - {None}
     rows = await Person.select(Person.id, Person.name, Person.organisation).where(
         Person.id.is_in(people or [0])
     )
     outside = [r["name"] for r in rows if r["organisation"] not in allowed]
     if outside or len(rows) != len(set(people)):
-        who = ", ".join(outside) or "someone unknown"
+        if not outside:
+            raise DirectoryEditError(
+                "contacts", N_("someone unknown works at none of this relationship's organisations")
+            )
         raise DirectoryEditError(
-            "contacts", f"{who} works at none of this relationship's organisations"
+            "contacts",
+            N_("%(who)s works at none of this relationship's organisations"),
+            who=", ".join(outside),
         )
     async with writing_transaction(RelationshipContact._meta.db):
         await RelationshipContact.delete().where(

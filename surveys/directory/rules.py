@@ -34,7 +34,7 @@ def normal_email(text: str) -> str:
     """
     text = text.strip()
     if not text:
-        raise DirectoryValueError("an e-mail address is needed")
+        raise DirectoryValueError(N_("an e-mail address is needed"))
     local, at, domain = text.rpartition("@")
     if at and len(local) <= 64 and len(text) <= 254 and _PLAIN_LOCAL_PART.fullmatch(local):
         # a directory import checks tens of thousands of addresses at a few hundred
@@ -42,11 +42,15 @@ def normal_email(text: str) -> str:
         try:
             return f"{local}@{_normal_domain(domain)}".lower()
         except EmailNotValidError as error:
-            raise DirectoryValueError(f"{text!r} is not an e-mail address: {error}") from None
+            raise DirectoryValueError(
+                N_("%(text)r is not an e-mail address: %(problem)s"), text=text, problem=str(error)
+            ) from None
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError as error:
-        raise DirectoryValueError(f"{text!r} is not an e-mail address: {error}") from None
+        raise DirectoryValueError(
+            N_("%(text)r is not an e-mail address: %(problem)s"), text=text, problem=str(error)
+        ) from None
     return checked.normalized.lower()
 
 
@@ -78,7 +82,9 @@ def country_code(text: str) -> str | None:
     if not code:
         return None
     if code not in _countries():
-        raise DirectoryValueError(f"{text.strip()!r} is not an ISO 3166 two-letter country code")
+        raise DirectoryValueError(
+            N_("%(text)r is not an ISO 3166 two-letter country code"), text=text.strip()
+        )
     return code
 
 
@@ -123,7 +129,9 @@ def role_of(text: str) -> Role:
         return Role(code)
     except ValueError:
         known = ", ".join(r.value for r in Role)
-        raise DirectoryValueError(f"{text.strip()!r} is not a role; roles: {known}") from None
+        raise DirectoryValueError(
+            N_("%(text)r is not a role; roles: %(known)s"), text=text.strip(), known=known
+        ) from None
 
 
 def kind_of(text: str) -> OrgKind:
@@ -133,7 +141,9 @@ def kind_of(text: str) -> OrgKind:
         return OrgKind(code)
     except ValueError:
         known = ", ".join(k.value for k in OrgKind)
-        raise DirectoryValueError(f"{text.strip()!r} is not a kind; kinds: {known}") from None
+        raise DirectoryValueError(
+            N_("%(text)r is not a kind; kinds: %(known)s"), text=text.strip(), known=known
+        ) from None
 
 
 def language_of(text: str) -> str:
@@ -144,7 +154,9 @@ def language_of(text: str) -> str:
     code = re.split(r"[-_]", text.strip().lower())[0] if text.strip() else "en"
     if code not in LANGUAGES:
         raise DirectoryValueError(
-            f"{text.strip()!r} is not a language Rapport speaks; languages: {', '.join(LANGUAGES)}"
+            N_("%(text)r is not a language Rapport speaks; languages: %(known)s"),
+            text=text.strip(),
+            known=", ".join(LANGUAGES),
         )
     return code
 
@@ -158,7 +170,9 @@ def slug_for(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80].rstrip("-")
     if not SLUG.match(slug):
-        raise DirectoryValueError(f"{name!r} has no letters or digits to make a short name from")
+        raise DirectoryValueError(
+            N_("%(name)r has no letters or digits to make a short name from"), name=name
+        )
     return slug
 
 
@@ -166,7 +180,9 @@ def checked_slug(text: str) -> str:
     """A slug given as is: lower-case letters, digits and hyphens, at most 80."""
     slug = text.strip()
     if not SLUG.match(slug):
-        raise DirectoryValueError(f"{slug!r} must be lower-case letters, digits and hyphens")
+        raise DirectoryValueError(
+            N_("%(slug)r must be lower-case letters, digits and hyphens"), slug=slug
+        )
     return slug
 
 
@@ -202,4 +218,4 @@ def flag_of(text: str) -> bool | None:
         return True
     if word in _NO:
         return False
-    raise DirectoryValueError(f"{text.strip()!r} is not yes or no")
+    raise DirectoryValueError(N_("%(text)r is not yes or no"), text=text.strip())

@@ -30,6 +30,7 @@ from piccolo.table import Table
 from surveys.directory.audit import Act
 from surveys.infra.database import writing_transaction
 from surveys.infra.errors import RapportError
+from surveys.infra.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,18 @@ class Job(Table):
     finished_at = Timestamptz(null=True, default=None)
 
     job_state_is_known = Check("state IN ('running', 'done', 'failed')")
+
+
+BUSY = {
+    "open": N_("open of %(subject)s is already under way (started by %(who)s at %(at)s UTC)"),
+    "remind": N_("remind of %(subject)s is already under way (started by %(who)s at %(at)s UTC)"),
+    "score": N_("score of %(subject)s is already under way (started by %(who)s at %(at)s UTC)"),
+    "scorecards": N_(
+        "scorecards of %(subject)s is already under way (started by %(who)s at %(at)s UTC)"
+    ),
+}
+"""JobBusyError's message for each kind the console starts (the kind is in the message, so
+a page says it in its reader's language)."""
 
 
 class JobBusyError(RapportError):
@@ -197,8 +210,17 @@ async def start_job(kind: str, subject: str, act: Act) -> int:
         )
         if busy is not None:
             raise JobBusyError(
-                f"{kind} of {subject} is already under way (started by {busy['started_by']} "
-                f"at {busy['started_at']:%Y-%m-%d %H:%M} UTC)"
+                BUSY.get(
+                    kind,
+                    N_(
+                        "%(kind)s of %(subject)s is already under way (started by %(who)s "
+                        "at %(at)s UTC)"
+                    ),
+                ),
+                kind=kind,
+                subject=subject,
+                who=busy["started_by"],
+                at=f"{busy['started_at']:%Y-%m-%d %H:%M}",
             )
         made = await Job.insert(
             Job(
@@ -297,7 +319,7 @@ async def job_by_id(job_id: int) -> JobRecord:
     """The job with this id (it must exist)."""
     row = await Job.select().where(Job.id == job_id).output(load_json=True).first()
     if row is None:
-        raise RapportError(f"no job {job_id}")
+        raise RapportError(N_("no job %(job)s"), job=job_id)
     return JobRecord.of(row)
 
 

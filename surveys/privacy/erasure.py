@@ -39,6 +39,7 @@ from surveys.directory.audit import Act
 from surveys.directory.organisations import Person, RelationshipContact
 from surveys.infra.database import lock_row, writing_transaction
 from surveys.infra.errors import RapportError
+from surveys.infra.i18n import N_
 from surveys.jobs import Job
 from surveys.responses.answers import Answer, Response, ResponseStatus, forget_digests
 from surveys.results.meetings import ActionItem
@@ -187,14 +188,16 @@ async def _erasable(person_id: int, act: Act) -> dict[str, Any]:
         .first()
     )
     if person is None:
-        raise ErasureError(f"there is no person {person_id}")
+        raise ErasureError(N_("there is no person %(person)s"), person=str(person_id))
     if person["erased_at"] is not None:
         raise ErasureError(
-            f"person {person_id} was already erased on {person['erased_at']:%Y-%m-%d} "
-            f"(now {person['name']!r})"
+            N_("person %(person)s was already erased on %(day)s (now %(name)s)"),
+            person=str(person_id),
+            day=f"{person['erased_at']:%Y-%m-%d}",
+            name=repr(person["name"]),
         )
     if act.person_id == person_id or act.actor == person["email"]:
-        raise ErasureError("you cannot erase yourself: ask another administrator")
+        raise ErasureError(N_("you cannot erase yourself: ask another administrator"))
     administrators = {
         int(row["person"])
         for row in await AccessGrant.select(AccessGrant.account._.person.as_alias("person")).where(
@@ -205,7 +208,7 @@ async def _erasable(person_id: int, act: Act) -> dict[str, Any]:
     }
     if administrators == {person_id}:
         raise ErasureError(
-            "this is the last active administrator: make someone else an administrator first"
+            N_("this is the last active administrator: make someone else an administrator first")
         )
     return dict(person)
 

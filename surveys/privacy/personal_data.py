@@ -15,6 +15,7 @@ from surveys.cycles.invitations import Invitation
 from surveys.directory.audit import AuditEntry
 from surveys.directory.organisations import Person, RelationshipContact
 from surveys.infra.errors import RapportError
+from surveys.infra.i18n import N_
 from surveys.jobs import Job
 from surveys.responses.answers import Answer, Response
 from surveys.results.meetings import ActionItem
@@ -25,6 +26,22 @@ EXPORT_FORMAT = 1
 """The version of the export's layout, written into it."""
 
 
+RECORD_KINDS = {
+    "relationships": N_("relationships"),
+    "invitations": N_("invitations"),
+    "responses": N_("responses"),
+    "action_items": N_("action items"),
+    "partner_replies": N_("partner replies"),
+    "tier_overrides": N_("tier overrides"),
+    "tier_events": N_("tier events"),
+    "scorecard_mailings": N_("scorecard mailings"),
+    "jobs": N_("jobs"),
+    "audit_entries": N_("audit entries"),
+}
+"""What the console's page on a person's data calls each kind of record it counts (the
+export's own keys stay as they are)."""
+
+
 class UnknownPersonError(RapportError, ValueError):
     """No person matches; the message says what was looked for."""
 
@@ -33,7 +50,9 @@ async def person_with_email(email: str) -> int:
     """The id of the person with this e-mail (in any case), or UnknownPersonError."""
     row = await Person.select(Person.id).where(Person.email == email.strip().lower()).first()
     if row is None:
-        raise UnknownPersonError(f"no person has the e-mail {email.strip()!r}")
+        raise UnknownPersonError(
+            N_("no person has the e-mail %(email)s"), email=repr(email.strip())
+        )
     return int(row["id"])
 
 
@@ -90,7 +109,7 @@ async def _person(person_id: int) -> dict[str, Any]:
         .first()
     )
     if row is None:
-        raise UnknownPersonError(f"there is no person {person_id}")
+        raise UnknownPersonError(N_("there is no person %(person)s"), person=str(person_id))
     organisation = {
         key.removeprefix("organisation_"): row.pop(key)
         for key in list(row)

@@ -24,6 +24,7 @@ from surveys.directory.audit import Act, record
 from surveys.directory.organisations import Person, Relationship
 from surveys.infra.database import lock_row, writing_transaction
 from surveys.infra.errors import RapportError
+from surveys.infra.i18n import N_
 from surveys.instruments import Dimension, Direction
 from surveys.instruments.questionnaires import localised
 from surveys.results.score_runs import (
@@ -89,8 +90,8 @@ class ActionItemError(RapportError):
     """An action item that cannot be saved as asked; the message says why, and `field` names
     the form field at fault (None when no one field is)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, field: str | None = None, **values: Any) -> None:
+        super().__init__(message, **values)
         self.field = field
 
 
@@ -157,10 +158,12 @@ def due_date(text: str, today: dt.date, kept: dt.date | None = None) -> dt.date 
     try:
         due = dt.date.fromisoformat(text)
     except ValueError:
-        raise ActionItemError("write the due date as YYYY-MM-DD", "due_on") from None
+        raise ActionItemError(N_("write the due date as YYYY-MM-DD"), "due_on") from None
     if due < today and due != kept:
         raise ActionItemError(
-            f"the due date {due.isoformat()} has passed: choose today or a later day", "due_on"
+            N_("the due date %(due)s has passed: choose today or a later day"),
+            "due_on",
+            due=due.isoformat(),
         )
     return due
 
@@ -179,24 +182,28 @@ def checked(
     title, owner = given.title.strip(), given.owner.strip()
     for name, text in (("title", title), ("owner", owner)):
         if not text.isprintable():
-            raise ActionItemError("what was typed has a character that cannot be shown", name)
+            raise ActionItemError(N_("what was typed has a character that cannot be shown"), name)
     if not title:
-        raise ActionItemError("say what is to be done", "title")
+        raise ActionItemError(N_("say what is to be done"), "title")
     if len(title) > TITLE_LIMIT:
-        raise ActionItemError(f"keep what is to be done under {TITLE_LIMIT} characters", "title")
+        raise ActionItemError(
+            N_("keep what is to be done under %(limit)s characters"), "title", limit=TITLE_LIMIT
+        )
     if not owner:
-        raise ActionItemError("name who will do it", "owner")
+        raise ActionItemError(N_("name who will do it"), "owner")
     if len(owner) > OWNER_LIMIT:
-        raise ActionItemError(f"keep the owner under {OWNER_LIMIT} characters", "owner")
+        raise ActionItemError(
+            N_("keep the owner under %(limit)s characters"), "owner", limit=OWNER_LIMIT
+        )
     if given.side not in {s.value for s in Side}:
-        raise ActionItemError("choose the side the action falls to: sponsor or site", "side")
+        raise ActionItemError(N_("choose the side the action falls to: sponsor or site"), "side")
     dimension = None
     if given.dimension:
         ids = {str(d[0]): d[0] for d in dimensions}
         if kept and kept["dimension"] is not None:
             ids[str(kept["dimension"])] = int(kept["dimension"])
         if given.dimension not in ids:
-            raise ActionItemError("choose one of the listed dimensions, or none", "dimension")
+            raise ActionItemError(N_("choose one of the listed dimensions, or none"), "dimension")
         dimension = ids[given.dimension]
     return {
         "title": title,
@@ -216,12 +223,12 @@ async def add_action(
     """Record a new action item against the latest published cycle; returns its id."""
     relationship = await relationship_between(sponsor_id, site_id)
     if relationship is None:
-        raise ActionItemError("these two organisations do not work together")
+        raise ActionItemError(N_("these two organisations do not work together"))
     fields = checked(given, await action_dimensions(), today_of(act))
     async with writing_transaction(ActionItem._meta.db):
         published = await scored_cycles((CycleStatus.published.value,))
         if not published:
-            raise ActionItemError("no cycle is published yet: actions follow a published cycle")
+            raise ActionItemError(N_("no cycle is published yet: actions follow a published cycle"))
         item = ActionItem(
             relationship=relationship,
             opened_in=published[0]["id"],
@@ -266,7 +273,7 @@ async def edit_action(
             .first()
         )
         if stored is None:
-            raise ActionItemError("no such action item in this relationship")
+            raise ActionItemError(N_("no such action item in this relationship"))
         fields = checked(given, dimensions, today_of(act), stored)
         changed = {
             name: {"from": _plain(stored[name]), "to": _plain(value)}
@@ -304,14 +311,14 @@ async def set_status(
     """Move an item to another status; closing it notes the cycle it was closed in. False
     if the item already had that status, and then nothing is written."""
     if status not in {s.value for s in ActionStatus}:
-        raise ActionItemError("choose open, in progress, done or dropped", "status")
+        raise ActionItemError(N_("choose open, in progress, done or dropped"), "status")
     relationship = await relationship_between(sponsor_id, site_id)
     async with writing_transaction(ActionItem._meta.db):
         mine = (ActionItem.id == item_id) & (ActionItem.relationship == relationship)
         await lock_row(ActionItem, item_id)
         item = await ActionItem.select(ActionItem.status, ActionItem.closed_in).where(mine).first()
         if item is None:
-            raise ActionItemError("no such action item in this relationship")
+            raise ActionItemError(N_("no such action item in this relationship"))
         if item["status"] == status:
             return False  # a closed item keeps the cycle it was closed in
         was_closed, closing = ActionStatus(item["status"]).closed, ActionStatus(status).closed

@@ -21,6 +21,7 @@ from surveys.directory.audit import Act, record
 from surveys.directory.organisations import Organisation
 from surveys.infra.database import lock_row, writing_transaction
 from surveys.infra.errors import RapportError
+from surveys.infra.i18n import N_
 from surveys.results.score_runs import scored_cycles
 from surveys.results.tier_assignments import Tier, TierAssignment, TierEvent, stored_tier
 
@@ -32,9 +33,21 @@ class TierReviewError(RapportError, ValueError):
     """A review step that cannot be taken; the message says why."""
 
 
-NOT_IN_REVIEW = "this site is not in this cycle's review"
+NOT_IN_REVIEW = N_("this site is not in this cycle's review")
 """The refusal of a change to a site the review does not hold, whether the site exists
 elsewhere or not at all: the answer must not tell a reviewer which sites exist."""
+
+NOT_SCORED = {
+    CycleStatus.draft.value: N_(
+        "cycle %(cycle)s is draft: only a scored cycle's tiers are reviewed"
+    ),
+    CycleStatus.open.value: N_("cycle %(cycle)s is open: only a scored cycle's tiers are reviewed"),
+    CycleStatus.closed.value: N_(
+        "cycle %(cycle)s is closed: only a scored cycle's tiers are reviewed"
+    ),
+}
+"""The refusal of a review in a cycle not scored yet, one message for each status (so the
+status is said in the reader's language)."""
 
 
 @dataclass(frozen=True)
@@ -166,10 +179,12 @@ async def set_override(
     reason = reason.strip()
     if tier is not None and not reason:
         raise TierReviewError(
-            "an override needs a reason: say why this tier and not the computed one"
+            N_("an override needs a reason: say why this tier and not the computed one")
         )
     if len(reason) > REASON_LIMIT:
-        raise TierReviewError(f"please keep the reason under {REASON_LIMIT} characters")
+        raise TierReviewError(
+            N_("please keep the reason under %(limit)s characters"), limit=REASON_LIMIT
+        )
     async with writing_transaction(TierAssignment._meta.db):
         cycle = await _unpublished(cycle_key)
         assignment = (
@@ -243,8 +258,10 @@ async def accept_tier(cycle_key: str, sponsor_id: int, site_id: int, act: Act) -
         (row,) = found
         if row["override_tier"] is not None:
             raise TierReviewError(
-                f"{row['name']}'s tier is overridden: to accept the computed tier, "
-                "choose it and save"
+                N_(
+                    "%(site)s's tier is overridden: to accept the computed tier, choose it and save"
+                ),
+                site=row["name"],
             )
         if row["accepted_at"] is not None:
             return 0
@@ -272,8 +289,12 @@ async def accept_all(
         ]
         if expected is not None and len(found) != expected:
             raise TierReviewError(
-                f"the review changed since you looked: {len(found)} tier(s) await review now, "
-                f"not {expected}; nothing was accepted"
+                N_(
+                    "the review changed since you looked: %(now)s tier(s) await review now, "
+                    "not %(expected)s; nothing was accepted"
+                ),
+                now=len(found),
+                expected=expected,
             )
         return await _accept(cycle_key, found, act)
 
@@ -419,10 +440,17 @@ async def _unpublished(cycle_key: str) -> CycleRecord:
     current = await Cycle.select(Cycle.status).where(Cycle.id == cycle.id).first()
     status = current["status"] if current else None  # read again under the lock
     if status == CycleStatus.published:
-        raise TierReviewError(f"cycle {cycle_key} is published: its tiers are final")
+        raise TierReviewError(
+            N_("cycle %(cycle)s is published: its tiers are final"), cycle=cycle_key
+        )
     if status != CycleStatus.scored:
         raise TierReviewError(
-            f"cycle {cycle_key} is {status}: only a scored cycle's tiers are reviewed"
+            NOT_SCORED.get(
+                str(status),
+                N_("cycle %(cycle)s is %(status)s: only a scored cycle's tiers are reviewed"),
+            ),
+            cycle=cycle_key,
+            status=status,
         )
     return cycle
 

@@ -42,6 +42,7 @@ from surveys.accounts.sign_in_mail import send_sign_in_link
 from surveys.infra.i18n import N_
 from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings
+from surveys.web.contexts._forms import refusal
 from surveys.web.guesses import WINDOW_SECONDS, Guesses
 
 SESSION_COOKIE = "rapport_session"
@@ -279,7 +280,7 @@ class SignInController(Controller):
         try:
             await set_password(account_id, password)
         except AccountError as error:
-            return _page("reset", 400, token=token, error=str(error).capitalize() + ".")
+            return _page("reset", 400, token=token, error=refusal(error))
         return Redirect("/sign-in?reset=1", status_code=303)
 
 

@@ -16,7 +16,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
-from surveys.infra.i18n import N_
+from surveys.infra.i18n import N_, Text
 from surveys.results.meetings import (
     ActionInput,
     ActionItemError,
@@ -26,7 +26,8 @@ from surveys.results.meetings import (
     set_status,
 )
 from surveys.web.auth import RecordId
-from surveys.web.contexts import MeetingContext, sentence
+from surveys.web.contexts import MeetingContext
+from surveys.web.contexts._forms import refusal
 from surveys.web.reach import NoSuchPage, relationship_in_reach
 from surveys.workspaces.meeting_pack import meeting_pack
 
@@ -170,10 +171,17 @@ async def _page(
         site_slug=site,
         viewer=viewer,
         given=given or ActionInput("", "", ""),
-        error=sentence(error) if error else None,
+        error=_told(error, viewer.who.language) if error else None,
         error_field=error.field if error else None,
         refused=refused,
         notice=notice,
         noticed=noticed,
     )
     return Template("pages/meeting.html", context={"page": page}, status_code=400 if error else 200)
+
+
+def _told(error: Exception, language: str) -> str:
+    """What the page says of a refusal, as a sentence in the reader's `language` (the
+    page's context holds text, so it is written out here)."""
+    said = refusal(error)
+    return said.render(language) if isinstance(said, Text) else said

@@ -32,6 +32,7 @@ from surveys.scorecards import (
 )
 from surveys.scorecards._results import CycleResults
 from surveys.web.contexts import ReplyContext
+from surveys.web.contexts._forms import refusal
 from surveys.web.reach import (
     Collection,
     collection_in_reach,
@@ -151,7 +152,9 @@ class ScorecardsController(Controller):
                 viewer.who.acting(dt.datetime.now(dt.UTC)),
             )
         except ReplyError as error:
-            return _reply_page(viewer, cycle, partner, view, text, str(error))
+            return _reply_page(
+                viewer, cycle, partner, view, text, _told(error, viewer.who.language)
+            )
         return Redirect(_card_path(cycle, subject, by), status_code=303)
 
     @get("/{kind:str}/{slug:str}", name="collection-scorecard")
@@ -293,3 +296,10 @@ def _reply_page(
         context={"page": page, "viewer": viewer},
         status_code=400 if error else 200,
     )
+
+
+def _told(error: Exception, language: str) -> str:
+    """What the page says of a refusal, as a sentence in the reader's `language` (the
+    page's context holds text, so it is written out here)."""
+    said = refusal(error)
+    return said.render(language) if isinstance(said, Text) else said

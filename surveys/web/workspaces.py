@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 from surveys.accounts.policy import Viewer
 from surveys.cycles.cycle import CycleTransitionError
 from surveys.directory.organisations import OrgKind, organisation_with_slug
-from surveys.infra.i18n import N_
+from surveys.infra.i18n import N_, Text
 from surveys.infra.numbers import whole_number
 from surveys.results.tier_assignments import Tier
 from surveys.results.tier_review import (
@@ -37,11 +37,11 @@ from surveys.web.contexts import (
     WorkspacesContext,
     network_context,
     portfolio_context,
-    sentence,
     site_context,
     tier_review_context,
     trends_context,
 )
+from surveys.web.contexts._forms import refusal
 from surveys.web.languages import reader_language
 from surveys.web.reach import (
     NoSuchPage,
@@ -112,7 +112,9 @@ class WorkspacesController(Controller):
             site_id = await _site_to_review(site)
             await accept_tier(cycle, sponsor, site_id, viewer.who.acting(dt.datetime.now(dt.UTC)))
         except (TierReviewError, CycleTransitionError) as error:
-            return await _review_page(viewer, sponsor, slug, cycle, {site: sentence(error)})
+            return await _review_page(
+                viewer, sponsor, slug, cycle, {site: _told(error, viewer.who.language)}
+            )
         return Redirect(
             f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}#site-{site}", status_code=303
         )
@@ -130,7 +132,7 @@ class WorkspacesController(Controller):
         confirmed = whole_number(data.get("expected"))
         try:
             if confirmed is None:  # the page's confirmation states a count: nothing else will do
-                raise TierReviewError("confirm how many tiers to accept, from the review page")
+                raise TierReviewError(N_("confirm how many tiers to accept, from the review page"))
             await accept_all(
                 cycle,
                 sponsor,
@@ -139,7 +141,9 @@ class WorkspacesController(Controller):
                 viewer.who.acting(dt.datetime.now(dt.UTC)),
             )
         except (TierReviewError, CycleTransitionError) as error:
-            return await _review_page(viewer, sponsor, slug, cycle, {ACCEPT_ALL: sentence(error)})
+            return await _review_page(
+                viewer, sponsor, slug, cycle, {ACCEPT_ALL: _told(error, viewer.who.language)}
+            )
         return Redirect(f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}", status_code=303)
 
     @post("/w/sponsors/{slug:str}/tiers/{site:str}", name="tier-override")
@@ -170,7 +174,7 @@ class WorkspacesController(Controller):
                 viewer.who.acting(dt.datetime.now(dt.UTC)),
             )
         except (TierReviewError, CycleTransitionError) as error:
-            errors = {site: sentence(error)}
+            errors = {site: _told(error, viewer.who.language)}
             return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
         return Redirect(
             f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}#site-{site}", status_code=303
@@ -253,3 +257,10 @@ async def _review_page(
     language = viewer.who.language if request is None else await reader_language(request)
     page = tier_review_context(found, slug, viewer, errors, kept, confirming, language)
     return Template("pages/tiers.html", context={"page": page}, status_code=400 if errors else 200)
+
+
+def _told(error: Exception, language: str) -> str:
+    """What the page says of a refusal, as a sentence in the reader's `language` (the
+    page's context holds text, so it is written out here)."""
+    said = refusal(error)
+    return said.render(language) if isinstance(said, Text) else said

@@ -406,6 +406,7 @@ async def test_a_network_director_compares_the_networks_sites_then_opens_one(
         await browser.close()
 
 
+@pytest.mark.sqlite_only
 async def test_every_workspace_page_and_scorecard_fits_a_phone(
     server: str, scored_world_db: Engine, tmp_path: Path
 ) -> None:

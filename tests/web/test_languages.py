@@ -3,6 +3,7 @@ every page keeps the reader where they were."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -12,7 +13,8 @@ from piccolo.engine.base import Engine
 
 from surveys.accounts.credentials import Account
 from surveys.directory.organisations import Person
-from surveys.infra.i18n import translations
+from surveys.infra.i18n import N_, Text, translations
+from surveys.results.tier_review import publish_all_but_latest
 from tests.web.test_survey_form import CSRF, in_browser
 from tests.web.test_workspaces import characters, organisation_of, sign_in
 
@@ -98,3 +100,24 @@ async def test_a_signed_in_person_reads_their_own_language_and_keeps_their_choic
     assert LANG.search(seen["again"])[1] == "es", "the choice outlives the session"  # type: ignore[index]
     chosen = await Account.select(Account.language).where(Account.person.email == email).first()
     assert chosen["language"] == "es"
+
+
+async def test_a_refusal_reads_in_the_readers_language(scored_world_db: Engine) -> None:
+    await publish_all_but_latest("test", dt.datetime.now(dt.UTC))
+    people = await characters()
+    email = people["site coordinator"]
+    site = await organisation_of(email)
+    sponsor = await organisation_of(people["sponsor user"])
+    await Person.update({Person.language: "fr"}).where(Person.email == email)
+    where = f"/w/relationships/{sponsor['slug']}/{site['slug']}/"
+
+    async def steps(client: AsyncTestClient[Any]) -> Any:
+        await sign_in(client, email)
+        token = CSRF.search((await client.get(where)).text).group(1)  # type: ignore[union-attr]
+        form = {"title": " ", "owner": "Site director", "side": "site", "_csrf_token": token}
+        return await client.post(where + "actions", data=form)
+
+    refused = await in_browser(scored_world_db, steps)
+    said = Text(N_("say what is to be done"), sentence=True).render("fr")
+    assert refused.status_code == 400 and said in refused.text
+    assert said != "Say what is to be done." and said[0].isupper() and said.endswith(".")

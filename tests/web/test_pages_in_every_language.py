@@ -122,6 +122,7 @@ def english_left(text: str, language: str, same: list[str]) -> bool:
     )
 
 
+@pytest.mark.sqlite_only
 async def test_no_english_is_left_on_a_workspace_page_in_another_language(
     scored_world_db: Engine,
 ) -> None:

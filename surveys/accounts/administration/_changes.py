@@ -35,6 +35,7 @@ from surveys.directory.editing import (
 from surveys.directory.organisations import Organisation, OrgKind, Person, Role
 from surveys.directory.rules import normal_email
 from surveys.infra.database import contains, lock_row, writing_transaction
+from surveys.infra.i18n import N_
 from surveys.infra.mail import DeliveryError, Mailer
 
 ROLE_KINDS: dict[GrantRole, frozenset[OrgKind]] = {
@@ -47,12 +48,28 @@ ROLE_KINDS: dict[GrantRole, frozenset[OrgKind]] = {
 ADMINISTRATOR_ROLE = Role.executive
 """The directory role of a person created to be an administrator: not a site role, so
 they are never invited to rate a sponsor."""
-_ROLE_WORDS = {
-    GrantRole.site_user: "a site user's",
-    GrantRole.sponsor_user: "a sponsor user's",
-    GrantRole.relationship_manager: "a relationship manager's",
-    GrantRole.administrator: "an administrator's",
+_NEEDS_AN_ORGANISATION = {
+    GrantRole.site_user: N_("a site user's grant needs an organisation"),
+    GrantRole.sponsor_user: N_("a sponsor user's grant needs an organisation"),
+    GrantRole.relationship_manager: N_("a relationship manager's grant needs an organisation"),
 }
+"""Why a grant without an organisation is refused, for each role that needs one."""
+_OVER_ANOTHER_KIND = {
+    (GrantRole.site_user, OrgKind.sponsor): N_(
+        "a site user's grant is over a network or a site, and %(name)s is a sponsor"
+    ),
+    (GrantRole.site_user, OrgKind.cro): N_(
+        "a site user's grant is over a network or a site, and %(name)s is a cro"
+    ),
+    (GrantRole.sponsor_user, OrgKind.site): N_(
+        "a sponsor user's grant is over a cro or a sponsor, and %(name)s is a site"
+    ),
+    (GrantRole.sponsor_user, OrgKind.network): N_(
+        "a sponsor user's grant is over a cro or a sponsor, and %(name)s is a network"
+    ),
+}
+"""Why a grant over an organisation of a kind its role does not cover is refused (one
+message for each role and kind, so that each reads whole in every language)."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +160,7 @@ async def invite_to_sign_in(
             Person.id, Person.name, Person.email, Person.active, Person.erased_at
         ).where(Person.id == person_id)
         if not person:
-            raise AccountError(f"there is no person {person_id}")
+            raise AccountError(N_("there is no person %(id)s"), id=str(person_id))
         _check_may_sign_in(person[0]["active"], person[0]["erased_at"], str(person[0]["name"]))
         account_id = await _account_of(person_id, act)
         await _refuse_inactive(account_id, str(person[0]["name"]))
@@ -173,19 +190,18 @@ async def check_grant(role: GrantRole, organisation_id: int | None) -> None:
     allowed = ROLE_KINDS[role]
     if not allowed:
         if organisation_id is not None:
-            raise AccountError("an administrator's grant is over every organisation, not one")
+            raise AccountError(N_("an administrator's grant is over every organisation, not one"))
         return
     if organisation_id is None:
-        raise AccountError(f"{_ROLE_WORDS[role]} grant needs an organisation")
+        raise AccountError(_NEEDS_AN_ORGANISATION[role])
     row = await Organisation.select(Organisation.name, Organisation.kind).where(
         Organisation.id == organisation_id
     )
     if not row:
-        raise AccountError(f"there is no organisation {organisation_id}")
-    if OrgKind(row[0]["kind"]) not in allowed:
-        kinds = " or a ".join(sorted(k.value for k in allowed))
-        name, kind = row[0]["name"], row[0]["kind"]
-        raise AccountError(f"{_ROLE_WORDS[role]} grant is over a {kinds}, and {name} is a {kind}")
+        raise AccountError(N_("there is no organisation %(id)s"), id=str(organisation_id))
+    kind = OrgKind(row[0]["kind"])
+    if kind not in allowed:
+        raise AccountError(_OVER_ANOTHER_KIND[role, kind], name=row[0]["name"])
 
 
 async def give_grant(
@@ -196,7 +212,7 @@ async def give_grant(
     async with writing_transaction(Account._meta.db):
         await _account_row(account_id)
         if not await _give(account_id, [(role, organisation_id)], act):
-            raise AccountError("the account holds this grant already")
+            raise AccountError(N_("the account holds this grant already"))
         return await grant_id_for(account_id, role, organisation_id)
 
 
@@ -207,7 +223,7 @@ async def take_grant(grant_id: int, act: Act) -> None:
             AccessGrant.account, AccessGrant.role, AccessGrant.organisation
         ).where(AccessGrant.id == grant_id)
         if not grant:
-            raise AccountError(f"there is no grant {grant_id}")
+            raise AccountError(N_("there is no grant %(id)s"), id=str(grant_id))
         account_id = int(grant[0]["account"])
         if grant[0]["role"] == GrantRole.administrator.value:
             await _keep_an_administrator(account_id, without_grant=grant_id)
@@ -231,7 +247,7 @@ async def set_account_active(account_id: int, active: bool, act: Act) -> bool:
             _check_may_sign_in(row["person_active"], row["erased_at"], str(row["name"]))
         else:
             if act.person_id is not None and row["person"] == act.person_id:
-                raise AccountError("you cannot deactivate your own account")
+                raise AccountError(N_("you cannot deactivate your own account"))
             await _keep_an_administrator(account_id)
         await Account.update({Account.active: active}).where(Account.id == account_id)
         if not active:
@@ -248,7 +264,7 @@ async def revoke_any_token(token_id: int, act: Act) -> None:
         int(token[0]["account"]), token_id, act.at, act.actor, act.person_id
     )
     if not revoked:
-        raise AccountError(f"there is no live API token {token_id}")
+        raise AccountError(N_("there is no live API token %(id)s"), id=str(token_id))
 
 
 # --- the steps the changes share ---------------------------------------------------------
@@ -263,9 +279,11 @@ async def _audit(
 def _check_may_sign_in(active: object, erased_at: object, who: str) -> None:
     """Refuse an account for someone erased or deactivated in the directory."""
     if erased_at is not None:
-        raise AccountError("this person's data was erased: they cannot be given an account")
+        raise AccountError(N_("this person's data was erased: they cannot be given an account"))
     if not active:
-        raise AccountError(f"{who} is deactivated in the directory: reactivate them first")
+        raise AccountError(
+            N_("%(who)s is deactivated in the directory: reactivate them first"), who=who
+        )
 
 
 async def _account_row(account_id: int) -> dict[str, Any]:
@@ -279,7 +297,7 @@ async def _account_row(account_id: int) -> dict[str, Any]:
         Account.person._.erased_at.as_alias("erased_at"),
     ).where(Account.id == account_id)
     if not row:
-        raise AccountError(f"there is no account {account_id}")
+        raise AccountError(N_("there is no account %(id)s"), id=str(account_id))
     return dict(row[0])
 
 
@@ -294,7 +312,7 @@ async def _account_of(person_id: int, act: Act) -> int:
 async def _refuse_inactive(account_id: int, who: str) -> None:
     active = await Account.exists().where((Account.id == account_id) & Account.active.eq(True))
     if not active:
-        raise AccountError(f"{who}'s account is deactivated: reactivate it first")
+        raise AccountError(N_("%(who)s's account is deactivated: reactivate it first"), who=who)
 
 
 async def _give(account_id: int, grants: list[tuple[GrantRole, int | None]], act: Act) -> int:
@@ -324,7 +342,7 @@ async def _keep_an_administrator(account_id: int, without_grant: int | None = No
     }
     if account_id in before and not after:
         raise AccountError(
-            "this is the last active administrator: make someone else an administrator first"
+            N_("this is the last active administrator: make someone else an administrator first")
         )
 
 

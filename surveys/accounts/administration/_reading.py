@@ -14,6 +14,7 @@ from surveys.accounts.credentials import AccessGrant, Account, AccountError, Api
 from surveys.directory.organisations import Organisation, Person
 from surveys.directory.rules import normal_email
 from surveys.infra.database import contains
+from surveys.infra.i18n import N_
 from surveys.infra.pagination import Page, page_bounds
 
 
@@ -22,7 +23,7 @@ async def person_id_for(email: str) -> int:
     address = normal_email(email)
     row = await Person.select(Person.id).where(Person.email == address)
     if not row:
-        raise AccountError(f"no person in the directory has the e-mail {address}")
+        raise AccountError(N_("no person in the directory has the e-mail %(email)s"), email=address)
     return int(row[0]["id"])
 
 
@@ -31,7 +32,7 @@ async def account_id_for(email: str) -> int:
     address = normal_email(email)
     row = await Account.select(Account.id).where(Account.person._.email == address)
     if not row:
-        raise AccountError(f"{address} has no account: invite them first")
+        raise AccountError(N_("%(email)s has no account: invite them first"), email=address)
     return int(row[0]["id"])
 
 
@@ -39,7 +40,7 @@ async def organisation_id_for(slug: str) -> int:
     """The id of the organisation with this short name (slug), or AccountError."""
     row = await Organisation.select(Organisation.id).where(Organisation.slug == slug.strip())
     if not row:
-        raise AccountError(f"no organisation has the short name {slug.strip()!r}")
+        raise AccountError(N_("no organisation has the short name %(slug)r"), slug=slug.strip())
     return int(row[0]["id"])
 
 
@@ -54,7 +55,7 @@ async def grant_id_for(account_id: int, role: GrantRole, organisation_id: int | 
         (AccessGrant.account == account_id) & (AccessGrant.role == role.value) & over
     )
     if not row:
-        raise AccountError("the account holds no such grant")
+        raise AccountError(N_("the account holds no such grant"))
     return int(row[0]["id"])
 
 
@@ -149,7 +150,7 @@ async def account_detail(account_id: int) -> AccountDetail:
     more = (Account.created_at, Account.person._.active.as_alias("person_active"))
     rows = await _account_select(*more).where(Account.id == account_id)
     if not rows:
-        raise AccountError(f"there is no account {account_id}")
+        raise AccountError(N_("there is no account %(id)s"), id=str(account_id))
     tokens = await ApiToken.select(
         ApiToken.id,
         ApiToken.name,

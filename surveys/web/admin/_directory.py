@@ -74,11 +74,11 @@ def _organisation_fields(form: dict[str, Any]) -> OrganisationFields:
     try:
         kind = kind_of(form.get("kind", ""))
     except DirectoryValueError as error:
-        raise DirectoryEditError("kind", str(error)) from None
+        raise DirectoryEditError.of("kind", error) from None
     try:
         country = country_code(form.get("country", ""))
     except DirectoryValueError as error:
-        raise DirectoryEditError("country", str(error)) from None
+        raise DirectoryEditError.of("country", error) from None
     areas = tuple(
         a.strip().lower().replace(" ", "_")
         for a in form.get("areas", "").replace(",", ";").split(";")
@@ -103,7 +103,7 @@ def _person_fields(form: dict[str, Any]) -> PersonFields:
         try:
             parsed[name] = check(form.get(name, ""))
         except DirectoryValueError as error:
-            raise DirectoryEditError(name, str(error)) from None
+            raise DirectoryEditError.of(name, error) from None
     organisation = optional_int(form.get("organisation"))
     if organisation is None:
         raise saying(

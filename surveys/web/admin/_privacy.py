@@ -16,6 +16,7 @@ from surveys.accounts.policy import Viewer
 from surveys.directory.listing import person_record
 from surveys.infra.i18n import N_, Text
 from surveys.privacy import ErasureError, UnknownPersonError, erase_person, personal_data
+from surveys.privacy.personal_data import RECORD_KINDS
 from surveys.web.admin._common import acting, done, form_of, notice_of, page
 from surveys.web.auth import RecordId
 from surveys.web.contexts._forms import refusal
@@ -85,7 +86,7 @@ async def _data_page(
         "directory",
         Text(N_("%(name)s: their data"), {"name": record["name"]}),
         400 if error else 200,
-        data={"record": record, "counts": counts},
+        data={"record": record, "counts": counts, "kinds": RECORD_KINDS},
         notice=notice,
         error=error,
     )
