@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -231,7 +231,7 @@ def install_i18n(
         language = language_of(render)
         if isinstance(message, Text):
             values = {name: shown(value) for name, value in message.values.items()}
-            return Text(message.message, values).render(language)
+            return replace(message, values=values).render(language)
         return translations(language).ugettext(message)
 
     @pass_context

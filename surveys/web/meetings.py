@@ -16,7 +16,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
-from surveys.infra.i18n import N_, Text
+from surveys.infra.i18n import N_
 from surveys.results.meetings import (
     ActionInput,
     ActionItemError,
@@ -171,17 +171,10 @@ async def _page(
         site_slug=site,
         viewer=viewer,
         given=given or ActionInput("", "", ""),
-        error=_told(error, viewer.who.language) if error else None,
+        error=refusal(error) if error else None,
         error_field=error.field if error else None,
         refused=refused,
         notice=notice,
         noticed=noticed,
     )
     return Template("pages/meeting.html", context={"page": page}, status_code=400 if error else 200)
-
-
-def _told(error: Exception, language: str) -> str:
-    """What the page says of a refusal, as a sentence in the reader's `language` (the
-    page's context holds text, so it is written out here)."""
-    said = refusal(error)
-    return said.render(language) if isinstance(said, Text) else said

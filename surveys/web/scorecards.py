@@ -152,9 +152,7 @@ class ScorecardsController(Controller):
                 viewer.who.acting(dt.datetime.now(dt.UTC)),
             )
         except ReplyError as error:
-            return _reply_page(
-                viewer, cycle, partner, view, text, _told(error, viewer.who.language)
-            )
+            return _reply_page(viewer, cycle, partner, view, text, refusal(error))
         return Redirect(_card_path(cycle, subject, by), status_code=303)
 
     @get("/{kind:str}/{slug:str}", name="collection-scorecard")
@@ -287,7 +285,7 @@ def _reply_page(
     partner: Place,
     view: Place | None,
     text: str,
-    error: str | None,
+    error: str | Text | None,
 ) -> Template:
     """The reply form; after a refusal, its reason and the text as typed."""
     page = ReplyContext(cycle=cycle, subject=partner, view=view, text=text, error=error)
@@ -296,10 +294,3 @@ def _reply_page(
         context={"page": page, "viewer": viewer},
         status_code=400 if error else 200,
     )
-
-
-def _told(error: Exception, language: str) -> str:
-    """What the page says of a refusal, as a sentence in the reader's `language` (the
-    page's context holds text, so it is written out here)."""
-    said = refusal(error)
-    return said.render(language) if isinstance(said, Text) else said

@@ -25,6 +25,7 @@ from surveys.directory.organisations import Person
 from surveys.infra.i18n import LANGUAGES, N_, Text, choose_language, supported
 from surveys.web.auth import RecordId
 from surveys.web.contexts import TokenListing, TokensContext
+from surveys.web.contexts._forms import refusal
 
 AS_IN_DIRECTORY = ""
 """The language form's value for "as in the directory" (no choice of one's own)."""
@@ -88,7 +89,7 @@ class TokensController(Controller):
                 viewer.who.email,
             )
         except AccountError as error:
-            return await _page(viewer, error=_refusal(error), name=data.get("name", ""))
+            return await _page(viewer, error=refusal(error), name=data.get("name", ""))
         return await _page(viewer, token=token)
 
     @post("/tokens/{token_id:int}/revoke", name="token-revoke")
@@ -97,25 +98,6 @@ class TokensController(Controller):
         if not await revoke_api_token(viewer.who.account_id, token_id, now, viewer.who.email):
             raise NotFoundException("no such token")
         return Redirect("/account/tokens/", status_code=303)
-
-
-_REFUSALS = {
-    "give the token a name, such as the tool that will use it": N_(
-        "Give the token a name, such as the tool that will use it."
-    ),
-    "the token's name has a character that cannot be shown": N_(
-        "The token's name has a character that cannot be shown."
-    ),
-    "keep the token's name under 80 characters": N_("Keep the token's name under 80 characters."),
-}
-"""Why surveys.accounts.credentials.new_api_token refuses a name, as the page says it
-(marked for translation; the page translates it)."""
-
-
-def _refusal(error: AccountError) -> str:
-    """Why no token was made, as a sentence the page can translate."""
-    message = str(error)
-    return _REFUSALS.get(message) or message[:1].upper() + message[1:].rstrip(".") + "."
 
 
 async def _account_page(viewer: Viewer, error: Text | None = None) -> Template:
@@ -136,7 +118,7 @@ async def _account_page(viewer: Viewer, error: Text | None = None) -> Template:
 
 
 async def _page(
-    viewer: Viewer, token: str | None = None, error: str | None = None, name: str = ""
+    viewer: Viewer, token: str | None = None, error: str | Text | None = None, name: str = ""
 ) -> Template:
     """The tokens page; a new token shown this once, or why none was made."""
     page = TokensContext(

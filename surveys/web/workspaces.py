@@ -112,9 +112,7 @@ class WorkspacesController(Controller):
             site_id = await _site_to_review(site)
             await accept_tier(cycle, sponsor, site_id, viewer.who.acting(dt.datetime.now(dt.UTC)))
         except (TierReviewError, CycleTransitionError) as error:
-            return await _review_page(
-                viewer, sponsor, slug, cycle, {site: _told(error, viewer.who.language)}
-            )
+            return await _review_page(viewer, sponsor, slug, cycle, {site: refusal(error)})
         return Redirect(
             f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}#site-{site}", status_code=303
         )
@@ -141,9 +139,7 @@ class WorkspacesController(Controller):
                 viewer.who.acting(dt.datetime.now(dt.UTC)),
             )
         except (TierReviewError, CycleTransitionError) as error:
-            return await _review_page(
-                viewer, sponsor, slug, cycle, {ACCEPT_ALL: _told(error, viewer.who.language)}
-            )
+            return await _review_page(viewer, sponsor, slug, cycle, {ACCEPT_ALL: refusal(error)})
         return Redirect(f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}", status_code=303)
 
     @post("/w/sponsors/{slug:str}/tiers/{site:str}", name="tier-override")
@@ -161,7 +157,7 @@ class WorkspacesController(Controller):
         tier = Tier(int(raw)) if raw in {str(t.value) for t in Tier} else None
         kept = {site: TypedOverride(tier=raw, reason=data.get("reason", ""))}
         if raw and tier is None:
-            errors = {site: N_("Choose one of the four tiers.")}
+            errors: dict[str, str | Text] = {site: N_("Choose one of the four tiers.")}
             return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
         try:
             site_id = await _site_to_review(site)
@@ -174,7 +170,7 @@ class WorkspacesController(Controller):
                 viewer.who.acting(dt.datetime.now(dt.UTC)),
             )
         except (TierReviewError, CycleTransitionError) as error:
-            errors = {site: _told(error, viewer.who.language)}
+            errors = {site: refusal(error)}
             return await _review_page(viewer, sponsor, slug, cycle, errors, kept)
         return Redirect(
             f"/w/sponsors/{slug}/tiers?cycle={quote(cycle)}#site-{site}", status_code=303
@@ -244,7 +240,7 @@ async def _review_page(
     sponsor: int,
     slug: str,
     cycle_key: str | None,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, str | Text] | None = None,
     kept: dict[str, TypedOverride] | None = None,
     confirming: bool = False,
     request: Any_Request | None = None,
@@ -257,10 +253,3 @@ async def _review_page(
     language = viewer.who.language if request is None else await reader_language(request)
     page = tier_review_context(found, slug, viewer, errors, kept, confirming, language)
     return Template("pages/tiers.html", context={"page": page}, status_code=400 if errors else 200)
-
-
-def _told(error: Exception, language: str) -> str:
-    """What the page says of a refusal, as a sentence in the reader's `language` (the
-    page's context holds text, so it is written out here)."""
-    said = refusal(error)
-    return said.render(language) if isinstance(said, Text) else said

@@ -119,5 +119,7 @@ async def test_a_refusal_reads_in_the_readers_language(scored_world_db: Engine) 
 
     refused = await in_browser(scored_world_db, steps)
     said = Text(N_("say what is to be done"), sentence=True).render("fr")
-    assert refused.status_code == 400 and said in refused.text
+    assert refused.status_code == 400 and said in refused.text, re.findall(
+        r'role="alert".{0,400}', refused.text, re.S
+    )
     assert said != "Say what is to be done." and said[0].isupper() and said.endswith(".")

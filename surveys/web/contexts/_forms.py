@@ -60,7 +60,7 @@ class ReplyContext:
     """For a site's scorecard, the sponsor whose raters' view it is; else None."""
     text: str
     """The reply as typed (empty at first)."""
-    error: str | None
+    error: str | Text | None
     """Why the reply was not kept; None at first."""
     limit: int = REPLY_LIMIT
     """Characters a reply may have."""
@@ -81,7 +81,7 @@ class MeetingContext:
     given: ActionInput
     """What was typed, kept after a refusal (blank at first): into the add form, or into
     the edit form of item `refused`."""
-    error: str | None = None
+    error: str | Text | None = None
     """Why the last change was refused, as a sentence."""
     error_field: str | None = None
     """The form field the refusal names (title, owner, side, dimension, due_on, status)."""
@@ -151,7 +151,7 @@ class TokensContext:
     """Newest first."""
     token: str | None
     """A token just made, shown this once; None otherwise."""
-    error: str | None
+    error: str | Text | None
     """Why no token was made; None otherwise."""
     name: str
     """The name typed for a new token, kept after a refusal."""

@@ -149,7 +149,7 @@ class TierReviewContext:
     """The sponsor's slug, for the page's forms and links."""
     cycles: tuple[str, ...]
     """Every scored cycle, newest first: the ones the page can switch to."""
-    errors: dict[str, str]
+    errors: dict[str, str | Text]
     """Site slug → why its change was refused, as a sentence."""
     kept: dict[str, TypedOverride]
     """Site slug → what was typed for it before the refusal."""
@@ -187,7 +187,7 @@ def tier_review_context(
     found: SponsorReview,
     slug: str,
     viewer: Viewer,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, str | Text] | None = None,
     kept: dict[str, TypedOverride] | None = None,
     confirming: bool = False,
     language: str = "en",
