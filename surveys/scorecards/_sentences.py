@@ -15,6 +15,7 @@ from scoring.indices import RWG_AGREEMENT
 from scoring.reliability import ALPHA_FLOOR
 from surveys.infra.i18n import N_, number, percent
 from surveys.instruments import Direction
+from surveys.results.flag_sentences import flag_sentence
 from surveys.results.score_runs import TrendArrow
 from surveys.scorecards._brief import ScorecardBrief
 from surveys.scorecards._rows import ShownIndex, StoredFlag
@@ -35,10 +36,10 @@ def flag_text(brief: ScorecardBrief, flag: StoredFlag) -> str:
     """An escalation flag in the reader's language, its figures taken from the results.
 
     The flag's stored detail is the scoring engine's English; the scorecard says the same
-    from the figures it prints. A figure of a hidden cell is blank in the results, so the
-    sentence then goes without it (a response-rate collapse on a hidden pooled index, for
-    one); and a drop is quoted with figures only when they show it (the engine compared
-    with its own re-estimate of the cycle before, which is not stored).
+    from the figures it prints, in the words the meeting pack and the trends page use too
+    (`surveys.results.flag_sentences`). A figure of a hidden cell is blank in the results,
+    so the sentence then goes without it (a response-rate collapse on a hidden pooled
+    index, for one).
     """
     results = brief.results
     now = results.index(flag.target, flag.rater_organisation)
@@ -49,11 +50,8 @@ def flag_text(brief: ScorecardBrief, flag: StoredFlag) -> str:
         and flag.dimension in results.dimension_info
     ):
         return _under_floor_text(brief, flag, flag.dimension)
-    if flag.kind == "significant_drop":
-        return _drop_text(brief, now, before)
-    if flag.kind == "response_collapse":
-        return _collapse_text(brief, now, before)
-    return str(flag.detail)
+    said = flag_sentence(flag.kind, now, before, results.previous_cycle, brief.language)
+    return str(flag.detail) if said is None else said
 
 
 def _under_floor_text(brief: ScorecardBrief, flag: StoredFlag, dimension: int) -> str:
@@ -92,40 +90,6 @@ def _under_floor_text(brief: ScorecardBrief, flag: StoredFlag, dimension: int) -
         value=value,
         floor=floor,
     )
-
-
-def _drop_text(brief: ScorecardBrief, now: ShownIndex, before: ShownIndex) -> str:
-    """A significant drop, quoted with figures only when they show it."""
-    say = brief.say
-    found = [now.reliability_index, now.ri_low, now.ri_high, before.ri_low]
-    figures = [float(f) for f in found if f is not None]
-    if len(figures) < len(found) or figures[2] >= figures[3]:
-        return say(
-            N_("A significant drop: this cycle's interval lies wholly below the previous one's.")
-        )
-    value, low, high, was = (number(f, brief.language) for f in figures)
-    return say(
-        N_(
-            "A significant drop: index %(value)s [%(low)s–%(high)s], below "
-            "%(cycle)s's lower bound of %(was)s."
-        ),
-        value=value,
-        low=low,
-        high=high,
-        cycle=brief.results.previous_cycle,
-        was=was,
-    )
-
-
-def _collapse_text(brief: ScorecardBrief, now: ShownIndex, before: ShownIndex) -> str:
-    """A response rate that collapsed, with both rates when both are shown."""
-    say = brief.say
-    now_rate, was_rate = now.response_rate, before.response_rate
-    if now_rate is None or was_rate is None:
-        return say(N_("The response rate collapsed since the last cycle."))
-    rate = percent(float(now_rate), brief.language)
-    was = percent(float(was_rate), brief.language)
-    return say(N_("The response rate collapsed: %(rate)s, down from %(was)s."), rate=rate, was=was)
 
 
 def footnotes(brief: ScorecardBrief, index: ShownIndex) -> tuple[Footnote, ...]:

@@ -27,6 +27,7 @@ from surveys.infra.i18n import N_, Text, number
 from surveys.instruments import Direction
 from surveys.instruments.catalogue import mirror_names
 from surveys.instruments.questionnaires import localised
+from surveys.results.flag_sentences import flag_sentences
 from surveys.results.meetings import (
     ActionItem,
     ActionItemError,
@@ -178,11 +179,13 @@ async def _flags(
     sites_view: bool,
     language: str = "en",
 ) -> list[AgendaPoint]:
+    """The run's shown flags on the relationship, in `language`: a drop or a collapse said
+    from the stored figures (`surveys.results.flag_sentences`), not the engine's English."""
     rows = (
         await EscalationFlag.select(
             EscalationFlag.target,
+            EscalationFlag.rater_organisation,
             EscalationFlag.kind,
-            EscalationFlag.detail,
             EscalationFlag.dimension._.name.as_alias("dimension"),
         )
         .where(
@@ -192,25 +195,19 @@ async def _flags(
         )
         .output(load_json=True)
     )
+    views = ((r["kind"], r["target"], r["rater_organisation"]) for r in rows)
+    said = await flag_sentences(run, views, language, (CycleStatus.published.value,))
     points = []
     for row in sorted(rows, key=lambda r: (r["kind"] != "significant_drop", r["target"])):
         about = names[row["target"]]
-        if row["kind"] == "under_floor":
-            dimension = localised(row["dimension"], language, "")
+        sentence = said.get((row["kind"], row["target"], row["rater_organisation"]))
+        if sentence is None:  # a dimension under its floor
             text = Text(
                 N_("%(about)s: %(dimension)s is under its floor"),
-                {"about": about, "dimension": dimension},
-            )
-        elif row["kind"] == "significant_drop":
-            text = Text(
-                N_("%(about)s: a significant drop (%(detail)s)"),
-                {"about": about, "detail": row["detail"]},
+                {"about": about, "dimension": localised(row["dimension"], language, "")},
             )
         else:
-            text = Text(
-                N_("%(about)s: the response rate collapsed (%(detail)s)"),
-                {"about": about, "detail": row["detail"]},
-            )
+            text = Text(N_("%(about)s: %(flag)s"), {"about": about, "flag": sentence})
         points.append(AgendaPoint("flag", text.render(language)))
     return points
 

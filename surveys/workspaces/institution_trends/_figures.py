@@ -114,11 +114,18 @@ class Flags:
 
     member: Member
     drops: tuple[str, ...]
-    """What each significant drop quotes (the index and the interval it fell below)."""
+    """What each significant drop quotes as stored (the engine's English: the index and
+    the interval it fell below), for the API and the CSV."""
     collapses: tuple[str, ...]
-    """What each response-rate collapse quotes."""
+    """What each response-rate collapse quotes as stored (the engine's English)."""
     under_floor: tuple[str, ...]
-    """Names of the dimensions under their floor."""
+    """Names of the dimensions under their floor (in the reader's language)."""
+    drop_sentences: tuple[str, ...]
+    """Each significant drop in the reader's language, said from the stored figures of the
+    index now and in the cycle before (`surveys.results.flag_sentences`): what the page
+    prints."""
+    collapse_sentences: tuple[str, ...]
+    """Each response-rate collapse in the reader's language, from the stored rates."""
 
     @property
     def count(self) -> int:

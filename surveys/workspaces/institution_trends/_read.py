@@ -11,6 +11,7 @@ from surveys.cycles.cycle import CycleStatus
 from surveys.directory.organisations import Organisation, OrgKind, Relationship
 from surveys.instruments import Dimension
 from surveys.instruments.questionnaires import localised
+from surveys.results.flag_sentences import flag_sentences
 from surveys.results.score_runs import (
     SCORED,
     DimensionScore,
@@ -68,10 +69,7 @@ async def scope_trends(
     `chosen` are slugs of members to compare side by side; by default the biggest movers.
     `search` narrows the members offered to tick by name.
     """
-    # a site's people see a cycle once it is published (surveys.workspaces.site_view); a sponsor's
-    # reviewers see it once scored, as they review its tiers
-    statuses = SCORED if scope.kind == OrgKind.sponsor else (CycleStatus.published.value,)
-    runs = await cycle_runs(statuses)
+    runs = await cycle_runs(_statuses(scope))
     keys = [c.key for c in runs]
     at = keys.index(cycle_key) if cycle_key in keys else 0
     window = list(reversed(runs[at : at + CYCLES_SHOWN]))
@@ -119,6 +117,12 @@ async def scope_trends(
         heat=heat,
         choices=member_choices(members, series, bool(chosen), search),
     )
+
+
+def _statuses(scope: Scope) -> tuple[str, ...]:
+    """The cycles a scope's page reads: a sponsor's reviewers see a cycle once scored, as
+    they review its tiers; a site's people once it is published (surveys.workspaces.site_view)."""
+    return SCORED if scope.kind == OrgKind.sponsor else (CycleStatus.published.value,)
 
 
 async def _partner_view(scope: Scope, cycle_of: dict[int, str]) -> Series | None:
@@ -210,7 +214,11 @@ class _Flag:
     kind: str
     """significant_drop, response_collapse or under_floor."""
     text: str
-    """What the flag quotes: its detail, or the name of the dimension under its floor."""
+    """What the flag quotes as stored: the engine's English detail, or the name of the
+    dimension under its floor."""
+    said: str
+    """The same in the reader's language: a drop or a collapse said from the stored
+    figures (`surveys.results.flag_sentences`), or the dimension's name."""
     position: int
     """The dimension's place in its instrument (0 for a flag about no dimension)."""
 
@@ -220,20 +228,22 @@ async def _flags(
 ) -> tuple[Flags, ...]:
     """The chosen cycle's escalation flags in scope (and, for a sponsor, about itself)."""
     itself = Member(scope.organisation_id, scope.slug, scope.name, None)
-    found: dict[int, dict[str, list[str]]] = {}
+    found: dict[int, dict[str, list[_Flag]]] = {}
     for flag in sorted(await _shown_flags(scope, run, language), key=lambda f: f.position):
         if flag.target not in by_id and flag.target != scope.organisation_id:
             continue
         kinds = found.setdefault(
             flag.target, {"significant_drop": [], "response_collapse": [], "under_floor": []}
         )
-        kinds[flag.kind].append(flag.text)
+        kinds[flag.kind].append(flag)
     groups = [
         Flags(
             by_id.get(target, itself),
-            tuple(k["significant_drop"]),
-            tuple(k["response_collapse"]),
-            tuple(k["under_floor"]),
+            tuple(f.text for f in k["significant_drop"]),
+            tuple(f.text for f in k["response_collapse"]),
+            tuple(f.text for f in k["under_floor"]),
+            tuple(f.said for f in k["significant_drop"]),
+            tuple(f.said for f in k["response_collapse"]),
         )
         for target, k in found.items()
     ]
@@ -251,6 +261,7 @@ async def _shown_flags(scope: Scope, run: int, language: str = "en") -> list[_Fl
     rows = (
         await EscalationFlag.select(
             EscalationFlag.target,
+            EscalationFlag.rater_organisation,
             EscalationFlag.kind,
             EscalationFlag.detail,
             EscalationFlag.dimension._.name.as_alias("dimension"),
@@ -259,17 +270,19 @@ async def _shown_flags(scope: Scope, run: int, language: str = "en") -> list[_Fl
         .where((EscalationFlag.run == run) & EscalationFlag.shown.eq(True) & where)
         .output(load_json=True)
     )
-    return [
-        _Flag(
-            int(r["target"]),
-            str(r["kind"]),
-            localised(r["dimension"], language, "")
-            if r["kind"] == "under_floor"
-            else str(r["detail"]),
-            int(r["position"] or 0),
+    views = [(str(r["kind"]), int(r["target"]), r["rater_organisation"]) for r in rows]
+    said = await flag_sentences(run, views, language, _statuses(scope))
+    found: list[_Flag] = []
+    for row, view in zip(rows, views, strict=True):
+        stored = (
+            localised(row["dimension"], language, "")
+            if row["kind"] == "under_floor"
+            else str(row["detail"])
         )
-        for r in rows
-    ]
+        found.append(
+            _Flag(view[1], view[0], stored, said.get(view, stored), int(row["position"] or 0))
+        )
+    return found
 
 
 @dataclass(frozen=True)
