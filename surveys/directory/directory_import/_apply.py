@@ -12,7 +12,7 @@ from surveys.directory.directory_import._changes import ChangeSet
 from surveys.directory.directory_import._check import DirectoryFile, checked_file
 from surveys.directory.directory_import._mapping import CANONICAL, DirectoryMapping
 from surveys.directory.directory_import._plan import plan
-from surveys.directory.directory_import._problems import DirectoryFileError, Problem
+from surveys.directory.directory_import._problems import DirectoryFileError, refused
 from surveys.directory.directory_import._read import format_for, read_sheet
 from surveys.directory.directory_import._records import Writes
 from surveys.directory.directory_import._store import EXPLICIT_IDS, stored_directory, write
@@ -39,8 +39,7 @@ def read_directory(
         try:
             data = data.read_bytes()
         except OSError as error:
-            problem = Problem(0, "", error.strerror or str(error))
-            raise DirectoryFileError(filename, [problem]) from None
+            raise DirectoryFileError(filename, [refused(0, "", error)]) from None
     name = filename or "upload"
     sheet = read_sheet(data, name, format_for(name, file_format))
     return checked_file(sheet, mapping, name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from surveys.infra.i18n import N_, Text
+
 
 @dataclass(frozen=True)
 class Changed:
@@ -40,11 +42,18 @@ class KindChanges:
 
     def line(self, noun: str) -> str:
         """One sentence of counts: `organisations: 3 new, 1 changed, 12 unchanged`."""
-        text = (
-            f"{noun}: {len(self.new):,} new, {len(self.changed):,} changed, "
-            f"{self.unchanged:,} unchanged"
-        )
-        return text + (f", {len(self.deactivated):,} deactivated" if self.deactivated else "")
+        return self.said(noun).render(ENGLISH)
+
+    def said(self, noun: str) -> Text:
+        """The sentence of counts for a page to translate; `noun` is the kind's plural
+        (organisations, people, relationships)."""
+        values = {
+            "new": len(self.new),
+            "changed": len(self.changed),
+            "unchanged": self.unchanged,
+            "deactivated": len(self.deactivated),
+        }
+        return Text(COUNTS[noun][bool(self.deactivated)], values)
 
 
 @dataclass(frozen=True)
@@ -86,26 +95,84 @@ class ChangeSet:
         }
 
     def lines(self, shown: int = 10) -> list[str]:
-        """The change set as text, one fact a line, naming at most `shown` records of each."""
-        lines: list[str] = []
+        """The change set as text, one fact a line, naming at most `shown` records of each
+        (as the command prints it: a line naming records is indented under its counts)."""
+        return [line.render(ENGLISH) for line in self.texts(shown)]
+
+    def texts(self, shown: int = 10) -> list[Line]:
+        """The same lines for a page to translate (`line.said | translate`)."""
+        lines: list[Line] = []
         for noun, kind in (
             ("organisations", self.organisations),
             ("people", self.people),
             ("relationships", self.relationships),
         ):
-            lines.append(kind.line(noun))
-            lines += _named("  new", list(kind.new), shown)
+            lines.append(Line(kind.said(noun)))
+            lines += _named("new", list(kind.new), shown)
             lines += _named(
-                "  changed", [f"{c.key} ({', '.join(c.fields)})" for c in kind.changed], shown
+                "changed", [f"{c.key} ({', '.join(c.fields)})" for c in kind.changed], shown
             )
-            lines += _named("  deactivated", [c.key for c in kind.deactivated], shown)
-        contacts = f"contacts: {self.contacts_added:,} added"
-        lines.append(contacts + (f", {self.contacts_removed:,} removed" if self.sync else ""))
+            lines += _named("deactivated", [c.key for c in kind.deactivated], shown)
+        values = {"added": self.contacts_added, "removed": self.contacts_removed}
+        if self.sync:
+            lines.append(Line(Text(N_("contacts: %(added)s added, %(removed)s removed"), values)))
+        else:
+            lines.append(Line(Text(N_("contacts: %(added)s added"), values)))
         return lines
 
 
-def _named(label: str, keys: list[str], shown: int) -> list[str]:
+@dataclass(frozen=True)
+class Line:
+    """One line of a change set: its counts, or (a detail) the records it names."""
+
+    said: Text
+    detail: bool = False
+    """A line naming records, under the counts of their kind (indented on the command line)."""
+
+    def render(self, language: str) -> str:
+        return ("  " if self.detail else "") + self.said.render(language)
+
+
+ENGLISH = "en"
+COUNTS = {
+    "organisations": (
+        N_("organisations: %(new)s new, %(changed)s changed, %(unchanged)s unchanged"),
+        N_(
+            "organisations: %(new)s new, %(changed)s changed, %(unchanged)s unchanged, "
+            "%(deactivated)s deactivated"
+        ),
+    ),
+    "people": (
+        N_("people: %(new)s new, %(changed)s changed, %(unchanged)s unchanged"),
+        N_(
+            "people: %(new)s new, %(changed)s changed, %(unchanged)s unchanged, "
+            "%(deactivated)s deactivated"
+        ),
+    ),
+    "relationships": (
+        N_("relationships: %(new)s new, %(changed)s changed, %(unchanged)s unchanged"),
+        N_(
+            "relationships: %(new)s new, %(changed)s changed, %(unchanged)s unchanged, "
+            "%(deactivated)s deactivated"
+        ),
+    ),
+}
+"""Each kind's sentence of counts: without, then with, records deactivated."""
+NAMED = {
+    "new": (N_("new: %(records)s"), N_("new: %(records)s … and %(more)s more")),
+    "changed": (N_("changed: %(records)s"), N_("changed: %(records)s … and %(more)s more")),
+    "deactivated": (
+        N_("deactivated: %(records)s"),
+        N_("deactivated: %(records)s … and %(more)s more"),
+    ),
+}
+"""The line naming a kind's records by outcome: all of them, then the first few."""
+
+
+def _named(outcome: str, keys: list[str], shown: int) -> list[Line]:
     if not keys:
         return []
-    more = f" … and {len(keys) - shown:,} more" if len(keys) > shown else ""
-    return [f"{label}: {', '.join(keys[:shown])}{more}"]
+    values: dict[str, Any] = {"records": ", ".join(keys[:shown])}
+    if len(keys) > shown:
+        values["more"] = len(keys) - shown
+    return [Line(Text(NAMED[outcome][len(keys) > shown], values), detail=True)]

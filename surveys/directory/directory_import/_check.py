@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from surveys.directory.directory_import._mapping import (
     CODED_FIELDS,
@@ -21,7 +21,7 @@ from surveys.directory.directory_import._mapping import (
     FIELDS,
     DirectoryMapping,
 )
-from surveys.directory.directory_import._problems import Problem
+from surveys.directory.directory_import._problems import Problem, problem, refused
 from surveys.directory.directory_import._read import Sheet
 from surveys.directory.organisations import SITE_ROLES, OrgKind, Role
 from surveys.directory.rules import (
@@ -34,6 +34,7 @@ from surveys.directory.rules import (
     role_of,
     slug_for,
 )
+from surveys.infra.i18n import N_
 
 T = TypeVar("T")
 LONGEST = {"organisation": 200, "external_id": 80, "name": 200, "therapeutic_areas": 60}
@@ -142,12 +143,13 @@ class _Cells:
                 found = error
             self.known[name, text] = found
         if isinstance(found, DirectoryValueError):
-            self.problems.append(Problem(self.line, self.columns[name], str(found)))
+            self.problems.append(refused(self.line, self.columns[name], found))
             return default
         return found  # type: ignore[return-value]  # stored by this field's own rule
 
-    def problem(self, name: str, reason: str) -> None:
-        self.problems.append(Problem(self.line, self.columns.get(name, ""), reason))
+    def problem(self, name: str, message: str, /, **values: Any) -> None:
+        """Note a problem in the field's column: a marked message with its values."""
+        self.problems.append(problem(self.line, self.columns.get(name, ""), message, **values))
 
     def ref(self, name: str) -> Ref | None:
         text = self.text(name)
@@ -181,9 +183,9 @@ def checked_file(sheet: Sheet, mapping: DirectoryMapping, filename: str) -> Dire
     present = frozenset(positions) | frozenset(mapping.defaults)
     if "organisation" not in present:
         heading = mapping.columns.get("organisation", "organisation")
-        problems.append(Problem(1, heading, "no such column: each row names its organisation"))
+        problems.append(problem(1, heading, N_("no such column: each row names its organisation")))
     if "email" not in present and present & {"name", "first_name", "last_name", "role"}:
-        problems.append(Problem(1, "", "people are named but there is no e-mail column"))
+        problems.append(problem(1, "", N_("people are named but there is no e-mail column")))
     if problems:
         return DirectoryFile(filename, len(sheet.rows), present, {}, (), (), (), tuple(problems))
     columns = {
@@ -223,13 +225,20 @@ def _positions(sheet: Sheet, mapping: DirectoryMapping, problems: list[Problem])
         if column.casefold() in where:
             positions[name] = where[column.casefold()]
         elif not mapping.strict:
-            problems.append(Problem(1, column, f"no such column (the mapping's {name})"))
+            problems.append(
+                problem(1, column, N_("no such column (the mapping's %(field)s)"), field=name)
+            )
     if mapping.strict:
         known = {c.casefold() for c in mapping.columns.values()}
         for heading in sheet.header:
             if heading and heading.casefold() not in known:
                 problems.append(
-                    Problem(1, heading, f"unknown column; columns: {', '.join(FIELDS)}")
+                    problem(
+                        1,
+                        heading,
+                        N_("unknown column; columns: %(fields)s"),
+                        fields=", ".join(FIELDS),
+                    )
                 )
     return positions
 
@@ -238,7 +247,7 @@ def _row(cells: _Cells) -> _Row:
     """Parse one row; its problems go to `cells.problems`."""
     name = cells.text("organisation")
     if not name:
-        cells.problem("organisation", "an organisation needs a name")
+        cells.problem("organisation", N_("an organisation needs a name"))
     kind = cells.checked("kind", lambda t: kind_of(t or DEFAULT_KIND), OrgKind.site)
     row = _Row(
         cells=cells,
@@ -258,15 +267,19 @@ def _row(cells: _Cells) -> _Row:
     row.key = f"id:{row.external_id}" if row.external_id else f"name:{row.slug}"
     for field_name in ("organisation", "external_id"):
         if len(cells.text(field_name)) > LONGEST[field_name]:
-            cells.problem(field_name, f"longer than {LONGEST[field_name]} characters")
+            cells.problem(
+                field_name, N_("longer than %(limit)s characters"), limit=LONGEST[field_name]
+            )
     if any(len(area) > LONGEST["therapeutic_areas"] for area in row.areas):
         cells.problem(
-            "therapeutic_areas", f"an area is longer than {LONGEST['therapeutic_areas']} characters"
+            "therapeutic_areas",
+            N_("an area is longer than %(limit)s characters"),
+            limit=LONGEST["therapeutic_areas"],
         )
     if row.network and kind != OrgKind.site:
-        cells.problem("network", "only a site belongs to a network")
+        cells.problem("network", N_("only a site belongs to a network"))
     if row.acts_for and kind != OrgKind.cro:
-        cells.problem("acts_for", "only a CRO acts for a sponsor")
+        cells.problem("acts_for", N_("only a CRO acts for a sponsor"))
     row.person = _person(cells, row)
     _check_relationship(cells, row)
     return row
@@ -296,24 +309,30 @@ def _person(cells: _Cells, row: _Row) -> PersonEntry | None:
     name_field = "name" if "name" in cells.columns else "last_name"
     if not cells.text("email"):
         cells.problem(
-            "email" if "email" in cells.columns else name_field, "a person needs an e-mail address"
+            "email" if "email" in cells.columns else name_field,
+            N_("a person needs an e-mail address"),
         )
         return None
     email = cells.checked("email", normal_email, "")
     if not name:
-        cells.problem(name_field, "a person needs a name")
+        cells.problem(name_field, N_("a person needs a name"))
     elif len(name) > LONGEST["name"]:
-        cells.problem(name_field, f"longer than {LONGEST['name']} characters")
+        cells.problem(name_field, N_("longer than %(limit)s characters"), limit=LONGEST["name"])
     if not cells.text("role"):
-        cells.problem("role" if "role" in cells.columns else "email", "a person needs a role")
+        cells.problem("role" if "role" in cells.columns else "email", N_("a person needs a role"))
         return None
     role = cells.checked("role", role_of, None)
     if role is None or not email:
         return None
     if row.kind == OrgKind.network:
-        cells.problem("email", "people work at a site, sponsor or CRO, not at a network")
+        cells.problem("email", N_("people work at a site, sponsor or CRO, not at a network"))
     elif role in SITE_ROLES and row.kind != OrgKind.site:
-        cells.problem("role", f"a {role.value} works at a site, not at a {row.kind.value}")
+        cells.problem(
+            "role",
+            N_("a %(role)s works at a site, not at a %(kind)s"),
+            role=role.value,
+            kind=row.kind.value,
+        )
     return PersonEntry(
         email=email,
         line=cells.line,
@@ -330,17 +349,19 @@ def _check_relationship(cells: _Cells, row: _Row) -> None:
     if row.kind == OrgKind.network:
         for name in ("sponsor", "cro", "site"):
             if cells.text(name):
-                cells.problem(name, "a network is in no relationship; its sites are")
+                cells.problem(name, N_("a network is in no relationship; its sites are"))
     elif row.kind == OrgKind.site:
         if row.site:
-            cells.problem("site", "a site's row names its sponsor, not another site")
+            cells.problem("site", N_("a site's row names its sponsor, not another site"))
         if row.cro and not row.sponsor:
-            cells.problem("cro", "a CRO works for a sponsor: name the sponsor too")
+            cells.problem("cro", N_("a CRO works for a sponsor: name the sponsor too"))
     elif row.kind == OrgKind.sponsor and row.sponsor:
         if _slug_or_none(row.sponsor.text) != row.slug and row.sponsor.text != row.external_id:
-            cells.problem("sponsor", "a sponsor's row names the site it works with, not a sponsor")
+            cells.problem(
+                "sponsor", N_("a sponsor's row names the site it works with, not a sponsor")
+            )
     elif row.kind == OrgKind.cro and row.site and not (row.sponsor or row.acts_for):
-        cells.problem("site", "name the sponsor this CRO works for here (or in acts_for)")
+        cells.problem("site", N_("name the sponsor this CRO works for here (or in acts_for)"))
 
 
 def _slug_or_none(text: str) -> str | None:
@@ -350,8 +371,19 @@ def _slug_or_none(text: str) -> str | None:
         return None
 
 
-def _agreed(items: list[tuple[_Cells, T | None]], column: str, what: str) -> T | None:
-    """The value the rows give (empty cells aside); a row giving another is a problem."""
+SAME_ORGANISATION = N_(
+    "%(value)s differs from %(other)s on line %(line)s for the same organisation (%(which)s)"
+)
+SAME_PERSON = N_(
+    "%(value)s differs from %(other)s on line %(line)s for the same person (%(which)s)"
+)
+
+
+def _agreed(items: list[tuple[_Cells, T | None]], column: str, same: tuple[str, str]) -> T | None:
+    """The value the rows give (empty cells aside); a row giving another is a problem.
+
+    `same` is the message that says so (SAME_ORGANISATION or SAME_PERSON) and which one
+    the rows are about."""
     chosen: tuple[T, int] | None = None
     for cells, given in items:
         if given is None or given == "":
@@ -361,8 +393,11 @@ def _agreed(items: list[tuple[_Cells, T | None]], column: str, what: str) -> T |
         elif given != chosen[0]:
             cells.problem(
                 column,
-                f"{_shown(given)} differs from {_shown(chosen[0])} on line {chosen[1]} "
-                f"for the same {what}",
+                same[0],
+                value=_shown(given),
+                other=_shown(chosen[0]),
+                line=str(chosen[1]),
+                which=same[1],
             )
     return chosen[0] if chosen else None
 
@@ -391,7 +426,7 @@ def _organisations(rows: list[_Row]) -> dict[str, OrganisationEntry]:
 
 def _organisation(key: str, group: list[_Row]) -> OrganisationEntry:
     first = group[0]
-    what = f"organisation ({first.external_id or first.name})"
+    what = (SAME_ORGANISATION, first.external_id or first.name)
     name = _agreed(
         [(r.cells, r.name if r.external_id else None) for r in group], "organisation", what
     )
@@ -435,11 +470,16 @@ def _people(
                 here, there = organisations.get(row.key), organisations.get(first.key)
                 row.cells.problem(
                     "email",
-                    f"{email} is also on line {first.cells.line}, at "
-                    f"{there.name if there else first.name}; a person belongs to one "
-                    f"organisation, not also to {here.name if here else row.name}",
+                    N_(
+                        "%(email)s is also on line %(line)s, at %(there)s; a person belongs "
+                        "to one organisation, not also to %(here)s"
+                    ),
+                    email=email,
+                    line=str(first.cells.line),
+                    there=there.name if there else first.name,
+                    here=here.name if here else row.name,
                 )
-        what = f"person ({email})"
+        what = (SAME_PERSON, email)
         kept = [(r.cells, p) for r, p in group if r.key == first.key]
         name = _agreed([(c, p.name) for c, p in kept], _name_field(first), what)
         role = _agreed([(c, p.role) for c, p in kept], "role", what)

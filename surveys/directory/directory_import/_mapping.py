@@ -6,8 +6,15 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from surveys.directory.directory_import._problems import DirectoryFileError, Problem
+from surveys.directory.directory_import._problems import (
+    DirectoryFileError,
+    Problem,
+    problem,
+    refused,
+)
+from surveys.infra.i18n import N_
 
 ORGANISATION_FIELDS = (
     "external_id",
@@ -74,22 +81,32 @@ def directory_mapping(source: Path | str | bytes | None, name: str = "") -> Dire
         try:
             source = source.read_bytes()
         except OSError as error:
-            raise DirectoryFileError(name, [Problem(0, "", error.strerror or str(error))]) from None
+            raise DirectoryFileError(name, [refused(0, "", error)]) from None
     name = name or "mapping"
     try:
         text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
         document = tomllib.loads(text)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise DirectoryFileError(name, [Problem(0, "", f"not a TOML file: {error}")]) from None
+        raise DirectoryFileError(
+            name, [problem(0, "", N_("not a TOML file: %(error)s"), error=str(error))]
+        ) from None
     problems: list[Problem] = []
     for unknown in sorted(set(document) - {"columns", "values", "defaults"}):
-        problems.append(_bad(unknown, "unknown table; tables: columns, values, defaults"))
+        problems.append(
+            _bad(unknown, N_("%(key)s: unknown table; tables: columns, values, defaults"))
+        )
     columns = _strings(document.get("columns", {}), "columns", FIELDS, problems)
     defaults = _strings(document.get("defaults", {}), "defaults", FIELDS, problems)
     values: dict[str, dict[str, str]] = {}
     for key, codes_table in _table(document.get("values", {}), "values", problems).items():
         if key not in CODED_FIELDS:
-            problems.append(_bad(f"values.{key}", f"fields with codes: {', '.join(CODED_FIELDS)}"))
+            problems.append(
+                _bad(
+                    f"values.{key}",
+                    N_("%(key)s: fields with codes: %(fields)s"),
+                    fields=", ".join(CODED_FIELDS),
+                )
+            )
             continue
         codes = _strings(codes_table, f"values.{key}", None, problems)
         values[key] = {code.strip().casefold(): value for code, value in codes.items()}
@@ -98,13 +115,14 @@ def directory_mapping(source: Path | str | bytes | None, name: str = "") -> Dire
     return DirectoryMapping(columns=columns, values=values, defaults=defaults, strict=False)
 
 
-def _bad(key: str, reason: str) -> Problem:
-    return Problem(0, "", f"{key}: {reason}")
+def _bad(key: str, message: str, /, **values: Any) -> Problem:
+    """A problem with a key of the mapping; the message starts with `%(key)s: `."""
+    return problem(0, "", message, key=key, **values)
 
 
 def _table(value: object, key: str, problems: list[Problem]) -> dict[str, object]:
     if not isinstance(value, dict):
-        problems.append(_bad(key, "must be a table"))
+        problems.append(_bad(key, N_("%(key)s: must be a table")))
         return {}
     return value
 
@@ -115,9 +133,17 @@ def _strings(
     found: dict[str, str] = {}
     for name, text in _table(value, key, problems).items():
         if allowed is not None and name not in allowed:
-            problems.append(_bad(f"{key}.{name}", f"unknown field; fields: {', '.join(allowed)}"))
+            problems.append(
+                _bad(
+                    f"{key}.{name}",
+                    N_("%(key)s: unknown field; fields: %(fields)s"),
+                    fields=", ".join(allowed),
+                )
+            )
         elif not isinstance(text, str):
-            problems.append(_bad(f"{key}.{name}", f"must be text, not {text!r}"))
+            problems.append(
+                _bad(f"{key}.{name}", N_("%(key)s: must be text, not %(value)s"), value=repr(text))
+            )
         else:
             found[name] = text
     return found

@@ -20,10 +20,11 @@ from surveys.directory.directory_import._check import (
     PersonEntry,
     Ref,
 )
-from surveys.directory.directory_import._problems import Problem
+from surveys.directory.directory_import._problems import Problem, problem, refused
 from surveys.directory.directory_import._records import StoredDirectory, Writes
 from surveys.directory.organisations import OrgKind
 from surveys.directory.rules import DirectoryValueError, slug_for
+from surveys.infra.i18n import N_
 
 KIND_ORDER = (OrgKind.network, OrgKind.sponsor, OrgKind.cro, OrgKind.site)
 """New organisations are written in this order, so the ones they point at exist first."""
@@ -64,8 +65,9 @@ class _Planner:
     """New ids, with the file entry (or a site's network reference) each comes from."""
     next_id: dict[str, int] = field(default_factory=dict)
 
-    def problem(self, line: int, name: str, reason: str) -> None:
-        self.problems.append(Problem(line, self.file.columns.get(name, name), reason))
+    def problem(self, line: int, name: str, message: str, /, **values: Any) -> None:
+        """Note a problem in the field's column: a marked message with its values."""
+        self.problems.append(problem(line, self.file.columns.get(name, name), message, **values))
 
     def new_id(self, table: str) -> int:
         number = self.next_id.setdefault(table, self.stored.first_ids[table])
@@ -120,8 +122,13 @@ def _match_organisations(p: _Planner) -> None:
             p.problem(
                 entry.line,
                 "organisation",
-                f"{entry.name} is the stored organisation {p.slugs[found]}, as is "
-                f"{claimed[found].name} on line {claimed[found].line}",
+                N_(
+                    "%(name)s is the stored organisation %(slug)s, as is %(other)s on line %(line)s"
+                ),
+                name=entry.name,
+                slug=p.slugs[found],
+                other=claimed[found].name,
+                line=str(claimed[found].line),
             )
             continue
         if found is not None:
@@ -131,7 +138,10 @@ def _match_organisations(p: _Planner) -> None:
                 p.problem(
                     entry.line,
                     "kind",
-                    f"{stored.name} is stored as a {stored.kind}, not a {entry.kind.value}",
+                    N_("%(name)s is stored as a %(stored)s, not a %(kind)s"),
+                    name=stored.name,
+                    stored=stored.kind,
+                    kind=entry.kind.value,
                 )
             p.ids[entry.key] = found
             p.named.add(found)
@@ -141,8 +151,11 @@ def _match_organisations(p: _Planner) -> None:
             p.problem(
                 entry.line,
                 "organisation",
-                f"another organisation is already called {entry.name}: give each its "
-                "CTMS id (external_id) to tell them apart",
+                N_(
+                    "another organisation is already called %(name)s: give each its "
+                    "CTMS id (external_id) to tell them apart"
+                ),
+                name=entry.name,
             )
             continue
         taken.add(slug)
@@ -194,13 +207,23 @@ def _of_kind(p: _Planner, ref: Ref, kind: OrgKind) -> int | None:
     found = _resolved(p, ref)
     if found is None:
         p.problems.append(
-            Problem(
-                ref.line, ref.column, f"no organisation {ref.text!r} in this file or the directory"
+            problem(
+                ref.line,
+                ref.column,
+                N_("no organisation %(text)r in this file or the directory"),
+                text=ref.text,
             )
         )
     elif p.kinds[found] != kind.value:
         p.problems.append(
-            Problem(ref.line, ref.column, f"{ref.text!r} is a {p.kinds[found]}, not a {kind.value}")
+            problem(
+                ref.line,
+                ref.column,
+                N_("%(text)r is a %(found)s, not a %(kind)s"),
+                text=ref.text,
+                found=p.kinds[found],
+                kind=kind.value,
+            )
         )
         return None
     return found
@@ -221,7 +244,7 @@ def _new_network(p: _Planner, ref: Ref) -> None:
     try:
         slug = slug_for(ref.text)
     except DirectoryValueError as error:
-        p.problems.append(Problem(ref.line, ref.column, str(error)))
+        p.problems.append(refused(ref.line, ref.column, error))
         return
     new = p.new_id("organisation")
     p.kinds[new], p.slugs[new] = OrgKind.network.value, slug
@@ -243,12 +266,18 @@ def _relationships(p: _Planner) -> dict[tuple[int, int], _Relationship]:
             relationship.cro, relationship.cro_line = cro, mention.line
         elif cro is not None and relationship.cro is not None and cro != relationship.cro:
             p.problems.append(
-                Problem(
+                problem(
                     mention.line,
                     mention.cro.column if mention.cro else "",
-                    f"{p.slugs[sponsor]} works with {p.slugs[site]} through "
-                    f"{p.slugs[relationship.cro]} on line {relationship.cro_line}, not "
-                    f"{p.slugs[cro]}: one CRO per relationship",
+                    N_(
+                        "%(sponsor)s works with %(site)s through %(cro)s on line %(line)s, "
+                        "not %(other)s: one CRO per relationship"
+                    ),
+                    sponsor=p.slugs[sponsor],
+                    site=p.slugs[site],
+                    cro=p.slugs[relationship.cro],
+                    line=str(relationship.cro_line),
+                    other=p.slugs[cro],
                 )
             )
         if mention.person:
@@ -266,7 +295,10 @@ def _people(p: _Planner) -> dict[str, int]:
         stored = p.stored.people.get(person.email)
         if stored is not None and stored.erased:
             p.problem(
-                person.line, "email", f"{person.email} belonged to a person whose data was erased"
+                person.line,
+                "email",
+                N_("%(email)s belonged to a person whose data was erased"),
+                email=person.email,
             )
         elif stored is not None and stored.organisation != organisation:
             elsewhere = p.stored.organisations[stored.organisation]
@@ -274,8 +306,14 @@ def _people(p: _Planner) -> dict[str, int]:
             p.problem(
                 person.line,
                 "email",
-                f"{person.email} is already {stored.name}'s, at {elsewhere.name}; this "
-                f"file puts them at {here}",
+                N_(
+                    "%(email)s is already %(name)s's, at %(organisation)s; "
+                    "this file puts them at %(here)s"
+                ),
+                email=person.email,
+                name=stored.name,
+                organisation=elsewhere.name,
+                here=here,
             )
         else:
             ids[person.email] = stored.id if stored else p.new_id("person")

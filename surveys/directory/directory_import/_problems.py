@@ -1,11 +1,19 @@
-"""What is wrong with a directory file: each problem with its line, column and reason."""
+"""What is wrong with a directory file: each problem with its line, column and reason.
+
+A reason is written once, as a marked message with its values (`problem(...)`): the
+command prints it in English, the console in its reader's language.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from surveys.infra.errors import FileError
+from surveys.infra.errors import FileError, RapportError
+from surveys.infra.i18n import Text
+
+ENGLISH = "en"
 
 
 @dataclass(frozen=True, order=True)
@@ -17,12 +25,35 @@ class Problem:
     column: str
     """The column as the file names it (its heading); empty when the line as a whole is wrong."""
     reason: str
+    """Why, in English (as the command prints it)."""
+    said: Text | None = field(default=None, compare=False)
+    """The same reason for a page to translate (`| translate`); see `text`."""
+
+    @property
+    def text(self) -> Text:
+        """The reason to show in the reader's language (the English reason, when unmarked)."""
+        return self.said or Text("%(reason)s", {"reason": self.reason})
 
     def where(self, filename: str) -> str:
         """`FILE:LINE: column COL: reason`, as the command prints it."""
         place = f"{filename}:{self.line}" if self.line else filename
         column = f" column {self.column}:" if self.column else ""
         return f"{place}:{column} {self.reason}"
+
+
+def problem(line: int, column: str, message: str, /, **values: Any) -> Problem:
+    """A problem whose reason is a marked message (`N_`) with its values: the English is
+    the message rendered in English. Pass a line number as text (`str(line)`): it is
+    written without a thousands separator."""
+    said = Text(message, values)
+    return Problem(line, column, said.render(ENGLISH), said)
+
+
+def refused(line: int, column: str, error: RapportError | OSError) -> Problem:
+    """A problem whose reason is an error's: a refusal's own text, or the system's words."""
+    if isinstance(error, OSError):
+        return Problem(line, column, error.strerror or str(error))
+    return Problem(line, column, str(error), error.said)
 
 
 class DirectoryFileError(FileError):

@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from surveys.directory.directory_import._problems import DirectoryFileError, Problem
+from surveys.directory.directory_import._problems import DirectoryFileError, Problem, problem
+from surveys.infra.i18n import N_, Text
 
 FORMATS = ("csv", "xlsx")
 DELIMITERS = (",", ";", "\t", "|")
@@ -47,29 +48,34 @@ def format_for(filename: str, file_format: str | None) -> str:
         return "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
     if file_format not in FORMATS:
         raise DirectoryFileError(
-            filename, [Problem(0, "", f"unknown format {file_format!r}; formats: csv, xlsx")]
+            filename,
+            [
+                problem(
+                    0, "", N_("unknown format %(format)r; formats: csv, xlsx"), format=file_format
+                )
+            ],
         )
     return file_format
 
 
 def read_sheet(data: bytes, filename: str, file_format: str) -> Sheet:
     """Return the file's cells, or raise DirectoryFileError if it is no readable table."""
-    problem = _wrong_kind(data, file_format)
-    if problem:
-        raise DirectoryFileError(filename, [Problem(0, "", problem)])
+    wrong = _wrong_kind(data, file_format)
+    if wrong:
+        raise DirectoryFileError(filename, [problem(0, "", wrong.message)])
     header, rows = _xlsx(data, filename) if file_format == "xlsx" else _csv(data, filename)
     return _checked(header, rows, filename)
 
 
-def _wrong_kind(data: bytes, file_format: str) -> str | None:
+def _wrong_kind(data: bytes, file_format: str) -> Text | None:
     if not data.strip():
-        return "the file is empty"
+        return Text(N_("the file is empty"))
     if data.startswith(_OLE):
-        return "this is an old Excel .xls workbook: save it as .xlsx or CSV"
+        return Text(N_("this is an old Excel .xls workbook: save it as .xlsx or CSV"))
     if file_format == "csv" and data.startswith(_ZIP):
-        return "this is an Excel workbook, not CSV: import it with --format xlsx"
+        return Text(N_("this is an Excel workbook, not CSV: import it with --format xlsx"))
     if file_format == "xlsx" and not data.startswith(_ZIP):
-        return "this is not an XLSX workbook (Excel 2007 or later)"
+        return Text(N_("this is not an XLSX workbook (Excel 2007 or later)"))
     return None
 
 
@@ -80,18 +86,25 @@ def _text(data: bytes, filename: str) -> str:
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError as error:
-                raise _unreadable(filename, f"broken {encoding} text ({error.reason})") from None
+                raise _unreadable(
+                    filename,
+                    N_("not a readable CSV file: broken %(encoding)s text (%(error)s)"),
+                    encoding=encoding,
+                    error=error.reason,
+                ) from None
     if b"\x00" in data[:4096]:  # UTF-16 saved without its mark: every other byte is zero
         head = data[:4096]
         zeros_first = head[0::2].count(0) > head[1::2].count(0)
         try:
             text = data.decode("utf-16-be" if zeros_first else "utf-16-le")
         except UnicodeDecodeError:
-            raise _unreadable(filename, "it holds binary data, not text") from None
+            raise _unreadable(
+                filename, N_("not a readable CSV file: it holds binary data, not text")
+            ) from None
     else:
         text = _decoded(data, filename)
     if _BINARY.search(text):
-        raise _unreadable(filename, "it holds binary data, not text")
+        raise _unreadable(filename, N_("not a readable CSV file: it holds binary data, not text"))
     return text
 
 
@@ -104,12 +117,15 @@ def _decoded(data: bytes, filename: str) -> str:
 
         best = from_bytes(data).best()
         if best is None:
-            raise _unreadable(filename, "not text in any encoding Rapport recognises") from None
+            raise _unreadable(
+                filename,
+                N_("not a readable CSV file: not text in any encoding Rapport recognises"),
+            ) from None
         return str(best)
 
 
-def _unreadable(filename: str, reason: str) -> DirectoryFileError:
-    return DirectoryFileError(filename, [Problem(0, "", f"not a readable CSV file: {reason}")])
+def _unreadable(filename: str, message: str, /, **values: Any) -> DirectoryFileError:
+    return DirectoryFileError(filename, [problem(0, "", message, **values)])
 
 
 def _delimiter(text: str) -> str:
@@ -136,7 +152,12 @@ def _csv(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[st
                 rows.append((line, record))
     except csv.Error as error:
         raise DirectoryFileError(
-            filename, [Problem(reader.line_num, "", f"not a readable CSV line: {error}")]
+            filename,
+            [
+                problem(
+                    reader.line_num, "", N_("not a readable CSV line: %(error)s"), error=str(error)
+                )
+            ],
         ) from None
     return header or [], rows
 
@@ -148,10 +169,11 @@ def _xlsx(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[s
         sheet = load_workbook(io.BytesIO(data), data_only=True).worksheets[0]
     except Exception as error:  # openpyxl raises many kinds for a damaged workbook
         raise DirectoryFileError(
-            filename, [Problem(0, "", f"not a readable XLSX workbook: {error}")]
+            filename,
+            [problem(0, "", N_("not a readable XLSX workbook: %(error)s"), error=str(error))],
         ) from None
     merged = [
-        Problem(1, str(cells), "merged heading cells: give each column its own heading")
+        problem(1, str(cells), N_("merged heading cells: give each column its own heading"))
         for cells in sheet.merged_cells.ranges
         if cells.min_row <= 1 <= cells.max_row
     ]
@@ -186,18 +208,21 @@ def _checked(header: list[str], rows: list[tuple[int, list[str]]], filename: str
     while heading and not heading[-1]:
         heading.pop()
     if not heading:
-        raise DirectoryFileError(filename, [Problem(0, "", "the file is empty")])
+        raise DirectoryFileError(filename, [problem(0, "", N_("the file is empty"))])
     problems: list[Problem] = []
     first: dict[str, int] = {}
     for position, name in enumerate(heading):
         if not name:
             if any(position < len(cells) and cells[position].strip() for _, cells in rows):
-                problems.append(Problem(1, _letters(position), "has values but no heading"))
+                problems.append(problem(1, _letters(position), N_("has values but no heading")))
         elif name.casefold() in first:
             other = _letters(first[name.casefold()])
             problems.append(
-                Problem(
-                    1, f"{name} ({_letters(position)})", f"repeated heading: also column {other}"
+                problem(
+                    1,
+                    f"{name} ({_letters(position)})",
+                    N_("repeated heading: also column %(other)s"),
+                    other=other,
                 )
             )
         else:
@@ -208,12 +233,18 @@ def _checked(header: list[str], rows: list[tuple[int, list[str]]], filename: str
         extra = [c for c in cells[width:] if c.strip()]
         if extra:
             problems.append(
-                Problem(line, "", f"{width + len(extra)} cells, but only {width} headings")
+                problem(
+                    line,
+                    "",
+                    N_("%(cells)s cells, but only %(headings)s headings"),
+                    cells=str(width + len(extra)),
+                    headings=str(width),
+                )
             )
         padded = [*cells[:width], *[""] * (width - len(cells))]
         table.append((line, tuple(c.strip() for c in padded)))
     if not table:
-        problems.append(Problem(0, "", "the file has headings but no rows"))
+        problems.append(problem(0, "", N_("the file has headings but no rows")))
     if problems:
         raise DirectoryFileError(filename, problems)
     return Sheet(header=tuple(heading), rows=tuple(table))
