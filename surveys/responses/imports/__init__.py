@@ -26,7 +26,7 @@ from surveys.responses.imports._import import (
 )
 from surveys.responses.imports._mapping import NOT_APPLICABLE, Mapping, RedcapChoice, load_mapping
 from surveys.responses.imports._reading import FORMATS, format_for
-from surveys.responses.imports._table import LINE, FileTable, ImportFileError
+from surveys.responses.imports._table import LINE, FileTable, ImportFileError, Said, said_text
 
 __all__ = [
     "FORMATS",
@@ -37,8 +37,10 @@ __all__ = [
     "ImportSummary",
     "Mapping",
     "RedcapChoice",
+    "Said",
     "cycles_taking_responses",
     "format_for",
     "import_responses",
     "load_mapping",
+    "said_text",
 ]

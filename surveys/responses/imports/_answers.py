@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from scoring.items import IMPORTANCE_POINTS
+from surveys.infra.i18n import N_, Text
 from surveys.responses.answering import without_control_characters
 from surveys.responses.imports._mapping import NOT_APPLICABLE, Mapping
-from surveys.responses.imports._table import LINE
+from surveys.responses.imports._table import LINE, Said
 
 Answer = tuple[int | None, bool, str | None]
 """(value, not applicable, text): one answer as it is stored."""
@@ -31,7 +32,7 @@ class Checked:
     """One row per response: line, invitation, email, target."""
     answers: pd.DataFrame
     """One row per answer: line, invitation, item (its id), value, not_applicable, text."""
-    problems: tuple[tuple[int, str], ...]
+    problems: tuple[tuple[int, Said], ...]
     """(line, what is wrong)."""
 
 
@@ -45,15 +46,14 @@ def checked_answers(
 ) -> Checked:
     """Check the rows against the invitations (email, target → invitation, instrument) and
     the instruments' items (instrument, key, item, kind, scale)."""
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Said]] = []
     who = _whose(rows, mapping, problems)
     found = who.merge(invitations, on=["email", "target"], how="left")
     missing = found["invitation"].isna()
     problems += [
         (
             int(r.line),
-            f"column {mapping.respondent}: no invitation in {cycle_key} for "
-            f"{r.email or '(empty)'} rating {r.target or '(no partner)'}",
+            _no_invitation(mapping.respondent, cycle_key, r.email, r.target),
         )
         for r in found[missing].itertuples()
     ]
@@ -62,8 +62,15 @@ def checked_answers(
     problems += [
         (
             int(r.line),
-            f"{r.email} rating {r.target} again (first on line "
-            f"{int(firsts.loc[(r.email, r.target), 'line'])}); one row per response",
+            Said(
+                N_(
+                    "%(email)s rating %(target)s again (first on line %(first)s); "
+                    "one row per response"
+                ),
+                email=r.email,
+                target=r.target,
+                first=int(firsts.loc[(r.email, r.target), "line"]),
+            ),
         )
         for r in found[again].itertuples()
     ]
@@ -75,18 +82,26 @@ def checked_answers(
         set(rows.loc[pd.concat(filled, axis=1).any(axis=1), LINE].astype(int)) if filled else set()
     )
     problems += [
-        (int(line), "no answers; a response needs at least one")
+        (int(line), Said(N_("no answers; a response needs at least one")))
         for line in responses["line"]
         if line not in answered
     ]
     return Checked(responses, answers, tuple(sorted(problems)))
 
 
-def _whose(rows: pd.DataFrame, mapping: Mapping, problems: list[tuple[int, str]]) -> pd.DataFrame:
+def _whose(rows: pd.DataFrame, mapping: Mapping, problems: list[tuple[int, Said]]) -> pd.DataFrame:
     """Each row's line, respondent e-mail (lower case) and partner slug."""
     lines = rows[LINE].astype(int)
     if mapping.respondent not in rows:
-        problems.append((0, f"column {mapping.respondent}: not in the file (the respondent)"))
+        problems.append(
+            (
+                0,
+                Said(
+                    N_("column %(column)s: not in the file (the respondent)"),
+                    column=mapping.respondent,
+                ),
+            )
+        )
         email = pd.Series("", index=rows.index)
     else:
         email = rows[mapping.respondent].str.strip().str.lower()
@@ -95,7 +110,9 @@ def _whose(rows: pd.DataFrame, mapping: Mapping, problems: list[tuple[int, str]]
     elif mapping.target and mapping.target in rows:
         target = rows[mapping.target].str.strip()
     else:
-        problems.append((0, f"column {mapping.target}: not in the file (the partner)"))
+        problems.append(
+            (0, Said(N_("column %(column)s: not in the file (the partner)"), column=mapping.target))
+        )
         target = pd.Series("", index=rows.index)
     return pd.DataFrame({"line": lines, "email": email, "target": target})
 
@@ -106,7 +123,7 @@ def _answers(
     responses: pd.DataFrame,
     instrument_items: pd.DataFrame,
     mapping: Mapping,
-    problems: list[tuple[int, str]],
+    problems: list[tuple[int, Said]],
 ) -> pd.DataFrame:
     """The non-empty cells of the item columns as answers of their response's instrument."""
     columns = ["line", "invitation", "item", "value", "not_applicable", "text"]
@@ -125,7 +142,15 @@ def _answers(
     cells = cells.merge(instrument_items, on=["instrument", "key"], how="left")
     strange = cells["item"].isna()
     problems += [
-        (int(r.line), f"column {r.column}: {r.key!r} is not an item of {r.target}'s instrument")
+        (
+            int(r.line),
+            Said(
+                N_("column %(column)s: %(key)s is not an item of %(target)s's instrument"),
+                column=r.column,
+                key=repr(r.key),
+                target=r.target,
+            ),
+        )
         for r in cells[strange].drop_duplicates(["line", "column"]).itertuples()
     ]
     cells = cells[~strange].astype({"item": int, "scale": int})
@@ -148,16 +173,16 @@ def _answers(
         {
             "key": codes["key"].tolist(),
             "raw": codes["raw"].tolist(),
-            "value": pd.array([None if isinstance(r, str) else r[0] for r in read], dtype="Int64"),
-            "not_applicable": [False if isinstance(r, str) else r[1] for r in read],
-            "text": np.array([None if isinstance(r, str) else r[2] for r in read], dtype=object),
-            "problem": np.array([r if isinstance(r, str) else None for r in read], dtype=object),
+            "value": pd.array([None if isinstance(r, Text) else r[0] for r in read], dtype="Int64"),
+            "not_applicable": [False if isinstance(r, Text) else r[1] for r in read],
+            "text": np.array([None if isinstance(r, Text) else r[2] for r in read], dtype=object),
+            "problem": np.array([r if isinstance(r, Text) else None for r in read], dtype=object),
         }
     )
     cells = cells.merge(codes, on=["key", "raw"], how="left")
     wrong = cells["problem"].notna()
     problems += [
-        (int(line), f"column {column}: {reason}")
+        (int(line), _in_column(column, reason))
         for line, column, reason in zip(
             cells.loc[wrong, "line"].tolist(),
             cells.loc[wrong, "column"].tolist(),
@@ -168,7 +193,7 @@ def _answers(
     return cells.loc[~wrong, columns].reset_index(drop=True)
 
 
-def _value(raw: str, key: str, kind: str, scale: int, mapping: Mapping) -> Answer | str:
+def _value(raw: str, key: str, kind: str, scale: int, mapping: Mapping) -> Answer | Text:
     """One cell as an answer, or why it cannot be one (naming the value, item and scale)."""
     if kind == "text":
         return (None, False, without_control_characters(raw))
@@ -183,9 +208,61 @@ def _value(raw: str, key: str, kind: str, scale: int, mapping: Mapping) -> Answe
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number):
-        also = " or NA" if kind == "likert" else ""
-        return f"{raw!r} is not a number{also} for {key} (map it in [values] or [values.{key}])"
+        if kind == "likert":
+            return Text(
+                N_(
+                    "column %(column)s: %(raw)s is not a number or NA for %(key)s "
+                    "(map it in [values] or [values.%(key)s])"
+                ),
+                {"raw": repr(raw), "key": key},
+            )
+        return Text(
+            N_(
+                "column %(column)s: %(raw)s is not a number for %(key)s "
+                "(map it in [values] or [values.%(key)s])"
+            ),
+            {"raw": repr(raw), "key": key},
+        )
     if number != int(number) or not low <= int(number) <= high:
         shown = repr(raw) if str(coded) == raw else f"{raw!r} ({coded})"
-        return f"{shown} is outside {low}–{high} for {key}"
+        return Text(
+            N_("column %(column)s: %(value)s is outside %(low)s–%(high)s for %(key)s"),
+            {"value": shown, "low": low, "high": high, "key": key},
+        )
     return (int(number), False, None)
+
+
+def _no_invitation(column: str, cycle_key: str, email: str, target: str) -> Said:
+    """A row whose respondent (or partner) the cycle did not invite."""
+    if email and target:
+        return Said(
+            N_("column %(column)s: no invitation in %(cycle)s for %(email)s rating %(target)s"),
+            column=column,
+            cycle=cycle_key,
+            email=email,
+            target=target,
+        )
+    if target:
+        return Said(
+            N_("column %(column)s: no invitation in %(cycle)s for (empty) rating %(target)s"),
+            column=column,
+            cycle=cycle_key,
+            target=target,
+        )
+    if email:
+        return Said(
+            N_("column %(column)s: no invitation in %(cycle)s for %(email)s rating (no partner)"),
+            column=column,
+            cycle=cycle_key,
+            email=email,
+        )
+    return Said(
+        N_("column %(column)s: no invitation in %(cycle)s for (empty) rating (no partner)"),
+        column=column,
+        cycle=cycle_key,
+    )
+
+
+def _in_column(column: str, reason: Text) -> Said:
+    """A cell's problem, in its column: "column Q3: '6' is outside 1–5 for …"."""
+    return Said(reason.message, column=column, **reason.values)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from surveys.infra.i18n import N_
 from surveys.responses.imports._mapping import Mapping
-from surveys.responses.imports._table import LINE, FileTable
+from surveys.responses.imports._table import LINE, FileTable, Said
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Columns:
     """File column → the item key it answers."""
     ignored: tuple[str, ...]
     """Columns left alone (the mapping's `ignore`, `ignore_unmapped`, or the reader's)."""
-    problems: tuple[str, ...]
+    problems: tuple[Said, ...]
     """What is wrong with the mapping for this file, one sentence each."""
 
 
@@ -35,7 +36,7 @@ def item_columns(
     `ignore` pattern catching a column [items] maps, a mapped column the file lacks and a
     `[values.KEY]` for no item are mistakes in the mapping, each said once.
     """
-    problems: list[str] = []
+    problems: list[Said] = []
     items: dict[str, str] = {}
     ignored = list(table.ignored)
     columns = [c for c in table.rows.columns if c != LINE]
@@ -46,8 +47,15 @@ def item_columns(
         if pattern is not None:
             if column in mapping.items:
                 problems.append(
-                    f"column {column}: [columns] ignore pattern {pattern!r} matches it, and "
-                    f"[items] maps it to {mapping.items[column]!r}; do one or the other"
+                    Said(
+                        N_(
+                            "column %(column)s: [columns] ignore pattern %(pattern)s matches "
+                            "it, and [items] maps it to %(key)s; do one or the other"
+                        ),
+                        column=column,
+                        pattern=repr(pattern),
+                        key=repr(mapping.items[column]),
+                    )
                 )
             ignored.append(column)
         elif column in mapping.items:
@@ -60,25 +68,42 @@ def item_columns(
             ignored.append(column)
         else:
             problems.append(
-                f"column {column}: unknown (map it to an item key in [items], or leave it out "
-                'with [columns] ignore = ["…"] or ignore_unmapped = true)'
+                Said(
+                    N_(
+                        "column %(column)s: unknown (map it to an item key in [items], or leave "
+                        "it out with [columns] ignore = %(example)s or ignore_unmapped = true)"
+                    ),
+                    column=column,
+                    example='["…"]',
+                )
             )
     answered: dict[str, str] = {}
     for column, key in items.items():
         if key in answered:
             problems.append(
-                f"columns {answered[key]} and {column} both answer {key!r}; "
-                "map one column to each item"
+                Said(
+                    N_(
+                        "columns %(first)s and %(second)s both answer %(key)s; "
+                        "map one column to each item"
+                    ),
+                    first=answered[key],
+                    second=column,
+                    key=repr(key),
+                )
             )
         answered.setdefault(key, column)
     present = set(columns)
     problems += [
-        f"[items] {column}: no such column in the file"
+        Said(N_("[items] %(column)s: no such column in the file"), column=column)
         for column in mapping.items
         if column not in present
     ]
     problems += [
-        f"[values.{key}]: {key!r} is not an item of the cycle's instruments"
+        Said(
+            N_("[values.%(key)s]: %(quoted)s is not an item of the cycle's instruments"),
+            key=key,
+            quoted=repr(key),
+        )
         for key in mapping.item_values
         if key not in item_keys
     ]

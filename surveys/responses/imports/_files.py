@@ -18,10 +18,35 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from surveys.responses.imports._table import Grid, ImportFileError
+from surveys.infra.i18n import N_
+from surveys.responses.imports._table import Grid, ImportFileError, Said
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 """The separators a CSV may use, and how the report names them."""
+
+_NO_BOM = "UTF-16 (no byte-order mark)"
+_WINDOWS = "Windows-1252 (not UTF-8)"
+_READ_AS = {
+    **{
+        (encoding, ","): N_("%(encoding)s, comma-separated")
+        for encoding in ("UTF-8", "UTF-16", "UTF-32")
+    },
+    **{
+        (encoding, ";"): N_("%(encoding)s, semicolon-separated")
+        for encoding in ("UTF-8", "UTF-16", "UTF-32")
+    },
+    **{
+        (encoding, "\t"): N_("%(encoding)s, tab-separated")
+        for encoding in ("UTF-8", "UTF-16", "UTF-32")
+    },
+    (_NO_BOM, ","): N_("UTF-16 (no byte-order mark), comma-separated"),
+    (_NO_BOM, ";"): N_("UTF-16 (no byte-order mark), semicolon-separated"),
+    (_NO_BOM, "\t"): N_("UTF-16 (no byte-order mark), tab-separated"),
+    (_WINDOWS, ","): N_("Windows-1252 (not UTF-8), comma-separated"),
+    (_WINDOWS, ";"): N_("Windows-1252 (not UTF-8), semicolon-separated"),
+    (_WINDOWS, "\t"): N_("Windows-1252 (not UTF-8), tab-separated"),
+}
+"""How the report says the file was read: its encoding and its separator."""
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -47,29 +72,31 @@ def read_grid(path: Path, file_format: str) -> Grid:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ImportFileError(f"{path}: no such file") from None
+        raise ImportFileError.about(path, N_("no such file")) from None
     except OSError as error:
-        raise ImportFileError(f"{path}: {error.strerror or error}") from None
+        raise ImportFileError.about(
+            path, "%(reason)s", reason=str(error.strerror or error)
+        ) from None
     if data.startswith(_XLSX_MAGIC):
         return _workbook_grid(path, data)
     if data.startswith(_XLS_MAGIC):
-        raise ImportFileError(
-            f"{path}: an Excel 97-2003 workbook (.xls); save it as .xlsx or as CSV UTF-8"
+        raise ImportFileError.about(
+            path, N_("an Excel 97-2003 workbook (.xls); save it as .xlsx or as CSV UTF-8")
         )
     if file_format == "xlsx":
-        raise ImportFileError(
-            f"{path}: not an XLSX workbook; if it is a CSV file, say --format csv"
+        raise ImportFileError.about(
+            path, N_("not an XLSX workbook; if it is a CSV file, say --format csv")
         )
     text, encoding = _decoded(path, data)
     if "\x00" in text:
-        raise ImportFileError(f"{path}: not a CSV file (it holds binary data)")
+        raise ImportFileError.about(path, N_("not a CSV file (it holds binary data)"))
     if not text.strip():
-        raise ImportFileError(f"{path}: the file is empty")
+        raise ImportFileError.about(path, N_("the file is empty"))
     delimiter = _delimiter(text)
     rows, lines = _csv_rows(path, text, delimiter)
     if not rows:
-        raise ImportFileError(f"{path}: the file is empty")
-    return Grid(rows, lines, (f"{encoding}, {DELIMITERS[delimiter]}-separated",))
+        raise ImportFileError.about(path, N_("the file is empty"))
+    return Grid(rows, lines, (Said(_READ_AS[encoding, delimiter], encoding=encoding),))
 
 
 def _decoded(path: Path, data: bytes) -> tuple[str, str]:
@@ -79,26 +106,39 @@ def _decoded(path: Path, data: bytes) -> tuple[str, str]:
             return _decode(path, data, codec, name), name
     utf16 = _utf16_without_bom(data)
     if utf16 is not None:
-        return _decode(path, data, utf16, "UTF-16"), "UTF-16 (no byte-order mark)"
+        return _decode(path, data, utf16, "UTF-16"), _NO_BOM
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError as not_utf8:
         if not data[: not_utf8.start].isascii():
             # UTF-8 accents before the bad byte: a UTF-8 file, damaged, not Windows-1252
             line = data.count(b"\n", 0, not_utf8.start) + 1
-            raise ImportFileError(
-                f"{path}:{line}: cannot be read: byte 0x{data[not_utf8.start]:02x} is not "
-                "UTF-8, though the lines before it are; save the file again as CSV UTF-8"
+            raise ImportFileError.about(
+                path,
+                N_(
+                    "cannot be read: byte %(byte)s is not UTF-8, though the lines before it "
+                    "are; save the file again as CSV UTF-8"
+                ),
+                line,
+                byte=f"0x{data[not_utf8.start]:02x}",
             ) from None
         try:
-            return data.decode("cp1252"), "Windows-1252 (not UTF-8)"
+            return data.decode("cp1252"), _WINDOWS
         except UnicodeDecodeError as not_1252:
             line = data.count(b"\n", 0, not_utf8.start) + 1
             other = data.count(b"\n", 0, not_1252.start) + 1
-            raise ImportFileError(
-                f"{path}:{line}: cannot be read: not UTF-8 (byte 0x{data[not_utf8.start]:02x} "
-                f"on line {line}) nor Windows-1252 (byte 0x{data[not_1252.start]:02x} on line "
-                f"{other}); save the file as CSV UTF-8"
+            raise ImportFileError.about(
+                path,
+                N_(
+                    "cannot be read: not UTF-8 (byte %(byte)s on line %(byte_line)s) nor "
+                    "Windows-1252 (byte %(other_byte)s on line %(other_line)s); save the file "
+                    "as CSV UTF-8"
+                ),
+                line,
+                byte=f"0x{data[not_utf8.start]:02x}",
+                byte_line=line,
+                other_byte=f"0x{data[not_1252.start]:02x}",
+                other_line=other,
             ) from None
 
 
@@ -109,8 +149,12 @@ def _decode(path: Path, data: bytes, codec: str, name: str) -> str:
         # the text up to the bad byte decodes, and its newlines count the lines before it
         before = data[: error.start].decode(codec, errors="replace")
         line = before.count("\n") + 1
-        raise ImportFileError(
-            f"{path}:{line}: cannot be read as {name} text: {error.reason}"
+        raise ImportFileError.about(
+            path,
+            N_("cannot be read as %(encoding)s text: %(reason)s"),
+            line,
+            encoding=name,
+            reason=error.reason,
         ) from None
 
 
@@ -155,7 +199,9 @@ def _csv_rows(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], l
                 add_line(start)
             start = reader.line_num + 1
     except csv.Error as error:
-        raise ImportFileError(f"{path}:{start}: not a readable CSV record ({error})") from None
+        raise ImportFileError.about(
+            path, N_("not a readable CSV record (%(reason)s)"), start, reason=str(error)
+        ) from None
     return rows, lines
 
 
@@ -167,10 +213,12 @@ def _workbook_grid(path: Path, data: bytes) -> Grid:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise ImportFileError(f"{path}: not a readable XLSX workbook ({error})") from None
+        raise ImportFileError.about(
+            path, N_("not a readable XLSX workbook (%(reason)s)"), reason=str(error)
+        ) from None
     try:
         if not workbook.worksheets:
-            raise ImportFileError(f"{path}: the workbook has no sheet")
+            raise ImportFileError.about(path, N_("the workbook has no sheet"))
         sheet = workbook.worksheets[0]
         rows: list[list[str]] = []
         lines: list[int] = []
@@ -183,9 +231,17 @@ def _workbook_grid(path: Path, data: bytes) -> Grid:
     finally:
         workbook.close()
     if not rows:
-        raise ImportFileError(f"{path}: the workbook's first sheet is empty")
-    which = f"the first of {count}" if count > 1 else "the only one"
-    return Grid(rows, lines, (f"XLSX, sheet {sheet.title!r} ({which})",))
+        raise ImportFileError.about(path, N_("the workbook's first sheet is empty"))
+    note = (
+        Said(
+            N_("XLSX, sheet %(sheet)s (the first of %(count)s)"),
+            sheet=repr(sheet.title),
+            count=count,
+        )
+        if count > 1
+        else Said(N_("XLSX, sheet %(sheet)s (the only one)"), sheet=repr(sheet.title))
+    )
+    return Grid(rows, lines, (note,))
 
 
 def _texts(values: Iterable[object]) -> list[str]:
@@ -217,8 +273,12 @@ def data_rows(grid: Grid, first: int, width: int, path: Path) -> tuple[list[list
             if len(row) < width:
                 row = row + [""] * (width - len(row))
             elif any(cell.strip() for cell in row[width:]):
-                raise ImportFileError(
-                    f"{path}:{line}: {len(row)} cells, but the header names {width} columns"
+                raise ImportFileError.about(
+                    path,
+                    N_("%(cells)s cells, but the header names %(columns)s columns"),
+                    line,
+                    cells=len(row),
+                    columns=width,
                 )
             else:
                 row = row[:width]

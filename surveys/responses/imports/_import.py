@@ -11,14 +11,30 @@ import pandas as pd
 
 from surveys.cycles.cycle import CycleRecord, CycleStatus, cycle_by_key, cycles_newest_first
 from surveys.cycles.invitations import Invitation
+from surveys.infra.i18n import N_
 from surveys.instruments.questionnaires import instrument_rows
 from surveys.responses.imports._answers import checked_answers
 from surveys.responses.imports._columns import item_columns
 from surveys.responses.imports._mapping import Mapping
 from surveys.responses.imports._reading import FORMATS, file_table
 from surveys.responses.imports._store import problem_report, store
-from surveys.responses.imports._table import LINE, ImportFileError
+from surveys.responses.imports._table import LINE, ImportFileError, Said
 from surveys.responses.imports._times import submission_times
+
+_ZONE_NOTES = {
+    "the file": N_("times without a zone read as %(zone)s (the file)"),
+    "the mapping": N_("times without a zone read as %(zone)s (the mapping)"),
+    "the default": N_("times without a zone read as %(zone)s (the default)"),
+}
+"""The preview's note on the zone of the times, by where the zone came from."""
+_NOT_TAKING = {
+    CycleStatus.draft: N_("cycle %(cycle)s is draft: responses go into an open or closed cycle"),
+    CycleStatus.scored: N_("cycle %(cycle)s is scored: responses go into an open or closed cycle"),
+    CycleStatus.published: N_(
+        "cycle %(cycle)s is published: responses go into an open or closed cycle"
+    ),
+}
+"""Why a cycle takes no responses, by its status."""
 
 TAKES_RESPONSES = frozenset({CycleStatus.open, CycleStatus.closed})
 """A cycle responses may be imported into: open, or closed and not yet scored."""
@@ -38,11 +54,13 @@ class ImportSummary:
     unchanged: int
     """Responses already stored with the same answers (a second import of the same file)."""
     left_out_by_kind: dict[str, int] = field(default_factory=dict)
-    """Rows the tool marks as not real or not finished, by kind ("Survey Preview": 2)."""
+    """Rows the tool marks as not real or not finished, by kind ("Survey Preview": 2); a
+    kind is a `Said` where the reader marked it (its `text` translates it)."""
     ignored: tuple[str, ...] = ()
     """Columns left alone."""
     notes: tuple[str, ...] = ()
-    """How the file was read (its encoding, the zone of its times)."""
+    """How the file was read (its encoding, the zone of its times); each a `Said`, whose
+    `text` a page translates."""
 
     @property
     def left_out(self) -> int:
@@ -66,12 +84,14 @@ async def import_responses(
     and the summary says what an import would do; nothing is written (a preview). The
     audit log names the file as `source` (an upload's own name), else by its path."""
     if file_format not in FORMATS:
-        raise ImportFileError(f"unknown format {file_format!r}; formats: {', '.join(FORMATS)}")
+        raise ImportFileError(
+            N_("unknown format %(format)s; formats: %(formats)s"),
+            format=repr(file_format),
+            formats=", ".join(FORMATS),
+        )
     cycle = await cycle_by_key(cycle_key, ImportFileError)
     if cycle.status not in TAKES_RESPONSES:
-        raise ImportFileError(
-            f"cycle {cycle_key} is {cycle.status}: responses go into an open or closed cycle"
-        )
+        raise ImportFileError(_NOT_TAKING[CycleStatus(cycle.status)], cycle=cycle_key)
     invitations, instrument_items = await _cycle_tables(cycle.id)
     item_keys = frozenset(instrument_items["key"])
     mapped = frozenset(c for c, k in mapping.items.items() if k in item_keys) | item_keys
@@ -101,12 +121,10 @@ async def import_responses(
         )
         problems += times.problems
         moments = pd.Series(times.moments.to_numpy(), index=lines)
-        zone_note = (
-            f"times without a zone read as {times.zone} ({times.zone_from})" if time_column else ""
-        )
+        zone_note: str = Said(_ZONE_NOTES[times.zone_from], zone=times.zone)
     else:
         moments = pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=lines)
-        zone_note = "no submission times in the file: the import's time is used"
+        zone_note = Said(N_("no submission times in the file: the import's time is used"))
     if problems:
         raise problem_report(path, problems, "nothing imported")
     notes = tuple(n for n in (*table.notes, zone_note) if n)

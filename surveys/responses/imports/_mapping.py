@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from surveys.infra.i18n import N_
 from surveys.responses.imports._table import ImportFileError
 
 NOT_APPLICABLE = "NA"
@@ -93,9 +94,11 @@ def load_mapping(path: Path | None, file_format: str) -> Mapping:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise ImportFileError(f"{path}: {error.strerror or error}") from None
+        raise ImportFileError.about(
+            path, "%(reason)s", reason=str(error.strerror or error)
+        ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ImportFileError(f"{path}: {error}") from None
+        raise ImportFileError.about(path, "%(reason)s", reason=str(error)) from None
     _known(path, "", document, _TOP)
     columns = _table(path, document, "columns")
     _known(path, "columns.", columns, _COLUMNS)
@@ -104,7 +107,9 @@ def load_mapping(path: Path | None, file_format: str) -> Mapping:
     items = _table(path, document, "items")
     for key, value in [*items.items(), *columns.items(), *redcap.items()]:
         if key not in {"ignore", "ignore_unmapped"} and not isinstance(value, str):
-            raise ImportFileError(f"{path}: {key}: must be text, not {value!r}")
+            raise ImportFileError.about(
+                path, N_("%(key)s: must be text, not %(value)s"), key=key, value=repr(value)
+            )
     _one_column_per_item(path, items)
     values, item_values = _values(path, _table(path, document, "values"))
     return Mapping(
@@ -129,16 +134,18 @@ def load_mapping(path: Path | None, file_format: str) -> Mapping:
 def _known(path: Path, prefix: str, table: dict[str, Any], known: set[str]) -> None:
     unknown = set(table) - known
     if unknown:
-        raise ImportFileError(
-            f"{path}: {prefix}{', '.join(sorted(unknown))}: unknown; "
-            f"known: {', '.join(sorted(known))}"
+        raise ImportFileError.about(
+            path,
+            N_("%(keys)s: unknown; known: %(known)s"),
+            keys=prefix + ", ".join(sorted(unknown)),
+            known=", ".join(sorted(known)),
         )
 
 
 def _table(path: Path, document: dict[str, Any], name: str) -> dict[str, Any]:
     table = document.get(name, {})
     if not isinstance(table, dict):
-        raise ImportFileError(f"{path}: {name}: must be a table ([{name}])")
+        raise ImportFileError.about(path, N_("%(name)s: must be a table ([%(name)s])"), name=name)
     return table
 
 
@@ -147,9 +154,15 @@ def _one_column_per_item(path: Path, items: dict[str, str]) -> None:
     first: dict[str, str] = {}
     for column, key in items.items():
         if key in first:
-            raise ImportFileError(
-                f"{path}: items: {first[key]!r} and {column!r} both map to {key!r}; "
-                "map one column to each item"
+            raise ImportFileError.about(
+                path,
+                N_(
+                    "items: %(first)s and %(second)s both map to %(key)s; "
+                    "map one column to each item"
+                ),
+                first=repr(first[key]),
+                second=repr(column),
+                key=repr(key),
             )
         first[key] = column
 
@@ -157,7 +170,13 @@ def _one_column_per_item(path: Path, items: dict[str, str]) -> None:
 def _value(path: Path, where: str, value: object) -> Value:
     if value == NOT_APPLICABLE or (isinstance(value, int) and not isinstance(value, bool)):
         return value
-    raise ImportFileError(f'{path}: {where}: must be a whole number or "NA", not {value!r}')
+    raise ImportFileError.about(
+        path,
+        N_("%(key)s: must be a whole number or %(na)s, not %(value)s"),
+        key=where,
+        na='"NA"',
+        value=repr(value),
+    )
 
 
 def _values(
@@ -176,9 +195,10 @@ def _values(
 
 def _patterns(path: Path, value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ImportFileError(
-            f"{path}: columns.ignore: must be a list of column names or patterns, "
-            'e.g. ["Q2 - Topics", "*___*"]'
+        raise ImportFileError.about(
+            path,
+            N_("columns.ignore: must be a list of column names or patterns, e.g. %(example)s"),
+            example='["Q2 - Topics", "*___*"]',
         )
     return tuple(value)
 
@@ -187,7 +207,9 @@ def _flag(path: Path, key: str, value: object) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise ImportFileError(f"{path}: {key}: must be true or false, not {value!r}")
+        raise ImportFileError.about(
+            path, N_("%(key)s: must be true or false, not %(value)s"), key=key, value=repr(value)
+        )
     return value
 
 
@@ -195,9 +217,12 @@ def _zone(path: Path, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or value not in zoneinfo.available_timezones():
-        raise ImportFileError(
-            f"{path}: timezone: {value!r} is not a time zone name such as "
-            '"Europe/Paris" or "America/New_York"'
+        raise ImportFileError.about(
+            path,
+            N_("timezone: %(value)s is not a time zone name such as %(paris)s or %(new_york)s"),
+            value=repr(value),
+            paris='"Europe/Paris"',
+            new_york='"America/New_York"',
         )
     return value
 
@@ -206,7 +231,10 @@ def _date_format(path: Path, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or "%" not in value:
-        raise ImportFileError(
-            f'{path}: date_format: {value!r} is not a format such as "%d/%m/%Y %H:%M"'
+        raise ImportFileError.about(
+            path,
+            N_("date_format: %(value)s is not a format such as %(example)s"),
+            value=repr(value),
+            example='"%d/%m/%Y %H:%M"',
         )
     return value

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from surveys.infra.i18n import N_
 from surveys.responses.imports._files import data_rows
-from surveys.responses.imports._table import LINE, FileTable, Grid, ImportFileError
+from surveys.responses.imports._table import LINE, FileTable, Grid, ImportFileError, Said
 
 STATUS_CODES = {
     0: "IP Address",
@@ -53,6 +54,18 @@ Preview agrees with rOpenSci's `excluder::mark_preview()`, written for numeric e
 The Qualtrics support pages at hand ("Understanding your dataset") do not list the codes.
 A code not listed here is left out as "Status <code>" rather than guessed at.
 """
+
+_STATUS_WORDS = {
+    "Survey Preview": N_("Survey Preview"),
+    "Survey Test": N_("Survey Test"),
+    "Spam": N_("Spam"),
+    "Survey Preview Spam": N_("Survey Preview Spam"),
+    "Imported Spam": N_("Imported Spam"),
+    "Offline Survey Preview": N_("Offline Survey Preview"),
+    "EX Spam": N_("EX Spam"),
+}
+"""The kinds of rows left out, as Qualtrics names them (marked, shown in the reader's
+language on the console; the command line prints Qualtrics' own words)."""
 
 REAL_RESPONSES = frozenset({"IP Address", "Imported", "Offline", "EX", "EX Offline"})
 """Response types that are someone's answers; previews, tests and spam are left out."""
@@ -146,7 +159,7 @@ def qualtrics_table(grid: Grid, path: Path) -> FileTable:
     if "RecordedDate" not in frame.columns and "EndDate" in frame.columns:
         # a legacy export has no RecordedDate: EndDate is when the response was submitted
         frame.insert(frame.columns.get_loc("EndDate") + 1, "RecordedDate", frame["EndDate"])
-        notes = (*notes, "RecordedDate is EndDate (the file has no RecordedDate)")
+        notes = (*notes, Said(N_("RecordedDate is EndDate (the file has no RecordedDate)")))
     kinds = _left_out_kinds(frame)
     kept = frame[kinds == ""].reset_index(drop=True)
     timezone = _timezone(header, grid, path)  # the import's report says it, with its source
@@ -166,26 +179,30 @@ def _header(grid: Grid, path: Path) -> _Header:
     if ids and _LEGACY_ID.fullmatch(ids[0]):
         return _legacy_header(grid, path, ids)
     if len(grid.rows) < 3 or not any(_import_id(c.strip()) for c in grid.rows[2]):
-        where = f"{path}:{grid.lines[2]}" if len(grid.rows) > 2 else str(path)
-        raise ImportFileError(
-            f"{where}: a Qualtrics export has three header rows (column ids, question "
-            'texts, {"ImportId": …}), or, before 2017, two (V1, V2, …, then names and '
-            "question texts); this file has neither: was the header edited?"
+        raise ImportFileError.about(
+            path,
+            N_(
+                "a Qualtrics export has three header rows (column ids, question texts, "
+                "%(import_id)s), or, before 2017, two (V1, V2, …, then names and question "
+                "texts); this file has neither: was the header edited?"
+            ),
+            grid.lines[2] if len(grid.rows) > 2 else None,
+            import_id='{"ImportId": …}',
         )
     _check_names(grid, path, ids)
     import_ids, single_quoted = _import_ids(grid, path, ids)
     layout = (
-        "Qualtrics Insights export (2016): ImportIds in single quotes"
+        Said(N_("Qualtrics Insights export (2016): ImportIds in single quotes"))
         if single_quoted
-        else "Qualtrics export: three header rows"
+        else Said(N_("Qualtrics export: three header rows"))
     )
     return _Header(ids, 3, import_ids, (layout,))
 
 
 def _legacy_header(grid: Grid, path: Path, ids: list[str]) -> _Header:
     if len(grid.rows) < 2:
-        raise ImportFileError(
-            f"{path}: a legacy Qualtrics export has two header rows; this has one"
+        raise ImportFileError.about(
+            path, N_("a legacy Qualtrics export has two header rows; this has one")
         )
     second = [cell.strip() for cell in grid.rows[1]]
     names = [
@@ -195,8 +212,14 @@ def _legacy_header(grid: Grid, path: Path, ids: list[str]) -> _Header:
     renamed = {old: new for old, new in LEGACY_NAMES.items() if old in names and new not in names}
     names = [renamed.get(name, name) for name in names]
     _check_names(grid, path, names)
-    said = ", ".join(f"{old} as {new}" for old, new in renamed.items())
-    note = "legacy Qualtrics export (V1, V2, …, two header rows)" + (f": {said}" if said else "")
+    said = ", ".join(  # column names, joined by a word (translated with the note's words)
+        f"{old} as {new}" for old, new in renamed.items()
+    )
+    note = (
+        Said(N_("legacy Qualtrics export (V1, V2, …, two header rows): %(renamed)s"), renamed=said)
+        if said
+        else Said(N_("legacy Qualtrics export (V1, V2, …, two header rows)"))
+    )
     return _Header(names, 2, {}, (note,))
 
 
@@ -205,13 +228,20 @@ def _check_names(grid: Grid, path: Path, names: list[str]) -> None:
     seen: dict[str, int] = {}
     for number, name in enumerate(names, 1):
         if name == "":
-            raise ImportFileError(
-                f"{path}:{grid.lines[0]}: column {number} has no id in the first header row"
+            raise ImportFileError.about(
+                path,
+                N_("column %(number)s has no id in the first header row"),
+                grid.lines[0],
+                number=number,
             )
         if name in seen:
-            raise ImportFileError(
-                f"{path}:{grid.lines[0]}: column {name}: both column {seen[name]} and "
-                f"column {number} are named so"
+            raise ImportFileError.about(
+                path,
+                N_("column %(column)s: both column %(first)s and column %(second)s are named so"),
+                grid.lines[0],
+                column=name,
+                first=seen[name],
+                second=number,
             )
         seen[name] = number
 
@@ -221,7 +251,7 @@ def _import_ids(grid: Grid, path: Path, names: list[str]) -> tuple[dict[str, dic
     (the 2016 Insights export); a cell that is neither form is named with its column."""
     line, row = grid.lines[2], grid.rows[2]
     found: dict[str, dict[str, str]] = {}
-    problems: list[str] = []
+    problems: list[Said] = []
     single_quoted = False
     for number, name in enumerate(names):
         cell = row[number].strip() if number < len(row) else ""
@@ -229,8 +259,15 @@ def _import_ids(grid: Grid, path: Path, names: list[str]) -> tuple[dict[str, dic
         if entries is None:
             shown = cell if len(cell) <= 60 else cell[:57] + "..."
             problems.append(
-                f"{path}:{line}: column {name}: {shown!r} is not an ImportId as Qualtrics "
-                'writes it ({"ImportId": "QID1"}); was the header edited?'
+                Said(
+                    N_(
+                        "column %(column)s: %(value)s is not an ImportId as Qualtrics writes "
+                        "it (%(example)s); was the header edited?"
+                    ),
+                    column=name,
+                    value=repr(shown),
+                    example='{"ImportId": "QID1"}',
+                )
             )
             continue
         found[name] = entries
@@ -238,7 +275,11 @@ def _import_ids(grid: Grid, path: Path, names: list[str]) -> tuple[dict[str, dic
     if problems:
         more = len(problems) - _SHOWN
         raise ImportFileError(
-            "\n".join(problems[:_SHOWN]) + (f"\n(and {more} more column(s))" if more > 0 else "")
+            "\n".join(f"{path}:{line}: {problem}" for problem in problems[:_SHOWN])
+            + (f"\n(and {more} more column(s))" if more > 0 else ""),
+            file=path,
+            problems=[(line, problem.text) for problem in problems[:_SHOWN]],
+            more=max(more, 0),
         )
     return found, single_quoted
 
@@ -277,7 +318,7 @@ def _left_out_kinds(frame: pd.DataFrame) -> pd.Series:
         kinds = status.map({value: _status_kind(value) for value in status.unique()})
     if "Finished" in frame.columns:
         finished = frame["Finished"].str.strip().str.lower().isin({"true", "1"})
-        kinds = kinds.where((kinds != "") | finished, "unfinished")
+        kinds = kinds.where((kinds != "") | finished, Said(N_("unfinished")))
     return kinds.astype(object)
 
 
@@ -289,8 +330,10 @@ def _status_kind(value: str) -> str:
     else:
         label = next((s for s in STATUS_CODES.values() if s.casefold() == text.casefold()), None)
     if label is None:
-        return f"Status {text or '(empty)'}"
-    return "" if label in REAL_RESPONSES else label
+        if not text:
+            return Said(N_("Status (empty)"))
+        return Said(N_("Status %(code)s"), code=text)
+    return "" if label in REAL_RESPONSES else Said(_STATUS_WORDS[label])
 
 
 def _timezone(header: _Header, grid: Grid, path: Path) -> str | None:
@@ -300,9 +343,16 @@ def _timezone(header: _Header, grid: Grid, path: Path) -> str | None:
             try:
                 zoneinfo.ZoneInfo(zone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ImportFileError(
-                    f"{path}:{grid.lines[2]}: column {column}: time zone {zone!r} is not "
-                    'a time zone name such as "America/New_York"'
+                raise ImportFileError.about(
+                    path,
+                    N_(
+                        "column %(column)s: time zone %(zone)s is not a time zone name such "
+                        "as %(example)s"
+                    ),
+                    grid.lines[2],
+                    column=column,
+                    zone=repr(zone),
+                    example='"America/New_York"',
                 ) from None
             return zone
     return None

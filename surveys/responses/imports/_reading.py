@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from surveys.infra.i18n import N_
 from surveys.responses.imports._files import data_rows, read_grid
 from surveys.responses.imports._mapping import Mapping
 from surveys.responses.imports._qualtrics import qualtrics_table
@@ -42,9 +43,16 @@ def plain_table(grid: Grid, path: Path) -> FileTable:
     seen: dict[str, int] = {}
     for number, name in enumerate(header, 1):
         if name in seen:
-            raise ImportFileError(
-                f"{path}:{grid.lines[0]}: columns {seen[name]} and {number} are both named "
-                f"{name!r}; each column needs its own name"
+            raise ImportFileError.about(
+                path,
+                N_(
+                    "columns %(first)s and %(second)s are both named %(name)s; "
+                    "each column needs its own name"
+                ),
+                grid.lines[0],
+                first=seen[name],
+                second=number,
+                name=repr(name),
             )
         seen[name] = number
     records, lines = data_rows(grid, 1, len(header), path)

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from surveys.infra.i18n import N_
 from surveys.responses.imports._files import data_rows
 from surveys.responses.imports._mapping import Mapping
-from surveys.responses.imports._table import LINE, FileTable, Grid, ImportFileError
+from surveys.responses.imports._table import LINE, FileTable, Grid, ImportFileError, Said
 
 EVENT = "redcap_event_name"
 REPEAT_INSTRUMENT = "redcap_repeat_instrument"
@@ -32,6 +33,10 @@ OWN_LABELS = {
     "Survey Identifier": "redcap_survey_identifier",
 }
 """REDCap's own columns after the record id: label in a labels export → raw name."""
+_OTHER_EVENT = Said(N_("other event"))
+_OTHER_FORM = Said(N_("other form"))
+_INCOMPLETE = Said(N_("incomplete"))
+"""The kinds of rows left out (marked: the console shows them in its reader's language)."""
 COMPLETE_LABEL = "Complete?"
 TIMESTAMP_LABEL = "Survey Timestamp"
 RECORD_ID_LABEL = "Record ID"
@@ -101,7 +106,9 @@ def redcap_table(
     "incomplete"), and the chosen form's `<form>_timestamp` column if it is a survey.
     """
     if not grid.rows:
-        raise ImportFileError(f"{path}: empty file; a REDCap export starts with a header row")
+        raise ImportFileError.about(
+            path, N_("empty file; a REDCap export starts with a header row")
+        )
     header = _read_header([cell.strip() for cell in grid.rows[0]], path, mapping)
     form = _chosen_form(header, path, mapping, mapped)
     if header.labels and mapping.redcap.form:
@@ -123,13 +130,22 @@ def redcap_table(
     timestamp = names[form.timestamp] if form.timestamp is not None else None
     notes = [
         *_label_notes(header, mapping),
-        f"Responses: form {form.name}, rows whose {form.name}_complete is 2 (Complete)",
+        Said(
+            N_("Responses: form %(form)s, rows whose %(form)s_complete is 2 (Complete)"),
+            form=form.name,
+        ),
         *event_note,
         *_ignored_notes(header, form, names, mapped),
     ]
     if timestamp is not None and mapping.submitted_at is None:
         notes.append(
-            f"Submission time: {timestamp}, REDCap's survey timestamp (written without a zone)"
+            Said(
+                N_(
+                    "Submission time: %(column)s, REDCap's survey timestamp (written without "
+                    "a zone)"
+                ),
+                column=timestamp,
+            )
         )
     file_table = FileTable(
         rows=table.reset_index(drop=True),
@@ -150,9 +166,14 @@ def _read_header(cells: list[str], path: Path, mapping: Mapping) -> _Header:
     elif wanted in cells:
         record_id = cells.index(wanted)
     else:
-        raise ImportFileError(
-            f"{path}: [redcap] record_id {wanted!r} is not a column of the file; "
-            f"its first column, REDCap's record id, is {cells[0]!r}"
+        raise ImportFileError.about(
+            path,
+            N_(
+                "[redcap] record_id %(wanted)s is not a column of the file; its first column, "
+                "REDCap's record id, is %(first)s"
+            ),
+            wanted=repr(wanted),
+            first=repr(cells[0]),
         )
     own: dict[int, str] = {}
     for position, cell in enumerate(cells[1:], 1):
@@ -164,9 +185,13 @@ def _read_header(cells: list[str], path: Path, mapping: Mapping) -> _Header:
         own[position] = raw
     forms, loose = _forms(cells, labels, own.keys() | {record_id})
     if not forms:
-        raise ImportFileError(
-            f'{path}: no <form>_complete column ("Complete?" in a labels export): export '
-            "each form with its status, so that unfinished responses can be told apart"
+        raise ImportFileError.about(
+            path,
+            N_(
+                "no <form>_complete column (%(label)s in a labels export): export each form "
+                "with its status, so that unfinished responses can be told apart"
+            ),
+            label='"Complete?"',
         )
     return _Header(cells, labels, record_id, own, forms, loose)
 
@@ -206,8 +231,11 @@ def _chosen_form(header: _Header, path: Path, mapping: Mapping, mapped: frozense
         for form in forms:
             if form.name == wanted:
                 return form
-        raise ImportFileError(
-            f"{path}: [redcap] form {wanted!r} is not in the file; its forms: {listed}"
+        raise ImportFileError.about(
+            path,
+            N_("[redcap] form %(wanted)s is not in the file; its forms: %(forms)s"),
+            wanted=repr(wanted),
+            forms=listed,
         )
     holding = {f: [cells[p] for p in f.fields if cells[p] in mapped] for f in forms}
     candidates = [f for f in forms if holding[f]]
@@ -225,20 +253,33 @@ def _chosen_form(header: _Header, path: Path, mapping: Mapping, mapped: frozense
         spread = "; ".join(
             f"{f.described(header.labels)}: {', '.join(holding[f])}" for f in candidates
         )
-        raise ImportFileError(
-            f"{path}: the fields mapped to items are in {len(candidates)} forms ({spread}); "
-            f"{_how_to_choose(header)}"
+        raise ImportFileError.about(
+            path,
+            _HOW_TO_CHOOSE[header.labels],
+            count=len(candidates),
+            spread=spread,
         )
-    raise ImportFileError(
-        f"{path}: no field of the file is mapped to an item, so the form to import cannot be "
-        f"told; its forms: {listed}"
+    raise ImportFileError.about(
+        path,
+        N_(
+            "no field of the file is mapped to an item, so the form to import cannot be "
+            "told; its forms: %(forms)s"
+        ),
+        forms=listed,
     )
 
 
-def _how_to_choose(header: _Header) -> str:
-    if header.labels:
-        return "map the questions of one form only (a labels export does not name its forms)"
-    return "name the one to import with [redcap] form"
+_HOW_TO_CHOOSE = {
+    True: N_(
+        "the fields mapped to items are in %(count)s forms (%(spread)s); map the questions "
+        "of one form only (a labels export does not name its forms)"
+    ),
+    False: N_(
+        "the fields mapped to items are in %(count)s forms (%(spread)s); name the one to "
+        "import with [redcap] form"
+    ),
+}
+"""Fields of several forms mapped: how to choose one, in a labels export or a raw one."""
 
 
 def _names(header: _Header) -> list[str]:
@@ -287,9 +328,15 @@ def _refuse_duplicates(path: Path, names: list[str], kept: list[int]) -> None:
     for position in kept:
         name = names[position]
         if name in first:
-            raise ImportFileError(
-                f"{path}: columns {first[name] + 1} and {position + 1} are both named "
-                f"{name!r}; export raw field names, or rename one"
+            raise ImportFileError.about(
+                path,
+                N_(
+                    "columns %(first)s and %(second)s are both named %(name)s; export raw "
+                    "field names, or rename one"
+                ),
+                first=first[name] + 1,
+                second=position + 1,
+                name=repr(name),
             )
         first[name] = position
 
@@ -316,11 +363,11 @@ def _rows_to_check(
     left_out: dict[str, int] = {}
     for line, cells in records:
         if event_at is not None and cells[event_at].strip() != event:
-            kind: str | None = "other event"
+            kind: str | None = _OTHER_EVENT
         elif not belongs(cells):
-            kind = "other form"
+            kind = _OTHER_FORM
         elif cells[form.complete].strip() not in COMPLETE:
-            kind = "incomplete"
+            kind = _INCOMPLETE
         else:
             kind = None
         if kind is None:
@@ -342,29 +389,53 @@ def _chosen_event(
     wanted = mapping.redcap.event
     if EVENT not in names:
         if wanted is not None:
-            raise ImportFileError(
-                f"{path}: [redcap] event is {wanted!r}, but the file has no {EVENT} column "
-                "(it is not a longitudinal export)"
+            raise ImportFileError.about(
+                path,
+                N_(
+                    "[redcap] event is %(wanted)s, but the file has no %(column)s column "
+                    "(it is not a longitudinal export)"
+                ),
+                wanted=repr(wanted),
+                column=EVENT,
             )
         return None, []
     at = names.index(EVENT)
     events = list(dict.fromkeys(cells[at].strip() for _, cells in records))
     if wanted is not None:
         if wanted not in events:
-            raise ImportFileError(
-                f"{path}: [redcap] event {wanted!r} is not in the file; its events: "
-                f"{', '.join(events)}{' (as a labels export writes them)' if header.labels else ''}"
+            raise ImportFileError.about(
+                path,
+                N_("[redcap] event %(wanted)s is not in the file; its events: %(events)s")
+                if not header.labels
+                else N_(
+                    "[redcap] event %(wanted)s is not in the file; its events: %(events)s "
+                    "(as a labels export writes them)"
+                ),
+                wanted=repr(wanted),
+                events=", ".join(events),
             )
         return wanted, []
     with_data = {cells[at].strip() for cells in _with_data(records, header, form)}
     holding = [e for e in events if e in with_data]
     if len(holding) > 1:
-        raise ImportFileError(
-            f"{path}: a longitudinal export with {form.name} data in {len(holding)} events "
-            f"({', '.join(holding)}); name the one to import with [redcap] event"
+        raise ImportFileError.about(
+            path,
+            N_(
+                "a longitudinal export with %(form)s data in %(count)s events (%(events)s); "
+                "name the one to import with [redcap] event"
+            ),
+            form=form.name,
+            count=len(holding),
+            events=", ".join(holding),
         )
     if len(holding) == 1 and len(events) > 1:
-        return holding[0], [f"Event {holding[0]}: the only one with {form.name} data"]
+        return holding[0], [
+            Said(
+                N_("Event %(event)s: the only one with %(form)s data"),
+                event=holding[0],
+                form=form.name,
+            )
+        ]
     return None, []
 
 
@@ -409,12 +480,28 @@ def _label_notes(header: _Header, mapping: Mapping) -> list[str]:
     if not header.labels:
         return []
     forms = ", ".join(f.described(True) for f in header.forms)
-    named = " (named by [redcap] form)" if mapping.redcap.form else ""
-    return [
-        "Labels export: REDCap's own columns read by their raw names "
-        f"({', '.join(header.own.values()) or 'none besides the record id'}); "
-        f"forms named by position, as the file does not name them: {forms}{named}"
-    ]
+    own = ", ".join(header.own.values())
+    message = {
+        (True, True): N_(
+            "Labels export: REDCap's own columns read by their raw names (%(own)s); forms "
+            "named by position, as the file does not name them: %(forms)s (named by [redcap] "
+            "form)"
+        ),
+        (True, False): N_(
+            "Labels export: REDCap's own columns read by their raw names (%(own)s); forms "
+            "named by position, as the file does not name them: %(forms)s"
+        ),
+        (False, True): N_(
+            "Labels export: REDCap's own columns read by their raw names (none besides the "
+            "record id); forms named by position, as the file does not name them: %(forms)s "
+            "(named by [redcap] form)"
+        ),
+        (False, False): N_(
+            "Labels export: REDCap's own columns read by their raw names (none besides the "
+            "record id); forms named by position, as the file does not name them: %(forms)s"
+        ),
+    }[bool(own), bool(mapping.redcap.form)]
+    return [Said(message, own=own, forms=forms) if own else Said(message, forms=forms)]
 
 
 def _ignored_notes(
@@ -426,4 +513,9 @@ def _ignored_notes(
     ]
     if not alike:
         return []
-    return [f"Fields of other forms named like mapped items, set aside: {', '.join(alike)}"]
+    return [
+        Said(
+            N_("Fields of other forms named like mapped items, set aside: %(fields)s"),
+            fields=", ".join(alike),
+        )
+    ]

@@ -7,6 +7,7 @@ such line is named. A draft someone started in Rapport gives way to the finished
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -25,6 +26,7 @@ from surveys.infra.database import (
     reset_id_sequence,
     writing_transaction,
 )
+from surveys.infra.i18n import N_
 from surveys.responses.answers import (
     Answer,
     AnswerRow,
@@ -32,7 +34,7 @@ from surveys.responses.answers import (
     ResponseStatus,
     answers_digest,
 )
-from surveys.responses.imports._table import ImportFileError
+from surveys.responses.imports._table import ImportFileError, Said
 
 MAX_SHOWN = 25
 """Problems listed in full; the rest are counted."""
@@ -46,14 +48,24 @@ class Stored:
     unchanged: int
 
 
-def problem_report(path: Path, problems: list[tuple[int, str]], what: str) -> ImportFileError:
-    """One error naming the file and each problem's line (0: the file as a whole)."""
+def problem_report(
+    path: Path, problems: Sequence[tuple[int, Said]], what: str = "nothing imported"
+) -> ImportFileError:
+    """One error naming the file and each problem's line (0: the file as a whole); each
+    problem a `Said`, so the error carries them as Texts too."""
     ordered = sorted(set(problems))
-    shown = [_said(line, text) for line, text in ordered[:MAX_SHOWN]]
+    kept = ordered[:MAX_SHOWN]
+    shown = [_said(line, text) for line, text in kept]
     more = len(ordered) - len(shown)
     tail = f"\n  … and {more} more" if more else ""
     listed = "\n  ".join(shown)
-    return ImportFileError(f"{path}: {len(ordered)} problem(s), {what}:\n  {listed}{tail}")
+    return ImportFileError(
+        f"{path}: {len(ordered)} problem(s), {what}:\n  {listed}{tail}",
+        file=path,
+        problems=[(line, text.text) for line, text in kept],
+        more=more,
+        counted=True,
+    )
 
 
 def _said(line: int, text: str) -> str:
@@ -160,7 +172,7 @@ async def _compared(
     unknown = {submitted[i][0] for i in again if submitted[i][2] is None}
     worked_out = await _digests_of_stored(cycle_id, unknown) if unknown else {}
     unchanged: set[int] = set()
-    conflicts: list[tuple[int, str]] = []
+    conflicts: list[tuple[int, Said]] = []
     for row in responses.itertuples():
         known = submitted.get(int(row.invitation))
         if known is None:
@@ -173,8 +185,15 @@ async def _compared(
             conflicts.append(
                 (
                     int(row.line),
-                    f"{row.email} already submitted different answers about {row.target} "
-                    f"in {cycle_key}",
+                    Said(
+                        N_(
+                            "%(email)s already submitted different answers about %(target)s "
+                            "in %(cycle)s"
+                        ),
+                        email=row.email,
+                        target=row.target,
+                        cycle=cycle_key,
+                    ),
                 )
             )
     if conflicts:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from surveys.infra.i18n import N_
 from surveys.responses.imports._mapping import Mapping
+from surveys.responses.imports._table import Said
 
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 """A time that carries its own offset (ISO 8601): read as written, whatever the zone."""
@@ -22,7 +24,7 @@ class Times:
 
     moments: pd.Series
     """Aware UTC times, aligned with the rows; the import time where a cell is empty."""
-    problems: tuple[tuple[int, str], ...]
+    problems: tuple[tuple[int, Said], ...]
     """(line, what is wrong) for each cell that cannot be read or falls outside the window."""
     zone: str
     """The zone times without one were read in."""
@@ -58,7 +60,7 @@ def submission_times(
     )
     text = cells.fillna("").astype(str).str.strip()
     moments = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Said]] = []
     empty = text == ""
     moments[empty] = pd.Timestamp(now).tz_convert("UTC")
     if mapping.date_format:
@@ -67,7 +69,12 @@ def submission_times(
         problems += [
             (
                 int(lines[i]),
-                f"column {column}: {text[i]!r} does not fit date_format {mapping.date_format!r}",
+                Said(
+                    N_("column %(column)s: %(value)s does not fit date_format %(format)s"),
+                    column=column,
+                    value=repr(text[i]),
+                    format=repr(mapping.date_format),
+                ),
             )
             for i in parsed.index[unfit]
         ]
@@ -86,9 +93,9 @@ def _read(
     lines: pd.Series,
     column: str,
     zone: str,
-) -> tuple[pd.Series, list[tuple[int, str]]]:
+) -> tuple[pd.Series, list[tuple[int, Said]]]:
     """ISO times, with or without an offset, and slashed dates only where they are clear."""
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Said]] = []
     slashed = text.str.extract(_SLASHED)
     is_slashed = slashed[0].notna() & ~empty
     first = pd.to_numeric(slashed[0], errors="coerce")
@@ -99,8 +106,16 @@ def _read(
     problems += [
         (
             int(lines[i]),
-            f"column {column}: {text[i]!r} could be day first or month first; say which "
-            'with date_format = "%d/%m/%Y %H:%M" (or "%m/%d/%Y %H:%M") in the mapping',
+            Said(
+                N_(
+                    "column %(column)s: %(value)s could be day first or month first; say which "
+                    "with date_format = %(day_first)s (or %(month_first)s) in the mapping"
+                ),
+                column=column,
+                value=repr(text[i]),
+                day_first='"%d/%m/%Y %H:%M"',
+                month_first='"%m/%d/%Y %H:%M"',
+            ),
         )
         for i in text.index[unclear]
     ]
@@ -118,7 +133,14 @@ def _read(
         moments[parsed.index[parsed.notna()]] = _in_zone(parsed[parsed.notna()], zone)
     unread = ~empty & ~unclear & moments.isna()
     problems += [
-        (int(lines[i]), f"column {column}: {text[i]!r} is not a date and time")
+        (
+            int(lines[i]),
+            Said(
+                N_("column %(column)s: %(value)s is not a date and time"),
+                column=column,
+                value=repr(text[i]),
+            ),
+        )
         for i in text.index[unread]
     ]
     return moments, problems
@@ -140,7 +162,7 @@ def _outside(
     column: str,
     window: tuple[dt.datetime | None, dt.datetime | None],
     mapping: Mapping,
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, Said]]:
     """Times before the cycle opened or after it closed, unless the mapping allows them."""
     opens, closes = window
     if mapping.allow_outside_window or (opens is None and closes is None):
@@ -151,13 +173,25 @@ def _outside(
     return [
         (
             int(lines[i]),
-            f"column {column}: submitted {moments[i]:%Y-%m-%d %H:%M} UTC, "
-            + (
-                f"before the cycle opened ({opens:%Y-%m-%d %H:%M} UTC)"
-                if early[i]
-                else f"after the cycle closed ({closes:%Y-%m-%d %H:%M} UTC)"
+            Said(
+                N_(
+                    "column %(column)s: submitted %(when)s UTC, before the cycle opened "
+                    "(%(opens)s UTC); allow it with allow_outside_window = true in the mapping"
+                ),
+                column=column,
+                when=f"{moments[i]:%Y-%m-%d %H:%M}",
+                opens=f"{opens:%Y-%m-%d %H:%M}",
             )
-            + "; allow it with allow_outside_window = true in the mapping",
+            if early[i]
+            else Said(
+                N_(
+                    "column %(column)s: submitted %(when)s UTC, after the cycle closed "
+                    "(%(closes)s UTC); allow it with allow_outside_window = true in the mapping"
+                ),
+                column=column,
+                when=f"{moments[i]:%Y-%m-%d %H:%M}",
+                closes=f"{closes:%Y-%m-%d %H:%M}",
+            ),
         )
         for i in moments.index[early | late]
     ]

@@ -17,7 +17,7 @@ import re
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -38,6 +38,7 @@ from surveys.responses.imports import (
     format_for,
     import_responses,
     load_mapping,
+    said_text,
 )
 from surveys.web.admin._common import acting, page
 from surveys.web.admin._import import PENDING_SECONDS, UPLOAD_LIMIT
@@ -90,12 +91,51 @@ class KeptUpload:
     cycle_key: str
     file_format: str
 
-    def told(self, error: ImportFileError) -> list[str]:
-        """The import's message, one entry a line, naming the files as they were uploaded."""
-        text = str(error).replace(str(self.file), self.filename)
+    def told(self, error: ImportFileError) -> Told:
+        """The import's problems as the page lists them, in the reader's language, naming
+        the files as they were uploaded."""
+        names = {str(self.file): self.filename}
         if self.mapping is not None:
-            text = text.replace(str(self.mapping), self.mapping_name)
-        return [line.strip() for line in text.splitlines() if line.strip()]
+            names[str(self.mapping)] = self.mapping_name
+        problems = error.problems
+        if not problems:  # a message with no marked problem: the English, files renamed
+            text = str(error)
+            for path, name in names.items():
+                text = text.replace(path, name)
+            problems = tuple(
+                (0, Text(line.strip().replace("%", "%%"))) for line in text.splitlines()
+            )
+        # the response file is named by the headline; another (the mapping) by its own name
+        other = names.get(error.file or "", error.file) if error.file != str(self.file) else None
+        return Told(
+            count=error.count if error.counted else None,
+            more=error.more,
+            lines=[
+                ToldLine(line, text, text.message.startswith("column "), other)
+                for line, text in problems
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class ToldLine:
+    """One problem of a refused file: on a line (0: the file as a whole), in a column when
+    its text starts "column …", in a file other than the responses (the mapping) if named."""
+
+    line: int
+    text: Text
+    in_column: bool
+    file: str | None
+
+
+@dataclass(frozen=True)
+class Told:
+    """A refused file's problems: how many (None when the import named only one), the
+    lines listed, and how many more there are."""
+
+    count: int | None
+    more: int
+    lines: list[ToldLine]
 
 
 class PendingResponseFiles:
@@ -241,8 +281,26 @@ async def _refused(
     """The form again with every problem the import named, as it listed them (`when`: a
     marked sentence with the file's name as `%(file)s`)."""
     told = kept.told(error)
-    problems = {"headline": Text(when, {"file": kept.filename}), "told": told}
+    problems = {
+        "headline": Text(when, {"file": kept.filename}),
+        "told": told,
+        "file": kept.filename,
+    }
     return await _form(viewer, 400, form=chosen, data={"problems": problems})
+
+
+def _read(summary: ImportSummary) -> dict[str, Any]:
+    """The summary's notes (as sentences) and kinds of rows left out, as marked texts the
+    page shows in its reader's language (an unmarked one stays as written)."""
+    notes = [
+        replace(text, sentence=True)
+        if isinstance(text := said_text(note), Text)
+        else Text(text.replace("%", "%%"), sentence=True)
+        for note in summary.notes
+    ]
+    ordered = sorted(summary.left_out_by_kind.items(), key=lambda pair: pair[0].casefold())
+    kinds = [(said_text(kind), n) for kind, n in ordered]
+    return {"notes": notes, "kinds": kinds}
 
 
 class ResponseImportConsole(Controller):
@@ -286,7 +344,7 @@ class ResponseImportConsole(Controller):
             viewer,
             "responses",
             title,
-            data={"summary": summary, "kept": kept, "key": kept.key},
+            data={"summary": summary, "kept": kept, "key": kept.key, **_read(summary)},
         )
 
     @post("/{key:str}", name="admin-responses-import-confirm")
@@ -320,6 +378,6 @@ class ResponseImportConsole(Controller):
                 N_("Imported %(file)s into %(cycle)s"),
                 {"file": kept.filename, "cycle": kept.cycle_key},
             ),
-            data={"summary": summary, "kept": kept, "key": None},
+            data={"summary": summary, "kept": kept, "key": None, **_read(summary)},
             notice=N_("Imported.") if summary.imported else N_("Nothing needed to change."),
         )
