@@ -3,15 +3,12 @@ change set or every problem by line and column, then confirm; the same functions
 `rapport directory import` (`--dry-run` is the preview).
 
 Between the preview and the confirmation the upload waits in the server's var folder
-under a random name (`PendingImports`), so the file confirmed is the file previewed,
+under a random name (`surveys.web.admin._pending`), so the file confirmed is the file previewed,
 byte for byte; a pending upload not confirmed within an hour is thrown away.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,14 +32,13 @@ from surveys.directory.directory_import import (
 from surveys.infra.errors import FileError
 from surveys.infra.i18n import N_, Text
 from surveys.web.admin._common import acting, page
+from surveys.web.admin._pending import Pending, PendingUploads
 from surveys.web.reach import administrators_only
 
 Any_Request = Request[Any, Any, Any]
 TITLE = N_("Import a directory file")
 UPLOAD_LIMIT = 50 * 1024 * 1024
 """Bytes a directory file may have (a 50,000-row export is about 7 MB)."""
-PENDING_SECONDS = 3600
-"""How long an upload waits for its confirmation."""
 
 
 @dataclass(frozen=True)
@@ -56,63 +52,28 @@ class Upload:
     sync: bool
 
 
-class PendingImports:
-    """Uploads previewed and waiting for their confirmation, one folder each."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def keep(self, upload: Upload) -> str:
-        """Keep an upload; return the key its confirmation names."""
-        self._forget_old()
-        key = secrets.token_urlsafe(24)
-        here = self.folder / key
-        here.mkdir(parents=True)
-        (here / "file").write_bytes(upload.content)
-        if upload.mapping is not None:
-            (here / "mapping").write_bytes(upload.mapping)
-        about = {"filename": upload.filename, "mapping": upload.mapping_name, "sync": upload.sync}
-        (here / "about.json").write_text(json.dumps(about), encoding="utf-8")
-        return key
-
-    def take(self, key: str) -> Upload | None:
-        """The upload kept under `key`, if it is there and not too old."""
-        if not key.replace("-", "").replace("_", "").isalnum():
-            return None
-        here = self.folder / key
-        about_path = here / "about.json"
-        if not about_path.is_file() or time.time() - about_path.stat().st_mtime > PENDING_SECONDS:
-            return None
-        about = json.loads(about_path.read_text(encoding="utf-8"))
-        mapping = here / "mapping"
-        return Upload(
-            filename=about["filename"],
-            content=(here / "file").read_bytes(),
-            mapping=mapping.read_bytes() if mapping.is_file() else None,
-            mapping_name=about["mapping"],
-            sync=bool(about["sync"]),
-        )
-
-    def forget(self, key: str) -> None:
-        """Throw an upload away (once imported)."""
-        here = self.folder / key
-        for part in here.glob("*"):
-            part.unlink()
-        here.rmdir()
-
-    def _forget_old(self) -> None:
-        if not self.folder.is_dir():
-            return
-        for here in self.folder.iterdir():
-            about = here / "about.json"
-            if not about.is_file() or time.time() - about.stat().st_mtime > PENDING_SECONDS:
-                for part in here.glob("*"):
-                    part.unlink()
-                here.rmdir()
+def _pending(request: Any_Request) -> PendingUploads:
+    return PendingUploads(request.app.state.settings.var_dir / "pending-imports")
 
 
-def _pending(request: Any_Request) -> PendingImports:
-    return PendingImports(request.app.state.settings.var_dir / "pending-imports")
+def _kept(upload: Upload, request: Any_Request) -> str:
+    """Keep a previewed upload for its confirmation; the key it is kept under."""
+    files = {"file": (upload.filename, upload.content)}
+    if upload.mapping is not None:
+        files["mapping"] = (upload.mapping_name, upload.mapping)
+    return _pending(request).keep(files, {"sync": upload.sync}).key
+
+
+def _taken(pending: Pending) -> Upload:
+    """The upload as it was previewed."""
+    mapping = pending.files.get("mapping")
+    return Upload(
+        filename=pending.name("file"),
+        content=pending.files["file"].read_bytes(),
+        mapping=mapping.read_bytes() if mapping else None,
+        mapping_name=pending.name("mapping"),
+        sync=bool(pending.about["sync"]),
+    )
 
 
 async def _upload_of(request: Any_Request) -> Upload | Text:
@@ -181,7 +142,7 @@ class DirectoryImportConsole(Controller):
             )
         except FileError as error:
             return page("import", viewer, "directory", TITLE, 400, error=str(error))
-        key = _pending(request).keep(upload)
+        key = _kept(upload, request)
         return page(
             "import_preview",
             viewer,
@@ -197,9 +158,10 @@ class DirectoryImportConsole(Controller):
         """Import the previewed file, all of it or (if the directory changed meanwhile and
         it no longer fits) nothing."""
         pending = _pending(request)
-        upload = pending.take(key)
-        if upload is None:
+        kept = pending.take(key)
+        if kept is None:
             raise NotFoundException("this preview has expired: upload the file again")
+        upload = _taken(kept)
         try:
             changes = await _changes(upload, acting(viewer))
         except DirectoryFileError as error:

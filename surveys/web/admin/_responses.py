@@ -12,13 +12,8 @@ messages, which name a file by its path, are shown with the name it was uploaded
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
-import secrets
-import shutil
-import time
 from dataclasses import dataclass, replace
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -41,14 +36,14 @@ from surveys.responses.imports import (
     said_text,
 )
 from surveys.web.admin._common import acting, page
-from surveys.web.admin._import import PENDING_SECONDS, UPLOAD_LIMIT
+from surveys.web.admin._import import UPLOAD_LIMIT
+from surveys.web.admin._pending import Pending, PendingUploads, uploaded_name
 from surveys.web.reach import administrators_only
 
 Any_Request = Request[Any, Any, Any]
 MAPPING_LIMIT = 1024 * 1024
 """Bytes a mapping file may have (the directory import's limit too)."""
 TITLE = N_("Import responses")
-_KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _FORMAT_NAMES = {
     "csv": N_("Plain CSV"),
     "xlsx": N_("Plain XLSX workbook"),
@@ -138,77 +133,31 @@ class Told:
     lines: list[ToldLine]
 
 
-class PendingResponseFiles:
-    """Response files checked and waiting for their confirmation, one folder each."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def keep(self, upload: ResponseUpload) -> KeptUpload:
-        """Keep an upload, each file under the name it was uploaded with."""
-        self._forget_old()
-        key = secrets.token_urlsafe(24)
-        here = self.folder / key
-        (here / "file").mkdir(parents=True)
-        (here / "file" / upload.filename).write_bytes(upload.content)
-        if upload.mapping is not None:
-            (here / "mapping").mkdir()
-            (here / "mapping" / upload.mapping_name).write_bytes(upload.mapping)
-        about = {
-            "filename": upload.filename,
-            "mapping": upload.mapping_name if upload.mapping is not None else None,
-            "cycle": upload.cycle_key,
-            "format": upload.file_format,
-        }
-        (here / "about.json").write_text(json.dumps(about), encoding="utf-8")
-        return _kept(key, here, about)
-
-    def take(self, key: str) -> KeptUpload | None:
-        """The upload kept under `key`, if it is there and not too old."""
-        if not _KEY.fullmatch(key):
-            return None
-        here = self.folder / key
-        about_path = here / "about.json"
-        if not about_path.is_file() or time.time() - about_path.stat().st_mtime > PENDING_SECONDS:
-            return None
-        return _kept(key, here, json.loads(about_path.read_text(encoding="utf-8")))
-
-    def forget(self, key: str) -> None:
-        """Throw an upload away (imported, or refused); twice is harmless (a double click)."""
-        if _KEY.fullmatch(key):
-            shutil.rmtree(self.folder / key, ignore_errors=True)
-
-    def _forget_old(self) -> None:
-        if not self.folder.is_dir():
-            return
-        for here in self.folder.iterdir():
-            about = here / "about.json"
-            if not about.is_file() or time.time() - about.stat().st_mtime > PENDING_SECONDS:
-                shutil.rmtree(here, ignore_errors=True)
-
-
-def _kept(key: str, here: Path, about: dict[str, Any]) -> KeptUpload:
-    """The upload in folder `here`, as its about.json describes it."""
+def _kept(pending: Pending) -> KeptUpload:
+    """A response file kept for its confirmation, as the pages name it."""
+    mapping = pending.files.get("mapping")
     return KeptUpload(
-        key=key,
-        file=here / "file" / about["filename"],
-        filename=about["filename"],
-        mapping=here / "mapping" / about["mapping"] if about["mapping"] else None,
-        mapping_name=about["mapping"] or "",
-        cycle_key=about["cycle"],
-        file_format=about["format"],
+        key=pending.key,
+        file=pending.files["file"],
+        filename=pending.name("file"),
+        mapping=mapping,
+        mapping_name=pending.name("mapping"),
+        cycle_key=pending.about["cycle"],
+        file_format=pending.about["format"],
     )
 
 
-def _pending(request: Any_Request) -> PendingResponseFiles:
-    return PendingResponseFiles(request.app.state.settings.var_dir / "pending-responses")
+def _pending(request: Any_Request) -> PendingUploads:
+    return PendingUploads(request.app.state.settings.var_dir / "pending-responses")
 
 
-def _uploaded_name(raw: str, fallback: str) -> str:
-    """A file name as a browser sent it, safe to write in the upload's own folder: no
-    folders (Windows' or others'), no control characters, not too long."""
-    name = "".join(c for c in PureWindowsPath(raw).name if c.isprintable() and c != "/")
-    return name[-150:] if name not in {"", ".", ".."} else fallback
+def _keep(request: Any_Request, upload: ResponseUpload) -> KeptUpload:
+    """Keep a checked upload for its confirmation."""
+    files = {"file": (upload.filename, upload.content)}
+    if upload.mapping is not None:
+        files["mapping"] = (upload.mapping_name, upload.mapping)
+    about = {"cycle": upload.cycle_key, "format": upload.file_format}
+    return _kept(_pending(request).keep(files, about))
 
 
 async def _upload_of(request: Any_Request) -> tuple[ResponseUpload | Unusable, dict[str, str]]:
@@ -236,8 +185,8 @@ async def _upload_of(request: Any_Request) -> tuple[ResponseUpload | Unusable, d
             return Unusable(
                 "mapping", Text(N_("That mapping is larger than 1 MB: is it the right file?"))
             ), chosen
-        mapping_name = _uploaded_name(mapping.filename, "mapping.toml")
-    filename = _uploaded_name(file.filename, "responses.csv")
+        mapping_name = uploaded_name(mapping.filename, "mapping.toml")
+    filename = uploaded_name(file.filename, "responses.csv")
     upload = ResponseUpload(
         filename=filename,
         content=content,
@@ -324,7 +273,7 @@ class ResponseImportConsole(Controller):
                 viewer, 400, form=chosen, error=upload.message, error_field=upload.field
             )
         pending = _pending(request)
-        kept = pending.keep(upload)
+        kept = _keep(request, upload)
         try:
             summary = await _imported(kept, acting(viewer).actor, check_only=True)
         except ImportFileError as error:
@@ -354,9 +303,10 @@ class ResponseImportConsole(Controller):
         """Import the checked file, all of it or (if the cycle's responses changed
         meanwhile and it no longer fits) nothing."""
         pending = _pending(request)
-        kept = pending.take(key)
-        if kept is None:
+        waiting = pending.take(key)
+        if waiting is None:
             raise NotFoundException("this check has expired: upload the file again")
+        kept = _kept(waiting)
         try:
             summary = await _imported(kept, acting(viewer).actor, check_only=False)
         except ImportFileError as error:
