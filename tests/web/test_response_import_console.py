@@ -129,7 +129,7 @@ async def test_a_file_with_problems_shows_each_by_line_and_writes_nothing(
     assert r["refused"].status_code == 400
     assert 'class="error-summary" role="alert"' in page
     assert "broken.csv cannot be imported as it is: nothing was written." in page
-    assert re.search(r"<li>line 3\b[^<]*nobody@nowhere.example", page), "the bad line, by number"
+    assert re.search(r"<li>Line 3\b[^<]*nobody@nowhere.example", page), "the bad line, by number"
     assert str(own_var_dir) not in page, "the server's folders stay unsaid"
     assert f'<option value="{CYCLE}" selected>' in page, "the form keeps the cycle chosen"
     assert '<option value="csv" selected>' in page, "and the format"

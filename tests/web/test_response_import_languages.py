@@ -40,7 +40,7 @@ NO_TIMES = Text(N_("no submission times in the file: the import's time is used")
 def on_line(problem: Text, line: int, language: str) -> str:
     """A problem as the page lists it: on its line, in its column."""
     return Text(
-        N_("line %(line)s, %(problem)s"), {"line": line, "problem": problem.render(language)}
+        N_("Line %(line)s, %(problem)s"), {"line": line, "problem": problem.render(language)}
     ).render(language)
 
 
