@@ -65,9 +65,15 @@ class Text:
             for name, value in self.values.items()
         }
         text: str = translations(language).ugettext(self.message) % values
-        if self.sentence and text:
-            text = text[:1].upper() + text[1:] + ("" if text.endswith(SENTENCE_ENDS) else ".")
+        return as_sentence(text) if self.sentence else text
+
+
+def as_sentence(text: str) -> str:
+    """`text` as a sentence: capital first, full stop last unless it already ends as a
+    sentence does in one of the interface's languages."""
+    if not text:
         return text
+    return text[:1].upper() + text[1:] + ("" if text.endswith(SENTENCE_ENDS) else ".")
 
 
 SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？")

@@ -38,7 +38,7 @@ from surveys.web.admin._common import (
     page,
 )
 from surveys.web.auth import RecordId
-from surveys.web.contexts._forms import refusal, saying
+from surveys.web.contexts._forms import refusal
 from surveys.web.reach import administrators_only
 
 Any_Request = Request[Any, Any, Any]
@@ -69,25 +69,19 @@ async def _grant_from(form: dict[str, Any]) -> tuple[GrantRole, int | None]:
     try:
         role = GrantRole(form.get("role", ""))
     except ValueError:
-        raise saying(
-            AccountError("choose the role to give"), Text(N_("Choose the role to give."))
-        ) from None
+        raise AccountError(N_("choose the role to give")) from None
     if role == GrantRole.administrator:
         return role, None
     site = form.get("site", "").strip()
     if site:
         found = await organisation_with_slug(site, OrgKind.site)
         if found is None:
-            raise saying(
-                AccountError(f"no site has the short name {site!r}"),
-                Text(N_("No site has the short name %(slug)r."), {"slug": site}),
-            )
+            raise AccountError(N_("no site has the short name %(slug)r"), slug=site)
         return role, found
     organisation = optional_int(form.get("organisation"))
     if organisation is None:
-        raise saying(
-            AccountError("choose the organisation the grant is over, or type a site's short name"),
-            Text(N_("Choose the organisation the grant is over, or type a site's short name.")),
+        raise AccountError(
+            N_("choose the organisation the grant is over, or type a site's short name")
         )
     return role, organisation
 

@@ -41,7 +41,7 @@ from surveys.results.score_file import code_version
 from surveys.results.tier_review import publication_preview, publish_cycle
 from surveys.scorecards import mail_scorecards, render_cycle
 from surveys.web.admin._common import PageNumber, acting, done, form_of, notice_of, page
-from surveys.web.contexts._forms import refusal, saying
+from surveys.web.contexts._forms import refusal
 from surveys.web.reach import administrators_only
 
 Any_Request = Request[Any, Any, Any]
@@ -81,15 +81,9 @@ class CyclesConsole(Controller):
         act = acting(viewer)
         try:
             if not key:
-                raise saying(
-                    RapportError("give the cycle a key, such as 2027-Q1"),
-                    Text(N_("Give the cycle a key, such as 2027-Q1.")),
-                )
+                raise RapportError(N_("give the cycle a key, such as 2027-Q1"))
             if closes is None:
-                raise saying(
-                    RapportError("give the closing day as a date"),
-                    Text(N_("Give the closing day as a date.")),
-                )
+                raise RapportError(N_("give the closing day as a date"))
             chosen = {
                 direction: picked
                 for direction in Direction
@@ -227,10 +221,7 @@ class CyclesConsole(Controller):
         act = acting(viewer)
         try:
             if closes is None:
-                raise saying(
-                    RapportError("give the new closing day as a date"),
-                    Text(N_("Give the new closing day as a date.")),
-                )
+                raise RapportError(N_("give the new closing day as a date"))
             await reopen_cycle(key, closes, act.actor, act.at)
         except RapportError as error:
             return await _refused(viewer, key, error)

@@ -61,7 +61,7 @@ from surveys.web.admin._common import (
     switched,
 )
 from surveys.web.auth import RecordId
-from surveys.web.contexts._forms import refusal, saying
+from surveys.web.contexts._forms import refusal
 from surveys.web.reach import administrators_only
 
 Status = Literal["active", "inactive", "all"]
@@ -106,10 +106,7 @@ def _person_fields(form: dict[str, Any]) -> PersonFields:
             raise DirectoryEditError.of(name, error) from None
     organisation = optional_int(form.get("organisation"))
     if organisation is None:
-        raise saying(
-            DirectoryEditError("organisation", "choose the person's organisation"),
-            Text(N_("Choose the person's organisation.")),
-        )
+        raise DirectoryEditError("organisation", N_("choose the person's organisation"))
     receives = {"yes": True, "no": False}.get(form.get("receives_results", ""))
     return PersonFields(
         name=form.get("name", ""),
@@ -425,16 +422,12 @@ class DirectoryConsole(Controller):
         try:
             site = await organisation_with_slug(form.get("site", ""), OrgKind.site)
             if site is None:
-                raise saying(
-                    DirectoryEditError("site", f"no site has the short name {form.get('site')!r}"),
-                    Text(N_("No site has the short name %(slug)r."), {"slug": form.get("site")}),
+                raise DirectoryEditError(
+                    "site", N_("no site has the short name %(slug)r"), slug=form.get("site")
                 )
             sponsor = optional_int(form.get("sponsor"))
             if sponsor is None:
-                raise saying(
-                    DirectoryEditError("sponsor", "choose the sponsor"),
-                    Text(N_("Choose the sponsor.")),
-                )
+                raise DirectoryEditError("sponsor", N_("choose the sponsor"))
             made = await create_relationship(
                 sponsor, site, optional_int(form.get("cro")), acting(viewer)
             )

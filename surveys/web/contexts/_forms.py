@@ -6,35 +6,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from surveys.accounts.policy import Viewer
-from surveys.infra.i18n import Text
+from surveys.infra.i18n import Text, as_sentence
 from surveys.results.meetings import ActionInput, ActionStatus, Side
 from surveys.scorecards import REPLY_LIMIT
 from surveys.workspaces.meeting_pack import Action, MeetingPack
 from surveys.workspaces.places import Place
 
-E = TypeVar("E", bound=Exception)
-
 
 def sentence(error: Exception) -> str:
     """A refusal's message as a sentence for a page: capital first, full stop last."""
-    text = str(error)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
-def saying(error: E, text: Text) -> E:
-    """`error`, carrying the sentence a page shows for it in the reader's language (`text`,
-    marked for translation); its own message stays the English one, for logs and commands."""
-    error.said = text  # type: ignore[attr-defined]
-    return error
+    return as_sentence(str(error))
 
 
 def refusal(error: Exception) -> str | Text:
     """What a page says of a refusal, as a sentence in its reader's language: the text the
-    error carries (a RapportError's marked message, or `saying`), else its own message
-    (English, shown as it is)."""
+    error carries (a RapportError's marked message), else its own message (English, shown
+    as it is)."""
     said = getattr(error, "said", None)
     return replace(said, sentence=True) if isinstance(said, Text) else sentence(error)
 
