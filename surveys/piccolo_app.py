@@ -16,6 +16,7 @@ from surveys.directory.organisations import (
 from surveys.infra.database import MIGRATIONS
 from surveys.instruments import Dimension, Instrument, Item
 from surveys.jobs import Job
+from surveys.programme import PlannedCycle, Programme, ReviewerNotice
 from surveys.responses.answers import Answer, Response
 from surveys.results.meetings import ActionItem
 from surveys.results.score_runs import (
@@ -65,6 +66,9 @@ APP_CONFIG = AppConfig(
         ApiToken,
         ActionItem,
         Job,
+        Programme,
+        PlannedCycle,
+        ReviewerNotice,
         SimulatedWorld,
         TrueScore,
     ],

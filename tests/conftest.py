@@ -26,11 +26,13 @@ from typing import Literal
 
 import asyncpg
 import pytest
+from aiosmtpd.controller import Controller
 from hypothesis import settings as hypothesis_settings
 from piccolo.engine.base import Engine
 
 from surveys.infra.database import engine_for, prepare, use_engine
-from surveys.infra.settings import parse_database_url
+from surveys.infra.settings import SMTPServer, parse_database_url
+from tests.mail_sink import Inbox
 
 # Property tests check behaviour, not speed (speed is measured in benchmarks/): a loaded CI
 # machine must not fail an example for taking longer than Hypothesis's 200 ms default.
@@ -292,3 +294,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for kind, tally in counts.items():
         summary = ", ".join(f"{n} {outcome}" for outcome, n in tally.items()) or "none ran"
         terminalreporter.write_line(f"{kind}: {summary}")
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, SMTPServer]]:
+    """An SMTP server on localhost, and how to reach it."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield (
+            handler,
+            SMTPServer(
+                "127.0.0.1", controller.port, None, None, implicit_tls=False, start_tls=False
+            ),
+        )
+    finally:
+        controller.stop()

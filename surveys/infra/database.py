@@ -354,6 +354,18 @@ async def lock_row(table: type[Table], row_id: int, shared: bool = False) -> Non
     )
 
 
+async def lock_name(table: type[Table], name: str) -> None:
+    """Inside a transaction, hold a named lock until the transaction ends, so that two
+    processes checking then writing the same thing (a job started twice) take turns.
+
+    PostgreSQL takes a transaction-level advisory lock on the name's hash; SQLite's BEGIN
+    IMMEDIATE already holds the database's one write lock. `table` only names the engine.
+    """
+    if table._meta.db.engine_type == "sqlite":
+        return
+    await table.raw("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", name)
+
+
 async def lock_for_explicit_ids(tables: list[type[Table]]) -> None:
     """Inside a transaction, keep other writers out of tables about to get explicit ids.
 

@@ -28,7 +28,7 @@ from piccolo.constraints import Check
 from piccolo.table import Table
 
 from surveys.directory.audit import Act
-from surveys.infra.database import writing_transaction
+from surveys.infra.database import lock_name, writing_transaction
 from surveys.infra.errors import RapportError
 from surveys.infra.i18n import N_
 
@@ -203,6 +203,7 @@ Work = Callable[[Progress], Awaitable[Mapping[str, Any]]]
 async def start_job(kind: str, subject: str, act: Act) -> int:
     """Record a new running job, or raise JobBusyError if the same one is unfinished."""
     async with writing_transaction(Job._meta.db):
+        await lock_name(Job, f"job:{kind}:{subject}")  # two processes: one starts it
         busy = (
             await Job.select(Job.started_at, Job.started_by)
             .where((Job.kind == kind) & (Job.subject == subject) & (Job.state == JobState.running))

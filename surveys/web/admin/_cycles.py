@@ -22,8 +22,8 @@ from litestar.response import Redirect, Template
 
 from surveys.accounts.policy import Viewer
 from surveys.cycles.cycle import UnknownCycleError, cycle_by_key, cycles_newest_first
-from surveys.cycles.letters import reminder_preview, send_reminders
-from surveys.cycles.life_cycle import close_cycle, create_cycle, open_cycle, reopen_cycle
+from surveys.cycles.letters import reminder_preview
+from surveys.cycles.life_cycle import close_cycle, create_cycle, reopen_cycle
 from surveys.cycles.preview import opening_preview
 from surveys.cycles.progress import GROUPINGS, Grouping, cycle_status, not_answered
 from surveys.directory.audit import Act
@@ -32,14 +32,12 @@ from surveys.infra.i18n import N_, Text
 from surveys.infra.mail import Mailer
 from surveys.infra.numbers import whole_number
 from surveys.infra.pagination import PastLastPageError
-from surveys.infra.settings import Settings, programme_scoring_config
+from surveys.infra.settings import Settings
 from surveys.instruments import Direction
 from surveys.instruments.catalogue import loaded_instruments
 from surveys.jobs import JobBusyError, Progress, latest_jobs, launch, start_job
-from surveys.results.cycle_scoring import score_cycle
-from surveys.results.score_file import code_version
+from surveys.programme.steps import Tools, opening, reminding, scoring, sending_scorecards
 from surveys.results.tier_review import publication_preview, publish_cycle
-from surveys.scorecards import mail_scorecards, render_cycle
 from surveys.web.admin._common import PageNumber, acting, done, form_of, notice_of, page
 from surveys.web.contexts._forms import refusal
 from surveys.web.reach import administrators_only
@@ -132,17 +130,11 @@ class CyclesConsole(Controller):
     async def open(
         self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
     ) -> Redirect | Template:
-        mailer = Mailer.from_settings(_settings(request))
+        tools = Tools.from_settings(_settings(request))
         act = acting(viewer)
 
         async def work(progress: Progress) -> Mapping[str, Any]:
-            opened = await open_cycle(
-                key, act.at, mailer, act.actor, lambda step: progress.note(step=step)
-            )
-            return {
-                N_("invited"): f"{sum(opened.invited.values()):,}",
-                N_("mail"): opened.mail.summary(),
-            }
+            return (await opening(key, act, tools, progress))[0]
 
         return await _started(viewer, "open", key, act, work)
 
@@ -176,18 +168,12 @@ class CyclesConsole(Controller):
     async def remind(
         self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
     ) -> Redirect | Template:
-        settings = _settings(request)
-        mailer = Mailer.from_settings(settings)
+        tools = Tools.from_settings(_settings(request))
         act = acting(viewer)
 
         async def work(progress: Progress) -> Mapping[str, Any]:
-            progress.note(step=N_("sending reminders"))
-            sent = await send_reminders(
-                key, act.at, mailer, settings.reminders, settings.reminder_days
-            )
-            for line in sent.failed:
-                await progress.failed(line)
-            return {N_("mail"): sent.summary()}
+            most, days = tools.reminders, tools.reminder_days
+            return (await reminding(key, act, tools, progress, most, days))[0]
 
         return await _started(viewer, "remind", key, act, work)
 
@@ -234,26 +220,7 @@ class CyclesConsole(Controller):
         act = acting(viewer)
 
         async def work(progress: Progress) -> Mapping[str, Any]:
-            summary = await score_cycle(
-                key,
-                programme_scoring_config(),
-                code_version(),
-                act.actor,
-                lambda s: progress.note(step=s),
-            )
-            scored = ", ".join(
-                f"{n} {direction.replace('_', ' ')} target(s)"
-                for direction, n in summary.targets.items()
-            )
-            silent = ", ".join(d.replace("_", " ") for d in summary.unanswered)
-            return {
-                N_("run"): str(summary.run_id),
-                N_("scored"): f"{scored} from {summary.answers:,} answers",
-                N_("not scored (no answers)"): silent or N_("none"),
-                N_("tiers computed"): str(summary.tiers.computed),
-                N_("perception gaps"): str(summary.gaps),
-                N_("escalation flags"): str(summary.flags),
-            }
+            return await scoring(key, act, progress)
 
         return await _started(viewer, "score", key, act, work)
 
@@ -289,31 +256,11 @@ class CyclesConsole(Controller):
         self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
     ) -> Redirect | Template:
         """Render every scorecard of the cycle, then e-mail each to its audience."""
-        settings = _settings(request)
-        mailer = Mailer.from_settings(settings)
-        out = settings.var_dir / "scorecards"
+        tools = Tools.from_settings(_settings(request))
         act = acting(viewer)
 
         async def work(progress: Progress) -> Mapping[str, Any]:
-            progress.note(step=N_("rendering the scorecards"))
-            rendered = await render_cycle(
-                key,
-                out,
-                processes=max(1, settings.workers),
-                progress=lambda finished, total: progress.note(done=finished, total=total),
-            )
-            for name, why in rendered.failed:
-                await progress.failed(f"{name}: {why}")
-            progress.note(step=N_("e-mailing the scorecards"))
-            mailed = await mail_scorecards(key, out, mailer, act.at)
-            for line in mailed.failed:
-                await progress.failed(line)
-            return {
-                N_("scorecards written"): str(len(rendered.written)),
-                N_("unchanged"): str(rendered.skipped),
-                N_("e-mailed"): str(mailed.sent),
-                N_("sent before"): str(mailed.already),
-            }
+            return await sending_scorecards(key, act, tools, progress)
 
         return await _started(viewer, "scorecards", key, act, work)
 

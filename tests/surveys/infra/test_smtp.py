@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-from collections.abc import Iterator
-from email import policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from piccolo.engine.base import Engine
 
 from surveys.cycles.invitations import Invitation
@@ -20,54 +16,11 @@ from surveys.infra.i18n import Text
 from surveys.infra.mail import DeliveryError, Letter, Mailer, SMTPRelay, Survey, compose
 from surveys.infra.settings import SettingsError, SMTPServer, parse_smtp_url
 from tests.conftest import free_port
+from tests.mail_sink import Inbox
 
 pytestmark = pytest.mark.anyio
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 SENDER = "Rapport surveys <surveys@rapport.example.org>"
-
-
-class Inbox:
-    """An SMTP handler that keeps what it accepts and can be told to refuse."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.recipients: list[list[str]] = []
-        self.busy = 0
-        """Answer 451 (try later) to this many more messages."""
-        self.refuse: set[str] = set()
-        """Recipients answered 550 (never)."""
-
-    async def handle_RCPT(  # noqa: N802  (aiosmtpd calls handlers by these names)
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address in self.refuse:
-            return "550 no such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.busy:
-            self.busy -= 1
-            return "451 busy, try again later"
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, SMTPServer]]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield (
-            handler,
-            SMTPServer(
-                "127.0.0.1", controller.port, None, None, implicit_tls=False, start_tls=False
-            ),
-        )
-    finally:
-        controller.stop()
 
 
 def letter(to: str = "ana@site.example") -> Letter:
