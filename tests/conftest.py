@@ -39,6 +39,8 @@ from tests.mail_sink import Inbox
 hypothesis_settings.register_profile("rapport", deadline=None)
 hypothesis_settings.load_profile("rapport")
 
+# a test's app or server does not run the programme on its own: a test moves time itself
+os.environ.setdefault("RAPPORT_SERVE_RUNS_PROGRAMME", "no")
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES", "").strip()
 ENGINES = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
 SMALL_WORLD = {"seed": 11, "sites": 8, "cycles": 3, "raters": 3}

@@ -12,6 +12,7 @@
 - `exports`: `export responses` and `export scores`.
 - `results`: `score`, `score-file` and `scorecards`.
 - `tiers`: `tiers accept`, a sponsor's computed tiers accepted (one site, or all).
+- `programme`: `programme show|set|move|skip|pause|tick`, `worker` and `jobs`.
 - `serve`: `serve`, and the port check and server start `demo` uses too.
 - `audit`: `audit`, the audit log as the console filters it.
 - `accounts`: `admin create` (the first administrator) and `accounts` (invite, grant, revoke…).
@@ -42,6 +43,7 @@ from surveys.cli import (
     instruments,
     organisations,
     people,
+    programme,
     results,
     serve,
     tiers,
@@ -73,6 +75,9 @@ main.add_command(results.scorecards_command)
 main.add_command(results.score_file)
 main.add_command(tiers.tiers)
 main.add_command(serve.serve)
+main.add_command(programme.programme)
+main.add_command(programme.worker)
+main.add_command(programme.jobs)
 main.add_command(audit.audit)
 main.add_command(accounts.admin)
 main.add_command(accounts.accounts)

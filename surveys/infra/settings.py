@@ -116,6 +116,14 @@ SETTINGS: tuple[Setting, ...] = (
         lambda s: str(s.reminder_days),
     ),
     Setting(
+        "RAPPORT_SERVE_RUNS_PROGRAMME",
+        "auto",
+        "Whether `rapport serve` runs the programme's due work itself: `auto` does on SQLite "
+        "(the embedded default needs no worker) and leaves it to `rapport worker` processes on "
+        "PostgreSQL; `yes` or `no` decide.",
+        lambda s: s.serve_runs_programme,
+    ),
+    Setting(
         "RAPPORT_KEEP_COMMENTS_CYCLES",
         "",
         "Comment texts are kept for the newest this many scored cycles; "
@@ -141,6 +149,13 @@ def in_force(settings: Settings) -> tuple[tuple[Setting, str], ...]:
 def _env(name: str) -> str:
     default = next(s.default for s in SETTINGS if s.env == name)
     return os.environ.get(name, "").strip() or default
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    value = _env(name).lower()
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r} must be one of {', '.join(allowed)}")
+    return value
 
 
 def _positive_int(name: str) -> int:
@@ -250,6 +265,14 @@ class Settings:
     which commands that send mail say (a server elsewhere needs the address set)."""
     scoring_config: Path | None = None
     """The scoring configuration file; None: the built-in defaults."""
+    serve_runs_programme: str = "auto"
+    """auto, yes or no (RAPPORT_SERVE_RUNS_PROGRAMME)."""
+
+    def serves_programme(self) -> bool:
+        """Whether the web server runs the programme's ticks in its own processes."""
+        if self.serve_runs_programme == "auto":
+            return self.database.kind == "sqlite"
+        return self.serve_runs_programme == "yes"
 
     @property
     def outbox(self) -> Path:
@@ -351,6 +374,7 @@ def load_settings() -> Settings:
         keep_comments_cycles=_optional_positive_int("RAPPORT_KEEP_COMMENTS_CYCLES"),
         public_url_is_default=not os.environ.get("RAPPORT_PUBLIC_URL", "").strip(),
         scoring_config=_scoring_config_path(),
+        serve_runs_programme=_choice("RAPPORT_SERVE_RUNS_PROGRAMME", ("auto", "yes", "no")),
     )
 
 

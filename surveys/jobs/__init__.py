@@ -6,9 +6,10 @@ A job is a row: what it is (`kind`, and the cycle or other `subject` it works on
 state, how many of how many steps are done, what it is doing now, and when it ends its
 summary or the reason it failed. `start_job` refuses a second job of the same kind on
 the same subject while one is unfinished, so two clicks never score a cycle twice. The
-work itself runs in the serving process's event loop (`launch`), or in the command that
-started it (`run_job`); a server that stops mid-job leaves the row to say so at its next
-start (`interrupted_jobs`).
+work itself runs in the serving process's event loop (`launch`), in the command that
+started it, or in a worker (`run_job`). A running job's row beats every second; one whose
+beat stopped for STALE (its process killed or gone) is marked interrupted, by the next
+start of the same job or by `interrupted_jobs`, and its work may start again.
 
 May import: `surveys.infra`, `surveys.directory`.
 """
@@ -66,6 +67,8 @@ class Job(Table):
     started_by = Varchar(length=254)
     started_at = Timestamptz()
     finished_at = Timestamptz(null=True, default=None)
+    beat_at = Timestamptz(null=True, default=None)
+    """The running job's last sign of life (written every second)."""
 
     job_state_is_known = Check("state IN ('running', 'done', 'failed')")
 
@@ -192,6 +195,7 @@ class Progress:
                 Job.total: self.total,
                 Job.step: self.step[:300],
                 Job.failures: self.failures,
+                Job.beat_at: now,
             }
         ).where(Job.id == self.job_id)
 
@@ -200,15 +204,24 @@ Work = Callable[[Progress], Awaitable[Mapping[str, Any]]]
 """The work of a job: given its progress, it returns its summary (JSON-able)."""
 
 
+STALE = dt.timedelta(minutes=2)
+"""How long a running job's beat may stop before it counts as interrupted: far above a
+busy machine's pause, far below the time anyone would wait for it."""
+INTERRUPTED = "interrupted: its process stopped before the job ended; it may be started again"
+
+
 async def start_job(kind: str, subject: str, act: Act) -> int:
-    """Record a new running job, or raise JobBusyError if the same one is unfinished."""
+    """Record a new running job, or raise JobBusyError if the same one is unfinished.
+
+    A job of the same kind whose process died (no beat for STALE) does not hold the new
+    one back: it is marked interrupted, and this one takes its place.
+    """
+    now = dt.datetime.now(dt.UTC)
     async with writing_transaction(Job._meta.db):
         await lock_name(Job, f"job:{kind}:{subject}")  # two processes: one starts it
-        busy = (
-            await Job.select(Job.started_at, Job.started_by)
-            .where((Job.kind == kind) & (Job.subject == subject) & (Job.state == JobState.running))
-            .first()
-        )
+        same = (Job.kind == kind) & (Job.subject == subject) & (Job.state == JobState.running)
+        await _interrupt(_silent(now) & same, now)
+        busy = await Job.select(Job.started_at, Job.started_by).where(same).first()
         if busy is not None:
             raise JobBusyError(
                 BUSY.get(
@@ -230,6 +243,7 @@ async def start_job(kind: str, subject: str, act: Act) -> int:
                 state=JobState.running.value,
                 started_by=act.actor,
                 started_at=act.at,
+                beat_at=now,
                 summary={},
                 failures=[],
             )
@@ -294,23 +308,25 @@ def launch(job_id: int, work: Work) -> None:
 
 
 async def interrupted_jobs(now: dt.datetime) -> int:
-    """Mark jobs a stopped server left running as failed; return how many.
+    """Mark running jobs whose beat stopped for STALE as interrupted; return how many.
 
-    Called at start-up, before this process launches any job. With more than one server
-    process on one database this would end a sibling's job: Rapport serves from one
-    process until the programme issue brings a worker queue with stalled-job recovery.
+    Run at each of the programme's ticks and at a server's start: with many processes on
+    one database, only a job whose own process stopped is ended, never a sibling's.
     """
+    return await _interrupt((Job.state == JobState.running) & _silent(now), now)
+
+
+def _silent(now: dt.datetime) -> Any:
+    """Jobs with no beat for STALE (or none ever: rows from before beats were kept)."""
+    return (Job.beat_at < now - STALE) | Job.beat_at.is_null()
+
+
+async def _interrupt(which: Any, now: dt.datetime) -> int:
     stale = (
         await Job.update(
-            {
-                Job.state: JobState.failed.value,
-                Job.failures: [
-                    "interrupted: the server stopped before the job ended; start it again"
-                ],
-                Job.finished_at: now,
-            }
+            {Job.state: JobState.failed.value, Job.failures: [INTERRUPTED], Job.finished_at: now}
         )
-        .where(Job.state == JobState.running)
+        .where(which)
         .returning(Job.id)
     )
     return len(stale)

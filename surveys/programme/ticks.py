@@ -25,7 +25,15 @@ from surveys.cycles.life_cycle import create_cycle
 from surveys.directory.audit import Act
 from surveys.infra.i18n import N_
 from surveys.instruments import Direction
-from surveys.jobs import JobBusyError, JobRecord, JobState, Progress, run_job, start_job
+from surveys.jobs import (
+    JobBusyError,
+    JobRecord,
+    JobState,
+    Progress,
+    interrupted_jobs,
+    run_job,
+    start_job,
+)
 from surveys.programme.planning import plan_ahead
 from surveys.programme.programme import (
     PlannedCycle,
@@ -73,6 +81,7 @@ async def tick(now: dt.datetime, tools: Tools) -> list[StepRun]:
     One step per cycle per tick, in the order the cycle goes through them; the next tick
     takes the step after.
     """
+    await interrupted_jobs(dt.datetime.now(dt.UTC))  # a step whose worker died runs again
     programme = await the_programme()
     if programme is None or programme.paused:
         return []

@@ -8,7 +8,7 @@ import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from asyncpg.exceptions import CharacterNotInRepertoireError
 from litestar import Litestar, Router
@@ -26,6 +26,7 @@ from surveys.infra.database import close_pool, configured_engine, prepare, start
 from surveys.infra.settings import Settings, load_settings
 from surveys.infra.templating import TEMPLATES, prepared
 from surveys.jobs import interrupted_jobs
+from surveys.programme import Tools, tick_forever
 from surveys.scorecards import close_web_pool, inline_styles
 from surveys.web.admin import CONSOLE
 from surveys.web.api import CyclesAPI
@@ -99,6 +100,18 @@ def configure_templates(jinja: JinjaTemplateEngine) -> None:
     jinja.engine.auto_reload = False
 
 
+def _programme_ticks(settings: Settings) -> tuple[asyncio.Event, asyncio.Task[None]] | None:
+    """On the embedded SQLite default, run the programme in this process (no worker to
+    start); on PostgreSQL `rapport worker` processes run it. The stop signal and the task."""
+    if not settings.serves_programme():
+        return None
+    stop = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(
+        tick_forever(Tools.from_settings(settings), stop), name="programme"
+    )
+    return stop, task
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Return the application for `settings` (read from the environment by default)."""
     settings = settings or load_settings()
@@ -116,12 +129,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if stopped:
             logging.getLogger(__name__).warning("%d background job(s) were interrupted", stopped)
         opened.start()
+        ticking = _programme_ticks(settings)
         # what start-up built (modules, templates, caches) lives as long as the process: kept
         # out of the collector, a full collection stops a request for ~10 ms instead of ~80
         gc.freeze()
         try:
             yield
         finally:
+            if ticking is not None:
+                ticking[0].set()
+                with suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(ticking[1], 30)
             try:  # a database that stopped answering must not hold the shutdown
                 await asyncio.wait_for(opened.stop(), 10)
             except TimeoutError:

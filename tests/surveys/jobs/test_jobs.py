@@ -14,6 +14,9 @@ from piccolo.engine.base import Engine
 from surveys.directory.audit import Act
 from surveys.infra.errors import RapportError
 from surveys.jobs import (
+    INTERRUPTED,
+    STALE,
+    Job,
     JobBusyError,
     JobState,
     Progress,
@@ -71,9 +74,26 @@ async def test_a_failing_job_says_why_and_frees_its_subject(db: Engine) -> None:
     assert second.state == JobState.failed and second.failures == ["unexpected error: 'weight'"]
 
 
-async def test_a_job_a_stopped_server_left_running_is_marked_failed(db: Engine) -> None:
+async def test_a_job_whose_process_died_is_marked_interrupted_a_live_one_is_not(
+    db: Engine,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
     left = await start_job("open", "2026-Q4", ACT)
-    assert await interrupted_jobs(dt.datetime.now(dt.UTC)) == 1
+    alive = await start_job("score", "2026-Q4", ACT)
+    assert await interrupted_jobs(now) == 0, "both beat just now"
+    with pytest.raises(JobBusyError, match="open of 2026-Q4 is already under way"):
+        await start_job("open", "2026-Q4", ACT)
+    await Job.update({Job.beat_at: now - STALE - dt.timedelta(seconds=1)}).where(Job.id == left)
+    assert await interrupted_jobs(now) == 1
     row = await job_by_id(left)
     assert row.state == JobState.failed and "interrupted" in row.failures[0]
+    assert (await job_by_id(alive)).state == JobState.running
     assert await start_job("open", "2026-Q4", ACT) > left, "the subject is free again"
+
+
+async def test_a_dead_jobs_next_start_takes_its_place(db: Engine) -> None:
+    now = dt.datetime.now(dt.UTC)
+    left = await start_job("scorecards", "2026-Q4", ACT)
+    await Job.update({Job.beat_at: now - STALE - dt.timedelta(seconds=1)}).where(Job.id == left)
+    again = await start_job("scorecards", "2026-Q4", ACT)
+    assert again > left and (await job_by_id(left)).failures == [INTERRUPTED]
