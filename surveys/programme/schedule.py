@@ -277,3 +277,73 @@ def due_step(rules: Rules, dates: Dates, done: Progress, now: dt.datetime) -> St
     if status == "published" and not done.scorecards_done:
         return Step.scorecards
     return None
+
+
+STAGE_NAMES = {
+    "open": N_("Opens: everyone is invited"),
+    "remind": N_("Reminder to those who have not answered"),
+    "close": N_("Closes"),
+    "score": N_("Scored"),
+    "tell_reviewers": N_("Tier reviewers told"),
+    "remind_reviewers": N_("Tier reviewers reminded"),
+    "review_ends": N_("Review window ends"),
+    "publish": N_("Published (by the programme)"),
+    "publish_by_hand": N_("Published by an administrator"),
+    "scorecards": N_("Scorecards rendered and e-mailed"),
+}
+"""What each stage of a cycle's timeline is called (marked: pages translate them)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One moment of a cycle's timeline, and where it stands."""
+
+    name: str
+    """A key of STAGE_NAMES."""
+    at: dt.datetime
+    state: str
+    """done; late (its time came, it is not done yet); missed (the cycle went on without
+    it); planned; or skipped (the whole cycle is)."""
+
+
+def stages(rules: Rules, dates: Dates, done: Progress, now: dt.datetime) -> list[Stage]:
+    """A cycle's timeline: every stage, when, and whether it is done, late or to come."""
+    reached = _ORDER.index(done.status) if done.status in _ORDER else 0
+    review_reminder = dates.review_ends_at - dt.timedelta(days=rules.review_reminder_days)
+    moments = [
+        ("open", dates.opens_at, reached >= _ORDER.index("open")),
+        *(
+            ("remind", dates.closes_at - dt.timedelta(days=days), done.reminder_rounds > n)
+            for n, days in enumerate(sorted(rules.reminder_days, reverse=True))
+            if n < rules.most_reminders
+        ),
+        ("close", dates.closes_at, reached >= _ORDER.index("closed")),
+        ("score", dates.closes_at, reached >= _ORDER.index("scored")),
+        ("tell_reviewers", dates.closes_at, done.reviewers_told),
+        ("remind_reviewers", review_reminder, done.reviewers_reminded),
+        ("review_ends", dates.review_ends_at, now >= dates.review_ends_at),
+        (
+            "publish" if rules.publish_when_window_ends else "publish_by_hand",
+            dates.review_ends_at,
+            reached >= _ORDER.index("published"),
+        ),
+        ("scorecards", dates.review_ends_at, done.scorecards_done),
+    ]
+    last_done = max((n for n, (_, _, finished) in enumerate(moments) if finished), default=-1)
+
+    def state(n: int, at: dt.datetime, finished: bool) -> str:
+        if done.skipped:
+            return "skipped"
+        if finished:
+            return "done"
+        if n < last_done:
+            return "missed"  # the cycle went on without it (a step done by hand, say)
+        return "late" if at <= now else "planned"
+
+    return [
+        Stage(name, at, state(n, at, finished)) for n, (name, at, finished) in enumerate(moments)
+    ]
+
+
+_ORDER = ("draft", "open", "closed", "scored", "published")
+"""A cycle's statuses in the order it goes through them."""

@@ -15,6 +15,7 @@ whose progress the page shows; a refresh shows where it got to.
 - `_accounts`: accounts, grants, invitations to sign in, API tokens;
 - `_cycles`: a cycle created, opened, watched, reminded, closed, scored, published, its
   scorecards sent;
+- `_programme`: the programme's rules, its timeline, a cycle moved or skipped, a pause;
 - `_privacy`: a person's own data, exported and erased;
 - `_instruments`: the loaded questionnaires, previewed, and a new version loaded.
 """
@@ -26,6 +27,7 @@ from surveys.web.admin._directory import DirectoryConsole
 from surveys.web.admin._import import DirectoryImportConsole
 from surveys.web.admin._instruments import InstrumentsConsole
 from surveys.web.admin._privacy import PrivacyConsole
+from surveys.web.admin._programme import ProgrammeConsole
 from surveys.web.admin._responses import ResponseImportConsole
 
 CONSOLE = [
@@ -36,6 +38,7 @@ CONSOLE = [
     PrivacyConsole,
     InstrumentsConsole,
     CyclesConsole,
+    ProgrammeConsole,
     ResponseImportConsole,
 ]
 """The console's controllers, registered by the app."""

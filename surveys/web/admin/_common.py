@@ -39,6 +39,8 @@ NOTICES = {
     "reopened": N_("The cycle is open again."),
     "published": N_("The cycle is published: its tiers are frozen."),
     "erased": N_("The person's data was erased."),
+    "paused": N_("The programme is paused: nothing is opened, sent, closed or published."),
+    "resumed": N_("The programme runs again."),
 }
 """What a redirect's `done` code says once (codes, not text, so a link cannot make the
 console say anything else)."""
