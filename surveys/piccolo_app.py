@@ -3,6 +3,7 @@
 from piccolo.conf.apps import AppConfig
 
 from surveys.accounts.credentials import AccessGrant, Account, ApiToken, SignInLink, WebSession
+from surveys.attempts import AttemptPace
 from surveys.cycles.cycle import Cycle
 from surveys.cycles.invitations import Invitation
 from surveys.directory.audit import AuditEntry
@@ -66,6 +67,7 @@ APP_CONFIG = AppConfig(
         ApiToken,
         ActionItem,
         Job,
+        AttemptPace,
         Programme,
         PlannedCycle,
         ReviewerNotice,

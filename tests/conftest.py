@@ -20,6 +20,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -240,20 +241,20 @@ def served_db(request: pytest.FixtureRequest) -> Engine:
     return database
 
 
-@pytest.fixture
-async def server(served_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
-    """The app served by uvicorn on the test's database; yields its base URL."""
-    database = served_db
+@asynccontextmanager
+async def serving(database: Engine, var: Path, **env: str) -> AsyncIterator[str]:
+    """`rapport serve` on a database, in a process of its own; yields its base URL."""
     port = free_port()
-    env = {
+    environment = {
         **os.environ,
         "DATABASE_URL": url_of(database),
         "RAPPORT_PORT": str(port),
-        "RAPPORT_VAR_DIR": str(tmp_path / "var"),
+        "RAPPORT_VAR_DIR": str(var),
+        **env,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "surveys", "serve"],
-        env=env,
+        env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -273,6 +274,13 @@ async def server(served_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+async def server(served_db: Engine, tmp_path: Path) -> AsyncIterator[str]:
+    """The app served by uvicorn on the test's database; yields its base URL."""
+    async with serving(served_db, tmp_path / "var") as url:
+        yield url
 
 
 def pytest_report_header() -> str:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from surveys.attempts import forget_quiet_keys
 from surveys.cycles.cycle import Cycle
 from surveys.cycles.letters import SendReport
 from surveys.cycles.life_cycle import create_cycle
@@ -82,6 +83,7 @@ async def tick(now: dt.datetime, tools: Tools) -> list[StepRun]:
     takes the step after.
     """
     await interrupted_jobs(dt.datetime.now(dt.UTC))  # a step whose worker died runs again
+    await forget_quiet_keys()
     programme = await the_programme()
     if programme is None or programme.paused:
         return []

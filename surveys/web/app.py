@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import Logger, Scope
 
+from surveys.attempts import AttemptLimit
 from surveys.infra.database import close_pool, configured_engine, prepare, start_pool, use_engine
 from surveys.infra.settings import Settings, load_settings
 from surveys.infra.templating import TEMPLATES, prepared
@@ -37,7 +38,6 @@ from surveys.web.auth import (
     sign_in_redirect,
     unstorable_text,
 )
-from surveys.web.guesses import Guesses
 from surveys.web.headers import SecurityHeaders, redacted
 from surveys.web.health import healthz
 from surveys.web.languages import LanguageController, note_reader_language, page_language
@@ -184,8 +184,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {
                 "settings": settings,
-                "guesses": Guesses(settings.link_rate),
-                "sign_in_guesses": Guesses(SIGN_IN_ATTEMPTS),
+                "guesses": AttemptLimit("link", settings.link_rate),
+                "sign_in_guesses": AttemptLimit("sign_in", SIGN_IN_ATTEMPTS),
                 "opened": opened,
             }
         ),

@@ -39,11 +39,11 @@ from surveys.accounts.credentials import (
 )
 from surveys.accounts.policy import Viewer, reach_of
 from surveys.accounts.sign_in_mail import send_sign_in_link
+from surveys.attempts import WINDOW_SECONDS, AttemptLimit
 from surveys.infra.i18n import N_
 from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings
 from surveys.web.contexts._forms import refusal
-from surveys.web.guesses import WINDOW_SECONDS, Guesses
 
 SESSION_COOKIE = "rapport_session"
 log = logging.getLogger(__name__)
@@ -184,13 +184,13 @@ class SignInController(Controller):
         checked: a check costs a fraction of a second of a thread, so a burst of
         concurrent guesses must not reach it beyond the limit. A match gives it back.
         """
-        guesses: Guesses = request.app.state.sign_in_guesses
+        guesses: AttemptLimit = request.app.state.sign_in_guesses
         address = request.client.host if request.client else "unknown"
         email = data.get("email", "").strip().lower()
         target = safe_next(data.get("next"))
-        allowed = guesses.take(address)
-        if allowed and not guesses.take(email):
-            guesses.give_back(address)  # this address did not get to try
+        allowed = await guesses.take(address)
+        if allowed and not await guesses.take(email):
+            await guesses.give_back(address)  # this address did not get to try
             allowed = False
         if not allowed:
             error = N_("Too many attempts. Please wait a minute and try again.")
@@ -205,8 +205,8 @@ class SignInController(Controller):
                 email=email,
                 error=N_("That e-mail and password do not match an account."),
             )
-        guesses.give_back(address)
-        guesses.give_back(email)
+        await guesses.give_back(address)
+        await guesses.give_back(email)
         return await _signed_in_redirect(request, who.account_id, target, now)
 
     @post("/out", name="sign-out")
@@ -227,12 +227,12 @@ class SignInController(Controller):
     async def forgot(self, data: URLEncodedBody[dict[str, str]], request: Any_Request) -> Template:
         """E-mail a reset or sign-in link if the address has an account; say the same either way."""
         purpose = LinkPurpose.sign_in if data.get("purpose") == "sign_in" else LinkPurpose.reset
-        guesses: Guesses = request.app.state.sign_in_guesses
+        guesses: AttemptLimit = request.app.state.sign_in_guesses
         address = request.client.host if request.client else "unknown"
         email = data.get("email", "").strip().lower()
         # every request counts, and counts before anything is done: links must not be
         # sprayed at inboxes
-        if not guesses.take(address):
+        if not await guesses.take(address):
             return _page("forgot", 429, error=N_("Too many requests. Please wait a minute."))
         # the link is made and sent after the answer, so the answer takes as long and
         # says the same whether the address has an account or not

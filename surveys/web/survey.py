@@ -12,6 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from markupsafe import Markup, escape
 
+from surveys.attempts import AttemptLimit
 from surveys.cycles.invitations import LinkState, LinkView, link_view
 from surveys.infra.database import current_engine, database_identity
 from surveys.infra.i18n import (
@@ -36,7 +37,6 @@ from surveys.responses.answering import (
     save_answers,
 )
 from surveys.web.contexts import LinkContext, SurveyContext
-from surveys.web.guesses import Guesses
 from surveys.web.opened_marks import OpenedMarks
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -121,14 +121,14 @@ async def looked_up(token: str, now: dt.datetime, request: Any_Request) -> LinkV
     The link is always looked up first, so a working link opens from any address, even
     one that is over its limit (a hospital's staff may share it with a guesser). Only a
     lookup that found nothing is counted, and it is counted and judged in one step
-    (`Guesses.take`): however many unknown links one address asks for at once, at most
+    (`AttemptLimit.take`): however many unknown links one address asks for at once, at most
     RAPPORT_LINK_RATE a minute are answered "no such link", the rest "please wait".
     """
     link = await link_view(token, now)
     if link.state != LinkState.unknown:
         return link
-    guesses: Guesses = request.app.state.guesses
-    if guesses.take(request.client.host if request.client else "unknown"):
+    guesses: AttemptLimit = request.app.state.guesses
+    if await guesses.take(request.client.host if request.client else "unknown"):
         return link
     language = choose_language(language_from_header(request.headers.get("accept-language")))
     return Template(

@@ -24,15 +24,15 @@ from piccolo.engine.base import Engine
 
 from surveys.accounts import credentials
 from surveys.accounts.credentials import HASHING_AT_ONCE, create_account
+from surveys.attempts import AttemptLimit, AttemptPace, forget_quiet_keys
 from surveys.directory.organisations import Person
 from surveys.infra.database import use_engine
 from surveys.infra.settings import load_settings
 from surveys.web import scorecards
 from surveys.web.app import SIGN_IN_ATTEMPTS, create_app
-from surveys.web.guesses import SWEEP_AFTER, Guesses
 from surveys.web.render_slots import PAGES_PER_ACCOUNT, RENDERS_PER_ACCOUNT
 from surveys.world.logins import DEMO_PASSWORD, demo_logins
-from tests.conftest import url_of
+from tests.conftest import serving, url_of
 from tests.web.test_survey_form import CSRF, open_invitation
 from tests.web.test_workspaces import latest_scored_cycle, organisation_of, sign_in
 
@@ -116,22 +116,47 @@ async def statuses(requests: list[Awaitable[httpx.Response]]) -> Counter[int]:
 # the counts themselves
 
 
-def test_attempts_are_counted_up_to_the_limit_given_back_and_forgotten_after_a_minute() -> None:
-    guesses = Guesses(limit=3)
-    taken = [guesses.take("198.51.100.9", now=0.0) for _ in range(4)]
-    guesses.give_back("198.51.100.9")
-    after_giving_back = guesses.take("198.51.100.9", now=1.0)
-    refused = guesses.take("198.51.100.9", now=59.0)
-    a_minute_later = guesses.take("198.51.100.9", now=60.5)
+async def test_attempts_are_counted_up_to_the_limit_given_back_and_paced_after(
+    db: Engine,
+) -> None:
+    guesses = AttemptLimit("link", limit=3)  # a burst of 3, then one every 20 s
+    taken = [await guesses.take("198.51.100.9", now=0.0) for _ in range(4)]
+    await guesses.give_back("198.51.100.9")
+    after_giving_back = await guesses.take("198.51.100.9", now=1.0)
+    refused = await guesses.take("198.51.100.9", now=19.0)
+    paced = await guesses.take("198.51.100.9", now=20.5)
+    again = await guesses.take("198.51.100.9", now=21.0)
+    other_key = await guesses.take("198.51.100.10", now=21.0)
+    other_bucket = await AttemptLimit("sign_in", 3).take("198.51.100.9", now=21.0)
     assert taken == [True, True, True, False]
-    assert (after_giving_back, refused, a_minute_later) == (True, False, True)
+    assert (after_giving_back, refused, paced, again) == (True, False, True, False)
+    assert other_key and other_bucket, "each key and each bucket has its own allowance"
+    within_any_minute = [await guesses.take("a", now=t / 10) for t in range(0, 1200)]
+    assert sum(within_any_minute[:600]) == 3 + 2  # the burst, then at 20 s and 40 s
+    assert sum(within_any_minute) == 3 + 5
 
 
-def test_addresses_that_never_come_back_are_swept_out() -> None:
-    guesses = Guesses(limit=1)
-    for n in range(3 * SWEEP_AFTER):
-        guesses.take(f"address {n}", now=float(n // SWEEP_AFTER) * 61)
-    assert len(guesses._attempts) <= 2 * SWEEP_AFTER
+async def test_keys_whose_allowance_is_whole_again_are_forgotten(db: Engine) -> None:
+    guesses = AttemptLimit("link", limit=2)
+    for n in range(50):
+        await guesses.take(f"address {n}", now=float(n))
+    assert await forget_quiet_keys(now=40.0) == 10  # each paced until n + 30 s
+    assert await AttemptPace.count() == 40
+
+
+async def test_two_server_processes_count_one_addresss_guesses_together(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    limit = {"RAPPORT_LINK_RATE": "6"}
+    async with (
+        serving(world_db, tmp_path / "one", **limit) as one,
+        serving(world_db, tmp_path / "two", **limit) as two,
+        httpx.AsyncClient() as client,
+    ):
+        codes = await statuses(
+            [client.get(f"{(one, two)[n % 2]}{unknown_link()}") for n in range(24)]
+        )
+    assert codes == {404: 6, 429: 18}, "the guesses of one address are counted together"
 
 
 # survey links
