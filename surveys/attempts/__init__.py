@@ -12,8 +12,9 @@ matched).
 The pace is the generic cell rate algorithm (GCRA, as in ATM networks and redis-cell):
 each key keeps one time, when its allowance is next whole (`paced_until`). `limit`
 attempts may come at once; after that, one more each `60 / limit` seconds: `limit` a
-minute for a client that keeps knocking, which is slowed, not locked out for good. One row per key, one upsert per attempt, and rows whose time has passed
-carry nothing and are swept away (`forget_quiet_keys`).
+minute for a client that keeps knocking, which is slowed, not locked out for good. One
+row per key, one upsert per attempt, and rows whose time has passed carry nothing and are
+swept away (`forget_quiet_keys`).
 
 Sign-ins count every attempt, per address and per e-mail, before the password is checked
 (a match gives its attempt back); requests for a reset link count per address. Survey
