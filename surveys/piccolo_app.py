@@ -17,6 +17,7 @@ from surveys.directory.organisations import (
 from surveys.infra.database import MIGRATIONS
 from surveys.instruments import Dimension, Instrument, Item
 from surveys.jobs import Job
+from surveys.jobs.batches import BatchItem
 from surveys.programme import PlannedCycle, Programme, ReviewerNotice
 from surveys.responses.answers import Answer, Response
 from surveys.results.meetings import ActionItem
@@ -67,6 +68,7 @@ APP_CONFIG = AppConfig(
         ApiToken,
         ActionItem,
         Job,
+        BatchItem,
         AttemptPace,
         Programme,
         PlannedCycle,

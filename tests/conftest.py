@@ -40,8 +40,9 @@ from tests.mail_sink import Inbox
 hypothesis_settings.register_profile("rapport", deadline=None)
 hypothesis_settings.load_profile("rapport")
 
-# a test's app or server does not run the programme on its own: a test moves time itself
-os.environ.setdefault("RAPPORT_SERVE_RUNS_PROGRAMME", "no")
+# a test's app or server runs its console's work itself, on either engine (no worker);
+# its programme has nothing due unless a test sets one up, and tests move time themselves
+os.environ.setdefault("RAPPORT_SERVE_RUNS_PROGRAMME", "yes")
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES", "").strip()
 ENGINES = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
 SMALL_WORLD = {"seed": 11, "sites": 8, "cycles": 3, "raters": 3}
@@ -158,11 +159,13 @@ def _drop(kind: str, location: str) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked `sqlite_only` runs on the embedded default alone: what it checks (how
     pages fit a phone, which words they use) is the same on every engine, and its seconds
-    count against the CI budget twice otherwise."""
+    count against the CI budget twice otherwise. One marked `postgres_only` checks what
+    only PostgreSQL has (the job queue and its `rapport worker` processes)."""
     dropped = [
         item
         for item in items
-        if item.get_closest_marker("sqlite_only") and "[postgres" in item.nodeid
+        if (item.get_closest_marker("sqlite_only") and "[postgres" in item.nodeid)
+        or (item.get_closest_marker("postgres_only") and "[sqlite" in item.nodeid)
     ]
     if dropped:
         config.hook.pytest_deselected(items=dropped)

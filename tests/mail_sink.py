@@ -4,6 +4,7 @@ recipients, as a test asks."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 from email import policy
 from typing import Any
@@ -19,6 +20,8 @@ class Inbox:
         """Answer 451 (try later) to this many more messages."""
         self.refuse: set[str] = set()
         """Recipients answered 550 (never)."""
+        self.delay = 0.0
+        """Seconds each message takes to be accepted (a slow server)."""
 
     async def handle_RCPT(  # noqa: N802  (aiosmtpd calls handlers by these names)
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -29,6 +32,8 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.busy:
             self.busy -= 1
             return "451 busy, try again later"

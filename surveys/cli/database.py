@@ -12,13 +12,19 @@ from surveys.infra.settings import in_force, load_settings
 
 @click.command()
 def migrate() -> None:
-    """Create or update the database schema (applies pending migrations)."""
+    """Create or update the database schema (applies pending migrations); on PostgreSQL
+    also the job queue's tables, which `rapport worker` needs."""
     settings = load_settings()
     applied = run(apply_migrations, needs_schema=False)
     console.print(
         f"Database is up to date ({settings.database.display}); "
         f"{len(applied)} migration(s) applied in all."
     )
+    if settings.database.kind == "postgres":
+        from surveys.worker import queue_schema_applied  # lazy: the queue's driver
+
+        if run(lambda: queue_schema_applied(settings), needs_schema=False):
+            console.print("The job queue's tables were created.")
 
 
 @click.command("settings")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import signal
 
 import click
@@ -224,31 +225,57 @@ def programme_tick() -> None:
     if not runs:
         console.print("Nothing is due.")
     for done in runs:
+        if done.job is None:
+            console.print(f"{done.key}: {done.step.value} queued for a worker", highlight=False)
+            continue
         failed = f": {'; '.join(done.job.failures)}" if done.job.failures else ""
         console.print(f"{done.key}: {done.step.value} {done.job.state}{failed}", highlight=False)
 
 
 @click.command()
 @click.option(
-    "--every", type=float, default=60, show_default=True, help="Seconds between two ticks."
+    "--every",
+    type=float,
+    default=60,
+    show_default=True,
+    help="SQLite: seconds between two ticks of the programme.",
 )
-def worker(every: float) -> None:
-    """Run the programme: every minute, do what is due, until stopped (Ctrl-C or SIGTERM).
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    type=click.Choice(["programme", "scoring", "mail", "pdf"]),
+    help="PostgreSQL: work only these queues (default: all), e.g. a machine for PDFs only.",
+)
+def worker(every: float, queues: tuple[str, ...]) -> None:
+    """Run the programme and every batch until stopped (Ctrl-C or SIGTERM).
 
-    Any number of workers (and `rapport serve`, which runs the same loop) may run against
-    one database: each step is done once.
+    On PostgreSQL, a worker takes jobs from the queue: the programme's tick (once a minute
+    across every worker), its steps, a scorecard batch one scorecard at a time, the mail.
+    Start as many as the machines allow: each job is done once. On SQLite, `rapport serve`
+    runs the programme itself; a worker there ticks it every --every seconds.
     """
-    from surveys.programme import Tools, tick_forever
-
     settings, _ = settings_and_now()
-    tools = Tools.from_settings(settings)
 
     async def loop() -> None:
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        if settings.database.kind == "postgres":
+            from surveys.worker import CONCURRENCY, run_workers
+
+            logging.basicConfig(  # systemd's journal keeps what each job did and why it failed
+                level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+            )
+            logging.getLogger("weasyprint").setLevel(logging.ERROR)  # its steps, per page
+            chosen = list(queues or CONCURRENCY)
+            console.print(f"Worker running on queues {', '.join(chosen)}. Stop it with Ctrl-C.")
+            await run_workers(settings, chosen, stop)
+            return
+        from surveys.programme import Tools, tick_forever
+
         console.print(f"Worker running: a tick every {every:g} s. Stop it with Ctrl-C.")
-        await tick_forever(tools, stop, every)
+        await tick_forever(Tools.from_settings(settings), stop, every)
 
     run(loop)
 

@@ -7,6 +7,7 @@ them: `load_settings` reads it, `rapport settings` prints it with the values in 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import Callable
@@ -122,6 +123,20 @@ SETTINGS: tuple[Setting, ...] = (
         "(the embedded default needs no worker) and leaves it to `rapport worker` processes on "
         "PostgreSQL; `yes` or `no` decide.",
         lambda s: s.serve_runs_programme,
+    ),
+    Setting(
+        "RAPPORT_WORKER_HEARTBEAT",
+        "10",
+        "Seconds between two heartbeats of a `rapport worker` (PostgreSQL); a worker silent "
+        "for three of them is taken for dead and its jobs are queued again.",
+        lambda s: str(s.worker_heartbeat),
+    ),
+    Setting(
+        "RAPPORT_JOB_STALE",
+        "120",
+        "Seconds a running background job may go without a sign of life (it beats every "
+        "second) before it counts as interrupted and may be started again.",
+        lambda s: str(job_stale_after().seconds),
     ),
     Setting(
         "RAPPORT_KEEP_COMMENTS_CYCLES",
@@ -267,6 +282,8 @@ class Settings:
     """The scoring configuration file; None: the built-in defaults."""
     serve_runs_programme: str = "auto"
     """auto, yes or no (RAPPORT_SERVE_RUNS_PROGRAMME)."""
+    worker_heartbeat: int = 10
+    """Seconds between a worker's heartbeats (RAPPORT_WORKER_HEARTBEAT)."""
 
     def serves_programme(self) -> bool:
         """Whether the web server runs the programme's ticks in its own processes."""
@@ -338,6 +355,11 @@ def _scoring_config_file(path: Path, modified: int, size: int) -> ScoringConfig:
         raise SettingsError(f"RAPPORT_SCORING_CONFIG: {error}") from None
 
 
+def job_stale_after() -> dt.timedelta:
+    """RAPPORT_JOB_STALE as a duration: read on its own, since every job's start asks."""
+    return dt.timedelta(seconds=_positive_int("RAPPORT_JOB_STALE"))
+
+
 def load_settings() -> Settings:
     """Return the settings from the environment, or raise SettingsError naming the variable.
 
@@ -375,6 +397,7 @@ def load_settings() -> Settings:
         public_url_is_default=not os.environ.get("RAPPORT_PUBLIC_URL", "").strip(),
         scoring_config=_scoring_config_path(),
         serve_runs_programme=_choice("RAPPORT_SERVE_RUNS_PROGRAMME", ("auto", "yes", "no")),
+        worker_heartbeat=_positive_int("RAPPORT_WORKER_HEARTBEAT"),
     )
 
 

@@ -8,7 +8,7 @@ summary or the reason it failed. `start_job` refuses a second job of the same ki
 the same subject while one is unfinished, so two clicks never score a cycle twice. The
 work itself runs in the serving process's event loop (`launch`), in the command that
 started it, or in a worker (`run_job`). A running job's row beats every second; one whose
-beat stopped for STALE (its process killed or gone) is marked interrupted, by the next
+beat stopped for `stale_after()` (its process killed or gone) is marked interrupted, by the next
 start of the same job or by `interrupted_jobs`, and its work may start again.
 
 May import: `surveys.infra`, `surveys.directory`.
@@ -32,6 +32,7 @@ from surveys.directory.audit import Act
 from surveys.infra.database import lock_name, writing_transaction
 from surveys.infra.errors import RapportError
 from surveys.infra.i18n import N_
+from surveys.infra.settings import job_stale_after
 
 log = logging.getLogger(__name__)
 
@@ -204,38 +205,79 @@ Work = Callable[[Progress], Awaitable[Mapping[str, Any]]]
 """The work of a job: given its progress, it returns its summary (JSON-able)."""
 
 
-STALE = dt.timedelta(minutes=2)
-"""How long a running job's beat may stop before it counts as interrupted: far above a
-busy machine's pause, far below the time anyone would wait for it."""
+def stale_after() -> dt.timedelta:
+    """How long a running job's beat may stop before it counts as interrupted
+    (RAPPORT_JOB_STALE, two minutes by default): far above a busy machine's pause, far
+    below the time anyone would wait for it."""
+    return job_stale_after()
+
+
 INTERRUPTED = "interrupted: its process stopped before the job ended; it may be started again"
+
+
+async def refuse_if_running(kind: str, subject: str, now: dt.datetime, alone: bool = False) -> None:
+    """Raise JobBusyError, saying since when, if the same job is running (or, `alone`, any
+    job on the same subject); one whose process died is marked interrupted first, and does
+    not count."""
+    same = (Job.subject == subject) & (Job.state == JobState.running)
+    if not alone:
+        same = same & (Job.kind == kind)
+    await _interrupt(_silent(now) & same, now)
+    busy = await Job.select(Job.kind, Job.started_at, Job.started_by).where(same).first()
+    if busy is not None:
+        raise JobBusyError(
+            BUSY.get(
+                busy["kind"],
+                N_(
+                    "%(kind)s of %(subject)s is already under way (started by %(who)s "
+                    "at %(at)s UTC)"
+                ),
+            ),
+            kind=busy["kind"],
+            subject=subject,
+            who=busy["started_by"],
+            at=f"{busy['started_at']:%Y-%m-%d %H:%M}",
+        )
 
 
 async def start_job(kind: str, subject: str, act: Act) -> int:
     """Record a new running job, or raise JobBusyError if the same one is unfinished.
 
-    A job of the same kind whose process died (no beat for STALE) does not hold the new
-    one back: it is marked interrupted, and this one takes its place.
+    A job of the same kind whose process died (no beat for `stale_after()`) does not hold
+    the new one back: it is marked interrupted, and this one takes its place.
     """
+    started = await _started(kind, subject, act, alone=False, still_due=None)
+    if started is None:  # only a `still_due` check declines
+        raise RuntimeError("a job started without a condition was not started")
+    return started
+
+
+async def start_step(
+    kind: str, subject: str, act: Act, still_due: Callable[[], Awaitable[bool]]
+) -> int | None:
+    """Start a step of a sequence on `subject` (the programme's steps on one cycle) as a
+    job, if `still_due()` says it still is: None if it is not. JobBusyError if any job on
+    the subject is running: the steps of one cycle take turns.
+
+    The check and the start are one turn under the subject's lock, so two processes that
+    both found the step due start it once, and the second sees it done.
+    """
+    return await _started(kind, subject, act, alone=True, still_due=still_due)
+
+
+async def _started(
+    kind: str,
+    subject: str,
+    act: Act,
+    alone: bool,
+    still_due: Callable[[], Awaitable[bool]] | None,
+) -> int | None:
     now = dt.datetime.now(dt.UTC)
     async with writing_transaction(Job._meta.db):
-        await lock_name(Job, f"job:{kind}:{subject}")  # two processes: one starts it
-        same = (Job.kind == kind) & (Job.subject == subject) & (Job.state == JobState.running)
-        await _interrupt(_silent(now) & same, now)
-        busy = await Job.select(Job.started_at, Job.started_by).where(same).first()
-        if busy is not None:
-            raise JobBusyError(
-                BUSY.get(
-                    kind,
-                    N_(
-                        "%(kind)s of %(subject)s is already under way (started by %(who)s "
-                        "at %(at)s UTC)"
-                    ),
-                ),
-                kind=kind,
-                subject=subject,
-                who=busy["started_by"],
-                at=f"{busy['started_at']:%Y-%m-%d %H:%M}",
-            )
+        await lock_name(Job, f"job:{subject}")  # two processes: one at a time starts it
+        await refuse_if_running(kind, subject, now, alone)
+        if still_due is not None and not await still_due():
+            return None
         made = await Job.insert(
             Job(
                 kind=kind,
@@ -308,7 +350,7 @@ def launch(job_id: int, work: Work) -> None:
 
 
 async def interrupted_jobs(now: dt.datetime) -> int:
-    """Mark running jobs whose beat stopped for STALE as interrupted; return how many.
+    """Mark running jobs whose beat stopped for `stale_after()` as interrupted; return how many.
 
     Run at each of the programme's ticks and at a server's start: with many processes on
     one database, only a job whose own process stopped is ended, never a sibling's.
@@ -317,8 +359,8 @@ async def interrupted_jobs(now: dt.datetime) -> int:
 
 
 def _silent(now: dt.datetime) -> Any:
-    """Jobs with no beat for STALE (or none ever: rows from before beats were kept)."""
-    return (Job.beat_at < now - STALE) | Job.beat_at.is_null()
+    """Jobs with no beat for `stale_after()` (or none ever: rows from before beats were kept)."""
+    return (Job.beat_at < now - stale_after()) | Job.beat_at.is_null()
 
 
 async def _interrupt(which: Any, now: dt.datetime) -> int:

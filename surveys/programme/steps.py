@@ -10,8 +10,8 @@ already written and sent with the same content are skipped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,14 @@ from surveys.directory.audit import Act
 from surveys.infra.i18n import N_
 from surveys.infra.mail import Mailer
 from surveys.infra.settings import Settings, programme_scoring_config
-from surveys.jobs import Progress
+from surveys.jobs import Progress, Work
 from surveys.results.cycle_scoring import score_cycle
 from surveys.results.score_file import code_version
 from surveys.results.tier_review import publish_cycle
 from surveys.scorecards import mail_scorecards, render_cycle
+
+ScorecardBatch = Callable[[str, int, Act], Awaitable[None]]
+"""Spreads a cycle's scorecards (key, the batch's job id, who acts) over the workers."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,13 @@ class Tools:
     """Reminders a person gets at most, when an administrator reminds by hand."""
     reminder_days: int
     """Days between two e-mails to one person, when an administrator reminds by hand."""
+    scorecard_batch: ScorecardBatch | None = None
+    """How a scorecard batch is spread over worker processes (the job queue's fan-out);
+    None renders it here, in this process's pool."""
+
+    def with_batch(self, batch: ScorecardBatch) -> Tools:
+        """These tools, spreading scorecard batches with `batch`."""
+        return replace(self, scorecard_batch=batch)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tools:
@@ -149,3 +159,26 @@ async def sending_scorecards(key: str, act: Act, tools: Tools, progress: Progres
         N_("e-mailed"): str(mailed.sent),
         N_("sent before"): str(mailed.already),
     }
+
+
+CONSOLE_KINDS = ("open", "remind", "score", "scorecards")
+"""The steps an administrator starts as background work from a cycle's page."""
+
+
+def console_work(kind: str, key: str, act: Act, tools: Tools) -> Work:
+    """The work of a step an administrator starts from the console (`CONSOLE_KINDS`):
+    reminders follow the settings' rule for reminding by hand."""
+
+    async def work(progress: Progress) -> Summary:
+        if kind == "open":
+            return (await opening(key, act, tools, progress))[0]
+        if kind == "remind":
+            most, days = tools.reminders, tools.reminder_days
+            return (await reminding(key, act, tools, progress, most, days))[0]
+        if kind == "score":
+            return await scoring(key, act, progress)
+        if kind == "scorecards":
+            return await sending_scorecards(key, act, tools, progress)
+        raise ValueError(f"no console step {kind!r}")
+
+    return work

@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +32,9 @@ from surveys.jobs import (
     JobState,
     Progress,
     interrupted_jobs,
+    job_by_id,
     run_job,
-    start_job,
+    start_step,
 )
 from surveys.programme.planning import plan_ahead
 from surveys.programme.programme import (
@@ -69,15 +70,20 @@ TICK_SECONDS = 60
 
 @dataclass(frozen=True)
 class StepRun:
-    """A step a tick took, and how its job ended."""
+    """A step a tick took, and how its job ended (None: it was deferred to a worker)."""
 
     key: str
     step: Step
-    job: JobRecord
+    job: JobRecord | None
 
 
-async def tick(now: dt.datetime, tools: Tools) -> list[StepRun]:
-    """Do every step of the programme due at `now`; return what was done.
+Defer = Callable[[Step, str], Awaitable[None]]
+"""Hands a due step to the job queue instead of running it here (PostgreSQL workers)."""
+
+
+async def tick(now: dt.datetime, tools: Tools, defer: Defer | None = None) -> list[StepRun]:
+    """Do every step of the programme due at `now` (or `defer` each to the job queue);
+    return what was done.
 
     One step per cycle per tick, in the order the cycle goes through them; the next tick
     takes the step after.
@@ -95,21 +101,44 @@ async def tick(now: dt.datetime, tools: Tools) -> list[StepRun]:
         step = due_step(programme.rules, planned.dates, planned.done, now)
         if step is None:
             continue
-        job = await _run_step(step, planned.key, programme, tools, now)
+        if defer is not None:
+            try:
+                await defer(step, planned.key)
+            except JobBusyError:
+                continue  # it waits for a worker already
+            runs.append(StepRun(planned.key, step, None))
+            continue
+        job = await run_step(step, planned.key, tools, now)
         if job is not None:
             runs.append(StepRun(planned.key, step, job))
     return runs
 
 
-async def _run_step(
-    step: Step, key: str, programme: ProgrammeRecord, tools: Tools, now: dt.datetime
-) -> JobRecord | None:
-    """Run one step as a job; None if the same job is already running elsewhere."""
+async def run_step(step: Step, key: str, tools: Tools, now: dt.datetime) -> JobRecord | None:
+    """Run one step of the programme as a job, if it is still due; None if it is not, or
+    if the same job is already running elsewhere.
+
+    A scorecard batch with `tools.scorecard_batch` set is only fanned out here: its job
+    stays running while workers render the scorecards, and ends with their mailing.
+    """
+    programme = await the_programme()
+    if programme is None or programme.paused:
+        return None
+
+    async def still_due() -> bool:
+        planned = await planned_cycle(key)
+        return due_step(programme.rules, planned.dates, planned.done, now) == step
+
     act = Act(ACTOR, now)
     try:
-        job_id = await start_job(step.value, key, act)
+        job_id = await start_step(step.value, key, act, still_due)
     except JobBusyError:
         return None
+    if job_id is None:
+        return None
+    if step == Step.scorecards and tools.scorecard_batch is not None:
+        await tools.scorecard_batch(key, job_id, act)
+        return await job_by_id(job_id)
 
     async def work(progress: Progress) -> Mapping[str, Any]:
         return await _step(step, key, programme, tools, act, progress)
@@ -131,8 +160,6 @@ async def _step(
     """The work of one step, once its job is started (and so no other runs it)."""
     planned = await planned_cycle(key)
     now = act.at
-    if due_step(programme.rules, planned.dates, planned.done, now) != step:
-        return {N_("nothing to do"): N_("another process did this step meanwhile")}
     if step == Step.open:
         await _created(planned, programme, now)
         summary, mail = await opening(key, act, tools, progress)
@@ -158,8 +185,14 @@ async def _step(
     if step == Step.publish:
         return await publishing(key, act)
     summary = await sending_scorecards(key, act, tools, progress)
-    await _mark(key, {PlannedCycle.scorecards_done_at: now})
+    await mark_scorecards_sent(key, now)
     return summary
+
+
+async def mark_scorecards_sent(key: str, now: dt.datetime) -> None:
+    """The planned cycle's last step is done: every scorecard rendered and e-mailed (those
+    that failed are listed on the batch's job, to be tried again from the console)."""
+    await _mark(key, {PlannedCycle.scorecards_done_at: now})
 
 
 def _spacing(programme: ProgrammeRecord) -> int:

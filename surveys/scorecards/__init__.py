@@ -13,7 +13,7 @@ answer to its scorecard.
 May import: `scoring`, `surveys.infra`, `surveys.charts` and every domain package below it.
 """
 
-from surveys.scorecards._batch import BatchReport, render_cycle
+from surveys.scorecards._batch import BatchReport, batch_keys, render_card, render_cycle
 from surveys.scorecards._mailing import MailReport, mail_scorecards
 from surveys.scorecards._partner import PartnerScorecard, partner_scorecard
 from surveys.scorecards._portfolio import (
@@ -58,6 +58,7 @@ __all__ = [
     "ScorecardError",
     "ScorecardKind",
     "ScorecardMailing",
+    "batch_keys",
     "close_web_pool",
     "content_hash",
     "cycle_results",
@@ -69,6 +70,7 @@ __all__ = [
     "pdf_of",
     "pdf_workers",
     "portfolio_scorecard",
+    "render_card",
     "render_cycle",
     "reply_key",
     "scorecard_html",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +126,7 @@ async def render_cycle(
                 "the slug of a sponsor, CRO, site or network that was rated or rated others"
             )
     done = {
-        r["key"]: r["content_hash"]
+        r["key"].removeprefix(f"{cycle_key}/"): r["content_hash"]
         for r in await RenderedScorecard.select(
             RenderedScorecard.key, RenderedScorecard.content_hash
         ).where(RenderedScorecard.cycle == results.cycle_id)
@@ -152,7 +152,11 @@ async def render_cycle(
         with pdf_workers(max(1, processes)) as pool:
             rendered = _rendered(pool, todo, 2 * max(1, processes))
             for finished, (job, digest, outcome) in enumerate(rendered, start=1):
-                await _keep(results, folder, job, digest, outcome, report)
+                failure = await _keep(results, folder, job, digest, outcome)
+                if failure is None:
+                    report.written.append(job.key)
+                else:
+                    report.failed.append((job.key, failure))
                 if progress:
                     progress(finished, total)
     try:
@@ -163,6 +167,69 @@ async def render_cycle(
             f"({len(report.written)} scorecard(s) were written whole; run again to finish)"
         ) from None
     return report
+
+
+def stored_key(cycle_key: str, card_key: str) -> str:
+    """How a written scorecard is kept: its key within its cycle (the same partner's
+    scorecard for the same reader is made again every cycle)."""
+    return f"{cycle_key}/{card_key}"
+
+
+async def batch_keys(cycle_key: str, paper: str = "a4") -> list[str]:
+    """The key of every scorecard of a scored cycle: a batch spread over many processes
+    gives each its share by key (`render_card`)."""
+    return [job.key for job in cycle_jobs(await cycle_results(cycle_key), paper, None)]
+
+
+async def render_card(
+    cycle_key: str,
+    card_key: str,
+    out: Path,
+    pdf: Callable[[str], Awaitable[bytes]],
+    batch: int,
+    paper: str = "a4",
+) -> bool:
+    """Render one scorecard of a batch into `out` unless it is unchanged; return whether it
+    was written. Raises ScorecardError (or the renderer's error) if it cannot be made.
+
+    Safe to run twice, or in two processes at once: the same HTML is skipped once its PDF
+    is on disk, and a file is written whole under a name of its own, then renamed. The
+    cycle's results are read once per `batch` in each process (a batch shows the cycle as
+    it was when its first scorecard was made here).
+    """
+    results = await _results_of(cycle_key, batch)
+    jobs = {job.key: job for job in cycle_jobs(results, paper, None)}
+    if card_key not in jobs:
+        raise ScorecardError(f"cycle {cycle_key} has no scorecard {card_key}")
+    job = jobs[card_key]
+    html = rendered_html(results, job)
+    digest = content_hash(html)
+    folder = out / checked_cycle_key(cycle_key)
+    stored = (
+        await RenderedScorecard.select(RenderedScorecard.content_hash)
+        .where(RenderedScorecard.key == stored_key(cycle_key, card_key))
+        .first()
+    )
+    if stored and stored["content_hash"] == digest and (folder / f"{card_key}.pdf").is_file():
+        return False
+    failure = await _keep(results, folder, job, digest, await pdf(html))
+    if failure is not None:
+        raise ScorecardError(failure)
+    return True
+
+
+_results_kept: dict[tuple[str, int], CycleResults] = {}
+
+
+async def _results_of(cycle_key: str, batch: int) -> CycleResults:
+    """A cycle's results, read once per batch in this process: a batch's scorecards come
+    one by one to each worker, and reading the whole cycle for each would cost more than
+    its PDF."""
+    kept = _results_kept.get((cycle_key, batch))
+    if kept is None:
+        _results_kept.clear()  # one batch at a time: memory stays one cycle's
+        kept = _results_kept[(cycle_key, batch)] = await cycle_results(cycle_key)
+    return kept
 
 
 def _rendered(
@@ -190,32 +257,29 @@ def _outcome(
 
 
 async def _keep(
-    results: CycleResults,
-    folder: Path,
-    job: Job,
-    digest: str,
-    outcome: bytes | BaseException,
-    report: BatchReport,
-) -> None:
-    """Write one PDF whole (temporary name, then rename) and note it; or note the failure."""
+    results: CycleResults, folder: Path, job: Job, digest: str, outcome: bytes | BaseException
+) -> str | None:
+    """Write one PDF whole (temporary name, then rename) and record it; or say why not."""
     if isinstance(outcome, BaseException):
-        report.failed.append((job.key, f"{type(outcome).__name__}: {outcome}"))
-        return
+        return f"{type(outcome).__name__}: {outcome}"
     path = folder / f"{job.key}.pdf"
-    partial = path.with_suffix(".pdf.partial")
+    partial = path.with_suffix(f".pdf.{os.getpid()}.partial")  # two processes never share one
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(outcome)
         os.replace(partial, path)
     except OSError as error:
         partial.unlink(missing_ok=True)
-        report.failed.append((job.key, f"could not write {path}: {error.strerror or error}"))
-        return
+        return f"could not write {path}: {error.strerror or error}"
+    key = stored_key(results.cycle, job.key)
     async with writing_transaction(RenderedScorecard._meta.db):
-        await RenderedScorecard.delete().where(RenderedScorecard.key == job.key)
+        await RenderedScorecard.delete().where(
+            (RenderedScorecard.cycle == results.cycle_id)
+            & RenderedScorecard.key.is_in([key, job.key])  # and as kept before cycles were
+        )
         await RenderedScorecard.insert(
             RenderedScorecard(
-                key=job.key,
+                key=key,
                 cycle=results.cycle_id,
                 run=results.run,
                 kind=job.kind.value,
@@ -227,7 +291,7 @@ async def _keep(
                 rendered_at=dt.datetime.now(dt.UTC),
             )
         )
-    report.written.append(job.key)
+    return None
 
 
 def _write_index(folder: Path, results: CycleResults, jobs: list[Job]) -> None:

@@ -3,9 +3,10 @@
 The audience of a scorecard is an organisation; it is mailed to the people there marked
 to receive results, whether or not they hold an account (the rule is
 `surveys.directory.recipients`). Each person gets the PDF attached, named for whose
-scorecard it is and which cycle, once: what was sent is kept (scorecard, content hash,
-person), so running the mailing again sends only what is new or changed, and a failed
-delivery is reported and tried again next time.
+scorecard it is and which cycle, once: each letter is claimed before it is sent (by
+scorecard, content hash and person), so running the mailing again, or in two processes at
+once, sends only what is new or changed; a failed delivery gives its claim back, is
+reported and tried again next time.
 """
 
 from __future__ import annotations
@@ -80,16 +81,24 @@ async def mail_scorecards(
             if key in sent:
                 report.already += 1
                 continue
+            claimed = (
+                await ScorecardMailing.insert(
+                    ScorecardMailing(key=key, scorecard=card.id, person=person.id, sent_at=now)
+                )
+                .on_conflict(target=ScorecardMailing.key, action="DO NOTHING")
+                .returning(ScorecardMailing.id)
+            )
+            if not claimed:  # another process sends it
+                report.already += 1
+                continue
             path = out / cycle_key / card.file_path
             try:
                 message = _message(card, person, path.read_bytes(), cycle_key, key, mailer, now)
                 await mailer.delivery.deliver(message, person.email)
             except (OSError, DeliveryError) as error:
+                await ScorecardMailing.delete().where(ScorecardMailing.key == key)
                 report.failed.append(f"{card.key} to {person.email}: {error}")
                 continue
-            await ScorecardMailing.insert(
-                ScorecardMailing(key=key, scorecard=card.id, person=person.id, sent_at=now)
-            )
             report.sent += 1
     return report
 

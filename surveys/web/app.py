@@ -50,6 +50,7 @@ from surveys.web.survey import SurveyController
 from surveys.web.tokens import TokensController
 from surveys.web.workspace_api import WorkspaceAPI
 from surveys.web.workspaces import WorkspacesController
+from surveys.worker import InThisProcess, OnTheQueue, queue_app
 
 SIGN_IN_ATTEMPTS = 10
 """Failed sign-ins a minute, per address and per e-mail, before a pause."""
@@ -130,6 +131,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             logging.getLogger(__name__).warning("%d background job(s) were interrupted", stopped)
         opened.start()
         ticking = _programme_ticks(settings)
+        queue = None
+        if settings.serves_programme():
+            _app.state.background = InThisProcess(Tools.from_settings(settings))
+        else:  # `rapport worker` processes run the work: the console queues it for them
+            queue = await queue_app(settings).open_async()
+            _app.state.background = OnTheQueue(queue)
         # what start-up built (modules, templates, caches) lives as long as the process: kept
         # out of the collector, a full collection stops a request for ~10 ms instead of ~80
         gc.freeze()
@@ -140,6 +147,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 ticking[0].set()
                 with suppress(asyncio.CancelledError, TimeoutError):
                     await asyncio.wait_for(ticking[1], 30)
+            if queue is not None:
+                await queue.close_async()
             try:  # a database that stopped answering must not hold the shutdown
                 await asyncio.wait_for(opened.stop(), 10)
             except TimeoutError:

@@ -11,7 +11,6 @@ shows where it got to, with no script needed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -26,7 +25,6 @@ from surveys.cycles.letters import reminder_preview
 from surveys.cycles.life_cycle import close_cycle, create_cycle, reopen_cycle
 from surveys.cycles.preview import opening_preview
 from surveys.cycles.progress import GROUPINGS, Grouping, cycle_status, not_answered
-from surveys.directory.audit import Act
 from surveys.infra.errors import RapportError
 from surveys.infra.i18n import N_, Text
 from surveys.infra.mail import Mailer
@@ -35,12 +33,12 @@ from surveys.infra.pagination import PastLastPageError
 from surveys.infra.settings import Settings
 from surveys.instruments import Direction
 from surveys.instruments.catalogue import loaded_instruments
-from surveys.jobs import JobBusyError, Progress, latest_jobs, launch, start_job
-from surveys.programme.steps import Tools, opening, reminding, scoring, sending_scorecards
+from surveys.jobs import JobBusyError, latest_jobs
 from surveys.results.tier_review import publication_preview, publish_cycle
 from surveys.web.admin._common import PageNumber, acting, done, form_of, notice_of, page
 from surveys.web.contexts._forms import refusal
 from surveys.web.reach import administrators_only
+from surveys.worker import Background
 
 Any_Request = Request[Any, Any, Any]
 
@@ -130,13 +128,7 @@ class CyclesConsole(Controller):
     async def open(
         self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
     ) -> Redirect | Template:
-        tools = Tools.from_settings(_settings(request))
-        act = acting(viewer)
-
-        async def work(progress: Progress) -> Mapping[str, Any]:
-            return (await opening(key, act, tools, progress))[0]
-
-        return await _started(viewer, "open", key, act, work)
+        return await _started(request, viewer, "open", key)
 
     @get("/{key:str}/remind", name="admin-cycle-remind-confirm")
     async def remind_confirm(
@@ -168,14 +160,7 @@ class CyclesConsole(Controller):
     async def remind(
         self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
     ) -> Redirect | Template:
-        tools = Tools.from_settings(_settings(request))
-        act = acting(viewer)
-
-        async def work(progress: Progress) -> Mapping[str, Any]:
-            most, days = tools.reminders, tools.reminder_days
-            return (await reminding(key, act, tools, progress, most, days))[0]
-
-        return await _started(viewer, "remind", key, act, work)
+        return await _started(request, viewer, "remind", key)
 
     @get("/{key:str}/close", name="admin-cycle-close-confirm")
     async def close_confirm(self, key: FromPath[str], viewer: NamedDependency[Viewer]) -> Template:
@@ -215,14 +200,9 @@ class CyclesConsole(Controller):
 
     @post("/{key:str}/score", name="admin-cycle-score")
     async def score(
-        self, key: FromPath[str], viewer: NamedDependency[Viewer]
+        self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
     ) -> Redirect | Template:
-        act = acting(viewer)
-
-        async def work(progress: Progress) -> Mapping[str, Any]:
-            return await scoring(key, act, progress)
-
-        return await _started(viewer, "score", key, act, work)
+        return await _started(request, viewer, "score", key)
 
     @get("/{key:str}/publish", name="admin-cycle-publish-confirm")
     async def publish_confirm(
@@ -256,13 +236,7 @@ class CyclesConsole(Controller):
         self, request: Any_Request, key: FromPath[str], viewer: NamedDependency[Viewer]
     ) -> Redirect | Template:
         """Render every scorecard of the cycle, then e-mail each to its audience."""
-        tools = Tools.from_settings(_settings(request))
-        act = acting(viewer)
-
-        async def work(progress: Progress) -> Mapping[str, Any]:
-            return await sending_scorecards(key, act, tools, progress)
-
-        return await _started(viewer, "scorecards", key, act, work)
+        return await _started(request, viewer, "scorecards", key)
 
 
 async def _status_or_404(key: str, by: Grouping = "organisation") -> Any:
@@ -310,17 +284,20 @@ async def _refused(viewer: Viewer, key: str, error: RapportError) -> Template:
     return await _cycle_page(viewer, key, error=refusal(error))
 
 
-async def _started(viewer: Viewer, kind: str, key: str, act: Act, work: Any) -> Redirect | Template:
-    """Start `work` as a background job on cycle `key`; back to the cycle's page."""
+async def _started(
+    request: Any_Request, viewer: Viewer, kind: str, key: str
+) -> Redirect | Template:
+    """Start a step as background work on cycle `key` (here, or on the job queue); back to
+    the cycle's page."""
     try:
         await cycle_by_key(key)
     except RapportError:
         raise NotFoundException("no such cycle") from None
+    background: Background = request.app.state.background
     try:
-        job_id = await start_job(kind, key, act)
+        await background.start(kind, key, acting(viewer))
     except JobBusyError as error:
         return await _refused(viewer, key, error)
-    launch(job_id, work)
     # no notice in the address: the jobs list says it is running, and a refresh says more
     return Redirect(f"/admin/cycles/{key}#jobs", status_code=303)
 

@@ -15,7 +15,6 @@ from surveys.directory.audit import Act
 from surveys.infra.errors import RapportError
 from surveys.jobs import (
     INTERRUPTED,
-    STALE,
     Job,
     JobBusyError,
     JobState,
@@ -24,6 +23,7 @@ from surveys.jobs import (
     job_by_id,
     latest_jobs,
     run_job,
+    stale_after,
     start_job,
 )
 
@@ -83,7 +83,9 @@ async def test_a_job_whose_process_died_is_marked_interrupted_a_live_one_is_not(
     assert await interrupted_jobs(now) == 0, "both beat just now"
     with pytest.raises(JobBusyError, match="open of 2026-Q4 is already under way"):
         await start_job("open", "2026-Q4", ACT)
-    await Job.update({Job.beat_at: now - STALE - dt.timedelta(seconds=1)}).where(Job.id == left)
+    await Job.update({Job.beat_at: now - stale_after() - dt.timedelta(seconds=1)}).where(
+        Job.id == left
+    )
     assert await interrupted_jobs(now) == 1
     row = await job_by_id(left)
     assert row.state == JobState.failed and "interrupted" in row.failures[0]
@@ -94,6 +96,8 @@ async def test_a_job_whose_process_died_is_marked_interrupted_a_live_one_is_not(
 async def test_a_dead_jobs_next_start_takes_its_place(db: Engine) -> None:
     now = dt.datetime.now(dt.UTC)
     left = await start_job("scorecards", "2026-Q4", ACT)
-    await Job.update({Job.beat_at: now - STALE - dt.timedelta(seconds=1)}).where(Job.id == left)
+    await Job.update({Job.beat_at: now - stale_after() - dt.timedelta(seconds=1)}).where(
+        Job.id == left
+    )
     again = await start_job("scorecards", "2026-Q4", ACT)
     assert again > left and (await job_by_id(left)).failures == [INTERRUPTED]

@@ -191,6 +191,14 @@ async def test_a_programme_runs_two_quarters_on_its_own(
         )
     ]
     assert await Cycle.count().where(Cycle.key.is_in(["2027-Q1", "2027-Q2"])) == 2
+    # each cycle keeps its own scorecards and mailings: the second did not replace the first
+    assert await RenderedScorecard.count().where(RenderedScorecard.cycle._.key == "2027-Q1") == (
+        cards
+    )
+    assert await ScorecardMailing.count().where(
+        ScorecardMailing.scorecard._.cycle._.key == "2027-Q1"
+    ) == len(mailed)
+    assert await RenderedScorecard.count().where(RenderedScorecard.cycle._.key == "2027-Q2") > 0
     audited = await AuditEntry.select(AuditEntry.action).where(AuditEntry.actor == "programme")
     assert Counter(r["action"] for r in audited)["cycle.publish"] == 2
     programme_jobs = await Job.count().where(Job.started_by == "programme")

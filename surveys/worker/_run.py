@@ -1,0 +1,78 @@
+"""Starting workers, and the queue's tables: what `rapport worker` and `rapport migrate`
+do on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import procrastinate
+
+from surveys.infra.errors import RapportError
+from surveys.infra.settings import Settings
+from surveys.worker._queue import CONCURRENCY, queue_app
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 60.0
+"""How long a stopping worker lets its running jobs finish before it gives them up (the
+queue hands them to another worker)."""
+
+
+async def queue_schema_applied(settings: Settings) -> bool:
+    """Create the job queue's tables in the database if they are missing; True if it did."""
+    app = queue_app(settings)
+    async with app.open_async():
+        if await _has_queue_tables(app):
+            return False
+        await app.schema_manager.apply_schema_async()
+    return True
+
+
+async def _has_queue_tables(app: procrastinate.App) -> bool:
+    rows = await app.connector.execute_query_all_async(
+        "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+    )
+    return bool(rows and rows[0]["present"])
+
+
+async def run_workers(settings: Settings, queues: list[str], stop: asyncio.Event) -> None:
+    """Work the given queues until `stop` is set, each with its own concurrency (many
+    letters at once, one PDF at a time), in this one process."""
+    unknown = sorted(set(queues) - set(CONCURRENCY))
+    if unknown:
+        raise RapportError(
+            f"unknown queue(s) {', '.join(unknown)}: the queues are {', '.join(CONCURRENCY)}"
+        )
+    app = queue_app(settings)
+    async with app.open_async():
+        if not await _has_queue_tables(app):
+            raise RapportError("the job queue's tables are missing: run `rapport migrate` first")
+        workers = [
+            asyncio.create_task(
+                app.run_worker_async(
+                    queues=[queue],
+                    concurrency=CONCURRENCY[queue],
+                    name=f"rapport-{queue}",
+                    install_signal_handlers=False,
+                    shutdown_graceful_timeout=SHUTDOWN_SECONDS,
+                    delete_jobs="successful",
+                    update_heartbeat_interval=settings.worker_heartbeat,
+                    stalled_worker_timeout=3 * settings.worker_heartbeat,
+                ),
+                name=f"worker-{queue}",
+            )
+            for queue in queues
+        ]
+        stopping = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopping, *workers], return_when=asyncio.FIRST_COMPLETED)
+        for worker in workers:
+            worker.cancel()
+        for worker in workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        stopping.cancel()
+        for finished in done:
+            if finished is not stopping and finished.exception() is not None:
+                raise RapportError(f"a worker stopped: {finished.exception()}")
