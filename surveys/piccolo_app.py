@@ -18,6 +18,7 @@ from surveys.infra.database import MIGRATIONS
 from surveys.instruments import Dimension, Instrument, Item
 from surveys.jobs import Job
 from surveys.jobs.batches import BatchItem
+from surveys.jobs.beats import WorkerBeat
 from surveys.programme import PlannedCycle, Programme, ReviewerNotice
 from surveys.responses.answers import Answer, Response
 from surveys.results.meetings import ActionItem
@@ -69,6 +70,7 @@ APP_CONFIG = AppConfig(
         ActionItem,
         Job,
         BatchItem,
+        WorkerBeat,
         AttemptPace,
         Programme,
         PlannedCycle,

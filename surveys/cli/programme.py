@@ -275,7 +275,7 @@ def worker(every: float, queues: tuple[str, ...]) -> None:
         from surveys.programme import Tools, tick_forever
 
         console.print(f"Worker running: a tick every {every:g} s. Stop it with Ctrl-C.")
-        await tick_forever(Tools.from_settings(settings), stop, every)
+        await tick_forever(Tools.from_settings(settings), stop, every, role="worker")
 
     run(loop)
 

@@ -36,6 +36,7 @@ from surveys.jobs import (
     run_job,
     start_step,
 )
+from surveys.jobs.beats import beat
 from surveys.programme.planning import plan_ahead
 from surveys.programme.programme import (
     PlannedCycle,
@@ -267,12 +268,16 @@ async def _retry_later(key: str, now: dt.datetime) -> None:
     )
 
 
-async def tick_forever(tools: Tools, stop: asyncio.Event, every: float = TICK_SECONDS) -> None:
-    """Tick every `every` seconds until `stop` is set; a tick that fails is logged and the
-    next one tries again (a database gone for a minute loses nothing)."""
+async def tick_forever(
+    tools: Tools, stop: asyncio.Event, every: float = TICK_SECONDS, role: str = "serve"
+) -> None:
+    """Tick every `every` seconds until `stop` is set, beating as `role`; a tick that fails
+    is logged and the next one tries again (a database gone for a minute loses nothing)."""
     while not stop.is_set():
         try:
-            await tick(dt.datetime.now(dt.UTC), tools)
+            now = dt.datetime.now(dt.UTC)
+            await beat(role, now)
+            await tick(now, tools)
         except Exception:  # the loop must outlive a bad tick: the next one starts afresh
             log.exception("the programme's tick failed; trying again in %s s", every)
         with contextlib.suppress(TimeoutError):

@@ -39,7 +39,7 @@ from surveys.web.auth import (
     unstorable_text,
 )
 from surveys.web.headers import SecurityHeaders, redacted
-from surveys.web.health import healthz
+from surveys.web.health import healthz, metrics
 from surveys.web.languages import LanguageController, note_reader_language, page_language
 from surveys.web.meetings import MeetingsController
 from surveys.web.opened_marks import OpenedMarks
@@ -177,6 +177,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WorkspaceAPI,
             CyclesAPI,
             healthz,
+            metrics,
             create_static_files_router(path="/static", directories=[TEMPLATES / "static"]),
         ],
         # every page's `viewer`, from the session cookie; the workspace API provides its own

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 
 import procrastinate
 
 from surveys.infra.errors import RapportError
 from surveys.infra.settings import Settings
+from surveys.jobs.beats import beat
 from surveys.worker._queue import CONCURRENCY, queue_app
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,17 @@ async def _has_queue_tables(app: procrastinate.App) -> bool:
         "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
     )
     return bool(rows and rows[0]["present"])
+
+
+async def _beating(every: float, stop: asyncio.Event) -> None:
+    """This worker's sign of life for monitoring (`/healthz`), every `every` seconds."""
+    while not stop.is_set():
+        try:
+            await beat("worker", dt.datetime.now(dt.UTC))
+        except Exception:  # a database gone for a moment: the next beat says it is back
+            log.warning("could not record this worker's heartbeat", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
 
 
 async def run_workers(settings: Settings, queues: list[str], stop: asyncio.Event) -> None:
@@ -65,6 +78,7 @@ async def run_workers(settings: Settings, queues: list[str], stop: asyncio.Event
             )
             for queue in queues
         ]
+        beating = asyncio.create_task(_beating(settings.worker_heartbeat, stop))
         stopping = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopping, *workers], return_when=asyncio.FIRST_COMPLETED)
         for worker in workers:
@@ -73,6 +87,7 @@ async def run_workers(settings: Settings, queues: list[str], stop: asyncio.Event
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
         stopping.cancel()
+        beating.cancel()
         for finished in done:
             if finished is not stopping and finished.exception() is not None:
                 raise RapportError(f"a worker stopped: {finished.exception()}")

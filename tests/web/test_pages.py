@@ -49,6 +49,21 @@ async def test_healthz_reports_the_database(world_db: Engine, engine_kind: str) 
     assert body["status"] == "ok"
     assert body["database"]["engine"] == {"sqlite": "SQLite", "postgres": "PostgreSQL"}[engine_kind]
     assert body["database"]["version"][0].isdigit()
+    assert body["jobs"] == {"running": 0, "oldest_running_since": None, "failed_last_day": 0}
+    assert body["queues"] == []  # SQLite, or PostgreSQL before `rapport migrate` made one
+    [serving] = body["workers"]  # the app runs the programme itself (the tests' setting)
+    assert serving["role"] == "serve" and serving["last_heartbeat"] is not None
+    assert body["warnings"] == []
+
+
+async def test_metrics_say_the_same_for_prometheus(world_db: Engine) -> None:
+    [response] = await fetch(world_db, "/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    lines = response.text.splitlines()
+    assert "rapport_database_up 1.0" in lines and "rapport_jobs_running 0.0" in lines
+    [silent] = [line for line in lines if line.startswith("rapport_worker_seconds_since")]
+    assert 'role="serve"' in silent and 0 <= float(silent.rsplit(" ", 1)[1]) < 60
 
 
 async def test_healthz_is_503_when_the_database_is_gone(

@@ -177,7 +177,7 @@ async def test_an_unknown_address_gets_the_same_answer_and_no_mail(
     assert not list((tmp_path / "outbox").glob("*.eml")) if (tmp_path / "outbox").exists() else True
 
 
-PUBLIC = {"/healthz", "/s/{token:str}", "/static/{file_path:path}", "/language"}
+PUBLIC = {"/healthz", "/metrics", "/s/{token:str}", "/static/{file_path:path}", "/language"}
 """Routes anyone may reach: health, survey links (their token is the key), the API schema,
 the language switch (tests/web/test_languages.py)."""
 SIGN_IN = "/sign-in"

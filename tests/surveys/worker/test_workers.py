@@ -28,11 +28,11 @@ from surveys.cycles.cycle import Cycle
 from surveys.cycles.invitations import Invitation
 from surveys.directory.audit import Act, AuditEntry
 from surveys.infra.settings import SMTPServer, load_settings
-from surveys.jobs import Job
+from surveys.jobs import Job, JobBusyError
 from surveys.programme import PlannedCycle, Tools, set_programme, tick
 from surveys.scorecards import RenderedScorecard, ScorecardMailing
-from surveys.worker import queue_app, queue_schema_applied
-from surveys.worker._queue import deferring
+from surveys.worker import queue_app, queue_schema_applied, work_health
+from surveys.worker._queue import defer_console_step, deferring
 from tests.conftest import url_of
 from tests.mail_sink import Inbox
 from tests.surveys.programme.test_programme_runs_itself import (
@@ -285,3 +285,20 @@ async def test_two_processes_ticking_at_once_open_a_due_cycle_once(
     )
     outbox = list((tmp_path / "var" / "outbox").glob("*.eml"))
     assert invitations > 0 and len(outbox) == people, "one letter each, not two"
+
+
+async def test_healthz_reports_each_queues_depth_and_oldest_waiting_job(
+    world_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url_of(world_db))
+    await queue_schema_applied(load_settings())
+    app = queue_app(load_settings())
+    before = dt.datetime.now(dt.UTC)
+    async with app.open_async():
+        await defer_console_step(app, "remind", "2026-Q4", Act("admin@rapport.example", before))
+        with pytest.raises(JobBusyError, match="remind of 2026-Q4 is already waiting"):
+            await defer_console_step(app, "remind", "2026-Q4", Act("a@b.example", before))
+    health = await work_health(world_db, dt.datetime.now(dt.UTC))
+    [mail] = health.queues
+    assert (mail.queue, mail.waiting, mail.running) == ("mail", 1, 0)
+    assert mail.oldest_waiting_at is not None and mail.oldest_waiting_at >= before
