@@ -3,7 +3,7 @@
 - `_run`: what every command shares: the console, `RapportGroup` (an expected failure is one
   line on stderr and exit status 1, never a traceback), `run` (connect, check the schema,
   run one async step), the audit `actor`, the mailer.
-- `database`: `migrate` and `settings`.
+- `database`: `migrate`, `settings`, `backup` and `restore`.
 - `instruments`: `instruments load` and `instruments list`.
 - `organisations`: `organisations import`.
 - `world`: `demo` and `world build`.
@@ -63,6 +63,8 @@ def main() -> None:
 
 main.add_command(database.migrate)
 main.add_command(database.show_settings)
+main.add_command(database.backup_command)
+main.add_command(database.restore_command)
 main.add_command(instruments.instruments)
 main.add_command(organisations.organisations)
 main.add_command(world.demo)

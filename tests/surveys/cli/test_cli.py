@@ -51,6 +51,17 @@ COMMANDS = [
     ["person", "erase"],
     ["comments", "purge"],
     ["audit"],
+    ["backup"],
+    ["restore"],
+    ["programme"],
+    ["programme", "show"],
+    ["programme", "set"],
+    ["programme", "move"],
+    ["programme", "skip"],
+    ["programme", "pause"],
+    ["programme", "tick"],
+    ["worker"],
+    ["jobs"],
 ]
 
 
