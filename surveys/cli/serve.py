@@ -14,7 +14,7 @@ import click
 
 from surveys.cli._run import run
 from surveys.infra.errors import RapportError
-from surveys.infra.settings import load_settings
+from surveys.infra.settings import Settings, load_settings
 
 
 class PortInUseError(RapportError):
@@ -23,11 +23,17 @@ class PortInUseError(RapportError):
 
 @click.command()
 def serve() -> None:
-    """Start the web server on RAPPORT_HOST:RAPPORT_PORT."""
+    """Start the web server on RAPPORT_HOST:RAPPORT_PORT.
+
+    Behind a reverse proxy that ends TLS (docs/deploy.md), set RAPPORT_TRUSTED_PROXIES to
+    its address: only then are its X-Forwarded-For and X-Forwarded-Proto believed. On SQLite
+    the server also runs the programme (RAPPORT_SERVE_RUNS_PROGRAMME); on PostgreSQL, start
+    `rapport worker` processes beside it.
+    """
     settings = load_settings()
     ensure_port_free(settings.host, settings.port)
     run(_nothing)
-    serve_app(settings.host, settings.port, settings.workers)
+    serve_app(settings)
 
 
 async def _nothing() -> None:
@@ -49,15 +55,22 @@ def ensure_port_free(host: str, port: int) -> None:
             raise PortInUseError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def serve_app(host: str, port: int, workers: int = 1) -> None:
-    """Run the app under uvicorn until interrupted (in `workers` processes)."""
+def serve_app(settings: Settings) -> None:
+    """Run the app under uvicorn until interrupted (in RAPPORT_WORKERS processes).
+
+    Behind a reverse proxy (docs/deploy.md), the client's address and scheme come from the
+    proxy's X-Forwarded-For and X-Forwarded-Proto, believed only from its address
+    (RAPPORT_TRUSTED_PROXIES).
+    """
     import uvicorn  # lazy: only serving needs it; ~15 ms of every other command's start-up
 
     uvicorn.run(
         "surveys.web.app:create_app",
         factory=True,
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         log_level="info",
-        workers=workers,
+        workers=settings.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )

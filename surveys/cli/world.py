@@ -81,7 +81,7 @@ def demo(seed: int, sites: int, cycles: int, raters: int, serve: bool) -> None:
     _show_links(settings, now)
     _show_logins(settings, now)
     if serve:
-        serve_app(settings.host, settings.port, settings.workers)
+        serve_app(settings)
 
 
 def _score_closed_cycles() -> None:

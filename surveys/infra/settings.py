@@ -53,6 +53,14 @@ SETTINGS: tuple[Setting, ...] = (
         lambda s: str(s.workers),
     ),
     Setting(
+        "RAPPORT_TRUSTED_PROXIES",
+        "127.0.0.1",
+        "Addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are "
+        "believed (comma-separated); from anyone else they are ignored, so a client cannot "
+        "pose as another address to dodge the rate limits.",
+        lambda s: s.trusted_proxies,
+    ),
+    Setting(
         "RAPPORT_PUBLIC_URL",
         "http://{host}:{port}",
         "Base URL used in every link Rapport sends (survey links, e-mails); never taken "
@@ -282,6 +290,8 @@ class Settings:
     """The scoring configuration file; None: the built-in defaults."""
     serve_runs_programme: str = "auto"
     """auto, yes or no (RAPPORT_SERVE_RUNS_PROGRAMME)."""
+    trusted_proxies: str = "127.0.0.1"
+    """RAPPORT_TRUSTED_PROXIES, as uvicorn's forwarded_allow_ips takes it."""
     worker_heartbeat: int = 10
     """Seconds between a worker's heartbeats (RAPPORT_WORKER_HEARTBEAT)."""
 
@@ -398,6 +408,9 @@ def load_settings() -> Settings:
         scoring_config=_scoring_config_path(),
         serve_runs_programme=_choice("RAPPORT_SERVE_RUNS_PROGRAMME", ("auto", "yes", "no")),
         worker_heartbeat=_positive_int("RAPPORT_WORKER_HEARTBEAT"),
+        trusted_proxies=",".join(
+            part.strip() for part in _env("RAPPORT_TRUSTED_PROXIES").split(",") if part.strip()
+        ),
     )
 
 

@@ -159,6 +159,29 @@ async def test_two_server_processes_count_one_addresss_guesses_together(
     assert codes == {404: 6, 429: 18}, "the guesses of one address are counted together"
 
 
+@pytest.mark.sqlite_only  # uvicorn's reading of the proxy's headers, whatever the database
+async def test_forwarded_addresses_are_believed_only_from_the_trusted_proxy(
+    world_db: Engine, tmp_path: Path
+) -> None:
+    async def codes(trusted: str) -> list[int]:
+        env = {"RAPPORT_LINK_RATE": "2", "RAPPORT_TRUSTED_PROXIES": trusted}
+        async with serving(world_db, tmp_path / trusted, **env) as url:
+            async with httpx.AsyncClient() as client:
+                return [
+                    (
+                        await client.get(
+                            f"{url}{unknown_link()}", headers={"X-Forwarded-For": address}
+                        )
+                    ).status_code
+                    for address in ("198.51.100.1", "198.51.100.1", "198.51.100.2") * 2
+                ]
+
+    behind_proxy = await codes("127.0.0.1")  # the test client is the proxy
+    spoofed = await codes("192.0.2.99")  # a proxy elsewhere: this client's header is a lie
+    assert behind_proxy == [404, 404, 404, 429, 429, 404], "each forwarded address counted"
+    assert spoofed == [404, 404, 429, 429, 429, 429], "one client, whatever it claims"
+
+
 # survey links
 
 
