@@ -165,16 +165,16 @@ async def test_forwarded_addresses_are_believed_only_from_the_trusted_proxy(
 ) -> None:
     async def codes(trusted: str) -> list[int]:
         env = {"RAPPORT_LINK_RATE": "2", "RAPPORT_TRUSTED_PROXIES": trusted}
-        async with serving(world_db, tmp_path / trusted, **env) as url:
-            async with httpx.AsyncClient() as client:
-                return [
-                    (
-                        await client.get(
-                            f"{url}{unknown_link()}", headers={"X-Forwarded-For": address}
-                        )
-                    ).status_code
-                    for address in ("198.51.100.1", "198.51.100.1", "198.51.100.2") * 2
-                ]
+        async with (
+            serving(world_db, tmp_path / trusted, **env) as url,
+            httpx.AsyncClient() as client,
+        ):
+            return [
+                (
+                    await client.get(f"{url}{unknown_link()}", headers={"X-Forwarded-For": who})
+                ).status_code
+                for who in ("198.51.100.1", "198.51.100.1", "198.51.100.2") * 2
+            ]
 
     behind_proxy = await codes("127.0.0.1")  # the test client is the proxy
     spoofed = await codes("192.0.2.99")  # a proxy elsewhere: this client's header is a lie
