@@ -9,6 +9,8 @@ import datetime as dt
 import logging
 
 import procrastinate
+from procrastinate.exceptions import ConnectorException
+from psycopg_pool import PoolTimeout
 
 from surveys.infra.errors import RapportError
 from surveys.infra.settings import Settings
@@ -52,12 +54,40 @@ async def _beating(every: float, stop: asyncio.Event) -> None:
 
 async def run_workers(settings: Settings, queues: list[str], stop: asyncio.Event) -> None:
     """Work the given queues until `stop` is set, each with its own concurrency (many
-    letters at once, one PDF at a time), in this one process."""
+    letters at once, one PDF at a time), in this one process.
+
+    A database that goes away stops the queue's workers; this waits for it to come back
+    and starts them again, so a worker outlives a database restart. The jobs are in the
+    database: none is lost, and one cut short is given back after its heartbeats stop.
+    """
     unknown = sorted(set(queues) - set(CONCURRENCY))
     if unknown:
         raise RapportError(
             f"unknown queue(s) {', '.join(unknown)}: the queues are {', '.join(CONCURRENCY)}"
         )
+    beating = asyncio.create_task(_beating(settings.worker_heartbeat, stop))
+    try:
+        while not stop.is_set():
+            try:
+                await _working(settings, queues, stop)
+            except (ConnectorException, OSError, PoolTimeout) as error:
+                log.warning(
+                    "the database cannot be reached (%s): the workers start again in %s s",
+                    type(error).__name__,
+                    RECONNECT_SECONDS,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=RECONNECT_SECONDS)
+    finally:
+        beating.cancel()
+
+
+RECONNECT_SECONDS = 5.0
+"""How often a worker whose database went away tries it again."""
+
+
+async def _working(settings: Settings, queues: list[str], stop: asyncio.Event) -> None:
+    """The queue's workers until `stop` is set; raises what stopped them otherwise."""
     app = queue_app(settings)
     async with app.open_async():
         if not await _has_queue_tables(app):
@@ -78,16 +108,12 @@ async def run_workers(settings: Settings, queues: list[str], stop: asyncio.Event
             )
             for queue in queues
         ]
-        beating = asyncio.create_task(_beating(settings.worker_heartbeat, stop))
         stopping = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopping, *workers], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([stopping, *workers], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
         for worker in workers:
             worker.cancel()
-        for worker in workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
-        stopping.cancel()
-        beating.cancel()
-        for finished in done:
-            if finished is not stopping and finished.exception() is not None:
-                raise RapportError(f"a worker stopped: {finished.exception()}")
+        ended = await asyncio.gather(*workers, return_exceptions=True)
+        failures = [e for e in ended if isinstance(e, Exception)]
+        if failures and not stop.is_set():
+            raise failures[0]
