@@ -29,10 +29,11 @@ from surveys.cycles.invitations import Invitation
 from surveys.directory.audit import Act, AuditEntry
 from surveys.infra.settings import SMTPServer, load_settings
 from surveys.jobs import Job, JobBusyError
+from surveys.jobs.batches import BatchItem
 from surveys.programme import PlannedCycle, Tools, set_programme, tick
 from surveys.scorecards import RenderedScorecard, ScorecardMailing
 from surveys.worker import queue_app, queue_schema_applied, work_health
-from surveys.worker._queue import defer_console_step, deferring
+from surveys.worker._queue import defer_console_step, deferring, requeue_stalled
 from tests.conftest import url_of
 from tests.mail_sink import Inbox
 from tests.surveys.programme.test_programme_runs_itself import (
@@ -227,8 +228,6 @@ async def test_a_worker_killed_mid_batch_or_mid_letters_loses_and_doubles_nothin
 
 
 async def requeue_and_tick(app: procrastinate.App, now: dt.datetime) -> None:
-    from surveys.worker._queue import requeue_stalled
-
     await requeue_stalled(app, load_settings())
     await tick(now, Tools.from_settings(load_settings()), deferring(app, now))
 
@@ -302,3 +301,44 @@ async def test_healthz_reports_each_queues_depth_and_oldest_waiting_job(
     [mail] = health.queues
     assert (mail.queue, mail.waiting, mail.running) == ("mail", 1, 0)
     assert mail.oldest_waiting_at is not None and mail.oldest_waiting_at >= before
+
+
+async def test_a_worker_killed_mid_batch_leaves_every_scorecard_written_and_sent_once(
+    scored_world_db: Engine,
+    inbox: tuple[Inbox, SMTPServer],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sink, server = inbox
+    scored = await Cycle.select(Cycle.key).where(Cycle.status == "scored").first()
+    key = scored["key"]
+    with configured(scored_world_db, tmp_path / "var", server, monkeypatch) as env:
+        await queue_schema_applied(load_settings())
+        app = queue_app(load_settings())
+        async with app.open_async(), workers(env, 2) as [first, _]:
+            now = dt.datetime.now(dt.UTC)
+            await defer_console_step(app, "scorecards", key, Act("admin@rapport.example", now))
+            while await BatchItem.count() < 4:
+                await asyncio.sleep(0.05)
+            first.send_signal(signal.SIGKILL)  # in the middle of the batch
+            first.wait()
+            for _ in range(600):  # the programme's tick gives stalled jobs back
+                await requeue_stalled(app, load_settings())
+                finished = await Job.count().where(
+                    (Job.kind == "scorecards") & (Job.state != "running")
+                )
+                if finished:
+                    break
+                await asyncio.sleep(0.2)
+            await settled(app)
+    [batch] = await Job.select(Job.state, Job.done, Job.total, Job.failures).where(
+        Job.kind == "scorecards"
+    )
+    assert (batch["state"], batch["done"], batch["failures"]) == ("done", batch["total"], "[]")
+    cards = await RenderedScorecard.count().where(RenderedScorecard.cycle._.key == key)
+    files = list((tmp_path / "var" / "scorecards" / key).rglob("*"))
+    assert cards == batch["total"] == len([f for f in files if f.suffix == ".pdf"])
+    assert not [f for f in files if f.name.endswith(".partial")], "no half-written file"
+    assert await BatchItem.count() == cards, "each scorecard counted once"
+    assert len(sink.messages) == await ScorecardMailing.count() > 0
+    assert len({m["Message-ID"] for m in sink.messages}) == len(sink.messages), "none twice"
