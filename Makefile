@@ -42,7 +42,7 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict on scoring/ and
 	$(BIN)/mypy scoring surveys
 	$(BIN)/lint-imports
 
-bench: $(STAMP) ## Measure world generation, storage, scoring, concurrent submits, workspace pages, scorecards and imports
+bench: $(STAMP) ## Measure world generation, storage, scoring, concurrent submits, workspace pages, scorecards, imports and (PostgreSQL) the workers
 	$(BIN)/python benchmarks/bench_world.py
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_submit.py
@@ -51,6 +51,8 @@ bench: $(STAMP) ## Measure world generation, storage, scoring, concurrent submit
 	$(BIN)/python benchmarks/bench_directory.py
 	$(BIN)/python benchmarks/bench_imports.py
 	$(BIN)/python benchmarks/bench_status.py
+	@if [ -n "$$RAPPORT_BENCH_POSTGRES" ]; then $(BIN)/python benchmarks/bench_workers.py; \
+	else echo "bench_workers.py skipped: set RAPPORT_BENCH_POSTGRES to a PostgreSQL server's URL"; fi
 
 lock: ## Re-pin constraints.txt from the current .venv
 	echo "# Exact versions every machine installs (make install); regenerate with \`make lock\`." > constraints.txt

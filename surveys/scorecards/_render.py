@@ -14,6 +14,7 @@ one cache across the documents they render.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -71,14 +72,58 @@ def inline_styles() -> tuple[str, ...]:
 
 
 def pdf_of(html: str) -> bytes:
-    """Render HTML to a tagged PDF (PDF/UA-1); runs in a worker process."""
+    """Render HTML to a tagged PDF (PDF/UA-1); runs in a worker process.
+
+    What every scorecard shares is made once per process: the fonts' configuration and
+    the stylesheet, parsed once and given to WeasyPrint in place of the page's own inlined
+    copy (the same text, so the same PDF). The collector is paused while a document is laid
+    out (WeasyPrint makes millions of short-lived objects, and a collection mid-layout
+    walks them all) and runs once after.
+    """
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=2)
+    fonts, styles = _shared()
+    stylesheets = []
+    for inlined, parsed in styles.values():
+        if inlined in html:
+            html = html.replace(inlined, "<style></style>", 1)
+            stylesheets = [parsed]
+            break
     document = HTML(string=html, url_fetcher=fetcher, base_url=None)
-    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1", cache=_weasyprint_cache())
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        pdf: bytes = document.write_pdf(
+            pdf_variant="pdf/ua-1",
+            cache=_weasyprint_cache(),
+            stylesheets=stylesheets,
+            font_config=fonts,
+        )
+    finally:
+        if collecting:
+            gc.enable()
+            gc.collect()
     return pdf
+
+
+@cache
+def _shared() -> tuple[Any, dict[str, tuple[str, Any]]]:
+    """This process's font configuration, and each paper's stylesheet: the `<style>`
+    element as scorecards carry it, and its rules parsed once."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    styles = {
+        paper: (
+            f"<style>{inline_style(paper)}</style>",
+            CSS(string=str(inline_style(paper)).replace("<\\/", "</"), font_config=fonts),
+        )
+        for paper in PAPERS
+    }
+    return fonts, styles
 
 
 @cache
