@@ -75,6 +75,9 @@ def connector_for(database: DatabaseURL) -> procrastinate.PsycopgConnector:
             **({"password": str(config["password"])} if "password" in config else {}),
         ),
         kwargs={"application_name": "rapport-worker"},
+        # a database gone longer than this stops the queue's workers, which wait for it
+        # and start again (`run_workers`): a restart is noticed in seconds, not minutes
+        timeout=15,
     )
 
 

@@ -30,6 +30,7 @@ from surveys.directory.audit import Act, AuditEntry
 from surveys.infra.settings import SMTPServer, load_settings
 from surveys.jobs import Job, JobBusyError
 from surveys.jobs.batches import BatchItem
+from surveys.jobs.beats import WorkerBeat
 from surveys.programme import PlannedCycle, Tools, set_programme, tick
 from surveys.scorecards import RenderedScorecard, ScorecardMailing
 from surveys.worker import queue_app, queue_schema_applied, work_health
@@ -342,3 +343,82 @@ async def test_a_worker_killed_mid_batch_leaves_every_scorecard_written_and_sent
     assert await BatchItem.count() == cards, "each scorecard counted once"
     assert len(sink.messages) == await ScorecardMailing.count() > 0
     assert len({m["Message-ID"] for m in sink.messages}) == len(sink.messages), "none twice"
+
+
+class Cuttable:
+    """A TCP relay to PostgreSQL that a test can cut, as a network or a restart would."""
+
+    def __init__(self) -> None:
+        self.server: asyncio.Server | None = None
+        self.links: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        """Refuse new connections and drop every open one."""
+        assert self.server is not None
+        self.server.close()
+        for writer in list(self.links):
+            writer.transport.abort()
+        await self.server.wait_closed()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", 5432)
+        except OSError:
+            writer.close()
+            return
+        self.links |= {writer, upstream_writer}
+
+        async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    target.write(data)
+                    await target.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                target.transport.abort()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        self.links -= {writer, upstream_writer}
+
+
+async def test_a_worker_waits_for_a_database_that_went_away_and_carries_on(
+    world_db: Engine,
+    inbox: tuple[Inbox, SMTPServer],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, server = inbox
+    relay = Cuttable()
+    await relay.start()
+    with configured(world_db, tmp_path / "var", server, monkeypatch) as env:
+        await queue_schema_applied(load_settings())
+        through_relay = {
+            **env,
+            "DATABASE_URL": url_of(world_db).replace(":5432/", f":{relay.port}/"),
+        }
+        app = queue_app(load_settings())  # the test's own way in, not through the relay
+        async with app.open_async(), workers(through_relay, 1):
+            await _worker_up()
+            await relay.cut()  # the database is gone for the worker
+            await asyncio.sleep(8)
+            now = dt.datetime.now(dt.UTC)
+            await defer_console_step(app, "remind", "2026-Q4", Act("admin@rapport.example", now))
+            await relay.start()  # and back, on the same port
+            await settled(app, timeout=90)
+    [job] = await Job.select(Job.kind, Job.state).where(Job.kind == "remind")
+    assert job["state"] == "done", "the job queued while the database was away was done after"
+
+
+async def _worker_up() -> None:
+    for _ in range(300):
+        if await WorkerBeat.count().where(WorkerBeat.role == "worker"):
+            await asyncio.sleep(1)
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the worker did not start")
