@@ -35,6 +35,7 @@ from surveys.programme.schedule import (
     Rules,
     ScheduleError,
     check_calendar,
+    check_day,
     check_rules,
     day_end,
     day_start,
@@ -154,7 +155,15 @@ async def _plan(rules: Rules, now: dt.datetime) -> None:
                 else None,
             )
         )
-    check_calendar([record.dates for record in await planned_cycles() if not record.done.skipped])
+    # only cycles not under way: an open or scored cycle's dates are its own (closed early,
+    # reopened) and no plan can change them now
+    check_calendar(
+        [
+            record.dates
+            for record in await planned_cycles()
+            if not record.done.skipped and record.done.status in (None, CycleStatus.draft)
+        ]
+    )
 
 
 async def move_cycle(
@@ -170,6 +179,9 @@ async def move_cycle(
     Opening and closing can move only before the cycle opens: an open cycle is closed, or a
     closed one reopened, from its own page. The review window can move until publication.
     """
+    for day in (opens_on, closes_on, review_ends_on):
+        if day is not None:
+            check_day(day)
     async with writing_transaction(PlannedCycle._meta.db):
         planned = await planned_cycle(key)
         status = planned.done.status

@@ -7,8 +7,9 @@ cycle and kind, naming every organisation whose tiers they review, in their own 
 the reminder goes only to those with tiers still neither accepted nor overridden.
 
 Each letter is claimed before it is sent (a row keyed by cycle, kind and account) and the
-claim is given back if the mail server refuses it, so a step run twice, or by two workers
-at once, sends nothing twice, and a refused letter is sent by the next attempt.
+claim is given back if the mail server cannot take it now, so a step run twice, or by two
+workers at once, sends nothing twice, and a letter the server could not take is sent by
+the next attempt.
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ class NoticeReport:
     sent: int = 0
     already: int = 0
     failed: list[str] = field(default_factory=list)
+    again: bool = False
+    """A letter failed for a passing reason (the mail server busy or down): try later. A
+    letter refused for good, or that cannot be written, is listed and not tried again, so
+    one closed mailbox never holds up publication."""
 
 
 async def cycle_reviewers(cycle_id: int, pending_only: bool) -> list[Reviewer]:
@@ -127,6 +132,11 @@ async def tell_reviewers(
     report = NoticeReport()
     for reviewer in await cycle_reviewers(cycle_id, pending_only=kind == "reminder"):
         key = f"{cycle_key}/{kind}/{reviewer.account}"
+        try:
+            message = review_letter(reviewer, cycle_key, kind, review_ends_at, mailer, now)
+        except (ValueError, TypeError) as error:  # the mail library refuses the headers
+            report.failed.append(f"{reviewer.email}: cannot be written as an e-mail ({error})")
+            continue
         claimed = (
             await ReviewerNotice.insert(
                 ReviewerNotice(
@@ -139,11 +149,12 @@ async def tell_reviewers(
         if not claimed:
             report.already += 1
             continue
-        message = review_letter(reviewer, cycle_key, kind, review_ends_at, mailer, now)
         try:
             await mailer.delivery.deliver(message, reviewer.email)
         except DeliveryError as error:
-            await ReviewerNotice.delete().where(ReviewerNotice.key == key)
+            if not error.permanent:  # refused for good (a mailbox closed): not tried again
+                await ReviewerNotice.delete().where(ReviewerNotice.key == key)
+                report.again = True
             report.failed.append(f"{reviewer.email}: {error}")
             continue
         report.sent += 1

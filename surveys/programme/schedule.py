@@ -146,8 +146,26 @@ def _every(first: dt.date, months: int, through: dt.date) -> Iterable[dt.date]:
         n += 1
 
 
+LONGEST = 366
+"""Days a stage may last at most: a cycle open, or a review window, for a year."""
+
+
+def check_day(day: dt.date) -> dt.date:
+    """`day` if a programme could use it (this century or the next), else ScheduleError."""
+    if not 2000 <= day.year <= 2199:
+        raise ScheduleError(N_("%(day)s is not a day a programme can use"), day=day.isoformat())
+    return day
+
+
 def check_rules(rules: Rules) -> None:
     """Raise ScheduleError if the rules could not make a sensible calendar."""
+    for day in (rules.first_opens_on, *rules.listed):
+        check_day(day)
+    if rules.open_days > LONGEST or rules.review_days > LONGEST:
+        raise ScheduleError(
+            N_("a cycle takes answers, and its review window lasts, %(most)s days at most"),
+            most=LONGEST,
+        )
     if rules.open_days < 1:
         raise ScheduleError(N_("a cycle must take answers for at least one day"))
     if rules.review_days < 1:

@@ -21,12 +21,13 @@ from typing import Any
 
 from surveys.attempts import forget_quiet_keys
 from surveys.cycles.cycle import Cycle
-from surveys.cycles.letters import SendReport
+from surveys.cycles.letters import Held, SendReport
 from surveys.cycles.life_cycle import create_cycle
 from surveys.directory.audit import Act
 from surveys.infra.i18n import N_
 from surveys.instruments import Direction
 from surveys.jobs import (
+    Job,
     JobBusyError,
     JobRecord,
     JobState,
@@ -47,7 +48,7 @@ from surveys.programme.programme import (
     the_programme,
 )
 from surveys.programme.reviewer_mail import tell_reviewers
-from surveys.programme.schedule import Step, due_step, reminder_rounds_due
+from surveys.programme.schedule import ScheduleError, Step, due_step, reminder_rounds_due
 from surveys.programme.steps import (
     Tools,
     closing,
@@ -94,7 +95,10 @@ async def tick(now: dt.datetime, tools: Tools, defer: Defer | None = None) -> li
     programme = await the_programme()
     if programme is None or programme.paused:
         return []
-    await plan_ahead(now)
+    try:
+        await plan_ahead(now)
+    except ScheduleError:  # planning the horizon must not hold up what is due today
+        log.exception("the programme could not plan ahead; the planned cycles go on")
     runs = []
     for planned in await planned_cycles():
         if planned.retry_after is not None and planned.retry_after > now:
@@ -197,10 +201,14 @@ async def mark_scorecards_sent(key: str, now: dt.datetime) -> None:
 
 
 def _spacing(programme: ProgrammeRecord) -> int:
-    """Days at least between two e-mails to one person: the shortest gap between reminder
-    days (so a round never holds back someone the round before reached), at least one."""
-    days = sorted(programme.rules.reminder_days)
+    """Days at least between two e-mails to one person: the shortest gap between the
+    invitation and the first round, or between two rounds (so a round never holds back
+    someone the e-mail before reached), at least one."""
+    rules = programme.rules
+    days = sorted(rules.reminder_days)
     gaps = [b - a for a, b in itertools.pairwise(days)]
+    if days:
+        gaps.append(rules.open_days - 1 - days[-1])  # from the opening to the first round
     return max(1, min(gaps, default=1))
 
 
@@ -230,9 +238,11 @@ async def _created(planned: PlannedRecord, programme: ProgrammeRecord, now: dt.d
 
 
 async def _mail_went(key: str, mail: SendReport, now: dt.datetime, done: Mapping[Any, Any]) -> None:
-    """Mark a round of letters done, or, if the mail server refused some, try again later
-    (the letters that went are not sent twice: each was claimed)."""
-    if mail.failed:
+    """Mark a round of letters done, or, if the mail server could not take some now, try
+    again later (the letters that went are not sent twice: each was claimed). Letters that
+    can never go (an address refused for good, a link made with another key) are listed on
+    the job and do not hold up the next steps."""
+    if mail.held.get(Held.failed, 0):
         await _retry_later(key, now)
     else:
         await _mark(key, done)
@@ -249,7 +259,7 @@ async def _reviewers_told(
     column = (
         PlannedCycle.reviewers_told_at if kind == "ready" else PlannedCycle.reviewers_reminded_at
     )
-    if sent.failed:
+    if sent.again:
         await _retry_later(planned.key, now)
     else:
         await _mark(planned.key, {column: now})
@@ -263,9 +273,17 @@ async def _mark(key: str, values: Mapping[Any, Any]) -> None:
 
 
 async def _retry_later(key: str, now: dt.datetime) -> None:
-    await PlannedCycle.update({PlannedCycle.retry_after: now + RETRY}).where(
-        PlannedCycle.key == key
+    """Try the cycle's step again later, waiting longer after each failure (15 minutes,
+    30, an hour… at most a day): a passing fault is caught up soon, one that needs a person
+    (a cycle nobody answered, which cannot be scored) is not retried every quarter hour."""
+    failures = await Job.count().where(
+        (Job.subject == key) & (Job.started_by == ACTOR) & (Job.state == JobState.failed)
     )
+    wait = min(RETRY * 2 ** max(0, failures - 1), LONGEST_WAIT)
+    await PlannedCycle.update({PlannedCycle.retry_after: now + wait}).where(PlannedCycle.key == key)
+
+
+LONGEST_WAIT = dt.timedelta(days=1)
 
 
 async def tick_forever(

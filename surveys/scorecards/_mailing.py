@@ -81,6 +81,12 @@ async def mail_scorecards(
             if key in sent:
                 report.already += 1
                 continue
+            path = out / cycle_key / card.file_path
+            try:
+                message = _message(card, person, path.read_bytes(), cycle_key, key, mailer, now)
+            except (OSError, ValueError, TypeError) as error:  # no file, or unwritable headers
+                report.failed.append(f"{card.key} to {person.email}: {error}")
+                continue
             claimed = (
                 await ScorecardMailing.insert(
                     ScorecardMailing(key=key, scorecard=card.id, person=person.id, sent_at=now)
@@ -91,11 +97,9 @@ async def mail_scorecards(
             if not claimed:  # another process sends it
                 report.already += 1
                 continue
-            path = out / cycle_key / card.file_path
             try:
-                message = _message(card, person, path.read_bytes(), cycle_key, key, mailer, now)
                 await mailer.delivery.deliver(message, person.email)
-            except (OSError, DeliveryError) as error:
+            except DeliveryError as error:
                 await ScorecardMailing.delete().where(ScorecardMailing.key == key)
                 report.failed.append(f"{card.key} to {person.email}: {error}")
                 continue

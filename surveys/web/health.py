@@ -96,7 +96,8 @@ async def metrics() -> Response[bytes]:
             oldest.labels(q.queue).set(age)
         silent = Gauge(
             "rapport_worker_seconds_since_heartbeat",
-            "seconds since a worker's (or a serving process's) last tick",
+            "seconds since a process last said it is alive (a worker's heartbeat, or the "
+            "tick of a serving process that runs the programme)",
             ["worker", "role"],
             registry=registry,
         )

@@ -149,11 +149,13 @@ async def requeue_stalled(app: procrastinate.App, settings: Settings) -> int:
 
 
 async def _batches_kept_alive(app: procrastinate.App) -> None:
-    """A batch whose scorecards still wait in the queue is alive, even if none was counted
-    for a while (other batches ahead of it): its job row beats from here."""
+    """A batch whose scorecards or mailing still wait in the queue, or run, is alive, even
+    if nothing was counted for a while (other batches ahead of it, a long mailing): its job
+    row beats from here."""
     rows = await app.connector.execute_query_all_async(
         "SELECT DISTINCT (args->>'job')::int AS job FROM procrastinate_jobs "
-        "WHERE task_name = 'rapport:render_scorecard' AND status IN ('todo', 'doing')"
+        "WHERE task_name IN ('rapport:render_scorecard', 'rapport:mail_batch') "
+        "AND status IN ('todo', 'doing')"
     )
     waiting = [int(row["job"]) for row in rows]
     if waiting:
@@ -242,7 +244,8 @@ def _fan_out(app: procrastinate.App, programme: bool) -> Any:
                     at=act.at.isoformat(),
                 )
             except AlreadyEnqueued:  # an earlier batch's job for it still waits: it counts
-                await batch_counted(job_id, card, None)
+                if await batch_counted(job_id, card, None):
+                    await _mailing_deferred(app, key, job_id, programme, act)
 
     return fan_out
 

@@ -123,6 +123,8 @@ def rules_of(form: dict[str, Any]) -> Rules:
     first = str(form.get("first_opens", "")).strip()
     if cadence != Cadence.dates and not first:
         raise RapportError(N_("give the first cycle's opening day"))
+    if cadence == Cadence.dates and not first and not listed:
+        raise RapportError(N_("list at least one opening date"))
     return Rules(
         cadence,
         _date(first, N_("%(text)s is not a date such as 2027-03-15")) if first else min(listed),

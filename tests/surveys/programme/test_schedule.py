@@ -80,6 +80,8 @@ def test_listed_dates_plan_one_cycle_each_in_order() -> None:
             "listed twice",
         ),
         ({"cadence": Cadence.dates, "listed": ()}, "at least one opening date"),
+        ({"review_days": 10**12}, "366 days at most"),
+        ({"first_opens_on": dt.date(9999, 12, 31)}, "9999-12-31 is not a day a programme"),
     ],
 )
 def test_a_calendar_that_makes_no_sense_is_refused_with_why(
@@ -133,3 +135,12 @@ def test_reminders_never_exceed_what_a_person_may_get() -> None:
     dates = dates_of(rules, dt.date(2027, 1, 4))
     late = Progress(status="open", invited=True, reminder_rounds=2)
     assert due_step(rules, dates, late, dates.closes_at - DAY) is None
+
+
+def test_the_first_reminder_is_not_held_back_by_the_spacing_of_later_ones() -> None:
+    from surveys.programme.programme import ProgrammeRecord
+    from surveys.programme.ticks import _spacing
+
+    short = replace(QUARTERLY, open_days=10, reminder_days=(7, 2))
+    record = ProgrammeRecord(short, None, None, False, at("2027-01-01T00:00:00"), "admin")
+    assert _spacing(record) == 2  # invitation day 1, first round day 3: two days apart
