@@ -20,10 +20,10 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 import pytest
@@ -309,18 +309,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{kind}: {summary}")
 
 
+@contextmanager
+def smtp_server(handler: Any) -> Iterator[SMTPServer]:
+    """Serve `handler` (an aiosmtpd handler, such as tests.mail_sink.Inbox) as an SMTP server
+    on localhost for as long as the block runs; yields how to reach it."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield SMTPServer(
+            "127.0.0.1", controller.port, None, None, implicit_tls=False, start_tls=False
+        )
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, SMTPServer]]:
     """An SMTP server on localhost, and how to reach it."""
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield (
-            handler,
-            SMTPServer(
-                "127.0.0.1", controller.port, None, None, implicit_tls=False, start_tls=False
-            ),
-        )
-    finally:
-        controller.stop()
+    with smtp_server(handler) as server:
+        yield handler, server

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import email
 import os
 import random
 import re
@@ -30,17 +29,16 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from email import policy
 from email.message import EmailMessage
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.conftest import free_port
+from tests.conftest import free_port, smtp_server
 from tests.e2e.test_browser import CHROMIUM, PHONE, WCAG, need_chromium
+from tests.mail_sink import Inbox as Sink
 
 pytestmark = pytest.mark.anyio
 DATA = Path(__file__).parents[1] / "data"
@@ -65,16 +63,9 @@ WAIT = 60.0
 """Seconds a background job, an e-mail or the server may take before the test gives up."""
 
 
-class Inbox:
-    """An SMTP handler that keeps every message it is given (aiosmtpd runs it in a thread)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append(message)  # type: ignore[arg-type]  (policy.default makes one)
-        return "250 Message accepted"
+class Inbox(Sink):
+    """The SMTP sink every mail test uses (it keeps every message it is given), read the
+    way a person reads their mail: the newest letter to an address, holding a link."""
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in str(m["To"])]
@@ -111,12 +102,8 @@ def survey_link(letter: str, partner: str) -> str:
 def inbox() -> Iterator[tuple[Inbox, int]]:
     """A mail server on localhost; yields what it caught and its port."""
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, controller.port
-    finally:
-        controller.stop()
+    with smtp_server(handler) as server:
+        yield handler, server.port
 
 
 @dataclass
